@@ -1,0 +1,172 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** Environment: parsed once at startup; every name is part of the public contract (DESIGN.md). */
+export const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().url().optional(),
+  DATA_DIR: z.string().default('./data'),
+  LOOPDESK_CONFIG: z.string().optional(),
+  ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+  PUBLIC_BASE_URL: z.string().url().default('http://localhost:3000'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  FEISHU_APP_ID: z.string().optional(),
+  FEISHU_APP_SECRET: z.string().optional(),
+  FEISHU_VERIFICATION_TOKEN: z.string().optional(),
+  FEISHU_ENCRYPT_KEY: z.string().optional(),
+  FEISHU_DOMAIN: z.string().default('feishu'),
+  FEISHU_EVENT_MODE: z.enum(['ws', 'webhook']).default('ws'),
+  FEISHU_AGENT_CHAT_ID: z.string().optional(),
+  DINGTALK_CLIENT_ID: z.string().optional(),
+  DINGTALK_CLIENT_SECRET: z.string().optional(),
+  DINGTALK_ROBOT_CODE: z.string().optional(),
+  DINGTALK_AGENT_CONVERSATION_ID: z.string().optional(),
+  DINGTALK_CARD_TEMPLATE_ID: z.string().optional(),
+  DINGTALK_EVENT_MODE: z.enum(['stream', 'http']).default('stream'),
+  DINGTALK_API_BASE: z.string().url().default('https://api.dingtalk.com'),
+  DINGTALK_GATEWAY_URL: z.string().url().default('https://api.dingtalk.com/v1.0/gateway/connections/open'),
+});
+export type Env = z.infer<typeof envSchema>;
+
+const hhmm = z.string().regex(/^([01]\d|2[0-4]):[0-5]\d$/, 'expected HH:MM');
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+const platformUser = z.object({
+  platform: z.enum(['feishu', 'dingtalk', 'web', 'email', 'api', 'wecom', 'helpdesk']),
+  userId: z.string().min(1),
+  name: z.string().optional(),
+});
+
+export const categorySchema = z.object({
+  id: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'lowercase id such as "bug"'),
+  name: z.string().min(1),
+  nameEn: z.string().min(1),
+  /** Minutes until the first response a customer can see; null = no promise. */
+  firstResponseMinutes: z.number().int().positive().nullable(),
+  resolutionMinutes: z.number().int().positive().nullable(),
+  /** Minutes for the next response after each customer message; null = none. */
+  nextResponseMinutes: z.number().int().positive().nullable().default(null),
+  clock: z.enum(['business', 'calendar']).default('business'),
+  keywords: z.array(z.string()).default([]),
+  patterns: z.array(z.string()).default([]),
+  priority: z.enum(['low', 'normal', 'high', 'urgent']).default('normal'),
+});
+export type Category = z.infer<typeof categorySchema>;
+
+export const configSchema = z.object({
+  company: z.object({ name: z.string().default('我们的团队'), nameEn: z.string().default('Our team') }).default({ name: '我们的团队', nameEn: 'Our team' }),
+  categories: z.array(categorySchema).min(1).default(() => defaultCategories()),
+  defaultCategory: z.string().default('other'),
+  calendar: z
+    .object({
+      timeZone: z.string().default('Asia/Shanghai'),
+      /** ISO weekdays (1 = Monday … 7 = Sunday) that are working days unless a holiday says otherwise. */
+      workdays: z.array(z.number().int().min(1).max(7)).default([1, 2, 3, 4, 5]),
+      hours: z.array(z.object({ start: hhmm, end: hhmm })).min(1).default([{ start: '09:00', end: '12:00' }, { start: '13:30', end: '18:30' }]),
+      /** Extra days off (added to the shipped statutory calendar). */
+      holidays: z.array(isoDate).default([]),
+      /** Extra working days (调休 make-up days, or overrides). */
+      workingDays: z.array(isoDate).default([]),
+    })
+    .default({ timeZone: 'Asia/Shanghai', workdays: [1, 2, 3, 4, 5], hours: [{ start: '09:00', end: '12:00' }, { start: '13:30', end: '18:30' }], holidays: [], workingDays: [] }),
+  sla: z
+    .object({
+      dueSoonRatio: z.number().gt(0).lt(1).default(0.75),
+      ladder: z
+        .array(z.object({ afterMinutes: z.number().int().min(0), notify: z.enum(['assignee', 'leads', 'admins']) }))
+        .default([
+          { afterMinutes: 0, notify: 'assignee' },
+          { afterMinutes: 30, notify: 'leads' },
+          { afterMinutes: 120, notify: 'admins' },
+        ]),
+    })
+    .default({ dueSoonRatio: 0.75, ladder: [{ afterMinutes: 0, notify: 'assignee' }, { afterMinutes: 30, notify: 'leads' }, { afterMinutes: 120, notify: 'admins' }] }),
+  roles: z
+    .object({ agents: z.array(platformUser).default([]), leads: z.array(platformUser).default([]), admins: z.array(platformUser).default([]) })
+    .default({ agents: [], leads: [], admins: [] }),
+  survey: z
+    .object({
+      reminderHours: z.number().positive().default(24),
+      unratedAfterDays: z.number().positive().default(3),
+      satisfiedMin: z.number().int().min(1).max(5).default(4),
+    })
+    .default({ reminderHours: 24, unratedAfterDays: 3, satisfiedMin: 4 }),
+  web: z
+    .object({ rateLimitPerMinute: z.number().int().positive().default(5), maxContentLength: z.number().int().positive().default(5000) })
+    .default({ rateLimitPerMinute: 5, maxContentLength: 5000 }),
+  outbox: z
+    .object({ maxAttempts: z.number().int().min(1).default(8), leaseSeconds: z.number().int().min(1).default(60) })
+    .default({ maxAttempts: 8, leaseSeconds: 60 }),
+});
+export type Config = z.infer<typeof configSchema>;
+
+export function defaultCategories(): Category[] {
+  const c = (id: string, name: string, nameEn: string, first: number | null, resolution: number | null, keywords: string[], priority: Category['priority'] = 'normal'): Category => ({
+    id, name, nameEn, firstResponseMinutes: first, resolutionMinutes: resolution, nextResponseMinutes: null, clock: 'business', keywords, patterns: [], priority,
+  });
+  return [
+    c('bug', '产品故障', 'Bug', 120, 1440, ['崩溃', '闪退', '报错', '无法登录', '打不开', 'bug', 'error', 'crash'], 'high'),
+    c('complaint', '投诉', 'Complaint', 120, 2880, ['投诉', '退款', '欺骗', '差评', 'complaint', 'refund'], 'high'),
+    c('consultation', '咨询', 'Consultation', 1440, 4320, ['怎么', '如何', '是否', '多少钱', 'how', 'price']),
+    c('suggestion', '建议', 'Suggestion', 1440, null, ['建议', '希望增加', 'suggest', 'feature request'], 'low'),
+    c('other', '其他', 'Other', 1440, 4320, []),
+  ];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** One clear line per problem, each naming the field, so a bad deployment fails at start, not at 3 a.m. */
+function describe(source: string, error: z.ZodError): string {
+  const lines = error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  return `${source} is invalid:\n${lines.join('\n')}`;
+}
+
+export function parseEnv(raw: Record<string, string | undefined> = process.env): Env {
+  // Empty strings mean "unset" (docker/systemd env files write them for blank values).
+  const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) throw new ConfigError(describe('environment', result.error));
+  return result.data;
+}
+
+export function parseConfig(value: unknown, source = 'config'): Config {
+  const result = configSchema.safeParse(value ?? {});
+  if (!result.success) throw new ConfigError(describe(source, result.error));
+  const config = result.data;
+  const ids = new Set(config.categories.map((c) => c.id));
+  if (ids.size !== config.categories.length) throw new ConfigError(`${source} is invalid:\n  categories: duplicate id`);
+  if (!ids.has(config.defaultCategory)) throw new ConfigError(`${source} is invalid:\n  defaultCategory: "${config.defaultCategory}" is not one of the categories`);
+  for (const c of config.categories) {
+    for (const p of c.patterns) {
+      try {
+        new RegExp(p, 'iu');
+      } catch {
+        throw new ConfigError(`${source} is invalid:\n  categories.${c.id}.patterns: bad regular expression ${JSON.stringify(p)}`);
+      }
+    }
+  }
+  return config;
+}
+
+export function loadConfig(path: string | undefined): Config {
+  if (!path) return parseConfig({}, 'built-in defaults');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`LOOPDESK_CONFIG: cannot read ${path}: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`LOOPDESK_CONFIG: ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseConfig(json, path);
+}
+
+export function categoryOf(config: Config, id: string): Category {
+  return config.categories.find((c) => c.id === id) ?? config.categories.find((c) => c.id === config.defaultCategory)!;
+}

@@ -1,0 +1,219 @@
+/**
+ * The ticket lifecycle as pure functions: (ticket, command, now) → { patch, events } or a typed refusal.
+ *
+ *   new → claimed → responded → resolved (survey out) → closed (satisfied | unrated)
+ *                                    └─ unsatisfied → reopened → claimed/responded → resolved …
+ *
+ * Decisions (documented in the README):
+ * - Any agent action on an unassigned ticket (respond, resolve) claims it for that agent first, recorded as its
+ *   own `claimed` event: the loop stays explicit and nobody has to click twice.
+ * - A ticket cannot be resolved before the customer has seen a response: "closed loop" means the customer was
+ *   answered, not just that a button was pressed.
+ * - `closed` is reached only from `resolved`, by a survey answer at or above the satisfied threshold, or by the
+ *   unrated timeout after the reminder. Silence is never satisfaction.
+ */
+
+export const STATUSES = ['new', 'claimed', 'responded', 'resolved', 'reopened', 'closed'] as const;
+export type Status = (typeof STATUSES)[number];
+export type CloseReason = 'satisfied' | 'unrated' | 'merged';
+
+export interface TicketState {
+  status: Status;
+  assigneeId: number | null;
+  category: string;
+  isMajor: boolean;
+  escalated: boolean;
+  waitingOnCustomer: boolean;
+  claimedAt: Date | null;
+  firstResponseAt: Date | null;
+  lastResponseAt: Date | null;
+  resolvedAt: Date | null;
+  surveySentAt: Date | null;
+  surveyAnsweredAt: Date | null;
+  closedAt: Date | null;
+  closeReason: CloseReason | null;
+  csatScore: number | null;
+  csatComment: string | null;
+  reopenCount: number;
+}
+
+export type Command =
+  | { type: 'claim'; agentId: number }
+  | { type: 'respond'; agentId: number; text: string; waitForCustomer?: boolean }
+  | { type: 'note'; agentId: number; text: string }
+  | { type: 'resolve'; agentId: number; summary?: string }
+  | { type: 'reclassify'; agentId: number; category: string }
+  | { type: 'escalate'; agentId: number; reason?: string }
+  | { type: 'setMajor'; agentId: number | null; major: boolean; reason: string }
+  | { type: 'customerMessage'; text: string }
+  | { type: 'surveyAnswer'; score: number; comment?: string; satisfiedMin: number }
+  | { type: 'surveyTimeout' };
+
+export interface TicketEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export type RefusalCode =
+  | 'closed'
+  | 'already_claimed'
+  | 'already_yours'
+  | 'not_responded'
+  | 'not_resolved'
+  | 'bad_score'
+  | 'same_category'
+  | 'empty_text'
+  | 'no_change';
+
+export class TransitionError extends Error {
+  override name = 'TransitionError';
+  constructor(
+    readonly code: RefusalCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Transition {
+  patch: Partial<TicketState>;
+  events: TicketEvent[];
+}
+
+const OPEN: ReadonlySet<Status> = new Set(['new', 'claimed', 'responded', 'reopened']);
+
+export const isOpen = (s: Status) => s !== 'closed';
+/** States in which agents work the ticket (the survey has not gone out). */
+export const isWorkable = (s: Status) => OPEN.has(s);
+
+function refuse(code: RefusalCode, message: string): never {
+  throw new TransitionError(code, message);
+}
+
+/** Claims for the agent if nobody holds the ticket; returns the claim's patch and event (or nothing). */
+function autoClaim(t: TicketState, agentId: number, now: Date): Transition {
+  if (t.assigneeId !== null) return { patch: {}, events: [] };
+  return {
+    patch: { assigneeId: agentId, claimedAt: t.claimedAt ?? now, status: t.status === 'new' || t.status === 'reopened' ? 'claimed' : t.status },
+    events: [{ type: 'claimed', data: { agentId, auto: true } }],
+  };
+}
+
+function merge(a: Transition, b: Transition): Transition {
+  return { patch: { ...a.patch, ...b.patch }, events: [...a.events, ...b.events] };
+}
+
+/** Applies a command. Throws TransitionError when the command makes no sense in this state. */
+export function transition(t: TicketState, cmd: Command, now: Date): Transition {
+  if (t.status === 'closed' && cmd.type !== 'customerMessage') refuse('closed', '工单已关闭');
+
+  switch (cmd.type) {
+    case 'claim': {
+      if (!isWorkable(t.status)) refuse('closed', '工单已解决，等待客户回访');
+      if (t.assigneeId === cmd.agentId && t.status !== 'reopened') refuse('already_yours', '你已认领此工单');
+      if (t.assigneeId !== null && t.assigneeId !== cmd.agentId) refuse('already_claimed', '工单已被其他人认领');
+      return {
+        patch: { assigneeId: cmd.agentId, claimedAt: t.claimedAt ?? now, status: 'claimed' },
+        events: [{ type: 'claimed', data: { agentId: cmd.agentId } }],
+      };
+    }
+    case 'respond': {
+      if (!cmd.text.trim()) refuse('empty_text', '回复内容不能为空');
+      if (!isWorkable(t.status)) refuse('closed', '工单已解决，等待客户回访');
+      const claim = autoClaim(t, cmd.agentId, now);
+      return merge(claim, {
+        patch: {
+          status: 'responded',
+          firstResponseAt: t.firstResponseAt ?? now,
+          lastResponseAt: now,
+          waitingOnCustomer: cmd.waitForCustomer ?? false,
+        },
+        events: [{ type: 'responded', data: { agentId: cmd.agentId, first: t.firstResponseAt === null, waitForCustomer: cmd.waitForCustomer ?? false } }],
+      });
+    }
+    case 'note': {
+      if (!cmd.text.trim()) refuse('empty_text', '备注内容不能为空');
+      return { patch: {}, events: [{ type: 'noted', data: { agentId: cmd.agentId } }] };
+    }
+    case 'resolve': {
+      if (!isWorkable(t.status)) refuse('closed', '工单已解决，等待客户回访');
+      if (t.firstResponseAt === null) refuse('not_responded', '请先回复客户，再标记解决');
+      const claim = autoClaim(t, cmd.agentId, now);
+      return merge(claim, {
+        patch: { status: 'resolved', resolvedAt: now, surveySentAt: now, waitingOnCustomer: false },
+        events: [
+          { type: 'resolved', data: { agentId: cmd.agentId, summary: cmd.summary ?? null } },
+          { type: 'survey_sent', data: {} },
+        ],
+      });
+    }
+    case 'reclassify': {
+      if (t.category === cmd.category) refuse('same_category', '分类未变化');
+      return { patch: { category: cmd.category }, events: [{ type: 'reclassified', data: { agentId: cmd.agentId, from: t.category, to: cmd.category } }] };
+    }
+    case 'escalate': {
+      return { patch: { escalated: true }, events: [{ type: 'escalated', data: { agentId: cmd.agentId, reason: cmd.reason ?? null } }] };
+    }
+    case 'setMajor': {
+      if (t.isMajor === cmd.major) refuse('no_change', cmd.major ? '已是重大投诉' : '不是重大投诉');
+      return { patch: { isMajor: cmd.major }, events: [{ type: cmd.major ? 'major_flagged' : 'major_cleared', data: { agentId: cmd.agentId, reason: cmd.reason } }] };
+    }
+    case 'customerMessage': {
+      if (t.status === 'closed') refuse('closed', '工单已关闭');
+      // A customer writing resumes a paused clock; the survey (if out) stays out.
+      return { patch: { waitingOnCustomer: false }, events: [{ type: 'customer_message', data: {} }] };
+    }
+    case 'surveyAnswer': {
+      if (t.status !== 'resolved') refuse('not_resolved', t.surveyAnsweredAt ? '已收到您的评价，感谢！' : '工单尚未解决');
+      if (!Number.isInteger(cmd.score) || cmd.score < 1 || cmd.score > 5) refuse('bad_score', '评分须为 1–5');
+      const base: Partial<TicketState> = { surveyAnsweredAt: now, csatScore: cmd.score, csatComment: cmd.comment?.trim() || null };
+      const answered: TicketEvent = { type: 'survey_answered', data: { score: cmd.score, comment: cmd.comment?.trim() || null } };
+      if (cmd.score >= cmd.satisfiedMin) {
+        return {
+          patch: { ...base, status: 'closed', closedAt: now, closeReason: 'satisfied' },
+          events: [answered, { type: 'closed', data: { reason: 'satisfied' } }],
+        };
+      }
+      return {
+        // Reopened tickets go back to their assignee; the lead is told (desk), the next survey starts fresh.
+        patch: { ...base, status: 'reopened', reopenCount: t.reopenCount + 1, resolvedAt: null, surveySentAt: null },
+        events: [answered, { type: 'reopened', data: { reason: 'unsatisfied', score: cmd.score } }],
+      };
+    }
+    case 'surveyTimeout': {
+      if (t.status !== 'resolved') refuse('not_resolved', '工单不在回访中');
+      return { patch: { status: 'closed', closedAt: now, closeReason: 'unrated' }, events: [{ type: 'closed', data: { reason: 'unrated' } }] };
+    }
+  }
+}
+
+export function initialState(category: string, isMajor = false): TicketState {
+  return {
+    status: 'new',
+    assigneeId: null,
+    category,
+    isMajor,
+    escalated: false,
+    waitingOnCustomer: false,
+    claimedAt: null,
+    firstResponseAt: null,
+    lastResponseAt: null,
+    resolvedAt: null,
+    surveySentAt: null,
+    surveyAnsweredAt: null,
+    closedAt: null,
+    closeReason: null,
+    csatScore: null,
+    csatComment: null,
+    reopenCount: 0,
+  };
+}
+
+export const STATUS_LABELS: Record<Status, string> = {
+  new: '待认领',
+  claimed: '处理中',
+  responded: '已回复',
+  resolved: '已解决·待回访',
+  reopened: '已重开',
+  closed: '已归档',
+};

@@ -1,0 +1,106 @@
+import { sql } from 'drizzle-orm';
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { agents, customers } from './people.ts';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const tickets = pgTable(
+  'tickets',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** Human code, e.g. FB-20261129-0007 (date in the calendar's zone, sequence per day). */
+    code: text('code').notNull(),
+    channel: text('channel').notNull(),
+    customerId: bigint('customer_id', { mode: 'number' }).notNull().references(() => customers.id),
+    /** How to reach the customer back on their channel (chat id, open id, reply token…). */
+    replyTo: jsonb('reply_to').$type<Record<string, unknown>>().notNull(),
+    subject: text('subject').notNull(),
+    category: text('category').notNull(),
+    priority: text('priority').notNull().default('normal'),
+    status: text('status').notNull(),
+    assigneeId: bigint('assignee_id', { mode: 'number' }).references(() => agents.id),
+    /** Unguessable token for the customer's own ticket page (web channel). */
+    accessToken: text('access_token').notNull(),
+    isProbe: boolean('is_probe').notNull().default(false),
+    isMajor: boolean('is_major').notNull().default(false),
+    escalated: boolean('escalated').notNull().default(false),
+    /** True while the clock is paused because the ticket waits on the customer. */
+    waitingOnCustomer: boolean('waiting_on_customer').notNull().default(false),
+    createdAt: ts('created_at').notNull(),
+    claimedAt: ts('claimed_at'),
+    firstResponseAt: ts('first_response_at'),
+    lastResponseAt: ts('last_response_at'),
+    lastCustomerMessageAt: ts('last_customer_message_at'),
+    resolvedAt: ts('resolved_at'),
+    surveySentAt: ts('survey_sent_at'),
+    surveyAnsweredAt: ts('survey_answered_at'),
+    closedAt: ts('closed_at'),
+    /** satisfied | unrated | merged */
+    closeReason: text('close_reason'),
+    firstResponseDueAt: ts('first_response_due_at'),
+    resolutionDueAt: ts('resolution_due_at'),
+    /** The policy (targets, clock, calendar version) the due times were computed from: old rows never change. */
+    slaPolicy: jsonb('sla_policy').$type<Record<string, unknown>>().notNull(),
+    /** Paused minutes so far and the open pause, if any. */
+    slaPausedMinutes: integer('sla_paused_minutes').notNull().default(0),
+    slaPausedSince: ts('sla_paused_since'),
+    csatScore: smallint('csat_score'),
+    csatComment: text('csat_comment'),
+    reopenCount: integer('reopen_count').notNull().default(0),
+    /** Platform references of the agents' card (message ids per surface) so it can be updated in place. */
+    cardRefs: jsonb('card_refs').$type<Record<string, string>>().notNull().default({}),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('tickets_code').on(t.code),
+    uniqueIndex('tickets_access_token').on(t.accessToken),
+    index('tickets_created_at').on(t.createdAt),
+    index('tickets_customer_open').on(t.customerId, t.channel).where(sql`status <> 'closed'`),
+    index('tickets_open_status').on(t.status, t.createdAt).where(sql`status <> 'closed'`),
+  ],
+);
+
+/** Conversation: what the customer wrote (in), what the company sent (out), agents' notes (internal). */
+export const messages = pgTable(
+  'messages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    ticketId: bigint('ticket_id', { mode: 'number' }).notNull().references(() => tickets.id),
+    direction: text('direction').$type<'in' | 'out' | 'internal'>().notNull(),
+    /** customer | agent | bot */
+    authorKind: text('author_kind').notNull(),
+    authorId: text('author_id'),
+    body: text('body').notNull(),
+    attachments: jsonb('attachments').$type<Array<{ kind: string; name?: string; ref: string }>>().notNull().default([]),
+    platformMessageId: text('platform_message_id'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('messages_ticket').on(t.ticketId, t.id)],
+);
+
+/**
+ * Append-only, hash-chained event log: hash = sha256(prevHash + canonical row). Editing or deleting a row
+ * breaks every later hash of that ticket, which `loopdesk ticket show` reports.
+ */
+export const ticketEvents = pgTable(
+  'ticket_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    ticketId: bigint('ticket_id', { mode: 'number' }).notNull().references(() => tickets.id),
+    seq: integer('seq').notNull(),
+    type: text('type').notNull(),
+    /** 'customer:<id>' | 'agent:<platform>:<userId>' | 'system' */
+    actor: text('actor').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    at: ts('at').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [uniqueIndex('ticket_events_ticket_seq').on(t.ticketId, t.seq), index('ticket_events_type_at').on(t.type, t.at)],
+);
+
+/** Per-day sequence for ticket codes. */
+export const ticketCodeCounters = pgTable('ticket_code_counters', {
+  day: text('day').primaryKey(),
+  last: integer('last').notNull(),
+});

@@ -1,0 +1,171 @@
+import { eq, sql } from 'drizzle-orm';
+import { categoryOf, type Config } from '../config.ts';
+import { transition, TransitionError, type Command, type TicketEvent } from '../core/ticket.ts';
+import { dueAt, elapsedMinutes, policyFor, type SlaPolicy } from '../core/sla.ts';
+import type { Tx } from '../db/client.ts';
+import { agents, messages, tickets } from '../db/schema/index.ts';
+import type { AgentRef } from '../channels/types.ts';
+import { agentActor, customerActor, SYSTEM, type DeskDeps } from './deps.ts';
+import { DeskError } from './errors.ts';
+import { appendEvents, enqueue, lockTicketByCode, stateOf, type Enqueue, type TicketRow } from './store.ts';
+
+export type AgentActionName = 'claim' | 'respond' | 'resolve' | 'reclassify' | 'escalate' | 'note' | 'major';
+
+export interface AgentAction {
+  ticket: string;
+  actor: AgentRef;
+  /** True when the action came from inside the agents' group (the channel checked it). */
+  viaAgentGroup: boolean;
+  action: AgentActionName;
+  text?: string;
+  category?: string;
+  waitForCustomer?: boolean;
+  major?: boolean;
+}
+
+export interface ActResult {
+  ticketId: number;
+  code: string;
+  /** Chinese line for the toast / chat answer. */
+  message: string;
+}
+
+export type Role = 'agent' | 'lead' | 'admin';
+
+/**
+ * Who may act: the people named in the config's roles; when no roles are configured at all, anyone acting from
+ * inside the agents' group (membership of that group is the access control).
+ */
+export function roleOf(config: Config, actor: AgentRef, viaAgentGroup: boolean): Role | null {
+  const is = (list: Config['roles']['agents']) => list.some((p) => p.platform === actor.platform && p.userId === actor.userId);
+  if (is(config.roles.admins)) return 'admin';
+  if (is(config.roles.leads)) return 'lead';
+  if (is(config.roles.agents)) return 'agent';
+  const none = config.roles.agents.length + config.roles.leads.length + config.roles.admins.length === 0;
+  return none && viaAgentGroup ? 'agent' : null;
+}
+
+export async function upsertAgent(tx: Tx, actor: AgentRef, role: Role): Promise<number> {
+  const [row] = await tx
+    .insert(agents)
+    .values({ platform: actor.platform, userId: actor.userId, name: actor.name ?? null, role })
+    .onConflictDoUpdate({ target: [agents.platform, agents.userId], set: { name: sql`coalesce(excluded.name, ${agents.name})`, role } })
+    .returning({ id: agents.id });
+  return row.id;
+}
+
+const SUCCESS: Record<AgentActionName, string> = {
+  claim: '已认领',
+  respond: '已回复客户',
+  resolve: '已标记解决，满意度回访已发送给客户',
+  reclassify: '已重新分类',
+  escalate: '已升级，已通知负责人',
+  note: '已添加内部备注',
+  major: '已更新重大投诉标记',
+};
+
+export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult> {
+  const role = roleOf(deps.config, input.actor, input.viaAgentGroup);
+  if (!role) throw new DeskError('forbidden', '只有客服成员可以处理工单');
+  if (input.action === 'reclassify' && !deps.config.categories.some((c) => c.id === input.category)) {
+    throw new DeskError('invalid', `未知分类：${input.category ?? '（空）'}`);
+  }
+  const now = deps.clock.now();
+  const result = await deps.database.db.transaction(async (tx) => {
+    const t = await lockTicketByCode(tx, input.ticket);
+    if (!t) throw new DeskError('not_found', `找不到工单 ${input.ticket}`);
+    const agentId = await upsertAgent(tx, input.actor, role);
+    const cmd = commandOf(input, agentId);
+    const { patch, events } = applyTransition(t, cmd, now);
+    const extra: Partial<TicketRow> = {};
+    const actor = agentActor(input.actor.platform, input.actor.userId);
+    const outbox: Array<(seq: number) => Enqueue> = [];
+
+    if (input.action === 'respond' || input.action === 'note') {
+      const [m] = await tx
+        .insert(messages)
+        .values({ ticketId: t.id, direction: input.action === 'respond' ? 'out' : 'internal', authorKind: 'agent', authorId: actor, body: input.text!.trim(), createdAt: now })
+        .returning({ id: messages.id });
+      events[events.length - 1].data.messageId = m.id;
+      if (input.action === 'respond') {
+        outbox.push((seq) => ({ channel: t.channel, kind: 'customer.text', ticketId: t.id, payload: { text: input.text!.trim(), purpose: 'reply' }, idemKey: `reply:${t.id}:${seq}` }));
+        // "Waiting for the customer" pauses the SLA clock until they write again.
+        if (input.waitForCustomer && !t.slaPausedSince) extra.slaPausedSince = now;
+      }
+    }
+    if (input.action === 'resolve') {
+      if (t.slaPausedSince) {
+        extra.slaPausedMinutes = t.slaPausedMinutes + elapsedMinutes(t.slaPolicy as unknown as SlaPolicy, deps.calendar, t.slaPausedSince, now);
+        extra.slaPausedSince = null;
+      }
+      outbox.push((seq) => ({ channel: t.channel, kind: 'customer.survey', ticketId: t.id, idemKey: `survey:${t.id}:${seq}` }));
+    }
+    if (input.action === 'reclassify') {
+      // The promise follows the new category; the event keeps the old and new due times.
+      const policy = policyFor(categoryOf(deps.config, input.category!), deps.config, deps.calendar);
+      extra.slaPolicy = policy as unknown as Record<string, unknown>;
+      extra.firstResponseDueAt = policy.firstResponseMinutes ? dueAt(policy, deps.calendar, t.createdAt, policy.firstResponseMinutes) : null;
+      extra.resolutionDueAt = policy.resolutionMinutes ? dueAt(policy, deps.calendar, t.createdAt, policy.resolutionMinutes, t.slaPausedMinutes) : null;
+      Object.assign(events[0].data, {
+        firstResponseDue: { from: t.firstResponseDueAt?.toISOString() ?? null, to: extra.firstResponseDueAt?.toISOString() ?? null },
+        resolutionDue: { from: t.resolutionDueAt?.toISOString() ?? null, to: extra.resolutionDueAt?.toISOString() ?? null },
+      });
+    }
+    if (input.action === 'escalate') {
+      outbox.push((seq) => ({
+        channel: 'agents',
+        kind: 'agents.text',
+        ticketId: t.id,
+        payload: { text: `工单 ${t.code} 已由 ${input.actor.name ?? input.actor.userId} 升级，请负责人关注。`, notify: 'leads' },
+        idemKey: `escalate:${t.id}:${seq}`,
+      }));
+    }
+
+    await tx.update(tickets).set({ ...patch, ...extra, updatedAt: now }).where(eq(tickets.id, t.id));
+    const seqs = await appendEvents(tx, t.id, actor, now, events);
+    const last = seqs[seqs.length - 1];
+    await enqueue(tx, now, [...fanOut(deps, outbox.map((f) => f(last))), ...cardUpdates(deps, t.id, last)]);
+    return { ticketId: t.id, code: t.code, message: SUCCESS[input.action] };
+  });
+  deps.wake();
+  return result;
+}
+
+function commandOf(input: AgentAction, agentId: number): Command {
+  switch (input.action) {
+    case 'claim':
+      return { type: 'claim', agentId };
+    case 'respond':
+      return { type: 'respond', agentId, text: input.text ?? '', waitForCustomer: input.waitForCustomer };
+    case 'note':
+      return { type: 'note', agentId, text: input.text ?? '' };
+    case 'resolve':
+      return { type: 'resolve', agentId, summary: input.text };
+    case 'reclassify':
+      return { type: 'reclassify', agentId, category: input.category! };
+    case 'escalate':
+      return { type: 'escalate', agentId, reason: input.text };
+    case 'major':
+      return { type: 'setMajor', agentId, major: input.major ?? true, reason: input.text ?? '' };
+  }
+}
+
+export function applyTransition(t: TicketRow, cmd: Command, now: Date): { patch: Partial<TicketRow>; events: TicketEvent[] } {
+  try {
+    return transition(stateOf(t), cmd, now) as { patch: Partial<TicketRow>; events: TicketEvent[] };
+  } catch (e) {
+    if (e instanceof TransitionError) throw new DeskError(e.code, e.message);
+    throw e;
+  }
+}
+
+/** `channel: 'agents'` means "every agents' surface"; expand it into one row per surface. */
+export function fanOut(deps: DeskDeps, items: Enqueue[]): Enqueue[] {
+  return items.flatMap((i) => (i.channel === 'agents' ? deps.agentSurfaces.map((s) => ({ ...i, channel: s, idemKey: `${i.idemKey}:${s}` })) : [i]));
+}
+
+export function cardUpdates(deps: DeskDeps, ticketId: number, seq: number): Enqueue[] {
+  return deps.agentSurfaces.map((s) => ({ channel: s, kind: 'agents.card' as const, ticketId, idemKey: `card:${ticketId}:${seq}:${s}` }));
+}
+
+export { customerActor, SYSTEM };

@@ -1,0 +1,23 @@
+import type { DeskDeps } from './deps.ts';
+import { act, type AgentAction } from './act.ts';
+import { intake, type InboundMessage } from './intake.ts';
+import { answerSurvey, closeUnrated, type SurveyAnswer } from './survey.ts';
+
+/** The use cases, each one database transaction; channels and HTTP call these, never the tables. */
+export function createDesk(deps: DeskDeps) {
+  return {
+    deps,
+    intake: (msg: InboundMessage) => intake(deps, msg),
+    act: (action: AgentAction) => act(deps, action),
+    answerSurvey: (answer: SurveyAnswer) => answerSurvey(deps, answer),
+    closeUnrated: (ticketId: number) => closeUnrated(deps, ticketId),
+  };
+}
+export type Desk = ReturnType<typeof createDesk>;
+
+export { DeskError } from './errors.ts';
+export type { DeskDeps } from './deps.ts';
+export type { AgentAction, ActResult, Role } from './act.ts';
+export { roleOf } from './act.ts';
+export type { InboundMessage, IntakeResult } from './intake.ts';
+export type { SurveyAnswer, SurveyResult } from './survey.ts';

@@ -1,0 +1,184 @@
+import { eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { categoryOf } from '../config.ts';
+import { classifyByRules } from '../core/classify.ts';
+import { transition } from '../core/ticket.ts';
+import { dueAt, elapsedMinutes, policyFor, promiseText, type SlaPolicy } from '../core/sla.ts';
+import { customers, inboundReceipts, messages, tickets } from '../db/schema/index.ts';
+import type { DeskDeps } from './deps.ts';
+import { DeskError } from './errors.ts';
+import { customerActor } from './deps.ts';
+import { appendEvents, enqueue, lockOpenTicketOf, newAccessToken, nextTicketCode, stateOf } from './store.ts';
+
+const attachment = z.object({ kind: z.string(), name: z.string().optional(), ref: z.string() });
+
+/** What every channel hands the desk: one customer message, normalised. */
+export const inboundMessageSchema = z.object({
+  channel: z.string().min(1),
+  /** The platform's id for this message (Feishu message_id, DingTalk msgId, web submission id…). */
+  dedupeKey: z.string().min(1),
+  /** Other ids of the same delivery (Feishu event_id): any of them seen before → duplicate. */
+  extraDedupeKeys: z.array(z.string().min(1)).default([]),
+  customer: z.object({
+    externalId: z.string().min(1),
+    name: z.string().max(100).optional(),
+    phone: z.string().max(40).optional(),
+    email: z.string().max(200).optional(),
+  }),
+  replyTo: z.record(z.string(), z.unknown()),
+  text: z.string(),
+  attachments: z.array(attachment).default([]),
+  /** A category the customer chose (web form); classification decides otherwise. */
+  category: z.string().optional(),
+  isProbe: z.boolean().default(false),
+  receivedAt: z.date().optional(),
+});
+export type InboundMessage = z.input<typeof inboundMessageSchema>;
+
+export interface IntakeResult {
+  ticketId: number;
+  code: string;
+  accessToken: string;
+  /** false when the message joined an open ticket */
+  created: boolean;
+  /** true when this platform id was seen before: nothing changed */
+  duplicate: boolean;
+  promise: string;
+}
+
+export async function intake(deps: DeskDeps, input: InboundMessage): Promise<IntakeResult> {
+  const msg = inboundMessageSchema.parse(input);
+  const { config, calendar } = deps;
+  const now = msg.receivedAt ?? deps.clock.now();
+  const text = msg.text.trim();
+  if (!text && msg.attachments.length === 0) throw new DeskError('empty_text', '消息内容为空');
+
+  const result = await deps.database.db.transaction(async (tx) => {
+    // Receipts first: a concurrent re-delivery blocks on the unique key until we commit, then sees the conflict.
+    const keys = [msg.dedupeKey, ...msg.extraDedupeKeys].map((k) => ({ source: msg.channel, externalId: k }));
+    const fresh = await tx.insert(inboundReceipts).values(keys).onConflictDoNothing().returning({ externalId: inboundReceipts.externalId });
+    if (fresh.length < keys.length) {
+      // Some id was seen: undo our new receipts by rolling back, then report the ticket of the original delivery.
+      throw new Duplicate();
+    }
+
+    const [customer] = await tx
+      .insert(customers)
+      .values({ channel: msg.channel, externalId: msg.customer.externalId, name: msg.customer.name, phone: msg.customer.phone, email: msg.customer.email })
+      .onConflictDoUpdate({
+        target: [customers.channel, customers.externalId],
+        set: {
+          name: sql`coalesce(excluded.name, ${customers.name})`,
+          phone: sql`coalesce(excluded.phone, ${customers.phone})`,
+          email: sql`coalesce(excluded.email, ${customers.email})`,
+        },
+      })
+      .returning({ id: customers.id });
+    const actor = customerActor(customer.id);
+
+    const open = await lockOpenTicketOf(tx, customer.id, msg.channel);
+    if (open) {
+      // Joins the customer's open ticket; a paused clock resumes.
+      const { patch, events } = transition(stateOf(open), { type: 'customerMessage', text }, now);
+      const policy = open.slaPolicy as unknown as SlaPolicy;
+      let pausedMinutes = open.slaPausedMinutes;
+      if (open.slaPausedSince) pausedMinutes += elapsedMinutes(policy, calendar, open.slaPausedSince, now);
+      const resolutionDueAt = policy.resolutionMinutes && open.slaPausedSince ? dueAt(policy, calendar, open.createdAt, policy.resolutionMinutes, pausedMinutes) : open.resolutionDueAt;
+      if (open.slaPausedSince) events[0].data.pausedMinutes = pausedMinutes - open.slaPausedMinutes;
+      await tx
+        .update(tickets)
+        .set({ ...patch, slaPausedMinutes: pausedMinutes, slaPausedSince: null, resolutionDueAt, lastCustomerMessageAt: now, updatedAt: now })
+        .where(eq(tickets.id, open.id));
+      const [message] = await tx
+        .insert(messages)
+        .values({ ticketId: open.id, direction: 'in', authorKind: 'customer', authorId: String(customer.id), body: text, attachments: msg.attachments, platformMessageId: msg.dedupeKey, createdAt: now })
+        .returning({ id: messages.id });
+      events[0].data.messageId = message.id;
+      const [seq] = await appendEvents(tx, open.id, actor, now, events);
+      await tx.update(inboundReceipts).set({ ticketId: open.id }).where(sql`${inboundReceipts.source} = ${msg.channel} and ${inboundReceipts.externalId} in ${keys.map((k) => k.externalId)}`);
+      await enqueue(
+        tx,
+        now,
+        deps.agentSurfaces.map((s) => ({ channel: s, kind: 'agents.card' as const, ticketId: open.id, idemKey: `card:${open.id}:${seq}:${s}` })),
+      );
+      const category = categoryOf(config, open.category);
+      return { ticketId: open.id, code: open.code, accessToken: open.accessToken, created: false, duplicate: false, promise: promiseText(category, policy) };
+    }
+
+    const chosen = msg.category && config.categories.some((c) => c.id === msg.category) ? msg.category : undefined;
+    const cls = chosen
+      ? { category: chosen, priority: categoryOf(config, chosen).priority, confidence: 1, reason: '客户选择' }
+      : classifyByRules(config, text);
+    const category = categoryOf(config, cls.category);
+    const policy = policyFor(category, config, calendar);
+    const promise = promiseText(category, policy);
+    const code = await nextTicketCode(tx, calendar.localDate(now));
+    const [ticket] = await tx
+      .insert(tickets)
+      .values({
+        code,
+        channel: msg.channel,
+        customerId: customer.id,
+        replyTo: msg.replyTo,
+        subject: subjectOf(text),
+        category: category.id,
+        priority: cls.priority,
+        status: 'new',
+        accessToken: newAccessToken(),
+        isProbe: msg.isProbe,
+        createdAt: now,
+        lastCustomerMessageAt: now,
+        firstResponseDueAt: policy.firstResponseMinutes ? dueAt(policy, calendar, now, policy.firstResponseMinutes) : null,
+        resolutionDueAt: policy.resolutionMinutes ? dueAt(policy, calendar, now, policy.resolutionMinutes) : null,
+        slaPolicy: policy as unknown as Record<string, unknown>,
+        updatedAt: now,
+      })
+      .returning();
+    const [message] = await tx
+      .insert(messages)
+      .values({ ticketId: ticket.id, direction: 'in', authorKind: 'customer', authorId: String(customer.id), body: text, attachments: msg.attachments, platformMessageId: msg.dedupeKey, createdAt: now })
+      .returning({ id: messages.id });
+    // The promise text is kept in the log as evidence of what the customer was told.
+    const seqs = await appendEvents(tx, ticket.id, actor, now, [
+      {
+        type: 'created',
+        data: { code, channel: msg.channel, category: category.id, priority: cls.priority, confidence: cls.confidence, reason: cls.reason, probe: msg.isProbe, messageId: message.id, policy },
+      },
+      { type: 'acknowledged', data: { text: ackText(code, promise) } },
+    ]);
+    await tx.update(inboundReceipts).set({ ticketId: ticket.id }).where(sql`${inboundReceipts.source} = ${msg.channel} and ${inboundReceipts.externalId} in ${keys.map((k) => k.externalId)}`);
+    await enqueue(tx, now, [
+      { channel: msg.channel, kind: 'customer.text', ticketId: ticket.id, payload: { text: ackText(code, promise), purpose: 'ack' }, idemKey: `ack:${ticket.id}:${seqs[1]}` },
+      ...deps.agentSurfaces.map((s) => ({ channel: s, kind: 'agents.card' as const, ticketId: ticket.id, idemKey: `card:${ticket.id}:${seqs[0]}:${s}` })),
+    ]);
+    return { ticketId: ticket.id, code, accessToken: ticket.accessToken, created: true, duplicate: false, promise };
+  }).catch(async (e) => {
+    if (!(e instanceof Duplicate)) throw e;
+    return duplicateResult(deps, msg.channel, [msg.dedupeKey, ...msg.extraDedupeKeys]);
+  });
+  deps.wake();
+  return result;
+}
+
+class Duplicate extends Error {}
+
+async function duplicateResult(deps: DeskDeps, channel: string, keys: string[]): Promise<IntakeResult> {
+  const [row] = await deps.database.db
+    .select({ id: tickets.id, code: tickets.code, accessToken: tickets.accessToken, category: tickets.category, policy: tickets.slaPolicy })
+    .from(inboundReceipts)
+    .innerJoin(tickets, eq(tickets.id, inboundReceipts.ticketId))
+    .where(sql`${inboundReceipts.source} = ${channel} and ${inboundReceipts.externalId} in ${keys}`)
+    .limit(1);
+  if (!row) throw new Error(`duplicate delivery ${keys.join(',')} without a ticket`);
+  const category = categoryOf(deps.config, row.category);
+  return { ticketId: row.id, code: row.code, accessToken: row.accessToken, created: false, duplicate: true, promise: promiseText(category, row.policy as unknown as SlaPolicy) };
+}
+
+export function ackText(code: string, promise: string): string {
+  return `您好，我们已收到您的反馈，工单号 ${code}。${promise}如需补充，直接回复本对话即可。`;
+}
+
+function subjectOf(text: string): string {
+  const first = text.split('\n').find((l) => l.trim()) ?? text;
+  return first.trim().slice(0, 80) || '（附件）';
+}

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { Tx } from '../db/client.ts';
+import { outbox, ticketCodeCounters, ticketEvents, tickets } from '../db/schema/index.ts';
+import { eventHash, GENESIS_HASH } from '../core/hash.ts';
+import type { TicketEvent, TicketState } from '../core/ticket.ts';
+import type { OutboxKind } from '../channels/types.ts';
+
+export type TicketRow = typeof tickets.$inferSelect;
+/** The row seen by the pure state machine (status and close reason are stored as text). */
+export const stateOf = (row: TicketRow) => row as unknown as TicketState;
+
+/** NOTIFY channel that wakes outbox workers in other instances (PostgreSQL delivers it on commit). */
+export const OUTBOX_CHANNEL = 'loopdesk_outbox';
+
+/** Appends events to the ticket's hash chain. Callers hold the ticket row lock, so seq cannot race. */
+export async function appendEvents(tx: Tx, ticketId: number, actor: string, at: Date, events: TicketEvent[]): Promise<number[]> {
+  if (events.length === 0) return [];
+  const [last] = await tx
+    .select({ seq: ticketEvents.seq, hash: ticketEvents.hash })
+    .from(ticketEvents)
+    .where(eq(ticketEvents.ticketId, ticketId))
+    .orderBy(desc(ticketEvents.seq))
+    .limit(1);
+  let seq = last?.seq ?? 0;
+  let prevHash = last?.hash ?? GENESIS_HASH;
+  const rows = events.map((e) => {
+    seq += 1;
+    const row = { ticketId, seq, type: e.type, actor, data: e.data, at, prevHash };
+    const hash = eventHash(row);
+    prevHash = hash;
+    return { ...row, hash };
+  });
+  await tx.insert(ticketEvents).values(rows);
+  return rows.map((r) => r.seq);
+}
+
+export interface Enqueue {
+  channel: string;
+  kind: OutboxKind;
+  ticketId: number | null;
+  payload?: Record<string, unknown>;
+  /** Stable per cause (ticket + event seq + kind + target): a retried use case cannot enqueue twice. */
+  idemKey: string;
+  runAt?: Date;
+}
+
+export async function enqueue(tx: Tx, now: Date, items: Enqueue[]): Promise<void> {
+  if (items.length === 0) return;
+  await tx
+    .insert(outbox)
+    .values(items.map((i) => ({ idemKey: i.idemKey, channel: i.channel, kind: i.kind, ticketId: i.ticketId, payload: i.payload ?? {}, runAt: i.runAt ?? now, createdAt: now })))
+    .onConflictDoNothing({ target: outbox.idemKey });
+  await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
+}
+
+/** FB-YYYYMMDD-NNNN, the day in the company's zone; the counter row serialises concurrent intakes of one day. */
+export async function nextTicketCode(tx: Tx, localDate: string): Promise<string> {
+  const day = localDate.replaceAll('-', '');
+  const [row] = await tx
+    .insert(ticketCodeCounters)
+    .values({ day, last: 1 })
+    .onConflictDoUpdate({ target: ticketCodeCounters.day, set: { last: sql`${ticketCodeCounters.last} + 1` } })
+    .returning({ last: ticketCodeCounters.last });
+  return `FB-${day}-${String(row.last).padStart(4, '0')}`;
+}
+
+export const newAccessToken = () => randomBytes(18).toString('base64url');
+
+export async function lockTicketByCode(tx: Tx, code: string): Promise<TicketRow | undefined> {
+  const [row] = await tx.select().from(tickets).where(eq(tickets.code, code)).for('update');
+  return row;
+}
+
+export async function lockTicketById(tx: Tx, id: number): Promise<TicketRow | undefined> {
+  const [row] = await tx.select().from(tickets).where(eq(tickets.id, id)).for('update');
+  return row;
+}
+
+export async function lockOpenTicketOf(tx: Tx, customerId: number, channel: string): Promise<TicketRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(tickets)
+    .where(and(eq(tickets.customerId, customerId), eq(tickets.channel, channel), sql`${tickets.status} <> 'closed'`))
+    .orderBy(desc(tickets.id))
+    .limit(1)
+    .for('update');
+  return row;
+}

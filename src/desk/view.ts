@@ -1,0 +1,120 @@
+import { and, desc, eq } from 'drizzle-orm';
+import type { ActionName, SlaView, TicketView } from '../../cards/view.ts';
+import { categoryOf, type Config } from '../config.ts';
+import type { BusinessCalendar } from '../core/calendar.ts';
+import { formatMinutes, formatMinutesEn, slaState, type SlaPolicy } from '../core/sla.ts';
+import { isWorkable, STATUS_LABELS, type Status } from '../core/ticket.ts';
+import type { DbOrTx } from '../db/client.ts';
+import { agents, customers, messages, tickets } from '../db/schema/index.ts';
+import type { TicketRow } from './store.ts';
+
+export const CHANNEL_LABELS: Record<string, string> = {
+  feishu: '飞书',
+  dingtalk: '钉钉',
+  web: '官网留言',
+  email: '邮件',
+  api: '开放接口',
+  wecom: '微信客服',
+  helpdesk: '飞书服务台',
+};
+
+/** 张* / 138****5678 / a***@example.com: agents' cards and the default ledger never show full contacts. */
+export function maskName(name: string | null | undefined): string {
+  if (!name) return '匿名客户';
+  const chars = [...name.trim()];
+  return chars.length <= 1 ? `${chars[0] ?? ''}*` : `${chars[0]}${'*'.repeat(Math.min(chars.length - 1, 2))}`;
+}
+
+export function maskContact(phone: string | null | undefined, email: string | null | undefined): string | null {
+  if (phone) {
+    const d = phone.replace(/\s+/g, '');
+    return d.length >= 7 ? `${d.slice(0, 3)}****${d.slice(-4)}` : `${d.slice(0, 1)}****`;
+  }
+  if (email) {
+    const [user, domain] = email.split('@');
+    return `${user.slice(0, 1)}***@${domain ?? ''}`;
+  }
+  return null;
+}
+
+function slaView(row: TicketRow, calendar: BusinessCalendar, now: Date, target: 'first' | 'resolution'): SlaView {
+  const policy = row.slaPolicy as unknown as SlaPolicy;
+  const minutes = target === 'first' ? policy.firstResponseMinutes : policy.resolutionMinutes;
+  const doneAt = target === 'first' ? row.firstResponseAt : (row.resolvedAt ?? row.closedAt);
+  const s = slaState({
+    policy,
+    calendar,
+    start: row.createdAt,
+    targetMinutes: minutes,
+    pausedMinutes: target === 'first' ? 0 : row.slaPausedMinutes,
+    pausedSince: target === 'first' ? null : row.slaPausedSince,
+    doneAt,
+    now,
+  });
+  const due = s.dueAt ? s.dueAt.toISOString() : null;
+  switch (s.state) {
+    case 'none':
+      return { state: 'none', label: '无时限承诺', labelEn: 'No target', dueAt: null };
+    case 'met':
+      return { state: 'met', label: '已达成', labelEn: 'Met', dueAt: due };
+    case 'paused':
+      return { state: 'paused', label: '等待客户中（已暂停计时）', labelEn: 'Paused (waiting on customer)', dueAt: due };
+    case 'breached':
+      return { state: 'breached', label: `已超时 ${formatMinutes(s.overdueMinutes ?? 0)}`, labelEn: `Breached by ${formatMinutesEn(s.overdueMinutes ?? 0)}`, dueAt: due };
+    case 'due_soon':
+      return { state: 'due_soon', label: `即将超时，剩余 ${formatMinutes(s.remainingMinutes ?? 0)}`, labelEn: `Due soon: ${formatMinutesEn(s.remainingMinutes ?? 0)} left`, dueAt: due };
+    default:
+      return { state: 'on_track', label: `剩余 ${formatMinutes(s.remainingMinutes ?? 0)}`, labelEn: `${formatMinutesEn(s.remainingMinutes ?? 0)} left`, dueAt: due };
+  }
+}
+
+export function actionsFor(status: Status): ActionName[] {
+  if (!isWorkable(status)) return [];
+  return status === 'new' || status === 'reopened' ? ['claim', 'respond', 'resolve', 'reclassify', 'escalate'] : ['respond', 'resolve', 'reclassify', 'escalate'];
+}
+
+export async function loadTicketView(db: DbOrTx, config: Config, calendar: BusinessCalendar, ticketId: number, now: Date, baseUrl?: string): Promise<TicketView> {
+  const [row] = await db
+    .select({ t: tickets, c: customers, a: agents })
+    .from(tickets)
+    .innerJoin(customers, eq(customers.id, tickets.customerId))
+    .leftJoin(agents, eq(agents.id, tickets.assigneeId))
+    .where(eq(tickets.id, ticketId));
+  if (!row) throw new Error(`ticket ${ticketId} not found`);
+  const [lastIn] = await db
+    .select({ body: messages.body })
+    .from(messages)
+    .where(and(eq(messages.ticketId, ticketId), eq(messages.direction, 'in')))
+    .orderBy(desc(messages.id))
+    .limit(1);
+  const { t, c, a } = row;
+  const cat = categoryOf(config, t.category);
+  const body = lastIn?.body ?? t.subject;
+  return {
+    id: t.id,
+    code: t.code,
+    status: t.status,
+    statusLabel: STATUS_LABELS[t.status as Status] ?? t.status,
+    category: { id: cat.id, name: cat.name, nameEn: cat.nameEn },
+    categories: config.categories.map((x) => ({ id: x.id, name: x.name, nameEn: x.nameEn })),
+    priority: t.priority,
+    channel: t.channel,
+    channelLabel: CHANNEL_LABELS[t.channel] ?? t.channel,
+    customer: { name: maskName(c.name), contact: maskContact(c.phone, c.email) },
+    subject: t.subject,
+    excerpt: body.length > 300 ? `${body.slice(0, 300)}…` : body,
+    assignee: a ? { name: a.name ?? a.userId, platform: a.platform, userId: a.userId } : null,
+    isMajor: t.isMajor,
+    escalated: t.escalated,
+    isProbe: t.isProbe,
+    createdAt: t.createdAt.toISOString(),
+    firstResponse: slaView(t, calendar, now, 'first'),
+    resolution: slaView(t, calendar, now, 'resolution'),
+    paused: t.slaPausedSince !== null,
+    reopenCount: t.reopenCount,
+    csatScore: t.csatScore,
+    csatComment: t.csatComment,
+    actions: actionsFor(t.status as Status),
+    url: baseUrl ? `${baseUrl.replace(/\/$/, '')}/console/tickets/${t.code}` : null,
+  };
+}

@@ -1,0 +1,42 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { Hono, type MiddlewareHandler } from 'hono';
+import type { Services } from '../services.ts';
+import type { AppEnv } from './env.ts';
+import { ApiError, errorResponse } from './errors.ts';
+
+/** One app factory for the Node and Workers entries; the services are injected, so tests pass their own. */
+export function createApp(services: Services) {
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    const requestId = c.req.header('x-request-id')?.slice(0, 100) || randomUUID();
+    c.set('requestId', requestId);
+    c.set('services', services);
+    c.set('log', services.log.child({ requestId }));
+    const started = performance.now();
+    await next();
+    c.header('x-request-id', requestId);
+    // Paths and status only: bodies may hold customer data and secrets.
+    c.get('log').info('request', { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) });
+  });
+  app.onError((err, c) => errorResponse(c, err));
+  app.notFound((c) => errorResponse(c, new ApiError('not_found', `没有这个地址：${c.req.method} ${c.req.path}`)));
+
+  app.get('/healthz', async (c) => c.json(await services.health()));
+
+  for (const channel of services.channels) channel.routes?.(app);
+  return app;
+}
+
+/** Bearer ADMIN_TOKEN, compared in constant time; without a configured token the admin API is closed, not open. */
+export function adminAuth(services: Services): MiddlewareHandler<AppEnv> {
+  const expected = services.env.ADMIN_TOKEN ? createHash('sha256').update(services.env.ADMIN_TOKEN).digest() : null;
+  return async (c, next) => {
+    if (!expected) throw new ApiError('unauthorized', '未配置 ADMIN_TOKEN，管理接口已关闭');
+    const given = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
+    if (!given || !timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
+      throw new ApiError('unauthorized', '需要有效的管理令牌（Authorization: Bearer ADMIN_TOKEN）');
+    }
+    await next();
+  };
+}

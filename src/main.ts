@@ -1,0 +1,51 @@
+import { serve } from '@hono/node-server';
+import { ConfigError, loadConfig, parseEnv } from './config.ts';
+import { channelsFor } from './channels/index.ts';
+import { DataDirLockedError, openDatabase } from './db/client.ts';
+import { createApp } from './http/app.ts';
+import { startScheduler } from './jobs/scheduler.ts';
+import { nodeJobs } from './jobs/jobs.ts';
+import { createLogger } from './log.ts';
+import { createServices } from './services.ts';
+
+/** Node entry: embedded PGlite unless DATABASE_URL is set; stops cleanly on SIGTERM/SIGINT. */
+async function main() {
+  const started = performance.now();
+  const env = parseEnv();
+  const config = loadConfig(env.LOOPDESK_CONFIG);
+  const log = createLogger(env.LOG_LEVEL);
+  const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, onNotice: (m) => log.debug('postgres notice', { m }) });
+  const services = createServices({ env, config, database, log, channels: channelsFor(env) });
+  const app = createApp(services);
+  await services.start();
+  const scheduler = startScheduler(nodeJobs(services), log);
+  const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
+    log.info('ready', { port: info.port, database: database.kind, channels: services.channels.map((c) => c.name), startupMs: Math.round(performance.now() - started) });
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping', { signal });
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await new Promise<void>((r) => server.close(() => r()));
+    await scheduler.stop();
+    await services.stop();
+    await database.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((e) => {
+  if (e instanceof ConfigError || e instanceof DataDirLockedError) {
+    process.stderr.write(`loopdesk: ${e.message}\n`);
+  } else {
+    process.stderr.write(`loopdesk: failed to start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,161 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Hono } from 'hono';
+import type { Config, Env } from './config.ts';
+import { createCalendar, type BusinessCalendar } from './core/calendar.ts';
+import { systemClock, type Clock } from './core/clock.ts';
+import type { Database } from './db/client.ts';
+import { tickets } from './db/schema/index.ts';
+import { createDesk, type Desk } from './desk/index.ts';
+import { SYSTEM, type DeskDeps } from './desk/deps.ts';
+import { appendEvents, enqueue, lockTicketById } from './desk/store.ts';
+import { loadTicketView } from './desk/view.ts';
+import { createOutboxWorker, outboxHealth, type OutboxWorker } from './jobs/outbox.ts';
+import type { ChannelSender, DeliveryContext, OutboxRow } from './channels/types.ts';
+import type { AppEnv } from './http/env.ts';
+import { createLogger, type Logger } from './log.ts';
+
+/** A channel plugs into the service: its outbound sender, its HTTP routes, its long connection. */
+export interface Channel {
+  readonly name: string;
+  /** True when the channel hosts an agents' group (ticket cards and notices go there). */
+  readonly agentSurface: boolean;
+  readonly sender?: ChannelSender;
+  routes?(app: Hono<AppEnv>): void;
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+  health?(): Record<string, unknown>;
+}
+
+/** Everything a channel needs from the core; channels are built from it. */
+export interface CoreServices {
+  env: Env;
+  config: Config;
+  calendar: BusinessCalendar;
+  clock: Clock;
+  log: Logger;
+  database: Database;
+  desk: Desk;
+  deliveryContext: DeliveryContext;
+}
+
+export type ChannelFactory = (core: CoreServices) => Channel | null;
+
+export interface Services extends CoreServices {
+  channels: Channel[];
+  outbox: OutboxWorker;
+  health(): Promise<Record<string, unknown>>;
+  /** Starts long connections and the outbox worker. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  env: Env;
+  config: Config;
+  database: Database;
+  clock?: Clock;
+  log?: Logger;
+  channels: ChannelFactory[];
+  /** Outbox tuning for tests and benchmarks. */
+  outbox?: { backoffBaseMs?: number };
+}
+
+export function createServices(opts: ServiceOptions): Services {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? createLogger(opts.env.LOG_LEVEL);
+  const calendar = createCalendar(opts.config.calendar, (m) => log.warn(m));
+  let worker: OutboxWorker | undefined;
+  const deskDeps: DeskDeps = {
+    database: opts.database,
+    config: opts.config,
+    calendar,
+    clock,
+    log,
+    agentSurfaces: [],
+    wake: () => void worker?.wake(),
+  };
+  const desk = createDesk(deskDeps);
+  const db = opts.database.db;
+
+  const deliveryContext: DeliveryContext = {
+    database: opts.database,
+    config: opts.config,
+    log,
+    now: () => clock.now(),
+    ticketView: (id) => loadTicketView(db, opts.config, calendar, id, clock.now(), opts.env.PUBLIC_BASE_URL),
+    async ticketRoute(id) {
+      const [t] = await db.select({ channel: tickets.channel, replyTo: tickets.replyTo, code: tickets.code }).from(tickets).where(eq(tickets.id, id));
+      if (!t) throw new Error(`ticket ${id} not found`);
+      return t;
+    },
+    async saveCardRef(id, surface, ref) {
+      await db
+        .update(tickets)
+        .set({ cardRefs: sql`${tickets.cardRefs} || ${JSON.stringify({ [surface]: ref })}::jsonb` })
+        .where(eq(tickets.id, id));
+    },
+  };
+
+  const core: CoreServices = { env: opts.env, config: opts.config, calendar, clock, log, database: opts.database, desk, deliveryContext };
+  const channels = opts.channels.map((f) => f(core)).filter((c): c is Channel => c !== null);
+  deskDeps.agentSurfaces.push(...channels.filter((c) => c.agentSurface).map((c) => c.name));
+
+  /** A customer we cannot reach is a broken promise: say so in the agents' group and in the ticket's log. */
+  async function onDead(row: OutboxRow, reason: string) {
+    if (!row.kind.startsWith('customer.') || row.ticketId === null) return;
+    const now = clock.now();
+    await db.transaction(async (tx) => {
+      const t = await lockTicketById(tx, row.ticketId!);
+      if (!t) return;
+      await appendEvents(tx, t.id, SYSTEM, now, [{ type: 'delivery_failed', data: { outboxId: row.id, kind: row.kind, reason: reason.slice(0, 500) } }]);
+      await enqueue(
+        tx,
+        now,
+        deskDeps.agentSurfaces.map((s) => ({
+          channel: s,
+          kind: 'agents.text' as const,
+          ticketId: t.id,
+          payload: { text: `⚠️ 工单 ${t.code} 的消息无法送达客户（${reason.slice(0, 200)}），请通过其他方式联系客户。`, notify: 'assignee' },
+          idemKey: `dead:${row.id}:${s}`,
+        })),
+      );
+    });
+    worker?.wake();
+  }
+
+  worker = createOutboxWorker({
+    database: opts.database,
+    senders: channels.flatMap((c) => (c.sender ? [c.sender] : [])),
+    context: deliveryContext,
+    clock,
+    log,
+    maxAttempts: opts.config.outbox.maxAttempts,
+    leaseSeconds: opts.config.outbox.leaseSeconds,
+    backoffBaseMs: opts.outbox?.backoffBaseMs,
+    onDead,
+  });
+  const outbox = worker;
+
+  return {
+    ...core,
+    channels,
+    outbox,
+    async health() {
+      const box = await outboxHealth(opts.database, clock.now());
+      return {
+        status: 'ok',
+        database: opts.database.kind,
+        outbox: box,
+        channels: Object.fromEntries(channels.map((c) => [c.name, c.health?.() ?? { state: 'ready' }])),
+      };
+    },
+    async start() {
+      await outbox.start();
+      for (const c of channels) await c.start?.();
+    },
+    async stop() {
+      for (const c of channels) await c.stop?.().catch((e) => log.warn('channel stop failed', { channel: c.name, err: String(e) }));
+      await outbox.stop();
+    },
+  };
+}
