@@ -18,6 +18,8 @@ export type DbOrTx = Db | Tx;
 export interface Database {
   kind: 'pglite' | 'postgres';
   db: Db;
+  /** PostgreSQL only: the connection URL. */
+  url?: string;
   /** Subscribe to cross-instance wake-ups (LISTEN on PostgreSQL; in-process on PGlite, which is one process). */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -92,6 +94,7 @@ function openPostgres(url: string, onNotice?: (message: string) => void): Databa
   return {
     kind: 'postgres',
     db,
+    url,
     async listen(channel, onNotify) {
       const sub = await client.listen(channel, () => onNotify());
       return () => sub.unlisten();
@@ -150,17 +153,13 @@ export async function migrateDatabase(database: Database): Promise<void> {
     await migratePglite(database.db as never, { migrationsFolder });
     return;
   }
-  const client = (database.db as unknown as { $client: postgres.Sql }).$client;
-  const reserved = await client.reserve();
+  // One dedicated connection: the advisory lock is per session, and drizzle's migrator needs a full client.
+  const client = postgres(database.url!, { max: 1, onnotice: () => {} });
   try {
-    await reserved`select pg_advisory_lock(${MIGRATION_LOCK})`;
-    try {
-      await migratePostgres(drizzlePostgres(reserved as unknown as postgres.Sql), { migrationsFolder });
-    } finally {
-      await reserved`select pg_advisory_unlock(${MIGRATION_LOCK})`;
-    }
+    await client`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await migratePostgres(drizzlePostgres(client), { migrationsFolder });
   } finally {
-    reserved.release();
+    await client.end({ timeout: 5 });
   }
 }
 
