@@ -10,8 +10,9 @@ import type { Logger } from '../log.ts';
  * - `agents.file`     { path, name, text? }           upload a file (ledger) to the agents' group
  * - `customer.text`   { text, purpose }               to the customer, on the ticket's channel (purpose: ack | reply | notice)
  * - `customer.survey` {}                              the satisfaction survey, on the ticket's channel
+ * - `agents.reply`    { reply: CommandReply, replyTo? } the answer to a command typed in the agents' group
  */
-export type OutboxKind = 'agents.card' | 'agents.text' | 'agents.file' | 'customer.text' | 'customer.survey';
+export type OutboxKind = 'agents.card' | 'agents.text' | 'agents.file' | 'agents.reply' | 'customer.text' | 'customer.survey';
 
 export interface AgentRef {
   platform: string;

@@ -2,6 +2,8 @@ import type { DeskDeps } from './deps.ts';
 import { act, type AgentAction } from './act.ts';
 import { intake, type InboundMessage } from './intake.ts';
 import { answerSurvey, closeUnrated, type SurveyAnswer } from './survey.ts';
+import { enqueue } from './store.ts';
+import type { CommandReply } from './commands.ts';
 
 /** The use cases, each one database transaction; channels and HTTP call these, never the tables. */
 export function createDesk(deps: DeskDeps) {
@@ -11,6 +13,11 @@ export function createDesk(deps: DeskDeps) {
     act: (action: AgentAction) => act(deps, action),
     answerSurvey: (answer: SurveyAnswer) => answerSurvey(deps, answer),
     closeUnrated: (ticketId: number) => closeUnrated(deps, ticketId),
+    /** Queues a command's answer for the surface it was typed in (`replyTo`: e.g. the message to reply to). */
+    async enqueueReply(surface: string, reply: CommandReply, idemKey: string, replyTo?: Record<string, unknown>) {
+      await deps.database.db.transaction((tx) => enqueue(tx, deps.clock.now(), [{ channel: surface, kind: 'agents.reply', ticketId: null, payload: { reply, replyTo }, idemKey: `reply:${surface}:${idemKey}` }]));
+      deps.wake();
+    },
   };
 }
 export type Desk = ReturnType<typeof createDesk>;

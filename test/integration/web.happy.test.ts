@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import { messages, outbox, tickets, ticketEvents } from '../../src/db/schema/index.ts';
 import { createTestDesk, type TestDesk } from '../helpers/services.ts';
 import { dbKinds } from '../helpers/db.ts';
+import { json } from '../helpers/http.ts';
 
 describe.each(dbKinds)('web channel on %s', (kind) => {
   let t: TestDesk;
@@ -26,7 +27,7 @@ describe.each(dbKinds)('web channel on %s', (kind) => {
   it('turns a JSON post into a ticket with code, promise and private page', async () => {
     const res = await post({ name: '张三', contact: '13812345678', content: '登录后 APP 闪退，报错 500' });
     expect(res.status).toBe(201);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.ticket).toMatch(/^FB-20260302-\d{4}$/);
     expect(body.promise).toContain('2小时');
     const [row] = await t.db.select().from(tickets).where(eq(tickets.code, body.ticket));
@@ -55,7 +56,7 @@ describe.each(dbKinds)('web channel on %s', (kind) => {
   });
 
   it('closes the loop on the private page: reply, resolve, survey', async () => {
-    const created = await (await post({ contact: '13900001111', content: '如何导出发票？', category: 'consultation' })).json();
+    const created = await json(await post({ contact: '13900001111', content: '如何导出发票？', category: 'consultation' }));
     await t.desk.act({ ticket: created.ticket, actor: { platform: 'feishu', userId: 'ou_agent' }, viaAgentGroup: true, action: 'respond', text: '在「账户-发票」页面点击导出即可。' });
     await t.desk.act({ ticket: created.ticket, actor: { platform: 'feishu', userId: 'ou_agent' }, viaAgentGroup: true, action: 'resolve' });
     const page = await (await t.app.request(created.url)).text();
@@ -63,7 +64,7 @@ describe.each(dbKinds)('web channel on %s', (kind) => {
     expect(page).toContain('满意吗');
     const survey = await t.app.request(`${created.url}/survey`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ score: 5, comment: '很快' }) });
     expect(survey.status).toBe(200);
-    expect((await survey.json()).outcome).toBe('satisfied');
+    expect((await json(survey)).outcome).toBe('satisfied');
     const [row] = await t.db.select().from(tickets).where(eq(tickets.code, created.ticket));
     expect(row.status).toBe('closed');
     expect(row.closeReason).toBe('satisfied');
@@ -73,10 +74,10 @@ describe.each(dbKinds)('web channel on %s', (kind) => {
   });
 
   it('adds a follow-up from the private page to the same ticket', async () => {
-    const created = await (await post({ contact: '13900002222', content: '页面打不开' })).json();
+    const created = await json(await post({ contact: '13900002222', content: '页面打不开' }));
     const res = await t.app.request(`${created.url}/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.9.9.9' }, body: JSON.stringify({ content: '补充：是 Safari 浏览器' }) });
     expect(res.status).toBe(201);
-    expect((await res.json()).ticket).toBe(created.ticket);
+    expect((await json(res)).ticket).toBe(created.ticket);
     const [row] = await t.db.select().from(tickets).where(eq(tickets.code, created.ticket));
     const ms = await t.db.select().from(messages).where(eq(messages.ticketId, row.id));
     expect(ms.map((m) => m.body)).toEqual(['页面打不开', '补充：是 Safari 浏览器']);
@@ -85,7 +86,7 @@ describe.each(dbKinds)('web channel on %s', (kind) => {
   it('returns the same ticket for a repeated submission id', async () => {
     const a = await post({ contact: '13900003333', content: '重复提交测试', submissionId: 'dup-submission-1' });
     const b = await post({ contact: '13900003333', content: '重复提交测试', submissionId: 'dup-submission-1' });
-    const [ja, jb] = [await a.json(), await b.json()];
+    const [ja, jb] = [await json(a), await json(b)];
     expect(jb.ticket).toBe(ja.ticket);
     expect(jb.duplicate).toBe(true);
     expect(b.status).toBe(200);
