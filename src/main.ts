@@ -4,6 +4,7 @@ import { channelsFor } from './channels/index.ts';
 import { DataDirLockedError, openDatabase } from './db/client.ts';
 import { createApp } from './http/app.ts';
 import { startScheduler } from './jobs/scheduler.ts';
+import { startControlSocket } from './cli/control.ts';
 import { nodeJobs } from './jobs/jobs.ts';
 import { createLogger } from './log.ts';
 import { createServices } from './services.ts';
@@ -19,6 +20,7 @@ async function main() {
   const app = createApp(services);
   await services.start();
   const scheduler = startScheduler(nodeJobs(services), log);
+  const control = database.kind === 'pglite' ? await startControlSocket(services, env.DATA_DIR) : null;
   const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
     log.info('ready', { port: info.port, database: database.kind, channels: services.channels.map((c) => c.name), startupMs: Math.round(performance.now() - started) });
   });
@@ -31,6 +33,7 @@ async function main() {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await new Promise<void>((r) => server.close(() => r()));
+    control?.close();
     await scheduler.stop();
     await services.stop();
     await database.close();

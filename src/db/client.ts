@@ -35,6 +35,12 @@ export async function queryRows<T>(db: DbOrTx, query: SQL): Promise<T[]> {
   return Array.isArray(result) ? result : (result.rows ?? []);
 }
 
+/**
+ * A timestamp parameter for raw `sql` templates. drizzle's postgres-js driver does not serialise Date parameters
+ * in raw SQL (PGlite does), so pass ISO text with an explicit cast: the same on both drivers.
+ */
+export const sqlTime = (d: Date) => sql`${d.toISOString()}::timestamptz`;
+
 export class DataDirLockedError extends Error {
   override name = 'DataDirLockedError';
 }

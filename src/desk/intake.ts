@@ -7,7 +7,7 @@ import { dueAt, elapsedMinutes, policyFor, promiseText, type SlaPolicy } from '.
 import { customers, inboundReceipts, messages, tickets } from '../db/schema/index.ts';
 import type { DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';
-import { customerActor } from './deps.ts';
+import { customerActor, SYSTEM } from './deps.ts';
 import { appendEvents, enqueue, lockOpenTicketOf, newAccessToken, nextTicketCode, stateOf } from './store.ts';
 
 const attachment = z.object({ kind: z.string(), name: z.string().optional(), ref: z.string() });
@@ -139,13 +139,15 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
       .values({ ticketId: ticket.id, direction: 'in', authorKind: 'customer', authorId: String(customer.id), body: text, attachments: msg.attachments, platformMessageId: msg.dedupeKey, createdAt: now })
       .returning({ id: messages.id });
     // The promise text is kept in the log as evidence of what the customer was told.
-    const seqs = await appendEvents(tx, ticket.id, actor, now, [
+    const [createdSeq] = await appendEvents(tx, ticket.id, actor, now, [
       {
         type: 'created',
         data: { code, channel: msg.channel, category: category.id, priority: cls.priority, confidence: cls.confidence, reason: cls.reason, probe: msg.isProbe, messageId: message.id, policy },
       },
-      { type: 'acknowledged', data: { text: ackText(code, promise) } },
     ]);
+    // The bot's acknowledgement (not the customer's act); it does not count as a first response.
+    const [ackSeq] = await appendEvents(tx, ticket.id, SYSTEM, now, [{ type: 'acknowledged', data: { text: ackText(code, promise) } }]);
+    const seqs = [createdSeq, ackSeq];
     await tx.update(inboundReceipts).set({ ticketId: ticket.id }).where(sql`${inboundReceipts.source} = ${msg.channel} and ${inboundReceipts.externalId} in ${keys.map((k) => k.externalId)}`);
     await enqueue(tx, now, [
       { channel: msg.channel, kind: 'customer.text', ticketId: ticket.id, payload: { text: ackText(code, promise), purpose: 'ack' }, idemKey: `ack:${ticket.id}:${seqs[1]}` },

@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { queryRows, type Database } from '../db/client.ts';
+import { queryRows, sqlTime, type Database } from '../db/client.ts';
 import { outbox } from '../db/schema/index.ts';
 import { OUTBOX_CHANNEL } from '../desk/store.ts';
 import { RetryLater, Undeliverable, type ChannelSender, type DeliveryContext, type OutboxKind, type OutboxRow } from '../channels/types.ts';
@@ -56,10 +56,10 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     const leaseUntil = new Date(now.getTime() + opts.leaseSeconds * 1000);
     const rows = await queryRows<{ id: number; idem_key: string; channel: string; kind: string; ticket_id: number | null; payload: Record<string, unknown>; attempts: number }>(
       db,
-      sql`update ${outbox} set lease_until = ${leaseUntil}, attempts = ${outbox.attempts} + 1
+      sql`update ${outbox} set lease_until = ${sqlTime(leaseUntil)}, attempts = ${outbox.attempts} + 1
           where ${outbox.id} in (
             select id from ${outbox}
-            where status = 'pending' and run_at <= ${now} and (lease_until is null or lease_until < ${now})
+            where status = 'pending' and run_at <= ${sqlTime(now)} and (lease_until is null or lease_until < ${sqlTime(now)})
             order by run_at, id limit ${batchSize}
             for update skip locked)
           returning id, idem_key, channel, kind, ticket_id, payload, attempts`,
@@ -165,9 +165,9 @@ export async function outboxHealth(database: Database, now: Date): Promise<{ bac
   const [row] = await queryRows<{ backlog: string; due: string; dead: string; oldest: Date | string | null }>(
     database.db,
     sql`select count(*) filter (where status = 'pending') as backlog,
-               count(*) filter (where status = 'pending' and run_at <= ${now}) as due,
+               count(*) filter (where status = 'pending' and run_at <= ${sqlTime(now)}) as due,
                count(*) filter (where status = 'dead') as dead,
-               min(run_at) filter (where status = 'pending' and run_at <= ${now}) as oldest
+               min(run_at) filter (where status = 'pending' and run_at <= ${sqlTime(now)}) as oldest
         from ${outbox}`,
   );
   const oldest = row.oldest ? new Date(row.oldest) : null;

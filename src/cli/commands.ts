@@ -1,0 +1,49 @@
+import { migrateDatabase } from '../db/client.ts';
+import { caseReport } from '../desk/case.ts';
+import type { Services } from '../services.ts';
+
+/** A CLI command runs against the services (locally, or inside the running service via the control socket). */
+export type CliCommand = (argv: string[], ctx: { services: Services; out: (text: string) => void; cwd: string }) => Promise<number>;
+
+export const EXIT = { ok: 0, usage: 64, notFound: 2, chainBroken: 3 } as const;
+
+const cliCommands = new Map<string, { usage: string; run: CliCommand }>();
+
+export function registerCliCommand(name: string, usage: string, run: CliCommand): void {
+  cliCommands.set(name, { usage, run });
+}
+
+export function cliUsage(): string {
+  return ['用法：loopdesk <命令>', ...[...cliCommands.values()].map((c) => `  loopdesk ${c.usage}`)].join('\n');
+}
+
+export async function runCli(argv: string[], ctx: Parameters<CliCommand>[1]): Promise<number> {
+  const [name, ...rest] = argv;
+  const cmd = name ? cliCommands.get(name) : undefined;
+  if (!cmd) {
+    ctx.out(cliUsage());
+    return name ? EXIT.usage : EXIT.ok;
+  }
+  return cmd.run(rest, ctx);
+}
+
+registerCliCommand('migrate', 'migrate                      应用数据库迁移（启动时也会自动执行）', async (_argv, { services, out }) => {
+  await migrateDatabase(services.database);
+  out(`数据库迁移完成（${services.database.kind}）`);
+  return EXIT.ok;
+});
+
+registerCliCommand('ticket', 'ticket show 工单号             显示工单时间线并校验哈希链', async (argv, { services, out }) => {
+  const [sub, code] = argv;
+  if (sub !== 'show' || !code) {
+    out('用法：loopdesk ticket show FB-20260302-0001');
+    return EXIT.usage;
+  }
+  const report = await caseReport(services.database.db, services.config, code.toUpperCase());
+  if (!report) {
+    out(`找不到工单 ${code}`);
+    return EXIT.notFound;
+  }
+  out(report.markdown);
+  return report.chain.intact ? EXIT.ok : EXIT.chainBroken;
+});
