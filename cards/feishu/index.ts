@@ -1,0 +1,5 @@
+export { renderTicketCard, WAIT_YES } from './ticket.ts';
+export { renderSurveyCard } from './survey.ts';
+export { renderNoticeCard, renderMarkdownCard } from './notice.ts';
+export { toast, type CallbackAnswer, type ToastType } from './toast.ts';
+export type { Card } from './elements.ts';

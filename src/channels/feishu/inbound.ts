@@ -1,0 +1,266 @@
+import * as lark from '@larksuiteoapi/node-sdk';
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { renderSurveyCard, renderTicketCard, toast, type CallbackAnswer } from '../../../cards/feishu/index.ts';
+import { WAIT_YES } from '../../../cards/feishu/ticket.ts';
+import { tickets } from '../../db/schema/index.ts';
+import { runCommand } from '../../desk/commands.ts';
+import { DeskError, type DeskErrorCode } from '../../desk/errors.ts';
+import type { CoreServices, Services } from '../../services.ts';
+import type { FeishuApi } from './client.ts';
+import type { FeishuSettings } from './config.ts';
+import { firstDelivery, forgetDelivery } from './receipts.ts';
+import type { FeishuReplyTo } from './sender.ts';
+import { sdkLogger } from './client.ts';
+
+/** Feishu gives 3 s for an answer (events and card callbacks); leave room for the network. */
+export const DEFAULT_TIME_BOX_MS = 2500;
+
+type Mention = { key: string; id?: { open_id?: string }; name?: string; mentioned_type?: string };
+export interface MessageEvent {
+  event_id?: string;
+  sender: { sender_id?: { open_id?: string }; sender_type?: string };
+  message: {
+    message_id: string;
+    root_id?: string;
+    parent_id?: string;
+    chat_id: string;
+    chat_type: string;
+    message_type: string;
+    content: string;
+    mentions?: Mention[];
+  };
+}
+export interface CardActionEvent {
+  event_id?: string;
+  operator: { open_id?: string };
+  action: { value?: unknown; form_value?: Record<string, unknown>; option?: string };
+  context?: { open_message_id?: string; open_chat_id?: string };
+}
+
+const CODE = /^FB-\d{8}-\d{4,}$/;
+const actionValue = z.object({
+  action: z.enum(['claim', 'respond', 'resolve', 'reclassify', 'escalate', 'csat']),
+  ticket: z.string().regex(CODE),
+  score: z.coerce.number().int().min(1).max(5).optional(),
+});
+
+export interface Parsed {
+  text: string;
+  attachments: Array<{ kind: string; name?: string; ref: string }>;
+  mentionsBot: boolean;
+}
+
+/**
+ * text / post / image / file → text plus attachment references (`<message_id>/<key>`: the agent opens them with
+ * GET /open-apis/im/v1/messages/:message_id/resources/:key). `@_user_N` placeholders become names; the bot's own
+ * mention is dropped.
+ */
+export function parseMessage(m: MessageEvent['message'], botOpenId: string | null): Parsed {
+  const isBot = (x: Mention) => (botOpenId ? x.id?.open_id === botOpenId : x.mentioned_type === 'bot');
+  const mentions = m.mentions ?? [];
+  const mentionsBot = mentions.some(isBot);
+  const named = (s: string) =>
+    mentions.reduce((acc, x) => acc.split(x.key).join(isBot(x) ? '' : `@${x.name ?? ''}`), s).replace(/[ \t]+/g, ' ').trim();
+  let content: Record<string, unknown> = {};
+  try {
+    content = JSON.parse(m.content || '{}');
+  } catch {
+    /* keep empty: an unreadable body still becomes a message with a type note */
+  }
+  const ref = (key: string) => `${m.message_id}/${key}`;
+  switch (m.message_type) {
+    case 'text':
+      return { text: named(String(content.text ?? '')), attachments: [], mentionsBot };
+    case 'post': {
+      // Received posts are { title, content: [[{tag,…}]] } (some clients wrap them in a locale key).
+      const body = (content.content ? content : (Object.values(content)[0] as Record<string, unknown> | undefined)) ?? {};
+      const attachments: Parsed['attachments'] = [];
+      const lines = ((body.content as Array<Array<Record<string, string>>>) ?? []).map((para) =>
+        para
+          .map((el) => {
+            if (el.tag === 'text') return el.text ?? '';
+            if (el.tag === 'a') return `${el.text ?? ''}(${el.href ?? ''})`;
+            if (el.tag === 'at') return el.user_id && mentions.find((x) => x.key === el.user_id && isBot(x)) ? '' : `@${el.user_name ?? el.user_id ?? ''}`;
+            if (el.tag === 'img' && el.image_key) attachments.push({ kind: 'image', ref: ref(el.image_key) });
+            if (el.tag === 'media' && el.file_key) attachments.push({ kind: 'file', ref: ref(el.file_key) });
+            if (el.tag === 'code_block') return el.text ?? '';
+            return '';
+          })
+          .join(''),
+      );
+      const title = body.title ? `${body.title}\n` : '';
+      return { text: named(`${title}${lines.join('\n')}`), attachments, mentionsBot };
+    }
+    case 'image':
+      return { text: '', attachments: [{ kind: 'image', ref: ref(String(content.image_key ?? '')) }], mentionsBot };
+    case 'file':
+      return { text: '', attachments: [{ kind: 'file', name: String(content.file_name ?? ''), ref: ref(String(content.file_key ?? '')) }], mentionsBot };
+    default:
+      return { text: `[${m.message_type} 消息]`, attachments: [], mentionsBot };
+  }
+}
+
+const REFUSAL_IS_ERROR: ReadonlySet<DeskErrorCode> = new Set(['forbidden', 'not_your_ticket', 'not_found', 'invalid']);
+
+export interface InboundDeps {
+  core: CoreServices;
+  settings: FeishuSettings;
+  api: FeishuApi;
+  timeBoxMs?: number;
+}
+
+/**
+ * The two event handlers, shared by both modes (long connection and webhook): customer messages become tickets,
+ * agents' group messages become commands or thread replies, card clicks act on tickets and answer surveys.
+ */
+export function createFeishuInbound(deps: InboundDeps) {
+  const { core, settings, api } = deps;
+  const { desk, database, log } = core;
+  const budget = deps.timeBoxMs ?? DEFAULT_TIME_BOX_MS;
+
+  /** Answer by the deadline whatever the database does; late work finishes on its own and is logged. */
+  async function timeBox<T>(work: Promise<T>, late: () => T, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), budget)));
+    const done = await Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+    if (done !== 'late') return done as T;
+    log.warn('feishu handler over budget; answered early', { what, budgetMs: budget });
+    work.catch((e) => log.error('feishu late work failed', { what, err: String(e) }));
+    return late();
+  }
+
+  async function ticketOfCard(messageIds: string[]): Promise<{ id: number; code: string } | undefined> {
+    if (messageIds.length === 0) return undefined;
+    const [row] = await database.db
+      .select({ id: tickets.id, code: tickets.code })
+      .from(tickets)
+      .where(sql`${tickets.cardRefs}->>'feishu' in ${messageIds}`)
+      .limit(1);
+    return row;
+  }
+
+  async function onAgentMessage(e: MessageEvent, parsed: Parsed, openId: string): Promise<void> {
+    const m = e.message;
+    const keys = [m.message_id, ...(e.event_id ? [`event:${e.event_id}`] : [])];
+    const thread = [m.root_id, m.parent_id].filter((x): x is string => !!x);
+    const ticket = await ticketOfCard(thread);
+    const isCommand = parsed.text.startsWith('/');
+    if (!ticket && !isCommand && !parsed.mentionsBot) return;
+    if (!(await firstDelivery(database, keys))) return;
+    const replyTo = { messageId: m.message_id, chatId: m.chat_id };
+    const actor = { platform: 'feishu', userId: openId };
+    try {
+      if (ticket && !isCommand) {
+        if (!parsed.text && parsed.attachments.length === 0) return;
+        // @bot in the card's thread = an answer for the customer; without it, a note only agents see.
+        const action = parsed.mentionsBot ? 'respond' : 'note';
+        const body = parsed.text || parsed.attachments.map((a) => `[${a.kind === 'image' ? '图片' : '文件'} ${a.ref}]`).join(' ');
+        try {
+          await desk.act({ ticket: ticket.code, actor, viaAgentGroup: true, action, text: body });
+        } catch (err) {
+          if (!(err instanceof DeskError)) throw err;
+          await desk.enqueueReply('feishu', { kind: 'text', text: `${ticket.code}：${err.message}` }, m.message_id, replyTo);
+        }
+        return;
+      }
+      if (!isCommand) {
+        await desk.enqueueReply('feishu', { kind: 'text', text: '在工单卡片上操作，或输入 /help 查看命令。' }, m.message_id, replyTo);
+        return;
+      }
+      // runCommand is typed on the full Services; it uses only the core parts (desk, config, database, views).
+      const reply = await runCommand(core as unknown as Services, { text: parsed.text, actor, viaAgentGroup: true, surface: 'feishu' });
+      // A ticket card in a command answer is a read-only copy: the buttons live on the ticket's own card.
+      const answer = reply.kind === 'ticket' ? { ...reply, view: { ...reply.view, actions: [] } } : reply;
+      await desk.enqueueReply('feishu', answer, m.message_id, replyTo);
+    } catch (err) {
+      await forgetDelivery(database, keys).catch(() => {});
+      throw err;
+    }
+  }
+
+  async function onMessage(e: MessageEvent): Promise<void> {
+    const m = e.message;
+    const openId = e.sender?.sender_id?.open_id;
+    if (!m || !openId || (e.sender.sender_type && e.sender.sender_type !== 'user')) return;
+    const parsed = parseMessage(m, await api.botOpenId());
+    if (settings.agentChatId && m.chat_id === settings.agentChatId) return onAgentMessage(e, parsed, openId);
+    // In a customer group only what is addressed to the bot is feedback (with im:message.group_msg we see more).
+    if (m.chat_type !== 'p2p' && !parsed.mentionsBot) return;
+    if (!parsed.text && parsed.attachments.length === 0) return;
+    const replyTo: FeishuReplyTo = { chatId: m.chat_id, chatType: m.chat_type, openId, messageId: m.message_id };
+    await desk.intake({
+      channel: 'feishu',
+      dedupeKey: m.message_id,
+      extraDedupeKeys: e.event_id ? [`event:${e.event_id}`] : [],
+      customer: { externalId: openId },
+      replyTo: { ...replyTo },
+      text: parsed.text,
+      attachments: parsed.attachments,
+    });
+  }
+
+  async function act(e: CardActionEvent): Promise<CallbackAnswer> {
+    const parsed = actionValue.safeParse(e.action?.value);
+    const openId = e.operator?.open_id;
+    if (!parsed.success || !openId) return toast('error', '无效的操作');
+    const v = parsed.data;
+    const form = e.action.form_value ?? {};
+    const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
+
+    if (v.action === 'csat') {
+      if (!v.score) return toast('error', '请选择 1–5 分');
+      const comment = str(form.comment)?.trim().slice(0, 1000) || undefined;
+      const r = await desk.answerSurvey({ ticket: v.ticket, channel: 'feishu', customerExternalId: openId, score: v.score, comment });
+      const view = await core.deliveryContext.ticketView((await ticketOfCode(v.ticket))!.id);
+      return toast('success', r.message, renderSurveyCard(view, core.config.company.name, { score: v.score, comment }));
+    }
+
+    // A button acts on the ticket of the card it sits on; a value naming another ticket is forged.
+    const t = await ticketOfCode(v.ticket);
+    if (!t) return toast('error', `找不到工单 ${v.ticket}`);
+    if (!e.context?.open_message_id || t.cardRefs.feishu !== e.context.open_message_id) return toast('error', '卡片与工单不符，操作被拒绝');
+    const r = await desk.act({
+      ticket: v.ticket,
+      actor: { platform: 'feishu', userId: openId },
+      viaAgentGroup: !!settings.agentChatId && e.context.open_chat_id === settings.agentChatId,
+      action: v.action,
+      text: v.action === 'respond' ? (str(form.reply) ?? '') : undefined,
+      waitForCustomer: v.action === 'respond' ? str(form.waitForCustomer) === WAIT_YES : undefined,
+      category: v.action === 'reclassify' ? (str(form.category) ?? e.action.option) : undefined,
+    });
+    return toast('success', r.message, renderTicketCard(await core.deliveryContext.ticketView(r.ticketId)));
+  }
+
+  async function ticketOfCode(code: string) {
+    const [row] = await database.db.select({ id: tickets.id, cardRefs: tickets.cardRefs }).from(tickets).where(sql`${tickets.code} = ${code}`);
+    return row;
+  }
+
+  /** Every click gets a toast: success with the new card, or the reason it was refused (nothing changed). */
+  async function onCardAction(e: CardActionEvent): Promise<CallbackAnswer> {
+    const key = e.event_id ? [`card:${e.event_id}`] : [];
+    if (key.length && !(await firstDelivery(database, key))) return toast('info', '该操作已处理');
+    const work = act(e).catch(async (err): Promise<CallbackAnswer> => {
+      if (err instanceof DeskError) return toast(REFUSAL_IS_ERROR.has(err.code) ? 'error' : 'warning', err.message);
+      log.error('feishu card action failed', { err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      if (key.length) await forgetDelivery(database, key).catch(() => {});
+      return toast('error', '系统繁忙，请稍后重试');
+    });
+    return timeBox(work, () => toast('info', '正在处理，卡片稍后更新'), 'card.action.trigger');
+  }
+
+  /** Messages: a failure inside the budget is thrown (Feishu re-pushes, receipts dedupe); a late one is logged. */
+  async function onMessageTimed(e: MessageEvent): Promise<Record<string, never>> {
+    await timeBox(onMessage(e), () => undefined, 'im.message.receive_v1');
+    return {};
+  }
+
+  const dispatcher = new lark.EventDispatcher({ logger: sdkLogger(log), loggerLevel: lark.LoggerLevel.warn }).register({
+    'im.message.receive_v1': (data: unknown) => onMessageTimed(data as MessageEvent),
+    'card.action.trigger': (data: unknown) => onCardAction(data as CardActionEvent),
+  } as Record<string, (data: unknown) => Promise<unknown>>);
+
+  return { dispatcher, onMessage, onCardAction };
+}
+export type FeishuInbound = ReturnType<typeof createFeishuInbound>;
