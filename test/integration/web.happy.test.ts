@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { messages, outbox, tickets, ticketEvents } from '../../src/db/schema/index.ts';
+import { customers, messages, outbox, tickets, ticketEvents } from '../../src/db/schema/index.ts';
 import { createTestDesk, type TestDesk } from '../helpers/services.ts';
 import { dbKinds } from '../helpers/db.ts';
 import { json } from '../helpers/http.ts';
@@ -33,6 +33,8 @@ describe.each(dbKinds)('web channel on %s', (kind) => {
     const [row] = await t.db.select().from(tickets).where(eq(tickets.code, body.ticket));
     expect(row.category).toBe('bug');
     expect(row.status).toBe('new');
+    const [customer] = await t.db.select().from(customers).where(eq(customers.id, row.customerId));
+    expect([customer.name, customer.phone]).toEqual(['张三', '13812345678']);
     const page = await t.app.request(body.url);
     expect(page.status).toBe(200);
     const html = await page.text();
