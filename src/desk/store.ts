@@ -10,7 +10,7 @@ export type TicketRow = typeof tickets.$inferSelect;
 /** The row seen by the pure state machine (status and close reason are stored as text). */
 export const stateOf = (row: TicketRow) => row as unknown as TicketState;
 
-/** NOTIFY channel that wakes outbox workers in other instances (PostgreSQL delivers it on commit). */
+/** NOTIFY channel that wakes outbox workers in other instances (sent by a trigger; PostgreSQL delivers it on commit). */
 export const OUTBOX_CHANNEL = 'loopdesk_outbox';
 
 /** Appends events to the ticket's hash chain. Callers hold the ticket row lock, so seq cannot race. */
@@ -51,7 +51,7 @@ export async function enqueue(tx: Tx, now: Date, items: Enqueue[]): Promise<void
     .insert(outbox)
     .values(items.map((i) => ({ idemKey: i.idemKey, channel: i.channel, kind: i.kind, ticketId: i.ticketId, payload: i.payload ?? {}, runAt: i.runAt ?? now, createdAt: now })))
     .onConflictDoNothing({ target: outbox.idemKey });
-  await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
+  // Other instances are woken by the statement trigger `outbox_notify` (migrations): NOTIFY is sent on commit.
 }
 
 /** FB-YYYYMMDD-NNNN, the day in the company's zone; the counter row serialises concurrent intakes of one day. */

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { queryRows, sqlTime, type Database } from '../db/client.ts';
 import { outbox } from '../db/schema/index.ts';
 import { OUTBOX_CHANNEL } from '../desk/store.ts';
@@ -69,13 +69,14 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       .sort((a, b) => a.id - b.id);
   }
 
-  async function deliverOne(row: OutboxRow, result: DrainResult): Promise<void> {
+  /** Delivers one row; a success is marked with its batch (one UPDATE), failures at once. Returns true when sent. */
+  async function deliverOne(row: OutboxRow, result: DrainResult): Promise<boolean> {
     const sender = senders.get(row.channel);
     try {
       if (!sender) throw new Undeliverable(`no sender for channel "${row.channel}"`);
       await sender.deliver(row, opts.context);
-      await db.update(outbox).set({ status: 'sent', sentAt: clock.now(), leaseUntil: null, lastError: null }).where(and(eq(outbox.id, row.id), eq(outbox.status, 'pending')));
       result.sent++;
+      return true;
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       const permanent = e instanceof Undeliverable || row.attempts >= opts.maxAttempts;
@@ -84,13 +85,23 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
         result.dead++;
         log.warn('outbox row dead', { id: row.id, channel: row.channel, kind: row.kind, attempts: row.attempts, reason });
         await opts.onDead?.(row, reason).catch((err) => log.error('dead-letter notice failed', { id: row.id, err: String(err) }));
-        return;
+        return false;
       }
       const wait = e instanceof RetryLater && e.afterMs !== undefined ? e.afterMs : backoffMs(row.attempts, baseMs);
       await db.update(outbox).set({ runAt: new Date(clock.now().getTime() + wait), leaseUntil: null, lastError: reason.slice(0, 2000) }).where(eq(outbox.id, row.id));
       result.retried++;
       log.info('outbox row retry', { id: row.id, channel: row.channel, kind: row.kind, attempts: row.attempts, waitMs: wait, reason });
+      return false;
     }
+  }
+
+  /**
+   * Marks delivered rows sent. Only rows still pending: a worker that comes back after its lease ran out (and
+   * another worker delivered the row again, deduplicated by its key) changes nothing.
+   */
+  async function markSent(ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await db.update(outbox).set({ status: 'sent', sentAt: clock.now(), leaseUntil: null, lastError: null }).where(and(inArray(outbox.id, ids), eq(outbox.status, 'pending')));
   }
 
   /** One pass: claim a batch and deliver it; repeats while full batches keep coming. */
@@ -106,13 +117,15 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
         lanes.set(key, [...(lanes.get(key) ?? []), r]);
       }
       const queue = [...lanes.values()];
+      const sent: number[] = [];
       await Promise.all(
         Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
           for (let lane = queue.shift(); lane; lane = queue.shift()) {
-            for (const row of lane) await deliverOne(row, result);
+            for (const row of lane) if (await deliverOne(row, result)) sent.push(row.id);
           }
         }),
       );
+      await markSent(sent);
       if (rows.length < batchSize || stopped) return result;
     }
   }
