@@ -1,0 +1,47 @@
+/**
+ * Major-complaint (重大投诉) detection: threats to escalate to a regulator, the press or a court, money loss and data
+ * leaks. A mention right after a negation ("不会去12315", "这不是投诉") does not count.
+ */
+
+interface Signal {
+  reason: string;
+  pattern: RegExp;
+}
+
+const SIGNALS: Signal[] = [
+  { reason: '提及监管部门', pattern: /工信部|通信管理局|网信办|市场监管|消协|消费者协会|(?<![\d])(12300|12321|12315|12345)(?![\d])|(?<![\d])315(?![\d])/ },
+  { reason: '提及媒体曝光', pattern: /媒体|曝光|记者|上热搜|发微博|发抖音|小红书|黑猫投诉/ },
+  { reason: '提及法律途径', pattern: /律师|起诉|法院|诉讼|仲裁|报警|公安/ },
+  { reason: '举报', pattern: /举报/ },
+  { reason: '资金损失', pattern: /乱扣费|被扣款|多扣|盗刷|被骗|骗钱|钱没了|损失.{0,6}(元|块|万)|(元|块|万).{0,6}损失/ },
+  { reason: '数据泄露', pattern: /泄露|泄漏|信息被盗|数据外泄|隐私.{0,4}(曝光|泄)/ },
+  { reason: 'mentions regulators / press / lawyers', pattern: /\b(regulator|lawyer|lawsuit|sue you|press|journalist|data (breach|leak))\b/i },
+];
+
+const NEGATED = /(不是|不会|不想|不打算|不至于|没有|并非|无意|不用|不必)[^，。,.!！?？]{0,6}$/;
+
+export interface MajorSignal {
+  major: boolean;
+  reasons: string[];
+  /** the words that triggered it */
+  matches: string[];
+}
+
+export function detectMajor(text: string): MajorSignal {
+  const reasons: string[] = [];
+  const matches: string[] = [];
+  for (const s of SIGNALS) {
+    const re = new RegExp(s.pattern.source, s.pattern.flags.includes('g') ? s.pattern.flags : `${s.pattern.flags}g`);
+    for (const m of text.matchAll(re)) {
+      const before = text.slice(Math.max(0, m.index! - 10), m.index);
+      if (NEGATED.test(before)) continue;
+      if (!reasons.includes(s.reason)) reasons.push(s.reason);
+      matches.push(m[0]);
+      break;
+    }
+  }
+  return { major: reasons.length > 0, reasons, matches };
+}
+
+/** A customer's third message without an answer is an escalation risk too (counted by the desk). */
+export const UNANSWERED_MESSAGES_MAJOR = 3;

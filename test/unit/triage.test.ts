@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.ts';
+import { emptyModel, predict, train } from '../../src/core/bayes.ts';
+import { classify, classifyByRules } from '../../src/core/classify.ts';
+import { detectMajor } from '../../src/core/major.ts';
+import { similarity } from '../../src/core/similarity.ts';
+
+const config = parseConfig({});
+
+describe('rule classification', () => {
+  it.each([
+    ['APP 一打开就闪退，还报错', 'bug'],
+    ['登录不了，提示账号异常', 'bug'],
+    ['The app crashes when I upload a photo', 'bug'],
+    ['我要投诉你们的客服，态度太差', 'complaint'],
+    ['申请退款三天了没人理', 'complaint'],
+    ['I want a refund, this is a scam', 'complaint'],
+    ['请问企业版多少钱？', 'consultation'],
+    ['如何导出发票', 'consultation'],
+    ['How do I change my password?', 'consultation'],
+    ['建议增加夜间模式', 'suggestion'],
+    ['希望增加批量导入功能', 'suggestion'],
+    ['It would be nice to have dark mode', 'suggestion'],
+    ['这不是投诉，只是问一下发票怎么开', 'consultation'],
+    ['你好', 'other'],
+  ])('%s → %s', (text, category) => {
+    expect(classifyByRules(config, text).category).toBe(category);
+  });
+
+  it('says which words decided, and is less sure with fewer hits', () => {
+    const one = classifyByRules(config, '闪退');
+    const two = classifyByRules(config, '闪退并且报错');
+    expect(one.reason).toContain('「闪退」');
+    expect(two.confidence).toBeGreaterThan(one.confidence);
+    expect(classifyByRules(config, '你好').source).toBe('default');
+  });
+});
+
+/**
+ * A generated corpus in a company's own vocabulary, which the shipped rules do not know: 对账单/发票/子账号/工单/…
+ * Each category has its own phrases; the learned layer must beat the rules on held-out examples.
+ */
+function corpus(seed: number, n: number): Array<{ text: string; label: string }> {
+  let x = seed;
+  const rnd = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const pick = <T,>(a: T[]) => a[Math.floor(rnd() * a.length)];
+  const phrases: Record<string, string[][]> = {
+    bug: [['对账单', '导出的报表', '同步任务', '子账号权限'], ['数据对不上', '一直转圈', '金额显示为负数', '重复生成两份', '同步失败']],
+    complaint: [['你们销售', '上次的客服', '续费时', '合同里'], ['承诺的没兑现', '态度恶劣', '多收了我们一年的钱', '一直推脱', '完全不负责任']],
+    consultation: [['子账号', '发票抬头', 'API 调用额度', '数据保留期'], ['在哪里设置', '上限是多少', '支持哪些格式', '需要什么材料']],
+    suggestion: [['报表页面', '移动端', '审批流', '通知提醒'], ['要是能加个筛选就好了', '最好支持自定义字段', '能配合企业微信就更方便', '加一个夜间主题吧']],
+  };
+  const labels = Object.keys(phrases);
+  return Array.from({ length: n }, () => {
+    const label = pick(labels);
+    const [subjects, predicates] = phrases[label];
+    return { text: `${pick(['您好，', '', '麻烦看下，', ''])}${pick(subjects)}${pick(predicates)}${pick(['。', '，谢谢', '！', ''])}`, label };
+  });
+}
+
+describe('learning classifier (naive Bayes over character bigrams)', () => {
+  it('after 200 labelled reclassifications, beats the rules alone on a held-out set', () => {
+    const model = emptyModel();
+    for (const e of corpus(1, 200)) train(model, e.text, e.label);
+    const heldOut = corpus(99, 300);
+    const accuracy = (f: (t: string) => string) => heldOut.filter((e) => f(e.text) === e.label).length / heldOut.length;
+    const rules = accuracy((t) => classifyByRules(config, t).category);
+    const combined = accuracy((t) => classify(config, t, model).category);
+    expect(combined).toBeGreaterThan(rules + 0.2);
+    expect(combined).toBeGreaterThan(0.85);
+  });
+
+  it('stays out of the way until it has enough examples, and survives a JSON round trip', () => {
+    const model = emptyModel();
+    train(model, '对账单数据对不上', 'bug');
+    expect(classify(config, '对账单数据对不上', model).source).not.toBe('learned');
+    const restored = JSON.parse(JSON.stringify(model));
+    expect(predict(restored, '对账单数据对不上')).toEqual(predict(model, '对账单数据对不上'));
+    expect(predict(emptyModel(), '任何内容')).toBeNull();
+  });
+});
+
+describe('major complaints', () => {
+  it.each([
+    ['再不处理我就去工信部投诉', '提及监管部门'],
+    ['我已经打了12315', '提及监管部门'],
+    ['我要向12321举报你们', '提及监管部门'],
+    ['准备找媒体曝光', '提及媒体曝光'],
+    ['我会请律师起诉你们', '提及法律途径'],
+    ['被乱扣费了三个月', '资金损失'],
+    ['我的个人信息被泄露了', '数据泄露'],
+    ['We will contact our lawyer', 'mentions regulators / press / lawyers'],
+  ])('%s → major (%s)', (text, reason) => {
+    const r = detectMajor(text);
+    expect(r.major).toBe(true);
+    expect(r.reasons).toContain(reason);
+  });
+
+  it.each([
+    '这不是投诉，只是问一下',
+    '我不会去12315的，只是想尽快解决',
+    '订单号 3150042 的发票怎么开',
+    '电话 13123151234 可以联系我',
+    '希望增加导出功能',
+  ])('%s → not major', (text) => {
+    expect(detectMajor(text).major).toBe(false);
+  });
+});
+
+describe('similarity', () => {
+  it('the same outage in other words is similar; an unrelated message is not', () => {
+    expect(similarity('APP 登录页面一直白屏，打不开', '登录页面白屏了，APP 打不开')).toBeGreaterThan(0.6);
+    expect(similarity('APP 登录页面一直白屏', '请问发票怎么开')).toBeLessThan(0.2);
+  });
+});
