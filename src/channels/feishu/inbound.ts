@@ -240,8 +240,10 @@ export function createFeishuInbound(deps: InboundDeps) {
   /** Every click gets a toast: success with the new card, or the reason it was refused (nothing changed). */
   async function onCardAction(e: CardActionEvent): Promise<CallbackAnswer> {
     const key = e.event_id ? [`card:${e.event_id}`] : [];
-    if (key.length && !(await firstDelivery(database, key))) return toast('info', '该操作已处理');
-    const work = act(e).catch(async (err): Promise<CallbackAnswer> => {
+    const work = (async () => {
+      if (key.length && !(await firstDelivery(database, key))) return toast('info', '该操作已处理');
+      return act(e);
+    })().catch(async (err): Promise<CallbackAnswer> => {
       if (err instanceof DeskError) return toast(REFUSAL_IS_ERROR.has(err.code) ? 'error' : 'warning', err.message);
       log.error('feishu card action failed', { err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
       if (key.length) await forgetDelivery(database, key).catch(() => {});

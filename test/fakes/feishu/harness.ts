@@ -27,7 +27,9 @@ export interface FeishuDeskOptions extends Omit<TestDeskOptions, 'channels' | 'e
  * and returns Feishu's view of the answer.
  */
 export async function startFeishuDesk(o: FeishuDeskOptions) {
-  const fake = await startFakeFeishu({ appId: APP_ID, appSecret: APP_SECRET, chatQps: o.chatQps });
+  // Tests run the per-chat limit at 50 QPS on both sides unless they ask for Feishu's real 5.
+  const qps = o.channel?.perTargetQps ?? 50;
+  const fake = await startFakeFeishu({ appId: APP_ID, appSecret: APP_SECRET, chatQps: o.chatQps ?? qps });
   const t = await createTestDesk({
     ...o,
     env: {
@@ -40,7 +42,7 @@ export async function startFeishuDesk(o: FeishuDeskOptions) {
       FEISHU_AGENT_CHAT_ID: AGENT_CHAT,
       ...o.env,
     },
-    channels: [createWebChannel, feishuChannel({ perTargetQps: 50, timeBoxMs: 2500, ...o.channel })],
+    channels: [createWebChannel, feishuChannel({ timeBoxMs: 2500, ...o.channel, perTargetQps: qps })],
   });
   await t.services.start();
   if (o.mode === 'ws') await fake.wsReady();
@@ -91,7 +93,12 @@ export async function startFeishuDesk(o: FeishuDeskOptions) {
     send,
     settle,
     ticketByCode,
-    message: (m: MessageSpec) => messageEvent(defaults, m),
+    message(m: MessageSpec) {
+      const e = messageEvent(defaults, m);
+      const msg = e.event.message as { message_id: string; chat_id: string };
+      fake.knowMessage(msg.message_id, msg.chat_id);
+      return e;
+    },
     cardAction: (c: CardActionSpec) => cardActionEvent(defaults, c),
     async outboxRows() {
       return t.db.select().from(outbox).orderBy(outbox.id);

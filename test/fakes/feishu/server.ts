@@ -83,6 +83,8 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
   /** Targets (chat or open id) that always refuse with a permanent code. */
   const refusals = new Map<string, Fault>();
   const files: Array<{ fileKey: string; name: string; bytes: number }> = [];
+  /** Messages users wrote (pushed as events): replies to them land in their chat. */
+  const inbound = new Map<string, string>();
   let tokens = 0;
   let msgSeq = 0;
 
@@ -140,7 +142,8 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
     let match = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/reply$/.exec(path);
     if (method === 'POST' && match) {
       const parent = messages.find((m) => m.messageId === match![1]);
-      const chatId = parent?.chatId ?? `oc_of_${match[1]}`;
+      const chatId = parent?.chatId ?? inbound.get(match[1]);
+      if (!chatId) return [400, { code: 230011, msg: 'The message was withdrawn or not found.' }];
       const refusal = refusals.get(chatId);
       if (refusal) return [refusal.status, refusal.body];
       if (body.uuid && byUuid.has(String(body.uuid))) return [200, { code: 0, msg: 'success', data: { message_id: byUuid.get(String(body.uuid))!.messageId } }];
@@ -263,6 +266,10 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
     },
     clearFaults() {
       faults.length = 0;
+    },
+    /** Tells the fake which chat a user's message (an event we pushed) sits in. */
+    knowMessage(messageId: string, chatId: string) {
+      inbound.set(messageId, chatId);
     },
     /** Every issued token becomes invalid (99991663) until the app fetches a new one. */
     expireTokens() {
