@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, eq } from 'drizzle-orm';
 import { messages, outbox, ticketEvents, tickets } from '../../src/db/schema/index.ts';
@@ -138,6 +141,19 @@ describe.each(['webhook', 'ws'] as const)('Feishu inbound over %s', (mode) => {
     expect(md[1]).toMatch(/^<at id=all><\/at> /);
     // Text typed into a notice cannot smuggle a mention in.
     expect(md[1]).toContain('&lt;at id=all&gt;');
+  });
+
+  it('uploads files to the agents’ group (ledger exports, command answers)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'feishu-file-'));
+    const path = join(dir, 'ledger.xlsx');
+    writeFileSync(path, 'fake xlsx bytes');
+    await d.db.transaction((tx) => enqueue(tx, d.clock.now(), [{ channel: 'feishu', kind: 'agents.file', ticketId: null, payload: { path, name: 'ledger.xlsx', text: '近 6 个月台账' }, idemKey: `test-file:${mode}` }]));
+    await d.settle();
+    expect(d.fake.files.at(-1)).toMatchObject({ name: 'ledger.xlsx' });
+    const sent = d.fake.messagesIn(AGENT_CHAT).filter((m) => m.msgType === 'file');
+    expect(sent.at(-1)!.content).toEqual({ file_key: d.fake.files.at(-1)!.fileKey });
+    expect(d.fake.messagesIn(AGENT_CHAT).some((m) => (m.content as any).text === '近 6 个月台账')).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('answers within the deadline while the database is stuck, then finishes the work', async () => {

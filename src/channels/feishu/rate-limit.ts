@@ -15,6 +15,10 @@ export function createPacer(perSecond: number, now: () => number = Date.now) {
       if (next.size > 10_000) for (const [k, v] of next) if (v < t) next.delete(k);
       if (slot > t) await new Promise((r) => setTimeout(r, slot - t));
     },
+    /** Feishu said "too fast" anyway (another instance, jitter): nobody sends to this key for `ms`. */
+    holdOff(key: string, ms: number): void {
+      next.set(key, Math.max(next.get(key) ?? 0, now() + ms));
+    },
   };
 }
 export type Pacer = ReturnType<typeof createPacer>;

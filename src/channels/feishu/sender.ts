@@ -6,7 +6,7 @@ import { renderMarkdownCard, renderNoticeCard, renderSurveyCard, renderTicketCar
 import { tickets } from '../../db/schema/index.ts';
 import type { CommandReply } from '../../desk/commands.ts';
 import type { Config } from '../../config.ts';
-import { Undeliverable, type AgentRef, type ChannelSender, type DeliveryContext, type OutboxRow } from '../types.ts';
+import { RetryLater, Undeliverable, type AgentRef, type ChannelSender, type DeliveryContext, type OutboxRow } from '../types.ts';
 import type { FeishuApi } from './client.ts';
 import type { Pacer } from './rate-limit.ts';
 
@@ -59,21 +59,36 @@ export function createFeishuSender(deps: SenderDeps): ChannelSender {
     return deps.agentChatId;
   }
 
+  /**
+   * One paced call. A 230020 (per-chat limit) holds the key off for a second and tries again here, twice: a burst
+   * then queues behind the pacer instead of spending the row's outbox attempts.
+   */
+  async function paced<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      await pacer.take(key);
+      try {
+        return await fn();
+      } catch (e) {
+        if (attempt >= 2 || !(e instanceof RetryLater) || !e.message.includes('230020')) throw e;
+        pacer.holdOff(key, e.afterMs ?? 1000);
+      }
+    }
+  }
+
   async function create(receiveIdType: 'chat_id' | 'open_id', receiveId: string, msg: Message, idemKey: string): Promise<string> {
-    await pacer.take(`${receiveIdType}:${receiveId}`);
-    const res = await api.call('message.create', () => im.message.create({ params: { receive_id_type: receiveIdType }, data: { receive_id: receiveId, ...msg, uuid: uuidFor(idemKey) } }));
+    const res = await paced(`${receiveIdType}:${receiveId}`, () =>
+      api.call('message.create', () => im.message.create({ params: { receive_id_type: receiveIdType }, data: { receive_id: receiveId, ...msg, uuid: uuidFor(idemKey) } })),
+    );
     return res.data?.message_id ?? '';
   }
 
   async function reply(messageId: string, chatId: string, msg: Message, idemKey: string): Promise<string> {
-    await pacer.take(`chat_id:${chatId}`);
-    const res = await api.call('message.reply', () => im.message.reply({ path: { message_id: messageId }, data: { ...msg, uuid: uuidFor(idemKey) } }));
+    const res = await paced(`chat_id:${chatId}`, () => api.call('message.reply', () => im.message.reply({ path: { message_id: messageId }, data: { ...msg, uuid: uuidFor(idemKey) } })));
     return res.data?.message_id ?? '';
   }
 
   async function patch(messageId: string, card: Card): Promise<void> {
-    await pacer.take(`message:${messageId}`);
-    await api.call('message.patch', () => im.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(card) } }));
+    await paced(`message:${messageId}`, () => api.call('message.patch', () => im.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(card) } })));
   }
 
   async function upload(path: string, name: string): Promise<string> {
