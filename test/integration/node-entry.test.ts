@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { json } from '../helpers/http.ts';
 
 /** The real entry points as a newcomer runs them: `npm start` (src/main.ts) and the `loopdesk` bin. */
 const root = join(import.meta.dirname, '../..');
@@ -41,7 +42,7 @@ describe('node entry and CLI', () => {
     const port = await a.ready;
     const res = await fetch(`http://127.0.0.1:${port}/api/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ contact: 'a@example.com', content: '网页打不开' }) });
     expect(res.status).toBe(201);
-    code = (await res.json()).ticket;
+    code = (await json(res)).ticket;
 
     const shown = cli(['ticket', 'show', code]); // runs inside the service through the control socket
     expect(shown.status).toBe(0);
