@@ -47,3 +47,11 @@ registerCliCommand('ticket', 'ticket show 工单号             显示工单时�
   out(report.markdown);
   return report.chain.intact ? EXIT.ok : EXIT.chainBroken;
 });
+
+registerCliCommand('probe', 'probe [渠道…]                 立即拨测各渠道（模拟投诉并跟踪受理全过程）', async (argv, { services, out }) => {
+  const { runProbes } = await import('../probes/run.ts');
+  const { channelTable, channelTableMarkdown } = await import('../probes/report.ts');
+  const results = await runProbes(services, { channels: argv.length ? argv : undefined, trigger: 'cli' });
+  out(channelTableMarkdown(await channelTable(services), services.config.calendar.timeZone));
+  return results.every((r) => r.ok) ? EXIT.ok : 1;
+});
