@@ -5,22 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, eq } from 'drizzle-orm';
 import { messages, outbox, ticketEvents, tickets } from '../../src/db/schema/index.ts';
 import { enqueue } from '../../src/desk/store.ts';
-import { AGENT_CHAT, startFeishuDesk, type FeishuDesk } from '../fakes/feishu/harness.ts';
+import { AGENT_CHAT, buttons, startFeishuDesk, type FeishuDesk } from '../fakes/feishu/harness.ts';
 import { json } from '../helpers/http.ts';
 
 const AGENT = 'ou_agent_in';
 const LEAD = 'ou_lead_in';
 
-function buttons(card: any): Record<string, any> {
-  const out: Record<string, any> = {};
-  const walk = (x: any) => {
-    if (!x || typeof x !== 'object') return;
-    if (x.tag === 'button') out[x.name] = x.behaviors[0].value;
-    Object.values(x).forEach(walk);
-  };
-  walk(card);
-  return out;
-}
 
 describe.each(['webhook', 'ws'] as const)('Feishu inbound over %s', (mode) => {
   let d: FeishuDesk;

@@ -1,22 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { messages, ticketEvents } from '../../src/db/schema/index.ts';
-import { AGENT_CHAT, startFeishuDesk, type FeishuDesk } from '../fakes/feishu/harness.ts';
+import { AGENT_CHAT, buttons, startFeishuDesk, type FeishuDesk } from '../fakes/feishu/harness.ts';
 
 const CUSTOMER = 'ou_customer_loop';
 const AGENT = 'ou_agent_1';
 
-/** The card JSON's buttons and form fields, by name: what an agent could click. */
-function buttons(card: any): Record<string, any> {
-  const out: Record<string, any> = {};
-  const walk = (x: any) => {
-    if (!x || typeof x !== 'object') return;
-    if (x.tag === 'button') out[x.name] = x.behaviors[0].value;
-    Object.values(x).forEach(walk);
-  };
-  walk(card);
-  return out;
-}
 
 describe.each(['webhook', 'ws'] as const)('Feishu loop over %s', (mode) => {
   let d: FeishuDesk;

@@ -1,22 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count } from 'drizzle-orm';
 import { inboundReceipts, outbox, ticketEvents, tickets } from '../../src/db/schema/index.ts';
-import { AGENT_CHAT, startFeishuDesk, VERIFICATION_TOKEN, type FeishuDesk } from '../fakes/feishu/harness.ts';
+import { AGENT_CHAT, buttons, startFeishuDesk, VERIFICATION_TOKEN, type FeishuDesk } from '../fakes/feishu/harness.ts';
 import { encrypt } from '../../src/channels/feishu/verify.ts';
 import { randomBytes } from 'node:crypto';
 
 const AGENT = 'ou_agent_sec';
 
-function buttons(card: any): Record<string, any> {
-  const out: Record<string, any> = {};
-  const walk = (x: any) => {
-    if (!x || typeof x !== 'object') return;
-    if (x.tag === 'button') out[x.name] = x.behaviors[0].value;
-    Object.values(x).forEach(walk);
-  };
-  walk(card);
-  return out;
-}
 
 async function snapshot(d: FeishuDesk) {
   const [t] = await d.db.select({ n: count() }).from(tickets);

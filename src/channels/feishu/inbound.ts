@@ -7,11 +7,10 @@ import { tickets } from '../../db/schema/index.ts';
 import { runCommand } from '../../desk/commands.ts';
 import { DeskError, type DeskErrorCode } from '../../desk/errors.ts';
 import type { CoreServices, Services } from '../../services.ts';
-import type { FeishuApi } from './client.ts';
+import { sdkLogger, type FeishuApi } from './client.ts';
 import type { FeishuSettings } from './config.ts';
 import { firstDelivery, forgetDelivery } from './receipts.ts';
 import type { FeishuReplyTo } from './sender.ts';
-import { sdkLogger } from './client.ts';
 
 /** Feishu gives 3 s for an answer (events and card callbacks); leave room for the network. */
 export const DEFAULT_TIME_BOX_MS = 2500;

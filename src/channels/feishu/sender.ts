@@ -143,35 +143,35 @@ export function createFeishuSender(deps: SenderDeps): ChannelSender {
   }
 
   async function deliverReply(row: OutboxRow): Promise<void> {
-    const reply0 = row.payload.reply as CommandReply;
+    const answer = row.payload.reply as CommandReply;
     const replyTo = (row.payload.replyTo ?? {}) as { messageId?: string; chatId?: string };
     const chatId = replyTo.chatId ?? agentChat();
     let msg: Message;
-    switch (reply0.kind) {
+    switch (answer.kind) {
       case 'text':
-        msg = text(reply0.text);
+        msg = text(answer.text);
         break;
       case 'markdown':
-        msg = interactive(renderMarkdownCard(reply0.title, reply0.markdown));
+        msg = interactive(renderMarkdownCard(answer.title, answer.markdown));
         break;
       case 'ticket': {
-        const c = renderTicketCard(reply0.view);
-        if (reply0.text) (c.body as { elements: unknown[] }).elements.unshift({ tag: 'markdown', content: reply0.text.replace(/</g, '&lt;') });
+        const c = renderTicketCard(answer.view);
+        if (answer.text) (c.body as { elements: unknown[] }).elements.unshift({ tag: 'markdown', content: answer.text.replace(/</g, '&lt;') });
         msg = interactive(c);
         break;
       }
       case 'card':
-        msg = interactive(reply0.card);
+        msg = interactive(answer.card);
         break;
       case 'file': {
-        const key = await upload(reply0.path, reply0.name);
+        const key = await upload(answer.path, answer.name);
         msg = { msg_type: 'file', content: JSON.stringify({ file_key: key }) };
         break;
       }
     }
     if (replyTo.messageId) await reply(replyTo.messageId, chatId, msg, row.idemKey);
     else await create('chat_id', chatId, msg, row.idemKey);
-    if (reply0.kind === 'file' && reply0.text) await create('chat_id', chatId, text(reply0.text), `${row.idemKey}:text`);
+    if (answer.kind === 'file' && answer.text) await create('chat_id', chatId, text(answer.text), `${row.idemKey}:text`);
   }
 
   return {

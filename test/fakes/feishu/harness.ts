@@ -110,3 +110,15 @@ export async function startFeishuDesk(o: FeishuDeskOptions) {
   };
 }
 export type FeishuDesk = Awaited<ReturnType<typeof startFeishuDesk>>;
+
+/** A card's buttons by name → their callback value: what a person could click (tests read cards through it). */
+export function buttons(card: unknown): Record<string, any> {
+  const out: Record<string, any> = {};
+  const walk = (x: any) => {
+    if (!x || typeof x !== 'object') return;
+    if (x.tag === 'button') out[x.name] = x.behaviors[0].value;
+    Object.values(x).forEach(walk);
+  };
+  walk(card);
+  return out;
+}
