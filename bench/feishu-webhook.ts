@@ -38,6 +38,8 @@ async function listen(fetch: (req: Request) => Response | Promise<Response>): Pr
     const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
       resolve({ url: `http://127.0.0.1:${info.port}/feishu/webhook`, close: () => new Promise<void>((r) => server.close(() => r())) }),
     );
+    // A phase can leave the other server idle past Node's 5 s keep-alive: the client would then reuse a closed socket.
+    (server as import('node:http').Server).keepAliveTimeout = 120_000;
   });
 }
 
