@@ -13,6 +13,7 @@ import { createOutboxWorker, outboxHealth, type OutboxWorker } from './jobs/outb
 import type { ChannelSender, DeliveryContext, OutboxRow } from './channels/types.ts';
 import type { AppEnv } from './http/env.ts';
 import { createLogger, type Logger } from './log.ts';
+import { runCommand, type CommandInput, type CommandReply } from './desk/commands.ts';
 
 /** A channel plugs into the service: its outbound sender, its HTTP routes, its long connection. */
 export interface Channel {
@@ -36,6 +37,8 @@ export interface CoreServices {
   database: Database;
   desk: Desk;
   deliveryContext: DeliveryContext;
+  /** Runs a command typed in an agents' group with the full services (some commands drive the outbox or probes). */
+  runCommand(input: CommandInput): Promise<CommandReply>;
 }
 
 export type ChannelFactory = (core: CoreServices) => Channel | null;
@@ -96,7 +99,18 @@ export function createServices(opts: ServiceOptions): Services {
     },
   };
 
-  const core: CoreServices = { env: opts.env, config: opts.config, calendar, clock, log, database: opts.database, desk, deliveryContext };
+  let services: Services | undefined;
+  const core: CoreServices = {
+    env: opts.env,
+    config: opts.config,
+    calendar,
+    clock,
+    log,
+    database: opts.database,
+    desk,
+    deliveryContext,
+    runCommand: (input) => runCommand(services!, input),
+  };
   const channels = opts.channels.map((f) => f(core)).filter((c): c is Channel => c !== null);
   deskDeps.agentSurfaces.push(...channels.filter((c) => c.agentSurface).map((c) => c.name));
 
@@ -136,7 +150,7 @@ export function createServices(opts: ServiceOptions): Services {
   });
   const outbox = worker;
 
-  return {
+  services = {
     ...core,
     channels,
     outbox,
@@ -158,4 +172,5 @@ export function createServices(opts: ServiceOptions): Services {
       await outbox.stop();
     },
   };
+  return services;
 }

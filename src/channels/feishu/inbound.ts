@@ -4,9 +4,8 @@ import { z } from 'zod';
 import { renderSurveyCard, renderTicketCard, toast, type CallbackAnswer } from '../../../cards/feishu/index.ts';
 import { WAIT_YES } from '../../../cards/feishu/ticket.ts';
 import { tickets } from '../../db/schema/index.ts';
-import { runCommand } from '../../desk/commands.ts';
 import { DeskError, type DeskErrorCode } from '../../desk/errors.ts';
-import type { CoreServices, Services } from '../../services.ts';
+import type { CoreServices } from '../../services.ts';
 import { sdkLogger, type FeishuApi } from './client.ts';
 import type { FeishuSettings } from './config.ts';
 import { firstDelivery, forgetDelivery } from './receipts.ts';
@@ -167,8 +166,7 @@ export function createFeishuInbound(deps: InboundDeps) {
         await desk.enqueueReply('feishu', { kind: 'text', text: '在工单卡片上操作，或输入 /help 查看命令。' }, m.message_id, replyTo);
         return;
       }
-      // runCommand is typed on the full Services; it uses only the core parts (desk, config, database, views).
-      const reply = await runCommand(core as unknown as Services, { text: parsed.text, actor, viaAgentGroup: true, surface: 'feishu' });
+      const reply = await core.runCommand({ text: parsed.text, actor, viaAgentGroup: true, surface: 'feishu' });
       // A ticket card in a command answer is a read-only copy: the buttons live on the ticket's own card.
       const answer = reply.kind === 'ticket' ? { ...reply, view: { ...reply.view, actions: [] } } : reply;
       await desk.enqueueReply('feishu', answer, m.message_id, replyTo);
