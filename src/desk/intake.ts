@@ -2,13 +2,14 @@ import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { categoryOf } from '../config.ts';
 import { classifyByRules } from '../core/classify.ts';
-import { transition } from '../core/ticket.ts';
+import { isWorkable, transition, type Status } from '../core/ticket.ts';
 import { dueAt, elapsedMinutes, policyFor, promiseText, type SlaPolicy } from '../core/sla.ts';
 import { customers, inboundReceipts, messages, tickets } from '../db/schema/index.ts';
 import type { DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';
 import { customerActor, SYSTEM } from './deps.ts';
 import { appendEvents, enqueue, lockOpenTicketOf, newAccessToken, nextTicketCode, stateOf } from './store.ts';
+import { syncTimers } from './timers.ts';
 
 const attachment = z.object({ kind: z.string(), name: z.string().optional(), ref: z.string() });
 
@@ -87,8 +88,9 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
       if (open.slaPausedSince) events[0].data.pausedMinutes = pausedMinutes - open.slaPausedMinutes;
       await tx
         .update(tickets)
-        .set({ ...patch, slaPausedMinutes: pausedMinutes, slaPausedSince: null, resolutionDueAt, lastCustomerMessageAt: now, updatedAt: now })
+        .set({ ...patch, slaPausedMinutes: pausedMinutes, slaPausedSince: null, resolutionDueAt, lastCustomerMessageAt: now, nextResponseSince: nextResponseSinceAfter(open, now), updatedAt: now })
         .where(eq(tickets.id, open.id));
+      await syncTimers(tx, deps, open.id, now);
       const [message] = await tx
         .insert(messages)
         .values({ ticketId: open.id, direction: 'in', authorKind: 'customer', authorId: String(customer.id), body: text, attachments: msg.attachments, platformMessageId: msg.dedupeKey, createdAt: now })
@@ -134,20 +136,27 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
         updatedAt: now,
       })
       .returning();
+    await syncTimers(tx, deps, ticket, now, { fresh: true });
     const [message] = await tx
       .insert(messages)
       .values({ ticketId: ticket.id, direction: 'in', authorKind: 'customer', authorId: String(customer.id), body: text, attachments: msg.attachments, platformMessageId: msg.dedupeKey, createdAt: now })
       .returning({ id: messages.id });
-    // The promise text is kept in the log as evidence of what the customer was told.
-    const [createdSeq] = await appendEvents(tx, ticket.id, actor, now, [
-      {
-        type: 'created',
-        data: { code, channel: msg.channel, category: category.id, priority: cls.priority, confidence: cls.confidence, reason: cls.reason, probe: msg.isProbe, messageId: message.id, policy },
-      },
-    ]);
-    // The bot's acknowledgement (not the customer's act); it does not count as a first response.
-    const [ackSeq] = await appendEvents(tx, ticket.id, SYSTEM, now, [{ type: 'acknowledged', data: { text: ackText(code, promise) } }]);
-    const seqs = [createdSeq, ackSeq];
+    // The promise text is kept in the log as evidence of what the customer was told; the acknowledgement is the
+    // bot's (it does not count as a first response).
+    const seqs = await appendEvents(
+      tx,
+      ticket.id,
+      actor,
+      now,
+      [
+        {
+          type: 'created',
+          data: { code, channel: msg.channel, category: category.id, priority: cls.priority, confidence: cls.confidence, reason: cls.reason, probe: msg.isProbe, messageId: message.id, policy },
+        },
+        { type: 'acknowledged', actor: SYSTEM, data: { text: ackText(code, promise) } },
+      ],
+      true,
+    );
     await tx.update(inboundReceipts).set({ ticketId: ticket.id }).where(sql`${inboundReceipts.source} = ${msg.channel} and ${inboundReceipts.externalId} in ${keys.map((k) => k.externalId)}`);
     await enqueue(tx, now, [
       { channel: msg.channel, kind: 'customer.text', ticketId: ticket.id, payload: { text: ackText(code, promise), purpose: 'ack' }, idemKey: `ack:${ticket.id}:${seqs[1]}` },
@@ -160,6 +169,15 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
   });
   deps.wake();
   return result;
+}
+
+/**
+ * The next-response target runs from the first customer message an agent has not answered yet, once the ticket has
+ * had its first response (before that, the first-response target covers it) and while agents work it.
+ */
+function nextResponseSinceAfter(t: typeof tickets.$inferSelect, now: Date): Date | null {
+  if (t.nextResponseSince) return t.nextResponseSince;
+  return t.firstResponseAt && isWorkable(t.status as Status) ? now : null;
 }
 
 class Duplicate extends Error {}

@@ -13,20 +13,28 @@ export const stateOf = (row: TicketRow) => row as unknown as TicketState;
 /** NOTIFY channel that wakes outbox workers in other instances (sent by a trigger; PostgreSQL delivers it on commit). */
 export const OUTBOX_CHANNEL = 'loopdesk_outbox';
 
-/** Appends events to the ticket's hash chain. Callers hold the ticket row lock, so seq cannot race. */
-export async function appendEvents(tx: Tx, ticketId: number, actor: string, at: Date, events: TicketEvent[]): Promise<number[]> {
+/**
+ * Appends events to the ticket's hash chain. Callers hold the ticket row lock, so seq cannot race. An event may
+ * name its own actor (the bot's acknowledgement beside the customer's message). A ticket created in this
+ * transaction passes `fresh`: its chain is empty, so the last row need not be read.
+ */
+export async function appendEvents(
+  tx: Tx,
+  ticketId: number,
+  actor: string,
+  at: Date,
+  events: Array<TicketEvent & { actor?: string }>,
+  fresh = false,
+): Promise<number[]> {
   if (events.length === 0) return [];
-  const [last] = await tx
-    .select({ seq: ticketEvents.seq, hash: ticketEvents.hash })
-    .from(ticketEvents)
-    .where(eq(ticketEvents.ticketId, ticketId))
-    .orderBy(desc(ticketEvents.seq))
-    .limit(1);
+  const [last] = fresh
+    ? []
+    : await tx.select({ seq: ticketEvents.seq, hash: ticketEvents.hash }).from(ticketEvents).where(eq(ticketEvents.ticketId, ticketId)).orderBy(desc(ticketEvents.seq)).limit(1);
   let seq = last?.seq ?? 0;
   let prevHash = last?.hash ?? GENESIS_HASH;
   const rows = events.map((e) => {
     seq += 1;
-    const row = { ticketId, seq, type: e.type, actor, data: e.data, at, prevHash };
+    const row = { ticketId, seq, type: e.type, actor: e.actor ?? actor, data: e.data, at, prevHash };
     const hash = eventHash(row);
     prevHash = hash;
     return { ...row, hash };
