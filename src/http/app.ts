@@ -3,6 +3,8 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import type { Services } from '../services.ts';
 import type { AppEnv } from './env.ts';
 import { ApiError, errorResponse } from './errors.ts';
+import { consoleApp } from '../console/index.tsx';
+import { mountAdminRoutes } from './admin.ts';
 
 /** One app factory for the Node and Workers entries; the services are injected, so tests pass their own. */
 export function createApp(services: Services) {
@@ -23,6 +25,8 @@ export function createApp(services: Services) {
   app.notFound((c) => errorResponse(c, new ApiError('not_found', `没有这个地址：${c.req.method} ${c.req.path}`)));
 
   app.get('/healthz', async (c) => c.json(await services.health()));
+  app.route('/console', consoleApp(services));
+  mountAdminRoutes(app, services);
 
   for (const channel of services.channels) channel.routes?.(app);
   return app;

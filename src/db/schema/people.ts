@@ -13,7 +13,8 @@ export const customers = pgTable(
     email: text('email'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`now()`),
   },
-  (t) => [uniqueIndex('customers_channel_external').on(t.channel, t.externalId)],
+  // Phone and e-mail lookups: the console's search ("find any complaint by phone number across channels").
+  (t) => [uniqueIndex('customers_channel_external').on(t.channel, t.externalId), index('customers_phone').on(t.phone), index('customers_email').on(sql`lower(${t.email})`)],
 );
 
 /** People who work tickets. Roles come from the config; rows are created the first time someone acts. */

@@ -39,6 +39,8 @@ export const tickets = pgTable(
     closeReason: text('close_reason'),
     firstResponseDueAt: ts('first_response_due_at'),
     resolutionDueAt: ts('resolution_due_at'),
+    /** The first customer message still waiting for an agent's answer (next-response target); null when answered. */
+    nextResponseSince: ts('next_response_since'),
     /** The policy (targets, clock, calendar version) the due times were computed from: old rows never change. */
     slaPolicy: jsonb('sla_policy').$type<Record<string, unknown>>().notNull(),
     /** Paused minutes so far and the open pause, if any. */
@@ -57,6 +59,13 @@ export const tickets = pgTable(
     index('tickets_created_at').on(t.createdAt),
     index('tickets_customer_open').on(t.customerId, t.channel).where(sql`status <> 'closed'`),
     index('tickets_open_status').on(t.status, t.createdAt).where(sql`status <> 'closed'`),
+    // Web console: the day rollup finds changed days by updated_at; list filters walk (filter, created_at).
+    index('tickets_updated_at').on(t.updatedAt),
+    index('tickets_category_created').on(t.category, t.createdAt),
+    index('tickets_channel_created').on(t.channel, t.createdAt),
+    index('tickets_assignee_created').on(t.assigneeId, t.createdAt),
+    index('tickets_major_created').on(t.createdAt).where(sql`is_major`),
+    index('tickets_customer_created').on(t.customerId, t.createdAt),
   ],
 );
 

@@ -1,0 +1,1 @@
+ALTER TABLE "tickets" ADD COLUMN "next_response_since" timestamp with time zone;

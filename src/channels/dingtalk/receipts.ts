@@ -1,0 +1,53 @@
+import { and, eq, inArray, TransactionRollbackError } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { inboundReceipts } from '../../db/schema/index.ts';
+
+/**
+ * Durable "seen" marks for deliveries that are not customer messages (commands, card clicks, survey answers):
+ * DingTalk re-sends unacknowledged callbacks and may send duplicates even after an ack, possibly to another
+ * instance, so an in-memory set alone is not enough. Customer messages are deduplicated by the desk's intake.
+ */
+const SOURCE = 'dingtalk:seen';
+
+/** True the first time a key is claimed, false for every later delivery. */
+export async function claimReceipt(db: Db, keys: string[]): Promise<boolean> {
+  const rows = keys.map((k) => ({ source: SOURCE, externalId: k }));
+  return db.transaction(async (tx) => {
+    const fresh = await tx.insert(inboundReceipts).values(rows).onConflictDoNothing().returning({ id: inboundReceipts.externalId });
+    if (fresh.length < rows.length) {
+      // Another id of the same delivery was seen: undo our marks so the set stays exact, and report a duplicate.
+      tx.rollback();
+    }
+    return true;
+  }).catch((e: unknown) => {
+    if (e instanceof TransactionRollbackError) return false;
+    throw e;
+  });
+}
+
+/** After an unexpected failure: the platform's redelivery should be processed, not dropped. */
+export async function forgetReceipts(db: Db, keys: string[]): Promise<void> {
+  await db.delete(inboundReceipts).where(and(eq(inboundReceipts.source, SOURCE), inArray(inboundReceipts.externalId, keys)));
+}
+
+export async function hasReceipt(db: Db, key: string): Promise<boolean> {
+  const [row] = await db.select({ id: inboundReceipts.externalId }).from(inboundReceipts).where(and(eq(inboundReceipts.source, SOURCE), eq(inboundReceipts.externalId, key)));
+  return !!row;
+}
+
+/** A small in-memory TTL set in front of the database: most redeliveries stop here. */
+export function recentSet(ttlMs: number, now: () => number = Date.now) {
+  const seen = new Map<string, number>();
+  return {
+    /** True if added (not seen within the TTL). */
+    add(key: string): boolean {
+      const t = now();
+      if (seen.size > 10_000) for (const [k, at] of seen) if (t - at > ttlMs) seen.delete(k);
+      const at = seen.get(key);
+      if (at !== undefined && t - at <= ttlMs) return false;
+      seen.set(key, t);
+      return true;
+    },
+    delete: (key: string) => void seen.delete(key),
+  };
+}

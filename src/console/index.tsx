@@ -1,0 +1,267 @@
+/**
+ * The web console (/console): server-rendered pages for the compliance officer and the team lead. Read-only by
+ * design: the team works tickets in chat; the console shows the queue, the figures, the ledger and the written
+ * description of the mechanism an auditor reads.
+ *
+ * Access: every page needs a session (see session.ts) and a role (config.roles, looked up on every request):
+ *   agent → 概览, 工单, a ticket;  lead and admin → also 台账 (ledger) and 机制说明 (settings);  admin → unmasked ledger.
+ * Unauthenticated: GET/HEAD → 302 to /console/login; anything else → 401. Too low a role → 403.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
+import { asc, eq } from 'drizzle-orm';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import type { Child } from 'hono/jsx';
+import { agents, tickets, messages as messagesTable } from '../db/schema/index.ts';
+import { slaView } from '../desk/view.ts';
+import type { AppEnv } from '../http/env.ts';
+import { buildCase } from '../reports/case.ts';
+import { writeLedgerCsv, writeLedgerXlsx } from '../reports/ledger.ts';
+import { BadRangeError, lastFullMonths, parseFromTo, type DateRange } from '../reports/range.ts';
+import type { Services } from '../services.ts';
+import { channelHealth } from './channel-health.ts';
+import { Page, type Viewer } from './layout.tsx';
+import { consoleRoleOf, OAuthError, oauthProviders, roleAtLeast } from './oauth.ts';
+import { overviewData, rangeMonths } from './overview-data.ts';
+import { Forbidden } from './pages/common.tsx';
+import { LedgerPage } from './pages/ledger.tsx';
+import { LoginPage } from './pages/login.tsx';
+import { OverviewPage } from './pages/overview.tsx';
+import { SettingsPage } from './pages/settings.tsx';
+import { TicketPage, type TicketMessage } from './pages/ticket.tsx';
+import { TicketsPage } from './pages/tickets.tsx';
+import {
+  checkCsrf,
+  clearSession,
+  csrfToken,
+  readSession,
+  safeNext,
+  sessionKey,
+  SESSION_TTL_SECONDS,
+  takeOAuthState,
+  tokenFingerprint,
+  writeOAuthState,
+  writeSession,
+  type ConsoleRole,
+} from './session.ts';
+import { listAgents, listQuery, listTickets } from './tickets-query.ts';
+
+export interface ConsoleEnv {
+  Variables: AppEnv['Variables'] & { viewer: Viewer; csrf: string };
+}
+type Ctx = Context<ConsoleEnv>;
+
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+export function consoleApp(services: Services): Hono<ConsoleEnv> {
+  const app = new Hono<ConsoleEnv>();
+  const { env, config, calendar } = services;
+  const key = sessionKey(env);
+  const providers = oauthProviders(env);
+  const company = config.company.name;
+  const nowSeconds = () => Math.floor(services.clock.now().getTime() / 1000);
+  const adminDigest = env.ADMIN_TOKEN ? createHash('sha256').update(env.ADMIN_TOKEN).digest() : null;
+
+  const html = (c: Ctx, title: string, body: Child, opts: { active?: string; status?: 200 | 400 | 403 | 404 } = {}) =>
+    c.html(
+      <Page title={title} company={company} viewer={c.get('viewer')} csrf={c.get('csrf')} active={opts.active}>
+        {body}
+      </Page>,
+      opts.status ?? 200,
+    );
+
+  app.use(async (c, next) => {
+    await next();
+    c.header('content-security-policy', CSP);
+    c.header('x-content-type-options', 'nosniff');
+    c.header('referrer-policy', 'same-origin');
+    c.header('x-frame-options', 'DENY');
+    if (!c.res.headers.get('cache-control')) c.header('cache-control', 'no-store');
+  });
+
+  /** Who is asking, and may they? Sets `viewer` and `csrf`. */
+  function need(min: ConsoleRole): MiddlewareHandler<ConsoleEnv> {
+    return async (c, next) => {
+      const unauth = (reason: string) => {
+        if (c.req.method === 'GET' || c.req.method === 'HEAD') {
+          const target = `${c.req.path}${new URL(c.req.url).search}`;
+          return c.redirect(`/console/login?next=${encodeURIComponent(safeNext(target))}${reason ? `&error=${reason}` : ''}`, 302);
+        }
+        return c.json({ error: { code: 'unauthorized', message: '请先登录控制台', requestId: c.get('requestId') } }, 401);
+      };
+      if (!key) return unauth('closed');
+      const s = readSession(c, key, nowSeconds());
+      if (!s) return unauth('');
+      let role: ConsoleRole | null;
+      if (s.method === 'token') role = env.ADMIN_TOKEN && s.tk === tokenFingerprint(env.ADMIN_TOKEN) ? 'admin' : null;
+      else role = consoleRoleOf(config, s.method, [s.userId, ...(s.altIds ?? [])]);
+      if (!role) {
+        clearSession(c);
+        return unauth('revoked');
+      }
+      c.set('viewer', { name: s.name, role, method: s.method });
+      c.set('csrf', csrfToken(c, env, key));
+      if (!roleAtLeast(role, min)) return html(c, '无权访问', <Forbidden need={min === 'admin' ? '管理员' : '负责人和管理员'} />, { status: 403 });
+      await next();
+    };
+  }
+
+  app.get('/', (c) => c.redirect('/console/overview', 302));
+
+  // ── sign-in ────────────────────────────────────────────────────────────────────────────────────────────────
+  app.get('/login', (c) => {
+    const next = safeNext(c.req.query('next'));
+    if (key && readSession(c, key, nowSeconds())) return c.redirect(next, 302);
+    const error = c.req.query('error');
+    return c.html(
+      <Page title="登录" company={company}>
+        <LoginPage csrf={key ? csrfToken(c, env, key) : null} next={next} providers={key ? providers : []} error={key ? error : 'closed'} tokenEnabled={Boolean(env.ADMIN_TOKEN)} />
+      </Page>,
+    );
+  });
+
+  app.post('/login', async (c) => {
+    const form = await c.req.parseBody();
+    const next = safeNext(typeof form.next === 'string' ? form.next : null);
+    const back = (error: string) => c.redirect(`/console/login?next=${encodeURIComponent(next)}&error=${error}`, 303);
+    if (!key || !adminDigest) return back('closed');
+    if (!checkCsrf(c, env, key, form.csrf)) return back('csrf');
+    const given = typeof form.token === 'string' ? form.token : '';
+    if (!given || !timingSafeEqual(createHash('sha256').update(given).digest(), adminDigest)) {
+      c.get('log').warn('console token login refused', { ip: c.req.header('x-forwarded-for') ?? null });
+      return back('token');
+    }
+    const iat = nowSeconds();
+    writeSession(c, env, key, { v: 1, method: 'token', userId: 'admin', name: '令牌登录', tk: tokenFingerprint(env.ADMIN_TOKEN!), iat, exp: iat + SESSION_TTL_SECONDS });
+    c.get('log').info('console login', { method: 'token' });
+    return c.redirect(next, 303);
+  });
+
+  app.post('/logout', async (c) => {
+    const form = await c.req.parseBody();
+    if (!key || !readSession(c, key, nowSeconds())) return c.redirect('/console/login', 303);
+    if (!checkCsrf(c, env, key, form.csrf)) return c.json({ error: { code: 'forbidden', message: 'CSRF 校验失败', requestId: c.get('requestId') } }, 403);
+    clearSession(c);
+    return c.redirect('/console/login', 303);
+  });
+
+  for (const p of providers) {
+    const redirectUri = `${env.PUBLIC_BASE_URL.replace(/\/+$/, '')}/console/auth/${p.id}/callback`;
+    app.get(`/auth/${p.id}/start`, (c) => {
+      if (!key) return c.redirect('/console/login?error=closed', 302);
+      const state = randomBytes(18).toString('base64url');
+      writeOAuthState(c, env, key, { provider: p.id, state, next: safeNext(c.req.query('next')) }, nowSeconds());
+      return c.redirect(p.authorizeUrl(state, redirectUri), 302);
+    });
+    app.get(`/auth/${p.id}/callback`, async (c) => {
+      if (!key) return c.redirect('/console/login?error=closed', 302);
+      const st = takeOAuthState(c, key, nowSeconds());
+      const state = c.req.query('state');
+      const code = c.req.query(p.codeParam) ?? c.req.query('code');
+      if (!st || st.provider !== p.id || !state || state !== st.state) return c.redirect('/console/login?error=state', 302);
+      if (!code) return c.redirect('/console/login?error=oauth', 302);
+      try {
+        const who = await p.exchange(code, redirectUri);
+        const role = consoleRoleOf(config, who.platform, [who.userId, ...who.altIds]);
+        if (!role) {
+          c.get('log').warn('console login refused: not in config.roles', { platform: who.platform, userId: who.userId });
+          return c.redirect('/console/login?error=not_member', 302);
+        }
+        const iat = nowSeconds();
+        writeSession(c, env, key, { v: 1, method: p.id, userId: who.userId, altIds: who.altIds, name: who.name, iat, exp: iat + SESSION_TTL_SECONDS });
+        c.get('log').info('console login', { method: p.id, userId: who.userId, role });
+        return c.redirect(st.next, 302);
+      } catch (e) {
+        c.get('log').warn('console oauth failed', { provider: p.id, err: e instanceof OAuthError ? e.message : String(e) });
+        return c.redirect('/console/login?error=oauth', 302);
+      }
+    });
+  }
+
+  // ── pages ─────────────────────────────────────────────────────────────────────────────────────────────────
+  app.get('/overview', need('agent'), async (c) => {
+    const data = await overviewData(services);
+    return html(c, '概览', <OverviewPage data={data} config={config} timeZone={calendar.timeZone} canSeeDefinitions={roleAtLeast(c.get('viewer').role, 'lead')} />, { active: '/console/overview' });
+  });
+
+  app.get('/tickets', need('agent'), async (c) => {
+    const parsed = listQuery.safeParse(c.req.query());
+    const q = parsed.success ? parsed.data : {};
+    const error = parsed.success ? undefined : '筛选条件有误，已忽略。';
+    const now = services.clock.now();
+    const [result, agentList] = await Promise.all([listTickets(services.database, config, calendar, now, q), listAgents(services.database)]);
+    const channelNames = [...new Set([...services.channels.map((x) => x.name).filter((n) => n !== 'probes'), 'feishu', 'dingtalk', 'web', 'email', 'api'])];
+    return html(c, '工单', <TicketsPage q={q} result={result} config={config} channels={channelNames} agents={agentList} timeZone={calendar.timeZone} error={error} />, { active: '/console/tickets' });
+  });
+
+  app.get('/tickets/:code', need('agent'), async (c) => {
+    const code = c.req.param('code');
+    const now = services.clock.now();
+    const doc = /^[\w-]{1,40}$/.test(code) ? await buildCase({ database: services.database, config, calendar, now }, code) : null;
+    if (!doc) return html(c, '找不到工单', <div class="card"><h1>找不到工单 {code}</h1><p><a href="/console/tickets">返回工单列表</a></p></div>, { status: 404, active: '/console/tickets' });
+    const db = services.database.db;
+    const [t] = await db.select().from(tickets).where(eq(tickets.code, code));
+    const rows = await db.select().from(messagesTable).where(eq(messagesTable.ticketId, t.id)).orderBy(asc(messagesTable.id));
+    const people = new Map((await db.select().from(agents)).map((a) => [`agent:${a.platform}:${a.userId}`, a.name ?? a.userId]));
+    const author = (m: (typeof rows)[number]) => (m.authorKind === 'customer' ? '客户' : m.authorKind === 'bot' ? '系统自动回复' : (people.get(m.authorId ?? '') ?? '客服'));
+    const msgs: TicketMessage[] = rows.map((m) => ({ id: m.id, direction: m.direction, author: author(m), body: m.body, attachments: m.attachments.length, at: m.createdAt }));
+    const sla = { first: slaView(t, calendar, now, 'first'), resolution: slaView(t, calendar, now, 'resolution'), next: slaView(t, calendar, now, 'next') };
+    return html(c, `工单 ${code}`, <TicketPage doc={doc} messages={msgs} sla={sla} timeZone={calendar.timeZone} isProbe={t.isProbe} />, { active: '/console/tickets' });
+  });
+
+  const rangeOf = (from: string | undefined, to: string | undefined): { range: DateRange; error?: string } => {
+    const now = services.clock.now();
+    const fallback = () => lastFullMonths(6, now, calendar);
+    try {
+      return { range: parseFromTo(from || undefined, to || undefined, now, calendar, fallback) };
+    } catch (e) {
+      if (e instanceof BadRangeError) return { range: fallback(), error: e.message };
+      throw e;
+    }
+  };
+
+  app.get('/ledger', need('lead'), async (c) => {
+    const { range, error } = rangeOf(c.req.query('from'), c.req.query('to'));
+    const { months, total } = await rangeMonths(services, range);
+    return html(c, '台账', <LedgerPage range={range} months={months} total={total} csrf={c.get('csrf')} canUnmask={c.get('viewer').role === 'admin'} error={error} />, { active: '/console/ledger', status: error ? 400 : 200 });
+  });
+
+  app.post('/ledger/download', need('lead'), async (c) => {
+    const form = await c.req.parseBody();
+    if (!checkCsrf(c, env, key!, form.csrf)) return html(c, '页面已过期', <div class="card"><h1>页面已过期</h1><p>请返回 <a href="/console/ledger">台账</a> 重新下载。</p></div>, { status: 403 });
+    const { range, error } = rangeOf(String(form.from ?? ''), String(form.to ?? ''));
+    if (error) return c.redirect(`/console/ledger?error=1`, 303);
+    const format = form.format === 'csv' ? 'csv' : 'xlsx';
+    const viewer = c.get('viewer');
+    const unmasked = form.unmasked === '1' && viewer.role === 'admin';
+    const pass = new PassThrough();
+    const deps = { database: services.database, config, calendar, now: services.clock.now() };
+    const write = format === 'xlsx' ? writeLedgerXlsx : writeLedgerCsv;
+    const log = c.get('log');
+    log.info('console ledger export', { format, from: range.fromDay, to: range.toDay, unmasked, by: viewer.name });
+    write(deps, range, pass, { unmasked, source: `控制台下载（${viewer.name}）` })
+      .then(() => pass.end())
+      .catch((e: unknown) => {
+        log.error('console ledger export failed', { err: String(e) });
+        pass.destroy(e instanceof Error ? e : new Error(String(e)));
+      });
+    const name = `投诉处理台账_${range.fromDay}_${range.toDay}.${format}`;
+    return new Response(Readable.toWeb(pass) as unknown as ReadableStream, {
+      headers: {
+        'content-type': format === 'xlsx' ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="ledger_${range.fromDay}_${range.toDay}.${format}"; filename*=UTF-8''${encodeURIComponent(name)}`,
+        'cache-control': 'no-store',
+      },
+    });
+  });
+
+  app.get('/settings', need('lead'), async (c) => {
+    const now = services.clock.now();
+    const year = Number(calendar.localDate(now).slice(0, 4));
+    const years = calendar.hasDataFor(year + 1) ? [year, year + 1] : [year];
+    const channels = await channelHealth(services);
+    return html(c, '机制说明', <SettingsPage config={config} calendar={calendar} years={years} channels={channels} generatedAt={now} />, { active: '/console/settings' });
+  });
+
+  return app;
+}
