@@ -17,7 +17,7 @@ import { parseConfig, parseEnv } from '../src/config.ts';
 import { forgetOverview } from '../src/console/overview-data.ts';
 import { forgetRollup } from '../src/console/rollup.ts';
 import { fixedClock } from '../src/core/clock.ts';
-import { openDatabase } from '../src/db/client.ts';
+import { openDatabase } from '../src/db/node.ts';
 import { createApp } from '../src/http/app.ts';
 import { silentLogger } from '../src/log.ts';
 import { rangeOfDays } from '../src/reports/range.ts';

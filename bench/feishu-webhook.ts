@@ -16,7 +16,7 @@ import { Hono } from 'hono';
 import { feishuChannel } from '../src/channels/feishu/index.ts';
 import { verifyWebhook } from '../src/channels/feishu/verify.ts';
 import { parseConfig, parseEnv } from '../src/config.ts';
-import { openDatabase } from '../src/db/client.ts';
+import { openDatabase } from '../src/db/node.ts';
 import { createApp } from '../src/http/app.ts';
 import { silentLogger } from '../src/log.ts';
 import { createServices } from '../src/services.ts';

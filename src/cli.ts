@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig, parseEnv } from './config.ts';
 import { channelsFor } from './channels/index.ts';
-import { DataDirLockedError, openDatabase } from './db/client.ts';
+import { DataDirLockedError, openDatabase } from './db/node.ts';
 import { runCli } from './cli/commands.ts';
 import { runRemote } from './cli/control.ts';
 import { createLogger } from './log.ts';

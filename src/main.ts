@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig, parseEnv } from './config.ts';
 import { channelsFor } from './channels/index.ts';
-import { DataDirLockedError, openDatabase } from './db/client.ts';
+import { DataDirLockedError, openDatabase } from './db/node.ts';
 import { createApp } from './http/app.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import { startControlSocket } from './cli/control.ts';

@@ -1,4 +1,4 @@
-import { migrateDatabase } from '../db/client.ts';
+import { migrateDatabase } from '../db/node.ts';
 import { caseReport } from '../desk/case.ts';
 import type { Services } from '../services.ts';
 

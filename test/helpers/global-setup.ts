@@ -5,7 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import type { TestProject } from 'vitest/node';
-import { migrationsFolder } from '../../src/db/client.ts';
+import { migrationsFolder } from '../../src/db/node.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -68,7 +68,8 @@ describe('node entry and CLI', () => {
     const script = join(dir, 'tamper.mts');
     writeFileSync(
       script,
-      `import { openDatabase, sql } from '${join(root, 'src/db/client.ts')}';
+      `import { sql } from '${join(root, 'src/db/client.ts')}';
+       import { openDatabase } from '${join(root, 'src/db/node.ts')}';
        const d = await openDatabase({ dataDir: ${JSON.stringify(dataDir)} });
        await d.db.execute(sql\`update ticket_events set data = jsonb_set(data, '{category}', '"suggestion"') where seq = 1\`);
        await d.close();`,

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { openDatabase } from '../../src/db/client.ts';
+import { openDatabase } from '../../src/db/node.ts';
 import { outbox } from '../../src/db/schema/index.ts';
 import { enqueue } from '../../src/desk/store.ts';
 import { createOutboxWorker } from '../../src/jobs/outbox.ts';
