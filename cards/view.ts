@@ -34,6 +34,8 @@ export interface TicketView {
   createdAt: string;
   firstResponse: SlaView;
   resolution: SlaView;
+  /** Next response after the customer's latest unanswered message (categories with nextResponseMinutes); state 'none' otherwise. */
+  nextResponse?: SlaView;
   paused: boolean;
   reopenCount: number;
   csatScore: number | null;

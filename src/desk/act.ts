@@ -8,6 +8,7 @@ import type { AgentRef } from '../channels/types.ts';
 import { agentActor, customerActor, SYSTEM, type DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';
 import { appendEvents, enqueue, lockTicketByCode, stateOf, type Enqueue, type TicketRow } from './store.ts';
+import { syncTimers } from './timers.ts';
 
 export type AgentActionName = 'claim' | 'respond' | 'resolve' | 'reclassify' | 'escalate' | 'note' | 'major';
 
@@ -91,6 +92,8 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
         outbox.push((seq) => ({ channel: t.channel, kind: 'customer.text', ticketId: t.id, payload: { text: input.text!.trim(), purpose: 'reply' }, idemKey: `reply:${t.id}:${seq}` }));
         // "Waiting for the customer" pauses the SLA clock until they write again.
         if (input.waitForCustomer && !t.slaPausedSince) extra.slaPausedSince = now;
+        // Any agent answer meets the next-response target of the customer's waiting message.
+        if (t.nextResponseSince) extra.nextResponseSince = null;
       }
     }
     if (input.action === 'resolve') {
@@ -125,6 +128,7 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
     const seqs = await appendEvents(tx, t.id, actor, now, events);
     const last = seqs[seqs.length - 1];
     await enqueue(tx, now, [...fanOut(deps, outbox.map((f) => f(last))), ...cardUpdates(deps, t.id, last)]);
+    await syncTimers(tx, deps, t.id, now);
     return { ticketId: t.id, code: t.code, message: SUCCESS[input.action] };
   });
   deps.wake();

@@ -4,6 +4,7 @@ import { customerActor, SYSTEM, type DeskDeps } from './deps.ts';
 import { applyTransition, cardUpdates, fanOut } from './act.ts';
 import { DeskError } from './errors.ts';
 import { appendEvents, enqueue, lockTicketByCode, lockTicketById, type Enqueue } from './store.ts';
+import { syncTimers } from './timers.ts';
 
 export interface SurveyAnswer {
   ticket: string;
@@ -56,6 +57,7 @@ export async function answerSurvey(deps: DeskDeps, input: SurveyAnswer): Promise
       });
     }
     await enqueue(tx, now, [...fanOut(deps, items), ...cardUpdates(deps, t.id, seq)]);
+    await syncTimers(tx, deps, t.id, now);
     return { code: t.code, outcome: satisfied ? ('satisfied' as const) : ('reopened' as const), message: satisfied ? '感谢您的评价，工单已归档' : '感谢反馈，我们会继续跟进' };
   });
   deps.wake();
@@ -63,8 +65,7 @@ export async function answerSurvey(deps: DeskDeps, input: SurveyAnswer): Promise
 }
 
 /** After the reminder and the waiting period: closed as "unrated", never counted as satisfied. */
-export async function closeUnrated(deps: DeskDeps, ticketId: number): Promise<boolean> {
-  const now = deps.clock.now();
+export async function closeUnrated(deps: DeskDeps, ticketId: number, now: Date = deps.clock.now()): Promise<boolean> {
   const closed = await deps.database.db.transaction(async (tx) => {
     const t = await lockTicketById(tx, ticketId);
     if (!t || t.status !== 'resolved') return false;
@@ -72,6 +73,7 @@ export async function closeUnrated(deps: DeskDeps, ticketId: number): Promise<bo
     await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, t.id));
     const seqs = await appendEvents(tx, t.id, SYSTEM, now, events);
     await enqueue(tx, now, cardUpdates(deps, t.id, seqs[seqs.length - 1]));
+    await syncTimers(tx, deps, t.id, now);
     return true;
   });
   if (closed) deps.wake();

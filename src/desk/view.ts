@@ -2,7 +2,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import type { ActionName, SlaView, TicketView } from '../../cards/view.ts';
 import { categoryOf, type Config } from '../config.ts';
 import type { BusinessCalendar } from '../core/calendar.ts';
-import { formatMinutes, formatMinutesEn, slaState, type SlaPolicy } from '../core/sla.ts';
+import { elapsedMinutes, formatMinutes, formatMinutesEn, slaState, type SlaPolicy } from '../core/sla.ts';
 import { isWorkable, STATUS_LABELS, type Status } from '../core/ticket.ts';
 import type { DbOrTx } from '../db/client.ts';
 import { agents, customers, messages, tickets } from '../db/schema/index.ts';
@@ -37,34 +37,50 @@ export function maskContact(phone: string | null | undefined, email: string | nu
   return null;
 }
 
-function slaView(row: TicketRow, calendar: BusinessCalendar, now: Date, target: 'first' | 'resolution'): SlaView {
+/** The SLA state of one target as the card shows it. Labels use the policy's clock ("24小时" of business time). */
+export function slaView(row: TicketRow, calendar: BusinessCalendar, now: Date, target: 'first' | 'resolution' | 'next'): SlaView {
   const policy = row.slaPolicy as unknown as SlaPolicy;
-  const minutes = target === 'first' ? policy.firstResponseMinutes : policy.resolutionMinutes;
-  const doneAt = target === 'first' ? row.firstResponseAt : (row.resolvedAt ?? row.closedAt);
+  const clock = policy.clock;
+  const minutes = target === 'first' ? policy.firstResponseMinutes : target === 'resolution' ? policy.resolutionMinutes : row.nextResponseSince ? policy.nextResponseMinutes : null;
+  const doneAt = target === 'first' ? row.firstResponseAt : target === 'resolution' ? (row.resolvedAt ?? row.closedAt) : null;
+  const paused = target === 'resolution';
   const s = slaState({
     policy,
     calendar,
-    start: row.createdAt,
+    start: target === 'next' ? (row.nextResponseSince ?? row.createdAt) : row.createdAt,
     targetMinutes: minutes,
-    pausedMinutes: target === 'first' ? 0 : row.slaPausedMinutes,
-    pausedSince: target === 'first' ? null : row.slaPausedSince,
+    pausedMinutes: paused ? row.slaPausedMinutes : 0,
+    pausedSince: paused ? row.slaPausedSince : null,
     doneAt,
     now,
   });
   const due = s.dueAt ? s.dueAt.toISOString() : null;
+  // Paused so far, this pause included, in the policy's clock.
+  const pausedTotal = paused ? row.slaPausedMinutes + (row.slaPausedSince ? elapsedMinutes(policy, calendar, row.slaPausedSince, doneAt ?? now) : 0) : 0;
+  const pausedNote = pausedTotal >= 1 ? `（累计暂停 ${formatMinutes(pausedTotal, clock)}）` : '';
+  const pausedNoteEn = pausedTotal >= 1 ? ` (paused ${formatMinutesEn(pausedTotal, clock)} in total)` : '';
   switch (s.state) {
     case 'none':
       return { state: 'none', label: '无时限承诺', labelEn: 'No target', dueAt: null };
     case 'met':
-      return { state: 'met', label: '已达成', labelEn: 'Met', dueAt: due };
+      return { state: 'met', label: `已达成${pausedNote}`, labelEn: `Met${pausedNoteEn}`, dueAt: due };
     case 'paused':
-      return { state: 'paused', label: '等待客户中（已暂停计时）', labelEn: 'Paused (waiting on customer)', dueAt: due };
-    case 'breached':
-      return { state: 'breached', label: `已超时 ${formatMinutes(s.overdueMinutes ?? 0)}`, labelEn: `Breached by ${formatMinutesEn(s.overdueMinutes ?? 0)}`, dueAt: due };
+      return {
+        state: 'paused',
+        label: `等待客户中（已暂停计时），剩余 ${formatMinutes(s.remainingMinutes ?? 0, clock)}${pausedNote}`,
+        labelEn: `Paused (waiting on customer), ${formatMinutesEn(s.remainingMinutes ?? 0, clock)} left${pausedNoteEn}`,
+        dueAt: due,
+      };
+    case 'breached': {
+      // Lateness in wall-clock time: at night a business clock stands still, yet the customer is still waiting.
+      const end = doneAt ?? (paused && row.slaPausedSince && s.dueAt && row.slaPausedSince > s.dueAt ? row.slaPausedSince : now);
+      const late = s.dueAt ? Math.max(0, Math.ceil((end.getTime() - s.dueAt.getTime()) / 60_000 - 1e-9)) : (s.overdueMinutes ?? 0);
+      return { state: 'breached', label: `已超时 ${formatMinutes(late, 'calendar')}${pausedNote}`, labelEn: `Breached by ${formatMinutesEn(late, 'calendar')}${pausedNoteEn}`, dueAt: due };
+    }
     case 'due_soon':
-      return { state: 'due_soon', label: `即将超时，剩余 ${formatMinutes(s.remainingMinutes ?? 0)}`, labelEn: `Due soon: ${formatMinutesEn(s.remainingMinutes ?? 0)} left`, dueAt: due };
+      return { state: 'due_soon', label: `即将超时，剩余 ${formatMinutes(s.remainingMinutes ?? 0, clock)}${pausedNote}`, labelEn: `Due soon: ${formatMinutesEn(s.remainingMinutes ?? 0, clock)} left${pausedNoteEn}`, dueAt: due };
     default:
-      return { state: 'on_track', label: `剩余 ${formatMinutes(s.remainingMinutes ?? 0)}`, labelEn: `${formatMinutesEn(s.remainingMinutes ?? 0)} left`, dueAt: due };
+      return { state: 'on_track', label: `剩余 ${formatMinutes(s.remainingMinutes ?? 0, clock)}${pausedNote}`, labelEn: `${formatMinutesEn(s.remainingMinutes ?? 0, clock)} left${pausedNoteEn}`, dueAt: due };
   }
 }
 
@@ -110,6 +126,7 @@ export async function loadTicketView(db: DbOrTx, config: Config, calendar: Busin
     createdAt: t.createdAt.toISOString(),
     firstResponse: slaView(t, calendar, now, 'first'),
     resolution: slaView(t, calendar, now, 'resolution'),
+    nextResponse: slaView(t, calendar, now, 'next'),
     paused: t.slaPausedSince !== null,
     reopenCount: t.reopenCount,
     csatScore: t.csatScore,
