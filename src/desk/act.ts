@@ -9,6 +9,7 @@ import { agentActor, customerActor, SYSTEM, type DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';
 import { appendEvents, enqueue, lockTicketByCode, stateOf, type Enqueue, type TicketRow } from './store.ts';
 import { syncTimers } from './timers.ts';
+import { pingRows } from './pings.ts';
 
 export type AgentActionName = 'claim' | 'respond' | 'resolve' | 'reclassify' | 'escalate' | 'note' | 'major';
 
@@ -114,20 +115,16 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
         resolutionDue: { from: t.resolutionDueAt?.toISOString() ?? null, to: extra.resolutionDueAt?.toISOString() ?? null },
       });
     }
-    if (input.action === 'escalate') {
-      outbox.push((seq) => ({
-        channel: 'agents',
-        kind: 'agents.text',
-        ticketId: t.id,
-        payload: { text: `工单 ${t.code} 已由 ${input.actor.name ?? input.actor.userId} 升级，请负责人关注。`, notify: 'leads' },
-        idemKey: `escalate:${t.id}:${seq}`,
-      }));
-    }
 
     await tx.update(tickets).set({ ...patch, ...extra, updatedAt: now }).where(eq(tickets.id, t.id));
     const seqs = await appendEvents(tx, t.id, actor, now, events);
     const last = seqs[seqs.length - 1];
-    await enqueue(tx, now, [...fanOut(deps, outbox.map((f) => f(last))), ...cardUpdates(deps, t.id, last)]);
+    // A manual escalation @-mentions the leads, like the SLA ladder does.
+    const escalation =
+      input.action === 'escalate'
+        ? await pingRows(tx, deps, [{ ticketId: t.id, code: t.code, assigneeId: t.assigneeId, notify: 'leads', key: `escalate:${t.id}:${last}`, line: `⬆️ 工单 ${t.code}「${t.subject}」已由 ${input.actor.name ?? input.actor.userId} 升级${input.text ? `：${input.text}` : ''}，请负责人关注。` }])
+        : [];
+    await enqueue(tx, now, [...fanOut(deps, outbox.map((f) => f(last))), ...escalation, ...cardUpdates(deps, t.id, last)]);
     await syncTimers(tx, deps, t.id, now);
     return { ticketId: t.id, code: t.code, message: SUCCESS[input.action] };
   });

@@ -5,6 +5,7 @@ import { STATUS_LABELS, type Status } from '../core/ticket.ts';
 import type { DbOrTx } from '../db/client.ts';
 import { customers, messages, ticketEvents, tickets } from '../db/schema/index.ts';
 import { CHANNEL_LABELS, maskContact, maskName } from './view.ts';
+import { TARGET_LABELS, type SlaTarget } from './timers.ts';
 
 export const EVENT_LABELS: Record<string, string> = {
   created: '收到反馈，创建工单',
@@ -23,6 +24,10 @@ export const EVENT_LABELS: Record<string, string> = {
   major_flagged: '标记为重大投诉',
   major_cleared: '取消重大投诉标记',
   delivery_failed: '消息送达失败',
+  sla_due_soon: '即将超时提醒',
+  sla_breached: '超出承诺时限',
+  sla_escalated: '超时升级通知',
+  survey_reminded: '回访提醒',
 };
 
 export type EventRow = typeof ticketEvents.$inferSelect;
@@ -61,7 +66,7 @@ export async function caseReport(db: DbOrTx, config: Config, code: string): Prom
     '|---|---|---|---|---|',
     ...events.map((e) => {
       const m = typeof e.data.messageId === 'number' ? byId.get(e.data.messageId) : undefined;
-      const detail = m ? m.body.replace(/\s+/g, ' ').slice(0, 120) : describeData(e);
+      const detail = m ? m.body.replace(/\s+/g, ' ').slice(0, 120) : describeData(e, tz);
       return `| ${e.seq} | ${formatLocal(e.at, tz)} | ${actorLabel(e.actor)} | ${EVENT_LABELS[e.type] ?? e.type} | ${detail.replaceAll('|', '｜')} |`;
     }),
     '',
@@ -79,7 +84,9 @@ function actorLabel(actor: string): string {
   return `${CHANNEL_LABELS[platform] ?? platform} ${user}`;
 }
 
-function describeData(e: EventRow): string {
+const NOTIFY_LABELS: Record<string, string> = { assignee: '处理人', leads: '负责人', admins: '管理员', duty: '值班客服', all: '全体客服' };
+
+function describeData(e: EventRow, timeZone: string): string {
   const d = e.data as Record<string, unknown>;
   switch (e.type) {
     case 'created':
@@ -96,6 +103,13 @@ function describeData(e: EventRow): string {
       return `客户不满意（${d.score ?? ''} 分）`;
     case 'delivery_failed':
       return String(d.reason ?? '');
+    case 'sla_due_soon':
+    case 'sla_breached':
+    case 'sla_escalated': {
+      const target = TARGET_LABELS[d.target as SlaTarget] ?? String(d.target ?? '');
+      const due = typeof d.dueAt === 'string' ? `，时限 ${formatLocal(new Date(d.dueAt), timeZone)}` : '';
+      return `${target}${due}${d.notified ? `，已通知 ${NOTIFY_LABELS[String(d.notified)] ?? d.notified}` : ''}`;
+    }
     default:
       return '';
   }
