@@ -3,6 +3,7 @@ import type { ChannelFactory } from '../services.ts';
 import { createWebChannel } from './web/index.tsx';
 import { createDingTalkChannel } from './dingtalk/index.ts';
 import { createFeishuChannel } from './feishu/index.ts';
+import { createHelpdeskChannel } from './feishu-helpdesk/index.ts';
 import { createInboundApiChannel } from './api/index.ts';
 import { createEmailChannel } from './email/index.ts';
 import { createWecomChannel } from './wecom/index.ts';
@@ -16,6 +17,7 @@ export function channelsFor(env: Env): ChannelFactory[] {
   list.push(createWecomChannel); // null unless WECOM_CORP_ID, WECOM_SECRET, WECOM_TOKEN and WECOM_AES_KEY are set
   list.push(createProbeRoutes); // GET /api/channels, POST /api/channels/probe (admin)
   list.push(createFeishuChannel); // null unless FEISHU_APP_ID / FEISHU_APP_SECRET are set
+  list.push(createHelpdeskChannel); // null unless the Feishu app and FEISHU_HELPDESK_ID / FEISHU_HELPDESK_TOKEN are set
   list.push(createDingTalkChannel); // null unless DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET are set
   void env;
   return list;

@@ -65,6 +65,8 @@ export interface FeishuApi {
 export interface ClientOptions {
   /** Per call; a hung request must not hold an outbox lane (the uuid makes the retry safe). */
   timeoutMs?: number;
+  /** 服务台 credentials: sent as X-Lark-Helpdesk-Authorization on calls made with `lark.withHelpDeskCredential()`. */
+  helpDesk?: { id: string; token: string };
 }
 
 export function createFeishuApi(settings: FeishuSettings, log: Logger, opts: ClientOptions = {}): FeishuApi {
@@ -79,6 +81,8 @@ export function createFeishuApi(settings: FeishuSettings, log: Logger, opts: Cli
     cache,
     logger: sdkLogger(log),
     loggerLevel: lark.LoggerLevel.warn,
+    helpDeskId: opts.helpDesk?.id,
+    helpDeskToken: opts.helpDesk?.token,
   });
   const timeoutMs = opts.timeoutMs ?? 15_000;
   let bot: Promise<string | null> | null = null;

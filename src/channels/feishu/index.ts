@@ -4,6 +4,7 @@ import { feishuSettings, type FeishuSettings } from './config.ts';
 import { createFeishuInbound } from './inbound.ts';
 import { createPacer } from './rate-limit.ts';
 import { createFeishuSender } from './sender.ts';
+import { attachFeishuEventHandlers } from './hooks.ts';
 import { mountWebhook } from './webhook.ts';
 import { createLongConnection } from './ws.ts';
 
@@ -33,6 +34,8 @@ function buildChannel(core: CoreServices, settings: FeishuSettings, opts: Feishu
   const log = core.log.child({ channel: 'feishu' });
   const api = createFeishuApi(settings, log, { timeoutMs: opts.callTimeoutMs });
   const inbound = createFeishuInbound({ core: { ...core, log }, settings, api, timeBoxMs: opts.timeBoxMs });
+  // Other channels riding on this app's event delivery (the helpdesk) add their handlers here.
+  attachFeishuEventHandlers(core, inbound.dispatcher);
   const sender = createFeishuSender({ api, agentChatId: settings.agentChatId, pacer: createPacer(opts.perTargetQps ?? 5), company: core.config.company.name });
   const ws = settings.eventMode === 'ws' ? createLongConnection(settings, inbound.dispatcher, log, { pingTimeoutSeconds: opts.pingTimeoutSeconds }) : null;
   if (!settings.agentChatId) log.warn('FEISHU_AGENT_CHAT_ID is not set: customer messages become tickets, but no cards reach the agents');

@@ -119,3 +119,75 @@ export function webhookRequest(body: unknown, o: SignOptions = {}): { body: stri
   headers['x-lark-signature'] = o.signature ?? signature(ts, nonce, o.encryptKey, raw);
   return { body: raw, headers };
 }
+
+/** 服务台 (helpdesk) events, shaped like the docs' samples (schema 2.0; ids as strings, times in ms). */
+export interface HelpdeskTicketSpec {
+  ticketId: string;
+  chatId?: string;
+  guestOpenId: string;
+  guestName?: string;
+  status?: number;
+  stage?: number;
+  score?: number;
+}
+
+function helpdeskTicketObject(t: HelpdeskTicketSpec, extra: Record<string, unknown> = {}) {
+  return {
+    ticket_id: t.ticketId,
+    helpdesk_id: 'hd_fake',
+    guest: { id: { open_id: t.guestOpenId, union_id: `on_${t.guestOpenId}`, user_id: null }, name: t.guestName ?? '测试客户' },
+    stage: t.stage ?? 2,
+    status: t.status ?? 1,
+    ...(t.score !== undefined ? { score: t.score } : {}),
+    created_at: Date.now(),
+    updated_at: Date.now(),
+    channel: 0,
+    solve: 1,
+    customized_fields: [],
+    ...(t.chatId ? { chat_id: t.chatId } : {}),
+    ...extra,
+  };
+}
+
+export function helpdeskTicketCreatedEvent(d: EventDefaults, t: HelpdeskTicketSpec, eventId?: string): Envelope {
+  return envelope(d, 'helpdesk.ticket.created_v1', helpdeskTicketObject(t), eventId);
+}
+
+export function helpdeskTicketUpdatedEvent(d: EventDefaults, t: HelpdeskTicketSpec, old: { status: number }, o: { closedByOpenId?: string; eventId?: string } = {}): Envelope {
+  const extra = o.closedByOpenId ? { closed_by: { id: { open_id: o.closedByOpenId }, name: '' } } : {};
+  return envelope(d, 'helpdesk.ticket.updated_v1', { object: helpdeskTicketObject(t, extra), old_object: { status: old.status, updated_at: Date.now() - 1000 } }, o.eventId);
+}
+
+export interface HelpdeskMessageSpec {
+  ticketId: string;
+  chatId?: string;
+  senderOpenId: string;
+  /** Unverified meaning (docs samples disagree); the desk goes by the ticket's guest, not by this. */
+  senderType?: number;
+  text: string;
+  messageId?: string;
+  eventId?: string;
+  ticketStatus?: number;
+}
+
+export function helpdeskMessageEvent(d: EventDefaults, m: HelpdeskMessageSpec): Envelope {
+  return envelope(
+    d,
+    'helpdesk.ticket_message.created_v1',
+    {
+      ticket_message_id: String(Date.now()),
+      message_id: m.messageId ?? newId('om'),
+      msg_type: 'text',
+      position: '1',
+      sender_id: { open_id: m.senderOpenId, union_id: `on_${m.senderOpenId}`, user_id: '' },
+      sender_type: m.senderType ?? 1,
+      text: m.text,
+      ticket: { ticket_id: m.ticketId, status: m.ticketStatus ?? 2 },
+      // The event's own id (used by answerUserQuery), distinct from the header's.
+      event_id: randomUUID(),
+      ...(m.chatId ? { chat_id: m.chatId } : {}),
+      content: { content: m.text, msg_type: 'text' },
+    },
+    m.eventId,
+  );
+}

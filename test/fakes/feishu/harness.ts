@@ -3,6 +3,7 @@ import { createWebChannel } from '../../../src/channels/web/index.tsx';
 import { feishuChannel, type FeishuChannelOptions } from '../../../src/channels/feishu/index.ts';
 import { outbox, tickets } from '../../../src/db/schema/index.ts';
 import { createTestDesk, type TestDeskOptions } from '../../helpers/services.ts';
+import type { ChannelFactory } from '../../../src/services.ts';
 import { cardActionEvent, messageEvent, webhookRequest, type CardActionSpec, type Envelope, type MessageSpec, type SignOptions } from './events.ts';
 import { startFakeFeishu } from './server.ts';
 
@@ -19,6 +20,10 @@ export interface FeishuDeskOptions extends Omit<TestDeskOptions, 'channels' | 'e
   chatQps?: number;
   /** Webhook without an encrypt key (verification token only). */
   plain?: boolean;
+  /** More channels after the Feishu one (e.g. the helpdesk, which rides on its event delivery). */
+  extraChannels?: ChannelFactory[];
+  /** The fake's 服务台 credentials (the desk gets them through `env`). */
+  helpdesk?: { id: string; token: string };
 }
 
 /**
@@ -29,7 +34,7 @@ export interface FeishuDeskOptions extends Omit<TestDeskOptions, 'channels' | 'e
 export async function startFeishuDesk(o: FeishuDeskOptions) {
   // Tests run the per-chat limit at 50 QPS on both sides unless they ask for Feishu's real 5.
   const qps = o.channel?.perTargetQps ?? 50;
-  const fake = await startFakeFeishu({ appId: APP_ID, appSecret: APP_SECRET, chatQps: o.chatQps ?? qps });
+  const fake = await startFakeFeishu({ appId: APP_ID, appSecret: APP_SECRET, chatQps: o.chatQps ?? qps, helpdesk: o.helpdesk });
   const t = await createTestDesk({
     ...o,
     env: {
@@ -42,7 +47,7 @@ export async function startFeishuDesk(o: FeishuDeskOptions) {
       FEISHU_AGENT_CHAT_ID: AGENT_CHAT,
       ...o.env,
     },
-    channels: [createWebChannel, feishuChannel({ timeBoxMs: 2500, ...o.channel, perTargetQps: qps })],
+    channels: [createWebChannel, feishuChannel({ timeBoxMs: 2500, ...o.channel, perTargetQps: qps }), ...(o.extraChannels ?? [])],
   });
   await t.services.start();
   if (o.mode === 'ws') await fake.wsReady();
@@ -100,6 +105,8 @@ export async function startFeishuDesk(o: FeishuDeskOptions) {
       return e;
     },
     cardAction: (c: CardActionSpec) => cardActionEvent(defaults, c),
+    /** Envelope defaults (app id, verification token) for events built elsewhere (helpdesk). */
+    defaults,
     async outboxRows() {
       return t.db.select().from(outbox).orderBy(outbox.id);
     },

@@ -17,6 +17,24 @@ export interface FakeFeishuOptions {
   chatQps?: number;
   /** Seconds; the token's `expire`. */
   tokenExpire?: number;
+  /** A 服务台 (helpdesk) with these credentials: its /open-apis/helpdesk/v1 routes check X-Lark-Helpdesk-Authorization. */
+  helpdesk?: { id: string; token: string };
+}
+
+/** A helpdesk ticket as the fake keeps it. */
+export interface FakeHelpdeskTicket {
+  ticketId: string;
+  chatId: string;
+  guestOpenId: string;
+  guestName: string;
+  /** 1 待响应, 2 处理中, 3 排队中, 4 待定, 5 待用户响应, 50 机器人关闭, 51 人工关闭. */
+  status: number;
+  /** 1 未解决, 2 已解决. */
+  solved: number;
+  /** Every message in the ticket's conversation (the customer's are added by the test when it pushes them). */
+  messages: Array<{ messageId: string; from: 'app' | 'guest' | 'agent'; msgType: string; content: unknown; text: string }>;
+  /** Every PUT body received, oldest first. */
+  updates: Array<Record<string, unknown>>;
 }
 
 export interface Call {
@@ -24,6 +42,8 @@ export interface Call {
   path: string;
   query: Record<string, string>;
   auth?: string;
+  /** X-Lark-Helpdesk-Authorization, when sent. */
+  helpdeskAuth?: string;
   body: unknown;
   status: number;
   response: unknown;
@@ -87,6 +107,9 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
   const inbound = new Map<string, string>();
   let tokens = 0;
   let msgSeq = 0;
+  const helpdeskTickets = new Map<string, FakeHelpdeskTicket>();
+  const helpdeskSubscriptions: Array<{ type: string; subtype: string }> = [];
+  let helpdeskSeq = 0;
 
   const wss = new WebSocketServer({ noServer: true });
   const sockets = new Set<WebSocket>();
@@ -161,6 +184,47 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
     return [404, { code: 404, msg: `fake feishu: no route ${method} ${path}` }];
   }
 
+  /** /open-apis/helpdesk/v1/…: needs the tenant token (checked before) and the helpdesk credential. */
+  function helpdeskApi(method: string, path: string, body: Record<string, unknown>, credential: string | undefined): [number, Record<string, unknown>] {
+    const hd = opts.helpdesk;
+    // Docs: base64(helpdesk_id:helpdesk_token); the SDK sends it with a "Bearer " prefix. Both are accepted.
+    const expected = hd ? Buffer.from(`${hd.id}:${hd.token}`).toString('base64') : null;
+    const given = (credential ?? '').replace(/^Bearer /, '');
+    if (!expected || given !== expected) return [400, { code: 154001, msg: 'helpdesk authorization failed' }];
+    if (method === 'POST' && path === '/open-apis/helpdesk/v1/events/subscribe') {
+      const events = Array.isArray(body.events) ? (body.events as Array<{ type?: unknown; subtype?: unknown }>) : [];
+      if (events.length === 0 || events.some((e) => typeof e.type !== 'string' || typeof e.subtype !== 'string')) return [400, { code: 99992402, msg: 'field validation failed' }];
+      for (const e of events) {
+        if (!helpdeskSubscriptions.some((x) => x.type === e.type && x.subtype === e.subtype)) helpdeskSubscriptions.push({ type: String(e.type), subtype: String(e.subtype) });
+      }
+      return [200, { code: 0, msg: 'success', data: {} }];
+    }
+    const match = /^\/open-apis\/helpdesk\/v1\/tickets\/([^/]+)(\/messages)?$/.exec(path);
+    const ticket = match ? helpdeskTickets.get(match[1]) : undefined;
+    if (match && !ticket) return [400, { code: 155002, msg: 'ticket not found' }];
+    if (ticket && match![2] && method === 'POST') {
+      if (body.msg_type !== 'text' && body.msg_type !== 'post') return [400, { code: 99992402, msg: 'msg_type must be text or post' }];
+      const content = parse(body.content);
+      const text = typeof (content as { text?: unknown })?.text === 'string' ? (content as { text: string }).text : JSON.stringify(content);
+      const m = { messageId: `om_hd_${++msgSeq}`, from: 'app' as const, msgType: String(body.msg_type), content, text };
+      ticket.messages.push(m);
+      return [200, { code: 0, msg: 'success', data: { message_id: m.messageId } }];
+    }
+    if (ticket && match![2] && method === 'GET') {
+      return [200, { code: 0, msg: 'success', data: { messages: ticket.messages.map((m) => ({ id: m.messageId, message_id: m.messageId, message_type: m.msgType, content: JSON.stringify(m.content) })), total: ticket.messages.length } }];
+    }
+    if (ticket && method === 'PUT') {
+      ticket.updates.push(body);
+      if (typeof body.status === 'number') ticket.status = body.status;
+      if (typeof body.solved === 'number') ticket.solved = body.solved;
+      return [200, { code: 0, msg: 'success', data: {} }];
+    }
+    if (ticket && method === 'GET') {
+      return [200, { code: 0, msg: 'success', data: { ticket: { ticket_id: ticket.ticketId, helpdesk_id: hd!.id, guest: { id: ticket.guestOpenId, name: ticket.guestName }, status: ticket.status, solve: ticket.solved } } }];
+    }
+    return [404, { code: 404, msg: `fake feishu: no route ${method} ${path}` }];
+  }
+
   async function readBody(req: IncomingMessage): Promise<Buffer> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -175,7 +239,8 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
     const isMultipart = (req.headers['content-type'] ?? '').includes('multipart/form-data');
     const body: Record<string, unknown> = isMultipart ? { multipart: true, bytes: raw.length } : raw.length ? (parse(raw.toString('utf8')) as Record<string, unknown>) : {};
     const query = Object.fromEntries(url.searchParams);
-    const call: Call = { method, path, query, auth: req.headers.authorization, body, status: 0, response: null, at: Date.now() };
+    const hdHeader = req.headers['x-lark-helpdesk-authorization'];
+    const call: Call = { method, path, query, auth: req.headers.authorization, ...(hdHeader ? { helpdeskAuth: String(hdHeader) } : {}), body, status: 0, response: null, at: Date.now() };
     calls.push(call);
     const send = (status: number, out: Record<string, unknown>, headers: Record<string, string> = {}) => {
       call.status = status;
@@ -206,6 +271,12 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
       files.push({ fileKey, name, bytes: raw.length });
       if (fault) return send(fault.status, fault.body, fault.headers);
       return send(200, { code: 0, msg: 'success', data: { file_key: fileKey } });
+    }
+    if (path.startsWith('/open-apis/helpdesk/')) {
+      const hdAuth = req.headers['x-lark-helpdesk-authorization'];
+      const [status, out] = helpdeskApi(method, path, body, Array.isArray(hdAuth) ? hdAuth[0] : hdAuth);
+      if (fault) return send(fault.status, fault.body, fault.headers);
+      return send(status, out);
     }
     const [status, out] = api(method, path, query, body);
     if (fault) return send(fault.status, fault.body, fault.headers);
@@ -290,6 +361,27 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
     contentOf(messageId: string): unknown {
       const m = messages.find((x) => x.messageId === messageId);
       return m ? (m.patches.at(-1) ?? m.content) : undefined;
+    },
+    /** The helpdesk side: its tickets, the event subscriptions it received, and how a customer opens a ticket. */
+    helpdesk: {
+      tickets: helpdeskTickets,
+      subscriptions: helpdeskSubscriptions,
+      /** A customer starts a conversation with the helpdesk: a ticket (status 1 待响应) in its own chat. */
+      open(guestOpenId: string, guestName = '测试客户'): FakeHelpdeskTicket {
+        const n = ++helpdeskSeq;
+        const t: FakeHelpdeskTicket = { ticketId: `69480000000000${String(n).padStart(5, '0')}`, chatId: `oc_hd_${n}`, guestOpenId, guestName, status: 1, solved: 1, messages: [], updates: [] };
+        helpdeskTickets.set(t.ticketId, t);
+        return t;
+      },
+      /** Records a message someone else wrote in the ticket (the test pushes the matching event). */
+      write(ticketId: string, from: 'guest' | 'agent', text: string): { messageId: string } {
+        const m = { messageId: `om_hd_${++msgSeq}`, from, msgType: 'text', content: { text }, text };
+        helpdeskTickets.get(ticketId)!.messages.push(m);
+        return m;
+      },
+      calls(filter?: { method?: string }) {
+        return calls.filter((c) => c.path.startsWith('/open-apis/helpdesk/') && (!filter?.method || c.method === filter.method));
+      },
     },
     /** Resolves once a WSClient is connected and listening. */
     wsReady(): Promise<void> {
