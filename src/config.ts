@@ -10,6 +10,8 @@ export const envSchema = z.object({
   LOOPDESK_CONFIG: z.string().optional(),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
   PUBLIC_BASE_URL: z.string().url().default('http://localhost:3000'),
+  /** Signs web-console session cookies; unset = a key derived from ADMIN_TOKEN (rotating either signs everyone out). */
+  SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters').optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   FEISHU_APP_ID: z.string().optional(),
   FEISHU_APP_SECRET: z.string().optional(),
@@ -18,6 +20,9 @@ export const envSchema = z.object({
   FEISHU_DOMAIN: z.string().default('feishu'),
   FEISHU_EVENT_MODE: z.enum(['ws', 'webhook']).default('ws'),
   FEISHU_AGENT_CHAT_ID: z.string().optional(),
+  /** Feishu Helpdesk (服务台): its id and token (helpdesk admin → API); the channel runs when both are set. */
+  FEISHU_HELPDESK_ID: z.string().optional(),
+  FEISHU_HELPDESK_TOKEN: z.string().optional(),
   DINGTALK_CLIENT_ID: z.string().optional(),
   DINGTALK_CLIENT_SECRET: z.string().optional(),
   DINGTALK_ROBOT_CODE: z.string().optional(),
@@ -26,6 +31,19 @@ export const envSchema = z.object({
   DINGTALK_EVENT_MODE: z.enum(['stream', 'http']).default('stream'),
   DINGTALK_API_BASE: z.string().url().default('https://api.dingtalk.com'),
   DINGTALK_GATEWAY_URL: z.string().url().default('https://api.dingtalk.com/v1.0/gateway/connections/open'),
+  // E-mail: the support mailbox (IMAP in, SMTP out). URLs carry the credentials: imaps://user:pass@host:993
+  EMAIL_IMAP_URL: z.string().url().optional(),
+  EMAIL_SMTP_URL: z.string().url().optional(),
+  EMAIL_ADDRESS: z.string().email().optional(),
+  EMAIL_FROM_NAME: z.string().optional(),
+  /** Fallback polling interval; IDLE wakes us sooner when the server supports it. */
+  EMAIL_POLL_SECONDS: z.coerce.number().int().min(1).default(60),
+  // WeChat customer service (企业微信 · 微信客服).
+  WECOM_CORP_ID: z.string().optional(),
+  WECOM_SECRET: z.string().optional(),
+  WECOM_TOKEN: z.string().optional(),
+  WECOM_AES_KEY: z.string().length(43, 'WECOM_AES_KEY (EncodingAESKey) has 43 characters').optional(),
+  WECOM_API_BASE: z.string().url().default('https://qyapi.weixin.qq.com'),
 });
 export type Env = z.infer<typeof envSchema>;
 
@@ -97,6 +115,51 @@ export const configSchema = z.object({
   outbox: z
     .object({ maxAttempts: z.number().int().min(1).default(8), leaseSeconds: z.number().int().min(1).default(60) })
     .default({ maxAttempts: 8, leaseSeconds: 60 }),
+  /** Inbound API (`POST /api/inbound`): one HMAC key per source system. */
+  inbound: z
+    .object({
+      sources: z
+        .array(
+          z.object({
+            name: z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'lowercase name such as "app"'),
+            /** Shown to agents and in the ledger, e.g. "App 内反馈". */
+            label: z.string().optional(),
+            secret: z.string().min(16, 'secret must be at least 16 characters'),
+            /** Where replies and surveys are posted (signed webhook); a request may name another URL on an allowed origin. */
+            callbackUrl: z.string().url().optional(),
+            callbackOrigins: z.array(z.string().url()).default([]),
+          }),
+        )
+        .default([]),
+      /** Accepted clock skew of X-Loopdesk-Timestamp. */
+      toleranceSeconds: z.number().int().positive().default(300),
+    })
+    .default({ sources: [], toleranceSeconds: 300 }),
+  /** Planted complaints through each channel's public entry, followed to the agents' card. */
+  probes: z
+    .object({
+      /** node-cron expression in the calendar's zone; unset = daily at a fixed pseudo-random minute in business hours; "off" = never. */
+      schedule: z.string().optional(),
+      /** Channels to probe; unset = every channel a machine can play (web, api, email). */
+      channels: z.array(z.string()).optional(),
+      timeoutSeconds: z.number().positive().default(120),
+      /** Where the probe reaches the public entry (web form, inbound API); unset = PUBLIC_BASE_URL. */
+      baseUrl: z.string().url().optional(),
+      /** The inbound API source the probe signs with; unset = the first source. */
+      apiSource: z.string().optional(),
+      /** From address of e-mail probes; unset = EMAIL_ADDRESS with "+probe" (plus addressing). */
+      emailFrom: z.string().email().optional(),
+    })
+    .default({ timeoutSeconds: 120 }),
+  wecom: z
+    .object({
+      /** Messages the company may send after the customer's last message, and for how long (微信客服 rules). */
+      replyWindowHours: z.number().positive().default(48),
+      replyLimit: z.number().int().positive().default(5),
+    })
+    .default({ replyWindowHours: 48, replyLimit: 5 }),
+  /** The daily digest: the previous working day's stats (and any days off since) posted to the agents' group(s), on working days. */
+  digest: z.object({ enabled: z.boolean().default(true), time: hhmm.default('09:00') }).default({ enabled: true, time: '09:00' }),
 });
 export type Config = z.infer<typeof configSchema>;
 
@@ -105,10 +168,10 @@ export function defaultCategories(): Category[] {
     id, name, nameEn, firstResponseMinutes: first, resolutionMinutes: resolution, nextResponseMinutes: null, clock: 'business', keywords, patterns: [], priority,
   });
   return [
-    c('bug', '产品故障', 'Bug', 120, 1440, ['崩溃', '闪退', '报错', '无法登录', '打不开', 'bug', 'error', 'crash'], 'high'),
-    c('complaint', '投诉', 'Complaint', 120, 2880, ['投诉', '退款', '欺骗', '差评', 'complaint', 'refund'], 'high'),
-    c('consultation', '咨询', 'Consultation', 1440, 4320, ['怎么', '如何', '是否', '多少钱', 'how', 'price']),
-    c('suggestion', '建议', 'Suggestion', 1440, null, ['建议', '希望增加', 'suggest', 'feature request'], 'low'),
+    c('bug', '产品故障', 'Bug', 120, 1440, ['崩溃', '闪退', '报错', '无法登录', '登不上', '登录不了', '打不开', '白屏', '卡死', '出错', '故障', '异常', 'bug', 'error', 'crash', 'broken', "doesn't work", 'not working'], 'high'),
+    c('complaint', '投诉', 'Complaint', 120, 2880, ['投诉', '退款', '欺骗', '差评', '骗人', '太差', '垃圾', '维权', '不满意', '乱扣费', 'complaint', 'refund', 'scam', 'terrible'], 'high'),
+    c('consultation', '咨询', 'Consultation', 1440, 4320, ['怎么', '如何', '是否', '多少钱', '请问', '能不能', '可以吗', '问一下', '咨询', 'how', 'what', 'price', 'can i', 'is it possible']),
+    c('suggestion', '建议', 'Suggestion', 1440, null, ['建议', '希望增加', '希望能', '能否增加', '要是能', 'suggest', 'feature request', 'would be nice'], 'low'),
     c('other', '其他', 'Other', 1440, 4320, []),
   ];
 }

@@ -10,6 +10,7 @@ import { ApiError } from '../../http/errors.ts';
 import type { AppEnv } from '../../http/env.ts';
 import type { Channel, ChannelFactory, CoreServices } from '../../services.ts';
 import { DeskError } from '../../desk/errors.ts';
+import { isProbeMarker, PROBE_HEADER } from '../../probes/marker.ts';
 import { FeedbackForm, TicketPage } from './pages.tsx';
 import { clientAddress, createRateLimiter } from './rate-limit.ts';
 
@@ -121,6 +122,8 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
           replyTo: { contact: f.contact },
           text: f.content,
           category: f.category,
+          // Only our own probes carry a marker the database knows; a planted complaint counts as real.
+          isProbe: await isProbeMarker(db, c.req.header(PROBE_HEADER)),
         });
         const url = `/t/${result.accessToken}`;
         if (wantsHtml(c)) return c.redirect(`${url}?new=1`, 303);
