@@ -67,17 +67,23 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   return database;
 }
 
+/**
+ * PostgreSQL's default 128 MB of shared buffers is sized for a server; one embedded process with the OS page cache
+ * behind it does as well with 32 MB, and idles ~100 MB smaller.
+ */
+const PGLITE_CONF = ['shared_buffers=32MB'];
+
 async function openPglite(options: OpenOptions): Promise<Database> {
   let unlock = () => {};
   let pg: PGlite;
   if (options.memory) {
-    pg = new PGlite({ loadDataDir: options.loadDataDir });
+    pg = new PGlite({ loadDataDir: options.loadDataDir, postgresqlconf: PGLITE_CONF });
   } else {
     const dir = resolve(options.dataDir ?? './data');
     mkdirSync(dir, { recursive: true });
     unlock = lockDataDir(dir);
     try {
-      pg = new PGlite(join(dir, 'pglite'), { loadDataDir: options.loadDataDir });
+      pg = new PGlite(join(dir, 'pglite'), { loadDataDir: options.loadDataDir, postgresqlconf: PGLITE_CONF });
       await pg.waitReady;
     } catch (e) {
       unlock();

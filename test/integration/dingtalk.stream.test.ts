@@ -112,7 +112,8 @@ describe.each(dbKinds)('dingtalk stream mode with a card template on %s', (kind)
     await t.handled(cmd.frame);
     await t.drain();
     const escalation = fake.callsTo('/robot/sendBySession').find((c) => c.body.at?.atUserIds?.includes('lead01'))!;
-    expect(escalation.body.text.content).toContain(`工单 ${ticket.code} 已由`);
+    expect(escalation.body.text.content).toContain(`工单 ${ticket.code}「`);
+    expect(escalation.body.text.content).toContain("已由 李客服 升级：客户情绪激动");
     expect(escalation.body.text.content).toContain('@lead01');
     // The command's own answer goes back to the group too, @-ing the agent who typed it.
     expect(fake.callsTo('/robot/sendBySession').some((c) => c.body.msgtype === 'markdown' && c.body.markdown.text.includes('已升级') && c.body.at?.atUserIds?.[0] === 'agent007')).toBe(true);
