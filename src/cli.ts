@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, parseEnv } from './config.ts';
-import { channelsFor } from './channels/index.ts';
+import { loadChannels } from './channels/load.ts';
 import { DataDirLockedError, openDatabase } from './db/node.ts';
 import { runCli } from './cli/commands.ts';
 import { runRemote } from './cli/control.ts';
@@ -26,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
     return r.code;
   }
   try {
-    const services = createServices({ env, config, database, log: createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL), channels: channelsFor(env) });
+    const services = createServices({ env, config, database, log: createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL), channels: await loadChannels(env, config) });
     return await runCli(argv, { services, out, cwd: process.cwd() });
   } finally {
     await database.close();

@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig, parseEnv } from './config.ts';
-import { channelsFor } from './channels/index.ts';
+import { loadChannels } from './channels/load.ts';
 import { DataDirLockedError, openDatabase } from './db/node.ts';
 import { createApp } from './http/app.ts';
 import { startScheduler } from './jobs/scheduler.ts';
@@ -16,7 +16,7 @@ async function main() {
   const config = loadConfig(env.LOOPDESK_CONFIG);
   const log = createLogger(env.LOG_LEVEL);
   const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, onNotice: (m) => log.debug('postgres notice', { m }) });
-  const services = createServices({ env, config, database, log, channels: channelsFor(env) });
+  const services = createServices({ env, config, database, log, channels: await loadChannels(env, config) });
   const app = createApp(services);
   await services.start();
   const scheduler = startScheduler(nodeJobs(services), log);
