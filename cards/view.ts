@@ -2,7 +2,8 @@
  * The platform-neutral view of a ticket, survey and notices. Renderers (cards/feishu, cards/dingtalk) turn it into
  * platform JSON; nothing here knows a platform.
  */
-export type ActionName = 'claim' | 'respond' | 'resolve' | 'reclassify' | 'escalate' | 'csat';
+export type ActionName = 'claim' | 'respond' | 'resolve' | 'reclassify' | 'escalate' | 'csat' | 'merge' | 'major';
+export type IncidentActionName = 'incident_reply' | 'incident_resolve';
 export type SlaState = 'none' | 'on_track' | 'due_soon' | 'breached' | 'met' | 'paused';
 
 export interface SlaView {
@@ -44,6 +45,37 @@ export interface TicketView {
   actions: ActionName[];
   /** Link to the web console / customer page, when PUBLIC_BASE_URL is set. */
   url: string | null;
+  /** How the category was decided (rules / learned / default / customer / agent), shown on the card. */
+  classification?: { source: string; sourceLabel: string; confidence: number; reason: string };
+  /** Other customers' open tickets that look like the same problem (merge this one into one of them). */
+  duplicates?: Array<{ code: string; subject: string; score: number }>;
+  /** The burst this ticket belongs to (its card then lives on the incident card). */
+  incident?: { code: string; count: number } | null;
+  /** Closed as merged into this ticket. */
+  mergedInto?: string | null;
+  /** Canned replies for the respond form, this category's first, placeholders filled. */
+  canned?: Array<{ id: string; title: string; text: string }>;
+}
+
+/** A burst of similar tickets under one card (count, samples, channels; reply to all / resolve all). */
+export interface IncidentView {
+  id: number;
+  code: string;
+  title: string;
+  status: string;
+  statusLabel: string;
+  count: number;
+  /** Not answered yet (new, claimed, reopened). */
+  waiting: number;
+  responded: number;
+  resolved: number;
+  closed: number;
+  major: number;
+  channels: Array<{ channel: string; label: string; count: number }>;
+  samples: string[];
+  createdAt: string;
+  lastTicketAt: string;
+  actions: IncidentActionName[];
 }
 
 /** Every button's callback value: the public contract (DESIGN.md "Card actions"). */
@@ -51,4 +83,14 @@ export interface ActionValue {
   action: ActionName;
   ticket: string;
   score?: number;
+  /** merge: the ticket that carries the case. */
+  into?: string;
+  /** major: set (true) or clear (false). */
+  major?: boolean;
+}
+
+/** Incident card buttons: `{action, incident}` (+ form field `reply`). */
+export interface IncidentActionValue {
+  action: IncidentActionName;
+  incident: string;
 }

@@ -160,6 +160,50 @@ export const configSchema = z.object({
     .default({ replyWindowHours: 48, replyLimit: 5 }),
   /** The daily digest: the previous working day's stats (and any days off since) posted to the agents' group(s), on working days. */
   digest: z.object({ enabled: z.boolean().default(true), time: hhmm.default('09:00') }).default({ enabled: true, time: '09:00' }),
+  /** Triage (README "Triage"): the learning classifier, likely duplicates, bursts grouped into incidents, escalation risk. */
+  triage: z
+    .object({
+      /** Agents' reclassifications train the classifier (naive Bayes, kept in the database). */
+      learn: z.boolean().default(true),
+      /** Likely duplicates across customers: open tickets this recent and this similar (character-bigram cosine) are shown on the card. */
+      duplicates: z.object({ windowHours: z.number().positive().default(72), threshold: z.number().gt(0).lt(1).default(0.6) }).prefault({}),
+      /** Similar tickets arriving this fast become one incident card instead of one card each. */
+      bursts: z
+        .object({
+          enabled: z.boolean().default(true),
+          windowMinutes: z.number().positive().default(10),
+          /** Similar tickets (the new one included) within the window that open an incident. */
+          minTickets: z.number().int().min(2).default(3),
+          threshold: z.number().gt(0).lt(1).default(0.45),
+        })
+        .prefault({}),
+      /** A customer's Nth message without an answer is an escalation risk, once at least `minMinutes` passed since the first of them. */
+      unanswered: z.object({ messages: z.number().int().min(2).default(3), minMinutes: z.number().min(0).default(10) }).prefault({}),
+    })
+    .prefault({}),
+  /** Optional auto-assignment of new tickets; unassigned tickets stay claimable by anyone. */
+  assignment: z
+    .object({
+      mode: z.enum(['off', 'round_robin', 'category']).default('off'),
+      /** Open tickets an agent may hold before the rotation skips them. */
+      maxOpenPerAgent: z.number().int().positive().default(10),
+      /** The rotation; unset = roles.agents. */
+      agents: z.array(platformUser).optional(),
+      /** mode "category": who takes which category (e.g. bugs to the product on-call); other categories use the rotation. */
+      byCategory: z.record(z.string(), z.array(platformUser)).default({}),
+    })
+    .prefault({}),
+  /** Canned replies offered in the respond form (per category first); leads add more with /canned. Placeholders: {客户} {工单号} {承诺}. */
+  canned: z
+    .array(
+      z.object({
+        id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/i, 'short id such as "refund-time"'),
+        title: z.string().min(1).max(40),
+        text: z.string().min(1).max(1000),
+        category: z.string().optional(),
+      }),
+    )
+    .default([]),
 });
 export type Config = z.infer<typeof configSchema>;
 

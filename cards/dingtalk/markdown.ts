@@ -1,4 +1,4 @@
-import type { ActionName, TicketView } from '../view.ts';
+import type { ActionName, IncidentView, TicketView } from '../view.ts';
 
 /**
  * DingTalk markdown renderings of the neutral views: the body of the template card (`markdown` param) and, without
@@ -20,11 +20,22 @@ export function ticketTitle(view: TicketView): string {
 }
 
 export function ticketMarkdown(view: TicketView): string {
-  const flags = [view.isMajor ? '🚨 重大投诉' : '', view.escalated ? '⬆️ 已升级' : '', view.isProbe ? '🧪 拨测' : '', view.reopenCount ? `🔁 重开 ${view.reopenCount} 次` : ''].filter(Boolean);
+  const flags = [
+    view.isMajor ? '🚨 重大投诉' : '',
+    view.escalated ? '⬆️ 已升级' : '',
+    view.isProbe ? '🧪 拨测' : '',
+    view.reopenCount ? `🔁 重开 ${view.reopenCount} 次` : '',
+    view.incident ? `📣 事件 ${view.incident.code}（${view.incident.count} 个相似工单）` : '',
+    view.mergedInto ? `🔗 已合并到 ${view.mergedInto}` : '',
+  ].filter(Boolean);
+  const why = view.classification ? `**分类依据**：${view.classification.sourceLabel} · 置信度 ${view.classification.confidence.toFixed(2)} · ${view.classification.reason}` : '';
+  const dups = view.duplicates?.length ? `**可能重复**：${view.duplicates.map((d) => `${d.code}（${d.score.toFixed(2)}）`).join('，')}` : '';
   const lines = [
     `### ${ticketTitle(view)}`,
     flags.length ? flags.join(' · ') : '',
     `**分类**：${view.category.name} · **优先级**：${view.priority} · **渠道**：${view.channelLabel}`,
+    why,
+    dups,
     `**客户**：${view.customer.name}${view.customer.contact ? `（${view.customer.contact}）` : ''}`,
     `**处理人**：${view.assignee ? view.assignee.name : '未认领'}`,
     `**首次响应**：${SLA_ICON[view.firstResponse.state] ?? ''} ${view.firstResponse.label}`,
@@ -34,7 +45,7 @@ export function ticketMarkdown(view: TicketView): string {
     quote(view.excerpt),
     view.url ? `\n[在控制台查看](${view.url})` : '',
   ];
-  return lines.filter((l, i) => l !== '' || i === 8).join('\n');
+  return lines.filter((l, i) => l !== '' || i === 10).join('\n');
 }
 
 const HINT: Record<Exclude<ActionName, 'csat'>, (code: string, view: TicketView) => string> = {
@@ -43,11 +54,14 @@ const HINT: Record<Exclude<ActionName, 'csat'>, (code: string, view: TicketView)
   resolve: (c) => `解决并回访：\`/resolve ${c}\``,
   reclassify: (c, v) => `重新分类：\`/reclassify ${c} 分类\`（${v.categories.map((x) => `${x.id}=${x.name}`).join('，')}）`,
   escalate: (c) => `升级：\`/escalate ${c} 原因\``,
+  major: (c, v) => (v.isMajor ? `取消重大投诉：\`/major ${c} off 原因\`` : `标记重大投诉：\`/major ${c} 原因\``),
+  merge: (c, v) => `合并到重复工单：${(v.duplicates ?? []).map((d) => `\`/merge ${c} ${d.code}\``).join(' 或 ')}`,
 };
 
 /** Without a template: the same facts, and the commands for the actions that make sense now. */
 export function ticketMarkdownWithCommands(view: TicketView): string {
   const hints = view.actions.filter((a): a is Exclude<ActionName, 'csat'> => a !== 'csat').map((a) => `- ${HINT[a](view.code, view)}`);
+  if (view.canned?.length && view.actions.includes('respond')) hints.push(`- 快捷回复：\`/canned send ${view.code} 编号\`（${view.canned.slice(0, 8).map((c) => `${c.id}=${c.title}`).join('，')}）`);
   return hints.length ? `${ticketMarkdown(view)}\n\n**操作**（在本群 @机器人 发送）：\n${hints.join('\n')}` : ticketMarkdown(view);
 }
 
@@ -71,4 +85,24 @@ export function surveyMarkdown(code: string, where: 'single' | 'group'): string 
 
 export function surveyAnsweredMarkdown(code: string, score: number): string {
   return `### 工单 ${code} 已评价\n感谢您的评价：**${score} 分 · ${SCORE_LABELS[score] ?? ''}**`;
+}
+
+export function incidentTitle(view: IncidentView): string {
+  return `事件 ${view.code} · ${view.count} 个相似工单`;
+}
+
+/** The incident card as markdown (DingTalk has no template for it): counts, channels, samples and the commands. */
+export function incidentMarkdown(view: IncidentView): string {
+  const lines = [
+    `### 📣 ${incidentTitle(view)}`,
+    `**${view.title}** · ${view.statusLabel}`,
+    `待回复 ${view.waiting} · 已回复 ${view.responded} · 已解决 ${view.resolved} · 已归档 ${view.closed}${view.major ? ` · 🚨 重大投诉 ${view.major}` : ''}`,
+    `**渠道**：${view.channels.map((c) => `${c.label} ${c.count}`).join(' · ') || '—'}`,
+    '',
+    ...view.samples.slice(0, 5).map((s) => quote(s)),
+  ];
+  if (view.actions.length) {
+    lines.push('', '**操作**（在本群 @机器人 发送）：', `- 回复全部：\`/incident ${view.code} reply 内容\``, `- 全部解决并回访：\`/incident ${view.code} resolve 内容\``);
+  }
+  return lines.join('\n');
 }

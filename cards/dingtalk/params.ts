@@ -27,6 +27,10 @@ export function ticketCardParams(view: TicketView): Record<string, string> {
     can_resolve: has('resolve'),
     can_reclassify: has('reclassify'),
     can_escalate: has('escalate'),
+    can_merge: has('merge'),
+    /** merge button: the best duplicate (others by command). */
+    merge_into: view.duplicates?.[0]?.code ?? '',
+    canned: clip(JSON.stringify((view.canned ?? []).map((c) => ({ value: c.id, text: c.title })))),
     closed: flag(view.actions.length === 0),
   };
 }

@@ -1,5 +1,5 @@
 /** Small builders for Feishu card JSON 2.0 (feishu.md §4); 2.0 rejects unknown properties, so only known ones. */
-import type { ActionValue } from '../view.ts';
+import type { ActionValue, IncidentActionValue } from '../view.ts';
 
 export type Card = Record<string, unknown>;
 export type Element = Record<string, unknown>;
@@ -19,7 +19,7 @@ export function escapeMarkdown(text: string): string {
 /** `<at id=ou_x></at>` is a real mention in card markdown; `all` mentions everyone in the chat. */
 export const mention = (openId: string) => `<at id=${openId.replace(/[^\w-]/g, '')}></at>`;
 
-export function button(opts: { name: string; text: string; type?: 'primary' | 'default' | 'danger' | 'primary_filled'; value: ActionValue; submit?: boolean }): Element {
+export function button(opts: { name: string; text: string; type?: 'primary' | 'default' | 'danger' | 'primary_filled'; value: ActionValue | IncidentActionValue; submit?: boolean }): Element {
   return {
     tag: 'button',
     name: opts.name,

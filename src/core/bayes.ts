@@ -23,7 +23,9 @@ export function emptyModel(): BayesModel {
 export function tokens(text: string): string[] {
   const norm = text.toLowerCase().normalize('NFKC');
   const out: string[] = [];
-  for (const word of norm.match(/[a-z0-9]+/g) ?? []) if (word.length > 1) out.push(word);
+  // Long digit runs are order numbers, phone numbers and amounts: noise that only grows the model and makes two
+  // reports of the same outage look different.
+  for (const word of norm.match(/[a-z0-9]+/g) ?? []) if (word.length > 1 && !/^\d{5,}$/.test(word)) out.push(word);
   for (const run of norm.match(/[\p{Script=Han}]+/gu) ?? []) {
     if (run.length === 1) out.push(run);
     for (let i = 0; i + 1 < run.length; i++) out.push(run.slice(i, i + 2));

@@ -10,7 +10,9 @@
  * - A ticket cannot be resolved before the customer has seen a response: "closed loop" means the customer was
  *   answered, not just that a button was pressed.
  * - `closed` is reached only from `resolved`, by a survey answer at or above the satisfied threshold, or by the
- *   unrated timeout after the reminder. Silence is never satisfaction.
+ *   unrated timeout after the reminder. Silence is never satisfaction. The one exception is a merge: a duplicate
+ *   closes as `merged` into the ticket that carries the case (its customer gets that ticket's survey), and only an
+ *   admin can undo it.
  */
 
 export const STATUSES = ['new', 'claimed', 'responded', 'resolved', 'reopened', 'closed'] as const;
@@ -44,7 +46,12 @@ export type Command =
   | { type: 'resolve'; agentId: number; summary?: string }
   | { type: 'reclassify'; agentId: number; category: string }
   | { type: 'escalate'; agentId: number; reason?: string }
-  | { type: 'setMajor'; agentId: number | null; major: boolean; reason: string }
+  | { type: 'setMajor'; agentId: number | null; major: boolean; reason: string; reasons?: string[]; matches?: string[] }
+  | { type: 'assign'; agentId: number; rule: string }
+  | { type: 'merge'; agentId: number; into: string }
+  | { type: 'unmerge'; agentId: number; restore: Status }
+  | { type: 'mergedSurveySent'; via: string }
+  | { type: 'mergedSurveyAnswer'; score: number; comment?: string }
   | { type: 'customerMessage'; text: string }
   | { type: 'surveyAnswer'; score: number; comment?: string; satisfiedMin: number }
   | { type: 'surveyTimeout' };
@@ -63,7 +70,8 @@ export type RefusalCode =
   | 'bad_score'
   | 'same_category'
   | 'empty_text'
-  | 'no_change';
+  | 'no_change'
+  | 'not_merged';
 
 export class TransitionError extends Error {
   override name = 'TransitionError';
@@ -105,7 +113,9 @@ function merge(a: Transition, b: Transition): Transition {
 
 /** Applies a command. Throws TransitionError when the command makes no sense in this state. */
 export function transition(t: TicketState, cmd: Command, now: Date): Transition {
-  if (t.status === 'closed' && cmd.type !== 'customerMessage') refuse('closed', '工单已关闭');
+  const mergedOnly = cmd.type === 'unmerge' || cmd.type === 'mergedSurveySent' || cmd.type === 'mergedSurveyAnswer';
+  if (t.status === 'closed' && cmd.type !== 'customerMessage' && !mergedOnly) refuse('closed', '工单已关闭');
+  if (mergedOnly && (t.status !== 'closed' || t.closeReason !== 'merged')) refuse('not_merged', '工单不是已合并状态');
 
   switch (cmd.type) {
     case 'claim': {
@@ -156,7 +166,47 @@ export function transition(t: TicketState, cmd: Command, now: Date): Transition 
     }
     case 'setMajor': {
       if (t.isMajor === cmd.major) refuse('no_change', cmd.major ? '已是重大投诉' : '不是重大投诉');
-      return { patch: { isMajor: cmd.major }, events: [{ type: cmd.major ? 'major_flagged' : 'major_cleared', data: { agentId: cmd.agentId, reason: cmd.reason } }] };
+      const detail = { ...(cmd.reasons ? { reasons: cmd.reasons } : {}), ...(cmd.matches ? { matches: cmd.matches } : {}) };
+      return { patch: { isMajor: cmd.major }, events: [{ type: cmd.major ? 'major_flagged' : 'major_cleared', data: { agentId: cmd.agentId, reason: cmd.reason, ...detail } }] };
+    }
+    case 'assign': {
+      // Auto-assignment hands an unclaimed ticket to an agent on duty; it counts as that agent's claim.
+      if (!isWorkable(t.status)) refuse('closed', '工单已解决，等待客户回访');
+      if (t.assigneeId !== null) refuse('already_claimed', '工单已有处理人');
+      return {
+        patch: { assigneeId: cmd.agentId, claimedAt: t.claimedAt ?? now, status: 'claimed' },
+        events: [{ type: 'assigned', data: { agentId: cmd.agentId, rule: cmd.rule } }],
+      };
+    }
+    case 'merge': {
+      // Only a ticket agents still work can be merged; one whose survey is out has its own answer coming.
+      if (!isWorkable(t.status)) refuse('closed', '工单已解决，等待客户回访，不能合并');
+      return {
+        patch: { status: 'closed', closedAt: now, closeReason: 'merged', waitingOnCustomer: false },
+        events: [
+          { type: 'merged', data: { agentId: cmd.agentId, into: cmd.into, previousStatus: t.status } },
+          { type: 'closed', data: { reason: 'merged', into: cmd.into } },
+        ],
+      };
+    }
+    case 'unmerge': {
+      const restore: Status = isWorkable(cmd.restore) ? cmd.restore : 'reopened';
+      return {
+        patch: { status: restore, closedAt: null, closeReason: null, surveySentAt: null, surveyAnsweredAt: null, csatScore: null, csatComment: null },
+        events: [{ type: 'unmerged', data: { agentId: cmd.agentId, restoredStatus: restore } }],
+      };
+    }
+    case 'mergedSurveySent': {
+      return { patch: { surveySentAt: now, surveyAnsweredAt: null, csatScore: null, csatComment: null }, events: [{ type: 'survey_sent', data: { via: cmd.via } }] };
+    }
+    case 'mergedSurveyAnswer': {
+      if (!t.surveySentAt || t.surveyAnsweredAt) refuse('not_resolved', t.surveyAnsweredAt ? '已收到您的评价，感谢！' : '工单尚未解决');
+      if (!Number.isInteger(cmd.score) || cmd.score < 1 || cmd.score > 5) refuse('bad_score', '评分须为 1–5');
+      const comment = cmd.comment?.trim() || null;
+      return {
+        patch: { surveyAnsweredAt: now, csatScore: cmd.score, csatComment: comment },
+        events: [{ type: 'survey_answered', data: { score: cmd.score, comment, merged: true } }],
+      };
     }
     case 'customerMessage': {
       if (t.status === 'closed') refuse('closed', '工单已关闭');

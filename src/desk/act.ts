@@ -1,9 +1,12 @@
 import { eq, sql } from 'drizzle-orm';
 import { categoryOf, type Config } from '../config.ts';
 import { transition, TransitionError, type Command, type TicketEvent } from '../core/ticket.ts';
-import { dueAt, elapsedMinutes, policyFor, type SlaPolicy } from '../core/sla.ts';
+import { dueAt, elapsedMinutes, policyFor, promiseText, type SlaPolicy } from '../core/sla.ts';
 import type { Tx } from '../db/client.ts';
-import { agents, messages, tickets } from '../db/schema/index.ts';
+import { agents, customers, messages, tickets } from '../db/schema/index.ts';
+import { fillPlaceholders, findCanned } from './canned.ts';
+import { survivorFollowUps } from './merge.ts';
+import { firstMessageOf, learnFrom } from './triage.ts';
 import type { AgentRef } from '../channels/types.ts';
 import { agentActor, customerActor, SYSTEM, type DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';
@@ -23,6 +26,10 @@ export interface AgentAction {
   category?: string;
   waitForCustomer?: boolean;
   major?: boolean;
+  /** respond: a canned reply's id; its text (placeholders filled) is sent when `text` is empty. */
+  canned?: string;
+  /** Set when the action came from an incident card (reply to all / resolve all): recorded on the events. */
+  via?: string;
 }
 
 export interface ActResult {
@@ -77,8 +84,12 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
     const t = await lockTicketByCode(tx, input.ticket);
     if (!t) throw new DeskError('not_found', `找不到工单 ${input.ticket}`);
     const agentId = await upsertAgent(tx, input.actor, role);
+    const canned = input.action === 'respond' && input.canned && !input.text?.trim() ? await cannedText(tx, deps, t, input.canned) : null;
+    if (canned) input = { ...input, text: canned.text };
     const cmd = commandOf(input, agentId);
     const { patch, events } = applyTransition(t, cmd, now);
+    if (canned) events[events.length - 1].data.canned = canned.id;
+    if (input.via) for (const e of events) e.data.via = input.via;
     const extra: Partial<TicketRow> = {};
     const actor = agentActor(input.actor.platform, input.actor.userId);
     const outbox: Array<(seq: number) => Enqueue> = [];
@@ -114,6 +125,13 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
         firstResponseDue: { from: t.firstResponseDueAt?.toISOString() ?? null, to: extra.firstResponseDueAt?.toISOString() ?? null },
         resolutionDue: { from: t.resolutionDueAt?.toISOString() ?? null, to: extra.resolutionDueAt?.toISOString() ?? null },
       });
+      // An agent's correction is a labelled example for the learning classifier (same transaction: both or neither).
+      extra.triage = { ...(t.triage ?? {}), source: 'agent', confidence: 1, reason: `客服重新分类（原为「${categoryOf(deps.config, t.category).name}」）` };
+      const text = deps.config.triage.learn ? await firstMessageOf(tx, t.id) : null;
+      if (text) {
+        const model = await learnFrom(tx, deps, text, input.category!, now);
+        events[0].data.learned = { examples: model.examples };
+      }
     }
 
     await tx.update(tickets).set({ ...patch, ...extra, updatedAt: now }).where(eq(tickets.id, t.id));
@@ -124,7 +142,9 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
       input.action === 'escalate'
         ? await pingRows(tx, deps, [{ ticketId: t.id, code: t.code, assigneeId: t.assigneeId, notify: 'leads', key: `escalate:${t.id}:${last}`, line: `⬆️ 工单 ${t.code}「${t.subject}」已由 ${input.actor.name ?? input.actor.userId} 升级${input.text ? `：${input.text}` : ''}，请负责人关注。` }])
         : [];
-    await enqueue(tx, now, [...fanOut(deps, outbox.map((f) => f(last))), ...escalation, ...cardUpdates(deps, t.id, last)]);
+    // Customers whose tickets were merged into this one hear its replies and get its survey.
+    const merged = input.action === 'respond' || input.action === 'resolve' ? await survivorFollowUps(tx, deps, t, input.action, input.text?.trim(), now, last) : [];
+    await enqueue(tx, now, [...fanOut(deps, outbox.map((f) => f(last))), ...escalation, ...merged, ...cardUpdates(deps, t.id, last)]);
     await syncTimers(tx, deps, t.id, now);
     return { ticketId: t.id, code: t.code, message: SUCCESS[input.action] };
   });
@@ -149,6 +169,15 @@ function commandOf(input: AgentAction, agentId: number): Command {
     case 'major':
       return { type: 'setMajor', agentId, major: input.major ?? true, reason: input.text ?? '' };
   }
+}
+
+/** A canned reply's text for this ticket, placeholders filled ({客户} {工单号} {承诺}). */
+async function cannedText(tx: Tx, deps: DeskDeps, t: TicketRow, id: string): Promise<{ id: string; text: string }> {
+  const reply = await findCanned(tx, deps.config, id);
+  if (!reply) throw new DeskError('invalid', `没有快捷回复 ${id}`);
+  const [c] = await tx.select({ name: customers.name }).from(customers).where(eq(customers.id, t.customerId));
+  const promise = promiseText(categoryOf(deps.config, t.category), t.slaPolicy as unknown as SlaPolicy);
+  return { id, text: fillPlaceholders(reply.text, { customer: c?.name?.trim() || '客户', code: t.code, promise }) };
 }
 
 export function applyTransition(t: TicketRow, cmd: Command, now: Date): { patch: Partial<TicketRow>; events: TicketEvent[] } {

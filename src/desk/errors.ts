@@ -12,7 +12,8 @@ export type DeskErrorCode =
   | 'same_category'
   | 'empty_text'
   | 'no_change'
-  | 'not_your_ticket';
+  | 'not_your_ticket'
+  | 'not_merged';
 
 export class DeskError extends Error {
   override name = 'DeskError';

@@ -4,6 +4,9 @@ import { intake, type InboundMessage } from './intake.ts';
 import { answerSurvey, closeUnrated, type SurveyAnswer } from './survey.ts';
 import { enqueue } from './store.ts';
 import type { CommandReply } from './commands.ts';
+import type { AgentRef } from '../channels/types.ts';
+import { mergeTickets, unmergeTicket, type MergeInput } from './merge.ts';
+import { incidentAct, type IncidentAction } from './incidents.ts';
 
 /** The use cases, each one database transaction; channels and HTTP call these, never the tables. */
 export function createDesk(deps: DeskDeps) {
@@ -13,6 +16,11 @@ export function createDesk(deps: DeskDeps) {
     act: (action: AgentAction) => act(deps, action),
     answerSurvey: (answer: SurveyAnswer) => answerSurvey(deps, answer),
     closeUnrated: (ticketId: number) => closeUnrated(deps, ticketId),
+    /** Duplicates: close one ticket as merged into the one that carries the case (admins can undo it). */
+    merge: (input: MergeInput) => mergeTickets(deps, input),
+    unmerge: (input: { ticket: string; actor: AgentRef; viaAgentGroup: boolean }) => unmergeTicket(deps, input),
+    /** Incident card buttons: reply to / resolve every ticket of a burst. */
+    incidentAct: (input: IncidentAction) => incidentAct(deps, input),
     /** Queues a command's answer for the surface it was typed in (`replyTo`: e.g. the message to reply to). */
     async enqueueReply(surface: string, reply: CommandReply, idemKey: string, replyTo?: Record<string, unknown>) {
       await deps.database.db.transaction((tx) => enqueue(tx, deps.clock.now(), [{ channel: surface, kind: 'agents.reply', ticketId: null, payload: { reply, replyTo }, idemKey: `reply:${surface}:${idemKey}` }]));

@@ -1,8 +1,8 @@
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { categoryOf } from '../config.ts';
-import { classifyByRules } from '../core/classify.ts';
-import { isWorkable, transition, type Status } from '../core/ticket.ts';
+import { classify } from '../core/classify.ts';
+import { initialState, isWorkable, transition, type Status, type TicketEvent } from '../core/ticket.ts';
 import { dueAt, elapsedMinutes, policyFor, promiseText, type SlaPolicy } from '../core/sla.ts';
 import { customers, inboundReceipts, messages, tickets } from '../db/schema/index.ts';
 import type { DeskDeps } from './deps.ts';
@@ -10,6 +10,9 @@ import { DeskError } from './errors.ts';
 import { customerActor, SYSTEM } from './deps.ts';
 import { appendEvents, enqueue, lockOpenTicketOf, newAccessToken, nextTicketCode, stateOf } from './store.ts';
 import { syncTimers } from './timers.ts';
+import { autoAssign } from './assign.ts';
+import { placeInIncident } from './incidents.ts';
+import { categoryChoice, currentModel, majorSignal, similarOpenTickets, triageInfo, unansweredIsMajor, unansweredRun } from './triage.ts';
 
 const attachment = z.object({ kind: z.string(), name: z.string().optional(), ref: z.string() });
 
@@ -53,6 +56,8 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
   const now = msg.receivedAt ?? deps.clock.now();
   const text = msg.text.trim();
   if (!text && msg.attachments.length === 0) throw new DeskError('empty_text', '消息内容为空');
+  // Read before the transaction: the model is cached, and PGlite cannot run a query beside an open transaction.
+  const model = await currentModel(deps, now.getTime());
 
   const result = await deps.database.db.transaction(async (tx) => {
     // Receipts first: a concurrent re-delivery blocks on the unique key until we commit, then sees the conflict.
@@ -80,7 +85,18 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
     const open = await lockOpenTicketOf(tx, customer.id, msg.channel);
     if (open) {
       // Joins the customer's open ticket; a paused clock resumes.
-      const { patch, events } = transition(stateOf(open), { type: 'customerMessage', text }, now);
+      const { patch, events } = transition(stateOf(open), { type: 'customerMessage', text }, now) as { patch: Partial<typeof open>; events: Array<TicketEvent & { actor?: string }> };
+      // Escalation risk in this message, or the customer's Nth message nobody has answered.
+      if (!open.isMajor && !msg.isProbe) {
+        const signal = majorSignal(text);
+        const run = signal.major ? null : await unansweredRun(tx, open.id);
+        const unanswered = run && unansweredIsMajor(deps, { count: run.count + 1, since: run.since ?? now }, now);
+        if (signal.major || unanswered) {
+          const reasons = signal.major ? signal.reasons : [`客户连续 ${run!.count + 1} 条消息未获回复`];
+          patch.isMajor = true;
+          events.push({ type: 'major_flagged', actor: SYSTEM, data: { agentId: null, reason: reasons.join('；'), reasons, matches: signal.matches } });
+        }
+      }
       const policy = open.slaPolicy as unknown as SlaPolicy;
       let pausedMinutes = open.slaPausedMinutes;
       if (open.slaPausedSince) pausedMinutes += elapsedMinutes(policy, calendar, open.slaPausedSince, now);
@@ -108,10 +124,21 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
     }
 
     const chosen = msg.category && config.categories.some((c) => c.id === msg.category) ? msg.category : undefined;
-    const cls = chosen
-      ? { category: chosen, priority: categoryOf(config, chosen).priority, confidence: 1, reason: '客户选择' }
-      : classifyByRules(config, text);
+    const cls = chosen ? categoryChoice(deps, chosen) : classify(config, text, model);
     const category = categoryOf(config, cls.category);
+    const major = msg.isProbe ? null : majorSignal(text);
+    // A burst of similar tickets shares one incident card; otherwise likely duplicates are shown on the card.
+    const gist = subjectOf(text);
+    const placement = msg.isProbe || !text ? null : await placeInIncident(tx, deps, { text: gist, customerId: customer.id }, now);
+    const duplicates =
+      msg.isProbe || placement || !text
+        ? []
+        : (await similarOpenTickets(tx, { text: gist, since: new Date(now.getTime() - config.triage.duplicates.windowHours * 3_600_000), threshold: config.triage.duplicates.threshold, excludeCustomerId: customer.id }))
+            .slice(0, 3)
+            .map((d) => ({ id: d.id, code: d.code, score: Math.round(d.score * 100) / 100 }));
+    // Incident members are worked together from the incident card; others may be handed to an agent on duty.
+    const assignment = msg.isProbe || placement ? null : await autoAssign(tx, deps, category.id, now);
+    const assigned = assignment ? transition(initialState(category.id), { type: 'assign', agentId: assignment.agentId, rule: assignment.rule }, now) : null;
     const policy = policyFor(category, config, calendar);
     const promise = promiseText(category, policy);
     const code = await nextTicketCode(tx, calendar.localDate(now));
@@ -125,9 +152,14 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
         subject: subjectOf(text),
         category: category.id,
         priority: cls.priority,
-        status: 'new',
+        status: assigned?.patch.status ?? 'new',
+        assigneeId: assignment?.agentId ?? null,
+        claimedAt: assigned?.patch.claimedAt ?? null,
         accessToken: newAccessToken(),
         isProbe: msg.isProbe,
+        isMajor: major?.major ?? false,
+        triage: { ...triageInfo(cls), ...(duplicates.length ? { duplicates } : {}) },
+        incidentId: placement?.incidentId ?? null,
         createdAt: now,
         lastCustomerMessageAt: now,
         firstResponseDueAt: policy.firstResponseMinutes ? dueAt(policy, calendar, now, policy.firstResponseMinutes) : null,
@@ -143,6 +175,11 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
       .returning({ id: messages.id });
     // The promise text is kept in the log as evidence of what the customer was told; the acknowledgement is the
     // bot's (it does not count as a first response).
+    const triageEvents: Array<TicketEvent & { actor?: string }> = [
+      ...(major?.major ? [{ type: 'major_flagged', actor: SYSTEM, data: { agentId: null, reason: major.reasons.join('；'), reasons: major.reasons, matches: major.matches } }] : []),
+      ...(placement ? [{ type: 'incident_joined', actor: SYSTEM, data: { incident: placement.code, created: placement.created, score: placement.score } }] : []),
+      ...(assigned && assignment ? assigned.events.map((e) => ({ ...e, actor: SYSTEM, data: { ...e.data, agent: `${assignment.agent.platform}:${assignment.agent.userId}` } })) : []),
+    ];
     const seqs = await appendEvents(
       tx,
       ticket.id,
@@ -151,15 +188,17 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
       [
         {
           type: 'created',
-          data: { code, channel: msg.channel, category: category.id, priority: cls.priority, confidence: cls.confidence, reason: cls.reason, probe: msg.isProbe, messageId: message.id, policy },
+          data: { code, channel: msg.channel, category: category.id, priority: cls.priority, confidence: cls.confidence, reason: cls.reason, source: cls.source, probe: msg.isProbe, messageId: message.id, policy },
         },
+        ...triageEvents,
         { type: 'acknowledged', actor: SYSTEM, data: { text: ackText(code, promise) } },
       ],
       true,
     );
+    const ackSeq = seqs[seqs.length - 1];
     await tx.update(inboundReceipts).set({ ticketId: ticket.id }).where(sql`${inboundReceipts.source} = ${msg.channel} and ${inboundReceipts.externalId} in ${keys.map((k) => k.externalId)}`);
     await enqueue(tx, now, [
-      { channel: msg.channel, kind: 'customer.text', ticketId: ticket.id, payload: { text: ackText(code, promise), purpose: 'ack' }, idemKey: `ack:${ticket.id}:${seqs[1]}` },
+      { channel: msg.channel, kind: 'customer.text', ticketId: ticket.id, payload: { text: ackText(code, promise), purpose: 'ack' }, idemKey: `ack:${ticket.id}:${ackSeq}` },
       ...deps.agentSurfaces.map((s) => ({ channel: s, kind: 'agents.card' as const, ticketId: ticket.id, idemKey: `card:${ticket.id}:${seqs[0]}:${s}` })),
     ]);
     return { ticketId: ticket.id, code, accessToken: ticket.accessToken, created: true, duplicate: false, promise };

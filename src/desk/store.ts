@@ -5,6 +5,7 @@ import { outbox, ticketCodeCounters, ticketEvents, tickets } from '../db/schema/
 import { eventHash, GENESIS_HASH } from '../core/hash.ts';
 import type { TicketEvent, TicketState } from '../core/ticket.ts';
 import type { OutboxKind } from '../channels/types.ts';
+import { routeIncidentItems } from './incidents.ts';
 
 export type TicketRow = typeof tickets.$inferSelect;
 /** The row seen by the pure state machine (status and close reason are stored as text). */
@@ -55,6 +56,8 @@ export interface Enqueue {
 
 export async function enqueue(tx: Tx, now: Date, items: Enqueue[]): Promise<void> {
   if (items.length === 0) return;
+  // Tickets in a burst show on their incident's card: their own card posts and SLA pings are folded into it.
+  items = await routeIncidentItems(tx, now, items);
   await tx
     .insert(outbox)
     .values(items.map((i) => ({ idemKey: i.idemKey, channel: i.channel, kind: i.kind, ticketId: i.ticketId, payload: i.payload ?? {}, runAt: i.runAt ?? now, createdAt: now })))

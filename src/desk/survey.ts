@@ -3,7 +3,8 @@ import { customers, tickets } from '../db/schema/index.ts';
 import { customerActor, SYSTEM, type DeskDeps } from './deps.ts';
 import { applyTransition, cardUpdates, fanOut } from './act.ts';
 import { DeskError } from './errors.ts';
-import { appendEvents, enqueue, lockTicketByCode, lockTicketById, type Enqueue } from './store.ts';
+import { appendEvents, enqueue, lockTicketByCode, lockTicketById, type Enqueue, type TicketRow } from './store.ts';
+import type { Tx } from '../db/client.ts';
 import { syncTimers } from './timers.ts';
 
 export interface SurveyAnswer {
@@ -30,6 +31,8 @@ export async function answerSurvey(deps: DeskDeps, input: SurveyAnswer): Promise
     if (owner.channel !== input.channel || owner.externalId !== input.customerExternalId) {
       throw new DeskError('not_your_ticket', '只有提交该反馈的客户可以评价');
     }
+    // A ticket merged into another one got that ticket's survey: the answer is recorded on the customer's own ticket.
+    if (t.closeReason === 'merged') return answerMergedSurvey(tx, deps, t, owner.id, input, now);
     const { patch, events } = applyTransition(t, { type: 'surveyAnswer', score: input.score, comment: input.comment, satisfiedMin: deps.config.survey.satisfiedMin }, now);
     await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, t.id));
     const seqs = await appendEvents(tx, t.id, customerActor(owner.id), now, events);
@@ -78,4 +81,27 @@ export async function closeUnrated(deps: DeskDeps, ticketId: number, now: Date =
   });
   if (closed) deps.wake();
   return closed;
+}
+
+/** The survey answer of a customer whose ticket was merged: kept on their ticket; an unhappy one tells the leads. */
+async function answerMergedSurvey(tx: Tx, deps: DeskDeps, t: TicketRow, customerId: number, input: SurveyAnswer, now: Date): Promise<SurveyResult> {
+  const { patch, events } = applyTransition(t, { type: 'mergedSurveyAnswer', score: input.score, comment: input.comment }, now);
+  await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, t.id));
+  const [seq] = await appendEvents(tx, t.id, customerActor(customerId), now, events);
+  const satisfied = input.score >= deps.config.survey.satisfiedMin;
+  const [into] = t.mergedIntoId ? await tx.select({ code: tickets.code }).from(tickets).where(eq(tickets.id, t.mergedIntoId)) : [];
+  const items: Enqueue[] = [
+    { channel: t.channel, kind: 'customer.text', ticketId: t.id, payload: { text: `感谢您的评价（${input.score} 分）！`, purpose: 'notice' }, idemKey: `survey-thanks:${t.id}:${seq}` },
+  ];
+  if (!satisfied) {
+    items.push({
+      channel: 'agents',
+      kind: 'agents.text',
+      ticketId: t.id,
+      payload: { text: `工单 ${t.code}（已合并到 ${into?.code ?? '—'}）的客户不满意（${input.score} 分）${input.comment ? `：「${input.comment.slice(0, 200)}」` : ''}，请负责人跟进。`, notify: 'leads' },
+      idemKey: `merged-unhappy:${t.id}:${seq}`,
+    });
+  }
+  await enqueue(tx, now, [...fanOut(deps, items), ...cardUpdates(deps, t.id, seq)]);
+  return { code: t.code, outcome: satisfied ? 'satisfied' : 'reopened', message: satisfied ? '感谢您的评价' : '感谢反馈，我们会继续跟进' };
 }

@@ -1,11 +1,12 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { ActionName, SlaView, TicketView } from '../../cards/view.ts';
 import { categoryOf, type Config } from '../config.ts';
 import type { BusinessCalendar } from '../core/calendar.ts';
-import { elapsedMinutes, formatMinutes, formatMinutesEn, slaState, type SlaPolicy } from '../core/sla.ts';
+import { elapsedMinutes, formatMinutes, formatMinutesEn, promiseText, slaState, type SlaPolicy } from '../core/sla.ts';
 import { isWorkable, STATUS_LABELS, type Status } from '../core/ticket.ts';
 import type { DbOrTx } from '../db/client.ts';
-import { agents, customers, messages, tickets } from '../db/schema/index.ts';
+import { agents, customers, incidents, messages, tickets } from '../db/schema/index.ts';
+import { cannedFor, fillPlaceholders, listCanned } from './canned.ts';
 import type { TicketRow } from './store.ts';
 
 export const CHANNEL_LABELS: Record<string, string> = {
@@ -84,9 +85,33 @@ export function slaView(row: TicketRow, calendar: BusinessCalendar, now: Date, t
   }
 }
 
-export function actionsFor(status: Status): ActionName[] {
+export function actionsFor(status: Status, opts: { duplicates?: boolean } = {}): ActionName[] {
   if (!isWorkable(status)) return [];
-  return status === 'new' || status === 'reopened' ? ['claim', 'respond', 'resolve', 'reclassify', 'escalate'] : ['respond', 'resolve', 'reclassify', 'escalate'];
+  const base: ActionName[] = status === 'new' || status === 'reopened' ? ['claim', 'respond', 'resolve', 'reclassify', 'escalate'] : ['respond', 'resolve', 'reclassify', 'escalate'];
+  return [...base, 'major', ...(opts.duplicates ? (['merge'] as const) : [])];
+}
+
+const SOURCE_LABELS: Record<string, string> = { rules: '规则', learned: '历史学习', default: '默认', customer: '客户选择', agent: '人工' };
+
+/** Classification, likely duplicates still open, incident, merge target and canned replies of a ticket. */
+async function triageView(db: DbOrTx, config: Config, t: TicketRow, customerName: string): Promise<Pick<TicketView, 'classification' | 'duplicates' | 'incident' | 'mergedInto' | 'canned'>> {
+  const workable = isWorkable(t.status as Status);
+  const info = t.triage;
+  const dupIds = workable && !t.incidentId ? (info?.duplicates ?? []).map((d) => d.id) : [];
+  const open = dupIds.length
+    ? await db.select({ id: tickets.id, code: tickets.code, subject: tickets.subject }).from(tickets).where(and(inArray(tickets.id, dupIds), sql`${tickets.status} <> 'closed'`))
+    : [];
+  const [inc] = t.incidentId ? await db.select({ code: incidents.code, count: incidents.ticketCount }).from(incidents).where(eq(incidents.id, t.incidentId)) : [];
+  const [into] = t.mergedIntoId ? await db.select({ code: tickets.code }).from(tickets).where(eq(tickets.id, t.mergedIntoId)) : [];
+  const promise = promiseText(categoryOf(config, t.category), t.slaPolicy as unknown as SlaPolicy);
+  const canned = workable ? cannedFor(await listCanned(db, config), t.category).slice(0, 20) : [];
+  return {
+    classification: info ? { source: info.source, sourceLabel: SOURCE_LABELS[info.source] ?? info.source, confidence: info.confidence, reason: info.reason } : undefined,
+    duplicates: (info?.duplicates ?? []).filter((d) => open.some((o) => o.id === d.id)).map((d) => ({ code: d.code, subject: open.find((o) => o.id === d.id)!.subject, score: d.score })),
+    incident: inc ? { code: inc.code, count: inc.count } : null,
+    mergedInto: into?.code ?? null,
+    canned: canned.map((c) => ({ id: c.id, title: c.title, text: fillPlaceholders(c.text, { customer: customerName, code: t.code, promise }) })),
+  };
 }
 
 export async function loadTicketView(db: DbOrTx, config: Config, calendar: BusinessCalendar, ticketId: number, now: Date, baseUrl?: string): Promise<TicketView> {
@@ -106,7 +131,9 @@ export async function loadTicketView(db: DbOrTx, config: Config, calendar: Busin
   const { t, c, a } = row;
   const cat = categoryOf(config, t.category);
   const body = lastIn?.body ?? t.subject;
+  const triage = await triageView(db, config, t, maskName(c.name));
   return {
+    ...triage,
     id: t.id,
     code: t.code,
     status: t.status,
@@ -131,7 +158,7 @@ export async function loadTicketView(db: DbOrTx, config: Config, calendar: Busin
     reopenCount: t.reopenCount,
     csatScore: t.csatScore,
     csatComment: t.csatComment,
-    actions: actionsFor(t.status as Status),
+    actions: actionsFor(t.status as Status, { duplicates: (triage.duplicates?.length ?? 0) > 0 }),
     url: baseUrl ? `${baseUrl.replace(/\/$/, '')}/console/tickets/${t.code}` : null,
   };
 }

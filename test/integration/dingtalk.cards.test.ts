@@ -29,7 +29,7 @@ describe('dingtalk card template and renderers', () => {
 
   it('every button sends params that the callback handler accepts (the DESIGN.md contract)', () => {
     const buttons = template.components.flatMap((c: { buttons?: unknown[] }) => c.buttons ?? []) as Array<{ params: Array<{ name: string; type: string; value?: string }> }>;
-    expect(buttons.length).toBe(10);
+    expect(buttons.length).toBe(11);
     for (const b of buttons) {
       const params = Object.fromEntries(b.params.map((p) => [p.name, p.type === 'fixed' ? p.value : p.name === 'ticket' ? view.code : p.name === 'category' ? 'other' : 'x']));
       expect(cardParamsSchema.safeParse(params).success, JSON.stringify(params)).toBe(true);

@@ -21,7 +21,8 @@ describe('Feishu outbound under faults', () => {
   let d: FeishuDesk;
   beforeAll(async () => {
     // Feishu's real limit (5 QPS per chat) on both sides: the fake refuses over it, the channel paces under it.
-    d = await startFeishuDesk({ mode: 'webhook', chatQps: 5, channel: { perTargetQps: 5 } });
+    // Incident grouping off: the burst test below is about pacing 50 cards, not about grouping them (triage tests do that).
+    d = await startFeishuDesk({ mode: 'webhook', chatQps: 5, channel: { perTargetQps: 5 }, config: { triage: { bursts: { enabled: false } } } });
   });
   afterAll(() => d?.close());
 

@@ -75,6 +75,28 @@ describe('legal transitions', () => {
   });
 });
 
+describe('triage transitions', () => {
+  it('auto-assignment claims an unassigned ticket for the agent, never a taken one', () => {
+    const t = apply(state(), { type: 'assign', agentId: A, rule: 'round_robin' });
+    expect([t.status, t.assigneeId, t.events]).toEqual(['claimed', A, ['assigned']]);
+    expect(refused(state({ status: 'claimed', assigneeId: B }), { type: 'assign', agentId: A, rule: 'round_robin' })).toBe('already_claimed');
+  });
+
+  it('merge closes as merged; unmerge restores the state; the merged customer answers the survey on their own ticket', () => {
+    let t = apply(state({ status: 'responded', assigneeId: A, firstResponseAt: now }), { type: 'merge', agentId: A, into: 'FB-20260302-0002' });
+    expect([t.status, t.closeReason, t.events]).toEqual(['closed', 'merged', ['merged', 'closed']]);
+    expect(refused(t, { type: 'respond', agentId: A, text: 'x' })).toBe('closed');
+    expect(refused(t, { type: 'mergedSurveyAnswer', score: 5 })).toBe('not_resolved');
+    t = apply(t, { type: 'mergedSurveySent', via: 'FB-20260302-0002' });
+    t = apply(t, { type: 'mergedSurveyAnswer', score: 5, comment: '好' });
+    expect([t.status, t.csatScore, t.events]).toEqual(['closed', 5, ['survey_answered']]);
+    t = apply(t, { type: 'unmerge', agentId: A, restore: 'responded' });
+    expect([t.status, t.closeReason, t.csatScore]).toEqual(['responded', null, null]);
+    expect(refused(state({ status: 'closed', closeReason: 'satisfied' }), { type: 'unmerge', agentId: A, restore: 'new' })).toBe('not_merged');
+    expect(refused(state({ status: 'resolved', firstResponseAt: now }), { type: 'merge', agentId: A, into: 'FB-20260302-0002' })).toBe('closed');
+  });
+});
+
 describe('refusals', () => {
   const closed = state({ status: 'closed', closeReason: 'satisfied' });
   it.each<[string, TicketState, Command, string]>([
@@ -108,6 +130,11 @@ describe('property: the loop cannot be skipped', () => {
     fc.constant<Command>({ type: 'customerMessage', text: '还在吗' }),
     fc.integer({ min: 0, max: 6 }).map((score): Command => ({ type: 'surveyAnswer', score, satisfiedMin: 4 })),
     fc.constant<Command>({ type: 'surveyTimeout' }),
+    fc.constantFrom(A, B).map((agentId): Command => ({ type: 'assign', agentId, rule: 'round_robin' })),
+    fc.constant<Command>({ type: 'merge', agentId: A, into: 'FB-20260302-0009' }),
+    fc.constantFrom<Status>('new', 'claimed', 'responded', 'resolved', 'closed').map((restore): Command => ({ type: 'unmerge', agentId: A, restore })),
+    fc.constant<Command>({ type: 'mergedSurveySent', via: 'FB-20260302-0009' }),
+    fc.integer({ min: 0, max: 6 }).map((score): Command => ({ type: 'mergedSurveyAnswer', score })),
   );
 
   it('closed is reached only from resolved, by a survey answer or the unrated timeout, after a response', () => {
@@ -124,6 +151,18 @@ describe('property: the loop cannot be skipped', () => {
           } catch (e) {
             expect(e).toBeInstanceOf(TransitionError);
             continue;
+          }
+          if (t.status === 'closed' && t.closeReason === 'merged' && before !== 'closed') {
+            // The one other way to close: an agent merges a ticket still being worked into another one.
+            expect(cmd.type).toBe('merge');
+            expect(['new', 'claimed', 'responded', 'reopened']).toContain(before);
+            continue;
+          }
+          if (before === 'closed' && t.status !== 'closed') {
+            // Leaving closed: only an admin's unmerge, and only of a merged ticket, back into a workable state.
+            expect(cmd.type).toBe('unmerge');
+            expect(['new', 'claimed', 'responded', 'reopened']).toContain(t.status);
+            expect(t.closeReason).toBeNull();
           }
           if (t.status === 'closed' && before !== 'closed') {
             expect(before).toBe('resolved');

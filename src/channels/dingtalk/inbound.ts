@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, isNotNull, isNull, or } from 'drizzle-orm';
 import { customers, tickets } from '../../db/schema/index.ts';
 import { DeskError } from '../../desk/errors.ts';
 import type { CoreServices } from '../../services.ts';
@@ -32,7 +32,14 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
       .select({ code: tickets.code })
       .from(tickets)
       .innerJoin(customers, eq(customers.id, tickets.customerId))
-      .where(and(eq(customers.channel, CHANNEL), eq(customers.externalId, externalId), eq(tickets.status, 'resolved')))
+      .where(
+        and(
+          eq(customers.channel, CHANNEL),
+          eq(customers.externalId, externalId),
+          // A merged ticket waits for an answer too: its customer got the survey of the ticket carrying the case.
+          or(eq(tickets.status, 'resolved'), and(eq(tickets.closeReason, 'merged'), isNotNull(tickets.surveySentAt), isNull(tickets.surveyAnsweredAt))),
+        ),
+      )
       .orderBy(desc(tickets.id))
       .limit(1);
     return row?.code ?? null;
@@ -163,7 +170,13 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
         await desk.answerSurvey({ ticket: params.ticket, channel: CHANNEL, customerExternalId: externalId, score: params.score, comment: params.comment?.trim() || undefined });
         return 'survey';
       }
-      if (params.action === 'respond' && !params.reply?.trim()) {
+      if (params.action === 'merge') {
+        if (!params.into) return 'refused';
+        const viaGroup = !cb.spaceId || !settings.agentConversationId || cb.spaceId.includes(settings.agentConversationId);
+        await desk.merge({ ticket: params.ticket, into: params.into, actor: { platform: CHANNEL, userId: cb.userId, name: nameOf(cb.userId) }, viaAgentGroup: viaGroup });
+        return 'action';
+      }
+      if (params.action === 'respond' && !params.reply?.trim() && !params.canned) {
         await agentsReply(`请先在卡片输入框填写回复内容，或发送 /reply ${params.ticket} 内容`);
         return 'refused';
       }
@@ -174,7 +187,8 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
         actor: { platform: CHANNEL, userId: cb.userId, name: nameOf(cb.userId) },
         viaAgentGroup,
         action: params.action,
-        text: params.action === 'respond' ? params.reply!.trim() : undefined,
+        text: params.action === 'respond' ? params.reply?.trim() : undefined,
+        canned: params.action === 'respond' ? params.canned || undefined : undefined,
         category: params.action === 'reclassify' ? params.category : undefined,
       });
       return 'action';

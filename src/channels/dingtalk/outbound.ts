@@ -3,9 +3,10 @@ import { extname } from 'node:path';
 import { eq } from 'drizzle-orm';
 import type { TicketView } from '../../../cards/view.ts';
 import { surveyCardParams, ticketCardParams } from '../../../cards/dingtalk/params.ts';
-import { surveyMarkdown, surveyTitle, ticketMarkdownWithCommands, ticketTitle } from '../../../cards/dingtalk/markdown.ts';
+import { incidentMarkdown, incidentTitle, surveyMarkdown, surveyTitle, ticketMarkdownWithCommands, ticketTitle } from '../../../cards/dingtalk/markdown.ts';
+import { loadIncidentView, saveIncidentCardRef } from '../../desk/incidents.ts';
 import type { Config } from '../../config.ts';
-import { tickets } from '../../db/schema/index.ts';
+import { incidents, tickets } from '../../db/schema/index.ts';
 import type { CommandReply } from '../../desk/commands.ts';
 import { Undeliverable, type AgentRef, type ChannelSender, type DeliveryContext, type OutboxRow } from '../types.ts';
 import { SessionUnavailable, type DingTalkApi } from './api.ts';
@@ -138,6 +139,22 @@ export function createDingTalkSender(settings: DingTalkSettings, api: DingTalkAp
     await ctx.saveCardRef(ticketId, CHANNEL, fingerprint);
   }
 
+  /**
+   * The incident card as a markdown message (no template for it). Markdown cannot be edited, so it is posted again
+   * only when the count crosses a step (3, 10, 30, 100, 300…) or the incident's state changes: a burst of 500
+   * is a handful of messages.
+   */
+  async function deliverIncident(row: OutboxRow, ctx: DeliveryContext) {
+    const id = Number(row.payload.incidentId);
+    const view = await loadIncidentView(ctx.database.db, id);
+    const [inc] = await ctx.database.db.select({ refs: incidents.cardRefs }).from(incidents).where(eq(incidents.id, id));
+    const step = [1000, 300, 100, 30, 10, 3].find((n) => view.count >= n) ?? 0;
+    const fingerprint = `md:${view.status}:${step}:${view.waiting === 0}`;
+    if (inc?.refs?.[CHANNEL] === fingerprint) return;
+    await api.sendToGroup(agentGroup(), 'sampleMarkdown', { title: incidentTitle(view), text: incidentMarkdown(view) });
+    await saveIncidentCardRef(ctx.database.db, id, CHANNEL, fingerprint);
+  }
+
   async function deliverSurvey(row: OutboxRow, ctx: DeliveryContext) {
     const { code, route } = await customerRoute(ctx, row.ticketId!);
     const single = route.conversationType !== '2';
@@ -227,6 +244,8 @@ export function createDingTalkSender(settings: DingTalkSettings, api: DingTalkAp
           return deliverAgentsText(row, ctx);
         case 'agents.reply':
           return deliverReply(row, ctx);
+        case 'agents.incident':
+          return deliverIncident(row, ctx);
         case 'agents.file':
           return deliverFile(ctx, String(row.payload.path), String(row.payload.name), row.payload.text as string | undefined, undefined);
         case 'customer.text': {

@@ -84,12 +84,16 @@ export const cardCallbackSchema = z.looseObject({
 
 /** DESIGN.md "Card actions": {action, ticket[, score]} plus the form fields reply / category / comment. */
 export const cardParamsSchema = z.object({
-  action: z.enum(['claim', 'respond', 'resolve', 'reclassify', 'escalate', 'csat']),
+  action: z.enum(['claim', 'respond', 'resolve', 'reclassify', 'escalate', 'csat', 'merge']),
   ticket: z.string().regex(/^FB-\d{8}-\d{4,}$/i).transform((s) => s.toUpperCase()),
   score: z.coerce.number().int().min(1).max(5).optional(),
   reply: z.string().optional(),
   category: z.string().optional(),
   comment: z.string().optional(),
+  /** respond: a canned reply's id (sent when `reply` is empty). */
+  canned: z.string().optional(),
+  /** merge: the ticket that carries the case. */
+  into: z.string().optional().transform((s) => (s ? s.toUpperCase() : undefined)),
 });
 export type CardParams = z.infer<typeof cardParamsSchema>;
 

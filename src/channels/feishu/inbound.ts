@@ -1,7 +1,8 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { renderSurveyCard, renderTicketCard, toast, type CallbackAnswer } from '../../../cards/feishu/index.ts';
+import { renderIncidentCard, renderSurveyCard, renderTicketCard, toast, type CallbackAnswer } from '../../../cards/feishu/index.ts';
+import { incidentByCode, loadIncidentView } from '../../desk/incidents.ts';
 import { WAIT_YES } from '../../../cards/feishu/ticket.ts';
 import { tickets } from '../../db/schema/index.ts';
 import { DeskError, type DeskErrorCode } from '../../desk/errors.ts';
@@ -38,10 +39,13 @@ export interface CardActionEvent {
 
 const CODE = /^FB-\d{8}-\d{4,}$/;
 const actionValue = z.object({
-  action: z.enum(['claim', 'respond', 'resolve', 'reclassify', 'escalate', 'csat']),
+  action: z.enum(['claim', 'respond', 'resolve', 'reclassify', 'escalate', 'csat', 'merge', 'major']),
   ticket: z.string().regex(CODE),
   score: z.coerce.number().int().min(1).max(5).optional(),
+  into: z.string().regex(CODE).optional(),
+  major: z.boolean().optional(),
 });
+const incidentValue = z.object({ action: z.enum(['incident_reply', 'incident_resolve']), incident: z.string().regex(/^INC-\d{8}-\d{2,}$/) });
 
 export interface Parsed {
   text: string;
@@ -197,7 +201,25 @@ export function createFeishuInbound(deps: InboundDeps) {
     });
   }
 
+  /** The incident card's buttons act on every member ticket; the card must be the incident's own. */
+  async function actOnIncident(e: CardActionEvent, v: z.infer<typeof incidentValue>, openId: string): Promise<CallbackAnswer> {
+    const inc = await incidentByCode(database.db, v.incident);
+    if (!inc) return toast('error', `找不到事件 ${v.incident}`);
+    if (!e.context?.open_message_id || inc.cardRefs.feishu !== e.context.open_message_id) return toast('error', '卡片与事件不符，操作被拒绝');
+    const reply = e.action.form_value?.reply;
+    const r = await desk.incidentAct({
+      incident: v.incident,
+      actor: { platform: 'feishu', userId: openId },
+      viaAgentGroup: !!settings.agentChatId && e.context.open_chat_id === settings.agentChatId,
+      action: v.action,
+      text: typeof reply === 'string' ? reply : undefined,
+    });
+    return toast('success', r.message, renderIncidentCard(await loadIncidentView(database.db, inc.id)));
+  }
+
   async function act(e: CardActionEvent): Promise<CallbackAnswer> {
+    const incident = incidentValue.safeParse(e.action?.value);
+    if (incident.success && e.operator?.open_id) return actOnIncident(e, incident.data, e.operator.open_id);
     const parsed = actionValue.safeParse(e.action?.value);
     const openId = e.operator?.open_id;
     if (!parsed.success || !openId) return toast('error', '无效的操作');
@@ -217,12 +239,20 @@ export function createFeishuInbound(deps: InboundDeps) {
     const t = await ticketOfCode(v.ticket);
     if (!t) return toast('error', `找不到工单 ${v.ticket}`);
     if (!e.context?.open_message_id || t.cardRefs.feishu !== e.context.open_message_id) return toast('error', '卡片与工单不符，操作被拒绝');
+    const viaAgentGroup = !!settings.agentChatId && e.context.open_chat_id === settings.agentChatId;
+    if (v.action === 'merge') {
+      if (!v.into) return toast('error', '无效的操作');
+      const m = await desk.merge({ ticket: v.ticket, into: v.into, actor: { platform: 'feishu', userId: openId }, viaAgentGroup });
+      return toast('success', m.message, renderTicketCard(await core.deliveryContext.ticketView(m.ticketId)));
+    }
     const r = await desk.act({
       ticket: v.ticket,
       actor: { platform: 'feishu', userId: openId },
-      viaAgentGroup: !!settings.agentChatId && e.context.open_chat_id === settings.agentChatId,
+      viaAgentGroup,
       action: v.action,
       text: v.action === 'respond' ? (str(form.reply) ?? '') : undefined,
+      canned: v.action === 'respond' ? str(form.canned) || undefined : undefined,
+      major: v.action === 'major' ? (v.major ?? true) : undefined,
       waitForCustomer: v.action === 'respond' ? str(form.waitForCustomer) === WAIT_YES : undefined,
       category: v.action === 'reclassify' ? (str(form.category) ?? e.action.option) : undefined,
     });

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { eq } from 'drizzle-orm';
-import { renderMarkdownCard, renderNoticeCard, renderSurveyCard, renderTicketCard, type Card } from '../../../cards/feishu/index.ts';
-import { tickets } from '../../db/schema/index.ts';
+import { renderIncidentCard, renderMarkdownCard, renderNoticeCard, renderSurveyCard, renderTicketCard, type Card } from '../../../cards/feishu/index.ts';
+import { incidents, tickets } from '../../db/schema/index.ts';
+import { loadIncidentView, saveIncidentCardRef } from '../../desk/incidents.ts';
 import type { CommandReply } from '../../desk/commands.ts';
 import type { Config } from '../../config.ts';
 import { RetryLater, Undeliverable, type AgentRef, type ChannelSender, type DeliveryContext, type OutboxRow } from '../types.ts';
@@ -124,6 +125,25 @@ export function createFeishuSender(deps: SenderDeps): ChannelSender {
     if (id) await ctx.saveCardRef(ticketId, 'feishu', id);
   }
 
+  /** The incident card: PATCH it, or post it once (one uuid per incident, whichever row gets there first). */
+  async function deliverIncident(row: OutboxRow, ctx: DeliveryContext): Promise<void> {
+    const id = Number(row.payload.incidentId);
+    const view = await loadIncidentView(ctx.database.db, id);
+    const card = renderIncidentCard(view);
+    const [inc] = await ctx.database.db.select({ refs: incidents.cardRefs }).from(incidents).where(eq(incidents.id, id));
+    const ref = inc?.refs?.feishu;
+    if (ref) {
+      try {
+        return await patch(ref, card);
+      } catch (e) {
+        if (!(e instanceof Undeliverable)) throw e;
+        ctx.log.warn('feishu incident card patch refused; posting a new card', { incidentId: id, reason: e.message });
+      }
+    }
+    const messageId = await create('chat_id', agentChat(), interactive(card), `incident-card:${id}:${ref ?? ''}`);
+    if (messageId) await saveIncidentCardRef(ctx.database.db, id, 'feishu', messageId);
+  }
+
   async function toCustomer(ctx: DeliveryContext, row: OutboxRow, build: (to: FeishuReplyTo) => { msg: Message; asReply: boolean }): Promise<void> {
     const route = await ctx.ticketRoute(row.ticketId!);
     const to = route.replyTo as unknown as FeishuReplyTo;
@@ -195,6 +215,8 @@ export function createFeishuSender(deps: SenderDeps): ChannelSender {
         }
         case 'agents.reply':
           return deliverReply(row);
+        case 'agents.incident':
+          return deliverIncident(row, ctx);
         case 'customer.text': {
           const body = String(row.payload.text ?? '');
           const purpose = row.payload.purpose;

@@ -1,3 +1,4 @@
 export * from './people.ts';
 export * from './tickets.ts';
 export * from './delivery.ts';
+export * from './incidents.ts';

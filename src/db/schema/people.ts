@@ -27,6 +27,8 @@ export const agents = pgTable(
     name: text('name'),
     role: text('role').notNull().default('agent'),
     onDuty: boolean('on_duty').notNull().default(true),
+    /** auto = on duty in business hours; on / off = set with /duty (on_duty follows: off → false). */
+    duty: text('duty').notNull().default('auto'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`now()`),
   },
   (t) => [uniqueIndex('agents_platform_user').on(t.platform, t.userId), index('agents_role').on(t.role)],

@@ -1,6 +1,16 @@
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { agents, customers } from './people.ts';
+import { incidents } from './incidents.ts';
+
+/** How the ticket was classified, shown on the card (source: rules | learned | default | customer | agent). */
+export interface TriageInfo {
+  source: string;
+  confidence: number;
+  reason: string;
+  /** Likely duplicates found at intake (other customers' open tickets), best first. */
+  duplicates?: Array<{ id: number; code: string; score: number }>;
+}
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -49,6 +59,12 @@ export const tickets = pgTable(
     csatScore: smallint('csat_score'),
     csatComment: text('csat_comment'),
     reopenCount: integer('reopen_count').notNull().default(0),
+    /** Classification reason and confidence, and likely duplicates (triage). */
+    triage: jsonb('triage').$type<TriageInfo>(),
+    /** Closed as merged into this ticket (reversible by an admin). */
+    mergedIntoId: bigint('merged_into_id', { mode: 'number' }),
+    /** Part of a burst grouped under one incident card. */
+    incidentId: bigint('incident_id', { mode: 'number' }).references(() => incidents.id),
     /** Platform references of the agents' card (message ids per surface) so it can be updated in place. */
     cardRefs: jsonb('card_refs').$type<Record<string, string>>().notNull().default({}),
     updatedAt: ts('updated_at').notNull(),
@@ -66,6 +82,8 @@ export const tickets = pgTable(
     index('tickets_assignee_created').on(t.assigneeId, t.createdAt),
     index('tickets_major_created').on(t.createdAt).where(sql`is_major`),
     index('tickets_customer_created').on(t.customerId, t.createdAt),
+    index('tickets_merged_into').on(t.mergedIntoId).where(sql`merged_into_id is not null`),
+    index('tickets_incident').on(t.incidentId).where(sql`incident_id is not null`),
   ],
 );
 

@@ -1,0 +1,556 @@
+/**
+ * The metric definitions: every number in /stats, the daily digest, the ledger, the mechanism description and the
+ * auditor's package comes from this module. Pure: rows in, numbers out; the instant "now" is a parameter.
+ *
+ * Three steps, so large ranges can be streamed and pre-aggregated:
+ *   ticketFacts(row)   → the per-ticket numbers (the ledger row shows exactly these)
+ *   addFacts(acc, f)   → a JSON-serialisable partial aggregate; mergeAcc() combines partials (days → month)
+ *   finalizeMetrics()  → the KPIs
+ *
+ * Definitions (README "Metric definitions" repeats them for the auditor):
+ * - Cohort: a range holds the tickets *received* in it (created_at in [from, to), days in the calendar's zone).
+ *   Every KPI of a range is about that cohort, evaluated at `now` (the time of the report).
+ * - Probe tickets (planted test complaints) and duplicates merged into another ticket are not counted anywhere.
+ * - Durations: "SLA minutes" are minutes in the ticket's own SLA clock (business minutes for business-clock
+ *   categories, wall-clock minutes otherwise); "calendar minutes" are wall-clock minutes. Resolution SLA minutes
+ *   leave out the time the clock was paused (waiting on the customer). Per-ticket values are rounded to whole
+ *   minutes before aggregation, so anyone can recompute a median from the ledger column.
+ * - First response within promise: the first reply the customer could see came at or before the due time of the
+ *   ticket's policy snapshot. Rate = met ÷ (met + breached); tickets still inside their window are "pending".
+ * - Resolved = status resolved (awaiting the survey) or closed. Resolution rate = resolved ÷ received; satisfied
+ *   rate = closed as satisfied ÷ received.
+ * - Median: the middle value (mean of the two middle values for an even count). P90: nearest rank, the value at
+ *   position ⌈0.9·n⌉ of the sorted values.
+ */
+import type { BusinessCalendar } from './calendar.ts';
+import { elapsedMinutes, slaState, type SlaPolicy, type SlaState } from './sla.ts';
+
+/** Reference figure of the Lingang trial rules: passing companies resolved 92% of complaints on average. */
+export const RESOLUTION_RATE_REFERENCE = 0.92;
+/** Bump when a definition changes: cached daily aggregates computed under another version are rebuilt. */
+export const METRICS_VERSION = 2;
+
+/** The ticket fields the metrics read (a row of `tickets`, or the ledger's projection of it). */
+export interface MetricTicket {
+  channel: string;
+  category: string;
+  assigneeId: number | null;
+  status: string;
+  closeReason: string | null;
+  isProbe: boolean;
+  isMajor: boolean;
+  createdAt: Date;
+  firstResponseAt: Date | null;
+  resolvedAt: Date | null;
+  closedAt: Date | null;
+  surveySentAt: Date | null;
+  surveyAnsweredAt: Date | null;
+  /** The stored promise; when absent the due time is computed from the policy snapshot. */
+  firstResponseDueAt?: Date | null;
+  slaPolicy: Pick<SlaPolicy, 'clock' | 'firstResponseMinutes' | 'resolutionMinutes'> & Partial<SlaPolicy>;
+  slaPausedMinutes: number;
+  slaPausedSince: Date | null;
+  csatScore: number | null;
+  reopenCount: number;
+}
+
+export interface MetricOptions {
+  calendar: BusinessCalendar;
+  /** Scores at or above this are "satisfied" (config.survey.satisfiedMin, default 4). */
+  satisfiedMin: number;
+  now: Date;
+}
+
+export type TargetOutcome = 'met' | 'breached' | 'pending' | 'none';
+export type TicketOutcome = 'open' | 'awaiting_survey' | 'satisfied' | 'unrated' | 'merged';
+
+export interface TargetFacts {
+  outcome: TargetOutcome;
+  dueAt: Date | null;
+  /** SLA-clock minutes from receipt to the first response / resolution (whole minutes); null while not done. */
+  minutes: number | null;
+  calendarMinutes: number | null;
+}
+
+export interface TicketFacts {
+  /** Local day and month of receipt ('2026-03-02', '2026-03'). */
+  day: string;
+  month: string;
+  category: string;
+  channel: string;
+  agentId: number | null;
+  /** False for probes and merged duplicates: they appear in the ledger but in no KPI. */
+  counted: boolean;
+  firstResponse: TargetFacts;
+  resolution: TargetFacts;
+  outcome: TicketOutcome;
+  resolved: boolean;
+  surveySent: boolean;
+  surveyAnswered: boolean;
+  score: number | null;
+  reopenCount: number;
+  isMajor: boolean;
+  /** Age of a ticket still being worked (calendar minutes at `now`), else null. */
+  openAgeMinutes: number | null;
+  /** True when nothing here depends on `now` any more (resolved or closed): safe to cache. */
+  settled: boolean;
+}
+
+const MINUTE = 60_000;
+const round1 = (x: number) => Math.round(x * 10) / 10;
+/** Per-ticket durations: whole minutes (the unit of every promise), half up. */
+const wholeMinutes = (x: number) => Math.round(x);
+const WORKING = new Set(['new', 'claimed', 'responded', 'reopened']);
+
+function targetOutcome(state: SlaState): TargetOutcome {
+  if (state === 'met' || state === 'breached' || state === 'none') return state;
+  return 'pending';
+}
+
+function policyOf(row: MetricTicket, calendar: BusinessCalendar): SlaPolicy {
+  const p = row.slaPolicy;
+  return {
+    category: p.category ?? row.category,
+    clock: p.clock === 'calendar' ? 'calendar' : 'business',
+    firstResponseMinutes: p.firstResponseMinutes ?? null,
+    resolutionMinutes: p.resolutionMinutes ?? null,
+    nextResponseMinutes: p.nextResponseMinutes ?? null,
+    dueSoonRatio: p.dueSoonRatio ?? 0.75,
+    calendarVersion: p.calendarVersion ?? calendar.version,
+    timeZone: p.timeZone ?? calendar.timeZone,
+  };
+}
+
+/** The per-ticket numbers; the ledger's 台账 row and every aggregate are built from these. */
+export function ticketFacts(row: MetricTicket, opts: MetricOptions): TicketFacts {
+  const { calendar, now } = opts;
+  const policy = policyOf(row, calendar);
+  const day = calendar.localDate(row.createdAt);
+  const resolved = row.status === 'resolved' || row.status === 'closed' ? row.closeReason !== 'merged' && row.resolvedAt !== null : false;
+
+  const first = slaState({ policy, calendar, start: row.createdAt, targetMinutes: policy.firstResponseMinutes, pausedMinutes: 0, pausedSince: null, doneAt: row.firstResponseAt, now });
+  const firstDue = row.firstResponseDueAt ?? first.dueAt;
+  // The stored promise is what the customer was told; judge against it when it is there.
+  const firstOutcome: TargetOutcome =
+    policy.firstResponseMinutes == null ? 'none' : row.firstResponseAt ? (firstDue && row.firstResponseAt <= firstDue ? 'met' : 'breached') : firstDue && now > firstDue ? 'breached' : 'pending';
+  const res = slaState({
+    policy,
+    calendar,
+    start: row.createdAt,
+    targetMinutes: policy.resolutionMinutes,
+    pausedMinutes: row.slaPausedMinutes,
+    pausedSince: row.slaPausedSince,
+    doneAt: resolved ? row.resolvedAt : null,
+    now,
+  });
+
+  const outcome: TicketOutcome =
+    row.closeReason === 'merged' ? 'merged' : row.status === 'closed' ? (row.closeReason === 'satisfied' ? 'satisfied' : 'unrated') : row.status === 'resolved' ? 'awaiting_survey' : 'open';
+  const answered = row.surveyAnsweredAt !== null && row.csatScore !== null;
+  return {
+    day,
+    month: day.slice(0, 7),
+    category: row.category,
+    channel: row.channel,
+    agentId: row.assigneeId,
+    counted: !row.isProbe && row.closeReason !== 'merged',
+    firstResponse: {
+      outcome: firstOutcome,
+      dueAt: policy.firstResponseMinutes == null ? null : firstDue,
+      minutes: row.firstResponseAt ? wholeMinutes(elapsedMinutes(policy, calendar, row.createdAt, row.firstResponseAt)) : null,
+      calendarMinutes: row.firstResponseAt ? wholeMinutes((row.firstResponseAt.getTime() - row.createdAt.getTime()) / MINUTE) : null,
+    },
+    resolution: {
+      outcome: targetOutcome(res.state),
+      dueAt: res.dueAt,
+      minutes: resolved ? wholeMinutes(Math.max(0, elapsedMinutes(policy, calendar, row.createdAt, row.resolvedAt!) - row.slaPausedMinutes)) : null,
+      calendarMinutes: resolved ? wholeMinutes((row.resolvedAt!.getTime() - row.createdAt.getTime()) / MINUTE) : null,
+    },
+    outcome,
+    resolved,
+    surveySent: row.surveySentAt !== null || row.surveyAnsweredAt !== null,
+    surveyAnswered: answered,
+    score: answered ? row.csatScore : null,
+    reopenCount: row.reopenCount,
+    isMajor: row.isMajor,
+    openAgeMinutes: WORKING.has(row.status) ? wholeMinutes(Math.max(0, now.getTime() - row.createdAt.getTime()) / MINUTE) : null,
+    settled: row.status === 'resolved' || row.status === 'closed',
+  };
+}
+
+// ── aggregation ──────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Durations are kept as histograms of their whole-minute values (value → count): exact medians and percentiles,
+ * mergeable, and bounded by the number of distinct values instead of the number of tickets.
+ */
+export type Histogram = Record<string, number>;
+
+function addTo(h: Histogram, v: number): void {
+  h[v] = (h[v] ?? 0) + 1;
+}
+
+/** The values of a histogram, ascending, with their counts. */
+function sortedEntries(h: Histogram): Array<[number, number]> {
+  return Object.entries(h)
+    .map(([k, n]): [number, number] => [Number(k), n])
+    .sort((a, b) => a[0] - b[0]);
+}
+
+export function histogramCount(h: Histogram): number {
+  let n = 0;
+  for (const k in h) n += h[k];
+  return n;
+}
+
+/** The value at 0-based rank `rank` of the sorted values. */
+function atRank(entries: Array<[number, number]>, rank: number): number {
+  let seen = 0;
+  for (const [v, n] of entries) {
+    seen += n;
+    if (rank < seen) return v;
+  }
+  return entries[entries.length - 1][0];
+}
+
+export function histogramMedian(h: Histogram): number | null {
+  const n = histogramCount(h);
+  if (n === 0) return null;
+  const e = sortedEntries(h);
+  const mid = n >> 1;
+  return n % 2 ? atRank(e, mid) : round1((atRank(e, mid - 1) + atRank(e, mid)) / 2);
+}
+
+/** Nearest rank: the value at position ⌈p·n⌉ (1-based) of the sorted values. */
+export function histogramPercentile(h: Histogram, p: number): number | null {
+  const n = histogramCount(h);
+  if (n === 0) return null;
+  return atRank(sortedEntries(h), Math.min(n, Math.max(1, Math.ceil(p * n))) - 1);
+}
+
+export function histogramMax(h: Histogram): number | null {
+  let max: number | null = null;
+  for (const k in h) if (max === null || Number(k) > max) max = Number(k);
+  return max;
+}
+
+/** A partial aggregate: plain JSON (it is cached per day), mergeable without loss. */
+export interface MetricsAcc {
+  received: number;
+  firstMet: number;
+  firstBreached: number;
+  firstPending: number;
+  firstMinutes: Histogram;
+  firstCalendarMinutes: Histogram;
+  resolved: number;
+  closedSatisfied: number;
+  resMet: number;
+  resBreached: number;
+  resPending: number;
+  resolutionMinutes: Histogram;
+  resolutionCalendarMinutes: Histogram;
+  breachedTickets: number;
+  reopenedTickets: number;
+  reopenCount: number;
+  surveysSent: number;
+  surveysAnswered: number;
+  scoreSum: number;
+  /** Answers per score 1..5 (index 0 = score 1). */
+  scores: number[];
+  satisfied: number;
+  unrated: number;
+  awaitingSurvey: number;
+  major: number;
+  open: number;
+  openAges: Histogram;
+}
+
+export function emptyAcc(): MetricsAcc {
+  return {
+    received: 0,
+    firstMet: 0,
+    firstBreached: 0,
+    firstPending: 0,
+    firstMinutes: {},
+    firstCalendarMinutes: {},
+    resolved: 0,
+    closedSatisfied: 0,
+    resMet: 0,
+    resBreached: 0,
+    resPending: 0,
+    resolutionMinutes: {},
+    resolutionCalendarMinutes: {},
+    breachedTickets: 0,
+    reopenedTickets: 0,
+    reopenCount: 0,
+    surveysSent: 0,
+    surveysAnswered: 0,
+    scoreSum: 0,
+    scores: [0, 0, 0, 0, 0],
+    satisfied: 0,
+    unrated: 0,
+    awaitingSurvey: 0,
+    major: 0,
+    open: 0,
+    openAges: {},
+  };
+}
+
+/** Adds one ticket; tickets that do not count (probes, merged) are ignored here, once, for every KPI. */
+export function addFacts(acc: MetricsAcc, f: TicketFacts, satisfiedMin: number): MetricsAcc {
+  if (!f.counted) return acc;
+  acc.received++;
+  const fr = f.firstResponse;
+  if (fr.outcome === 'met') acc.firstMet++;
+  else if (fr.outcome === 'breached') acc.firstBreached++;
+  else if (fr.outcome === 'pending') acc.firstPending++;
+  if (fr.minutes !== null) addTo(acc.firstMinutes, fr.minutes);
+  if (fr.calendarMinutes !== null) addTo(acc.firstCalendarMinutes, fr.calendarMinutes);
+  const rs = f.resolution;
+  if (rs.outcome === 'met') acc.resMet++;
+  else if (rs.outcome === 'breached') acc.resBreached++;
+  else if (rs.outcome === 'pending') acc.resPending++;
+  if (f.resolved) {
+    acc.resolved++;
+    if (rs.minutes !== null) addTo(acc.resolutionMinutes, rs.minutes);
+    if (rs.calendarMinutes !== null) addTo(acc.resolutionCalendarMinutes, rs.calendarMinutes);
+  }
+  if (f.outcome === 'satisfied') acc.closedSatisfied++;
+  if (f.outcome === 'unrated') acc.unrated++;
+  if (f.outcome === 'awaiting_survey') acc.awaitingSurvey++;
+  if (fr.outcome === 'breached' || rs.outcome === 'breached') acc.breachedTickets++;
+  if (f.reopenCount > 0) acc.reopenedTickets++;
+  acc.reopenCount += f.reopenCount;
+  if (f.surveySent) acc.surveysSent++;
+  if (f.surveyAnswered && f.score !== null) {
+    acc.surveysAnswered++;
+    acc.scoreSum += f.score;
+    if (f.score >= 1 && f.score <= 5) acc.scores[f.score - 1]++;
+    if (f.score >= satisfiedMin) acc.satisfied++;
+  }
+  if (f.isMajor) acc.major++;
+  if (f.openAgeMinutes !== null) {
+    acc.open++;
+    addTo(acc.openAges, f.openAgeMinutes);
+  }
+  return acc;
+}
+
+const COUNTS = [
+  'received', 'firstMet', 'firstBreached', 'firstPending', 'resolved', 'closedSatisfied', 'resMet', 'resBreached', 'resPending', 'breachedTickets',
+  'reopenedTickets', 'reopenCount', 'surveysSent', 'surveysAnswered', 'scoreSum', 'satisfied', 'unrated', 'awaitingSurvey', 'major', 'open',
+] as const;
+const HISTOGRAMS = ['firstMinutes', 'firstCalendarMinutes', 'resolutionMinutes', 'resolutionCalendarMinutes', 'openAges'] as const;
+
+function mergeHistogram(into: Histogram, from: Histogram): void {
+  for (const k in from) into[k] = (into[k] ?? 0) + from[k];
+}
+
+/** Adds `from` into `into` (counts and histograms summed). Hot in /stats: a fixed field list, no reflection. */
+export function mergeAcc(into: MetricsAcc, from: MetricsAcc): MetricsAcc {
+  mergeCounts(into, from);
+  for (const key of HISTOGRAMS) mergeHistogram(into[key], from[key]);
+  return into;
+}
+
+/** Counts only (no durations): enough for volumes and rates, and much cheaper than mergeAcc. */
+export function mergeCounts(into: MetricsAcc, from: MetricsAcc): MetricsAcc {
+  for (const key of COUNTS) into[key] += from[key] ?? 0;
+  for (let i = 0; i < 5; i++) into.scores[i] += from.scores[i] ?? 0;
+  return into;
+}
+
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const s = Float64Array.from(values).sort();
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : round1((s[mid - 1] + s[mid]) / 2);
+}
+
+/** Nearest-rank percentile: the value at position ⌈p·n⌉ (1-based) of the sorted values. */
+export function percentile(values: readonly number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const s = Float64Array.from(values).sort();
+  return s[Math.min(s.length, Math.max(1, Math.ceil(p * s.length))) - 1];
+}
+
+const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
+
+export interface Metrics {
+  received: number;
+  firstResponse: {
+    met: number;
+    breached: number;
+    pending: number;
+    /** met ÷ (met + breached) */
+    metRate: number | null;
+    medianMinutes: number | null;
+    p90Minutes: number | null;
+    medianCalendarMinutes: number | null;
+    p90CalendarMinutes: number | null;
+  };
+  resolution: {
+    resolved: number;
+    /** resolved ÷ received */
+    rate: number | null;
+    closedSatisfied: number;
+    /** closed as satisfied ÷ received */
+    satisfiedRate: number | null;
+    /** 0.92: the reference figure shown beside `rate` */
+    reference: number;
+    met: number;
+    breached: number;
+    pending: number;
+    metRate: number | null;
+    medianMinutes: number | null;
+    p90Minutes: number | null;
+    medianCalendarMinutes: number | null;
+  };
+  breaches: { tickets: number; firstResponse: number; resolution: number };
+  reopened: { tickets: number; count: number };
+  survey: {
+    sent: number;
+    answered: number;
+    /** answered ÷ sent */
+    responseRate: number | null;
+    awaiting: number;
+    averageScore: number | null;
+    satisfied: number;
+    /** satisfied (score ≥ satisfiedMin) ÷ answered */
+    satisfiedShare: number | null;
+    unrated: number;
+    /** answers per score, index 0 = 1 point … index 4 = 5 points */
+    distribution: number[];
+  };
+  major: number;
+  backlog: { open: number; oldestAgeMinutes: number | null; medianAgeMinutes: number | null };
+}
+
+/** Median and nearest-rank P90 of a histogram with one sort. */
+function quantiles(h: Histogram): { median: number | null; p90: number | null } {
+  const e = sortedEntries(h);
+  let n = 0;
+  for (const [, c] of e) n += c;
+  if (n === 0) return { median: null, p90: null };
+  const mid = n >> 1;
+  return { median: n % 2 ? atRank(e, mid) : round1((atRank(e, mid - 1) + atRank(e, mid)) / 2), p90: atRank(e, Math.min(n, Math.max(1, Math.ceil(0.9 * n))) - 1) };
+}
+
+export function finalizeMetrics(acc: MetricsAcc): Metrics {
+  const first = quantiles(acc.firstMinutes);
+  const firstCal = quantiles(acc.firstCalendarMinutes);
+  const res = quantiles(acc.resolutionMinutes);
+  return {
+    received: acc.received,
+    firstResponse: {
+      met: acc.firstMet,
+      breached: acc.firstBreached,
+      pending: acc.firstPending,
+      metRate: ratio(acc.firstMet, acc.firstMet + acc.firstBreached),
+      medianMinutes: first.median,
+      p90Minutes: first.p90,
+      medianCalendarMinutes: firstCal.median,
+      p90CalendarMinutes: firstCal.p90,
+    },
+    resolution: {
+      resolved: acc.resolved,
+      rate: ratio(acc.resolved, acc.received),
+      closedSatisfied: acc.closedSatisfied,
+      satisfiedRate: ratio(acc.closedSatisfied, acc.received),
+      reference: RESOLUTION_RATE_REFERENCE,
+      met: acc.resMet,
+      breached: acc.resBreached,
+      pending: acc.resPending,
+      metRate: ratio(acc.resMet, acc.resMet + acc.resBreached),
+      medianMinutes: res.median,
+      p90Minutes: res.p90,
+      medianCalendarMinutes: histogramMedian(acc.resolutionCalendarMinutes),
+    },
+    breaches: { tickets: acc.breachedTickets, firstResponse: acc.firstBreached, resolution: acc.resBreached },
+    reopened: { tickets: acc.reopenedTickets, count: acc.reopenCount },
+    survey: {
+      sent: acc.surveysSent,
+      answered: acc.surveysAnswered,
+      responseRate: ratio(acc.surveysAnswered, acc.surveysSent),
+      awaiting: acc.awaitingSurvey,
+      averageScore: acc.surveysAnswered ? Math.round((acc.scoreSum / acc.surveysAnswered) * 100) / 100 : null,
+      satisfied: acc.satisfied,
+      satisfiedShare: ratio(acc.satisfied, acc.surveysAnswered),
+      unrated: acc.unrated,
+      distribution: [...acc.scores],
+    },
+    major: acc.major,
+    backlog: {
+      open: acc.open,
+      oldestAgeMinutes: histogramMax(acc.openAges),
+      medianAgeMinutes: histogramMedian(acc.openAges),
+    },
+  };
+}
+
+export type Dimension = 'category' | 'channel' | 'agent';
+export interface MetricFilter {
+  category?: string;
+  channel?: string;
+  /** agents.id of the handler */
+  agentId?: number;
+}
+
+export function matchesFilter(f: Pick<TicketFacts, 'category' | 'channel' | 'agentId'>, filter: MetricFilter | undefined): boolean {
+  if (!filter) return true;
+  if (filter.category !== undefined && f.category !== filter.category) return false;
+  if (filter.channel !== undefined && f.channel !== filter.channel) return false;
+  if (filter.agentId !== undefined && f.agentId !== filter.agentId) return false;
+  return true;
+}
+
+/** The whole pipeline on rows in memory (tests, small ranges): rows → metrics, optionally filtered. */
+export function computeMetrics(rows: Iterable<MetricTicket>, opts: MetricOptions, filter?: MetricFilter): Metrics {
+  const acc = emptyAcc();
+  for (const row of rows) {
+    const f = ticketFacts(row, opts);
+    if (matchesFilter(f, filter)) addFacts(acc, f, opts.satisfiedMin);
+  }
+  return finalizeMetrics(acc);
+}
+
+/** Rows → metrics per value of one dimension (category id, channel, agent id or '' for unassigned). */
+export function computeMetricsBy(rows: Iterable<MetricTicket>, opts: MetricOptions, by: Dimension): Map<string, Metrics> {
+  const accs = new Map<string, MetricsAcc>();
+  for (const row of rows) {
+    const f = ticketFacts(row, opts);
+    const key = dimensionKey(f, by);
+    addFacts(accs.get(key) ?? accs.set(key, emptyAcc()).get(key)!, f, opts.satisfiedMin);
+  }
+  return new Map([...accs].map(([k, a]) => [k, finalizeMetrics(a)]));
+}
+
+export function dimensionKey(f: Pick<TicketFacts, 'category' | 'channel' | 'agentId'>, by: Dimension): string {
+  return by === 'category' ? f.category : by === 'channel' ? f.channel : f.agentId === null ? '' : String(f.agentId);
+}
+
+// ── definitions, as shown to the auditor ─────────────────────────────────────────────────────────────────────
+
+export interface MetricDefinition {
+  name: string;
+  formula: string;
+}
+
+export function metricDefinitions(satisfiedMin: number): MetricDefinition[] {
+  return [
+    { name: '统计口径', formula: '按“收到时间”落在所选区间内的工单统计（北京时间自然日），数值为导出时刻的状态。拨测工单与被合并的重复工单不计入任何指标。' },
+    { name: '收到工单数', formula: '区间内收到的工单数（不含拨测、合并）。' },
+    { name: '首次响应及时数 / 及时率', formula: '首次对客户可见的回复时间 ≤ 承诺时限（按工单创建时的时限快照）的工单数；及时率 = 及时数 ÷（及时数 + 超时数），尚在时限内未回复的不计入分母。' },
+    { name: '首次响应时长（中位数、P90）', formula: '收到 → 首次回复的分钟数；“计时分钟”按工单的计时方式（工作时间：工作日 09:00–12:00、13:30–18:30，含法定节假日与调休），“自然分钟”为实际经过时间。中位数取排序后居中的值（偶数个取中间两值平均），P90 取第 ⌈0.9×n⌉ 个值。' },
+    { name: '解决率', formula: '已解决工单数 ÷ 收到工单数；已解决 = 状态为“已解决·待回访”或“已归档”。参考值：临港审核通过企业平均解决率 92%。' },
+    { name: '满意归档率', formula: '客户评价满意后归档的工单数 ÷ 收到工单数。' },
+    { name: '解决时长（中位数）', formula: '收到 → 最后一次标记解决的分钟数；计时分钟扣除等待客户答复的暂停时间。' },
+    { name: '超时工单数', formula: '首次响应或解决任一项超过承诺时限的工单数（已完成但晚于时限，或未完成且当前已过时限）。' },
+    { name: '重开', formula: '客户评价不满意后重新打开的工单数，及重开总次数。' },
+    { name: '回访应答率', formula: '客户已评价的工单数 ÷ 已发送满意度回访的工单数。' },
+    { name: '平均满意度 / 满意占比', formula: `已评价工单的最近一次评分（1–5 分）的平均值；满意占比 = 评分 ≥ ${satisfiedMin} 分的工单数 ÷ 已评价工单数。` },
+    { name: '未评价', formula: '回访提醒后仍未评价、按“未评价”归档的工单数（不视为满意）。' },
+    { name: '重大投诉', formula: '被标记为重大投诉（扬言向监管部门、媒体、律师等反映）的工单数。' },
+    { name: '积压及时长', formula: '尚未解决（待认领、处理中、已回复、已重开）的工单数，及其自收到起的最长、中位等待时长（自然分钟）。' },
+  ];
+}
