@@ -5,7 +5,7 @@ import { createWebChannel } from '../../src/channels/web/index.tsx';
 import { customers, messages, outbox, tickets } from '../../src/db/schema/index.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createServices } from '../../src/services.ts';
-import { startDovecot, type Dovecot } from '../fakes/email/dovecot.ts';
+import { requireDovecot, startDovecot, type Dovecot } from '../fakes/email/dovecot.ts';
 import { customerMail, deliver, startSmtp, type FakeSmtp } from '../fakes/email/smtp.ts';
 import { createTestDesk, type TestDesk } from '../helpers/services.ts';
 import { dbKinds } from '../helpers/db.ts';
@@ -13,6 +13,7 @@ import { dbKinds } from '../helpers/db.ts';
 const SUPPORT = 'support@example.test';
 const agent = { platform: 'feishu', userId: 'ou_agent' };
 
+describe.skipIf(!requireDovecot('email.test'))('e-mail', () => {
 describe.each(dbKinds)('e-mail channel on %s (dovecot IMAP + smtp-server on 127.0.0.1)', (kind) => {
   let t: TestDesk;
   let dovecot: Dovecot;
@@ -163,4 +164,5 @@ describe.each(dbKinds)('e-mail channel on %s (dovecot IMAP + smtp-server on 127.
       await again.stop();
     }
   });
+});
 });

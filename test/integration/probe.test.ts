@@ -11,7 +11,7 @@ import { runProbes } from '../../src/probes/run.ts';
 import { probeSchedule } from '../../src/probes/schedule.ts';
 import { createProbeRoutes } from '../../src/probes/routes.ts';
 import type { ChannelFactory } from '../../src/services.ts';
-import { freePort, startDovecot, type Dovecot } from '../fakes/email/dovecot.ts';
+import { freePort, requireDovecot, startDovecot, type Dovecot } from '../fakes/email/dovecot.ts';
 import { startSmtp, type FakeSmtp } from '../fakes/email/smtp.ts';
 import { createTestDesk, TEST_ADMIN_TOKEN, type TestDesk } from '../helpers/services.ts';
 import { json } from '../helpers/http.ts';
@@ -38,7 +38,7 @@ function agentsGroup() {
 
 // The probe reaches the public entries over real HTTP, so this suite serves the app on a port (PGlite only: the
 // channels' own suites cover PostgreSQL).
-describe('probes through every playable channel', () => {
+describe.skipIf(!requireDovecot('probe.test'))('probes through every playable channel', () => {
   let t: TestDesk;
   let dovecot: Dovecot;
   let smtp: FakeSmtp;
