@@ -1,5 +1,6 @@
 import { migrateDatabase } from '../db/node.ts';
 import { caseReport } from '../desk/case.ts';
+import { registerReportCli } from '../reports/cli.ts';
 import type { Services } from '../services.ts';
 
 /** A CLI command runs against the services (locally, or inside the running service via the control socket). */
@@ -55,3 +56,6 @@ registerCliCommand('probe', 'probe [渠道…]                 立即拨测各�
   out(channelTableMarkdown(await channelTable(services), services.config.calendar.timeZone));
   return results.every((r) => r.ok) ? EXIT.ok : 1;
 });
+
+// ledger, case, report, audit-pack, stats
+registerReportCli(registerCliCommand);

@@ -53,9 +53,9 @@ const memory = new WeakMap<Database, Memory>();
 const versionOf = (deps: RollupDeps) => `${METRICS_VERSION}|${deps.calendar.version}|${deps.config.survey.satisfiedMin}|c1`;
 const dayKey = (day: string) => `console:day:${day}`;
 
-/** Counts only: the value lists would make a day as large as its tickets. */
+/** Counts only: the duration histograms would make a cached day as large as its tickets. */
 function slim(acc: MetricsAcc): MetricsAcc {
-  for (const k of LISTS) acc[k] = [];
+  for (const k of LISTS) acc[k] = {};
   return acc;
 }
 

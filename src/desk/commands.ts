@@ -4,6 +4,9 @@ import type { Services } from '../services.ts';
 import { roleOf, type AgentActionName, type Role } from './act.ts';
 import { DeskError } from './errors.ts';
 import { caseReport } from './case.ts';
+import { registerReportCommands } from '../reports/commands.ts';
+import { probeCommand } from '../probes/command.ts';
+import { registerTriageCommands } from './triage-commands.ts';
 
 /** What a command answers; each channel renders it (card, markdown, file upload). */
 export type CommandReply =
@@ -91,6 +94,7 @@ registerCommand('case', {
     return { kind: 'markdown', title: `工单 ${code} 处理记录`, markdown: report.markdown };
   },
 });
+registerCommand('probe', probeCommand);
 registerCommand('claim', { usage: '/claim 工单号', summary: '认领工单', run: ticketAction('claim') });
 registerCommand('reply', { usage: '/reply 工单号 内容', summary: '回复客户', run: ticketAction('respond', { needsText: true }) });
 registerCommand('wait', { usage: '/wait 工单号 内容', summary: '回复客户并等待客户答复（暂停计时）', run: ticketAction('respond', { needsText: true, wait: true }) });
@@ -125,3 +129,8 @@ export async function runCommand(services: Services, input: CommandInput): Promi
 export function commandNames(): string[] {
   return [...commands.keys()];
 }
+
+// Reporting commands (/stats, /open, /mine, /sla, /ledger, /case, /report, /auditpack); its /case replaces the one above.
+registerReportCommands(registerCommand);
+// Triage: /merge, /unmerge, /major, /duty, /canned, /incident.
+registerTriageCommands(registerCommand);

@@ -1,0 +1,213 @@
+/**
+ * The auditor's package: one zip with the ledger, the mechanism description, the case report of every major
+ * complaint in the range, the SLA policy and calendar, the verified chain heads of the event log, and a manifest
+ * with the SHA-256 of every file. Everything is generated from the database, so the same range reproduces it.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
+import { verifyChain, type ChainCheck } from '../core/hash.ts';
+import { buildCase } from './case.ts';
+import { localTimeFormatter } from './format.ts';
+import { writeLedgerXlsx, type LedgerSummary } from './ledger.ts';
+import { mechanismMarkdown, type MechanismDeps } from './mechanism.ts';
+import type { DateRange } from './range.ts';
+import { IN_RANGE, rangeParams, rawQuery, streamQuery } from './source.ts';
+
+export interface AuditPackResult {
+  path: string;
+  files: Array<{ name: string; bytes: number; sha256: string }>;
+  ledger: LedgerSummary;
+  chains: ChainSummary;
+  majorComplaints: string[];
+}
+
+export interface ChainSummary {
+  tickets: number;
+  events: number;
+  intact: number;
+  broken: Array<{ code: string; brokenAt: number | null; reason: string | null }>;
+  /** SHA-256 of event-log-heads.csv (one line per ticket: code, events, head, intact). */
+  headsDigest: string;
+}
+
+/** Verifies every ticket's chain in the range (streamed) and writes one CSV line per ticket. */
+export async function verifyChains(deps: Pick<MechanismDeps, 'database'>, range: DateRange, outCsv: string): Promise<ChainSummary> {
+  const out = createWriteStream(outCsv);
+  const hash = createHash('sha256');
+  const write = async (line: string) => {
+    hash.update(line);
+    if (!out.write(line)) await once(out, 'drain');
+  };
+  await write('工单号,事件数,链头哈希,哈希链完整\n');
+  const summary: ChainSummary = { tickets: 0, events: 0, intact: 0, broken: [], headsDigest: '' };
+  const q = {
+    columns: `t.code, e.ticket_id::float8 as ticket_id, e.seq, e.type, e.actor, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at, e.prev_hash, e.hash`,
+    from: 'ticket_events e join tickets t on t.id = e.ticket_id',
+    where: IN_RANGE,
+    params: rangeParams(range),
+  };
+  let code = '';
+  let rows: Parameters<typeof verifyChain>[0] = [];
+  const flush = async () => {
+    if (!code) return;
+    const check: ChainCheck = verifyChain(rows);
+    summary.tickets++;
+    summary.events += rows.length;
+    if (check.intact) summary.intact++;
+    else summary.broken.push({ code, brokenAt: check.brokenAt, reason: check.reason });
+    await write(`${code},${rows.length},${rows[rows.length - 1]?.hash ?? ''},${check.intact ? '是' : `否：${check.reason}`}\n`);
+    rows = [];
+  };
+  for await (const batch of streamQuery(deps.database, q, [
+    { expr: 't.created_at', type: 'timestamptz' },
+    { expr: 't.id', type: 'bigint' },
+    { expr: 'e.seq', type: 'int' },
+  ])) {
+    for (const r of batch) {
+      if (r.code !== code) {
+        await flush();
+        code = String(r.code);
+      }
+      rows.push({
+        ticketId: Number(r.ticket_id),
+        seq: Number(r.seq),
+        type: String(r.type),
+        actor: String(r.actor),
+        data: JSON.parse(String(r.data)),
+        at: new Date(Number(r.at)),
+        prevHash: String(r.prev_hash),
+        hash: String(r.hash),
+      });
+    }
+  }
+  await flush();
+  out.end();
+  await once(out, 'finish');
+  summary.headsDigest = hash.digest('hex');
+  return summary;
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Zips `files` (name → path on disk) into `outPath`, streaming; already-compressed files are stored. */
+async function zipFiles(files: Array<{ name: string; path: string }>, outPath: string): Promise<void> {
+  const out = createWriteStream(outPath);
+  const done = new Promise<void>((resolve, reject) => {
+    out.on('error', reject);
+    out.on('finish', resolve);
+  });
+  let failed: Error | null = null;
+  const zip = new Zip((err, chunk, final) => {
+    if (err) {
+      failed = err;
+      out.destroy(err);
+      return;
+    }
+    out.write(chunk);
+    if (final) out.end();
+  });
+  for (const f of files) {
+    const entry = /\.(xlsx|zip|png|jpg)$/i.test(f.name) ? new ZipPassThrough(f.name) : new ZipDeflate(f.name, { level: 6 });
+    entry.mtime = new Date();
+    zip.add(entry);
+    for await (const chunk of createReadStream(f.path)) {
+      entry.push(new Uint8Array(chunk as Buffer));
+      if (out.writableNeedDrain) await once(out, 'drain');
+    }
+    entry.push(new Uint8Array(0), true);
+  }
+  zip.end();
+  await done;
+  if (failed) throw failed;
+}
+
+export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outPath: string, opts: { source?: string } = {}): Promise<AuditPackResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'loopdesk-audit-'));
+  try {
+    const local = localTimeFormatter(deps.calendar.timeZone);
+    const files: Array<{ name: string; path: string }> = [];
+    const add = async (name: string, content: string | null, path = join(dir, name.replaceAll('/', '_'))) => {
+      if (content !== null) await writeFile(path, content);
+      files.push({ name, path });
+    };
+
+    const ledgerName = `台账_${range.fromDay}_${range.toDay}.xlsx`;
+    const ledgerPath = join(dir, 'ledger.xlsx');
+    const ledger = await writeLedgerXlsx(deps, range, ledgerPath, { source: opts.source ?? '审核材料包' });
+    await add(ledgerName, null, ledgerPath);
+    await add('客户反馈处理机制说明.md', await mechanismMarkdown(deps, range));
+
+    const majors = (await rawQuery<{ code: string }>(deps.database, `select t.code from tickets t where ${IN_RANGE} and t.is_major and not t.is_probe order by t.created_at, t.id`, rangeParams(range))).map(
+      (r) => r.code,
+    );
+    for (const code of majors) {
+      const doc = await buildCase(deps, code);
+      if (!doc) continue;
+      await add(`重大投诉/${code}.html`, doc.html);
+      await add(`重大投诉/${code}.md`, `# ${doc.title}\n\n${doc.markdown}\n`);
+    }
+
+    const { config, calendar } = deps;
+    const years: number[] = [];
+    for (let y = Number(range.fromDay.slice(0, 4)); y <= Number(range.toDay.slice(0, 4)); y++) years.push(y);
+    const policy = {
+      company: config.company.name,
+      timeZone: calendar.timeZone,
+      calendarVersion: calendar.version,
+      categories: config.categories.map((c) => ({ id: c.id, name: c.name, firstResponseMinutes: c.firstResponseMinutes, resolutionMinutes: c.resolutionMinutes, clock: c.clock, priority: c.priority })),
+      calendar: { workdays: config.calendar.workdays, hours: config.calendar.hours, extraHolidays: config.calendar.holidays, extraWorkingDays: config.calendar.workingDays },
+      specialDays: Object.fromEntries(years.map((y) => [y, calendar.specialDays(y)])),
+      sla: config.sla,
+      survey: config.survey,
+    };
+    await add('服务承诺与工作日历.json', `${JSON.stringify(policy, null, 2)}\n`);
+
+    const headsPath = join(dir, 'heads.csv');
+    const chains = await verifyChains(deps, range, headsPath);
+    await add('事件日志链头.csv', null, headsPath);
+
+    const listed = [];
+    for (const f of files) listed.push({ name: f.name, bytes: (await stat(f.path)).size, sha256: await sha256File(f.path) });
+    const manifest = {
+      title: `${config.company.name} 客户反馈处理审核材料`,
+      generatedAt: deps.now.toISOString(),
+      generatedAtLocal: local(deps.now),
+      range: { from: range.fromDay, to: range.toDay, timeZone: calendar.timeZone },
+      source: opts.source ?? 'Loopdesk',
+      files: listed,
+      eventLog: {
+        tickets: chains.tickets,
+        events: chains.events,
+        chainsIntact: chains.intact,
+        chainsBroken: chains.broken,
+        chainHeadsSha256: chains.headsDigest,
+        ledgerEventLogDigest: ledger.eventLogDigest,
+      },
+      ledger: { rows: ledger.rows, probesLeftOut: ledger.probesLeftOut, resolutionRate: ledger.total.resolution.rate, resolutionRateReference: ledger.total.resolution.reference },
+      majorComplaints: majors,
+      howToVerify: '用任意 SHA-256 工具核对各文件哈希；事件日志链头.csv 的 SHA-256 应等于 chainHeadsSha256；台账“说明”页的事件日志摘要应等于 ledgerEventLogDigest。同一区间可随时从数据库重新生成。',
+    };
+    const manifestPath = join(dir, 'manifest.json');
+    await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    await zipFiles([...files, { name: 'manifest.json', path: manifestPath }], outPath);
+    const manifestBytes = await readFile(manifestPath);
+    return {
+      path: outPath,
+      files: [...listed, { name: 'manifest.json', bytes: manifestBytes.length, sha256: createHash('sha256').update(manifestBytes).digest('hex') }],
+      ledger,
+      chains,
+      majorComplaints: majors,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * The case report of one ticket — "walk us through one major complaint": the ticket, its promises and how they
+ * were kept, and the timeline from the hash-chained event log (every message, action, SLA event and survey,
+ * with actors and times), plus the chain check. Markdown for chat, printable HTML (print to PDF from a browser).
+ */
+import { asc, eq } from 'drizzle-orm';
+import { categoryOf, type Config } from '../config.ts';
+import type { BusinessCalendar } from '../core/calendar.ts';
+import type { ChainCheck } from '../core/hash.ts';
+import { ticketFacts, type TicketFacts, type TargetOutcome } from '../core/metrics.ts';
+import { formatMinutes, type SlaPolicy } from '../core/sla.ts';
+import { STATUS_LABELS, type Status } from '../core/ticket.ts';
+import type { Database } from '../db/client.ts';
+import { agents, customers, messages } from '../db/schema/index.ts';
+import { caseReport, EVENT_LABELS, type EventRow } from '../desk/case.ts';
+import { CHANNEL_LABELS, maskContact, maskName } from '../desk/view.ts';
+import { localTimeFormatter } from './format.ts';
+
+export interface CaseDeps {
+  database: Database;
+  config: Config;
+  calendar: BusinessCalendar;
+  now: Date;
+}
+
+export interface TimelineEntry {
+  seq: number;
+  at: Date;
+  actor: string;
+  event: string;
+  type: string;
+  detail: string;
+}
+
+export interface CaseDocument {
+  code: string;
+  title: string;
+  summary: Array<[string, string]>;
+  sla: Array<[string, string]>;
+  timeline: TimelineEntry[];
+  chain: ChainCheck;
+  eventCount: number;
+  facts: TicketFacts;
+  markdown: string;
+  html: string;
+}
+
+const MORE_LABELS: Record<string, string> = {
+  sla_due_soon: 'SLA 即将超时提醒',
+  sla_breached: 'SLA 已超时',
+  sla_escalated: 'SLA 超时升级',
+  survey_reminded: '回访提醒',
+  survey_reminder: '回访提醒',
+  probe: '拨测',
+};
+const TARGETS: Record<string, string> = { first: '首次响应', firstResponse: '首次响应', resolution: '解决', next: '后续响应', nextResponse: '后续响应' };
+export const OUTCOME_LABELS: Record<TargetOutcome, string> = { met: '及时', breached: '超时', pending: '进行中', none: '无承诺' };
+
+export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?: boolean } = {}): Promise<CaseDocument | null> {
+  const { database, config, calendar, now } = deps;
+  const db = database.db;
+  const report = await caseReport(db, config, code);
+  if (!report) return null;
+  const t = report.ticket;
+  const [customer] = await db.select().from(customers).where(eq(customers.id, t.customerId));
+  const msgs = await db.select().from(messages).where(eq(messages.ticketId, t.id)).orderBy(asc(messages.id));
+  const agentRows = await db.select().from(agents);
+  const assignee = agentRows.find((a) => a.id === t.assigneeId);
+  const byActor = new Map(agentRows.map((a) => [`agent:${a.platform}:${a.userId}`, a]));
+  const byMessage = new Map(msgs.map((m) => [m.id, m]));
+  const fmt = localTimeFormatter(calendar.timeZone);
+  const customerName = opts.unmasked ? (customer?.name ?? '匿名客户') : maskName(customer?.name);
+  const contact = opts.unmasked ? (customer?.phone ?? customer?.email ?? null) : maskContact(customer?.phone, customer?.email);
+  const facts = ticketFacts({ ...t, slaPolicy: t.slaPolicy as unknown as SlaPolicy }, { calendar, satisfiedMin: config.survey.satisfiedMin, now });
+  const clock = (t.slaPolicy as unknown as SlaPolicy).clock ?? 'business';
+  const cat = categoryOf(config, t.category);
+
+  const actorLabel = (actor: string) => {
+    if (actor === 'system') return '系统';
+    if (actor.startsWith('customer:')) return `客户 ${customerName}`;
+    const a = byActor.get(actor);
+    const [, platform, user] = actor.split(':');
+    return `${a?.name ?? user}（${CHANNEL_LABELS[platform] ?? platform}）`;
+  };
+  const timeline = report.events.map((e) => ({
+    seq: e.seq,
+    at: e.at,
+    actor: actorLabel(e.actor),
+    event: EVENT_LABELS[e.type] ?? MORE_LABELS[e.type] ?? e.type,
+    type: e.type,
+    detail: detailOf(e, byMessage, fmt, config),
+  }));
+
+  const summary: Array<[string, string]> = [
+    ['工单号', t.code],
+    ['状态', STATUS_LABELS[t.status as Status] ?? t.status],
+    ['渠道', CHANNEL_LABELS[t.channel] ?? t.channel],
+    ['分类', cat.name],
+    ['客户', contact ? `${customerName}　${contact}` : customerName],
+    ['处理人', assignee ? (assignee.name ?? assignee.userId) : '未分配'],
+    ['收到时间', fmt(t.createdAt)],
+    ['内容摘要', t.subject],
+    ['重大投诉', t.isMajor ? '是' : '否'],
+  ];
+  if (t.isProbe) summary.push(['拨测', '是（拨测工单，不计入指标）']);
+  const frMin = facts.firstResponse.minutes;
+  const rsMin = facts.resolution.minutes;
+  const sla: Array<[string, string]> = [
+    ['首次响应承诺', facts.firstResponse.dueAt ? fmt(facts.firstResponse.dueAt) : '无承诺'],
+    ['首次响应时间', t.firstResponseAt ? `${fmt(t.firstResponseAt)}（用时 ${formatMinutes(frMin ?? 0, clock)}${clock === 'business' ? '，工作时间' : ''}）` : '—'],
+    ['首次响应结果', OUTCOME_LABELS[facts.firstResponse.outcome]],
+    ['解决承诺', facts.resolution.dueAt ? fmt(facts.resolution.dueAt) : '无承诺'],
+    ['解决时间', t.resolvedAt && facts.resolved ? `${fmt(t.resolvedAt)}（用时 ${formatMinutes(rsMin ?? 0, clock)}${t.slaPausedMinutes ? `，已扣除等待客户 ${formatMinutes(t.slaPausedMinutes, clock)}` : ''}）` : '—'],
+    ['解决结果', OUTCOME_LABELS[facts.resolution.outcome]],
+    ['满意度回访', t.surveySentAt ? `发送于 ${fmt(t.surveySentAt)}` : facts.surveySent ? '已发送' : '未发送'],
+    ['客户评价', t.csatScore !== null ? `${t.csatScore} 分${t.csatComment ? `：${t.csatComment}` : ''}` : t.closeReason === 'unrated' ? '未评价（超时，按未评价归档）' : '—'],
+    ['重开次数', String(t.reopenCount)],
+  ];
+  const title = `工单 ${t.code} 处理记录`;
+  const chainLine = report.chain.intact
+    ? `哈希链完整：${report.events.length} 条事件，链头 ${report.chain.head}`
+    : `哈希链校验失败：第 ${report.chain.brokenAt} 条事件处断开（${report.chain.reason}），其后的记录可能被修改或删除`;
+  const doc = { code: t.code, title, summary, sla, timeline, chain: report.chain, eventCount: report.events.length, facts };
+  return { ...doc, markdown: caseMarkdown(doc, chainLine, fmt), html: caseHtml(doc, chainLine, fmt, config.company.name, fmt(now)) };
+}
+
+function detailOf(e: EventRow, byMessage: Map<number, typeof messages.$inferSelect>, fmt: (d: Date) => string, config: Config): string {
+  const d = e.data as Record<string, unknown>;
+  const m = typeof d.messageId === 'number' ? byMessage.get(d.messageId) : undefined;
+  const body = m ? m.body.replace(/\s+/g, ' ') : '';
+  const due = (v: unknown) => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? fmt(new Date(v)) : '');
+  switch (e.type) {
+    case 'created':
+      return `${body}（分类：${categoryOf(config, String(d.category)).name}${d.reason ? `，${d.reason}` : ''}）`;
+    case 'acknowledged':
+      return String(d.text ?? '');
+    case 'customer_message':
+    case 'noted':
+      return body;
+    case 'responded':
+      return `${d.first ? '【首次响应】' : ''}${body}${d.waitForCustomer ? '（等待客户答复，暂停计时）' : ''}`;
+    case 'resolved':
+      return d.summary ? String(d.summary) : '';
+    case 'survey_answered':
+      return `${d.score} 分${d.comment ? `：${d.comment}` : ''}`;
+    case 'closed':
+      return d.reason === 'satisfied' ? '客户满意，归档' : d.reason === 'unrated' ? '回访提醒后未评价，按未评价归档（不视为满意）' : String(d.reason ?? '');
+    case 'reopened':
+      return `客户不满意（${d.score ?? ''} 分），重新处理`;
+    case 'reclassified':
+      return `${categoryOf(config, String(d.from)).name} → ${categoryOf(config, String(d.to)).name}`;
+    case 'escalated':
+    case 'major_flagged':
+    case 'major_cleared':
+      return String(d.reason ?? '');
+    case 'delivery_failed':
+      return String(d.reason ?? '');
+    case 'sla_due_soon':
+    case 'sla_breached':
+    case 'sla_escalated':
+      return `${TARGETS[String(d.target)] ?? d.target ?? ''}${due(d.dueAt) ? `，时限 ${due(d.dueAt)}` : ''}${d.notified ? `，已通知 ${d.notified}` : ''}`;
+    default: {
+      const rest = Object.entries(d).filter(([k]) => k !== 'messageId' && k !== 'timer');
+      return [body, rest.length ? JSON.stringify(Object.fromEntries(rest)) : ''].filter(Boolean).join(' ');
+    }
+  }
+}
+
+type DocCore = Pick<CaseDocument, 'title' | 'summary' | 'sla' | 'timeline' | 'eventCount'>;
+
+function caseMarkdown(doc: DocCore, chainLine: string, fmt: (d: Date) => string): string {
+  const cell = (s: string) => s.replaceAll('|', '｜').replaceAll('\n', ' ');
+  const short = (s: string) => (s.length > 200 ? `${s.slice(0, 200)}…` : s);
+  return [
+    doc.summary.map(([k, v]) => `**${k}** ${v}`).join('　'),
+    '',
+    doc.sla.map(([k, v]) => `- ${k}：${v}`).join('\n'),
+    '',
+    '| # | 时间 | 操作人 | 事件 | 内容 |',
+    '|---|---|---|---|---|',
+    ...doc.timeline.map((e) => `| ${e.seq} | ${fmt(e.at)} | ${cell(e.actor)} | ${cell(e.event)} | ${cell(short(e.detail))} |`),
+    '',
+    chainLine,
+  ].join('\n');
+}
+
+export function escapeHtml(s: string): string {
+  return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
+}
+
+function caseHtml(doc: DocCore & { chain: ChainCheck }, chainLine: string, fmt: (d: Date) => string, company: string, printedAt: string): string {
+  const rows = (pairs: Array<[string, string]>) => pairs.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('');
+  return `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(doc.title)}</title>
+<style>
+body{font-family:"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;margin:2em;color:#222;font-size:14px}
+h1{font-size:20px;margin:0 0 .2em}h2{font-size:16px;margin:1.4em 0 .4em;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;width:100%}th,td{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top}
+th{background:#f5f5f5;white-space:nowrap}.kv th{width:9em}.muted{color:#777}.ok{color:#1a7f37}.bad{color:#c62828;font-weight:bold}
+td.detail{white-space:pre-wrap;word-break:break-all}
+@media print{body{margin:1cm}tr{page-break-inside:avoid}}
+</style></head><body>
+<h1>${escapeHtml(doc.title)}</h1>
+<p class="muted">${escapeHtml(company)} · 打印时间 ${escapeHtml(printedAt)} · 时间均为北京时间</p>
+<h2>工单概况</h2><table class="kv">${rows(doc.summary)}</table>
+<h2>时限承诺与回访</h2><table class="kv">${rows(doc.sla)}</table>
+<h2>处理时间线（来自事件日志，共 ${doc.eventCount} 条）</h2>
+<table><thead><tr><th>#</th><th>时间</th><th>操作人</th><th>事件</th><th>内容</th></tr></thead><tbody>
+${doc.timeline.map((e) => `<tr><td>${e.seq}</td><td>${escapeHtml(fmt(e.at))}</td><td>${escapeHtml(e.actor)}</td><td>${escapeHtml(e.event)}</td><td class="detail">${escapeHtml(e.detail)}</td></tr>`).join('\n')}
+</tbody></table>
+<h2>防篡改校验</h2><p class="${doc.chain.intact ? 'ok' : 'bad'}">${escapeHtml(chainLine)}</p>
+<p class="muted">每条事件的哈希 = SHA-256(上一条哈希 + 本条内容)，修改或删除任一条都会使其后的哈希对不上。</p>
+</body></html>
+`;
+}

@@ -1,0 +1,219 @@
+/**
+ * The agents' group commands of the reporting area: /stats, /open, /mine, /sla, /ledger, /case, /report,
+ * /auditpack. Channel-neutral: they answer CommandReply values that each channel renders (the stats answer is a
+ * `card` reply: Feishu JSON 2.0 in `card`, markdown in `text` for the others).
+ */
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { SlaView } from '../../cards/view.ts';
+import { statsView } from '../../cards/stats.ts';
+import { renderStatsCard } from '../../cards/feishu/stats.ts';
+import { categoryOf } from '../config.ts';
+import { formatMinutes } from '../core/sla.ts';
+import { STATUS_LABELS, type Status } from '../core/ticket.ts';
+import { agents, tickets } from '../db/schema/index.ts';
+import type { CommandReply, CommandSpec } from '../desk/commands.ts';
+import { DeskError } from '../desk/errors.ts';
+import { slaView } from '../desk/view.ts';
+import type { Services } from '../services.ts';
+import { writeAuditPack } from './auditpack.ts';
+import { buildCase } from './case.ts';
+import { localTimeFormatter } from './format.ts';
+import { writeLedgerXlsx } from './ledger.ts';
+import { mechanismMarkdown } from './mechanism.ts';
+import { BadRangeError, lastFullMonths, parseFromTo, parsePeriod, type DateRange } from './range.ts';
+import { computeStats, type StatsDeps, type StatsResult } from './stats.ts';
+
+const CODE = /^FB-\d{8}-\d{4,}$/i;
+const LIST_LIMIT = 20;
+const WORKING: Status[] = ['new', 'claimed', 'responded', 'reopened'];
+
+export function statsDeps(services: Pick<Services, 'database' | 'config' | 'calendar' | 'clock'>): StatsDeps {
+  return { database: services.database, config: services.config, calendar: services.calendar, now: services.clock.now() };
+}
+
+export function categoryNames(services: Pick<Services, 'config'>): Record<string, string> {
+  return Object.fromEntries(services.config.categories.map((c) => [c.id, c.name]));
+}
+
+/**
+ * The stats answer: `card` is the Feishu card JSON 2.0 (with the chart elements), which the Feishu sender posts as
+ * an interactive message as it is; `text` is the markdown every other surface (DingTalk) shows instead.
+ */
+export function statsReply(services: Pick<Services, 'config' | 'calendar'>, stats: StatsResult, title?: string): CommandReply {
+  const view = statsView(stats, { title, categoryNames: categoryNames(services), generatedAt: localTimeFormatter(services.calendar.timeZone)(stats.generatedAt) });
+  return { kind: 'card', card: renderStatsCard(view), text: view.markdown };
+}
+
+function rangeArgs(services: Services, args: string[], fallback: () => DateRange): DateRange {
+  try {
+    return parseFromTo(args[0], args[1], services.clock.now(), services.calendar, fallback);
+  } catch (e) {
+    if (e instanceof BadRangeError) throw new DeskError('invalid', e.message);
+    throw e;
+  }
+}
+
+/** Exports wait in the temp dir until the channel uploads them (outbox retries included); a day later they go. */
+function exportPath(name: string): string {
+  const dir = join(tmpdir(), 'loopdesk-exports');
+  mkdirSync(dir, { recursive: true });
+  const cutoff = Date.now() - 86_400_000;
+  for (const f of readdirSync(dir)) {
+    try {
+      if (statSync(join(dir, f)).mtimeMs < cutoff) rmSync(join(dir, f), { force: true });
+    } catch {
+      // another process pruned it first
+    }
+  }
+  return join(dir, `${randomBytes(6).toString('hex')}-${name}`);
+}
+
+interface BacklogLine {
+  code: string;
+  line: string;
+  worst: SlaView['state'];
+  dueAt: string | null;
+}
+
+async function backlog(services: Services, where: { assigneeId?: number }): Promise<BacklogLine[]> {
+  const db = services.database.db;
+  const now = services.clock.now();
+  const rows = await db
+    .select({ t: tickets, a: agents })
+    .from(tickets)
+    .leftJoin(agents, eq(agents.id, tickets.assigneeId))
+    .where(and(inArray(tickets.status, WORKING), eq(tickets.isProbe, false), where.assigneeId !== undefined ? eq(tickets.assigneeId, where.assigneeId) : undefined))
+    .orderBy(asc(tickets.createdAt), asc(tickets.id))
+    .limit(500);
+  const rank: Record<SlaView['state'], number> = { breached: 5, due_soon: 4, paused: 3, on_track: 2, met: 1, none: 0 };
+  return rows.map(({ t, a }) => {
+    const views = (['first', 'next', 'resolution'] as const).map((target) => ({ target, view: slaView(t, services.calendar, now, target) }));
+    const open = views.filter((v) => v.view.state !== 'met' && v.view.state !== 'none');
+    const worst = open.sort((x, y) => rank[y.view.state] - rank[x.view.state])[0];
+    const label = { first: '首次响应', next: '后续响应', resolution: '解决' } as const;
+    const sla = worst ? `${label[worst.target]}${worst.view.label}` : '无进行中的时限';
+    const age = formatMinutes((now.getTime() - t.createdAt.getTime()) / 60_000, 'calendar');
+    const icon = worst?.view.state === 'breached' ? '🔴' : worst?.view.state === 'due_soon' ? '🟠' : '🟢';
+    return {
+      code: t.code,
+      worst: worst?.view.state ?? 'none',
+      dueAt: worst?.view.dueAt ?? null,
+      line: `${icon} **${t.code}** ${categoryOf(services.config, t.category).name}${t.isMajor ? '·重大' : ''}｜${STATUS_LABELS[t.status as Status] ?? t.status}｜${a ? (a.name ?? a.userId) : '未认领'}｜已等 ${age}｜${sla}\n　${t.subject.slice(0, 60)}`,
+    };
+  });
+}
+
+function listReply(title: string, lines: BacklogLine[], empty: string): CommandReply {
+  if (lines.length === 0) return { kind: 'markdown', title, markdown: empty };
+  const shown = lines.slice(0, LIST_LIMIT).map((l) => l.line);
+  const more = lines.length > LIST_LIMIT ? `\n\n……另有 ${lines.length - LIST_LIMIT} 张，按收到时间从早到晚排列。` : '';
+  return { kind: 'markdown', title: `${title}（${lines.length}）`, markdown: shown.join('\n') + more };
+}
+
+async function agentIdOf(services: Services, platform: string, userId: string): Promise<number | null> {
+  const [a] = await services.database.db.select({ id: agents.id }).from(agents).where(and(eq(agents.platform, platform), eq(agents.userId, userId)));
+  return a?.id ?? null;
+}
+
+export const reportCommandSpecs: Record<string, CommandSpec> = {
+  stats: {
+    usage: '/stats [today|yesterday|week|month|YYYY-MM|YYYY-MM-DD]',
+    summary: '数据统计卡片（工单量、首次响应及时率、解决率、满意度，附图表）',
+    async run({ services, args }) {
+      const range = parsePeriod(args[0], services.clock.now(), services.calendar);
+      if (!range || args.length > 1) throw new DeskError('invalid', `无法识别的时间范围：${args.join(' ')}`);
+      return statsReply(services, await computeStats(statsDeps(services), range));
+    },
+  },
+  open: {
+    usage: '/open',
+    summary: '未解决的工单（含时限状态，最早的在前）',
+    async run({ services }) {
+      return listReply('未解决工单', await backlog(services, {}), '没有未解决的工单。');
+    },
+  },
+  mine: {
+    usage: '/mine',
+    summary: '我负责的未解决工单',
+    async run({ services, input }) {
+      const id = await agentIdOf(services, input.actor.platform, input.actor.userId);
+      const lines = id === null ? [] : await backlog(services, { assigneeId: id });
+      return listReply('我的未解决工单', lines, '你名下没有未解决的工单。');
+    },
+  },
+  sla: {
+    usage: '/sla',
+    summary: '即将超时和已超时的工单',
+    async run({ services }) {
+      const lines = (await backlog(services, {})).filter((l) => l.worst === 'breached' || l.worst === 'due_soon');
+      lines.sort((a, b) => (a.worst === b.worst ? (a.dueAt ?? '').localeCompare(b.dueAt ?? '') : a.worst === 'breached' ? -1 : 1));
+      return listReply('时限告警', lines, '✅ 当前没有即将超时或已超时的工单。');
+    },
+  },
+  ledger: {
+    usage: '/ledger [起始 YYYY-MM-DD|YYYY-MM] [结束]',
+    summary: '导出投诉处理台账 Excel（默认最近 6 个完整月，客户信息脱敏）',
+    async run({ services, args }) {
+      const now = services.clock.now();
+      const range = rangeArgs(services, args, () => lastFullMonths(6, now, services.calendar));
+      const name = `投诉处理台账_${range.fromDay}_${range.toDay}.xlsx`;
+      const path = exportPath(name);
+      const summary = await writeLedgerXlsx(statsDeps(services), range, path, { source: '群命令 /ledger' });
+      const rate = summary.total.resolution.rate;
+      return {
+        kind: 'file',
+        path,
+        name,
+        text: `台账 ${range.fromDay} 至 ${range.toDay}：${summary.rows} 张工单，解决率 ${rate === null ? '—' : `${(rate * 100).toFixed(1)}%`}（参考值 92%）。客户信息已脱敏。`,
+      };
+    },
+  },
+  case: {
+    usage: '/case 工单号',
+    summary: '单个工单的完整处理记录（时间线、时限、回访、哈希链校验）',
+    async run({ services, args }) {
+      const code = args[0]?.toUpperCase();
+      if (!code || !CODE.test(code)) throw new DeskError('invalid', '请提供工单号，例如 FB-20260302-0001');
+      const doc = await buildCase(statsDeps(services), code);
+      if (!doc) throw new DeskError('not_found', `找不到工单 ${code}`);
+      return { kind: 'markdown', title: doc.title, markdown: doc.markdown };
+    },
+  },
+  report: {
+    usage: '/report [起始] [结束]',
+    summary: '生成《客户反馈处理机制说明》（默认最近 6 个完整月的数据）',
+    async run({ services, args }) {
+      const now = services.clock.now();
+      const range = rangeArgs(services, args, () => lastFullMonths(6, now, services.calendar));
+      const markdown = await mechanismMarkdown({ ...statsDeps(services), channels: services.channels.map((c) => c.name) }, range);
+      return { kind: 'markdown', title: `${services.config.company.name} 客户反馈处理机制说明`, markdown };
+    },
+  },
+  auditpack: {
+    usage: '/auditpack [起始] [结束]',
+    summary: '审核材料包 zip（台账、机制说明、重大投诉记录、服务承诺、校验清单）',
+    minRole: 'admin',
+    async run({ services, args }) {
+      const now = services.clock.now();
+      const range = rangeArgs(services, args, () => lastFullMonths(6, now, services.calendar));
+      const name = `审核材料_${range.fromDay}_${range.toDay}.zip`;
+      const path = exportPath(name);
+      const pack = await writeAuditPack({ ...statsDeps(services), channels: services.channels.map((c) => c.name) }, range, path, { source: '群命令 /auditpack' });
+      return {
+        kind: 'file',
+        path,
+        name,
+        text: `审核材料包 ${range.fromDay} 至 ${range.toDay}：${pack.files.length} 个文件，${pack.ledger.rows} 张工单，重大投诉 ${pack.majorComplaints.length} 件，哈希链 ${pack.chains.intact}/${pack.chains.tickets} 完整。`,
+      };
+    },
+  },
+};
+
+/** Called once from desk/commands.ts after its own commands, so `/case` here replaces the plain one. */
+export function registerReportCommands(register: (name: string, spec: CommandSpec) => void): void {
+  for (const [name, spec] of Object.entries(reportCommandSpecs)) register(name, spec);
+}

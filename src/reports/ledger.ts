@@ -1,0 +1,485 @@
+/**
+ * The complaint-handling ledger (投诉处理台账) an ICP reviewer asks for: XLSX through exceljs' streaming writer,
+ * or CSV of the 台账 sheet. Rows are read with a cursor and written as they come: memory does not grow with the
+ * range. Every number comes from core/metrics (ticketFacts for the row, the same accumulators for 月度汇总).
+ *
+ * Sheets: 台账 (one row per ticket), 月度汇总, 回访记录 (every survey sent and answered, from the event log),
+ * 重大投诉 (timelines), 服务承诺 (the SLA policy and calendar in force), 说明 (definitions, provenance and the
+ * digest of the event log's chain heads, which ties the file to the tamper-evident log).
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import ExcelJS from 'exceljs';
+import { categoryOf } from '../config.ts';
+import { addFacts, emptyAcc, finalizeMetrics, metricDefinitions, ticketFacts, type Metrics, type MetricsAcc, type TicketFacts } from '../core/metrics.ts';
+import { STATUS_LABELS, type Status } from '../core/ticket.ts';
+import { CHANNEL_LABELS, maskContact, maskName } from '../desk/view.ts';
+import { buildCase, OUTCOME_LABELS } from './case.ts';
+import { localTimeFormatter, wallClock } from './format.ts';
+import { monthsOf, type DateRange } from './range.ts';
+import { IN_RANGE, LEDGER_COLUMNS, LEDGER_FROM, rangeParams, rawQuery, streamQuery, streamTickets, toLedgerTicket, type LedgerTicket } from './source.ts';
+import type { StatsDeps } from './stats.ts';
+
+export interface LedgerOptions {
+  /** Full names and contacts instead of 张* / 138****5678. Only on explicit request. */
+  unmasked?: boolean;
+  /** Who asked for it, written into 说明 ('CLI', '管理接口', '群命令 /ledger'…). */
+  source?: string;
+  batchSize?: number;
+}
+
+export interface LedgerSummary {
+  range: DateRange;
+  exportedAt: Date;
+  rows: number;
+  probesLeftOut: number;
+  months: Array<{ month: string; metrics: Metrics }>;
+  total: Metrics;
+  /** SHA-256 over "<code> <chain head>\n" of every 台账 row, in row order. */
+  eventLogDigest: string;
+  surveys: number;
+  majorComplaints: number;
+}
+
+type Kind = 'text' | 'date' | 'int' | 'minutes';
+interface Column {
+  header: string;
+  width: number;
+  kind: Kind;
+}
+
+/** The 台账 columns, in order (CSV uses the same). */
+export const LEDGER_SHEET_COLUMNS: Column[] = [
+  { header: '工单号', width: 18, kind: 'text' },
+  { header: '渠道', width: 10, kind: 'text' },
+  { header: '客户', width: 10, kind: 'text' },
+  { header: '联系方式', width: 16, kind: 'text' },
+  { header: '分类', width: 10, kind: 'text' },
+  { header: '内容摘要', width: 40, kind: 'text' },
+  { header: '收到时间', width: 19, kind: 'date' },
+  { header: '承诺首次响应时间', width: 19, kind: 'date' },
+  { header: '首次响应时间', width: 19, kind: 'date' },
+  { header: '首次响应用时（计时分钟）', width: 12, kind: 'minutes' },
+  { header: '首次响应用时（自然分钟）', width: 12, kind: 'minutes' },
+  { header: '首次响应是否及时', width: 10, kind: 'text' },
+  { header: '处理人', width: 12, kind: 'text' },
+  { header: '承诺解决时间', width: 19, kind: 'date' },
+  { header: '解决时间', width: 19, kind: 'date' },
+  { header: '解决用时（计时分钟）', width: 12, kind: 'minutes' },
+  { header: '解决用时（自然分钟）', width: 12, kind: 'minutes' },
+  { header: '解决是否及时', width: 10, kind: 'text' },
+  { header: '处理结果', width: 14, kind: 'text' },
+  { header: '回访发送时间', width: 19, kind: 'date' },
+  { header: '回访评价时间', width: 19, kind: 'date' },
+  { header: '满意度评分', width: 8, kind: 'int' },
+  { header: '客户评价内容', width: 30, kind: 'text' },
+  { header: '重开次数', width: 8, kind: 'int' },
+  { header: '状态', width: 12, kind: 'text' },
+  { header: '重大投诉', width: 8, kind: 'text' },
+  { header: '事件数', width: 8, kind: 'int' },
+  { header: '事件链头哈希', width: 66, kind: 'text' },
+];
+
+export const RESULT_LABELS: Record<TicketFacts['outcome'], string> = {
+  open: '处理中',
+  awaiting_survey: '已解决·待回访',
+  satisfied: '满意归档',
+  unrated: '未评价归档',
+  merged: '已合并',
+};
+
+type Cell = string | number | Date | null;
+
+const asIs = (d: Date | null) => d;
+
+/**
+ * One 台账 row: the ticket and its facts, as cell values in LEDGER_SHEET_COLUMNS order. Dates go through `date`
+ * (the XLSX writer shifts them to wall time; the CSV writer formats the instants).
+ */
+export function ledgerRow(t: LedgerTicket, f: TicketFacts, categoryName: (id: string) => string, unmasked: boolean, date: (d: Date | null) => Cell = asIs): Cell[] {
+  const customer = unmasked ? (t.customerName ?? '匿名客户') : maskName(t.customerName);
+  const contact = unmasked ? (t.customerPhone ?? t.customerEmail ?? null) : maskContact(t.customerPhone, t.customerEmail);
+  return [
+    t.code,
+    CHANNEL_LABELS[t.channel] ?? t.channel,
+    customer,
+    contact,
+    categoryName(t.category),
+    t.subject,
+    date(t.createdAt),
+    date(f.firstResponse.dueAt),
+    date(t.firstResponseAt),
+    f.firstResponse.minutes,
+    f.firstResponse.calendarMinutes,
+    OUTCOME_LABELS[f.firstResponse.outcome],
+    t.agentName ?? t.agentUserId ?? '未分配',
+    date(f.resolution.dueAt),
+    date(f.resolved ? t.resolvedAt : null),
+    f.resolution.minutes,
+    f.resolution.calendarMinutes,
+    OUTCOME_LABELS[f.resolution.outcome],
+    RESULT_LABELS[f.outcome],
+    date(t.surveySentAt),
+    date(t.surveyAnsweredAt),
+    f.score,
+    t.csatComment,
+    t.reopenCount,
+    STATUS_LABELS[t.status as Status] ?? t.status,
+    t.isMajor ? '是' : '否',
+    t.chainLength,
+    t.chainHead,
+  ];
+}
+
+/** The 月度汇总 columns: label and how to read it from Metrics. */
+export const SUMMARY_COLUMNS: Array<{ header: string; width: number; pct?: boolean; value: (m: Metrics) => number | null }> = [
+  { header: '收到工单', width: 10, value: (m) => m.received },
+  { header: '首次响应及时', width: 10, value: (m) => m.firstResponse.met },
+  { header: '首次响应超时', width: 10, value: (m) => m.firstResponse.breached },
+  { header: '首次响应待定', width: 10, value: (m) => m.firstResponse.pending },
+  { header: '首次响应及时率', width: 12, pct: true, value: (m) => m.firstResponse.metRate },
+  { header: '首次响应中位数（计时分钟）', width: 14, value: (m) => m.firstResponse.medianMinutes },
+  { header: '首次响应P90（计时分钟）', width: 14, value: (m) => m.firstResponse.p90Minutes },
+  { header: '首次响应中位数（自然分钟）', width: 14, value: (m) => m.firstResponse.medianCalendarMinutes },
+  { header: '已解决', width: 8, value: (m) => m.resolution.resolved },
+  { header: '解决率', width: 9, pct: true, value: (m) => m.resolution.rate },
+  { header: '解决率参考值', width: 10, pct: true, value: (m) => m.resolution.reference },
+  { header: '满意归档', width: 9, value: (m) => m.resolution.closedSatisfied },
+  { header: '满意归档率', width: 10, pct: true, value: (m) => m.resolution.satisfiedRate },
+  { header: '解决时长中位数（计时分钟）', width: 14, value: (m) => m.resolution.medianMinutes },
+  { header: '解决时长中位数（自然分钟）', width: 14, value: (m) => m.resolution.medianCalendarMinutes },
+  { header: '解决及时率', width: 10, pct: true, value: (m) => m.resolution.metRate },
+  { header: '超时工单', width: 9, value: (m) => m.breaches.tickets },
+  { header: '重开工单', width: 9, value: (m) => m.reopened.tickets },
+  { header: '重开次数', width: 9, value: (m) => m.reopened.count },
+  { header: '回访发送', width: 9, value: (m) => m.survey.sent },
+  { header: '回访评价', width: 9, value: (m) => m.survey.answered },
+  { header: '回访应答率', width: 10, pct: true, value: (m) => m.survey.responseRate },
+  { header: '平均满意度', width: 10, value: (m) => m.survey.averageScore },
+  { header: '满意占比', width: 9, pct: true, value: (m) => m.survey.satisfiedShare },
+  { header: '未评价', width: 8, value: (m) => m.survey.unrated },
+  { header: '重大投诉', width: 9, value: (m) => m.major },
+  { header: '未解决', width: 8, value: (m) => m.backlog.open },
+  { header: '最长等待（自然分钟）', width: 12, value: (m) => m.backlog.oldestAgeMinutes },
+];
+
+const CSV_DANGER = /^[=+\-@\t\r]/;
+function csvField(v: Cell, local: (d: Date) => string): string {
+  if (v === null || v === undefined) return '';
+  if (v instanceof Date) return local(v);
+  if (typeof v === 'number') return String(v);
+  // Customer text must not become a formula when the CSV is opened in a spreadsheet.
+  const s = CSV_DANGER.test(v) ? `'${v}` : v;
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+interface Pass {
+  rows: number;
+  digest: string;
+  months: Map<string, MetricsAcc>;
+  total: MetricsAcc;
+}
+
+/** Streams the 台账 rows of the range (probes left out) to `onRow`, accumulating the summary on the way. */
+async function ledgerPass(deps: StatsDeps, range: DateRange, opts: LedgerOptions, onRow: (cells: Cell[]) => void | Promise<void>, date?: (d: Date | null) => Cell): Promise<Pass> {
+  const { config, calendar, now, database } = deps;
+  const factOpts = { calendar, satisfiedMin: config.survey.satisfiedMin, now };
+  const names = new Map(config.categories.map((c) => [c.id, c.name]));
+  const categoryName = (id: string) => names.get(id) ?? categoryOf(config, id).name;
+  const hash = createHash('sha256');
+  const months = new Map(monthsOf(range).map((m) => [m, emptyAcc()]));
+  const total = emptyAcc();
+  let rows = 0;
+  const q = { columns: LEDGER_COLUMNS, from: LEDGER_FROM, where: `${IN_RANGE} and not t.is_probe`, params: rangeParams(range) };
+  for await (const batch of streamTickets(database, q, opts.batchSize ?? 1000)) {
+    for (const raw of batch) {
+      const t = toLedgerTicket(raw);
+      const f = ticketFacts(t, factOpts);
+      addFacts(months.get(f.month) ?? months.set(f.month, emptyAcc()).get(f.month)!, f, factOpts.satisfiedMin);
+      addFacts(total, f, factOpts.satisfiedMin);
+      hash.update(`${t.code} ${t.chainHead ?? '-'}\n`);
+      rows++;
+      const p = onRow(ledgerRow(t, f, categoryName, opts.unmasked === true, date));
+      if (p) await p;
+    }
+  }
+  return { rows, digest: hash.digest('hex'), months, total };
+}
+
+async function countProbes(deps: StatsDeps, range: DateRange): Promise<number> {
+  const [r] = await rawQuery<{ n: number }>(deps.database, `select count(*)::int as n from tickets t where ${IN_RANGE} and t.is_probe`, rangeParams(range));
+  return Number(r?.n ?? 0);
+}
+
+/** Writes the CSV of the 台账 sheet (UTF-8 with BOM so Excel reads the Chinese headers). */
+export async function writeLedgerCsv(deps: StatsDeps, range: DateRange, out: string | Writable, opts: LedgerOptions = {}): Promise<LedgerSummary> {
+  const stream = typeof out === 'string' ? createWriteStream(out) : out;
+  const local = localTimeFormatter(deps.calendar.timeZone);
+  const write = async (line: string) => {
+    if (!stream.write(line)) await once(stream, 'drain');
+  };
+  await write(`\uFEFF${LEDGER_SHEET_COLUMNS.map((c) => c.header).join(',')}\r\n`);
+  let buffer = '';
+  const pass = await ledgerPass(deps, range, opts, (cells) => {
+    buffer += `${cells.map((c) => csvField(c, local)).join(',')}\r\n`;
+    if (buffer.length > 64_000) {
+      const chunk = buffer;
+      buffer = '';
+      return write(chunk);
+    }
+  });
+  if (buffer) await write(buffer);
+  if (typeof out === 'string') {
+    stream.end();
+    await once(stream, 'finish');
+  }
+  return summaryOf(deps, range, pass, await countProbes(deps, range), 0, 0);
+}
+
+function summaryOf(deps: StatsDeps, range: DateRange, pass: Pass, probes: number, surveys: number, major: number): LedgerSummary {
+  return {
+    range,
+    exportedAt: deps.now,
+    rows: pass.rows,
+    probesLeftOut: probes,
+    months: [...pass.months].map(([month, acc]) => ({ month, metrics: finalizeMetrics(acc) })),
+    total: finalizeMetrics(pass.total),
+    eventLogDigest: pass.digest,
+    surveys,
+    majorComplaints: major,
+  };
+}
+
+/**
+ * exceljs' streaming writer ignores backpressure: rows pile up in the zip entry's input while a synchronous loop
+ * keeps the event loop busy. Yield until that buffer is below 1 MB, so memory stays flat whatever the row count.
+ */
+export async function sheetBackpressure(ws: ExcelJS.Worksheet): Promise<void> {
+  const state = (ws as unknown as { stream?: { pipes?: Array<{ _writableState?: { length: number } }> } }).stream?.pipes?.[0]?._writableState;
+  do await new Promise<void>((r) => setImmediate(r));
+  while (state && state.length > 1024 * 1024);
+}
+
+const HEADER_FONT = { bold: true } as const;
+const HEADER_FILL = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFE8EEF7' } } as const;
+const DATE_FMT = 'yyyy-mm-dd hh:mm:ss';
+
+function header(ws: ExcelJS.Worksheet, titles: string[]) {
+  const row = ws.addRow(titles);
+  row.font = HEADER_FONT;
+  row.eachCell((c) => {
+    c.fill = HEADER_FILL;
+    c.alignment = { vertical: 'middle', wrapText: true };
+  });
+  row.commit();
+}
+
+const fitWidth = (values: unknown[], min = 8, max = 60) => Math.min(max, Math.max(min, ...values.map((v) => [...String(v ?? '')].reduce((n, ch) => n + (ch.charCodeAt(0) > 255 ? 2 : 1), 0) + 2)));
+
+/** Writes the XLSX ledger. `out`: a file path or a writable stream (HTTP response). */
+export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: string | Writable, opts: LedgerOptions = {}): Promise<LedgerSummary> {
+  const { config, calendar, now, database } = deps;
+  const wall = wallClock(calendar.timeZone);
+  const local = localTimeFormatter(calendar.timeZone);
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ ...(typeof out === 'string' ? { filename: out } : { stream: out }), useStyles: true, useSharedStrings: false });
+  wb.creator = 'Loopdesk';
+  wb.created = now;
+  const frozen = { views: [{ state: 'frozen' as const, ySplit: 1 }] };
+
+  // 台账
+  const ledger = wb.addWorksheet('台账', frozen);
+  ledger.columns = LEDGER_SHEET_COLUMNS.map((c) => ({
+    width: c.width,
+    style: c.kind === 'date' ? { numFmt: DATE_FMT } : c.kind === 'minutes' ? { numFmt: '0.0' } : c.kind === 'int' ? { numFmt: '0' } : {},
+  }));
+  header(ledger, LEDGER_SHEET_COLUMNS.map((c) => c.header));
+  let pending = 0;
+  const pass = await ledgerPass(
+    deps,
+    range,
+    opts,
+    (cells) => {
+      ledger.addRow(cells).commit();
+      if (++pending % 1000 === 0) return sheetBackpressure(ledger);
+    },
+    (d) => (d ? wall(d) : null),
+  );
+  ledger.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: LEDGER_SHEET_COLUMNS.length } };
+  ledger.commit();
+
+  // 月度汇总
+  const months = [...pass.months].map(([month, acc]) => ({ month, metrics: finalizeMetrics(acc) }));
+  const total = finalizeMetrics(pass.total);
+  const summary = wb.addWorksheet('月度汇总', frozen);
+  summary.columns = [{ width: 10 }, ...SUMMARY_COLUMNS.map((c) => ({ width: c.width, style: c.pct ? { numFmt: '0.0%' } : {} }))];
+  header(summary, ['月份', ...SUMMARY_COLUMNS.map((c) => c.header)]);
+  for (const { month, metrics } of [...months, { month: '合计', metrics: total }]) {
+    summary.addRow([month, ...SUMMARY_COLUMNS.map((c) => c.value(metrics))]).commit();
+  }
+  summary.commit();
+
+  // 回访记录
+  const surveys = wb.addWorksheet('回访记录', frozen);
+  const surveyHeaders = ['工单号', '分类', '处理人', '回访次序', '回访发送时间', '评价时间', '满意度评分', '评价内容', '回访结果'];
+  surveys.columns = [18, 10, 12, 8, 19, 19, 10, 30, 14].map((width, i) => ({ width, style: i === 4 || i === 5 ? { numFmt: DATE_FMT } : {} }));
+  header(surveys, surveyHeaders);
+  let surveyRows = 0;
+  const surveyCount = await surveyRecords(deps, range, (cells) => {
+    surveys.addRow(cells.map((v) => (v instanceof Date ? wall(v) : v))).commit();
+    if (++surveyRows % 1000 === 0) return sheetBackpressure(surveys);
+  });
+  surveys.commit();
+
+  // 重大投诉
+  const major = wb.addWorksheet('重大投诉', frozen);
+  const majorRows = await majorTimelines(deps, range, opts.unmasked === true, local);
+  major.columns = [18, 6, 19, 16, 18, 60].map((width, i) => ({ width, style: i === 2 ? { numFmt: DATE_FMT } : i === 5 ? { alignment: { wrapText: true, vertical: 'top' as const } } : {} }));
+  header(major, ['工单号', '序号', '时间', '操作人', '事件', '内容']);
+  for (const r of majorRows.rows) major.addRow([r[0], r[1], wall(r[2] as Date), r[3], r[4], r[5]]).commit();
+  if (majorRows.codes.length === 0) major.addRow(['区间内没有重大投诉']).commit();
+  major.commit();
+
+  // 服务承诺
+  const policy = wb.addWorksheet('服务承诺', frozen);
+  const policyRows = policySheetRows(deps, range);
+  policy.columns = [0, 1, 2, 3, 4, 5].map((i) => ({ width: fitWidth(policyRows.map((r) => r[i]), 10, 50) }));
+  header(policy, policyRows[0] as string[]);
+  for (const r of policyRows.slice(1)) policy.addRow(r).commit();
+  policy.commit();
+
+  // 说明
+  const probes = await countProbes(deps, range);
+  const result = summaryOf(deps, range, pass, probes, surveyCount, majorRows.codes.length);
+  const notes = wb.addWorksheet('说明', frozen);
+  const noteRows = explanationRows(deps, result, opts, database.kind, local);
+  notes.columns = [{ width: 22 }, { width: 100, style: { alignment: { wrapText: true, vertical: 'top' } } }];
+  header(notes, ['项目', '内容']);
+  for (const r of noteRows) notes.addRow(r).commit();
+  notes.commit();
+
+  await wb.commit();
+  return result;
+}
+
+/** 回访记录: every survey sent, its answer and outcome, from the event log (a reopened ticket has several). */
+async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: Cell[]) => void | Promise<void>): Promise<number> {
+  const { config, database } = deps;
+  const q = {
+    columns: `t.id::float8 as id, t.code, t.category, coalesce(a.name, a.user_id) as agent, e.seq, e.type, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at`,
+    from: `ticket_events e join tickets t on t.id = e.ticket_id left join agents a on a.id = t.assignee_id`,
+    where: `${IN_RANGE} and not t.is_probe and e.type in ('survey_sent', 'survey_answered', 'reopened', 'closed')`,
+    params: rangeParams(range),
+  };
+  let count = 0;
+  let current: { code: string; category: string; agent: string; n: number; sent: Date; answered: Date | null; score: number | null; comment: string | null; result: string } | null = null;
+  let lastTicket = -1;
+  let n = 0;
+  const flush = async () => {
+    if (!current) return;
+    const row = current;
+    current = null;
+    count++;
+    await onRow([row.code, categoryOf(config, row.category).name, row.agent, row.n, row.sent, row.answered, row.score, row.comment, row.result]);
+  };
+  for await (const batch of streamQuery(database, q, [
+    { expr: 't.created_at', type: 'timestamptz' },
+    { expr: 't.id', type: 'bigint' },
+    { expr: 'e.seq', type: 'int' },
+  ])) {
+    for (const r of batch) {
+      const id = Number(r.id);
+      if (id !== lastTicket) {
+        await flush();
+        lastTicket = id;
+        n = 0;
+      }
+      const data = JSON.parse(String(r.data)) as Record<string, unknown>;
+      const at = new Date(Number(r.at));
+      if (r.type === 'survey_sent') {
+        await flush();
+        current = { code: String(r.code), category: String(r.category), agent: (r.agent as string | null) ?? '未分配', n: ++n, sent: at, answered: null, score: null, comment: null, result: '等待评价' };
+      } else if (current && r.type === 'survey_answered') {
+        current.answered = at;
+        current.score = Number(data.score);
+        current.comment = (data.comment as string | null) ?? null;
+      } else if (current && r.type === 'reopened') {
+        current.result = '不满意，已重开';
+        await flush();
+      } else if (current && r.type === 'closed') {
+        current.result = data.reason === 'satisfied' ? '满意，已归档' : data.reason === 'unrated' ? '未评价，已归档' : String(data.reason ?? '已归档');
+        await flush();
+      }
+    }
+  }
+  await flush();
+  return count;
+}
+
+async function majorTimelines(deps: StatsDeps, range: DateRange, unmasked: boolean, local: (d: Date) => string): Promise<{ codes: string[]; rows: Cell[][] }> {
+  const codes = (await rawQuery<{ code: string }>(deps.database, `select t.code from tickets t where ${IN_RANGE} and t.is_major and not t.is_probe order by t.created_at, t.id`, rangeParams(range))).map((r) => r.code);
+  const rows: Cell[][] = [];
+  for (const code of codes) {
+    const doc = await buildCase(deps, code, { unmasked });
+    if (!doc) continue;
+    for (const e of doc.timeline) rows.push([code, e.seq, e.at, e.actor, e.event, e.detail]);
+    rows.push([code, null, deps.now, '系统', '哈希链校验', doc.chain.intact ? `完整（${doc.eventCount} 条，链头 ${doc.chain.head}）` : `失败：${doc.chain.reason}`]);
+  }
+  void local;
+  return { codes, rows };
+}
+
+/** 服务承诺: categories and promises, working hours, holidays and make-up days of the years in range, survey rules. */
+export function policySheetRows(deps: Pick<StatsDeps, 'config' | 'calendar'>, range: Pick<DateRange, 'fromDay' | 'toDay'>): Cell[][] {
+  const { config, calendar } = deps;
+  const clockLabel = (c: string) => (c === 'business' ? '工作时间' : '自然时间');
+  const dur = (m: number | null) => (m === null ? '无承诺' : m % 60 === 0 ? `${m / 60} 小时` : `${m} 分钟`);
+  const rows: Cell[][] = [['分类', '英文名', '首次响应时限', '解决时限', '计时方式', '优先级']];
+  for (const c of config.categories) rows.push([c.name, c.nameEn, dur(c.firstResponseMinutes), dur(c.resolutionMinutes), clockLabel(c.clock), c.priority]);
+  const weekday = ['', '周一', '周二', '周三', '周四', '周五', '周六', '周日'];
+  rows.push(
+    [],
+    ['工作时间', config.calendar.hours.map((h) => `${h.start}–${h.end}`).join('、'), '工作日', config.calendar.workdays.map((d) => weekday[d]).join('、'), '时区', calendar.timeZone],
+    ['日历版本', calendar.version, '说明', '每张工单在受理时保存当时的时限与日历版本，台账按各自的快照判定是否及时。'],
+    ['满意度回访', `解决后自动发送；${config.survey.reminderHours} 小时未评价提醒一次；再过 ${config.survey.unratedAfterDays} 天仍未评价按“未评价”归档（不视为满意）；${config.survey.satisfiedMin}–5 分为满意（归档），低于 ${config.survey.satisfiedMin} 分重开。`],
+    ['超时升级', config.sla.ladder.map((s) => `超时 ${s.afterMinutes} 分钟通知${s.notify === 'assignee' ? '处理人' : s.notify === 'leads' ? '负责人' : '管理员'}`).join('；'), '即将超时提醒', `时限过去 ${Math.round(config.sla.dueSoonRatio * 100)}% 时提醒`],
+    [],
+    ['日期', '类型', '名称'],
+  );
+  const years = new Set<number>();
+  for (let y = Number(range.fromDay.slice(0, 4)); y <= Number(range.toDay.slice(0, 4)); y++) years.add(y);
+  for (const y of years) {
+    for (const d of calendar.specialDays(y)) rows.push([d.date, d.kind === 'holiday' ? '法定节假日（休息）' : '调休上班', d.name]);
+  }
+  return rows;
+}
+
+function explanationRows(deps: StatsDeps, s: LedgerSummary, opts: LedgerOptions, dbKind: string, local: (d: Date) => string): Cell[][] {
+  const { config } = deps;
+  return [
+    ['公司', config.company.name],
+    ['文件', '客户反馈（投诉）处理台账，由 Loopdesk 从数据库直接生成，可随时按同一区间重新导出核对。'],
+    ['统计区间', `${s.range.fromDay} 至 ${s.range.toDay}（含首尾，北京时间，按收到时间）`],
+    ['导出时间', `${local(s.exportedAt)}（北京时间）`],
+    ['导出方式', opts.source ?? 'Loopdesk'],
+    ['台账行数', `${s.rows} 张工单；另有拨测工单 ${s.probesLeftOut} 张未列入（系统自动发送的渠道可用性测试，不计入任何指标）`],
+    ['回访记录', `${s.surveys} 次满意度回访（含重开后的再次回访）`],
+    ['重大投诉', `${s.majorComplaints} 件，完整时间线见“重大投诉”页`],
+    ['客户信息', opts.unmasked ? '未脱敏（按明确要求导出完整姓名与联系方式，请妥善保管）' : '已脱敏（姓名保留首字，手机号保留前三后四位）'],
+    ['事件日志摘要（SHA-256）', s.eventLogDigest],
+    ['摘要算法', '按台账行顺序，对每行“工单号 + 空格 + 事件链头哈希 + 换行”拼接后计算 SHA-256。事件链头哈希是该工单事件日志最后一条的哈希，每条哈希 = SHA-256(上一条哈希 + 本条内容)，任何事后修改都会改变链头，从而改变本摘要。'],
+    ['数据库', dbKind === 'postgres' ? 'PostgreSQL' : '内置 PGlite'],
+    ['时间', '所有时间为北京时间（Asia/Shanghai）；“计时分钟”按工单的计时方式（工作时间或自然时间）计算，“自然分钟”为实际经过时间。'],
+    [],
+    ['指标定义', ''],
+    ...metricDefinitions(config.survey.satisfiedMin).map((d) => [d.name, d.formula]),
+    [],
+    ['各页说明', ''],
+    ['台账', '每张工单一行：渠道、客户、分类、内容摘要、收到时间、承诺时限、首次响应与解决的时间和用时、是否及时、处理人、结果、回访与评价、重开次数、状态、重大投诉标记、事件链头哈希。'],
+    ['月度汇总', '按月及合计的各项指标，与台账逐行计算的结果一致。'],
+    ['回访记录', '每一次满意度回访的发送、评价与结果（来自事件日志）。'],
+    ['重大投诉', '每件重大投诉的完整处理时间线及哈希链校验结果。'],
+    ['服务承诺', '现行各分类的时限承诺、工作时间、法定节假日与调休安排、回访与升级规则。'],
+  ];
+}

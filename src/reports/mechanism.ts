@@ -1,0 +1,114 @@
+/**
+ * 客户反馈处理机制说明: the written description an ICP application attaches, generated from the live config
+ * (channels, categories and promises, roles, survey and escalation rules) and the numbers of the range (default:
+ * the last 6 full months), so the text never drifts from what the system does.
+ */
+import type { Config } from '../config.ts';
+import { metricDefinitions, type Metrics } from '../core/metrics.ts';
+import { formatMinutes, policyFor, promiseText } from '../core/sla.ts';
+import { CHANNEL_LABELS } from '../desk/view.ts';
+import { pct } from '../../cards/stats.ts';
+import { localTimeFormatter } from './format.ts';
+import type { DateRange } from './range.ts';
+import { computeStats, monthlyMetrics, type StatsDeps } from './stats.ts';
+
+export interface MechanismDeps extends StatsDeps {
+  /** Names of the channels this deployment runs (services.channels). */
+  channels: string[];
+}
+
+function people(list: Config['roles']['agents']): string {
+  return list.length ? list.map((p) => p.name ?? p.userId).join('、') : '';
+}
+
+function row(cells: Array<string | number>): string {
+  return `| ${cells.map((c) => String(c).replaceAll('|', '｜')).join(' | ')} |`;
+}
+
+const avg = (m: Metrics) => (m.survey.averageScore === null ? '—' : m.survey.averageScore.toFixed(2));
+
+export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): Promise<string> {
+  const { config, calendar, now } = deps;
+  const local = localTimeFormatter(calendar.timeZone);
+  const [{ months, total }, stats] = await Promise.all([monthlyMetrics(deps, range), computeStats(deps, range)]);
+  const channels = [...new Set(['web', ...deps.channels])];
+  const channelCounts = new Map(stats.byChannel.map((c) => [c.key, c.metrics.received]));
+  const weekday = ['', '周一', '周二', '周三', '周四', '周五', '周六', '周日'];
+  const hours = config.calendar.hours.map((h) => `${h.start}–${h.end}`).join('、');
+  const workdays = config.calendar.workdays.map((d) => weekday[d]).join('、');
+  const agents = people(config.roles.agents);
+  const leads = people(config.roles.leads);
+  const admins = people(config.roles.admins);
+  const example = config.categories.find((c) => c.firstResponseMinutes !== null) ?? config.categories[0];
+  const dur = (m: number | null, clock: 'business' | 'calendar') => (m === null ? '不设时限' : `${formatMinutes(m, clock)}${clock === 'business' ? '（工作时间）' : '（自然时间）'}`);
+  const rate = total.resolution.rate;
+
+  return [
+    `# ${config.company.name} 客户反馈处理机制说明`,
+    '',
+    `生成时间：${local(now)}（北京时间）　数据区间：${range.fromDay} 至 ${range.toDay}`,
+    '',
+    '本文由客户反馈系统 Loopdesk 根据现行配置和实际处理数据自动生成，所述流程均由系统强制执行，所列数据可通过台账逐条核对。',
+    '',
+    '## 一、反馈渠道与统一入口',
+    '',
+    `客户可通过以下渠道提交意见、咨询与投诉，所有渠道的消息进入同一个工单队列，统一编号（FB-日期-序号）、统一跟踪：`,
+    '',
+    ...channels.map((c) => `- ${CHANNEL_LABELS[c] ?? c}${channelCounts.has(c) ? `（区间内 ${channelCounts.get(c)} 张）` : ''}`),
+    '',
+    '系统定时向各渠道发送拨测反馈，检查渠道是否畅通；拨测工单单独标记，不计入任何统计指标。',
+    '',
+    '## 二、分类响应与时限承诺',
+    '',
+    '收到反馈后系统自动分类（客服可改分类，改后按新分类重算时限），并立即回复客户工单号和响应时限，例如：',
+    '',
+    `> ${promiseText(example, policyFor(example, config, calendar))}`,
+    '',
+    row(['分类', '首次响应时限', '解决时限']),
+    row(['---', '---', '---']),
+    ...config.categories.map((c) => row([c.name, dur(c.firstResponseMinutes, c.clock), dur(c.resolutionMinutes, c.clock)])),
+    '',
+    `工作时间为${workdays} ${hours}（${calendar.timeZone}），按国家法定节假日及调休安排自动调整。等待客户补充信息期间暂停计时，客户回复后恢复。每张工单保存受理时的时限快照，规则调整不影响历史工单的判定。`,
+    '',
+    '## 三、闭环处理流程',
+    '',
+    '1. **受理**：客户提交反馈，系统生成工单并自动回复工单号与时限承诺；客服群即时收到工单卡片。',
+    '2. **认领与跟进**：客服在群内认领工单并回复客户；工单未回复客户前不能标记解决。',
+    '3. **解决**：客服标记解决后，系统自动向客户发送满意度回访（1–5 分）。',
+    `4. **回访与归档**：客户评价 ${config.survey.satisfiedMin}–5 分视为满意，工单归档；低于 ${config.survey.satisfiedMin} 分视为不满意，工单自动重开并通知负责人继续处理；${config.survey.reminderHours} 小时未评价提醒一次，再过 ${config.survey.unratedAfterDays} 天仍未评价按“未评价”归档，**不视为满意**。`,
+    '5. **记录**：每一步操作都记录操作人和时间，写入防篡改的事件日志。',
+    '',
+    '## 四、岗位职责',
+    '',
+    `- **受理与处理（客服）**：${agents || '客服群成员'}——认领工单、回复客户、处理并标记解决。`,
+    `- **跟进与督办（负责人）**：${leads || '由管理员指定'}——接收超时升级、重大投诉和客户不满意的通知，督促处理。`,
+    `- **回访**：系统在工单解决后自动向客户发起满意度回访，客户不满意时由负责人跟进。`,
+    `- **管理员**：${admins || '由公司指定'}——维护分类与时限、导出台账与审核材料。`,
+    '',
+    '## 五、跟进与升级规则',
+    '',
+    `- 时限过去 ${Math.round(config.sla.dueSoonRatio * 100)}% 时提醒处理人；超时后按以下顺序升级：${config.sla.ladder.map((s) => `超时 ${s.afterMinutes} 分钟通知${s.notify === 'assignee' ? '处理人' : s.notify === 'leads' ? '负责人' : '管理员'}`).join('，')}。`,
+    '- 涉及向监管部门（工信部、12300、12321、315 等）、媒体或律师反映的重大投诉，系统立即标记并通知负责人。',
+    '- 客户评价不满意的工单自动重开，回到原处理人，并通知负责人。',
+    '',
+    '## 六、记录与追溯',
+    '',
+    '- 每张工单的全部消息、操作、时限状态和回访结果记录在按工单串联的哈希链事件日志中，事后修改或删除任何一条都可被检出。',
+    '- 可随时导出任意区间的处理台账（Excel/CSV），以及任意工单（如重大投诉）的完整处理记录。',
+    '',
+    '## 七、处理数据',
+    '',
+    `区间内共收到反馈 **${total.received}** 件，解决率 **${pct(rate)}**（临港审核通过企业平均解决率参考值 ${pct(total.resolution.reference, 0)}），首次响应及时率 **${pct(total.firstResponse.metRate)}**，满意度平均 **${avg(total)}** 分。`,
+    '',
+    row(['月份', '收到', '首次响应及时率', '解决率', '满意归档率', '平均满意度', '超时工单', '重开', '重大投诉']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    ...[...months, { month: '合计', metrics: total }].map(({ month, metrics: m }) =>
+      row([month, m.received, pct(m.firstResponse.metRate), pct(m.resolution.rate), pct(m.resolution.satisfiedRate), avg(m), m.breaches.tickets, m.reopened.tickets, m.major]),
+    ),
+    '',
+    '### 指标口径',
+    '',
+    ...metricDefinitions(config.survey.satisfiedMin).map((d) => `- **${d.name}**：${d.formula}`),
+    '',
+  ].join('\n');
+}

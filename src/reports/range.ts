@@ -1,0 +1,113 @@
+/**
+ * Date ranges of reports: whole local days in the calendar's zone (Asia/Shanghai by default), half-open
+ * [from, to). Arguments people type: today, yesterday, week (last 7 days), month (this month so far), YYYY-MM,
+ * YYYY-MM-DD.
+ */
+import type { BusinessCalendar } from '../core/calendar.ts';
+import { zoneOffsetMs as offsetMs } from './format.ts';
+
+export interface DateRange {
+  from: Date;
+  /** Exclusive end. */
+  to: Date;
+  /** First and last local day, inclusive ('2026-03-01', '2026-03-31'). */
+  fromDay: string;
+  toDay: string;
+  /** Chinese label for titles: '2026-03', '今天（2026-03-02）', '2026-01-01 至 2026-06-30'. */
+  label: string;
+}
+
+/** The instant local midnight starts `isoDate` in `timeZone`. */
+export function dayStart(isoDate: string, timeZone: string): Date {
+  const [y, m, d] = isoDate.split('-').map(Number);
+  const guess = Date.UTC(y, m - 1, d);
+  let t = guess - offsetMs(guess, timeZone);
+  const second = offsetMs(t, timeZone);
+  if (guess - second !== t) t = guess - second;
+  return new Date(t);
+}
+
+export function addDays(isoDate: string, n: number): string {
+  const [y, m, d] = isoDate.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
+}
+
+export function daysOf(range: Pick<DateRange, 'fromDay' | 'toDay'>): string[] {
+  const out: string[] = [];
+  for (let d = range.fromDay; d <= range.toDay; d = addDays(d, 1)) out.push(d);
+  return out;
+}
+
+export function monthsOf(range: Pick<DateRange, 'fromDay' | 'toDay'>): string[] {
+  const out: string[] = [];
+  for (let m = range.fromDay.slice(0, 7); m <= range.toDay.slice(0, 7); m = addDays(`${m}-01`, 32).slice(0, 7)) out.push(m);
+  return out;
+}
+
+function lastDayOfMonth(month: string): string {
+  return addDays(`${addDays(`${month}-01`, 32).slice(0, 7)}-01`, -1);
+}
+
+export function rangeOfDays(fromDay: string, toDay: string, timeZone: string, label?: string): DateRange {
+  return { from: dayStart(fromDay, timeZone), to: dayStart(addDays(toDay, 1), timeZone), fromDay, toDay, label: label ?? (fromDay === toDay ? fromDay : `${fromDay} 至 ${toDay}`) };
+}
+
+const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
+const DAY = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+
+function validDay(s: string): boolean {
+  return DAY.test(s) && addDays(s, 0) === s;
+}
+
+/** `/stats` periods. Returns null for anything else (the command answers with its usage). */
+export function parsePeriod(arg: string | undefined, now: Date, calendar: BusinessCalendar): DateRange | null {
+  const tz = calendar.timeZone;
+  const today = calendar.localDate(now);
+  const a = (arg ?? 'today').trim().toLowerCase();
+  if (a === 'today' || a === '今天') return rangeOfDays(today, today, tz, `今天（${today}）`);
+  if (a === 'yesterday' || a === '昨天') {
+    const y = addDays(today, -1);
+    return rangeOfDays(y, y, tz, `昨天（${y}）`);
+  }
+  if (a === 'week' || a === '本周' || a === '近7天') return rangeOfDays(addDays(today, -6), today, tz, `近 7 天（${addDays(today, -6)} 至 ${today}）`);
+  if (a === 'month' || a === '本月') return rangeOfDays(`${today.slice(0, 7)}-01`, today, tz, `本月（${today.slice(0, 7)}-01 至 ${today}）`);
+  if (MONTH.test(a)) return rangeOfDays(`${a}-01`, lastDayOfMonth(a), tz, a);
+  if (validDay(a)) return rangeOfDays(a, a, tz, a);
+  return null;
+}
+
+/** The last `n` full calendar months before the current one (the ledger's default: 6). */
+export function lastFullMonths(n: number, now: Date, calendar: BusinessCalendar): DateRange {
+  const thisMonth = calendar.localDate(now).slice(0, 7);
+  let first = `${thisMonth}-01`;
+  for (let i = 0; i < n; i++) first = `${addDays(first, -1).slice(0, 7)}-01`;
+  const last = addDays(`${thisMonth}-01`, -1);
+  return rangeOfDays(first, last, calendar.timeZone, `${first.slice(0, 7)} 至 ${last.slice(0, 7)}`);
+}
+
+export class BadRangeError extends Error {
+  override name = 'BadRangeError';
+}
+
+/**
+ * `from` / `to` as people type them: YYYY-MM-DD or YYYY-MM (a month: from its first day / to its last day), both
+ * inclusive. Missing both → `fallback`. Throws BadRangeError with a Chinese message on bad input.
+ */
+export function parseFromTo(from: string | undefined, to: string | undefined, now: Date, calendar: BusinessCalendar, fallback: () => DateRange): DateRange {
+  if (!from && !to) return fallback();
+  const start = (s: string) => (MONTH.test(s) ? `${s}-01` : validDay(s) ? s : null);
+  const end = (s: string) => (MONTH.test(s) ? lastDayOfMonth(s) : validDay(s) ? s : null);
+  const f = from ? start(from) : null;
+  if (from && !f) throw new BadRangeError(`起始日期格式不对：${from}（应为 YYYY-MM-DD 或 YYYY-MM）`);
+  const today = calendar.localDate(now);
+  const t = to ? end(to) : from && MONTH.test(from) ? lastDayOfMonth(from) : today;
+  if (to && !t) throw new BadRangeError(`结束日期格式不对：${to}（应为 YYYY-MM-DD 或 YYYY-MM）`);
+  const fromDay = f ?? `${t!.slice(0, 7)}-01`;
+  if (fromDay > t!) throw new BadRangeError(`起始日期 ${fromDay} 晚于结束日期 ${t}`);
+  if (daysBetween(fromDay, t!) > 366 * 3) throw new BadRangeError('区间过长：最多 3 年');
+  return rangeOfDays(fromDay, t!, calendar.timeZone);
+}
+
+function daysBetween(a: string, b: string): number {
+  return (Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000;
+}
