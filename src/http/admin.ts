@@ -7,7 +7,7 @@ import { PassThrough, Readable } from 'node:stream';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { lastFullMonths, parseFromTo, parsePeriod, BadRangeError, type DateRange } from '../reports/range.ts';
-import { writeLedgerCsv, writeLedgerXlsx } from '../reports/ledger.ts';
+import { writeLedgerCsv, writeLedgerXlsx, xlsxLedgerAvailable, XLSX_UNAVAILABLE } from '../reports/ledger.ts';
 import { computeStats } from '../reports/stats.ts';
 import { statsDeps } from '../reports/commands.ts';
 import type { Services } from '../services.ts';
@@ -61,6 +61,7 @@ export function mountAdminRoutes(app: Hono<AppEnv>, services: Services): void {
 
   for (const format of ['xlsx', 'csv'] as const) {
     app.get(`/api/ledger.${format}`, auth, async (c) => {
+      if (format === 'xlsx' && !xlsxLedgerAvailable()) throw new ApiError('not_implemented', XLSX_UNAVAILABLE);
       const q = ledgerQuery.parse(c.req.query());
       const r = range(services, q.from, q.to);
       const unmasked = q.unmasked === '1' || q.unmasked === 'true';

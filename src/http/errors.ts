@@ -5,7 +5,7 @@ import { ZodError } from 'zod';
 import { DeskError, type DeskErrorCode } from '../desk/errors.ts';
 import type { AppEnv } from './env.ts';
 
-export type ApiErrorCode = 'bad_request' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'payload_too_large' | 'unsupported_media_type' | 'rate_limited' | 'internal';
+export type ApiErrorCode = 'bad_request' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'payload_too_large' | 'unsupported_media_type' | 'rate_limited' | 'internal' | 'not_implemented';
 
 const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
   bad_request: 400,
@@ -17,6 +17,7 @@ const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
   unsupported_media_type: 415,
   rate_limited: 429,
   internal: 500,
+  not_implemented: 501,
 };
 
 /** The one error shape of the HTTP API: { error: { code, message, requestId } }. */

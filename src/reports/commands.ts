@@ -22,7 +22,7 @@ import type { Services } from '../services.ts';
 import { writeAuditPack } from './auditpack.ts';
 import { buildCase } from './case.ts';
 import { localTimeFormatter } from './format.ts';
-import { writeLedgerXlsx } from './ledger.ts';
+import { writeLedgerXlsx, xlsxLedgerAvailable, XLSX_UNAVAILABLE } from './ledger.ts';
 import { mechanismMarkdown } from './mechanism.ts';
 import { BadRangeError, lastFullMonths, parseFromTo, parsePeriod, type DateRange } from './range.ts';
 import { computeStats, type StatsDeps, type StatsResult } from './stats.ts';
@@ -158,6 +158,7 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
     usage: '/ledger [起始 YYYY-MM-DD|YYYY-MM] [结束]',
     summary: '导出投诉处理台账 Excel（默认最近 6 个完整月，客户信息脱敏）',
     async run({ services, args }) {
+      if (!xlsxLedgerAvailable()) return { kind: 'text', text: XLSX_UNAVAILABLE };
       const now = services.clock.now();
       const range = rangeArgs(services, args, () => lastFullMonths(6, now, services.calendar));
       const name = `投诉处理台账_${range.fromDay}_${range.toDay}.xlsx`;
@@ -198,6 +199,7 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
     summary: '审核材料包 zip（台账、机制说明、重大投诉记录、服务承诺、校验清单）',
     minRole: 'admin',
     async run({ services, args }) {
+      if (!xlsxLedgerAvailable()) return { kind: 'text', text: XLSX_UNAVAILABLE };
       const now = services.clock.now();
       const range = rangeArgs(services, args, () => lastFullMonths(6, now, services.calendar));
       const name = `审核材料_${range.fromDay}_${range.toDay}.zip`;

@@ -256,6 +256,13 @@ function summaryOf(deps: StatsDeps, range: DateRange, pass: Pass, probes: number
  * exceljs' streaming writer ignores backpressure: rows pile up in the zip entry's input while a synchronous loop
  * keeps the event loop busy. Yield until that buffer is below 1 MB, so memory stays flat whatever the row count.
  */
+/**
+ * Whether this runtime has exceljs's streaming writer. On Cloudflare Workers the bundler picks exceljs's browser
+ * build, which has none: the XLSX ledger (and the audit pack that contains it) is Node-only; CSV works everywhere.
+ */
+export const xlsxLedgerAvailable = (): boolean => typeof ExcelJS.stream?.xlsx?.WorkbookWriter === 'function';
+export const XLSX_UNAVAILABLE = 'XLSX 台账需要 Node 运行时（本环境没有 exceljs 的流式写入）：请改用 CSV 台账（GET /api/ledger.csv），或在 Node 上运行 npx loopdesk ledger。';
+
 export async function sheetBackpressure(ws: ExcelJS.Worksheet): Promise<void> {
   const state = (ws as unknown as { stream?: { pipes?: Array<{ _writableState?: { length: number } }> } }).stream?.pipes?.[0]?._writableState;
   do await new Promise<void>((r) => setImmediate(r));

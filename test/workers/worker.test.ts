@@ -134,7 +134,10 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('Cloudflare Worker (workerd, Hyp
     const ledger = await worker.fetch(`/api/ledger.csv?from=${day}&to=${day}`, { headers: auth });
     expect(ledger.status).toBe(200);
     expect(await ledger.text()).toContain(code);
-    // Not /api/ledger.xlsx: exceljs's streaming writer does not run on workerd yet (README: Node-only).
+    // The XLSX ledger needs exceljs's streaming writer, which workerd's bundle lacks: a clear 501, not an empty 200.
+    const xlsx = await worker.fetch(`/api/ledger.xlsx?from=${day}&to=${day}`, { headers: auth });
+    expect(xlsx.status).toBe(501);
+    expect(((await xlsx.json()) as { error: { message: string } }).error.message).toContain('/api/ledger.csv');
   });
 });
 
