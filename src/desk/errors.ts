@@ -1,19 +1,10 @@
-/** A refusal the caller shows to a person (toast, 4xx, chat reply): a closed set of codes, a Chinese message. */
-export type DeskErrorCode =
-  | 'not_found'
-  | 'forbidden'
-  | 'invalid'
-  | 'closed'
-  | 'already_claimed'
-  | 'already_yours'
-  | 'not_responded'
-  | 'not_resolved'
-  | 'bad_score'
-  | 'same_category'
-  | 'empty_text'
-  | 'no_change'
-  | 'not_your_ticket'
-  | 'not_merged';
+import type { RefusalCode } from '../core/ticket.ts';
+
+/**
+ * A refusal the caller shows to a person (toast, 4xx, chat reply): a closed set of codes, a Chinese message. The
+ * state machine's refusals plus the desk's own (lookup, permission, validation).
+ */
+export type DeskErrorCode = RefusalCode | 'not_found' | 'forbidden' | 'invalid' | 'not_your_ticket';
 
 export class DeskError extends Error {
   override name = 'DeskError';

@@ -228,9 +228,11 @@ export function createDingTalkSender(settings: DingTalkSettings, api: DingTalkAp
       case 'file':
         await deliverFile(ctx, reply.path, reply.name, reply.text, replyTo);
         return;
-      default:
-        // A platform card made for another channel: its text stands in for it here.
-        await toConversation(ctx, route, { kind: 'text', text: (reply as { text?: string }).text ?? '' }, at);
+      case 'card': {
+        // A Feishu card (e.g. /stats with charts): its markdown version stands in for it here.
+        const title = reply.text.split('\n')[0].replace(/^[#*\s]+|[*\s]+$/g, '') || 'Loopdesk';
+        await toConversation(ctx, route, { kind: 'markdown', title, text: reply.text }, at);
+      }
     }
   }
 
