@@ -77,8 +77,9 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'loopdesk-bench-feishu-'));
   const database = await openDatabase({ dataDir: dir });
   const env = parseEnv({ LOG_LEVEL: 'silent', FEISHU_APP_ID: APP_ID, FEISHU_APP_SECRET: SECRET, FEISHU_VERIFICATION_TOKEN: TOKEN, FEISHU_ENCRYPT_KEY: KEY, FEISHU_DOMAIN: fake.url, FEISHU_EVENT_MODE: 'webhook', FEISHU_AGENT_CHAT_ID: AGENTS });
-  // Pacing lifted so the fake gets the cards quickly (card refs are needed for the click phase).
-  const services = createServices({ env, config: parseConfig({}), database, log: silentLogger, channels: [feishuChannel({ perTargetQps: 100_000 })] });
+  // Pacing lifted so the fake gets the cards quickly (card refs are needed for the click phase). Burst grouping off:
+  // these near-identical events would otherwise share one incident card (bench/burst.ts measures that).
+  const services = createServices({ env, config: parseConfig({ triage: { bursts: { enabled: false } } }), database, log: silentLogger, channels: [feishuChannel({ perTargetQps: 100_000 })] });
   await services.start();
   const real = await listen(createApp(services).fetch);
 

@@ -58,7 +58,8 @@ async function benchKind(kind: 'pglite' | 'postgres') {
   const recorder = (): Channel => ({ name: 'rec', agentSurface: true, sender: { name: 'rec', deliver: async (row) => void handedAt.set(row.ticketId!, performance.now()) } });
   const services = createServices({
     env: parseEnv({ LOG_LEVEL: 'silent' }),
-    config: parseConfig({ web: { rateLimitPerMinute: 1_000_000, maxContentLength: 5000 } }),
+    // Burst grouping off: these near-identical posts would share one incident card, and this measures each ticket's.
+    config: parseConfig({ web: { rateLimitPerMinute: 1_000_000, maxContentLength: 5000 }, triage: { bursts: { enabled: false } } }),
     database,
     log: silentLogger,
     channels: [createWebChannel, recorder],
