@@ -149,7 +149,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
         channel: msg.channel,
         customerId: customer.id,
         replyTo: msg.replyTo,
-        subject: subjectOf(text),
+        subject: gist,
         category: category.id,
         priority: cls.priority,
         status: assigned?.patch.status ?? 'new',
