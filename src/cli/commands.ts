@@ -1,5 +1,5 @@
 import { migrateDatabase } from '../db/node.ts';
-import { caseReport } from '../desk/case.ts';
+import { buildCase } from '../reports/case.ts';
 import { registerReportCli } from '../reports/cli.ts';
 import type { Services } from '../services.ts';
 
@@ -40,13 +40,13 @@ registerCliCommand('ticket', 'ticket show 工单号             显示工单时�
     out('用法：loopdesk ticket show FB-20260302-0001');
     return EXIT.usage;
   }
-  const report = await caseReport(services.database.db, services.config, code.toUpperCase());
-  if (!report) {
+  const doc = await buildCase({ database: services.database, config: services.config, calendar: services.calendar, now: services.clock.now() }, code.toUpperCase());
+  if (!doc) {
     out(`找不到工单 ${code}`);
     return EXIT.notFound;
   }
-  out(report.markdown);
-  return report.chain.intact ? EXIT.ok : EXIT.chainBroken;
+  out(doc.markdown);
+  return doc.chain.intact ? EXIT.ok : EXIT.chainBroken;
 });
 
 registerCliCommand('probe', 'probe [渠道…]                 立即拨测各渠道（模拟投诉并跟踪受理全过程）', async (argv, { services, out }) => {

@@ -1,11 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
-import { categoryOf, type Config } from '../config.ts';
 import { verifyChain, type ChainCheck } from '../core/hash.ts';
-import { STATUS_LABELS, type Status } from '../core/ticket.ts';
 import type { DbOrTx } from '../db/client.ts';
-import { customers, messages, ticketEvents, tickets } from '../db/schema/index.ts';
-import { CHANNEL_LABELS, maskContact, maskName } from './view.ts';
-import { TARGET_LABELS, type SlaTarget } from './timers.ts';
+import { ticketEvents, tickets } from '../db/schema/index.ts';
 
 export const EVENT_LABELS: Record<string, string> = {
   created: '收到反馈，创建工单',
@@ -28,6 +24,14 @@ export const EVENT_LABELS: Record<string, string> = {
   sla_breached: '超出承诺时限',
   sla_escalated: '超时升级通知',
   survey_reminded: '回访提醒',
+  assigned: '自动分配',
+  incident_joined: '归入突发事件',
+  merged: '合并到其他工单',
+  merged_in: '合并进重复工单',
+  unmerged: '撤销合并',
+  unmerged_out: '撤销合并（移出）',
+  survivor_replied: '主工单回复已转告客户',
+  helpdesk_closed: '服务台工单已关闭',
 };
 
 export type EventRow = typeof ticketEvents.$inferSelect;
@@ -36,7 +40,6 @@ export interface CaseReport {
   ticket: typeof tickets.$inferSelect;
   events: EventRow[];
   chain: ChainCheck;
-  markdown: string;
 }
 
 export function formatLocal(d: Date, timeZone: string): string {
@@ -45,72 +48,10 @@ export function formatLocal(d: Date, timeZone: string): string {
     .replaceAll('/', '-');
 }
 
-/** The story of one ticket from its event log, with the hash chain verified: what an auditor asks to walk through. */
-export async function caseReport(db: DbOrTx, config: Config, code: string): Promise<CaseReport | null> {
-  const [row] = await db.select({ t: tickets, c: customers }).from(tickets).innerJoin(customers, eq(customers.id, tickets.customerId)).where(eq(tickets.code, code));
-  if (!row) return null;
-  const { t, c } = row;
-  const events = await db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, t.id)).orderBy(asc(ticketEvents.seq));
-  const msgs = await db.select().from(messages).where(eq(messages.ticketId, t.id)).orderBy(asc(messages.id));
-  const chain = verifyChain(events);
-  const tz = config.calendar.timeZone;
-  const byId = new Map(msgs.map((m) => [m.id, m]));
-  const cat = categoryOf(config, t.category);
-  const lines = [
-    `**工单** ${t.code}　**状态** ${STATUS_LABELS[t.status as Status] ?? t.status}${t.isMajor ? '　**重大投诉**' : ''}${t.isProbe ? '　（拨测工单，不计入指标）' : ''}`,
-    `**渠道** ${CHANNEL_LABELS[t.channel] ?? t.channel}　**分类** ${cat.name}　**客户** ${maskName(c.name)}${maskContact(c.phone, c.email) ? ` ${maskContact(c.phone, c.email)}` : ''}`,
-    `**首次响应时限** ${t.firstResponseDueAt ? formatLocal(t.firstResponseDueAt, tz) : '—'}　**实际** ${t.firstResponseAt ? formatLocal(t.firstResponseAt, tz) : '—'}`,
-    t.csatScore !== null ? `**满意度** ${t.csatScore} 分${t.csatComment ? `（${t.csatComment}）` : ''}` : '',
-    '',
-    '| # | 时间 | 操作人 | 事件 | 内容 |',
-    '|---|---|---|---|---|',
-    ...events.map((e) => {
-      const m = typeof e.data.messageId === 'number' ? byId.get(e.data.messageId) : undefined;
-      const detail = m ? m.body.replace(/\s+/g, ' ').slice(0, 120) : describeData(e, tz);
-      return `| ${e.seq} | ${formatLocal(e.at, tz)} | ${actorLabel(e.actor)} | ${EVENT_LABELS[e.type] ?? e.type} | ${detail.replaceAll('|', '｜')} |`;
-    }),
-    '',
-    chain.intact
-      ? `哈希链完整（${events.length} 条事件，链头 \`${chain.head.slice(0, 16)}…\`）。`
-      : `⚠️ 哈希链校验失败：第 ${chain.brokenAt} 条事件之后的记录被修改或删除（${chain.reason}）。`,
-  ];
-  return { ticket: t, events, chain, markdown: lines.filter((l, i) => l !== '' || i > 3).join('\n') };
-}
-
-function actorLabel(actor: string): string {
-  if (actor === 'system') return '系统';
-  if (actor.startsWith('customer:')) return '客户';
-  const [, platform, user] = actor.split(':');
-  return `${CHANNEL_LABELS[platform] ?? platform} ${user}`;
-}
-
-const NOTIFY_LABELS: Record<string, string> = { assignee: '处理人', leads: '负责人', admins: '管理员', duty: '值班客服', all: '全体客服' };
-
-function describeData(e: EventRow, timeZone: string): string {
-  const d = e.data as Record<string, unknown>;
-  switch (e.type) {
-    case 'created':
-      return `分类 ${d.category}（${d.reason ?? ''}）`;
-    case 'acknowledged':
-      return String(d.text ?? '');
-    case 'survey_answered':
-      return `${d.score} 分${d.comment ? `：${d.comment}` : ''}`;
-    case 'closed':
-      return d.reason === 'satisfied' ? '客户满意' : d.reason === 'unrated' ? '未评价（超时）' : String(d.reason ?? '');
-    case 'reclassified':
-      return `${d.from} → ${d.to}`;
-    case 'reopened':
-      return `客户不满意（${d.score ?? ''} 分）`;
-    case 'delivery_failed':
-      return String(d.reason ?? '');
-    case 'sla_due_soon':
-    case 'sla_breached':
-    case 'sla_escalated': {
-      const target = TARGET_LABELS[d.target as SlaTarget] ?? String(d.target ?? '');
-      const due = typeof d.dueAt === 'string' ? `，时限 ${formatLocal(new Date(d.dueAt), timeZone)}` : '';
-      return `${target}${due}${d.notified ? `，已通知 ${NOTIFY_LABELS[String(d.notified)] ?? d.notified}` : ''}`;
-    }
-    default:
-      return '';
-  }
+/** One ticket's event log with its hash chain verified; `reports/case.ts` renders it (markdown, HTML). */
+export async function caseReport(db: DbOrTx, code: string): Promise<CaseReport | null> {
+  const [ticket] = await db.select().from(tickets).where(eq(tickets.code, code));
+  if (!ticket) return null;
+  const events = await db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, ticket.id)).orderBy(asc(ticketEvents.seq));
+  return { ticket, events, chain: verifyChain(events) };
 }

@@ -3,7 +3,6 @@ import type { AgentRef } from '../channels/types.ts';
 import type { Services } from '../services.ts';
 import { roleOf, type AgentActionName, type Role } from './act.ts';
 import { DeskError } from './errors.ts';
-import { caseReport } from './case.ts';
 import { registerReportCommands } from '../reports/commands.ts';
 import { probeCommand } from '../probes/command.ts';
 import { registerTriageCommands } from './triage-commands.ts';
@@ -81,17 +80,6 @@ registerCommand('help', {
       .filter(([, s]) => RANK[role] >= RANK[s.minRole ?? 'agent'])
       .map(([, s]) => `- \`${s.usage}\` ${s.summary}`);
     return { kind: 'markdown', title: 'Loopdesk 命令', markdown: lines.join('\n') };
-  },
-});
-registerCommand('case', {
-  usage: '/case 工单号',
-  summary: '查看单个工单的完整处理记录（含哈希链校验）',
-  async run({ services, args }) {
-    const code = args[0]?.toUpperCase();
-    if (!code || !CODE.test(code)) throw new DeskError('invalid', '用法：/case FB-20260302-0001');
-    const report = await caseReport(services.database.db, services.config, code);
-    if (!report) throw new DeskError('not_found', `找不到工单 ${code}`);
-    return { kind: 'markdown', title: `工单 ${code} 处理记录`, markdown: report.markdown };
   },
 });
 registerCommand('probe', probeCommand);

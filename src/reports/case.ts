@@ -59,7 +59,7 @@ export const OUTCOME_LABELS: Record<TargetOutcome, string> = { met: '及时', br
 export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?: boolean } = {}): Promise<CaseDocument | null> {
   const { database, config, calendar, now } = deps;
   const db = database.db;
-  const report = await caseReport(db, config, code);
+  const report = await caseReport(db, code);
   if (!report) return null;
   const t = report.ticket;
   const [customer] = await db.select().from(customers).where(eq(customers.id, t.customerId));
@@ -139,6 +139,8 @@ function detailOf(e: EventRow, byMessage: Map<number, typeof messages.$inferSele
       return body;
     case 'responded':
       return `${d.first ? '【首次响应】' : ''}${body}${d.waitForCustomer ? '（等待客户答复，暂停计时）' : ''}`;
+    case 'claimed':
+      return d.auto ? '回复或解决时自动认领' : '';
     case 'resolved':
       return d.summary ? String(d.summary) : '';
     case 'survey_answered':
