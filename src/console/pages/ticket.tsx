@@ -49,6 +49,20 @@ function Timeline(props: { rows: CaseDocument['timeline']; fmt: (d: Date) => str
   );
 }
 
+/** Label/value rows of a `kv` table (ticket facts, SLA facts). */
+function KvRows(props: { rows: Array<[string, string]> }) {
+  return (
+    <>
+      {props.rows.map(([k, v]) => (
+        <tr>
+          <th scope="row">{k}</th>
+          <td>{v}</td>
+        </tr>
+      ))}
+    </>
+  );
+}
+
 export function TicketPage(props: { doc: CaseDocument; messages: TicketMessage[]; sla: { first: SlaView; resolution: SlaView; next: SlaView }; timeZone: string; isProbe: boolean }) {
   const { doc } = props;
   const fmt = timeFormat(props.timeZone);
@@ -69,12 +83,7 @@ export function TicketPage(props: { doc: CaseDocument; messages: TicketMessage[]
           <h2 id="h-summary" style="margin-top:0">工单概况</h2>
           <table class="kv">
             <tbody>
-              {doc.summary.map(([k, v]) => (
-                <tr>
-                  <th scope="row">{k}</th>
-                  <td>{v}</td>
-                </tr>
-              ))}
+              <KvRows rows={doc.summary} />
             </tbody>
           </table>
         </section>
@@ -96,12 +105,7 @@ export function TicketPage(props: { doc: CaseDocument; messages: TicketMessage[]
                   ) : null}
                 </td>
               </tr>
-              {doc.sla.map(([k, v]) => (
-                <tr>
-                  <th scope="row">{k}</th>
-                  <td>{v}</td>
-                </tr>
-              ))}
+              <KvRows rows={doc.sla} />
             </tbody>
           </table>
         </section>
