@@ -2,9 +2,10 @@ import type { Config, Env } from '../config.ts';
 import type { ChannelFactory } from '../services.ts';
 
 /**
- * The Node entry's channel list, loaded lazily: a platform SDK is imported only when its credentials are set
- * (all of them together cost ~2 s and ~170 MB at startup). Same channels and order as `channelsFor` in index.ts;
- * each factory still makes the final check and returns null when its settings are incomplete.
+ * The channels of this deployment, loaded lazily: a platform SDK is imported only when its credentials are set
+ * (all of them together cost ~2 s and ~170 MB at startup). Each factory still makes the final check and returns
+ * null when its settings are incomplete. Workers use the same list without e-mail (workers.ts; a test keeps them
+ * in step).
  */
 const registry: Array<{ wanted(env: Env, config: Config): boolean; load(): Promise<ChannelFactory> }> = [
   { wanted: () => true, load: async () => (await import('./web/index.tsx')).createWebChannel },

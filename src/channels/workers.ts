@@ -8,9 +8,9 @@ import { createWecomChannel } from './wecom/index.ts';
 import { createProbeRoutes } from '../probes/routes.ts';
 
 /**
- * The channels on Cloudflare Workers: `channelsFor` (index.ts) without e-mail, whose IMAP/SMTP connections need a
+ * The channels on Cloudflare Workers: Node's list (`loadChannels` in load.ts) without e-mail, whose IMAP/SMTP connections need a
  * process that stays up. Same factories, same order (a test keeps the two lists in step); each is still null until
- * its credentials are set. Importing index.ts here would bundle imapflow and nodemailer into the Worker.
+ * its credentials are set. Static imports: a Worker is one bundle, loaded once per isolate.
  */
 export function workersChannels(): ChannelFactory[] {
   return [createWebChannel, createInboundApiChannel, createWecomChannel, createProbeRoutes, createFeishuChannel, createHelpdeskChannel, createDingTalkChannel];

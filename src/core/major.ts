@@ -42,6 +42,3 @@ export function detectMajor(text: string): MajorSignal {
   }
   return { major: reasons.length > 0, reasons, matches };
 }
-
-/** A customer's third message without an answer is an escalation risk too (counted by the desk). */
-export const UNANSWERED_MESSAGES_MAJOR = 3;

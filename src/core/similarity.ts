@@ -20,6 +20,3 @@ export function cosine(a: Map<string, number>, b: Map<string, number>): number {
 }
 
 export const similarity = (a: string, b: string) => cosine(bigramVector(a), bigramVector(b));
-
-/** Above this, two tickets are flagged as likely the same incident. */
-export const DUPLICATE_THRESHOLD = 0.6;

@@ -90,7 +90,6 @@ export interface Transition {
 
 const OPEN: ReadonlySet<Status> = new Set(['new', 'claimed', 'responded', 'reopened']);
 
-export const isOpen = (s: Status) => s !== 'closed';
 /** States in which agents work the ticket (the survey has not gone out). */
 export const isWorkable = (s: Status) => OPEN.has(s);
 

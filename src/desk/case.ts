@@ -41,13 +41,6 @@ export interface CaseReport {
   events: EventRow[];
   chain: ChainCheck;
 }
-
-export function formatLocal(d: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('zh-CN', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })
-    .format(d)
-    .replaceAll('/', '-');
-}
-
 /** One ticket's event log with its hash chain verified; `reports/case.ts` renders it (markdown, HTML). */
 export async function caseReport(db: DbOrTx, code: string): Promise<CaseReport | null> {
   const [ticket] = await db.select().from(tickets).where(eq(tickets.code, code));

@@ -113,12 +113,7 @@ export async function runCommand(services: Services, input: CommandInput): Promi
     throw e;
   }
 }
-
-export function commandNames(): string[] {
-  return [...commands.keys()];
-}
-
-// Reporting commands (/stats, /open, /mine, /sla, /ledger, /case, /report, /auditpack); its /case replaces the one above.
+// Reporting commands (/stats, /open, /mine, /sla, /ledger, /case, /report, /auditpack).
 registerReportCommands(registerCommand);
 // Triage: /merge, /unmerge, /major, /duty, /canned, /incident.
 registerTriageCommands(registerCommand);

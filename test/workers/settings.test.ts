@@ -1,7 +1,7 @@
 /** The Workers entry's own logic, on Node: environment refusals, the cron matching and the channel list. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config.ts';
-import { channelsFor } from '../../src/channels/index.ts';
+import { ConfigError, parseConfig, parseEnv } from '../../src/config.ts';
+import { loadChannels } from '../../src/channels/load.ts';
 import { createEmailChannel } from '../../src/channels/email/index.ts';
 import { workersChannels } from '../../src/channels/workers.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -79,9 +79,12 @@ describe('cronMatchesMinute', () => {
 });
 
 describe('workersChannels', () => {
-  it('is channelsFor without e-mail, in the same order', () => {
-    const env = workerSettings({ DATABASE_URL: DB }).env;
-    expect(workersChannels()).toEqual(channelsFor(env).filter((f) => f !== createEmailChannel));
+  it("is Node's channel list (every channel configured) without e-mail, in the same order", async () => {
+    const env = parseEnv({ EMAIL_IMAP_URL: 'imap://x', WECOM_CORP_ID: 'x', FEISHU_APP_ID: 'x', FEISHU_HELPDESK_ID: 'x', DINGTALK_CLIENT_ID: 'x' });
+    const config = parseConfig({ inbound: { sources: [{ name: 'app', secret: 'a-secret-of-16-chars' }] } });
+    const node = await loadChannels(env, config);
+    expect(node).toContain(createEmailChannel);
+    expect(workersChannels()).toEqual(node.filter((f) => f !== createEmailChannel));
   });
 });
 
