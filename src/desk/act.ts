@@ -134,7 +134,7 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
       }
     }
 
-    await tx.update(tickets).set({ ...patch, ...extra, updatedAt: now }).where(eq(tickets.id, t.id));
+    const [updated] = await tx.update(tickets).set({ ...patch, ...extra, updatedAt: now }).where(eq(tickets.id, t.id)).returning();
     const seqs = await appendEvents(tx, t.id, actor, now, events);
     const last = seqs[seqs.length - 1];
     // A manual escalation @-mentions the leads, like the SLA ladder does.
@@ -145,7 +145,7 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
     // Customers whose tickets were merged into this one hear its replies and get its survey.
     const merged = input.action === 'respond' || input.action === 'resolve' ? await survivorFollowUps(tx, deps, t, input.action, input.text?.trim(), now, last) : [];
     await enqueue(tx, now, [...fanOut(deps, outbox.map((f) => f(last))), ...escalation, ...merged, ...cardUpdates(deps, t.id, last)]);
-    await syncTimers(tx, deps, t.id, now);
+    await syncTimers(tx, deps, updated, now);
     return { ticketId: t.id, code: t.code, message: SUCCESS[input.action] };
   });
   deps.wake();

@@ -102,11 +102,12 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
       if (open.slaPausedSince) pausedMinutes += elapsedMinutes(policy, calendar, open.slaPausedSince, now);
       const resolutionDueAt = policy.resolutionMinutes && open.slaPausedSince ? dueAt(policy, calendar, open.createdAt, policy.resolutionMinutes, pausedMinutes) : open.resolutionDueAt;
       if (open.slaPausedSince) events[0].data.pausedMinutes = pausedMinutes - open.slaPausedMinutes;
-      await tx
+      const [updated] = await tx
         .update(tickets)
         .set({ ...patch, slaPausedMinutes: pausedMinutes, slaPausedSince: null, resolutionDueAt, lastCustomerMessageAt: now, nextResponseSince: nextResponseSinceAfter(open, now), updatedAt: now })
-        .where(eq(tickets.id, open.id));
-      await syncTimers(tx, deps, open.id, now);
+        .where(eq(tickets.id, open.id))
+        .returning();
+      await syncTimers(tx, deps, updated, now);
       const [message] = await tx
         .insert(messages)
         .values({ ticketId: open.id, direction: 'in', authorKind: 'customer', authorId: String(customer.id), body: text, attachments: msg.attachments, platformMessageId: msg.dedupeKey, createdAt: now })

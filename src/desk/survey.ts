@@ -34,7 +34,7 @@ export async function answerSurvey(deps: DeskDeps, input: SurveyAnswer): Promise
     // A ticket merged into another one got that ticket's survey: the answer is recorded on the customer's own ticket.
     if (t.closeReason === 'merged') return answerMergedSurvey(tx, deps, t, owner.id, input, now);
     const { patch, events } = applyTransition(t, { type: 'surveyAnswer', score: input.score, comment: input.comment, satisfiedMin: deps.config.survey.satisfiedMin }, now);
-    await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, t.id));
+    const [updated] = await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, t.id)).returning();
     const seqs = await appendEvents(tx, t.id, customerActor(owner.id), now, events);
     const seq = seqs[seqs.length - 1];
     const satisfied = patch.status === 'closed';
@@ -60,7 +60,7 @@ export async function answerSurvey(deps: DeskDeps, input: SurveyAnswer): Promise
       });
     }
     await enqueue(tx, now, [...fanOut(deps, items), ...cardUpdates(deps, t.id, seq)]);
-    await syncTimers(tx, deps, t.id, now);
+    await syncTimers(tx, deps, updated, now);
     return { code: t.code, outcome: satisfied ? ('satisfied' as const) : ('reopened' as const), message: satisfied ? '感谢您的评价，工单已归档' : '感谢反馈，我们会继续跟进' };
   });
   deps.wake();
@@ -73,10 +73,10 @@ export async function closeUnrated(deps: DeskDeps, ticketId: number, now: Date =
     const t = await lockTicketById(tx, ticketId);
     if (!t || t.status !== 'resolved') return false;
     const { patch, events } = applyTransition(t, { type: 'surveyTimeout' }, now);
-    await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, t.id));
+    const [updated] = await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, t.id)).returning();
     const seqs = await appendEvents(tx, t.id, SYSTEM, now, events);
     await enqueue(tx, now, cardUpdates(deps, t.id, seqs[seqs.length - 1]));
-    await syncTimers(tx, deps, t.id, now);
+    await syncTimers(tx, deps, updated, now);
     return true;
   });
   if (closed) deps.wake();
