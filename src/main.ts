@@ -8,10 +8,13 @@ import { startControlSocket } from './cli/control.ts';
 import { nodeJobs } from './jobs/jobs.ts';
 import { createLogger } from './log.ts';
 import { createServices } from './services.ts';
+import { nodeSupportWarning } from './node-support.ts';
 
 /** Node entry: embedded PGlite unless DATABASE_URL is set; stops cleanly on SIGTERM/SIGINT. */
 async function main() {
   const started = performance.now();
+  const nodeWarning = nodeSupportWarning(process.version, new Date());
+  if (nodeWarning) process.stderr.write(`${nodeWarning}\n`);
   const env = parseEnv();
   const config = loadConfig(env.LOOPDESK_CONFIG);
   const log = createLogger(env.LOG_LEVEL);
