@@ -3,10 +3,9 @@
  * 1. web intake beside a bare INSERT per request through the same driver and the same HTTP layer (target ≥ 0.40);
  * 2. time from an accepted intake to the outbox handing the agents' card row to the channel sender
  *    (target p50 < 50 ms, p99 < 250 ms at the sustained intake rate);
- * 3. startup to ready of `npm start` on an existing PGlite directory (target < 1.5 s) and idle RSS (< 400 MB).
+ * (start-up is measured in bench/startup.ts).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hono } from 'hono';
@@ -22,7 +21,6 @@ import { load, summarize, table } from './lib.ts';
 
 const N = Number(process.env.BENCH_N ?? 2000);
 const CONCURRENCY = 16;
-const root = join(import.meta.dirname, '..');
 const PG = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 async function openBenchDb(kind: 'pglite' | 'postgres'): Promise<{ database: Database; drop(): Promise<void> }> {
@@ -98,35 +96,6 @@ async function benchKind(kind: 'pglite' | 'postgres') {
   return { base, intake, handoff };
 }
 
-/** `npm start` on an existing data directory: spawn → "ready" log line, then RSS after a short idle. */
-async function startup(): Promise<{ coldMs: number; warmMs: number; rssMb: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'loopdesk-bench-start-'));
-  const run = () =>
-    new Promise<{ ms: number; rssMb: number }>((resolve, reject) => {
-      const t0 = performance.now();
-      const child = spawn(join(root, 'node_modules/.bin/tsx'), ['src/main.ts'], { cwd: root, env: { ...process.env, DATA_DIR: dir, PORT: '0', DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout!.on('data', (d) => {
-        out += d;
-        if (!out.includes('"msg":"ready"')) return;
-        out = '';
-        const ms = performance.now() - t0;
-        setTimeout(() => {
-          // tsx runs the app in a child node process: sum the RSS of the whole tree.
-          const pids = [child.pid!, ...readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)];
-          const rss = pids.reduce((sum, pid) => sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0), 0);
-          child.kill('SIGTERM');
-          child.once('exit', () => resolve({ ms, rssMb: rss / 1024 }));
-        }, 2000);
-      });
-      child.once('error', reject);
-    });
-  const cold = await run();
-  const warm = await run();
-  rmSync(dir, { recursive: true, force: true });
-  return { coldMs: cold.ms, warmMs: warm.ms, rssMb: warm.rssMb };
-}
-
 async function main() {
   const rows: Array<Record<string, string | number>> = [];
   const handoffRows: Array<Record<string, string | number>> = [];
@@ -140,8 +109,6 @@ async function main() {
   }
   table(`Web intake beside a bare INSERT through the same driver (${N} requests, ${CONCURRENCY} in flight)`, rows);
   table('Accepted intake → agents-card row handed to the channel sender (at the sustained intake rate)', handoffRows);
-  const s = await startup();
-  table('npm start (tsx + PGlite)', [{ 'first start (init) ms': Math.round(s.coldMs), 'restart on existing DATA_DIR ms': Math.round(s.warmMs), target: '< 1500', 'idle RSS MB': Math.round(s.rssMb), 'RSS target': '< 400' }]);
 }
 
 await main();

@@ -18,7 +18,7 @@ async function main() {
   const env = parseEnv();
   const config = loadConfig(env.LOOPDESK_CONFIG);
   const log = createLogger(env.LOG_LEVEL);
-  const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, onNotice: (m) => log.debug('postgres notice', { m }) });
+  const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, onNotice: (m) => log.debug('postgres notice', { m }), onProgress: (m) => process.stderr.write(`loopdesk: ${m}\n`) });
   const services = createServices({ env, config, database, log, channels: await loadChannels(env, config) });
   const app = createApp(services);
   await services.start();

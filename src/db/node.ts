@@ -1,5 +1,5 @@
 /** Node-only database parts: the embedded PGlite with its lock file, the migrator, and `openDatabase`. */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -9,6 +9,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { openPostgres, schema, type Database, type Db } from './client.ts';
+import { pgliteConf, readTemplate } from './pglite-template.ts';
 
 export const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations');
 /** Arbitrary constant shared by every Loopdesk instance: serialises concurrent migrations. */
@@ -59,6 +60,8 @@ export interface OpenOptions {
   memory?: boolean;
   migrate?: boolean;
   onNotice?: (message: string) => void;
+  /** Told what a first start on an empty data directory is doing (it takes seconds, the first time only). */
+  onProgress?: (message: string) => void;
 }
 
 export async function openDatabase(options: OpenOptions): Promise<Database> {
@@ -67,23 +70,26 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   return database;
 }
 
-/**
- * PostgreSQL's default 128 MB of shared buffers is sized for a server; one embedded process with the OS page cache
- * behind it does as well with 32 MB, and idles ~100 MB smaller.
- */
-const PGLITE_CONF = ['shared_buffers=32MB'];
-
 async function openPglite(options: OpenOptions): Promise<Database> {
   let unlock = () => {};
   let pg: PGlite;
   if (options.memory) {
-    pg = new PGlite({ loadDataDir: options.loadDataDir, postgresqlconf: PGLITE_CONF });
+    pg = new PGlite({ loadDataDir: options.loadDataDir, postgresqlconf: pgliteConf });
   } else {
     const dir = resolve(options.dataDir ?? './data');
     mkdirSync(dir, { recursive: true });
     unlock = lockDataDir(dir);
     try {
-      pg = new PGlite(join(dir, 'pglite'), { loadDataDir: options.loadDataDir, postgresqlconf: PGLITE_CONF });
+      let loadDataDir = options.loadDataDir;
+      if (!loadDataDir && !existsSync(join(dir, 'pglite', 'PG_VERSION'))) {
+        loadDataDir = readTemplate();
+        options.onProgress?.(
+          loadDataDir
+            ? `creating the embedded database in ${dir} from the template npm install prepared…`
+            : `creating the embedded database in ${dir} (no template from npm install: initdb, about 10 s the first time)…`,
+        );
+      }
+      pg = new PGlite(join(dir, 'pglite'), { loadDataDir, postgresqlconf: pgliteConf });
       await pg.waitReady;
     } catch (e) {
       unlock();

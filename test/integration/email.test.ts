@@ -121,7 +121,9 @@ describe.each(dbKinds)('e-mail channel on %s (dovecot IMAP + smtp-server on 127.
     await deliver(dovecot, SUPPORT, customerMail({ from: 'wang2@customer.test', to: SUPPORT, subject: 'Out of Office', text: 'I am away.', messageId: '<a2@customer.test>', headers: { 'X-Autoreply': 'yes' } }));
     await deliver(dovecot, SUPPORT, customerMail({ from: 'MAILER-DAEMON@mx.customer.test', to: SUPPORT, subject: 'Undelivered Mail Returned to Sender', text: 'This is the mail system.', messageId: '<b1@mx.customer.test>' }));
     await deliver(dovecot, SUPPORT, customerMail({ from: SUPPORT, to: SUPPORT, subject: 'loop', text: 'ours', messageId: '<o1@example.test>' }));
-    expect(await email.poll()).toBe(4);
+    // IDLE may have fetched some of them already (the machine's load decides), so count what was ignored in all.
+    await email.poll();
+    expect(email.health!()).toMatchObject({ ignored: 4 });
     expect((await t.db.select().from(tickets)).length).toBe(before);
     expect(email.health!()).toMatchObject({ state: 'connected', ignored: 4 });
   });
