@@ -9,11 +9,21 @@ interface Signal {
 }
 
 const SIGNALS: Signal[] = [
-  { reason: '提及监管部门', pattern: /工信部|通信管理局|网信办|市场监管|消协|消费者协会|(?<![\d])(12300|12321|12315|12345)(?![\d])|(?<![\d])315(?![\d])/ },
-  { reason: '提及媒体曝光', pattern: /媒体|曝光|记者|上热搜|发微博|发抖音|小红书|黑猫投诉/ },
+  // The reviewer's own agency goes by many names: 通管局, (上海市 / 省) 通信管理局, 电信管理局.
+  {
+    reason: '提及监管部门',
+    pattern:
+      /工信部|通管局|通信管理局|电信管理局|网信办|市场监管|市场监督管理|工商局|消协|消费者协会|消保委|消费者权益保护|银保监|金融监管|(?<![\d])(12300|12321|12315|12345|12378|12381)(?![\d])|(?<![\d])315(?![\d])/,
+  },
+  { reason: '提及媒体曝光', pattern: /媒体|曝光|记者|上热搜|发微博|发抖音|小红书|黑猫投诉|人民网|留言板|新闻/ },
   { reason: '提及法律途径', pattern: /律师|起诉|法院|诉讼|仲裁|报警|公安/ },
   { reason: '举报', pattern: /举报/ },
-  { reason: '资金损失', pattern: /乱扣费|被扣款|多扣|盗刷|被骗|骗钱|钱没了|损失.{0,6}(元|块|万)|(元|块|万).{0,6}损失/ },
+  // Money taken without the service: 「扣了我的钱却没有开通」, 「钱被扣了」, 重复扣费; not a question about fees (「怎么扣费」).
+  {
+    reason: '资金损失',
+    pattern:
+      /乱扣费|乱收费|被扣款|多扣|重复扣|扣了(我的?)?(钱|款|费|\d)|扣(我|我的)(钱|款)|(钱|款|费)被扣|盗刷|被骗|骗钱|钱没了|不退(钱|款)|损失.{0,6}(元|块|万)|(元|块|万).{0,6}损失/,
+  },
   { reason: '数据泄露', pattern: /泄露|泄漏|信息被盗|数据外泄|隐私.{0,4}(曝光|泄)/ },
   { reason: 'mentions regulators / press / lawyers', pattern: /\b(regulator|lawyer|lawsuit|sue you|press|journalist|data (breach|leak))\b/i },
 ];
