@@ -16,6 +16,7 @@ import { categoryOf } from '../config.ts';
 import { addFacts, emptyAcc, finalizeMetrics, metricDefinitions, ticketFacts, type Metrics, type MetricsAcc, type TicketFacts } from '../core/metrics.ts';
 import { STATUS_LABELS, type Status } from '../core/ticket.ts';
 import { CHANNEL_LABELS, maskContact, maskName } from '../desk/view.ts';
+import { maskFreeText } from '../core/mask.ts';
 import { buildCase, OUTCOME_LABELS } from './case.ts';
 import { localTimeFormatter, wallClock } from './format.ts';
 import { monthsOf, type DateRange } from './range.ts';
@@ -101,13 +102,14 @@ const asIs = (d: Date | null) => d;
 export function ledgerRow(t: LedgerTicket, f: TicketFacts, categoryName: (id: string) => string, unmasked: boolean, date: (d: Date | null) => Cell = asIs): Cell[] {
   const customer = unmasked ? (t.customerName ?? '匿名客户') : maskName(t.customerName);
   const contact = unmasked ? (t.customerPhone ?? t.customerEmail ?? null) : maskContact(t.customerPhone, t.customerEmail);
+  const freeText = (text: string | null) => (unmasked || text === null ? text : maskFreeText(text));
   return [
     t.code,
     CHANNEL_LABELS[t.channel] ?? t.channel,
     customer,
     contact,
     categoryName(t.category),
-    t.subject,
+    freeText(t.subject),
     date(t.createdAt),
     date(f.firstResponse.dueAt),
     date(t.firstResponseAt),
@@ -124,7 +126,7 @@ export function ledgerRow(t: LedgerTicket, f: TicketFacts, categoryName: (id: st
     date(t.surveySentAt),
     date(t.surveyAnsweredAt),
     f.score,
-    t.csatComment,
+    freeText(t.csatComment),
     t.reopenCount,
     STATUS_LABELS[t.status as Status] ?? t.status,
     t.isMajor ? '是' : '否',
@@ -473,7 +475,7 @@ function explanationRows(deps: StatsDeps, s: LedgerSummary, opts: LedgerOptions,
     ['台账行数', `${s.rows} 张工单；另有拨测工单 ${s.probesLeftOut} 张未列入（系统自动发送的渠道可用性测试，不计入任何指标）`],
     ['回访记录', `${s.surveys} 次满意度回访（含重开后的再次回访）`],
     ['重大投诉', `${s.majorComplaints} 件，完整时间线见“重大投诉”页`],
-    ['客户信息', opts.unmasked ? '未脱敏（按明确要求导出完整姓名与联系方式，请妥善保管）' : '已脱敏（姓名保留首字，手机号保留前三后四位）'],
+    ['客户信息', opts.unmasked ? '未脱敏（按明确要求导出完整姓名与联系方式，请妥善保管）' : '已脱敏（姓名保留首字，手机号保留前三后四位；内容摘要与评价内容里的手机号、证件号、银行卡号、订单号保留前三后四位，邮箱保留首字与域名）'],
     ['事件日志摘要（SHA-256）', s.eventLogDigest],
     ['摘要算法', '按台账行顺序，对每行“工单号 + 空格 + 事件链头哈希 + 换行”拼接后计算 SHA-256。事件链头哈希是该工单事件日志最后一条的哈希，每条哈希 = SHA-256(上一条哈希 + 本条内容)，任何事后修改都会改变链头，从而改变本摘要。'],
     ['数据库', dbKind === 'postgres' ? 'PostgreSQL' : '内置 PGlite'],

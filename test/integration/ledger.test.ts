@@ -8,7 +8,7 @@ import { eq } from 'drizzle-orm';
 import { computeMetrics, ticketFacts, type MetricTicket } from '../../src/core/metrics.ts';
 import { customers, tickets } from '../../src/db/schema/index.ts';
 import { runCommand } from '../../src/desk/commands.ts';
-import { LEDGER_SHEET_COLUMNS, SUMMARY_COLUMNS, writeLedgerCsv, writeLedgerXlsx } from '../../src/reports/ledger.ts';
+import { LEDGER_SHEET_COLUMNS, ledgerRow, SUMMARY_COLUMNS, writeLedgerCsv, writeLedgerXlsx } from '../../src/reports/ledger.ts';
 import { rangeOfDays } from '../../src/reports/range.ts';
 import { statsDeps } from '../../src/reports/commands.ts';
 import { dbKinds } from '../helpers/db.ts';
@@ -102,6 +102,18 @@ describe.each(dbKinds)('ledger on %s', (kind) => {
     const row = (full.getWorksheet('台账')!.getRow(3).values as unknown[]).slice(1);
     expect(row.slice(0, 4)).toEqual([week.A, '官网留言', '张三', '13812345678']);
     expect(JSON.stringify(sheetRows('台账'))).not.toContain('13812345678');
+  });
+
+  it('masks personal data the customer typed into the summary and the survey comment, unless unmasked', () => {
+    const ticket = rows.find((x) => x.code === week.A)!;
+    const typed = { ...ticket, customerName: '张三', customerPhone: '13812345678', customerEmail: null, agentName: null, chainLength: 1, chainHead: null, subject: '手机 13812345678，卡号 6222 0212 3456 7890 123', csatComment: '身份证 31010119900101123X，邮箱 zhang@example.com' };
+    const cellOf = (cells: unknown[], header: string) => cells[LEDGER_SHEET_COLUMNS.findIndex((c) => c.header === header)];
+    const masked = ledgerRow(typed as never, ticketFacts(ticket, opts()), (id) => id, false);
+    expect(cellOf(masked, '内容摘要')).toBe('手机 138****5678，卡号 622************0123');
+    expect(cellOf(masked, '客户评价内容')).toBe('身份证 310***********123X，邮箱 z***@example.com');
+    const full = ledgerRow(typed as never, ticketFacts(ticket, opts()), (id) => id, true);
+    expect(cellOf(full, '内容摘要')).toBe(typed.subject);
+    expect(cellOf(full, '客户评价内容')).toBe(typed.csatComment);
   });
 
   it('月度汇总 equals the metrics module, month by month and in total', () => {
