@@ -80,7 +80,7 @@ export const LEDGER_SHEET_COLUMNS: Column[] = [
   { header: '状态', width: 12, kind: 'text' },
   { header: '重大投诉', width: 8, kind: 'text' },
   { header: '事件数', width: 8, kind: 'int' },
-  { header: '事件链头哈希', width: 66, kind: 'text' },
+  { header: '事件链头哈希', width: 16, kind: 'text' }, // last and narrow: for machines, the full value is in the cell
 ];
 
 export const RESULT_LABELS: Record<TicketFacts['outcome'], string> = {
@@ -285,6 +285,19 @@ function header(ws: ExcelJS.Worksheet, titles: string[]) {
   row.commit();
 }
 
+/**
+ * Every sheet prints as a reviewer files it: A4 landscape, all columns on one page width, the header row repeated on
+ * each page, the company and range in the page header, page numbers in the footer; the header row frozen on screen.
+ */
+function printable(range: string, company: string) {
+  const esc = (text: string) => text.replaceAll('&', '&&'); // '&' starts a code in Excel's header/footer syntax
+  return {
+    views: [{ state: 'frozen' as const, ySplit: 1 }],
+    pageSetup: { paperSize: 9, orientation: 'landscape' as const, fitToPage: true, fitToWidth: 1, fitToHeight: 0, printTitlesRow: '1:1', horizontalCentered: true, margins: { left: 0.4, right: 0.4, top: 0.6, bottom: 0.6, header: 0.3, footer: 0.3 } },
+    headerFooter: { oddHeader: `&L${esc(company)}&C&A&R${esc(range)}`, oddFooter: '&C第 &P 页，共 &N 页' },
+  };
+}
+
 const fitWidth = (values: unknown[], min = 8, max = 60) => Math.min(max, Math.max(min, ...values.map((v) => [...String(v ?? '')].reduce((n, ch) => n + (ch.charCodeAt(0) > 255 ? 2 : 1), 0) + 2)));
 
 /** Writes the XLSX ledger. `out`: a file path or a writable stream (HTTP response). */
@@ -293,9 +306,13 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
   const wall = wallClock(calendar.timeZone);
   const local = localTimeFormatter(calendar.timeZone);
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ ...(typeof out === 'string' ? { filename: out } : { stream: out }), useStyles: true, useSharedStrings: false });
-  wb.creator = 'Loopdesk';
+  // The file's properties name the company that answers for it, not the software that wrote it.
+  wb.creator = config.company.name;
+  wb.lastModifiedBy = config.company.name;
+  wb.title = `${config.company.name} 客户反馈（投诉）处理台账 ${range.fromDay} 至 ${range.toDay}`;
+  wb.subject = '客户反馈（投诉）处理台账';
   wb.created = now;
-  const frozen = { views: [{ state: 'frozen' as const, ySplit: 1 }] };
+  const frozen = printable(`${range.fromDay} 至 ${range.toDay}`, config.company.name);
 
   // 台账
   const ledger = wb.addWorksheet('台账', frozen);

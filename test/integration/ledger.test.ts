@@ -57,6 +57,20 @@ describe.each(dbKinds)('ledger on %s', (kind) => {
     expect(wb.getWorksheet('台账')!.getColumn(6).width).toBe(40);
   });
 
+  it('prints well: A4 landscape, one page wide, header row on every page, company and range on each page; the file names the company', () => {
+    for (const ws of wb.worksheets) {
+      expect(ws.pageSetup).toMatchObject({ orientation: 'landscape', paperSize: 9, fitToPage: true, fitToWidth: 1, fitToHeight: 0, printTitlesRow: '1:1' });
+      expect(ws.headerFooter.oddHeader).toBe(`&L${t.services.config.company.name}&C&A&R2026-03-01 至 2026-03-31`);
+      expect(ws.headerFooter.oddFooter).toBe('&C第 &P 页，共 &N 页');
+    }
+    const columns = LEDGER_SHEET_COLUMNS.map((c) => c.header);
+    expect(columns.at(-1)).toBe('事件链头哈希');
+    expect(wb.getWorksheet('台账')!.getColumn(columns.length).width).toBeLessThanOrEqual(20);
+    expect(wb.creator).toBe(t.services.config.company.name);
+    expect(wb.title).toContain('处理台账 2026-03-01 至 2026-03-31');
+    expect(JSON.stringify([wb.creator, wb.lastModifiedBy, wb.title, wb.subject])).not.toMatch(/loopdesk|exceljs/i);
+  });
+
   it('writes one row per ticket, probe left out, each cell equal to the metrics module', () => {
     const data = sheetRows('台账').slice(1);
     expect(data.map((r) => r[0])).toEqual([week.G, week.A, week.C, week.B, week.E, week.F]);
