@@ -15,6 +15,8 @@ export interface FakeFeishuOptions {
   botOpenId?: string;
   /** Per chat / user; over it a create or reply gets 230020. Default 5 (Feishu's). */
   chatQps?: number;
+  /** Per app, over every message create / reply / patch; over it: HTTP 429, 99991400 and a reset header. Default off. */
+  appQps?: number;
   /** Seconds; the token's `expire`. */
   tokenExpire?: number;
   /** A 服务台 (helpdesk) with these credentials: its /open-apis/helpdesk/v1 routes check X-Lark-Helpdesk-Authorization. */
@@ -123,10 +125,10 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
     res.end(JSON.stringify(body));
   };
 
-  function overLimit(target: string): boolean {
+  function overLimit(target: string, qps = chatQps): boolean {
     const now = Date.now();
     const list = (recent.get(target) ?? []).filter((t) => now - t < 1000);
-    if (list.length >= chatQps) {
+    if (list.length >= qps) {
       recent.set(target, list);
       return true;
     }
@@ -277,6 +279,10 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
       const [status, out] = helpdeskApi(method, path, body, Array.isArray(hdAuth) ? hdAuth[0] : hdAuth);
       if (fault) return send(fault.status, fault.body, fault.headers);
       return send(status, out);
+    }
+    if (opts.appQps && path.startsWith('/open-apis/im/v1/messages') && overLimit('app', opts.appQps)) {
+      const limited = FAULTS.rateLimited(1);
+      return send(limited.status, limited.body, limited.headers);
     }
     const [status, out] = api(method, path, query, body);
     if (fault) return send(fault.status, fault.body, fault.headers);
