@@ -44,6 +44,8 @@ export const envSchema = z.object({
   WECOM_TOKEN: z.string().optional(),
   WECOM_AES_KEY: z.string().length(43, 'WECOM_AES_KEY (EncodingAESKey) has 43 characters').optional(),
   WECOM_API_BASE: z.string().url().default('https://qyapi.weixin.qq.com'),
+  /** The sandbox (/sandbox): on / off; unset = on only when no chat platform is configured. */
+  SANDBOX: z.enum(['on', 'off']).optional(),
 });
 export type Env = z.infer<typeof envSchema>;
 

@@ -1,5 +1,6 @@
 import type { Config, Env } from '../config.ts';
 import type { ChannelFactory } from '../services.ts';
+import { sandboxEnabled } from '../sandbox/settings.ts';
 
 /**
  * The channels of this deployment, loaded lazily: a platform SDK is imported only when its credentials are set
@@ -16,6 +17,8 @@ const registry: Array<{ wanted(env: Env, config: Config): boolean; load(): Promi
   { wanted: (e) => !!e.FEISHU_APP_ID, load: async () => (await import('./feishu/index.ts')).createFeishuChannel },
   { wanted: (e) => !!e.FEISHU_HELPDESK_ID, load: async () => (await import('./feishu-helpdesk/index.ts')).createHelpdeskChannel },
   { wanted: (e) => !!e.DINGTALK_CLIENT_ID, load: async () => (await import('./dingtalk/index.ts')).createDingTalkChannel },
+  // Node only (it answers loopback requests); not on Workers.
+  { wanted: (e) => sandboxEnabled(e), load: async () => (await import('../sandbox/index.ts')).createSandboxChannel },
 ];
 
 export async function loadChannels(env: Env, config: Config): Promise<ChannelFactory[]> {

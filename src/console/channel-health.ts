@@ -27,7 +27,7 @@ async function lastRealTicket(database: Database, channel: string): Promise<Date
   const [row] = await database.db
     .select({ at: tickets.createdAt })
     .from(tickets)
-    .where(and(eq(tickets.channel, channel), eq(tickets.isProbe, false)))
+    .where(and(eq(tickets.channel, channel), eq(tickets.isProbe, false), eq(tickets.isSandbox, false)))
     .orderBy(desc(tickets.createdAt))
     .limit(1);
   return row?.at ?? null;

@@ -13,7 +13,7 @@
  * same day waits for that day's next change. Days are also kept in `kv` (console:day:<date>), so a restart does
  * not recompute six months.
  */
-import { getTableColumns, inArray } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import type { BusinessCalendar } from '../core/calendar.ts';
 import { addFacts, emptyAcc, mergeAcc, METRICS_VERSION, ticketFacts, type MetricsAcc, type MetricTicket } from '../core/metrics.ts';
@@ -187,7 +187,7 @@ export type OpenTicket = typeof tickets.$inferSelect;
 
 /** Every ticket still being worked (the backlog): the live half of every figure. */
 export async function openTickets(database: Database): Promise<OpenTicket[]> {
-  const rows = await database.db.select(OPEN_COLUMNS).from(tickets).where(inArray(tickets.status, [...WORKING_STATUSES]));
+  const rows = await database.db.select(OPEN_COLUMNS).from(tickets).where(and(inArray(tickets.status, [...WORKING_STATUSES]), eq(tickets.isSandbox, false)));
   return rows as OpenTicket[];
 }
 

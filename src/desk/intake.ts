@@ -79,7 +79,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
           email: sql`coalesce(excluded.email, ${customers.email})`,
         },
       })
-      .returning({ id: customers.id });
+      .returning({ id: customers.id, isSandbox: customers.isSandbox });
     const actor = customerActor(customer.id);
 
     const open = await lockOpenTicketOf(tx, customer.id, msg.channel);
@@ -158,6 +158,8 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
         claimedAt: assigned?.patch.claimedAt ?? null,
         accessToken: newAccessToken(),
         isProbe: msg.isProbe,
+        // Only the sandbox makes sandbox customers, so this flag cannot be claimed from outside.
+        isSandbox: customer.isSandbox,
         isMajor: major?.major ?? false,
         triage: { ...triageInfo(cls), ...(duplicates.length ? { duplicates } : {}) },
         incidentId: placement?.incidentId ?? null,
@@ -189,7 +191,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
       [
         {
           type: 'created',
-          data: { code, channel: msg.channel, category: category.id, priority: cls.priority, confidence: cls.confidence, reason: cls.reason, source: cls.source, probe: msg.isProbe, messageId: message.id, policy },
+          data: { code, channel: msg.channel, category: category.id, priority: cls.priority, confidence: cls.confidence, reason: cls.reason, source: cls.source, probe: msg.isProbe, ...(customer.isSandbox ? { sandbox: true } : {}), messageId: message.id, policy },
         },
         ...triageEvents,
         { type: 'acknowledged', actor: SYSTEM, data: { text: ackText(code, promise) } },

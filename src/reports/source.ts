@@ -268,5 +268,6 @@ async function* prefetchingCursor(sql: Sql, text: string, params: unknown[], bat
 }
 
 /** Where-clause for "received in [from, to)", parameters $1 and $2. */
-export const IN_RANGE = 't.created_at >= $1::timestamptz and t.created_at < $2::timestamptz';
+/** Every report's range; sandbox tickets (/sandbox) are left out here, once, for every report and figure. */
+export const IN_RANGE = 't.created_at >= $1::timestamptz and t.created_at < $2::timestamptz and not t.is_sandbox';
 export const rangeParams = (range: { from: Date; to: Date }) => [range.from.toISOString(), range.to.toISOString()];

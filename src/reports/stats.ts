@@ -162,7 +162,7 @@ async function rebuildDays(deps: StatsDeps, days: string[]): Promise<Map<string,
 /** Live partials of the tickets still being worked (any date), keyed by day. */
 async function openDayParts(deps: StatsDeps): Promise<{ byDay: Map<string, DayParts>; all: MetricsAcc }> {
   const { database, config, calendar, now } = deps;
-  const rows = await rawQuery(database, `select ${METRIC_COLUMNS} from tickets t where t.status in ${WORKING}`);
+  const rows = await rawQuery(database, `select ${METRIC_COLUMNS} from tickets t where t.status in ${WORKING} and not t.is_sandbox`);
   const opts = { calendar, satisfiedMin: config.survey.satisfiedMin, now };
   const byDay = new Map<string, DayParts>();
   const all = emptyAcc();

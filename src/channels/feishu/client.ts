@@ -67,6 +67,8 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** 服务台 credentials: sent as X-Lark-Helpdesk-Authorization on calls made with `lark.withHelpDeskCredential()`. */
   helpDesk?: { id: string; token: string };
+  /** Where the SDK's HTTP calls go instead of the network: the sandbox's in-process stand-in for the Open API. */
+  httpInstance?: lark.HttpInstance;
 }
 
 export function createFeishuApi(settings: FeishuSettings, log: Logger, opts: ClientOptions = {}): FeishuApi {
@@ -83,6 +85,7 @@ export function createFeishuApi(settings: FeishuSettings, log: Logger, opts: Cli
     loggerLevel: lark.LoggerLevel.warn,
     helpDeskId: opts.helpDesk?.id,
     helpDeskToken: opts.helpDesk?.token,
+    ...(opts.httpInstance ? { httpInstance: opts.httpInstance } : {}),
   });
   const timeoutMs = opts.timeoutMs ?? 15_000;
   let bot: Promise<string | null> | null = null;

@@ -11,6 +11,8 @@ export const customers = pgTable(
     name: text('name'),
     phone: text('phone'),
     email: text('email'),
+    /** A made-up customer of the sandbox (/sandbox): only the sandbox creates these, so its tickets cannot be forged. */
+    isSandbox: boolean('is_sandbox').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`now()`),
   },
   // Phone and e-mail lookups: the console's search ("find any complaint by phone number across channels").

@@ -32,6 +32,8 @@ export const tickets = pgTable(
     /** Unguessable token for the customer's own ticket page (web channel). */
     accessToken: text('access_token').notNull(),
     isProbe: boolean('is_probe').notNull().default(false),
+    /** Made in the sandbox (/sandbox): kept out of the ledger and every figure, like probes. */
+    isSandbox: boolean('is_sandbox').notNull().default(false),
     isMajor: boolean('is_major').notNull().default(false),
     escalated: boolean('escalated').notNull().default(false),
     /** True while the clock is paused because the ticket waits on the customer. */

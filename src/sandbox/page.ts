@@ -1,0 +1,90 @@
+import { escapeHtml } from './markdown.ts';
+import { PERSONAS } from './personas.ts';
+
+const CSS = `
+*{box-sizing:border-box}body{margin:0;font:14px/1.5 -apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#eef0f3;color:#1f2329}
+header{display:flex;gap:16px;align-items:center;padding:10px 16px;background:#fff;border-bottom:1px solid #dee0e3}header h1{font-size:16px;margin:0}
+header .hint{color:#646a73;font-size:13px}main{display:grid;grid-template-columns:minmax(300px,420px) 1fr;gap:12px;padding:12px;height:calc(100vh - 52px)}
+.pane{display:flex;flex-direction:column;background:#f5f6f7;border:1px solid #dee0e3;border-radius:8px;min-height:0}
+.pane-h{display:flex;gap:8px;align-items:center;padding:8px 12px;background:#fff;border-bottom:1px solid #dee0e3;border-radius:8px 8px 0 0}
+.pane-h b{flex:1}.who button{border:1px solid #dee0e3;background:#fff;border-radius:14px;padding:2px 10px;cursor:pointer}.who button.on{background:#3370ff;color:#fff;border-color:#3370ff}
+.log{flex:1;overflow:auto;padding:12px;display:flex;flex-direction:column;gap:10px}
+.msg{max-width:100%}.msg .from{font-size:12px;color:#8f959e;margin-bottom:2px}.msg.mine{align-self:flex-end;text-align:right}
+.text{display:inline-block;background:#fff;border-radius:8px;padding:6px 10px;text-align:left;white-space:normal;word-break:break-word}.msg.mine .text{background:#cce0ff}
+.text.error{background:#fde2e2;color:#d83931}.quote{font-size:12px;color:#8f959e}
+.compose{display:flex;gap:6px;padding:8px;border-top:1px solid #dee0e3;background:#fff;border-radius:0 0 8px 8px}.compose input{flex:1;padding:6px 8px;border:1px solid #d0d3d6;border-radius:6px}
+.compose button,.quick button{padding:4px 10px;border-radius:6px;border:1px solid #3370ff;background:#3370ff;color:#fff;cursor:pointer}.quick{display:flex;gap:6px;padding:0 8px 8px;background:#fff}.quick button{background:#fff;color:#3370ff}
+.card{background:#fff;border-radius:8px;border:1px solid #dee0e3;overflow:hidden;max-width:620px;text-align:left}.card-h{padding:10px 12px;color:#fff}.card-t{font-weight:600}.card-st{font-size:12px;opacity:.9}
+.h-blue{background:#3370ff}.h-wathet{background:#4e83fd}.h-turquoise{background:#14c0ff}.h-green{background:#34c724}.h-yellow{background:#ffc60a;color:#1f2329}.h-orange{background:#ff8800}.h-red{background:#f54a45}.h-carmine{background:#e22e8b}.h-violet{background:#7f3bf5}.h-purple{background:#8b3bf5}.h-indigo{background:#4954e6}.h-grey{background:#8f959e}.h-default{background:#f5f6f7;color:#1f2329}
+.card-b{padding:10px 12px;display:flex;flex-direction:column;gap:8px}.card hr{border:0;border-top:1px solid #dee0e3;margin:2px 0;width:100%}.md ul{margin:2px 0;padding-left:18px}
+.plain{white-space:normal}.cols{display:flex;gap:8px}.cols.flow{flex-wrap:wrap}.col{min-width:0}.at{color:#3370ff}
+.fc-green{color:#34c724}.fc-orange{color:#ff8800}.fc-red{color:#f54a45}.fc-grey{color:#8f959e}.fc-blue{color:#3370ff}
+.btn{padding:4px 12px;border-radius:6px;border:1px solid #d0d3d6;background:#fff;cursor:pointer;font-size:13px}.btn-primary,.btn-primary_filled{border-color:#3370ff;color:#3370ff}.btn-primary_filled{background:#3370ff;color:#fff}.btn-danger{border-color:#f54a45;color:#f54a45}
+.form{display:flex;flex-direction:column;gap:6px}.form textarea,.form input,.form select{width:100%;padding:6px;border:1px solid #d0d3d6;border-radius:6px;font:inherit}
+.chart{width:100%;max-width:560px;background:#fff}.chart .ct{font-size:13px;font-weight:600}.chart .cl{font-size:10px;fill:#646a73}.chart .ax{stroke:#bbbfc4}
+#toast{position:fixed;top:14px;left:50%;transform:translateX(-50%);padding:8px 16px;border-radius:6px;background:#1f2329;color:#fff;display:none;z-index:9}
+#toast.success{background:#34c724}#toast.error{background:#f54a45}#toast.warning{background:#ff8800}
+.empty{color:#8f959e;text-align:center;margin-top:24px}
+@media (max-width:800px){main{grid-template-columns:1fr;height:auto}.log{min-height:360px}}
+`;
+
+/** Runs in the page: polls the chats, posts what the personas type and click. Kept small and dependency-free. */
+const SCRIPT = `
+const S={rev:-1,customer:'wang',agent:'zhang',nodes:new Map(),msgs:new Map()};
+const $=(s)=>document.querySelector(s);
+const uid=()=>Date.now().toString(36)+Math.random().toString(36).slice(2,10);
+function toast(t){const el=$('#toast');el.textContent=t.content;el.className=t.type;el.style.display='block';clearTimeout(S.tt);S.tt=setTimeout(()=>el.style.display='none',3500);}
+async function post(path,body){const r=await fetch(path,{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(body)});const j=await r.json().catch(()=>({}));if(!r.ok)toast({type:'error',content:(j.error&&j.error.message)||('请求失败 '+r.status)});return j;}
+function chatOf(m){return m.chatId==='${'oc_sandbox_agents'}'?'agents':m.chatId;}
+function draw(){
+  for(const [pane,chat] of [['#customer-log','oc_sandbox_p2p_'+S.customer],['#agents-log','oc_sandbox_agents']]){
+    const log=$(pane);const list=[...S.msgs.values()].filter(m=>m.chatId===chat);
+    const keep=new Set(list.map(m=>m.id));
+    for(const el of [...log.children]) if(!keep.has(el.dataset.id)) el.remove();
+    let stick=log.scrollTop+log.clientHeight>=log.scrollHeight-40;
+    for(const m of list){let el=log.querySelector('[data-id="'+m.id+'"]');
+      if(!el){el=document.createElement('div');el.dataset.id=m.id;log.appendChild(el);stick=true;}
+      if(el.dataset.rev!==String(m.rev)){el.dataset.rev=m.rev;el.className='msg'+(m.mine?' mine':'');el.innerHTML='<div class="from"></div>'+m.html;el.querySelector('.from').textContent=m.from;}}
+    if(!list.length) log.innerHTML='<div class="empty">'+(pane==='#customer-log'?'以客户身份给机器人发一条反馈，例如：“App 登录一直报错 500”':'工单卡片会出现在这里；也可以输入 /stats、/open、/help')+'</div>';
+    else log.querySelector('.empty')?.remove();
+    if(stick) log.scrollTop=log.scrollHeight;
+  }
+  document.querySelectorAll('[data-persona]').forEach(b=>b.classList.toggle('on',b.dataset.persona===S.customer||b.dataset.persona===S.agent));
+}
+async function poll(){try{const r=await fetch('/sandbox/api/state?rev='+S.rev);if(r.ok){const j=await r.json();for(const m of j.messages)S.msgs.set(m.id,m);if(j.messages.length)draw();S.rev=j.rev;}}catch(e){}}
+async function say(side){const input=$('#'+side+'-input');const text=input.value.trim();if(!text)return;input.value='';
+  await post('/sandbox/api/say',{as:side==='customer'?S.customer:S.agent,text,id:uid()});await poll();}
+document.addEventListener('click',async(ev)=>{
+  const p=ev.target.closest('[data-persona]');if(p){if(p.dataset.side==='customer')S.customer=p.dataset.persona;else S.agent=p.dataset.persona;draw();return;}
+  const q=ev.target.closest('[data-say]');if(q){$('#agents-input').value=q.dataset.say;return say('agents');}
+  const b=ev.target.closest('.btn');if(!b)return;
+  const msg=b.closest('[data-id]');const inAgents=!!b.closest('#agents-log');let form;
+  if(b.dataset.submit){const f=b.closest('form');if(f){if(!f.reportValidity())return;form={};for(const [k,v] of new FormData(f))form[k]=String(v);}}
+  b.disabled=true;const j=await post('/sandbox/api/click',{as:inAgents?S.agent:S.customer,message:msg.dataset.id,value:JSON.parse(b.dataset.value),form,id:uid()});
+  b.disabled=false;if(j.toast)toast(j.toast);await poll();});
+document.addEventListener('keydown',(ev)=>{if(ev.key==='Enter'&&ev.target.matches('.compose input')){ev.preventDefault();say(ev.target.id.split('-')[0]);}});
+draw();poll();setInterval(poll,700);
+`;
+
+const personaButtons = (role: 'customer' | 'agent') =>
+  PERSONAS.filter((p) => p.role === role)
+    .map((p) => `<button type="button" data-side="${role === 'customer' ? 'customer' : 'agents'}" data-persona="${p.key}">${escapeHtml(p.name)}</button>`)
+    .join('');
+
+/** The sandbox page: the customer's chat with the bot on the left, the agents' group on the right. */
+export function sandboxPage(opts: { company: string; feishuTaken: boolean }): string {
+  const warning = opts.feishuTaken ? '<div class="text error">已配置真实的飞书应用：沙盒不能同时扮演飞书，这里只能查看。</div>' : '';
+  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Loopdesk 沙盒 · ${escapeHtml(opts.company)}</title><style>${CSS}</style></head><body>
+<header><h1>Loopdesk 沙盒 · 飞书</h1><span class="hint">左边是客户与机器人的单聊，右边是客服群。消息走真实的飞书渠道代码与卡片；沙盒工单不计入台账和任何统计。</span></header>
+${warning}<div id="toast"></div>
+<main>
+<section class="pane" id="customer"><div class="pane-h"><b>客户 ↔ ${escapeHtml(opts.company)}机器人</b><span class="who">${personaButtons('customer')}</span></div>
+<div class="log" id="customer-log"></div>
+<div class="compose"><input id="customer-input" placeholder="以客户身份发消息，回车发送" maxlength="2000"><button type="button" onclick="say('customer')">发送</button></div></section>
+<section class="pane" id="agents"><div class="pane-h"><b>客服群</b><span class="who">${personaButtons('agent')}</span></div>
+<div class="log" id="agents-log"></div>
+<div class="quick"><button type="button" data-say="/stats">/stats</button><button type="button" data-say="/open">/open</button><button type="button" data-say="/mine">/mine</button><button type="button" data-say="/sla">/sla</button><button type="button" data-say="/help">/help</button></div>
+<div class="compose"><input id="agents-input" placeholder="输入命令，例如 /stats week、/case FB-…" maxlength="2000"><button type="button" onclick="say('agents')">发送</button></div></section>
+</main><script>${SCRIPT}</script></body></html>`;
+}

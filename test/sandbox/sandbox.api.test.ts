@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { createWebChannel } from '../../src/channels/web/index.tsx';
+import { tickets } from '../../src/db/schema/index.ts';
+import { createSandboxChannel } from '../../src/sandbox/index.ts';
+import { createTestDesk, type TestDesk } from '../helpers/services.ts';
+import { dbKinds } from '../helpers/db.ts';
+
+const LOCAL = { incoming: { socket: { remoteAddress: '127.0.0.1' } } };
+const REMOTE = { incoming: { socket: { remoteAddress: '203.0.113.9' } } };
+const id = () => randomUUID().replace(/-/g, '');
+
+describe.each(dbKinds)('sandbox API on %s', (kind) => {
+  let t: TestDesk;
+  beforeAll(async () => {
+    t = await createTestDesk({ kind, channels: [createWebChannel, createSandboxChannel] });
+  });
+  afterAll(() => t?.close());
+
+  const post = (path: string, body: unknown, bindings: object = LOCAL) =>
+    t.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, bindings);
+  async function settle() {
+    for (let i = 0; i < 100; i++) if ((await t.services.outbox.wake()).claimed === 0) return;
+    throw new Error('outbox did not settle');
+  }
+  async function state() {
+    const r = await t.app.request('/sandbox/api/state', {}, LOCAL);
+    return ((await r.json()) as { messages: Array<{ id: string; chatId: string; html: string }> }).messages;
+  }
+
+  it('a customer message enters through the Feishu inbound code, and the card comes back through the Feishu sender', async () => {
+    const clientId = id();
+    const r = await post('/sandbox/api/say', { as: 'wang', text: 'App 登录一直报错 500，急！', id: clientId });
+    expect(r.status).toBe(200);
+    // The same submit again (double click, re-send): the inbound receipts drop it.
+    expect((await post('/sandbox/api/say', { as: 'wang', text: 'App 登录一直报错 500，急！', id: clientId })).status).toBe(200);
+    await settle();
+    const all = await t.db.select().from(tickets);
+    expect(all).toHaveLength(1);
+    expect(all[0].isSandbox).toBe(true);
+    expect(all[0].channel).toBe('feishu');
+    const msgs = await state();
+    const card = msgs.find((m) => m.chatId === 'oc_sandbox_agents' && m.html.includes('认领'))!;
+    expect(card.html).toContain(all[0].code);
+    // The acknowledgement reached the customer's chat.
+    expect(msgs.some((m) => m.chatId === 'oc_sandbox_p2p_wang' && m.html.includes(all[0].code))).toBe(true);
+
+    const claim = await post('/sandbox/api/click', { as: 'zhang', message: card.id, value: { action: 'claim', ticket: all[0].code }, id: id() });
+    expect(((await claim.json()) as { toast: { type: string } }).toast.type).toBe('success');
+    const [after] = await t.db.select().from(tickets).where(eq(tickets.id, all[0].id));
+    expect(after.status).toBe('claimed');
+  });
+
+  it('refuses bad input with a clear message and changes nothing', async () => {
+    const before = (await t.db.select().from(tickets)).length;
+    const empty = await post('/sandbox/api/say', { as: 'wang', text: '   ', id: id() });
+    expect(empty.status).toBe(400);
+    expect(JSON.stringify(await empty.json())).toContain('消息不能为空');
+    expect((await post('/sandbox/api/say', { as: 'nobody', text: '你好', id: id() })).status).toBe(400);
+    const notJson = await t.app.request('/sandbox/api/say', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'as=wang' }, LOCAL);
+    expect(notJson.status).toBe(415);
+    // A customer cannot click a card in the agents' group.
+    const card = (await state()).find((m) => m.chatId === 'oc_sandbox_agents')!;
+    expect((await post('/sandbox/api/click', { as: 'wang', message: card.id, value: { action: 'resolve', ticket: 'FB-20260302-0001' }, id: id() })).status).toBe(404);
+    expect((await t.db.select().from(tickets)).length).toBe(before);
+  });
+
+  it('is refused from another machine without an admin session, and through a proxy', async () => {
+    expect((await t.app.request('/sandbox', {}, REMOTE)).status).toBe(403);
+    expect((await post('/sandbox/api/say', { as: 'wang', text: '你好', id: id() }, REMOTE)).status).toBe(403);
+    expect((await t.app.request('/sandbox', { headers: { 'x-forwarded-for': '203.0.113.9' } }, LOCAL)).status).toBe(403);
+    expect((await t.app.request('/sandbox')).status).toBe(403);
+    expect((await t.app.request('/sandbox', {}, LOCAL)).status).toBe(200);
+  });
+});
