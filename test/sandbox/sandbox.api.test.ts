@@ -3,7 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { createWebChannel } from '../../src/channels/web/index.tsx';
 import { tickets } from '../../src/db/schema/index.ts';
-import { createSandboxChannel } from '../../src/sandbox/index.ts';
+import { parseEnv } from '../../src/config.ts';
+import { computeStats } from '../../src/reports/stats.ts';
+import { statsDeps } from '../../src/reports/commands.ts';
+import { writeLedgerCsv } from '../../src/reports/ledger.ts';
+import { rangeOfDays } from '../../src/reports/range.ts';
+import { createSandboxChannel, sandboxEnabled } from '../../src/sandbox/index.ts';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createTestDesk, type TestDesk } from '../helpers/services.ts';
 import { dbKinds } from '../helpers/db.ts';
 
@@ -66,11 +74,67 @@ describe.each(dbKinds)('sandbox API on %s', (kind) => {
     expect((await t.db.select().from(tickets)).length).toBe(before);
   });
 
+  it('keeps sandbox tickets out of the ledger and every figure, while a real ticket of the same day counts', async () => {
+    const web = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.0.0.7' }, body: JSON.stringify({ name: '赵', contact: 'zhao@example.com', content: '网页上的真实投诉：发票开错了' }) });
+    expect(web.status).toBeLessThan(300);
+    const all = await t.db.select().from(tickets);
+    expect(all.filter((x) => x.isSandbox)).toHaveLength(1);
+    expect(all.filter((x) => !x.isSandbox)).toHaveLength(1);
+    const range = rangeOfDays('2026-03-02', '2026-03-02', 'Asia/Shanghai');
+    const stats = await computeStats(statsDeps(t.services), range);
+    expect(stats.metrics.received).toBe(1);
+    expect(stats.backlogNow.open).toBe(1);
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-ledger-'));
+    try {
+      const summary = await writeLedgerCsv(statsDeps(t.services), range, join(dir, 'l.csv'));
+      expect(summary.rows).toBe(1);
+      const csv = readFileSync(join(dir, 'l.csv'), 'utf8');
+      expect(csv).toContain(all.find((x) => !x.isSandbox)!.code);
+      expect(csv).not.toContain(all.find((x) => x.isSandbox)!.code);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const reply = await t.services.runCommand({ text: '/stats today', actor: { platform: 'feishu', userId: 'ou_sandbox_agent_zhang' }, viaAgentGroup: true, surface: 'feishu' });
+    expect(reply.kind === 'card' && reply.text).toContain('收到工单：1');
+  });
+
   it('is refused from another machine without an admin session, and through a proxy', async () => {
     expect((await t.app.request('/sandbox', {}, REMOTE)).status).toBe(403);
     expect((await post('/sandbox/api/say', { as: 'wang', text: '你好', id: id() }, REMOTE)).status).toBe(403);
     expect((await t.app.request('/sandbox', { headers: { 'x-forwarded-for': '203.0.113.9' } }, LOCAL)).status).toBe(403);
     expect((await t.app.request('/sandbox')).status).toBe(403);
     expect((await t.app.request('/sandbox', {}, LOCAL)).status).toBe(200);
+  });
+});
+
+describe('when the sandbox is on', () => {
+  it('is on for a fresh deployment, off once a platform is configured, and SANDBOX decides when set', () => {
+    expect(sandboxEnabled(parseEnv({}))).toBe(true);
+    expect(sandboxEnabled(parseEnv({ FEISHU_APP_ID: 'cli_x', FEISHU_APP_SECRET: 's' }))).toBe(false);
+    expect(sandboxEnabled(parseEnv({ DINGTALK_CLIENT_ID: 'x' }))).toBe(false);
+    expect(sandboxEnabled(parseEnv({ DINGTALK_CLIENT_ID: 'x', SANDBOX: 'on' }))).toBe(true);
+    expect(sandboxEnabled(parseEnv({ SANDBOX: 'off' }))).toBe(false);
+    expect(() => parseEnv({ SANDBOX: 'maybe' })).toThrow();
+  });
+
+  it('has no route when off: a configured platform without SANDBOX=on', async () => {
+    const t = await createTestDesk({ env: { WECOM_CORP_ID: 'wx' }, channels: [createWebChannel, createSandboxChannel] });
+    try {
+      expect((await t.app.request('/sandbox', {}, LOCAL)).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('beside a real Feishu app (SANDBOX=on) it does not take the name feishu, and says why', async () => {
+    const t = await createTestDesk({ env: { FEISHU_APP_ID: 'cli_real', FEISHU_APP_SECRET: 's', SANDBOX: 'on' }, channels: [createWebChannel, createSandboxChannel] });
+    try {
+      expect(t.services.channels.map((c) => c.name)).toEqual(['web', 'sandbox']);
+      expect(await (await t.app.request('/sandbox', {}, LOCAL)).text()).toContain('已配置真实的飞书应用');
+      const r = await t.app.request('/sandbox/api/say', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ as: 'wang', text: '你好', id: id() }) }, LOCAL);
+      expect(r.status).toBe(409);
+    } finally {
+      await t.close();
+    }
   });
 });
