@@ -1,0 +1,122 @@
+/**
+ * The sandbox end to end in headless Chromium: a customer writes, the ticket card appears in the agents' group, the
+ * agent works it from the card, the customer answers the survey (2 stars reopens, 5 stars closes), and /stats draws
+ * its charts. Everything goes through the Feishu channel's own code and the real outbox.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { eq } from 'drizzle-orm';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWebChannel } from '../../src/channels/web/index.tsx';
+import { tickets } from '../../src/db/schema/index.ts';
+import { createSandboxChannel } from '../../src/sandbox/index.ts';
+import { createTestDesk, type TestDesk } from '../helpers/services.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: run scripts/ci-chromium.sh before the tests`);
+if (!haveChromium) console.warn(`[sandbox e2e] skipped: ${CHROMIUM} not found`);
+const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts/sandbox');
+
+describe.skipIf(!haveChromium)('the sandbox in headless Chromium', () => {
+  let t: TestDesk;
+  let server: ServerType;
+  let base = '';
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    t = await createTestDesk({ channels: [createWebChannel, createSandboxChannel], config: { company: { name: '临港示例科技', nameEn: 'Lingang Demo' } } });
+    await t.services.start();
+    server = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise<void>((r) => (server.listening ? r() : server.once('listening', () => r())));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+    page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN' })).newPage();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    await t?.close();
+  });
+
+  const customerLog = () => page.locator('#customer-log');
+  const agentCard = (code: string) => page.locator('#agents-log .card', { hasText: code }).first();
+  const ticket = async (code: string) => (await t.db.select().from(tickets).where(eq(tickets.code, code)))[0];
+  async function toast(text: string | RegExp) {
+    await expect.poll(() => page.locator('#toast').textContent(), { timeout: 10_000 }).toMatch(text);
+  }
+  async function say(side: 'customer' | 'agents', text: string) {
+    await page.locator(`#${side}-input`).fill(text);
+    await page.locator(`#${side}-input`).press('Enter');
+  }
+  async function respond(code: string, text: string) {
+    await agentCard(code).locator('textarea[name=reply]').fill(text);
+    await agentCard(code).getByRole('button', { name: '回复客户' }).click();
+    await toast(/已回复|已发送|回复/);
+    await customerLog().getByText(text).waitFor({ timeout: 10_000 });
+  }
+
+  it('customer message → card → claim → reply → resolve → 2 stars reopens → reply → resolve → 5 stars closes', async () => {
+    await page.goto(`${base}/sandbox`);
+    await say('customer', 'App 登录一直报错 500，麻烦尽快处理');
+    const card = page.locator('#agents-log .card', { hasText: '认领' }).first();
+    await card.waitFor({ timeout: 15_000 });
+    const code = /FB-\d{8}-\d{4,}/.exec((await card.locator('.card-t').textContent()) ?? '')![0];
+    // The acknowledgement with the ticket code reached the customer's chat.
+    await customerLog().getByText(code).first().waitFor();
+    expect((await ticket(code)).isSandbox).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, '01-new-card.png') });
+
+    await agentCard(code).getByRole('button', { name: '认领' }).click();
+    await toast(/认领/);
+    await expect.poll(async () => (await ticket(code)).status).toBe('claimed');
+    await respond(code, '您好，请更新到 3.2.1 版本后再试。');
+    await agentCard(code).getByRole('button', { name: '标记解决' }).click();
+    await toast(/解决/);
+
+    const survey = () => customerLog().locator('.card', { hasText: '服务满意度回访' }).last();
+    await survey().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(ARTIFACTS, '02-survey.png') });
+    await survey().getByRole('button', { name: /^2 分/ }).click();
+    await expect.poll(async () => (await ticket(code)).status, { timeout: 10_000 }).toBe('reopened');
+    await customerLog().locator('.card', { hasText: '感谢您的评价' }).first().waitFor();
+
+    await respond(code, '已为您重置账号，请再试一次。');
+    await agentCard(code).getByRole('button', { name: '标记解决' }).click();
+    await expect.poll(() => customerLog().locator('.card', { hasText: '服务满意度回访' }).count(), { timeout: 15_000 }).toBe(1);
+    await survey().getByRole('button', { name: /^5 分/ }).click();
+    await expect.poll(async () => (await ticket(code)).status, { timeout: 10_000 }).toBe('closed');
+    const closed = await ticket(code);
+    expect(closed.closeReason).toBe('satisfied');
+    expect(closed.csatScore).toBe(5);
+    await expect.poll(() => agentCard(code).locator('.card-h').getAttribute('class')).toContain('h-grey');
+    await page.screenshot({ path: join(ARTIFACTS, '03-closed.png') });
+  });
+
+  it('/stats answers in the agents\' group with its charts', async () => {
+    await say('agents', '/stats week');
+    const stats = page.locator('#agents-log .card', { hasText: '客服数据' }).last();
+    await stats.waitFor({ timeout: 15_000 });
+    expect(await stats.locator('svg.chart').count()).toBe(2);
+    await page.screenshot({ path: join(ARTIFACTS, '04-stats.png') });
+  });
+
+  it('switches to the second customer and the second agent', async () => {
+    await page.locator('[data-persona=li]').click();
+    await expect.poll(() => customerLog().locator('.msg').count()).toBe(0);
+    await say('customer', '想咨询一下企业版怎么开发票');
+    const card = page.locator('#agents-log .card', { hasText: '认领' }).last();
+    await card.waitFor({ timeout: 15_000 });
+    const code = /FB-\d{8}-\d{4,}/.exec((await card.locator('.card-t').textContent()) ?? '')![0];
+    await page.locator('[data-persona=chen]').click();
+    await agentCard(code).getByRole('button', { name: '认领' }).click();
+    await expect.poll(async () => (await ticket(code)).assigneeId).not.toBeNull();
+    await expect.poll(() => agentCard(code).textContent()).toContain('陈主管');
+  });
+});
