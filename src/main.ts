@@ -9,6 +9,7 @@ import { nodeJobs } from './jobs/jobs.ts';
 import { createLogger } from './log.ts';
 import { createServices } from './services.ts';
 import { nodeSupportWarning } from './node-support.ts';
+import { sandboxBanner, sandboxEnabled } from './sandbox/settings.ts';
 
 /** Node entry: embedded PGlite unless DATABASE_URL is set; stops cleanly on SIGTERM/SIGINT. */
 async function main() {
@@ -26,6 +27,7 @@ async function main() {
   const control = database.kind === 'pglite' ? await startControlSocket(services, env.DATA_DIR) : null;
   const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
     log.info('ready', { port: info.port, database: database.kind, channels: services.channels.map((c) => c.name), startupMs: Math.round(performance.now() - started) });
+    if (sandboxEnabled(env)) process.stdout.write(sandboxBanner(info.port));
   });
 
   let stopping = false;

@@ -12,6 +12,11 @@ export function sandboxEnabled(env: Env): boolean {
   return !platformConfigured(env);
 }
 
+/** What `npm start` prints on a fresh clone: the one URL a newcomer needs (loopback, where the sandbox answers). */
+export function sandboxBanner(port: number): string {
+  return `\n  沙盒已开启（试用飞书卡片与完整闭环，无需任何账号）：http://localhost:${port}/sandbox\n  Sandbox: open http://localhost:${port}/sandbox — SANDBOX=off turns it off.\n\n`;
+}
+
 /**
  * The sandbox plays Feishu under the channel name `feishu` (the Feishu inbound code names its tickets so). With a
  * real Feishu app configured that name is taken, and the sandbox must not answer for the real one.

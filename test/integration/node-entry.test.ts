@@ -12,12 +12,12 @@ const dir = mkdtempSync(join(tmpdir(), 'loopdesk-entry-'));
 const dataDir = join(dir, 'data');
 const env = { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', LOOPDESK_CONFIG: '' };
 
-function start(extra: Record<string, string> = {}): { child: ChildProcess; ready: Promise<number>; exited: Promise<{ code: number | null; stderr: string }> } {
+function start(extra: Record<string, string> = {}): { child: ChildProcess; ready: Promise<number>; exited: Promise<{ code: number | null; stderr: string }>; stdout(): string } {
   const child = spawn(tsx, ['src/main.ts'], { cwd: root, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
+  let out = '';
   const ready = new Promise<number>((resolve, reject) => {
-    let out = '';
     child.stdout!.on('data', (d) => {
       out += d;
       const line = out.split('\n').find((l) => l.includes('"msg":"ready"'));
@@ -27,7 +27,7 @@ function start(extra: Record<string, string> = {}): { child: ChildProcess; ready
   });
   ready.catch(() => {}); // a start that is meant to fail never becomes ready
   const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
-  return { child, ready, exited };
+  return { child, ready, exited, stdout: () => out };
 }
 
 const cli = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin/loopdesk.mjs'), ...args], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
@@ -43,6 +43,9 @@ describe('node entry and CLI', () => {
     const res = await fetch(`http://127.0.0.1:${port}/api/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ contact: 'a@example.com', content: '网页打不开' }) });
     expect(res.status).toBe(201);
     code = (await json(res)).ticket;
+    // A fresh clone (no platform configured) points the newcomer at the sandbox, which answers on loopback.
+    expect(a.stdout()).toContain(`http://localhost:${port}/sandbox`);
+    expect((await fetch(`http://127.0.0.1:${port}/sandbox`)).status).toBe(200);
 
     const shown = cli(['ticket', 'show', code]); // runs inside the service through the control socket
     expect(shown.status).toBe(0);
