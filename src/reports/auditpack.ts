@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,7 +130,27 @@ async function zipFiles(files: Array<{ name: string; path: string }>, outPath: s
   if (failed) throw failed;
 }
 
-export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outPath: string, opts: { source?: string } = {}): Promise<AuditPackResult> {
+/** Pictures of the feedback system (src/screenshots/audit.ts), or why there are none. */
+export type ScreenshotTaker = (dir: string) => Promise<{ files: Array<{ name: string; path: string }>; notes: string[] } | { missing: string }>;
+export const SCREENSHOT_FOLDER = '反馈系统截图';
+
+/** What the pack says when it has no pictures: how to add them. */
+export function howToAddScreenshots(reason: string): string {
+  return [
+    `# ${SCREENSHOT_FOLDER}`,
+    '',
+    `本材料包生成时未能自动截图：${reason}`,
+    '',
+    '补充截图的方法（任选其一）：',
+    '',
+    '1. 在运行 Loopdesk 的机器上安装 Chromium（Debian/Ubuntu：`sudo apt-get install chromium`），在项目目录执行 `npm install`，然后重新生成材料包（`npx loopdesk audit-pack --out 材料包.zip`）。材料包会自动附上：网页反馈表单、服务承诺页、客户工单页（手机）、控制台概览、客服群中的工单卡片。',
+    '2. 执行 `npm run screenshots`，把 docs/screenshots/ 中的图片放入本文件夹。',
+    '3. 手工截图：浏览器打开 `/feedback`（反馈表单）、`/promise`（服务承诺）、`/console/overview`（控制台概览），以及客服群中的一张工单卡片。',
+    '',
+  ].join('\n');
+}
+
+export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outPath: string, opts: { source?: string; screenshots?: ScreenshotTaker } = {}): Promise<AuditPackResult> {
   const dir = await mkdtemp(join(tmpdir(), 'loopdesk-audit-'));
   try {
     const local = localTimeFormatter(deps.calendar.timeZone);
@@ -170,6 +190,16 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
       survey: config.survey,
     };
     await add('服务承诺与工作日历.json', `${JSON.stringify(policy, null, 2)}\n`);
+
+    // The reviewer's 「反馈系统截图」: taken when a browser is at hand, otherwise a note on how to add them.
+    const shotsDir = join(dir, 'shots');
+    await mkdir(shotsDir);
+    const shots = opts.screenshots ? await opts.screenshots(shotsDir).catch((e: Error) => ({ missing: `截图失败：${e.message}` })) : { missing: '本次生成未启用截图' };
+    if ('missing' in shots) await add(`${SCREENSHOT_FOLDER}/如何添加截图.md`, howToAddScreenshots(shots.missing));
+    else {
+      for (const f of shots.files) await add(`${SCREENSHOT_FOLDER}/${f.name}`, null, f.path);
+      if (shots.notes.length) await add(`${SCREENSHOT_FOLDER}/说明.md`, `# ${SCREENSHOT_FOLDER}\n\n${shots.notes.map((n) => `- ${n}`).join('\n')}\n`);
+    }
 
     const headsPath = join(dir, 'heads.csv');
     const chains = await verifyChains(deps, range, headsPath);

@@ -121,7 +121,10 @@ const auditPack: CliCommand = async (argv, ctx) => {
   const range = rangeOf(ctx, a.values.from as string | undefined, a.values.to as string | undefined);
   if (!range) return EXIT.usage;
   const path = resolve(ctx.cwd, a.values.out as string);
-  const pack = await writeAuditPack({ ...statsDeps(ctx.services), channels: ctx.services.channels.map((c) => c.name) }, range, path, { source: '命令行 loopdesk audit-pack' });
+  const pack = await writeAuditPack({ ...statsDeps(ctx.services), channels: ctx.services.channels.map((c) => c.name) }, range, path, {
+    source: '命令行 loopdesk audit-pack',
+    screenshots: async (dir) => (await import('../screenshots/audit.ts')).auditScreenshots(ctx.services, dir),
+  });
   ctx.out(
     [
       `审核材料包已写入 ${path}`,

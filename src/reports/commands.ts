@@ -204,7 +204,10 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
       const range = rangeArgs(services, args, () => lastFullMonths(6, now, services.calendar));
       const name = `审核材料_${range.fromDay}_${range.toDay}.zip`;
       const path = exportPath(name);
-      const pack = await writeAuditPack({ ...statsDeps(services), channels: services.channels.map((c) => c.name) }, range, path, { source: '群命令 /auditpack' });
+      const pack = await writeAuditPack({ ...statsDeps(services), channels: services.channels.map((c) => c.name) }, range, path, {
+        source: '群命令 /auditpack',
+        screenshots: async (dir) => (await import('../screenshots/audit.ts')).auditScreenshots(services, dir),
+      });
       return {
         kind: 'file',
         path,

@@ -1,7 +1,7 @@
 import { escapeHtml } from './markdown.ts';
 import { PERSONAS } from './personas.ts';
 
-const CSS = `
+export const SANDBOX_CSS = `
 *{box-sizing:border-box}body{margin:0;font:14px/1.5 -apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#eef0f3;color:#1f2329}
 header{display:flex;gap:16px;align-items:center;padding:10px 16px;background:#fff;border-bottom:1px solid #dee0e3}header h1{font-size:16px;margin:0}
 header .hint{color:#646a73;font-size:13px}main{display:grid;grid-template-columns:minmax(300px,420px) 1fr;gap:12px;padding:12px;height:calc(100vh - 52px)}
@@ -75,7 +75,7 @@ const personaButtons = (role: 'customer' | 'agent') =>
 export function sandboxPage(opts: { company: string; feishuTaken: boolean }): string {
   const warning = opts.feishuTaken ? '<div class="text error">已配置真实的飞书应用：沙盒不能同时扮演飞书，这里只能查看。</div>' : '';
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Loopdesk 沙盒 · ${escapeHtml(opts.company)}</title><style>${CSS}</style></head><body>
+<title>Loopdesk 沙盒 · ${escapeHtml(opts.company)}</title><style>${SANDBOX_CSS}</style></head><body>
 <header><h1>Loopdesk 沙盒 · 飞书</h1><span class="hint">左边是客户与机器人的单聊，右边是客服群。消息走真实的飞书渠道代码与卡片；沙盒工单不计入台账和任何统计。</span></header>
 ${warning}<div id="toast"></div>
 <main>
