@@ -1,0 +1,174 @@
+/**
+ * `npm run screenshots`: draws the pictures in docs/screenshots/ from a throwaway service on 127.0.0.1 (embedded
+ * database in a temporary folder, a fixed clock on a Monday morning): the sandbox with the ticket card in each state,
+ * the survey card and the /stats card; a few web tickets worked through the desk for the console overview and the
+ * ledger page; the web form and a customer's ticket page at phone width. Needs Chromium (/usr/bin/chromium).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { eq } from 'drizzle-orm';
+import type { Page } from 'playwright-core';
+import { createWebChannel } from '../src/channels/web/index.tsx';
+import { parseConfig, parseEnv } from '../src/config.ts';
+import { fixedClock } from '../src/core/clock.ts';
+import { openDatabase } from '../src/db/node.ts';
+import { customers, tickets } from '../src/db/schema/index.ts';
+import { createApp } from '../src/http/app.ts';
+import { createLogger } from '../src/log.ts';
+import { createSandboxChannel } from '../src/sandbox/index.ts';
+import { launchChromium } from '../src/screenshots/chromium.ts';
+import { createServices } from '../src/services.ts';
+
+const OUT = join(import.meta.dirname, '../docs/screenshots');
+const ADMIN_TOKEN = 'screenshots-admin-token-0123456789';
+const AGENT = { platform: 'feishu', userId: 'ou_sandbox_agent_zhang' };
+
+async function main() {
+  const launched = await launchChromium();
+  if ('missing' in launched) {
+    process.stderr.write(`screenshots: ${launched.missing}\n`);
+    process.exit(1);
+  }
+  const { browser } = launched;
+  mkdirSync(OUT, { recursive: true });
+  const dataDir = mkdtempSync(join(tmpdir(), 'loopdesk-shots-'));
+  const clock = fixedClock('2026-02-23T02:00:00Z');
+  const database = await openDatabase({ dataDir });
+  let app: ReturnType<typeof createApp> | null = null;
+  const server = serve({ fetch: (r, bindings) => app!.fetch(r, bindings), port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((r) => (server.listening ? r() : server.once('listening', () => r())));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const env = parseEnv({ ADMIN_TOKEN, PUBLIC_BASE_URL: base, DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+  const config = parseConfig({ company: { name: '临港示例科技', nameEn: 'Lingang Demo' } });
+  const services = createServices({ env, config, database, clock, log: createLogger('warn'), channels: [createWebChannel, createSandboxChannel] });
+  app = createApp(services);
+  await services.start();
+  const settle = async () => {
+    for (let i = 0; i < 100; i++) if ((await services.outbox.wake()).claimed === 0) return;
+  };
+  const written: string[] = [];
+
+  try {
+    // ── a week of real (web) tickets, worked through the desk, for the console and the ledger ──────────────
+    const samples = [
+      ['支付成功但订单一直显示未支付，报错 500', 5],
+      ['想咨询企业版如何开具增值税专用发票', 4],
+      ['客服电话一直打不通，要投诉', 2],
+      ['建议 App 增加深色模式', 5],
+      ['登录验证码收不到', 4],
+      ['退款申请提交三天了还没处理，再不处理就打 12315', 3],
+    ] as const;
+    let token = '';
+    for (const [i, [text, score]] of samples.entries()) {
+      clock.set(new Date(Date.parse('2026-02-23T02:00:00Z') + i * 86_400_000 * 1.2));
+      const res = await app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.0.0.${i + 1}` }, body: JSON.stringify({ name: `客户${i + 1}`, contact: `1380000000${i}`, content: text }) });
+      const body = (await res.json()) as { ticket: string };
+      const [row] = await database.db.select({ customerId: tickets.customerId, token: tickets.accessToken }).from(tickets).where(eq(tickets.code, body.ticket));
+      token = row.token;
+      if (i === samples.length - 1) break; // the newest stays open: the phone picture shows a ticket in progress
+      const [cust] = await database.db.select({ externalId: customers.externalId }).from(customers).where(eq(customers.id, row.customerId));
+      clock.advance(20);
+      await services.desk.act({ ticket: body.ticket, actor: AGENT, viaAgentGroup: true, action: 'respond', text: '您好，已收到，我们正在处理。' });
+      clock.advance(90);
+      await services.desk.act({ ticket: body.ticket, actor: AGENT, viaAgentGroup: true, action: 'resolve' });
+      clock.advance(30);
+      await services.desk.answerSurvey({ ticket: body.ticket, channel: 'web', customerExternalId: cust.externalId, score });
+    }
+    await settle();
+    clock.set('2026-03-02T02:00:00Z');
+
+    const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN' });
+    const page = await ctx.newPage();
+    const shot = async (name: string, target: Page | ReturnType<Page['locator']>) => {
+      await target.screenshot({ path: join(OUT, name) });
+      written.push(name);
+    };
+    const agentCard = () => page.locator('#agents-log .card', { hasText: 'App 登录一直报错' }).last();
+    const toastGone = () => page.evaluate("document.getElementById('toast').style.display='none'");
+    const click = async (name: RegExp | string, where = agentCard()) => {
+      await where.getByRole('button', { name }).first().click();
+      await page.waitForTimeout(400);
+      await settle();
+      await page.waitForTimeout(900);
+      await toastGone();
+    };
+
+    // ── the sandbox: a customer writes, the card goes through its states ───────────────────────────────────
+    await page.goto(`${base}/sandbox`);
+    // Whole cards in the pictures: the chat panes stop scrolling while single cards are photographed.
+    const unclip = await page.addStyleTag({ content: 'main{height:auto!important} .log{overflow:visible!important}' });
+    await page.locator('#customer-input').fill('App 登录一直报错 500，麻烦尽快处理');
+    await page.locator('#customer-input').press('Enter');
+    await agentCard().waitFor();
+    await settle();
+    await page.waitForTimeout(900);
+    await shot('card-new.png', agentCard());
+    clock.advance(6);
+    await click('认领');
+    await shot('card-claimed.png', agentCard());
+    clock.advance(15);
+    await agentCard().locator('textarea[name=reply]').fill('您好，请将 App 更新到 3.2.1 版本后再试，我们已修复该问题。');
+    await click('回复客户');
+    await shot('card-responded.png', agentCard());
+    clock.advance(40);
+    await click('标记解决');
+    await shot('card-resolved.png', agentCard());
+    const survey = page.locator('#customer-log .card', { hasText: '服务满意度回访' }).last();
+    await survey.waitFor();
+    await shot('survey-card.png', survey);
+    await click(/^2 分/, survey);
+    await shot('card-reopened.png', agentCard());
+    clock.advance(10);
+    await agentCard().locator('textarea[name=reply]').fill('已为您重置账号并清理缓存，请再试一次。');
+    await click('回复客户');
+    await click('标记解决');
+    await click(/^5 分/, page.locator('#customer-log .card', { hasText: '服务满意度回访' }).last());
+    await shot('card-closed.png', agentCard());
+    await page.locator('#agents-input').fill('/stats week');
+    await page.locator('#agents-input').press('Enter');
+    await settle();
+    const stats = page.locator('#agents-log .card', { hasText: '客服数据' }).last();
+    await stats.waitFor();
+    await shot('stats-card.png', stats);
+    await unclip.evaluate((el) => el.remove());
+    await page.waitForTimeout(300);
+    await shot('sandbox.png', page);
+    await ctx.close();
+
+    // ── the console (admin token sign-in), the ledger page, the web form and a ticket page on a phone ──────
+    const desk = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+    const cp = await desk.newPage();
+    await cp.goto(`${base}/console/login`);
+    await cp.getByLabel('管理令牌（ADMIN_TOKEN）').fill(ADMIN_TOKEN);
+    await cp.getByRole('button', { name: '用管理令牌登录' }).click();
+    await cp.waitForURL(/\/console\//);
+    await cp.goto(`${base}/console/overview`);
+    await shot('console-overview.png', cp);
+    await cp.goto(`${base}/console/ledger`);
+    await shot('console-ledger.png', cp);
+    await desk.close();
+
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN', isMobile: true });
+    const pp = await phone.newPage();
+    await pp.goto(`${base}/feedback`);
+    await shot('feedback-form-phone.png', pp);
+    await pp.goto(`${base}/t/${token}`);
+    await shot('ticket-page-phone.png', pp);
+    await phone.close();
+    process.stdout.write(`screenshots: ${written.length} pictures in docs/screenshots/\n${written.map((w) => `  ${w}`).join('\n')}\n`);
+  } finally {
+    await browser.close();
+    await services.stop();
+    await new Promise<void>((r) => server.close(() => r()));
+    await database.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`screenshots: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
