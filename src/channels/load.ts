@@ -19,6 +19,7 @@ const registry: Array<{ wanted(env: Env, config: Config): boolean; load(): Promi
   { wanted: (e) => !!e.DINGTALK_CLIENT_ID, load: async () => (await import('./dingtalk/index.ts')).createDingTalkChannel },
   // Node only (it answers loopback requests); not on Workers.
   { wanted: (e) => sandboxEnabled(e), load: async () => (await import('../sandbox/index.ts')).createSandboxChannel },
+  { wanted: (e) => sandboxEnabled(e) && !e.DINGTALK_CLIENT_ID, load: async () => (await import('../sandbox/index.ts')).createSandboxDingTalkChannel },
 ];
 
 export async function loadChannels(env: Env, config: Config): Promise<ChannelFactory[]> {

@@ -1,25 +1,34 @@
 import type { ChannelFactory } from '../services.ts';
-import { SandboxChats } from './chats.ts';
+import { sandboxDingTalk } from './dingtalk.ts';
 import { sandboxFeishu } from './feishu.ts';
 import { mountSandbox } from './routes.ts';
-import { feishuTaken, sandboxEnabled } from './settings.ts';
+import { dingTalkTaken, feishuTaken, sandboxEnabled } from './settings.ts';
+import { sandboxState } from './state.ts';
 
 /**
- * The sandbox as a channel of this deployment: it plays Feishu (channel name `feishu`, an agents' surface with the
- * Feishu sender) and serves /sandbox. Null when it is off (SANDBOX=off, or a platform is configured and not SANDBOX=on).
+ * The sandbox plays Feishu (channel name `feishu`: an agents' surface with the Feishu sender) and serves /sandbox.
+ * Null when it is off (SANDBOX=off, or a platform is configured and not SANDBOX=on). Beside a real Feishu app the
+ * name is taken: the page stays (and says so), the sandbox plays nothing under that name.
  */
 export const createSandboxChannel: ChannelFactory = (core) => {
   if (!sandboxEnabled(core.env)) return null;
-  const chats = new SandboxChats();
-  // Beside a real Feishu app the name is taken: the page stays, the sandbox plays nothing.
-  const feishu = feishuTaken(core.env) ? null : sandboxFeishu(core, chats);
+  const state = sandboxState(core);
+  state.feishu = feishuTaken(core.env) ? null : sandboxFeishu(core, state.chats);
   return {
-    name: feishu ? 'feishu' : 'sandbox',
-    agentSurface: Boolean(feishu),
-    sender: feishu?.sender,
-    routes: (app) => mountSandbox(app, { core, chats, feishu }),
+    name: state.feishu ? 'feishu' : 'sandbox',
+    agentSurface: Boolean(state.feishu),
+    sender: state.feishu?.sender,
+    routes: (app) => mountSandbox(app, { core, state }),
     health: () => ({ mode: 'sandbox', state: 'ready', path: '/sandbox' }),
   };
+};
+
+/** The sandbox's DingTalk half (the page's 钉钉 switch): channel name `dingtalk`, the DingTalk sender. */
+export const createSandboxDingTalkChannel: ChannelFactory = (core) => {
+  if (!sandboxEnabled(core.env) || dingTalkTaken(core.env)) return null;
+  const state = sandboxState(core);
+  state.dingtalk = sandboxDingTalk(core, state.chats);
+  return { name: 'dingtalk', agentSurface: true, sender: state.dingtalk.sender, health: () => ({ mode: 'sandbox', state: 'ready' }) };
 };
 
 export { sandboxEnabled } from './settings.ts';

@@ -25,19 +25,19 @@ header .hint{color:#646a73;font-size:13px}main{display:grid;grid-template-column
 #toast{position:fixed;top:14px;left:50%;transform:translateX(-50%);padding:8px 16px;border-radius:6px;background:#1f2329;color:#fff;display:none;z-index:9}
 #toast.success{background:#34c724}#toast.error{background:#f54a45}#toast.warning{background:#ff8800}
 .empty{color:#8f959e;text-align:center;margin-top:24px}
+.h-dt{background:#1677ff}.dt-l{font-size:12px;color:#646a73}.switch a{padding:2px 10px;border-radius:14px;border:1px solid #dee0e3;color:#1f2329;text-decoration:none;font-size:13px}.switch a.on{background:#1f2329;color:#fff}
 @media (max-width:800px){main{grid-template-columns:1fr;height:auto}.log{min-height:360px}}
 `;
 
 /** Runs in the page: polls the chats, posts what the personas type and click. Kept small and dependency-free. */
 const SCRIPT = `
-const S={rev:-1,customer:'wang',agent:'zhang',nodes:new Map(),msgs:new Map()};
+const S={rev:-1,customer:'wang',agent:'zhang',msgs:new Map()};
 const $=(s)=>document.querySelector(s);
 const uid=()=>Date.now().toString(36)+Math.random().toString(36).slice(2,10);
 function toast(t){const el=$('#toast');el.textContent=t.content;el.className=t.type;el.style.display='block';clearTimeout(S.tt);S.tt=setTimeout(()=>el.style.display='none',3500);}
 async function post(path,body){const r=await fetch(path,{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(body)});const j=await r.json().catch(()=>({}));if(!r.ok)toast({type:'error',content:(j.error&&j.error.message)||('请求失败 '+r.status)});return j;}
-function chatOf(m){return m.chatId==='${'oc_sandbox_agents'}'?'agents':m.chatId;}
 function draw(){
-  for(const [pane,chat] of [['#customer-log','oc_sandbox_p2p_'+S.customer],['#agents-log','oc_sandbox_agents']]){
+  for(const [pane,chat] of [['#customer-log',P.p2p+S.customer],['#agents-log',P.agents]]){
     const log=$(pane);const list=[...S.msgs.values()].filter(m=>m.chatId===chat);
     const keep=new Set(list.map(m=>m.id));
     for(const el of [...log.children]) if(!keep.has(el.dataset.id)) el.remove();
@@ -53,14 +53,14 @@ function draw(){
 }
 async function poll(){try{const r=await fetch('/sandbox/api/state?rev='+S.rev);if(r.ok){const j=await r.json();for(const m of j.messages)S.msgs.set(m.id,m);if(j.messages.length)draw();S.rev=j.rev;}}catch(e){}}
 async function say(side){const input=$('#'+side+'-input');const text=input.value.trim();if(!text)return;input.value='';
-  await post('/sandbox/api/say',{as:side==='customer'?S.customer:S.agent,text,id:uid()});await poll();}
+  await post('/sandbox/api/say',{platform:P.platform,as:side==='customer'?S.customer:S.agent,text,id:uid()});await poll();}
 document.addEventListener('click',async(ev)=>{
   const p=ev.target.closest('[data-persona]');if(p){if(p.dataset.side==='customer')S.customer=p.dataset.persona;else S.agent=p.dataset.persona;draw();return;}
   const q=ev.target.closest('[data-say]');if(q){$('#agents-input').value=q.dataset.say;return say('agents');}
   const b=ev.target.closest('.btn');if(!b)return;
   const msg=b.closest('[data-id]');const inAgents=!!b.closest('#agents-log');let form;
   if(b.dataset.submit){const f=b.closest('form');if(f){if(!f.reportValidity())return;form={};for(const [k,v] of new FormData(f))form[k]=String(v);}}
-  b.disabled=true;const j=await post('/sandbox/api/click',{as:inAgents?S.agent:S.customer,message:msg.dataset.id,value:JSON.parse(b.dataset.value),form,id:uid()});
+  b.disabled=true;const j=await post('/sandbox/api/click',{platform:P.platform,as:inAgents?S.agent:S.customer,message:msg.dataset.id,value:JSON.parse(b.dataset.value),form,id:uid()});
   b.disabled=false;if(j.toast)toast(j.toast);await poll();});
 document.addEventListener('keydown',(ev)=>{if(ev.key==='Enter'&&ev.target.matches('.compose input')){ev.preventDefault();say(ev.target.id.split('-')[0]);}});
 draw();poll();setInterval(poll,700);
@@ -72,11 +72,18 @@ const personaButtons = (role: 'customer' | 'agent') =>
     .join('');
 
 /** The sandbox page: the customer's chat with the bot on the left, the agents' group on the right. */
-export function sandboxPage(opts: { company: string; feishuTaken: boolean }): string {
-  const warning = opts.feishuTaken ? '<div class="text error">已配置真实的飞书应用：沙盒不能同时扮演飞书，这里只能查看。</div>' : '';
+export function sandboxPage(opts: { company: string; platform: 'feishu' | 'dingtalk'; available: { feishu: boolean; dingtalk: boolean } }): string {
+  const dt = opts.platform === 'dingtalk';
+  const name = dt ? '钉钉' : '飞书';
+  const warning = opts.available[opts.platform] ? '' : `<div class="text error">已配置真实的${name}应用：沙盒不能同时扮演${name}，这里只能查看。</div>`;
+  // The chats of the platform shown: the customers' 1:1 chats (prefix + persona key) and the agents' group.
+  const chats = { platform: opts.platform, p2p: dt ? 'cid_sandbox_p2p_' : 'oc_sandbox_p2p_', agents: dt ? 'cid_sandbox_agents' : 'oc_sandbox_agents' };
+  const hint = dt
+    ? '钉钉：卡片由模板参数绘制（cards/dingtalk），群里也可以输入命令，如 /claim、/reply 工单号 内容。'
+    : '消息走真实的飞书渠道代码与卡片 JSON；';
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Loopdesk 沙盒 · ${escapeHtml(opts.company)}</title><style>${SANDBOX_CSS}</style></head><body>
-<header><h1>Loopdesk 沙盒 · 飞书</h1><span class="hint">左边是客户与机器人的单聊，右边是客服群。消息走真实的飞书渠道代码与卡片；沙盒工单不计入台账和任何统计。</span></header>
+<header><h1>Loopdesk 沙盒 · ${name}</h1><span class="switch"><a href="/sandbox"${dt ? '' : ' class="on"'}>飞书</a> <a href="/sandbox?platform=dingtalk"${dt ? ' class="on"' : ''}>钉钉</a></span><span class="hint">左边是客户与机器人的单聊，右边是客服群。${hint}沙盒工单不计入台账和任何统计。</span></header>
 ${warning}<div id="toast"></div>
 <main>
 <section class="pane" id="customer"><div class="pane-h"><b>客户 ↔ ${escapeHtml(opts.company)}机器人</b><span class="who">${personaButtons('customer')}</span></div>
@@ -85,6 +92,6 @@ ${warning}<div id="toast"></div>
 <section class="pane" id="agents"><div class="pane-h"><b>客服群</b><span class="who">${personaButtons('agent')}</span></div>
 <div class="log" id="agents-log"></div>
 <div class="quick"><button type="button" data-say="/stats">/stats</button><button type="button" data-say="/open">/open</button><button type="button" data-say="/mine">/mine</button><button type="button" data-say="/sla">/sla</button><button type="button" data-say="/help">/help</button></div>
-<div class="compose"><input id="agents-input" placeholder="输入命令，例如 /stats week、/case FB-…" maxlength="2000"><button type="button" onclick="say('agents')">发送</button></div></section>
-</main><script>${SCRIPT}</script></body></html>`;
+<div class="compose"><input id="agents-input" placeholder="输入命令，例如 /stats week、/case FB-…${dt ? '、/claim FB-…' : ''}" maxlength="2000"><button type="button" onclick="say('agents')">发送</button></div></section>
+</main><script>const P=${JSON.stringify(chats)};${SCRIPT}</script></body></html>`;
 }

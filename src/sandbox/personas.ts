@@ -22,3 +22,9 @@ export const personaByOpenId = (openId: string) => PERSONAS.find((p) => p.openId
 /** The customer's one-to-one chat with the bot. */
 export const p2pChatId = (p: Persona) => `oc_sandbox_p2p_${p.key}`;
 export const customerOfChat = (chatId: string) => PERSONAS.find((p) => p.role === 'customer' && p2pChatId(p) === chatId);
+
+/** DingTalk: the same people by staff id (customers are org members, so 1:1 robot messages reach them). */
+export const DT_AGENTS_CID = 'cid_sandbox_agents';
+export const staffIdOf = (p: Persona) => `sandbox_${p.key}`;
+export const personaByStaffId = (staffId: string) => PERSONAS.find((p) => staffIdOf(p) === staffId);
+export const dtP2pCid = (p: Persona) => `cid_sandbox_p2p_${p.key}`;

@@ -22,3 +22,4 @@ export function sandboxBanner(port: number): string {
  * real Feishu app configured that name is taken, and the sandbox must not answer for the real one.
  */
 export const feishuTaken = (env: Env) => Boolean(env.FEISHU_APP_ID);
+export const dingTalkTaken = (env: Env) => Boolean(env.DINGTALK_CLIENT_ID);

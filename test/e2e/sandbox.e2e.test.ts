@@ -12,7 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebChannel } from '../../src/channels/web/index.tsx';
 import { tickets } from '../../src/db/schema/index.ts';
-import { createSandboxChannel } from '../../src/sandbox/index.ts';
+import { createSandboxChannel, createSandboxDingTalkChannel } from '../../src/sandbox/index.ts';
 import { createTestDesk, type TestDesk } from '../helpers/services.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -30,7 +30,7 @@ describe.skipIf(!haveChromium)('the sandbox in headless Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    t = await createTestDesk({ channels: [createWebChannel, createSandboxChannel], config: { company: { name: '临港示例科技', nameEn: 'Lingang Demo' } } });
+    t = await createTestDesk({ channels: [createWebChannel, createSandboxChannel, createSandboxDingTalkChannel], config: { company: { name: '临港示例科技', nameEn: 'Lingang Demo' } } });
     await t.services.start();
     server = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' });
     await new Promise<void>((r) => (server.listening ? r() : server.once('listening', () => r())));

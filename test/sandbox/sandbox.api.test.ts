@@ -8,7 +8,7 @@ import { computeStats } from '../../src/reports/stats.ts';
 import { statsDeps } from '../../src/reports/commands.ts';
 import { writeLedgerCsv } from '../../src/reports/ledger.ts';
 import { rangeOfDays } from '../../src/reports/range.ts';
-import { createSandboxChannel, sandboxEnabled } from '../../src/sandbox/index.ts';
+import { createSandboxChannel, createSandboxDingTalkChannel, sandboxEnabled } from '../../src/sandbox/index.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ const id = () => randomUUID().replace(/-/g, '');
 describe.each(dbKinds)('sandbox API on %s', (kind) => {
   let t: TestDesk;
   beforeAll(async () => {
-    t = await createTestDesk({ kind, channels: [createWebChannel, createSandboxChannel] });
+    t = await createTestDesk({ kind, channels: [createWebChannel, createSandboxChannel, createSandboxDingTalkChannel] });
   });
   afterAll(() => t?.close());
 
@@ -60,6 +60,26 @@ describe.each(dbKinds)('sandbox API on %s', (kind) => {
     expect(after.status).toBe('claimed');
   });
 
+  it('DingTalk: a robot message through the DingTalk inbound code, the template card back through the DingTalk sender', async () => {
+    const r = await post('/sandbox/api/say', { platform: 'dingtalk', as: 'li', text: '发票开错了，抬头不对', id: id() });
+    expect(r.status).toBe(200);
+    await settle();
+    const [ticket] = (await t.db.select().from(tickets).where(eq(tickets.channel, 'dingtalk')));
+    expect(ticket.isSandbox).toBe(true);
+    const msgs = await state();
+    const card = msgs.find((m) => m.chatId === 'cid_sandbox_agents' && m.html.includes(ticket.code))!;
+    expect(card.html).toContain('认领');
+    const claim = await post('/sandbox/api/click', { platform: 'dingtalk', as: 'chen', message: card.id, value: { action: 'claim', ticket: ticket.code }, id: id() });
+    expect(((await claim.json()) as { toast: { type: string } }).toast.type).toBe('success');
+    const [after] = await t.db.select().from(tickets).where(eq(tickets.id, ticket.id));
+    expect(after.status).toBe('claimed');
+    await settle();
+    // The card was updated in place (PUT /v1.0/card/instances): the claim button is gone, the assignee is named.
+    const updated = (await state()).find((m) => m.id === card.id)!;
+    expect(updated.html).toContain('陈主管');
+    expect(updated.html).not.toContain('>认领<');
+  });
+
   it('refuses bad input with a clear message and changes nothing', async () => {
     const before = (await t.db.select().from(tickets)).length;
     const empty = await post('/sandbox/api/say', { as: 'wang', text: '   ', id: id() });
@@ -78,7 +98,7 @@ describe.each(dbKinds)('sandbox API on %s', (kind) => {
     const web = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.0.0.7' }, body: JSON.stringify({ name: '赵', contact: 'zhao@example.com', content: '网页上的真实投诉：发票开错了' }) });
     expect(web.status).toBeLessThan(300);
     const all = await t.db.select().from(tickets);
-    expect(all.filter((x) => x.isSandbox)).toHaveLength(1);
+    expect(all.filter((x) => x.isSandbox)).toHaveLength(2);
     expect(all.filter((x) => !x.isSandbox)).toHaveLength(1);
     const range = rangeOfDays('2026-03-02', '2026-03-02', 'Asia/Shanghai');
     const stats = await computeStats(statsDeps(t.services), range);
@@ -118,7 +138,7 @@ describe('when the sandbox is on', () => {
   });
 
   it('has no route when off: a configured platform without SANDBOX=on', async () => {
-    const t = await createTestDesk({ env: { WECOM_CORP_ID: 'wx' }, channels: [createWebChannel, createSandboxChannel] });
+    const t = await createTestDesk({ env: { WECOM_CORP_ID: 'wx' }, channels: [createWebChannel, createSandboxChannel, createSandboxDingTalkChannel] });
     try {
       expect((await t.app.request('/sandbox', {}, LOCAL)).status).toBe(404);
     } finally {
@@ -127,9 +147,9 @@ describe('when the sandbox is on', () => {
   });
 
   it('beside a real Feishu app (SANDBOX=on) it does not take the name feishu, and says why', async () => {
-    const t = await createTestDesk({ env: { FEISHU_APP_ID: 'cli_real', FEISHU_APP_SECRET: 's', SANDBOX: 'on' }, channels: [createWebChannel, createSandboxChannel] });
+    const t = await createTestDesk({ env: { FEISHU_APP_ID: 'cli_real', FEISHU_APP_SECRET: 's', SANDBOX: 'on' }, channels: [createWebChannel, createSandboxChannel, createSandboxDingTalkChannel] });
     try {
-      expect(t.services.channels.map((c) => c.name)).toEqual(['web', 'sandbox']);
+      expect(t.services.channels.map((c) => c.name)).toEqual(['web', 'sandbox', 'dingtalk']);
       expect(await (await t.app.request('/sandbox', {}, LOCAL)).text()).toContain('已配置真实的飞书应用');
       const r = await t.app.request('/sandbox/api/say', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ as: 'wang', text: '你好', id: id() }) }, LOCAL);
       expect(r.status).toBe(409);

@@ -47,6 +47,8 @@ export interface DingTalkApiOptions {
   /** Refresh this long before the token expires (DingTalk tokens last 2 h). */
   refreshEarlyMs?: number;
   now?: () => number;
+  /** Where the calls go instead of the network: the sandbox's in-process stand-in for the OpenAPI. */
+  fetch?: typeof fetch;
 }
 
 export function createDingTalkApi(settings: DingTalkSettings, log: Logger, opts: DingTalkApiOptions = {}) {
@@ -59,7 +61,7 @@ export function createDingTalkApi(settings: DingTalkSettings, log: Logger, opts:
 
   async function send(url: string, init: RequestInit, label: string): Promise<Response> {
     try {
-      return await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      return await (opts.fetch ?? fetch)(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     } catch (e) {
       throw new RetryLater(`dingtalk ${label}: network ${(e as Error).name}: ${(e as Error).message}`);
     }
