@@ -107,7 +107,45 @@ describe.skipIf(!haveChromium)('the sandbox in headless Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, '04-stats.png') });
   });
 
+  it('DingTalk switch: the same loop with the template card, 2 reopens and 5 closes; /stats answers in markdown', async () => {
+    await page.goto(`${base}/sandbox?platform=dingtalk`);
+    await say('customer', '钉钉里反馈：导出报表一直失败');
+    const card = page.locator('#agents-log .card.dt', { hasText: '导出报表' }).last();
+    await card.waitFor({ timeout: 15_000 });
+    const code = /FB-\d{8}-\d{4,}/.exec((await card.locator('.card-t').textContent()) ?? '')![0];
+    expect((await ticket(code)).channel).toBe('dingtalk');
+    await customerLog().getByText(code).first().waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, '05-dingtalk-card.png') });
+    const dtCard = () => page.locator('#agents-log .card.dt', { hasText: code }).last();
+    await dtCard().getByRole('button', { name: '认领' }).click();
+    await expect.poll(async () => (await ticket(code)).status, { timeout: 10_000 }).toBe('claimed');
+    await expect.poll(() => dtCard().getByRole('button', { name: '认领' }).count(), { timeout: 10_000 }).toBe(0);
+    const reply = async (text: string) => {
+      await dtCard().locator('textarea[name=reply]').fill(text);
+      await dtCard().getByRole('button', { name: '回复客户' }).click();
+      await customerLog().getByText(text).waitFor({ timeout: 10_000 });
+    };
+    await reply('已修复导出问题，请重试。');
+    await dtCard().getByRole('button', { name: '解决并回访' }).click();
+    const survey = () => customerLog().locator('.card.dt', { hasText: '请为工单' }).last();
+    await survey().getByRole('button', { name: '2 不满意' }).waitFor({ timeout: 15_000 });
+    await survey().getByRole('button', { name: '2 不满意' }).click();
+    await expect.poll(async () => (await ticket(code)).status, { timeout: 10_000 }).toBe('reopened');
+    // Typed commands work too: the agent answers with /reply in the group.
+    await say('agents', `/reply ${code} 已为您重新生成报表，请查收。`);
+    await customerLog().getByText('已为您重新生成报表，请查收。').waitFor({ timeout: 10_000 });
+    await say('agents', `/resolve ${code}`);
+    await expect.poll(() => customerLog().locator('.card.dt', { hasText: '请为工单' }).count(), { timeout: 15_000 }).toBe(2);
+    await survey().getByRole('button', { name: '5 非常满意' }).click();
+    await expect.poll(async () => (await ticket(code)).status, { timeout: 10_000 }).toBe('closed');
+    expect((await ticket(code)).csatScore).toBe(5);
+    await say('agents', '/stats week');
+    await page.locator('#agents-log .msg', { hasText: '首次响应及时率' }).last().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(ARTIFACTS, '06-dingtalk-closed.png') });
+  });
+
   it('switches to the second customer and the second agent', async () => {
+    await page.goto(`${base}/sandbox`);
     await page.locator('[data-persona=li]').click();
     await expect.poll(() => customerLog().locator('.msg').count()).toBe(0);
     await say('customer', '想咨询一下企业版怎么开发票');

@@ -6,6 +6,9 @@ import type { ActionName, IncidentView, SlaView, TicketView } from '../../cards/
 import type { Metrics } from '../../src/core/metrics.ts';
 import { feishuCardToHtml, KNOWN_ELEMENTS, UnknownCardElement } from '../../src/sandbox/render-feishu.ts';
 import { createTestDesk, type TestDesk } from '../helpers/services.ts';
+import { surveyCardParams, ticketCardParams } from '../../cards/dingtalk/params.ts';
+import { incidentMarkdown, surveyMarkdown, ticketMarkdownWithCommands } from '../../cards/dingtalk/markdown.ts';
+import { dingTalkCardToHtml, dingTalkMarkdownToHtml, KNOWN_TEMPLATE_COMPONENTS, LOOPDESK_TEMPLATE, visible } from '../../src/sandbox/render-dingtalk.ts';
 
 const sla = (state: SlaView['state'], label: string): SlaView => ({ state, label, labelEn: label, dueAt: state === 'none' ? null : '2026-03-02T04:00:00Z' });
 const ALL_ACTIONS: ActionName[] = ['claim', 'respond', 'resolve', 'reclassify', 'escalate', 'csat', 'merge', 'major'];
@@ -162,5 +165,45 @@ describe('the sandbox draws every card our Feishu builders emit', () => {
     expect(html).toContain('<polyline');
     expect(html).toContain('首次响应及时率 %');
     expect(html).toContain('产品故障');
+  });
+});
+
+describe('the sandbox draws every DingTalk card and message our builders emit', () => {
+  it('knows every component of the imported template and draws it from the params of each ticket and survey state', () => {
+    const kinds = new Set(LOOPDESK_TEMPLATE.components.map((c) => c.component));
+    expect([...kinds].sort()).toEqual([...KNOWN_TEMPLATE_COMPONENTS].sort());
+    for (const v of ticketViews) {
+      const html = dingTalkCardToHtml(ticketCardParams(v));
+      expect(html).toContain(v.code);
+      expect(html).not.toContain('<script>');
+      // Each action the view offers has its button (claim, respond, resolve, reclassify, escalate, merge).
+      if (v.actions.includes('claim')) expect(html).toContain('>认领<');
+      if (!v.actions.includes('respond')) expect(html).not.toContain('name="reply"');
+    }
+    const open = dingTalkCardToHtml({ ...surveyCardParams('FB-20260302-0001', null), kind: 'survey' });
+    expect(open.match(/data-value=/g)).toHaveLength(5);
+    expect(open).toContain('&quot;score&quot;:&quot;2&quot;');
+    const answered = dingTalkCardToHtml({ ...surveyCardParams('FB-20260302-0001', 4), kind: 'survey' });
+    expect(answered).not.toContain('data-value=');
+    expect(answered).toContain('4 分');
+  });
+
+  it('draws the markdown messages (ticket with commands, surveys, incident) without leaving markup behind', () => {
+    const texts = [
+      ...ticketViews.map(ticketMarkdownWithCommands),
+      surveyMarkdown('FB-20260302-0001', 'single'),
+      surveyMarkdown('FB-20260302-0001', 'group'),
+      incidentMarkdown(incident(['incident_reply', 'incident_resolve'])),
+    ];
+    for (const md of texts) {
+      const html = dingTalkMarkdownToHtml(md);
+      expect(html).not.toMatch(/^#|<br>#|dtmd:\/\//);
+      expect(html).not.toContain('<script>');
+    }
+  });
+
+  it('fails on a template expression or component it does not know', () => {
+    expect(() => visible("kind in ('a')", {})).toThrow(UnknownCardElement);
+    expect(() => dingTalkCardToHtml({}, { header: { cardName: 'x' }, components: [{ component: 'Carousel' }] })).toThrow(/Carousel/);
   });
 });
