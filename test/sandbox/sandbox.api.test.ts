@@ -12,7 +12,8 @@ import { createSandboxChannel, createSandboxDingTalkChannel, sandboxEnabled } fr
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDesk, type TestDesk } from '../helpers/services.ts';
+import { createTestDesk, TEST_ADMIN_TOKEN, type TestDesk } from '../helpers/services.ts';
+import { seal, sessionKey, SESSION_COOKIE, tokenFingerprint } from '../../src/console/session.ts';
 import { dbKinds } from '../helpers/db.ts';
 
 const LOCAL = { incoming: { socket: { remoteAddress: '127.0.0.1' } } };
@@ -124,6 +125,18 @@ describe.each(dbKinds)('sandbox API on %s', (kind) => {
     expect((await t.app.request('/sandbox', { headers: { 'x-forwarded-for': '203.0.113.9' } }, LOCAL)).status).toBe(403);
     expect((await t.app.request('/sandbox')).status).toBe(403);
     expect((await t.app.request('/sandbox', {}, LOCAL)).status).toBe(200);
+  });
+
+  it('is open from another machine to a console admin (token session), not to a forged or expired cookie', async () => {
+    const key = sessionKey(t.services.env)!;
+    const now = Math.floor(t.clock.now().getTime() / 1000);
+    const cookie = (payload: object, k = key) => ({ cookie: `${SESSION_COOKIE}=${seal(k, payload)}` });
+    const admin = { v: 1, method: 'token', userId: 'admin', name: '管理员', tk: tokenFingerprint(TEST_ADMIN_TOKEN), iat: now, exp: now + 3600 };
+    expect((await t.app.request('/sandbox', { headers: cookie(admin) }, REMOTE)).status).toBe(200);
+    expect((await t.app.request('/sandbox', { headers: cookie({ ...admin, exp: now - 1 }) }, REMOTE)).status).toBe(403);
+    expect((await t.app.request('/sandbox', { headers: cookie(admin, Buffer.alloc(32, 7)) }, REMOTE)).status).toBe(403);
+    // A signed-in agent (not an admin) is refused.
+    expect((await t.app.request('/sandbox', { headers: cookie({ ...admin, method: 'feishu', userId: 'ou_someone', tk: undefined }) }, REMOTE)).status).toBe(403);
   });
 });
 
