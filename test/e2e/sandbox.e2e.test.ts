@@ -144,17 +144,41 @@ describe.skipIf(!haveChromium)('the sandbox in headless Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, '06-dingtalk-closed.png') });
   });
 
-  it('switches to the second customer and the second agent', async () => {
+  it('two customers and two agents: assignment, a second claim refused, a duplicate merged', async () => {
     await page.goto(`${base}/sandbox`);
+    await page.locator('[data-persona=wang]').click();
+    await say('customer', '支付页面一直转圈，付款失败，订单号 20260302');
+    const first = page.locator('#agents-log .card', { hasText: '支付页面一直转圈' }).last();
+    await first.waitFor({ timeout: 15_000 });
+    const a = /FB-\d{8}-\d{4,}/.exec((await first.locator('.card-t').textContent()) ?? '')![0];
+
     await page.locator('[data-persona=li]').click();
     await expect.poll(() => customerLog().locator('.msg').count()).toBe(0);
-    await say('customer', '想咨询一下企业版怎么开发票');
-    const card = page.locator('#agents-log .card', { hasText: '认领' }).last();
-    await card.waitFor({ timeout: 15_000 });
-    const code = /FB-\d{8}-\d{4,}/.exec((await card.locator('.card-t').textContent()) ?? '')![0];
+    await say('customer', '支付页面一直转圈，付款失败了');
+    const second = page.locator('#agents-log .card', { hasText: '付款失败了' }).last();
+    await second.waitFor({ timeout: 15_000 });
+    const b = /FB-\d{8}-\d{4,}/.exec((await second.locator('.card-t').textContent()) ?? '')![0];
+    expect(b).not.toBe(a);
+
+    // 陈主管 claims the first; 张客服's /claim on it afterwards is refused with the reason.
     await page.locator('[data-persona=chen]').click();
-    await agentCard(code).getByRole('button', { name: '认领' }).click();
-    await expect.poll(async () => (await ticket(code)).assigneeId).not.toBeNull();
-    await expect.poll(() => agentCard(code).textContent()).toContain('陈主管');
+    await agentCard(a).getByRole('button', { name: '认领' }).click();
+    await expect.poll(async () => (await ticket(a)).assigneeId).not.toBeNull();
+    await expect.poll(() => agentCard(a).textContent()).toContain('陈主管');
+    await page.locator('[data-persona=zhang]').click();
+    const before = (await ticket(a)).assigneeId;
+    await say('agents', `/claim ${a}`);
+    await page.locator('#agents-log .msg', { hasText: '已被其他人认领' }).last().waitFor({ timeout: 10_000 });
+    // A rule refused in the card itself: resolving before anyone answered the customer.
+    await agentCard(b).getByRole('button', { name: '标记解决' }).click();
+    await toast('请先回复客户');
+    expect((await ticket(a)).assigneeId).toBe(before);
+
+    // The second customer's card offers to merge into the first (likely duplicate).
+    const merge = agentCard(b).getByRole('button', { name: `合并到 ${a}` });
+    await merge.waitFor({ timeout: 10_000 });
+    await merge.click();
+    await expect.poll(async () => (await ticket(b)).closeReason, { timeout: 10_000 }).toBe('merged');
+    await page.screenshot({ path: join(ARTIFACTS, '07-merged.png') });
   });
 });
