@@ -18,7 +18,7 @@ import { openDatabase } from '../src/db/node.ts';
 import { customers, tickets } from '../src/db/schema/index.ts';
 import { createApp } from '../src/http/app.ts';
 import { createLogger } from '../src/log.ts';
-import { createSandboxChannel } from '../src/sandbox/index.ts';
+import { createSandboxChannel, createSandboxDingTalkChannel } from '../src/sandbox/index.ts';
 import { launchChromium } from '../src/screenshots/chromium.ts';
 import { createServices } from '../src/services.ts';
 
@@ -43,7 +43,7 @@ async function main() {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const env = parseEnv({ ADMIN_TOKEN, PUBLIC_BASE_URL: base, DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
   const config = parseConfig({ company: { name: '临港示例科技', nameEn: 'Lingang Demo' } });
-  const services = createServices({ env, config, database, clock, log: createLogger('warn'), channels: [createWebChannel, createSandboxChannel] });
+  const services = createServices({ env, config, database, clock, log: createLogger('warn'), channels: [createWebChannel, createSandboxChannel, createSandboxDingTalkChannel] });
   app = createApp(services);
   await services.start();
   const settle = async () => {
@@ -136,6 +136,20 @@ async function main() {
     await unclip.evaluate((el) => el.remove());
     await page.waitForTimeout(300);
     await shot('sandbox.png', page);
+
+    // The DingTalk switch: a template card drawn from its params.
+    await page.goto(`${base}/sandbox?platform=dingtalk`);
+    await page.addStyleTag({ content: 'main{height:auto!important} .log{overflow:visible!important}' });
+    await page.locator('#customer-input').fill('导出报表一直失败，提示“服务器繁忙”');
+    await page.locator('#customer-input').press('Enter');
+    const dtCard = page.locator('#agents-log .card.dt', { hasText: '导出报表' }).last();
+    await dtCard.waitFor({ timeout: 10_000 }).catch(async (e) => {
+      process.stderr.write(String(await page.locator('main').innerText()).slice(-1500));
+      throw e;
+    });
+    await settle();
+    await page.waitForTimeout(900);
+    await shot('dingtalk-card.png', dtCard);
     await ctx.close();
 
     // ── the console (admin token sign-in), the ledger page, the web form and a ticket page on a phone ──────
