@@ -115,6 +115,12 @@ describe.each(dbKinds)('sandbox API on %s', (kind) => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+    // The console still lists them (so they can be worked), marked 沙盒.
+    const now = Math.floor(t.clock.now().getTime() / 1000);
+    const session = seal(sessionKey(t.services.env)!, { v: 1, method: 'token', userId: 'admin', name: '管理员', tk: tokenFingerprint(TEST_ADMIN_TOKEN), iat: now, exp: now + 3600 });
+    const list = await (await t.app.request('/console/tickets', { headers: { cookie: `${SESSION_COOKIE}=${session}` } })).text();
+    expect(list).toContain(all.find((x) => x.isSandbox)!.code);
+    expect(list).toContain(' 沙盒');
     const reply = await t.services.runCommand({ text: '/stats today', actor: { platform: 'feishu', userId: 'ou_sandbox_agent_zhang' }, viaAgentGroup: true, surface: 'feishu' });
     expect(reply.kind === 'card' && reply.text).toContain('收到工单：1');
   });

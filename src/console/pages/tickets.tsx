@@ -159,6 +159,7 @@ export function TicketsPage(props: { q: ListQuery; result: ListResult; config: C
                   </a>
                   {r.t.isMajor ? <span class="badge tag-major"> 重大</span> : null}
                   {r.t.isProbe ? <span class="badge tag-probe"> 拨测</span> : null}
+                  {r.t.isSandbox ? <span class="badge tag-probe"> 沙盒</span> : null}
                 </td>
                 <td data-label="收到时间">{fmt.short(r.t.createdAt)}</td>
                 <td data-label="渠道">{CHANNEL_LABELS[r.t.channel] ?? r.t.channel}</td>
