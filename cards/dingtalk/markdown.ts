@@ -15,6 +15,14 @@ function quote(text: string): string {
     .join('\n');
 }
 
+/**
+ * Text inside a line (a masked name such as 王**, a comment): markdown marks become their full-width look-alikes, so
+ * they show as typed instead of pairing with our own **bold** further on.
+ */
+function inline(text: string): string {
+  return text.replace(/[*_`[\]]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+}
+
 export function ticketTitle(view: TicketView): string {
   return `工单 ${view.code} · ${view.statusLabel}`;
 }
@@ -36,11 +44,11 @@ export function ticketMarkdown(view: TicketView): string {
     `**分类**：${view.category.name} · **优先级**：${view.priority} · **渠道**：${view.channelLabel}`,
     why,
     dups,
-    `**客户**：${view.customer.name}${view.customer.contact ? `（${view.customer.contact}）` : ''}`,
+    `**客户**：${inline(view.customer.name)}${view.customer.contact ? `（${inline(view.customer.contact)}）` : ''}`,
     `**处理人**：${view.assignee ? view.assignee.name : '未认领'}`,
     `**首次响应**：${SLA_ICON[view.firstResponse.state] ?? ''} ${view.firstResponse.label}`,
     `**解决时限**：${SLA_ICON[view.resolution.state] ?? ''} ${view.resolution.label}`,
-    view.csatScore !== null ? `**满意度**：${view.csatScore} 分${view.csatComment ? `（${view.csatComment}）` : ''}` : '',
+    view.csatScore !== null ? `**满意度**：${view.csatScore} 分${view.csatComment ? `（${inline(view.csatComment)}）` : ''}` : '',
     '',
     quote(view.excerpt),
     view.url ? `\n[在控制台查看](${view.url})` : '',

@@ -36,7 +36,7 @@ describe.each(dbKinds)('dingtalk stream mode without a template on %s', (kind) =
     const card = groupMarkdowns().find((m) => m.to === AGENTS_CID)!;
     expect(card.title).toBe(`工单 ${ticket.code} · 待认领`);
     expect(card.text).toContain(`/claim ${ticket.code}`);
-    expect(card.text).toContain('星*');
+    expect(card.text).toContain('**客户**：星＊');
     expect(card.text).toContain('怎么导出上个月的发票');
 
     await t.handled(agentSays(`/claim ${ticket.code}`).frame);
