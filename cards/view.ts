@@ -53,6 +53,8 @@ export interface TicketView {
   incident?: { code: string; count: number } | null;
   /** Closed as merged into this ticket. */
   mergedInto?: string | null;
+  /** A customer outside a chat whom no e-mail or SMS reached: 「请电话联系客户」, and the follow-up is the agent's. */
+  callCustomer?: boolean;
   /** Canned replies for the respond form, this category's first, placeholders filled. */
   canned?: Array<{ id: string; title: string; text: string }>;
 }

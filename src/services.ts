@@ -129,10 +129,18 @@ export function createServices(opts: ServiceOptions): Services {
           channel: s,
           kind: 'agents.text' as const,
           ticketId: t.id,
-          payload: { text: `⚠️ 工单 ${t.code} 的消息无法送达客户（${reason.slice(0, 200)}），请通过其他方式联系客户。`, notify: 'assignee' },
+          payload: {
+            text:
+              row.kind === 'customer.survey'
+                ? `⚠️ 工单 ${t.code} 的满意度回访无法送达客户（${reason.slice(0, 200)}），请电话回访客户，并用 /csat ${t.code} 评分 客户原话 记录结果。`
+                : `⚠️ 工单 ${t.code} 的消息无法送达客户（${reason.slice(0, 200)}），请通过其他方式联系客户。`,
+            notify: 'assignee',
+          },
           idemKey: `dead:${row.id}:${s}`,
         })),
       );
+      // The card then says 「请电话联系客户」 (desk/view.ts).
+      await enqueue(tx, now, deskDeps.agentSurfaces.map((s) => ({ channel: s, kind: 'agents.card' as const, ticketId: t.id, idemKey: `dead-card:${row.id}:${s}` })));
     });
     worker?.wake();
   }

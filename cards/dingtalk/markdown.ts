@@ -34,6 +34,7 @@ export function ticketMarkdown(view: TicketView): string {
     view.isProbe ? '🧪 拨测' : '',
     view.reopenCount ? `🔁 重开 ${view.reopenCount} 次` : '',
     view.incident ? `📣 事件 ${view.incident.code}（${view.incident.count} 个相似工单）` : '',
+    view.callCustomer ? '📞 **请电话联系客户**（邮件/短信无法送达）' : '',
     view.mergedInto ? `🔗 已合并到 ${view.mergedInto}` : '',
   ].filter(Boolean);
   const why = view.classification ? `**分类依据**：${view.classification.sourceLabel} · 置信度 ${view.classification.confidence.toFixed(2)} · ${view.classification.reason}` : '';

@@ -27,6 +27,7 @@ export function renderTicketCard(v: TicketView): Card {
     v.isProbe ? '🧪 拨测工单' : '',
     v.reopenCount ? `🔁 已重开 ${v.reopenCount} 次` : '',
     v.incident ? `📣 事件 ${escapeMarkdown(v.incident.code)}（${v.incident.count} 个相似工单，请在事件卡片统一处理）` : '',
+    v.callCustomer ? '📞 **请电话联系客户**（邮件/短信无法送达）' : '',
     v.mergedInto ? `🔗 已合并到 ${escapeMarkdown(v.mergedInto)}` : '',
   ].filter(Boolean);
   const why = v.classification ? [`**分类依据**：${escapeMarkdown(v.classification.sourceLabel)} · 置信度 ${v.classification.confidence.toFixed(2)} · ${escapeMarkdown(v.classification.reason)}`] : [];

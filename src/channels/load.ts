@@ -11,6 +11,7 @@ import { sandboxEnabled } from '../sandbox/settings.ts';
 const registry: Array<{ wanted(env: Env, config: Config): boolean; load(): Promise<ChannelFactory> }> = [
   { wanted: () => true, load: async () => (await import('./web/index.tsx')).createWebChannel },
   { wanted: (_, c) => c.inbound.sources.length > 0, load: async () => (await import('./api/index.ts')).createInboundApiChannel },
+  { wanted: () => true, load: async () => (await import('./contact/index.ts')).createContactChannel },
   { wanted: (e) => !!e.EMAIL_IMAP_URL, load: async () => (await import('./email/index.ts')).createEmailChannel },
   { wanted: (e) => !!e.WECOM_CORP_ID, load: async () => (await import('./wecom/index.ts')).createWecomChannel },
   { wanted: () => true, load: async () => (await import('../probes/routes.ts')).createProbeRoutes },

@@ -52,6 +52,8 @@ export interface MetricTicket {
   slaPausedSince: Date | null;
   csatScore: number | null;
   reopenCount: number;
+  /** 'phone' when an agent recorded the answer the customer gave by phone (电话回访); else the customer's own. */
+  csatVia?: string | null;
 }
 
 export interface MetricOptions {
@@ -87,6 +89,8 @@ export interface TicketFacts {
   resolved: boolean;
   surveySent: boolean;
   surveyAnswered: boolean;
+  /** The answer was recorded by an agent from a phone call, not given by the customer themselves. */
+  answeredByAgent?: boolean;
   score: number | null;
   reopenCount: number;
   isMajor: boolean;
@@ -170,6 +174,7 @@ export function ticketFacts(row: MetricTicket, opts: MetricOptions): TicketFacts
     resolved,
     surveySent: row.surveySentAt !== null || row.surveyAnsweredAt !== null,
     surveyAnswered: answered,
+    answeredByAgent: answered && row.csatVia === 'phone',
     score: answered ? row.csatScore : null,
     reopenCount: row.reopenCount,
     isMajor: row.isMajor,
@@ -254,6 +259,7 @@ export interface MetricsAcc {
   reopenCount: number;
   surveysSent: number;
   surveysAnswered: number;
+  surveysAnsweredByAgent: number;
   scoreSum: number;
   /** Answers per score 1..5 (index 0 = score 1). */
   scores: number[];
@@ -285,6 +291,7 @@ export function emptyAcc(): MetricsAcc {
     reopenCount: 0,
     surveysSent: 0,
     surveysAnswered: 0,
+    surveysAnsweredByAgent: 0,
     scoreSum: 0,
     scores: [0, 0, 0, 0, 0],
     satisfied: 0,
@@ -324,6 +331,7 @@ export function addFacts(acc: MetricsAcc, f: TicketFacts, satisfiedMin: number):
   if (f.surveySent) acc.surveysSent++;
   if (f.surveyAnswered && f.score !== null) {
     acc.surveysAnswered++;
+    if (f.answeredByAgent) acc.surveysAnsweredByAgent++;
     acc.scoreSum += f.score;
     if (f.score >= 1 && f.score <= 5) acc.scores[f.score - 1]++;
     if (f.score >= satisfiedMin) acc.satisfied++;
@@ -338,7 +346,7 @@ export function addFacts(acc: MetricsAcc, f: TicketFacts, satisfiedMin: number):
 
 const COUNTS = [
   'received', 'firstMet', 'firstBreached', 'firstPending', 'resolved', 'closedSatisfied', 'resMet', 'resBreached', 'resPending', 'breachedTickets',
-  'reopenedTickets', 'reopenCount', 'surveysSent', 'surveysAnswered', 'scoreSum', 'satisfied', 'unrated', 'awaitingSurvey', 'major', 'open',
+  'reopenedTickets', 'reopenCount', 'surveysSent', 'surveysAnswered', 'surveysAnsweredByAgent', 'scoreSum', 'satisfied', 'unrated', 'awaitingSurvey', 'major', 'open',
 ] as const;
 const HISTOGRAMS = ['firstMinutes', 'firstCalendarMinutes', 'resolutionMinutes', 'resolutionCalendarMinutes', 'openAges'] as const;
 
@@ -411,6 +419,9 @@ export interface Metrics {
   survey: {
     sent: number;
     answered: number;
+    /** Of the answered: given by the customer (chat, e-mail, private page) and recorded by an agent by phone. */
+    answeredByCustomer: number;
+    answeredByAgent: number;
     /** answered ÷ sent */
     responseRate: number | null;
     awaiting: number;
@@ -471,6 +482,8 @@ export function finalizeMetrics(acc: MetricsAcc): Metrics {
     survey: {
       sent: acc.surveysSent,
       answered: acc.surveysAnswered,
+      answeredByCustomer: acc.surveysAnswered - (acc.surveysAnsweredByAgent ?? 0),
+      answeredByAgent: acc.surveysAnsweredByAgent ?? 0,
       responseRate: ratio(acc.surveysAnswered, acc.surveysSent),
       awaiting: acc.awaitingSurvey,
       averageScore: acc.surveysAnswered ? Math.round((acc.scoreSum / acc.surveysAnswered) * 100) / 100 : null,

@@ -6,6 +6,7 @@ import { DeskError } from './errors.ts';
 import { registerReportCommands } from '../reports/commands.ts';
 import { probeCommand } from '../probes/command.ts';
 import { registerTriageCommands } from './triage-commands.ts';
+import { registerReachCommands } from './reach-commands.ts';
 
 /** What a command answers; each channel renders it (card, markdown, file upload). */
 export type CommandReply =
@@ -117,3 +118,5 @@ export async function runCommand(services: Services, input: CommandInput): Promi
 registerReportCommands(registerCommand);
 // Triage: /merge, /unmerge, /major, /duty, /canned, /incident.
 registerTriageCommands(registerCommand);
+// Beyond the chat: /new (phone, visit, letter), /csat (a follow-up answer taken by phone).
+registerReachCommands(registerCommand);

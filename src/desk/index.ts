@@ -7,6 +7,8 @@ import type { CommandReply } from './commands.ts';
 import type { AgentRef } from '../channels/types.ts';
 import { mergeTickets, unmergeTicket, type MergeInput } from './merge.ts';
 import { incidentAct, type IncidentAction } from './incidents.ts';
+import { openRecordedTicket, type RecordedTicket } from './record-ticket.ts';
+import { recordFollowUp, type FollowUpInput } from './follow-up.ts';
 
 /** The use cases, each one database transaction; channels and HTTP call these, never the tables. */
 export function createDesk(deps: DeskDeps) {
@@ -16,6 +18,10 @@ export function createDesk(deps: DeskDeps) {
     act: (action: AgentAction) => act(deps, action),
     answerSurvey: (answer: SurveyAnswer) => answerSurvey(deps, answer),
     closeUnrated: (ticketId: number) => closeUnrated(deps, ticketId),
+    /** A phone call, visit or letter typed in by an agent: a ticket like any other, the agent recorded. */
+    openRecordedTicket: (input: RecordedTicket) => openRecordedTicket(deps, input),
+    /** The survey answer a customer gave an agent by phone (电话回访). */
+    recordFollowUp: (input: FollowUpInput) => recordFollowUp(deps, input),
     /** Duplicates: close one ticket as merged into the one that carries the case (admins can undo it). */
     merge: (input: MergeInput) => mergeTickets(deps, input),
     unmerge: (input: { ticket: string; actor: AgentRef; viaAgentGroup: boolean }) => unmergeTicket(deps, input),
@@ -36,3 +42,5 @@ export type { AgentAction, ActResult, Role } from './act.ts';
 export { roleOf } from './act.ts';
 export type { InboundMessage, IntakeResult } from './intake.ts';
 export type { SurveyAnswer, SurveyResult } from './survey.ts';
+export type { RecordedTicket } from './record-ticket.ts';
+export type { FollowUpInput } from './follow-up.ts';

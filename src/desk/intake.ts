@@ -7,7 +7,8 @@ import { dueAt, elapsedMinutes, policyFor, promiseText, type SlaPolicy } from '.
 import { customers, inboundReceipts, messages, tickets } from '../db/schema/index.ts';
 import type { DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';
-import { customerActor, SYSTEM } from './deps.ts';
+import { agentActor, customerActor, SYSTEM } from './deps.ts';
+import { isContactChannel } from '../core/contact.ts';
 import { appendEvents, enqueue, lockOpenTicketOf, newAccessToken, nextTicketCode, stateOf } from './store.ts';
 import { syncTimers } from './timers.ts';
 import { autoAssign } from './assign.ts';
@@ -36,6 +37,8 @@ export const inboundMessageSchema = z.object({
   category: z.string().optional(),
   isProbe: z.boolean().default(false),
   receivedAt: z.date().optional(),
+  /** A phone call, visit or letter typed in by an agent: who recorded it (kept on the event). */
+  recordedBy: z.object({ platform: z.string(), userId: z.string(), name: z.string().nullish() }).optional(),
 });
 export type InboundMessage = z.input<typeof inboundMessageSchema>;
 
@@ -113,6 +116,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
         .values({ ticketId: open.id, direction: 'in', authorKind: 'customer', authorId: String(customer.id), body: text, attachments: msg.attachments, platformMessageId: msg.dedupeKey, createdAt: now })
         .returning({ id: messages.id });
       events[0].data.messageId = message.id;
+      if (msg.recordedBy) events[0].data.recordedBy = recorder(msg.recordedBy);
       const [seq] = await appendEvents(tx, open.id, actor, now, events);
       await tx.update(inboundReceipts).set({ ticketId: open.id }).where(sql`${inboundReceipts.source} = ${msg.channel} and ${inboundReceipts.externalId} in ${keys.map((k) => k.externalId)}`);
       await enqueue(
@@ -191,17 +195,30 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
       [
         {
           type: 'created',
-          data: { code, channel: msg.channel, category: category.id, priority: cls.priority, confidence: cls.confidence, reason: cls.reason, source: cls.source, probe: msg.isProbe, ...(customer.isSandbox ? { sandbox: true } : {}), messageId: message.id, policy },
+          data: {
+            code,
+            channel: msg.channel,
+            category: category.id,
+            priority: cls.priority,
+            confidence: cls.confidence,
+            reason: cls.reason,
+            source: cls.source,
+            probe: msg.isProbe,
+            ...(customer.isSandbox ? { sandbox: true } : {}),
+            messageId: message.id,
+            policy,
+            ...(msg.recordedBy ? { recordedBy: recorder(msg.recordedBy) } : {}),
+          },
         },
         ...triageEvents,
-        { type: 'acknowledged', actor: SYSTEM, data: { text: ackText(code, promise) } },
+        { type: 'acknowledged', actor: SYSTEM, data: { text: ackText(code, promise, msg.channel) } },
       ],
       true,
     );
     const ackSeq = seqs[seqs.length - 1];
     await tx.update(inboundReceipts).set({ ticketId: ticket.id }).where(sql`${inboundReceipts.source} = ${msg.channel} and ${inboundReceipts.externalId} in ${keys.map((k) => k.externalId)}`);
     await enqueue(tx, now, [
-      { channel: msg.channel, kind: 'customer.text', ticketId: ticket.id, payload: { text: ackText(code, promise), purpose: 'ack' }, idemKey: `ack:${ticket.id}:${ackSeq}` },
+      { channel: msg.channel, kind: 'customer.text', ticketId: ticket.id, payload: { text: ackText(code, promise, msg.channel), purpose: 'ack' }, idemKey: `ack:${ticket.id}:${ackSeq}` },
       ...deps.agentSurfaces.map((s) => ({ channel: s, kind: 'agents.card' as const, ticketId: ticket.id, idemKey: `card:${ticket.id}:${seqs[0]}:${s}` })),
     ]);
     return { ticketId: ticket.id, code, accessToken: ticket.accessToken, created: true, duplicate: false, promise };
@@ -236,9 +253,14 @@ async function duplicateResult(deps: DeskDeps, channel: string, keys: string[]):
   return { ticketId: row.id, code: row.code, accessToken: row.accessToken, created: false, duplicate: true, promise: promiseText(category, row.policy as unknown as SlaPolicy) };
 }
 
-export function ackText(code: string, promise: string): string {
-  return `您好，我们已收到您的反馈，工单号 ${code}。${promise}如需补充，直接回复本对话即可。`;
+export function ackText(code: string, promise: string, channel?: string): string {
+  // A customer outside a chat cannot "reply to this conversation": their e-mail or SMS carries the private link.
+  const more = channel && isContactChannel(channel) ? '如需补充，请通过下方链接提交。' : '如需补充，直接回复本对话即可。';
+  return `您好，我们已收到您的反馈，工单号 ${code}。${promise}${more}`;
 }
+
+/** The agent who typed in a phone call, visit or letter, as the event log names them. */
+const recorder = (a: { platform: string; userId: string; name?: string | null }) => ({ actor: agentActor(a.platform, a.userId), name: a.name ?? null });
 
 function subjectOf(text: string): string {
   const first = text.split('\n').find((l) => l.trim()) ?? text;

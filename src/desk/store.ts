@@ -6,6 +6,7 @@ import { eventHash, GENESIS_HASH } from '../core/hash.ts';
 import type { TicketEvent, TicketState } from '../core/ticket.ts';
 import type { OutboxKind } from '../channels/types.ts';
 import { routeIncidentItems } from './incidents.ts';
+import { CONTACT_OUTBOX_CHANNEL, isContactChannel } from '../core/contact.ts';
 
 export type TicketRow = typeof tickets.$inferSelect;
 /** The row seen by the pure state machine (status and close reason are stored as text). */
@@ -58,6 +59,8 @@ export async function enqueue(tx: Tx, now: Date, items: Enqueue[]): Promise<void
   if (items.length === 0) return;
   // Tickets in a burst show on their incident's card: their own card posts and SLA pings are folded into it.
   items = await routeIncidentItems(tx, now, items);
+  // A web-form, phone, visit or letter customer is in no chat: their messages go to the contact they left.
+  items = items.map((i) => (i.kind.startsWith('customer.') && isContactChannel(i.channel) ? { ...i, channel: CONTACT_OUTBOX_CHANNEL } : i));
   await tx
     .insert(outbox)
     .values(items.map((i) => ({ idemKey: i.idemKey, channel: i.channel, kind: i.kind, ticketId: i.ticketId, payload: i.payload ?? {}, runAt: i.runAt ?? now, createdAt: now })))

@@ -34,7 +34,7 @@ export async function answerSurvey(deps: DeskDeps, input: SurveyAnswer): Promise
     // A ticket merged into another one got that ticket's survey: the answer is recorded on the customer's own ticket.
     if (t.closeReason === 'merged') return answerMergedSurvey(tx, deps, t, owner.id, input, now);
     const { patch, events } = applyTransition(t, { type: 'surveyAnswer', score: input.score, comment: input.comment, satisfiedMin: deps.config.survey.satisfiedMin }, now);
-    const [updated] = await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, t.id)).returning();
+    const [updated] = await tx.update(tickets).set({ ...patch, csatVia: 'customer', updatedAt: now }).where(eq(tickets.id, t.id)).returning();
     const seqs = await appendEvents(tx, t.id, customerActor(owner.id), now, events);
     const seq = seqs[seqs.length - 1];
     const satisfied = patch.status === 'closed';

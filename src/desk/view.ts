@@ -5,7 +5,8 @@ import type { BusinessCalendar } from '../core/calendar.ts';
 import { elapsedMinutes, formatMinutes, formatMinutesEn, promiseText, slaState, type SlaPolicy } from '../core/sla.ts';
 import { isWorkable, STATUS_LABELS, type Status } from '../core/ticket.ts';
 import type { DbOrTx } from '../db/client.ts';
-import { agents, customers, incidents, messages, tickets } from '../db/schema/index.ts';
+import { agents, customers, incidents, messages, ticketEvents, tickets } from '../db/schema/index.ts';
+import { isContactChannel } from '../core/contact.ts';
 import { cannedFor, fillPlaceholders, listCanned } from './canned.ts';
 import type { TicketRow } from './store.ts';
 
@@ -17,6 +18,9 @@ export const CHANNEL_LABELS: Record<string, string> = {
   api: '开放接口',
   wecom: '微信客服',
   helpdesk: '飞书服务台',
+  phone: '电话',
+  visit: '来访',
+  letter: '信函',
 };
 
 /** 张* / 138****5678 / a***@example.com: agents' cards and the default ledger never show full contacts. */
@@ -114,6 +118,12 @@ async function triageView(db: DbOrTx, config: Config, t: TicketRow, customerName
   };
 }
 
+/** A message to this ticket's customer ended as a dead letter (see services.ts onDead). */
+export async function undeliveredToCustomer(db: DbOrTx, ticketId: number): Promise<boolean> {
+  const [row] = await db.select({ seq: ticketEvents.seq }).from(ticketEvents).where(and(eq(ticketEvents.ticketId, ticketId), eq(ticketEvents.type, 'delivery_failed'))).limit(1);
+  return !!row;
+}
+
 export async function loadTicketView(db: DbOrTx, config: Config, calendar: BusinessCalendar, ticketId: number, now: Date, baseUrl?: string): Promise<TicketView> {
   const [row] = await db
     .select({ t: tickets, c: customers, a: agents })
@@ -159,6 +169,7 @@ export async function loadTicketView(db: DbOrTx, config: Config, calendar: Busin
     csatScore: t.csatScore,
     csatComment: t.csatComment,
     actions: actionsFor(t.status as Status, { duplicates: (triage.duplicates?.length ?? 0) > 0 }),
+    callCustomer: isContactChannel(t.channel) && (await undeliveredToCustomer(db, t.id)),
     url: baseUrl ? `${baseUrl.replace(/\/$/, '')}/console/tickets/${t.code}` : null,
   };
 }

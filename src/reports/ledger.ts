@@ -348,8 +348,8 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
 
   // 回访记录
   const surveys = wb.addWorksheet('回访记录', frozen);
-  const surveyHeaders = ['工单号', '分类', '处理人', '回访次序', '回访发送时间', '评价时间', '满意度评分', '评价内容', '回访结果'];
-  surveys.columns = [18, 10, 12, 8, 19, 19, 10, 30, 14].map((width, i) => ({ width, style: i === 4 || i === 5 ? { numFmt: DATE_FMT } : {} }));
+  const surveyHeaders = ['工单号', '分类', '处理人', '回访次序', '回访发送时间', '评价时间', '满意度评分', '评价内容', '回访结果', '回访方式', '回访人'];
+  surveys.columns = [18, 10, 12, 8, 19, 19, 10, 30, 14, 10, 12].map((width, i) => ({ width, style: i === 4 || i === 5 ? { numFmt: DATE_FMT } : {} }));
   header(surveys, surveyHeaders);
   let surveyRows = 0;
   const surveyCount = await surveyRecords(deps, range, (cells) => {
@@ -399,7 +399,7 @@ async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: C
     params: rangeParams(range),
   };
   let count = 0;
-  let current: { code: string; category: string; agent: string; n: number; sent: Date; answered: Date | null; score: number | null; comment: string | null; result: string } | null = null;
+  let current: { code: string; category: string; agent: string; n: number; sent: Date; answered: Date | null; score: number | null; comment: string | null; result: string; method: string; by: string } | null = null;
   let lastTicket = -1;
   let n = 0;
   const flush = async () => {
@@ -407,7 +407,7 @@ async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: C
     const row = current;
     current = null;
     count++;
-    await onRow([row.code, categoryOf(config, row.category).name, row.agent, row.n, row.sent, row.answered, row.score, row.comment, row.result]);
+    await onRow([row.code, categoryOf(config, row.category).name, row.agent, row.n, row.sent, row.answered, row.score, row.comment, row.result, row.method, row.by]);
   };
   for await (const batch of streamQuery(database, q, [
     { expr: 't.created_at', type: 'timestamptz' },
@@ -425,9 +425,13 @@ async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: C
       const at = new Date(Number(r.at));
       if (r.type === 'survey_sent') {
         await flush();
-        current = { code: String(r.code), category: String(r.category), agent: (r.agent as string | null) ?? '未分配', n: ++n, sent: at, answered: null, score: null, comment: null, result: '等待评价' };
+        current = { code: String(r.code), category: String(r.category), agent: (r.agent as string | null) ?? '未分配', n: ++n, sent: at, answered: null, score: null, comment: null, result: '等待评价', method: '', by: '' };
       } else if (current && r.type === 'survey_answered') {
-        current.answered = at;
+        // An answer an agent took by phone names them (follow-up.ts); otherwise the customer answered themselves.
+        const byPhone = data.via === 'phone';
+        current.method = byPhone ? '电话' : '客户自评';
+        current.by = byPhone ? String(data.byName ?? data.by ?? '') : '客户本人';
+        current.answered = byPhone && typeof data.calledAt === 'string' ? new Date(data.calledAt) : at;
         current.score = Number(data.score);
         current.comment = (data.comment as string | null) ?? null;
       } else if (current && r.type === 'reopened') {

@@ -36,6 +36,7 @@ export const METRIC_COLUMNS = [
   't.sla_paused_minutes',
   't.csat_score',
   't.reopen_count',
+  't.csat_via',
 ].join(', ');
 
 /** Extra columns of the ledger row: who, what, and the head of the ticket's hash chain. */
@@ -99,6 +100,7 @@ export function toMetricTicket(r: RawRow): SourceTicket {
     slaPausedMinutes: Number(r.sla_paused_minutes ?? 0),
     slaPausedSince: date(r.sla_paused_since),
     csatScore: num(r.csat_score),
+    csatVia: (r.csat_via as string | null) ?? null,
     reopenCount: Number(r.reopen_count ?? 0),
   };
 }
@@ -140,6 +142,7 @@ export function toLedgerTicket(r: RawRow): LedgerTicket {
     slaPausedMinutes: Number(r.sla_paused_minutes ?? 0),
     slaPausedSince: date(r.sla_paused_since),
     csatScore: num(r.csat_score),
+    csatVia: (r.csat_via as string | null) ?? null,
     reopenCount: Number(r.reopen_count ?? 0),
     code: r.code as string,
     priority: r.priority as string,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, parseEnv } from '../../src/config.ts';
 import { loadChannels } from '../../src/channels/load.ts';
 import { createEmailChannel } from '../../src/channels/email/index.ts';
+import { createContactChannel } from '../../src/channels/contact/index.ts';
 import { workersChannels } from '../../src/channels/workers.ts';
 import { silentLogger } from '../../src/log.ts';
 import { cronMatchesMinute } from '../../src/workers/cron.ts';
@@ -84,7 +85,8 @@ describe('workersChannels', () => {
     const config = parseConfig({ inbound: { sources: [{ name: 'app', secret: 'a-secret-of-16-chars' }] } });
     const node = await loadChannels(env, config);
     expect(node).toContain(createEmailChannel);
-    expect(workersChannels()).toEqual(node.filter((f) => f !== createEmailChannel));
+    expect(node).toContain(createContactChannel);
+    expect(workersChannels()).toEqual(node.filter((f) => f !== createEmailChannel && f !== createContactChannel));
   });
 });
 

@@ -12,6 +12,7 @@ import type { Channel, ChannelFactory, CoreServices } from '../../services.ts';
 import { DeskError } from '../../desk/errors.ts';
 import { isProbeMarker, PROBE_HEADER } from '../../probes/marker.ts';
 import { FeedbackForm, TicketPage } from './pages.tsx';
+import { isContactChannel } from '../../core/contact.ts';
 import { clientAddress, createRateLimiter } from './rate-limit.ts';
 
 const PHONE = /^\+?\d[\d\s-]{5,18}\d$/;
@@ -86,15 +87,16 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
 
   async function ticketByToken(token: string) {
     const [row] = await db.select({ t: tickets, c: customers }).from(tickets).innerJoin(customers, eq(customers.id, tickets.customerId)).where(eq(tickets.accessToken, token));
-    if (!row || row.t.channel !== 'web') throw new ApiError('not_found', '链接无效或已失效');
+    // Phone, visit and letter customers get the same private page in their SMS or e-mail.
+    if (!row || !isContactChannel(row.t.channel)) throw new ApiError('not_found', '链接无效或已失效');
     return row;
   }
 
   return {
     name: 'web',
     agentSurface: false,
-    // The customer reads replies and the survey on their private page, so there is nothing to push here.
-    // (E-mail and SMS notices to the contact they left belong to the e-mail channel.)
+    // Customer messages of web tickets go to the contact they left (outbox channel `contact`, channels/contact);
+    // the private page shows them too.
     sender: { name: 'web', async deliver() {} },
     routes(app) {
       app.get('/feedback', (c) => c.html(<FeedbackForm company={config.company.name} categories={categoryChoices()} submissionId={randomUUID()} />));
@@ -161,7 +163,7 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
         const body = await readBody(c);
         const content = schema.shape.content.parse(body.content);
         const result = await desk.intake({
-          channel: 'web',
+          channel: t.channel,
           dedupeKey: `followup:${typeof body.submissionId === 'string' ? body.submissionId : randomUUID()}`,
           customer: { externalId: customer.externalId },
           replyTo: t.replyTo,
@@ -175,7 +177,7 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
         const { t, c: customer } = await ticketByToken(c.req.param('token'));
         const { score, comment } = scoreSchema.parse(await readBody(c));
         try {
-          const r = await desk.answerSurvey({ ticket: t.code, channel: 'web', customerExternalId: customer.externalId, score, comment });
+          const r = await desk.answerSurvey({ ticket: t.code, channel: customer.channel, customerExternalId: customer.externalId, score, comment });
           if (wantsHtml(c)) return c.redirect(`/t/${t.accessToken}?notice=${encodeURIComponent(r.message)}`, 303);
           return c.json({ ticket: r.code, outcome: r.outcome, message: r.message });
         } catch (e) {

@@ -60,6 +60,8 @@ export const tickets = pgTable(
     slaPausedSince: ts('sla_paused_since'),
     csatScore: smallint('csat_score'),
     csatComment: text('csat_comment'),
+    /** Who gave the survey answer: 'customer' (their own) or 'phone' (an agent recorded what they said). */
+    csatVia: text('csat_via'),
     reopenCount: integer('reopen_count').notNull().default(0),
     /** Classification reason and confidence, and likely duplicates (triage). */
     triage: jsonb('triage').$type<TriageInfo>(),

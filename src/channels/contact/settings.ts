@@ -1,0 +1,63 @@
+import type { Env } from '../../config.ts';
+
+export interface ContactEmailSettings {
+  smtpUrl: string;
+  address: string;
+  domain: string;
+  fromName: string;
+  /** When the support mailbox is read (EMAIL_IMAP_URL), a customer may answer by e-mail; otherwise through the link. */
+  repliesRead: boolean;
+}
+
+export interface AliyunSmsSettings {
+  provider: 'aliyun';
+  signName: string;
+  templates: { ack: string; reply: string; survey: string };
+  accessKeyId: string;
+  accessKeySecret: string;
+  /** Host (and port) plus protocol, from ALIYUN_SMS_ENDPOINT. */
+  endpoint: string;
+  protocol: 'http' | 'https';
+}
+
+export interface ContactSettings {
+  email: ContactEmailSettings | null;
+  sms: AliyunSmsSettings | null;
+}
+
+/** E-mail needs only SMTP and a sender address: no IMAP inbox (DESIGN.md, public contract). */
+export function contactEmailSettings(env: Env, companyName: string): ContactEmailSettings | null {
+  if (!env.EMAIL_SMTP_URL || !env.EMAIL_ADDRESS) return null;
+  const address = env.EMAIL_ADDRESS.toLowerCase();
+  return { smtpUrl: env.EMAIL_SMTP_URL, address, domain: address.split('@')[1], fromName: env.EMAIL_FROM_NAME ?? companyName, repliesRead: !!env.EMAIL_IMAP_URL };
+}
+
+/**
+ * SMS is on when SMS_PROVIDER is set; then every setting it needs must be there, or the service refuses to start
+ * with the names of the missing ones (a half-configured SMS route would fail every customer silently).
+ */
+export function smsSettings(env: Env): AliyunSmsSettings | null {
+  if (!env.SMS_PROVIDER) return null;
+  const required = {
+    SMS_SIGN_NAME: env.SMS_SIGN_NAME,
+    SMS_TEMPLATE_ACK: env.SMS_TEMPLATE_ACK,
+    SMS_TEMPLATE_REPLY: env.SMS_TEMPLATE_REPLY,
+    SMS_TEMPLATE_SURVEY: env.SMS_TEMPLATE_SURVEY,
+    ALIYUN_SMS_ACCESS_KEY_ID: env.ALIYUN_SMS_ACCESS_KEY_ID,
+    ALIYUN_SMS_ACCESS_KEY_SECRET: env.ALIYUN_SMS_ACCESS_KEY_SECRET,
+  };
+  const missing = Object.entries(required)
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
+  if (missing.length) throw new Error(`SMS_PROVIDER=${env.SMS_PROVIDER} needs ${missing.join(', ')}`);
+  const u = new URL(env.ALIYUN_SMS_ENDPOINT);
+  return {
+    provider: 'aliyun',
+    signName: env.SMS_SIGN_NAME!,
+    templates: { ack: env.SMS_TEMPLATE_ACK!, reply: env.SMS_TEMPLATE_REPLY!, survey: env.SMS_TEMPLATE_SURVEY! },
+    accessKeyId: env.ALIYUN_SMS_ACCESS_KEY_ID!,
+    accessKeySecret: env.ALIYUN_SMS_ACCESS_KEY_SECRET!,
+    endpoint: u.host,
+    protocol: u.protocol === 'http:' ? 'http' : 'https',
+  };
+}
