@@ -39,7 +39,7 @@ const smsEnv = (fake: FakeAliyunSms, keys = AK) => ({
   ALIYUN_SMS_ENDPOINT: fake.url,
 });
 
-const textOf = (r: CommandReply) => (r.kind === 'text' ? r.text : r.kind === 'ticket' ? (r.text ?? '') : r.kind === 'markdown' ? r.markdown : r.text);
+const textOf = (r: CommandReply) => (r.kind === 'text' ? r.text : r.kind === 'ticket' ? (r.text ?? '') : r.kind === 'markdown' ? r.markdown : (r.text ?? ''));
 
 describe.each(dbKinds)('phone tickets, SMS and phone follow-up on %s', (kind) => {
   let t: TestDesk;
