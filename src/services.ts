@@ -14,6 +14,7 @@ import type { ChannelSender, DeliveryContext, OutboxRow } from './channels/types
 import type { AppEnv } from './http/env.ts';
 import { createLogger, type Logger } from './log.ts';
 import { runCommand, type CommandInput, type CommandReply } from './desk/commands.ts';
+import { CALL_THE_CUSTOMER, CONTACT_OUTBOX_CHANNEL } from './core/contact.ts';
 
 /** A channel plugs into the service: its outbound sender, its HTTP routes, its long connection. */
 export interface Channel {
@@ -61,6 +62,15 @@ export interface ServiceOptions {
   channels: ChannelFactory[];
   /** Outbox tuning for tests and benchmarks. */
   outbox?: { backoffBaseMs?: number };
+}
+
+/**
+ * Without the contact channel (Workers, tests that leave it out) nobody sends to web or phone customers: they read
+ * replies on their private page, as before e-mail and SMS existed.
+ */
+function withContactFallback(senders: ChannelSender[]): ChannelSender[] {
+  if (senders.some((s) => s.name === CONTACT_OUTBOX_CHANNEL)) return senders;
+  return [...senders, { name: CONTACT_OUTBOX_CHANNEL, async deliver() {} }];
 }
 
 export function createServices(opts: ServiceOptions): Services {
@@ -136,7 +146,8 @@ export function createServices(opts: ServiceOptions): Services {
                 : `⚠️ 工单 ${t.code} 的消息无法送达客户（${reason.slice(0, 200)}），请通过其他方式联系客户。`,
             notify: 'assignee',
           },
-          idemKey: `dead:${row.id}:${s}`,
+          // No route at all is said once per ticket (and once more for the survey), not for every message.
+          idemKey: reason.startsWith(CALL_THE_CUSTOMER) ? `unreachable:${t.id}:${row.kind}:${s}` : `dead:${row.id}:${s}`,
         })),
       );
       // The card then says 「请电话联系客户」 (desk/view.ts).
@@ -147,7 +158,7 @@ export function createServices(opts: ServiceOptions): Services {
 
   worker = createOutboxWorker({
     database: opts.database,
-    senders: channels.flatMap((c) => (c.sender ? [c.sender] : [])),
+    senders: withContactFallback(channels.flatMap((c) => (c.sender ? [c.sender] : []))),
     context: deliveryContext,
     clock,
     log,

@@ -9,8 +9,8 @@ import { createProbeRoutes } from '../probes/routes.ts';
 
 /**
  * The channels on Cloudflare Workers: Node's list (`loadChannels` in load.ts) without e-mail and the contact channel
- * (SMTP and the SMS SDK need Node sockets), whose connections need a process that stays up. Customer messages of web
- * tickets then become dead letters that tell the agents' group to call the customer. Same factories, same order (a test keeps the two lists in step); each is still null until
+ * (SMTP and the SMS SDK need Node sockets), whose connections need a process that stays up. Customers of web
+ * tickets then read replies and the survey on their private page only (services.ts withContactFallback). Same factories, same order (a test keeps the two lists in step); each is still null until
  * its credentials are set. Static imports: a Worker is one bundle, loaded once per isolate.
  */
 export function workersChannels(): ChannelFactory[] {

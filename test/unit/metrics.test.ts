@@ -153,6 +153,8 @@ describe('computeMetrics on the hand-built week', () => {
     expect(m.survey).toEqual({
       sent: 4,
       answered: 2,
+      answeredByCustomer: 2,
+      answeredByAgent: 0,
       responseRate: 0.5,
       awaiting: 1,
       averageScore: 4.5,
