@@ -45,6 +45,9 @@ import {
   type ConsoleRole,
 } from './session.ts';
 import { listAgents, listQuery, listTickets } from './tickets-query.ts';
+import { registerReachRoutes } from './reach.tsx';
+import { FollowUpPanel } from './pages/follow-up-form.tsx';
+import { undeliveredToCustomer } from '../desk/view.ts';
 
 export interface ConsoleEnv {
   Variables: AppEnv['Variables'] & { viewer: Viewer; csrf: string };
@@ -194,6 +197,9 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
     return html(c, '工单', <TicketsPage q={q} result={result} config={config} channels={channelNames} agents={agentList} timeZone={calendar.timeZone} error={error} />, { active: '/console/tickets' });
   });
 
+  // 新建工单 and 电话回访 (issue 13): console/reach.tsx.
+  registerReachRoutes(app, { services, env, key, need, html });
+
   app.get('/tickets/:code', need('agent'), async (c) => {
     const code = c.req.param('code');
     const now = services.clock.now();
@@ -206,7 +212,8 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
     const author = (m: (typeof rows)[number]) => (m.authorKind === 'customer' ? '客户' : m.authorKind === 'bot' ? '系统自动回复' : (people.get(m.authorId ?? '') ?? '客服'));
     const msgs: TicketMessage[] = rows.map((m) => ({ id: m.id, direction: m.direction, author: author(m), body: m.body, attachments: m.attachments.length, at: m.createdAt }));
     const sla = { first: slaView(t, calendar, now, 'first'), resolution: slaView(t, calendar, now, 'resolution'), next: slaView(t, calendar, now, 'next') };
-    return html(c, `工单 ${code}`, <TicketPage doc={doc} messages={msgs} sla={sla} timeZone={calendar.timeZone} isProbe={t.isProbe} />, { active: '/console/tickets' });
+    const followUp = <FollowUpPanel code={t.code} csrf={c.get('csrf')} open={t.status === 'resolved'} callCustomer={await undeliveredToCustomer(db, t.id)} notice={c.req.query('notice')} />;
+    return html(c, `工单 ${code}`, <TicketPage doc={doc} messages={msgs} sla={sla} timeZone={calendar.timeZone} isProbe={t.isProbe} followUp={followUp} />, { active: '/console/tickets' });
   });
 
   const rangeOf = (from: string | undefined, to: string | undefined): { range: DateRange; error?: string } => {

@@ -81,6 +81,7 @@ const ROLE_LABELS: Record<ConsoleRole, string> = { agent: '客服', lead: '负�
 const NAV: Array<{ href: string; label: string; min: ConsoleRole }> = [
   { href: '/console/overview', label: '概览', min: 'agent' },
   { href: '/console/tickets', label: '工单', min: 'agent' },
+  { href: '/console/new-ticket', label: '新建工单', min: 'agent' },
   { href: '/console/ledger', label: '台账', min: 'lead' },
   { href: '/console/settings', label: '机制说明', min: 'lead' },
 ];

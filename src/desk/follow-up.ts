@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { STATUS_LABELS, type Status } from '../core/ticket.ts';
 import { tickets } from '../db/schema/index.ts';
 import type { AgentRef } from '../channels/types.ts';
-import { applyTransition, cardUpdates, fanOut, roleOf, upsertAgent } from './act.ts';
+import { applyTransition, cardUpdates, fanOut, roleOf, upsertAgent, type Role } from './act.ts';
 import { agentActor, type DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';
 import { appendEvents, enqueue, lockTicketByCode, type Enqueue } from './store.ts';
@@ -14,6 +14,8 @@ export interface FollowUpInput {
   ticket: string;
   actor: AgentRef;
   viaAgentGroup: boolean;
+  /** A role the caller already established (the console checks its session against config.roles itself). */
+  role?: Role;
   score: number;
   /** The customer's own words. */
   comment?: string;
@@ -29,7 +31,7 @@ const MAX_COMMENT = 1000;
  * while the survey is open, and never over an answer the customer gave themselves.
  */
 export async function recordFollowUp(deps: DeskDeps, input: FollowUpInput): Promise<SurveyResult> {
-  const role = roleOf(deps.config, input.actor, input.viaAgentGroup);
+  const role = input.role ?? roleOf(deps.config, input.actor, input.viaAgentGroup);
   if (!role) throw new DeskError('forbidden', '只有客服成员可以录入回访');
   if (!Number.isInteger(input.score) || input.score < 1 || input.score > 5) throw new DeskError('bad_score', '评分须为 1–5 的整数');
   const comment = input.comment?.trim() || undefined;

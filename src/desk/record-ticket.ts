@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { RECORDED_CHANNELS, RECORDED_CHANNEL_LABELS, splitContact, type RecordedChannel } from '../core/contact.ts';
 import type { AgentRef } from '../channels/types.ts';
-import { roleOf } from './act.ts';
+import { roleOf, type Role } from './act.ts';
 import type { DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';
 import { intake, type IntakeResult } from './intake.ts';
@@ -19,6 +19,8 @@ export interface RecordedTicket {
   submissionId?: string;
   actor: AgentRef;
   viaAgentGroup: boolean;
+  /** A role the caller already established (the console checks its session against config.roles itself). */
+  role?: Role;
 }
 
 function schemaOf(maxContent: number) {
@@ -43,7 +45,7 @@ function schemaOf(maxContent: number) {
  * is recorded on the event. Bad input is refused before anything is written.
  */
 export async function openRecordedTicket(deps: DeskDeps, input: RecordedTicket): Promise<IntakeResult & { channel: RecordedChannel }> {
-  const role = roleOf(deps.config, input.actor, input.viaAgentGroup);
+  const role = input.role ?? roleOf(deps.config, input.actor, input.viaAgentGroup);
   if (!role) throw new DeskError('forbidden', '只有客服成员可以登记工单');
   const parsed = schemaOf(deps.config.web.maxContentLength).safeParse(input);
   if (!parsed.success) throw new DeskError('invalid', parsed.error.issues[0].message);

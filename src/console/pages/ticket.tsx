@@ -1,3 +1,4 @@
+import type { Child } from 'hono/jsx';
 import type { SlaView } from '../../../cards/view.ts';
 import type { CaseDocument } from '../../reports/case.ts';
 import { SlaBadge, timeFormat } from './common.tsx';
@@ -63,7 +64,7 @@ function KvRows(props: { rows: Array<[string, string]> }) {
   );
 }
 
-export function TicketPage(props: { doc: CaseDocument; messages: TicketMessage[]; sla: { first: SlaView; resolution: SlaView; next: SlaView }; timeZone: string; isProbe: boolean }) {
+export function TicketPage(props: { doc: CaseDocument; messages: TicketMessage[]; sla: { first: SlaView; resolution: SlaView; next: SlaView }; timeZone: string; isProbe: boolean; followUp?: Child }) {
   const { doc } = props;
   const fmt = timeFormat(props.timeZone);
   const slaRows = doc.timeline.filter((e) => SLA_TYPES.has(e.type));
@@ -78,6 +79,7 @@ export function TicketPage(props: { doc: CaseDocument; messages: TicketMessage[]
         {props.isProbe ? <span class="badge tag-probe"> 拨测</span> : null}
       </h1>
       <p class="sub">只读：处理请在客服群中进行。时间均为北京时间。客户姓名与联系方式已脱敏。</p>
+      {props.followUp}
       <div class="grid">
         <section class="card" aria-labelledby="h-summary">
           <h2 id="h-summary" style="margin-top:0">工单概况</h2>
