@@ -40,7 +40,9 @@ export const createContactChannel: ChannelFactory = (core: CoreServices): Channe
       if (t.isProbe) return;
       const route = contactRoute(c, { email: !!email, sms: !!sms });
       if (!route) throw new Undeliverable(`${CALL_THE_CUSTOMER}：客户未留下${email || sms ? '可送达的' : ''}邮箱或手机号${email && sms ? '' : `（未配置${email ? '短信' : sms ? '邮件' : '邮件或短信'}发送）`}`);
-      const purpose: Purpose = row.kind === 'customer.survey' ? 'survey' : ((row.payload.purpose as Purpose | undefined) ?? 'notice');
+      // The survey reminder (jobs/sweep.ts) is a notice in chat; here it is the survey link again.
+      const survey = row.kind === 'customer.survey' || row.idemKey.startsWith('survey-reminder:');
+      const purpose: Purpose = survey ? 'survey' : ((row.payload.purpose as Purpose | undefined) ?? 'notice');
       const link = `${baseUrl}/t/${t.accessToken}`;
       try {
         if (route.kind === 'email') {
