@@ -144,17 +144,18 @@ describe.each(dbKinds)('outbox on %s', (kind) => {
   });
 
   it('tells the agents when a customer cannot be reached', async () => {
-    // A second desk whose agents' surface records notices; the customer's channel always refuses.
+    // A second desk whose agents' surface records notices; the customer's chat channel always refuses. (Web-form
+    // customers go through the contact channel: test/integration/reach.*.test.ts.)
     const notices: OutboxRow[] = [];
     const d = await createTestDesk({
       kind,
       channels: [
-        (): Channel => ({ name: 'web', agentSurface: false, sender: { name: 'web', deliver: async () => { throw new Undeliverable('用户已退出'); } } }), // prettier-ignore
+        (): Channel => ({ name: 'wecom', agentSurface: false, sender: { name: 'wecom', deliver: async () => { throw new Undeliverable('用户已退出'); } } }), // prettier-ignore
         (): Channel => ({ name: 'agents-rec', agentSurface: true, sender: { name: 'agents-rec', deliver: async (row) => void notices.push(row) } }),
       ],
     });
     try {
-      const r = await d.desk.intake({ channel: 'web', dedupeKey: 'unreach-1', customer: { externalId: 'c1' }, replyTo: {}, text: '你好' });
+      const r = await d.desk.intake({ channel: 'wecom', dedupeKey: 'unreach-1', customer: { externalId: 'c1' }, replyTo: {}, text: '你好' });
       await until(async () => notices.some((n) => n.kind === 'agents.text'));
       const notice = notices.find((n) => n.kind === 'agents.text')!;
       expect(String(notice.payload.text)).toContain(r.code);
