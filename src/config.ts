@@ -40,7 +40,7 @@ export const envSchema = z.object({
   EMAIL_POLL_SECONDS: z.coerce.number().int().min(1).default(60),
   // Customers outside a chat (web form, phone, visit, letter): e-mail goes out with EMAIL_SMTP_URL + EMAIL_ADDRESS
   // (no IMAP needed); SMS to mainland mobiles with the company's approved signature and templates (README 短信).
-  SMS_PROVIDER: z.enum(['aliyun']).optional(),
+  SMS_PROVIDER: z.enum(['aliyun', 'tencent']).optional(),
   SMS_SIGN_NAME: z.string().optional(),
   SMS_TEMPLATE_ACK: z.string().optional(),
   SMS_TEMPLATE_REPLY: z.string().optional(),
@@ -49,6 +49,12 @@ export const envSchema = z.object({
   ALIYUN_SMS_ACCESS_KEY_SECRET: z.string().optional(),
   /** Default the public endpoint; tests point it at a fake (http://127.0.0.1:port). */
   ALIYUN_SMS_ENDPOINT: z.string().url().default('https://dysmsapi.aliyuncs.com'),
+  TENCENT_SMS_SECRET_ID: z.string().optional(),
+  TENCENT_SMS_SECRET_KEY: z.string().optional(),
+  /** The SMS application (SdkAppId, 1400…) the signature and templates belong to. */
+  TENCENT_SMS_SDK_APP_ID: z.string().optional(),
+  TENCENT_SMS_REGION: z.string().default('ap-guangzhou'),
+  TENCENT_SMS_ENDPOINT: z.string().url().default('https://sms.tencentcloudapi.com'),
   // WeChat customer service (企业微信 · 微信客服).
   WECOM_CORP_ID: z.string().optional(),
   WECOM_SECRET: z.string().optional(),

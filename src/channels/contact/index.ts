@@ -8,6 +8,7 @@ import { RetryLater, Undeliverable, type ChannelSender } from '../types.ts';
 import { composeMail, promiseTime, smsParams, type Purpose } from './compose.ts';
 import { contactEmailSettings, smsSettings } from './settings.ts';
 import { createAliyunSms, type SmsClient } from './sms.ts';
+import { createTencentSms } from './sms-tencent.ts';
 
 /**
  * Customers outside a chat (web form, phone, visit, letter tickets) hear back here: the acknowledgement, every
@@ -21,7 +22,7 @@ export const createContactChannel: ChannelFactory = (core: CoreServices): Channe
   const smsConfig = smsSettings(env);
   let transport: Transporter | null = null;
   const mailer = () => (transport ??= nodemailer.createTransport(email!.smtpUrl, { tls: { rejectUnauthorized: !email!.smtpUrl.includes('127.0.0.1') } } as never));
-  const sms: SmsClient | null = smsConfig ? createAliyunSms(smsConfig) : null;
+  const sms: SmsClient | null = !smsConfig ? null : smsConfig.provider === 'aliyun' ? createAliyunSms(smsConfig) : createTencentSms(smsConfig);
   const stats = { email: 0, sms: 0, lastError: null as string | null };
   const baseUrl = env.PUBLIC_BASE_URL.replace(/\/$/, '');
 

@@ -20,10 +20,19 @@ export interface AliyunSmsSettings {
   protocol: 'http' | 'https';
 }
 
-export interface ContactSettings {
-  email: ContactEmailSettings | null;
-  sms: AliyunSmsSettings | null;
+export interface TencentSmsSettings {
+  provider: 'tencent';
+  signName: string;
+  templates: { ack: string; reply: string; survey: string };
+  secretId: string;
+  secretKey: string;
+  sdkAppId: string;
+  region: string;
+  endpoint: string;
+  protocol: 'http' | 'https';
 }
+
+export type SmsSettings = AliyunSmsSettings | TencentSmsSettings;
 
 /** E-mail needs only SMTP and a sender address: no IMAP inbox (DESIGN.md, public contract). */
 export function contactEmailSettings(env: Env, companyName: string): ContactEmailSettings | null {
@@ -36,25 +45,42 @@ export function contactEmailSettings(env: Env, companyName: string): ContactEmai
  * SMS is on when SMS_PROVIDER is set; then every setting it needs must be there, or the service refuses to start
  * with the names of the missing ones (a half-configured SMS route would fail every customer silently).
  */
-export function smsSettings(env: Env): AliyunSmsSettings | null {
+export function smsSettings(env: Env): SmsSettings | null {
   if (!env.SMS_PROVIDER) return null;
-  const required = {
+  const common = {
     SMS_SIGN_NAME: env.SMS_SIGN_NAME,
     SMS_TEMPLATE_ACK: env.SMS_TEMPLATE_ACK,
     SMS_TEMPLATE_REPLY: env.SMS_TEMPLATE_REPLY,
     SMS_TEMPLATE_SURVEY: env.SMS_TEMPLATE_SURVEY,
-    ALIYUN_SMS_ACCESS_KEY_ID: env.ALIYUN_SMS_ACCESS_KEY_ID,
-    ALIYUN_SMS_ACCESS_KEY_SECRET: env.ALIYUN_SMS_ACCESS_KEY_SECRET,
   };
-  const missing = Object.entries(required)
+  const keys =
+    env.SMS_PROVIDER === 'aliyun'
+      ? { ALIYUN_SMS_ACCESS_KEY_ID: env.ALIYUN_SMS_ACCESS_KEY_ID, ALIYUN_SMS_ACCESS_KEY_SECRET: env.ALIYUN_SMS_ACCESS_KEY_SECRET }
+      : { TENCENT_SMS_SECRET_ID: env.TENCENT_SMS_SECRET_ID, TENCENT_SMS_SECRET_KEY: env.TENCENT_SMS_SECRET_KEY, TENCENT_SMS_SDK_APP_ID: env.TENCENT_SMS_SDK_APP_ID };
+  const missing = Object.entries({ ...common, ...keys })
     .filter(([, v]) => !v)
     .map(([k]) => k);
   if (missing.length) throw new Error(`SMS_PROVIDER=${env.SMS_PROVIDER} needs ${missing.join(', ')}`);
+  const templates = { ack: env.SMS_TEMPLATE_ACK!, reply: env.SMS_TEMPLATE_REPLY!, survey: env.SMS_TEMPLATE_SURVEY! };
+  if (env.SMS_PROVIDER === 'tencent') {
+    const u = new URL(env.TENCENT_SMS_ENDPOINT);
+    return {
+      provider: 'tencent',
+      signName: env.SMS_SIGN_NAME!,
+      templates,
+      secretId: env.TENCENT_SMS_SECRET_ID!,
+      secretKey: env.TENCENT_SMS_SECRET_KEY!,
+      sdkAppId: env.TENCENT_SMS_SDK_APP_ID!,
+      region: env.TENCENT_SMS_REGION,
+      endpoint: u.host,
+      protocol: u.protocol === 'http:' ? 'http' : 'https',
+    };
+  }
   const u = new URL(env.ALIYUN_SMS_ENDPOINT);
   return {
     provider: 'aliyun',
     signName: env.SMS_SIGN_NAME!,
-    templates: { ack: env.SMS_TEMPLATE_ACK!, reply: env.SMS_TEMPLATE_REPLY!, survey: env.SMS_TEMPLATE_SURVEY! },
+    templates,
     accessKeyId: env.ALIYUN_SMS_ACCESS_KEY_ID!,
     accessKeySecret: env.ALIYUN_SMS_ACCESS_KEY_SECRET!,
     endpoint: u.host,
