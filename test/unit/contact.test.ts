@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { contactRoute, mainlandMobile, recordedChannelOf, splitContact } from '../../src/core/contact.ts';
 import { composeMail, promiseTime, smsParams } from '../../src/channels/contact/compose.ts';
+import { contactEmailSettings, smsSettings } from '../../src/channels/contact/settings.ts';
+import { parseEnv } from '../../src/config.ts';
 
 describe('customer contacts', () => {
   it.each([
@@ -42,5 +44,19 @@ describe('customer contacts', () => {
     expect(mail.text).toContain('https://x/t/T');
     expect(mail.text).toContain('本邮箱不接收回复');
     expect(composeMail({ purpose: 'ack', code: 'C', text: 'a', link: 'l', company: 'c', repliesRead: true }).text).toContain('也可以直接回复本邮件');
+  });
+
+  it('SMS settings: off without SMS_PROVIDER, and a half-configured provider names what is missing', () => {
+    expect(smsSettings(parseEnv({}))).toBeNull();
+    expect(() => smsSettings(parseEnv({ SMS_PROVIDER: 'aliyun', SMS_SIGN_NAME: '示例' }))).toThrow(
+      'SMS_PROVIDER=aliyun needs SMS_TEMPLATE_ACK, SMS_TEMPLATE_REPLY, SMS_TEMPLATE_SURVEY, ALIYUN_SMS_ACCESS_KEY_ID, ALIYUN_SMS_ACCESS_KEY_SECRET',
+    );
+    expect(() => smsSettings(parseEnv({ SMS_PROVIDER: 'tencent' }))).toThrow(/TENCENT_SMS_SDK_APP_ID/);
+    expect(() => parseEnv({ SMS_PROVIDER: 'qiniu' })).toThrow(/SMS_PROVIDER/);
+    const all = { SMS_SIGN_NAME: 's', SMS_TEMPLATE_ACK: 'a', SMS_TEMPLATE_REPLY: 'r', SMS_TEMPLATE_SURVEY: 'v' };
+    expect(smsSettings(parseEnv({ ...all, SMS_PROVIDER: 'aliyun', ALIYUN_SMS_ACCESS_KEY_ID: 'k', ALIYUN_SMS_ACCESS_KEY_SECRET: 'x' }))).toMatchObject({ endpoint: 'dysmsapi.aliyuncs.com', protocol: 'https' });
+    // E-mail to customers needs SMTP and an address only, no IMAP.
+    expect(contactEmailSettings(parseEnv({ EMAIL_SMTP_URL: 'smtp://u:p@127.0.0.1:25', EMAIL_ADDRESS: 'Service@Example.com' }), '示例')).toMatchObject({ address: 'service@example.com', domain: 'example.com', fromName: '示例', repliesRead: false });
+    expect(contactEmailSettings(parseEnv({ EMAIL_ADDRESS: 'a@b.cn' }), '示例')).toBeNull();
   });
 });
