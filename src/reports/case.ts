@@ -124,6 +124,12 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
   return { ...doc, markdown: caseMarkdown(doc, chainLine, fmt), html: caseHtml(doc, chainLine, fmt, config.company.name, fmt(now)) };
 }
 
+/** A phone call, visit or letter typed in by an agent names them (desk/record-ticket.ts). */
+function recorded(d: Record<string, unknown>): string {
+  const by = d.recordedBy as { actor?: string; name?: string | null } | undefined;
+  return by ? `，客服代登记：${by.name ?? by.actor ?? ''}` : '';
+}
+
 function detailOf(e: EventRow, byMessage: Map<number, typeof messages.$inferSelect>, fmt: (d: Date) => string, config: Config): string {
   const d = e.data as Record<string, unknown>;
   const m = typeof d.messageId === 'number' ? byMessage.get(d.messageId) : undefined;
@@ -131,10 +137,11 @@ function detailOf(e: EventRow, byMessage: Map<number, typeof messages.$inferSele
   const due = (v: unknown) => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? fmt(new Date(v)) : '');
   switch (e.type) {
     case 'created':
-      return `${body}（分类：${categoryOf(config, String(d.category)).name}${d.reason ? `，${d.reason}` : ''}）`;
+      return `${body}（分类：${categoryOf(config, String(d.category)).name}${d.reason ? `，${d.reason}` : ''}${recorded(d)}）`;
     case 'acknowledged':
       return String(d.text ?? '');
     case 'customer_message':
+      return d.recordedBy ? `${body}（${recorded(d).slice(1)}）` : body;
     case 'noted':
       return body;
     case 'responded':
@@ -144,7 +151,7 @@ function detailOf(e: EventRow, byMessage: Map<number, typeof messages.$inferSele
     case 'resolved':
       return d.summary ? String(d.summary) : '';
     case 'survey_answered':
-      return `${d.score} 分${d.comment ? `：${d.comment}` : ''}`;
+      return `${d.score} 分${d.comment ? `：${d.comment}` : ''}${d.via === 'phone' ? `（电话回访，回访人 ${String(d.byName ?? d.by ?? '')}${typeof d.calledAt === 'string' ? `，${due(d.calledAt)}` : ''}）` : ''}`;
     case 'closed':
       return d.reason === 'satisfied' ? '客户满意，归档' : d.reason === 'unrated' ? '回访提醒后未评价，按未评价归档（不视为满意）' : String(d.reason ?? '');
     case 'reopened':

@@ -95,6 +95,8 @@ describe.each(dbKinds)('console 新建工单 and 电话回访 on %s', (kind) => 
     const [created] = await t.db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, ticket.id)).limit(1);
     expect(created.data).toMatchObject({ recordedBy: { actor: 'agent:feishu:ou_agent', name: '小林' } });
 
+    expect(await (await req(agent, `/console/tickets/${code}`)).text()).toContain('客服代登记：小林');
+
     // The same form posted twice (a double click, a reload): one ticket.
     const again = await post(agent, '/console/new-ticket', good);
     expect(decodeURIComponent(again.headers.get('location')!)).toContain(`这张工单已登记过（${code}）`);
@@ -133,6 +135,8 @@ describe.each(dbKinds)('console 新建工单 and 电话回访 on %s', (kind) => 
     expect(closed).toMatchObject({ status: 'closed', csatScore: 5, csatVia: 'phone' });
     const answered = (await t.db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, closed.id))).find((e) => e.type === 'survey_answered')!;
     expect(answered.data).toMatchObject({ via: 'phone', by: 'agent:feishu:ou_agent', byName: '小林', calledAt: '2026-03-02T02:20:00.000Z' });
+
+    expect(await (await req(agent, `/console/tickets/${code}`)).text()).toContain('5 分：客户表示满意（电话回访，回访人 小林，2026-03-02 10:20');
 
     // A second tab submitting the same form: refused, says why, nothing changes.
     const twice = await post(agent, `/console/tickets/${code}/follow-up`, { csrf: token, score: '1' });
