@@ -88,6 +88,10 @@ describe.each(dbKinds)('phone tickets, SMS and phone follow-up on %s', (kind) =>
     expect(sms.sent[0]).toMatchObject({ phoneNumbers: '13800138000', signName: '示例科技', templateCode: 'SMS_100000001', templateParam: { code, token: ticket.accessToken, time: '3月2日 12:00' } });
     expect(sms.sent[0].outId).toMatch(/^ack:/);
     // The card went to the agents' group too, and says nothing about calling the customer (SMS reached them).
+    // The link in the SMS opens the customer's private page, as for a web-form ticket.
+    const privatePage = await t.app.request(`/t/${ticket.accessToken}`);
+    expect(privatePage.status).toBe(200);
+    expect(await privatePage.text()).toContain(code);
     const card = await t.services.deliveryContext.ticketView(ticket.id);
     expect(card.channelLabel).toBe('电话');
     expect(card.callCustomer).toBe(false);

@@ -43,7 +43,7 @@ describe('customer contacts', () => {
     expect(mail.subject).toBe('您的反馈有新回复 [C]');
     expect(mail.text).toContain('https://x/t/T');
     expect(mail.text).toContain('本邮箱不接收回复');
-    expect(composeMail({ purpose: 'ack', code: 'C', text: 'a', link: 'l', company: 'c', repliesRead: true }).text).toContain('也可以直接回复本邮件');
+    expect(composeMail({ purpose: 'ack', code: 'C', text: 'a', link: 'l', company: 'c', repliesRead: true }).text).toContain('如需补充，请打开上面的链接提交。');
   });
 
   it('SMS settings: off without SMS_PROVIDER, and a half-configured provider names what is missing', () => {

@@ -11,7 +11,9 @@ export interface MailContent {
 }
 
 export function composeMail(p: { purpose: Purpose; code: string; text: string; link: string; company: string; repliesRead: boolean }): MailContent {
-  const tail = p.repliesRead ? '也可以直接回复本邮件。' : '本邮箱不接收回复，如需补充请打开上面的链接。';
+  // Even with the support mailbox read (EMAIL_IMAP_URL), a reply would open a separate e-mail ticket: the link keeps
+  // everything on this one.
+  const tail = p.repliesRead ? '如需补充，请打开上面的链接提交。' : '本邮箱不接收回复，如需补充请打开上面的链接。';
   switch (p.purpose) {
     case 'survey':
       return {

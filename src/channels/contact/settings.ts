@@ -5,7 +5,7 @@ export interface ContactEmailSettings {
   address: string;
   domain: string;
   fromName: string;
-  /** When the support mailbox is read (EMAIL_IMAP_URL), a customer may answer by e-mail; otherwise through the link. */
+  /** Whether the support mailbox is read (EMAIL_IMAP_URL): without it the mail says replies are not read. */
   repliesRead: boolean;
 }
 
