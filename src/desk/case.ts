@@ -46,5 +46,5 @@ export async function caseReport(db: DbOrTx, code: string): Promise<CaseReport |
   const [ticket] = await db.select().from(tickets).where(eq(tickets.code, code));
   if (!ticket) return null;
   const events = await db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, ticket.id)).orderBy(asc(ticketEvents.seq));
-  return { ticket, events, chain: verifyChain(events) };
+  return { ticket, events, chain: verifyChain(events, ticket.evidenceSalt) };
 }

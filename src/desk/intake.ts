@@ -196,7 +196,6 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
         ...triageEvents,
         { type: 'acknowledged', actor: SYSTEM, data: { text: ackText(code, promise) } },
       ],
-      true,
     );
     const ackSeq = seqs[seqs.length - 1];
     await tx.update(inboundReceipts).set({ ticketId: ticket.id }).where(sql`${inboundReceipts.source} = ${msg.channel} and ${inboundReceipts.externalId} in ${keys.map((k) => k.externalId)}`);

@@ -46,16 +46,17 @@ export async function verifyChains(deps: Pick<MechanismDeps, 'database'>, range:
   await write('工单号,事件数,链头哈希,哈希链完整\n');
   const summary: ChainSummary = { tickets: 0, events: 0, intact: 0, broken: [], headsDigest: '' };
   const q = {
-    columns: `t.code, e.ticket_id::float8 as ticket_id, e.seq, e.type, e.actor, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at, e.prev_hash, e.hash`,
+    columns: `t.code, t.evidence_salt, e.v, e.ticket_id::float8 as ticket_id, e.seq, e.type, e.actor, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at, e.prev_hash, e.hash`,
     from: 'ticket_events e join tickets t on t.id = e.ticket_id',
     where: IN_RANGE,
     params: rangeParams(range),
   };
   let code = '';
+  let salt: string | null = null;
   let rows: Parameters<typeof verifyChain>[0] = [];
   const flush = async () => {
     if (!code) return;
-    const check: ChainCheck = verifyChain(rows);
+    const check: ChainCheck = verifyChain(rows, salt);
     summary.tickets++;
     summary.events += rows.length;
     if (check.intact) summary.intact++;
@@ -72,6 +73,7 @@ export async function verifyChains(deps: Pick<MechanismDeps, 'database'>, range:
       if (r.code !== code) {
         await flush();
         code = String(r.code);
+        salt = (r.evidence_salt as string | null) ?? null;
       }
       rows.push({
         ticketId: Number(r.ticket_id),
@@ -82,6 +84,7 @@ export async function verifyChains(deps: Pick<MechanismDeps, 'database'>, range:
         at: new Date(Number(r.at)),
         prevHash: String(r.prev_hash),
         hash: String(r.hash),
+        v: Number(r.v),
       });
     }
   }
