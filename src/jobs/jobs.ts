@@ -4,6 +4,7 @@ import { sweepDueTimers } from './sweep.ts';
 import { probeJob } from '../probes/schedule.ts';
 import { digestJobs } from '../reports/digest.ts';
 import { evidenceJobs } from '../records/anchor.ts';
+import { retentionJobs } from '../records/retention.ts';
 
 /**
  * The periodic work, shared by node-cron (Node) and `scheduled()` (Workers). The outbox is normally woken on
@@ -20,5 +21,6 @@ export function nodeJobs(services: Services): Job[] {
     ...digestJobs(services),
     // The event log's daily seal (root in the log; posted with the next digest) and the retention run.
     ...evidenceJobs(services),
+    ...retentionJobs(services),
   ];
 }

@@ -154,6 +154,7 @@ function checkTicket(t: RawRow, rows: RawRow[], msgs: RawRow[], findings: Findin
     }
     if (typeof e.data.content !== 'string') continue; // version 1: the body was not committed
     if (m.erased) {
+      if (String(m.body) !== ERASED_TEXT) found(`已删除的消息 #${id} 在删除后被写入了内容`);
       if (erasedAtSeq === null || erasedAtSeq < e.seq) found(`消息 #${id} 被清除，但事件日志中没有其后的删除记录`);
       continue;
     }
