@@ -36,6 +36,8 @@ export const inboundMessageSchema = z.object({
   category: z.string().optional(),
   isProbe: z.boolean().default(false),
   receivedAt: z.date().optional(),
+  /** Consent to processing the contact for this request (web form), with a digest of the notice shown. */
+  consent: z.object({ given: z.boolean(), notice: z.string() }).optional(),
 });
 export type InboundMessage = z.input<typeof inboundMessageSchema>;
 
@@ -191,7 +193,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
       [
         {
           type: 'created',
-          data: { code, channel: msg.channel, category: category.id, priority: cls.priority, confidence: cls.confidence, reason: cls.reason, source: cls.source, probe: msg.isProbe, ...(customer.isSandbox ? { sandbox: true } : {}), messageId: message.id, policy },
+          data: { code, channel: msg.channel, category: category.id, priority: cls.priority, confidence: cls.confidence, reason: cls.reason, source: cls.source, probe: msg.isProbe, ...(customer.isSandbox ? { sandbox: true } : {}), messageId: message.id, policy, ...(msg.consent ? { consent: msg.consent } : {}) },
         },
         ...triageEvents,
         { type: 'acknowledged', actor: SYSTEM, data: { text: ackText(code, promise) } },
