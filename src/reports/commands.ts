@@ -206,6 +206,7 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
       const path = exportPath(name);
       const pack = await writeAuditPack({ ...statsDeps(services), channels: services.channels.map((c) => c.name) }, range, path, {
         source: '群命令 /auditpack',
+        evidenceKey: services.env.EVIDENCE_KEY,
         screenshots: async (dir) => (await import('../screenshots/audit.ts')).auditScreenshots(services, dir),
       });
       return {
