@@ -102,7 +102,7 @@ const report: CliCommand = async (argv, ctx) => {
   if (!a) return EXIT.usage;
   const range = rangeOf(ctx, a.values.from as string | undefined, a.values.to as string | undefined);
   if (!range) return EXIT.usage;
-  const md = await mechanismMarkdown({ ...statsDeps(ctx.services), channels: ctx.services.channels.map((c) => c.name) }, range);
+  const md = await mechanismMarkdown({ ...statsDeps(ctx.services), channels: ctx.services.channels.map((c) => c.name), evidenceKeyed: Boolean(ctx.services.env.EVIDENCE_KEY) }, range);
   if (a.values.out) {
     const path = resolve(ctx.cwd, a.values.out as string);
     await writeFile(path, md);
@@ -121,7 +121,7 @@ const auditPack: CliCommand = async (argv, ctx) => {
   const range = rangeOf(ctx, a.values.from as string | undefined, a.values.to as string | undefined);
   if (!range) return EXIT.usage;
   const path = resolve(ctx.cwd, a.values.out as string);
-  const pack = await writeAuditPack({ ...statsDeps(ctx.services), channels: ctx.services.channels.map((c) => c.name) }, range, path, {
+  const pack = await writeAuditPack({ ...statsDeps(ctx.services), channels: ctx.services.channels.map((c) => c.name), evidenceKeyed: Boolean(ctx.services.env.EVIDENCE_KEY) }, range, path, {
     source: '命令行 loopdesk audit-pack',
     evidenceKey: ctx.services.env.EVIDENCE_KEY,
     screenshots: async (dir) => (await import('../screenshots/audit.ts')).auditScreenshots(ctx.services, dir),

@@ -90,6 +90,10 @@ describe('case reports, mechanism description, audit package, digest', () => {
     expect(md).toContain('陈主管');
     expect(md).toContain('解决率 **66.7%**（临港审核通过企业平均解决率参考值 92%）');
     expect(md).toMatch(/\| 2026-03 \| 6 \| 60\.0% \| 66\.7% \|/);
+    // §六 says what the records prove and what they do not (records/claims.ts), nothing stronger.
+    expect(md).toContain('已封存的日期内删除整张工单、删除工单末尾的事件或删除整天的事件，都可检出并指明工单');
+    expect(md).toContain('- 不能保证：同时掌握数据库');
+    expect(md).not.toContain('修改或删除任何一条都可被检出');
     const reply = await runCommand(t.services, { text: '/report 2026-03', actor: AGENT, viaAgentGroup: true, surface: 'feishu' });
     expect(reply.kind === 'markdown' && reply.markdown).toContain('## 三、闭环处理流程');
   });
