@@ -78,6 +78,7 @@ interface LatestContact {
 
 export async function verifyRecords(deps: EvidenceDeps, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const { database, calendar } = deps;
+  const started = performance.now();
   const findings: Finding[] = [];
   const report = { tickets: 0, events: 0, legacyEvents: 0 };
   const contacts = new Map<number, LatestContact>();
@@ -110,7 +111,9 @@ export async function verifyRecords(deps: EvidenceDeps, opts: VerifyOptions = {}
     if (c.erased || !c.salt) continue;
     if (contactDigest(c.salt, c.values) !== c.digest) findings.push({ code: c.code, what: '客户联系方式（姓名/电话/邮箱）与事件日志中的摘要不符：客户资料被修改' });
   }
+  const ticketsDone = performance.now();
   const seals = await checkSeals(deps, opts, findings);
+  if (process.env.LOOPDESK_VERIFY_TIMING) process.stderr.write(`verify: tickets ${(ticketsDone - started).toFixed(0)} ms, seals ${(performance.now() - ticketsDone).toFixed(0)} ms\n`);
   const text = renderReport({ ...report, ...seals, range: { from: opts.from ?? null, to: opts.to ?? null }, findings });
   return { ...report, ...seals, range: { from: opts.from ?? null, to: opts.to ?? null }, findings, text };
 }
