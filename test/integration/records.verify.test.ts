@@ -174,3 +174,42 @@ describe.each(dbKinds)('verify of a realistic week on %s', (kind) => {
     }
   });
 });
+
+describe.each(dbKinds)('existing installations on %s', (kind) => {
+  it('events written before chain version 2 keep verifying; new events chain on after them', async () => {
+    const t = await createTestDesk({ kind, channels: [recordingChannel('feishu').factory], config: { roles: { agents: [AGENT], leads: [], admins: [] } } });
+    try {
+      t.clock.set('2026-03-02T10:00:00+08:00');
+      const { code } = await t.desk.intake({ channel: 'web', dedupeKey: 'old-1', customer: { externalId: 'v-old', name: '老客户' }, replyTo: {}, text: '升级前的反馈' });
+      await t.services.outbox.wake();
+      // Rewrite the log as the version-1 writer left it: data without commitments, hashed as stored, v = 1.
+      const id = await idOf(t, code);
+      let prev = GENESIS_HASH;
+      for (const e of await t.db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, id)).orderBy(ticketEvents.seq)) {
+        const { content: _c, contact: _k, subject: _s, ...data } = e.data;
+        const hash = eventHash({ ...e, data, prevHash: prev, v: 1 });
+        await t.db.update(ticketEvents).set({ data, prevHash: prev, hash, v: 1 }).where(eq(ticketEvents.id, e.id));
+        prev = hash;
+      }
+      const before = await verify(t);
+      expect(before.findings).toEqual([]);
+      expect(before.legacyEvents).toBeGreaterThan(0);
+      expect(before.text).toContain('为第 1 版链，消息正文未入链');
+      // The next event is version 2 and links to the old head; sealing and verifying cover both.
+      t.clock.set('2026-03-02T11:00:00+08:00');
+      await t.desk.act({ ticket: code, actor: AGENT, viaAgentGroup: true, action: 'respond', text: '升级后的回复' });
+      await t.services.outbox.wake();
+      t.clock.set('2026-03-03T09:00:00+08:00');
+      await sealDay(evidenceDeps(t.services));
+      const after = await verify(t);
+      expect(after.findings).toEqual([]);
+      const versions = (await t.db.select({ v: ticketEvents.v }).from(ticketEvents).where(eq(ticketEvents.ticketId, id))).map((r) => r.v);
+      expect(new Set(versions)).toEqual(new Set([1, 2]));
+      // An edit of the new reply is caught; the old message body is not committed (and the report says so).
+      await t.db.update(messages).set({ body: '改过的回复' }).where(sql`${messages.ticketId} = ${id} and ${messages.direction} = 'out'`);
+      expect(about(await verify(t), code).join()).toContain('客服回复）的内容');
+    } finally {
+      await t.close();
+    }
+  });
+});
