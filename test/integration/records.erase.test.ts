@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { parseConfig } from '../../src/config.ts';
@@ -5,6 +8,7 @@ import { ERASED_TEXT } from '../../src/core/hash.ts';
 import { customers, messages, outbox, ticketEvents, tickets } from '../../src/db/schema/index.ts';
 import { buildCase } from '../../src/reports/case.ts';
 import { statsDeps } from '../../src/reports/commands.ts';
+import { reportCommands } from '../../src/reports/cli.ts';
 import { evidenceDeps } from '../../src/records/anchor.ts';
 import { customerCommand, retentionCommand } from '../../src/records/cli.ts';
 import { sealDay } from '../../src/records/seal.ts';
@@ -69,6 +73,14 @@ describe.each(dbKinds)('personal-data rights on %s', (kind) => {
     expect(after).toMatchObject({ subject: ERASED_TEXT, csatScore: 5, csatComment: ERASED_TEXT, status: 'closed', evidenceSalt: null });
     expect(after.firstResponseAt).toEqual(before[0].firstResponseAt);
     expect(after.closedAt).toEqual(before[0].closedAt);
+    // The ledger row keeps its numbers, with the data replaced.
+    const dir = mkdtempSync(join(tmpdir(), 'erase-ledger-'));
+    expect(await reportCommands.ledger(['--from', '2026-03-01', '--to', '2026-03-31', '--out', 'l.csv', '--csv'], { services: t.services, out: () => {}, cwd: dir })).toBe(0);
+    const row = readFileSync(join(dir, 'l.csv'), 'utf8').split('\n').find((l) => l.startsWith(A))!;
+    rmSync(dir, { recursive: true, force: true });
+    expect(row).toContain(`${ERASED_TEXT},`);
+    expect(row).not.toContain('张');
+    expect(row).toMatch(/,5,/);
     const doc = (await buildCase(statsDeps(t.services), A))!;
     expect(doc.chain.intact).toBe(true);
     expect(doc.timeline.at(-1)).toMatchObject({ type: 'erased' });
