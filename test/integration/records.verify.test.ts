@@ -3,6 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { canonicalJson, eventHash, GENESIS_HASH, sealRoot } from '../../src/core/hash.ts';
 import { evidenceSeals, messages, ticketEvents, tickets } from '../../src/db/schema/index.ts';
 import { evidenceDeps } from '../../src/records/anchor.ts';
+import { appendChained } from '../../src/records/chain.ts';
 import { verifyCommand } from '../../src/records/cli.ts';
 import { messageDigest } from '../../src/records/commitments.ts';
 import { sealDay } from '../../src/records/seal.ts';
@@ -208,6 +209,41 @@ describe.each(dbKinds)('existing installations on %s', (kind) => {
       // An edit of the new reply is caught; the old message body is not committed (and the report says so).
       await t.db.update(messages).set({ body: '改过的回复' }).where(sql`${messages.ticketId} = ${id} and ${messages.direction} = 'out'`);
       expect(about(await verify(t), code).join()).toContain('客服回复）的内容');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe.runIf(dbKinds.includes('postgres'))('sealing beside appends on postgres', () => {
+  it('waits for an append in flight, so no event commits below a sealed id', async () => {
+    const t = await createTestDesk({ kind: 'postgres', channels: [recordingChannel('feishu').factory], config: { roles: { agents: [AGENT], leads: [], admins: [] } } });
+    try {
+      t.clock.set('2026-03-02T10:00:00+08:00');
+      const { code } = await t.desk.intake({ channel: 'web', dedupeKey: 'inflight-1', customer: { externalId: 'v-in' }, replyTo: {}, text: '并发封存' });
+      await t.services.outbox.wake();
+      const id = await idOf(t, code);
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let appended!: () => void;
+      const inFlight = new Promise<void>((r) => (appended = r));
+      const append = t.db.transaction(async (tx) => {
+        await appendChained(tx, new Map([[id, [{ type: 'noted', data: { agentId: null }, actor: 'system', at: new Date() }]]]));
+        appended();
+        await gate;
+      });
+      await inFlight;
+      t.clock.set('2026-03-03T09:00:00+08:00');
+      let sealed = false;
+      const seal = sealDay(evidenceDeps(t.services)).then((s) => ((sealed = true), s));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sealed).toBe(false);
+      release();
+      await append;
+      const { seal: s } = await seal;
+      const [last] = await t.db.select({ id: ticketEvents.id }).from(ticketEvents).orderBy(sql`id desc`).limit(1);
+      expect(s.lastEventId).toBe(last.id);
+      expect((await verify(t)).findings).toEqual([]);
     } finally {
       await t.close();
     }
