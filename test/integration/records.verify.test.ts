@@ -249,3 +249,32 @@ describe.runIf(dbKinds.includes('postgres'))('sealing beside appends on postgres
     }
   });
 });
+
+describe.each(dbKinds)('verify after merges on %s', (kind) => {
+  it('finds nothing after a merge, the survivor resolved and rated, and an unmerge', async () => {
+    const ADMIN = { platform: 'feishu', userId: 'ou_admin', name: '管理员' };
+    const t = await createTestDesk({ kind, channels: [recordingChannel('feishu').factory], config: { roles: { agents: [AGENT], leads: [], admins: [ADMIN] } } });
+    try {
+      t.clock.set('2026-03-02T10:00:00+08:00');
+      const a = await t.desk.intake({ channel: 'web', dedupeKey: 'm-a', customer: { externalId: 'v-ma' }, replyTo: {}, text: '支付失败', category: 'bug' });
+      const b = await t.desk.intake({ channel: 'web', dedupeKey: 'm-b', customer: { externalId: 'v-mb' }, replyTo: {}, text: '支付一直失败', category: 'bug' });
+      const c = await t.desk.intake({ channel: 'web', dedupeKey: 'm-c', customer: { externalId: 'v-mc' }, replyTo: {}, text: '付款失败了', category: 'bug' });
+      await t.desk.merge({ ticket: b.code, into: a.code, actor: AGENT, viaAgentGroup: true });
+      await t.desk.merge({ ticket: c.code, into: a.code, actor: AGENT, viaAgentGroup: true });
+      await t.desk.unmerge({ ticket: c.code, actor: ADMIN, viaAgentGroup: true });
+      t.clock.set('2026-03-02T11:00:00+08:00');
+      await t.desk.act({ ticket: a.code, actor: AGENT, viaAgentGroup: true, action: 'respond', text: '已修复。' });
+      await t.desk.act({ ticket: a.code, actor: AGENT, viaAgentGroup: true, action: 'resolve' });
+      await t.desk.answerSurvey({ ticket: b.code, channel: 'web', customerExternalId: 'v-mb', score: 2, comment: '还是不行' }).catch(() => undefined);
+      await t.desk.answerSurvey({ ticket: a.code, channel: 'web', customerExternalId: 'v-ma', score: 5 });
+      await t.services.outbox.wake();
+      t.clock.set('2026-03-03T09:00:00+08:00');
+      await sealDay(evidenceDeps(t.services));
+      const r = await verify(t);
+      expect(r.findings).toEqual([]);
+      expect(r.tickets).toBe(3);
+    } finally {
+      await t.close();
+    }
+  });
+});
