@@ -2,6 +2,20 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** Environment: parsed once at startup; every name is part of the public contract (DESIGN.md). */
+/** The review asks for 6 months of records: personal data of closed tickets may not be erased sooner. */
+export const MIN_RETENTION_MONTHS = 6;
+export const DEFAULT_PRIVACY_NOTICE =
+  '我们仅为处理您本次反馈收集您的联系方式和反馈内容，用于受理、回复和满意度回访；记录按规定保存，保存期满后删除您的个人信息。您可随时申请查阅、复制或删除您的个人信息（联系客服即可）。';
+const privacySchema = z
+  .object({
+    /** Months after a ticket closes before its personal data is erased (default 36, at least 6). */
+    retentionMonths: z.number().int().min(MIN_RETENTION_MONTHS, `privacy.retentionMonths 不得少于 ${MIN_RETENTION_MONTHS} 个月（审核要求保留 6 个月记录）`).default(36),
+    /** The scheduled erasure run (daily at 03:30 company time); false = only `customer erase` and dry runs. */
+    retentionEnabled: z.boolean().default(true),
+    notice: z.string().min(1).default(DEFAULT_PRIVACY_NOTICE),
+  })
+  .default({ retentionMonths: 36, retentionEnabled: true, notice: DEFAULT_PRIVACY_NOTICE });
+
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
@@ -63,6 +77,8 @@ export const envSchema = z.object({
   WECOM_API_BASE: z.string().url().default('https://qyapi.weixin.qq.com'),
   /** The sandbox (/sandbox): on / off; unset = on only when no chat platform is configured. */
   SANDBOX: z.enum(['on', 'off']).optional(),
+  /** Keys the daily evidence roots (HMAC): without it, re-hashing the log after the fact needs only SHA-256. */
+  EVIDENCE_KEY: z.string().min(16, 'EVIDENCE_KEY must be at least 16 characters').optional(),
 });
 export type Env = z.infer<typeof envSchema>;
 
@@ -179,6 +195,8 @@ export const configSchema = z.object({
     .default({ replyWindowHours: 48, replyLimit: 5 }),
   /** The daily digest: the previous working day's stats (and any days off since) posted to the agents' group(s), on working days. */
   digest: z.object({ enabled: z.boolean().default(true), time: hhmm.default('09:00') }).default({ enabled: true, time: '09:00' }),
+  /** Personal data (个人信息保护法): retention of closed tickets' personal data, and the notice shown to customers. */
+  privacy: privacySchema,
   /** Triage (README "Triage"): the learning classifier, likely duplicates, bursts grouped into incidents, escalation risk. */
   triage: z
     .object({

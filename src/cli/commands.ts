@@ -1,6 +1,7 @@
 import { migrateDatabase } from '../db/node.ts';
 import { buildCase } from '../reports/case.ts';
 import { registerReportCli } from '../reports/cli.ts';
+import { customerCommand, customerUsage, retentionCommand, retentionUsage, verifyCommand, verifyUsage } from '../records/cli.ts';
 import type { Services } from '../services.ts';
 
 /** A CLI command runs against the services (locally, or inside the running service via the control socket). */
@@ -59,3 +60,7 @@ registerCliCommand('probe', 'probe [渠道…]                 立即拨测各�
 
 // ledger, case, report, audit-pack, stats
 registerReportCli(registerCliCommand);
+// verify, customer export|erase (records/)
+registerCliCommand('verify', verifyUsage, verifyCommand);
+registerCliCommand('customer', customerUsage, customerCommand);
+registerCliCommand('retention', retentionUsage, retentionCommand);

@@ -32,6 +32,7 @@ export const EVENT_LABELS: Record<string, string> = {
   unmerged_out: '撤销合并（移出）',
   survivor_replied: '主工单回复已转告客户',
   helpdesk_closed: '服务台工单已关闭',
+  erased: '个人信息已依申请删除',
 };
 
 export type EventRow = typeof ticketEvents.$inferSelect;
@@ -46,5 +47,5 @@ export async function caseReport(db: DbOrTx, code: string): Promise<CaseReport |
   const [ticket] = await db.select().from(tickets).where(eq(tickets.code, code));
   if (!ticket) return null;
   const events = await db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, ticket.id)).orderBy(asc(ticketEvents.seq));
-  return { ticket, events, chain: verifyChain(events) };
+  return { ticket, events, chain: verifyChain(events, ticket.evidenceSalt) };
 }

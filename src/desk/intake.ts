@@ -39,6 +39,8 @@ export const inboundMessageSchema = z.object({
   receivedAt: z.date().optional(),
   /** A phone call, visit or letter typed in by an agent: who recorded it (kept on the event). */
   recordedBy: z.object({ platform: z.string(), userId: z.string(), name: z.string().nullish() }).optional(),
+  /** Consent to processing the contact for this request (web form), with a digest of the notice shown. */
+  consent: z.object({ given: z.boolean(), notice: z.string() }).optional(),
 });
 export type InboundMessage = z.input<typeof inboundMessageSchema>;
 
@@ -208,12 +210,12 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
             messageId: message.id,
             policy,
             ...(msg.recordedBy ? { recordedBy: recorder(msg.recordedBy) } : {}),
+            ...(msg.consent ? { consent: msg.consent } : {}),
           },
         },
         ...triageEvents,
         { type: 'acknowledged', actor: SYSTEM, data: { text: ackText(code, promise, msg.channel) } },
       ],
-      true,
     );
     const ackSeq = seqs[seqs.length - 1];
     await tx.update(inboundReceipts).set({ ticketId: ticket.id }).where(sql`${inboundReceipts.source} = ${msg.channel} and ${inboundReceipts.externalId} in ${keys.map((k) => k.externalId)}`);

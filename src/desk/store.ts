@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.ts';
-import { outbox, ticketCodeCounters, ticketEvents, tickets } from '../db/schema/index.ts';
-import { eventHash, GENESIS_HASH } from '../core/hash.ts';
+import { outbox, ticketCodeCounters, tickets } from '../db/schema/index.ts';
+import { appendChained } from '../records/chain.ts';
 import type { TicketEvent, TicketState } from '../core/ticket.ts';
 import type { OutboxKind } from '../channels/types.ts';
 import { routeIncidentItems } from './incidents.ts';
@@ -16,9 +16,9 @@ export const stateOf = (row: TicketRow) => row as unknown as TicketState;
 export const OUTBOX_CHANNEL = 'loopdesk_outbox';
 
 /**
- * Appends events to the ticket's hash chain. Callers hold the ticket row lock, so seq cannot race. An event may
- * name its own actor (the bot's acknowledgement beside the customer's message). A ticket created in this
- * transaction passes `fresh`: its chain is empty, so the last row need not be read.
+ * Appends events to the ticket's hash chain (through the one chain writer, records/chain.ts). Callers hold the
+ * ticket row lock, so seq cannot race. An event may name its own actor (the bot's acknowledgement beside the
+ * customer's message).
  */
 export async function appendEvents(
   tx: Tx,
@@ -26,23 +26,10 @@ export async function appendEvents(
   actor: string,
   at: Date,
   events: Array<TicketEvent & { actor?: string }>,
-  fresh = false,
 ): Promise<number[]> {
   if (events.length === 0) return [];
-  const [last] = fresh
-    ? []
-    : await tx.select({ seq: ticketEvents.seq, hash: ticketEvents.hash }).from(ticketEvents).where(eq(ticketEvents.ticketId, ticketId)).orderBy(desc(ticketEvents.seq)).limit(1);
-  let seq = last?.seq ?? 0;
-  let prevHash = last?.hash ?? GENESIS_HASH;
-  const rows = events.map((e) => {
-    seq += 1;
-    const row = { ticketId, seq, type: e.type, actor: e.actor ?? actor, data: e.data, at, prevHash };
-    const hash = eventHash(row);
-    prevHash = hash;
-    return { ...row, hash };
-  });
-  await tx.insert(ticketEvents).values(rows);
-  return rows.map((r) => r.seq);
+  const seqs = await appendChained(tx, new Map([[ticketId, events.map((e) => ({ ...e, actor: e.actor ?? actor, at }))]]));
+  return seqs.get(ticketId) ?? [];
 }
 
 export interface Enqueue {

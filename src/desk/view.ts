@@ -1,4 +1,5 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { ERASED_TEXT } from '../core/hash.ts';
 import type { ActionName, SlaView, TicketView } from '../../cards/view.ts';
 import { categoryOf, type Config } from '../config.ts';
 import type { BusinessCalendar } from '../core/calendar.ts';
@@ -26,6 +27,7 @@ export const CHANNEL_LABELS: Record<string, string> = {
 /** 张* / 138****5678 / a***@example.com: agents' cards and the default ledger never show full contacts. */
 export function maskName(name: string | null | undefined): string {
   if (!name) return '匿名客户';
+  if (name === ERASED_TEXT) return name; // erased on request: the ledger says so instead of masking it
   const chars = [...name.trim()];
   return chars.length <= 1 ? `${chars[0] ?? ''}*` : `${chars[0]}${'*'.repeat(Math.min(chars.length - 1, 2))}`;
 }

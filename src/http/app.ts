@@ -5,6 +5,7 @@ import type { AppEnv } from './env.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import { consoleApp } from '../console/index.tsx';
 import { mountAdminRoutes } from './admin.ts';
+import { mountRecordsRoutes } from './records.ts';
 
 /** One app factory for the Node and Workers entries; the services are injected, so tests pass their own. */
 export function createApp(services: Services) {
@@ -27,6 +28,7 @@ export function createApp(services: Services) {
   app.get('/healthz', async (c) => c.json(await services.health()));
   app.route('/console', consoleApp(services));
   mountAdminRoutes(app, services);
+  mountRecordsRoutes(app, services);
 
   for (const channel of services.channels) channel.routes?.(app);
   return app;

@@ -3,6 +3,8 @@ import type { Job } from './scheduler.ts';
 import { sweepDueTimers } from './sweep.ts';
 import { probeJob } from '../probes/schedule.ts';
 import { digestJobs } from '../reports/digest.ts';
+import { evidenceJobs } from '../records/anchor.ts';
+import { retentionJobs } from '../records/retention.ts';
 
 /**
  * The periodic work, shared by node-cron (Node) and `scheduled()` (Workers). The outbox is normally woken on
@@ -17,5 +19,8 @@ export function nodeJobs(services: Services): Job[] {
     ...probeJob(services),
     // Yesterday's stats card to the agents' group(s), working days at config `digest.time` (default 09:00).
     ...digestJobs(services),
+    // The event log's daily seal (root in the log; posted with the next digest) and the retention run.
+    ...evidenceJobs(services),
+    ...retentionJobs(services),
   ];
 }

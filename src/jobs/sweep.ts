@@ -13,7 +13,7 @@
  */
 import { inArray, sql } from 'drizzle-orm';
 import { formatMinutes, type SlaPolicy } from '../core/sla.ts';
-import { eventHash, GENESIS_HASH } from '../core/hash.ts';
+import { appendChained } from '../records/chain.ts';
 import { isWorkable, type Status, type TicketEvent } from '../core/ticket.ts';
 import { queryRows, sqlTime, type Tx } from '../db/client.ts';
 import { ticketEvents, tickets, timers } from '../db/schema/index.ts';
@@ -303,30 +303,10 @@ function currentDue(deps: DeskDeps, t: TicketRow, target: SlaTarget): Date | nul
   return nextResponseDue(t, deps.calendar)?.due ?? null;
 }
 
-/** Appends events of many tickets in two statements (the last link of each chain, then one insert). */
+/** Appends events of many tickets through the one chain writer (one read of the chain heads, one insert). */
 async function appendMany(tx: Tx, events: Map<number, Array<TicketEvent & { at: Date }>>): Promise<Map<number, number>> {
-  const lastSeq = new Map<number, number>();
-  if (events.size === 0) return lastSeq;
-  const ids = [...events.keys()];
-  const heads = await queryRows<{ ticket_id: number | string; seq: number; hash: string }>(
-    tx,
-    sql`select distinct on (ticket_id) ticket_id, seq, hash from ${ticketEvents} where ticket_id in ${ids} order by ticket_id, seq desc`,
-  );
-  const head = new Map(heads.map((h) => [Number(h.ticket_id), h]));
-  const rows = [];
-  for (const [ticketId, list] of events) {
-    let seq = head.get(ticketId)?.seq ?? 0;
-    let prevHash = head.get(ticketId)?.hash ?? GENESIS_HASH;
-    for (const e of list) {
-      seq += 1;
-      const row = { ticketId, seq, type: e.type, actor: SYSTEM, data: e.data, at: e.at, prevHash };
-      prevHash = eventHash(row);
-      rows.push({ ...row, hash: prevHash });
-    }
-    lastSeq.set(ticketId, seq);
-  }
-  await tx.insert(ticketEvents).values(rows);
-  return lastSeq;
+  const seqs = await appendChained(tx, new Map([...events].map(([id, list]) => [id, list.map((e) => ({ ...e, actor: SYSTEM }))])));
+  return new Map([...seqs].map(([id, s]) => [id, s[s.length - 1]]));
 }
 
 function localTime(deps: DeskDeps, d: Date): string {

@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import { verifyChain, type ChainCheck } from '../core/hash.ts';
 import { buildCase } from './case.ts';
+import { asc } from 'drizzle-orm';
+import { evidenceSeals } from '../db/schema/index.ts';
+import { verifyRecords } from '../records/verify.ts';
 import { localTimeFormatter } from './format.ts';
 import { writeLedgerXlsx, type LedgerSummary } from './ledger.ts';
 import { mechanismMarkdown, type MechanismDeps } from './mechanism.ts';
@@ -24,6 +27,8 @@ export interface AuditPackResult {
   ledger: LedgerSummary;
   chains: ChainSummary;
   majorComplaints: string[];
+  /** `loopdesk verify` over the range (records/verify.ts): findings, and the roots listed. */
+  verify: { findings: number; seals: number; anchors: number };
 }
 
 export interface ChainSummary {
@@ -46,16 +51,17 @@ export async function verifyChains(deps: Pick<MechanismDeps, 'database'>, range:
   await write('工单号,事件数,链头哈希,哈希链完整\n');
   const summary: ChainSummary = { tickets: 0, events: 0, intact: 0, broken: [], headsDigest: '' };
   const q = {
-    columns: `t.code, e.ticket_id::float8 as ticket_id, e.seq, e.type, e.actor, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at, e.prev_hash, e.hash`,
+    columns: `t.code, t.evidence_salt, e.v, e.ticket_id::float8 as ticket_id, e.seq, e.type, e.actor, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at, e.prev_hash, e.hash`,
     from: 'ticket_events e join tickets t on t.id = e.ticket_id',
     where: IN_RANGE,
     params: rangeParams(range),
   };
   let code = '';
+  let salt: string | null = null;
   let rows: Parameters<typeof verifyChain>[0] = [];
   const flush = async () => {
     if (!code) return;
-    const check: ChainCheck = verifyChain(rows);
+    const check: ChainCheck = verifyChain(rows, salt);
     summary.tickets++;
     summary.events += rows.length;
     if (check.intact) summary.intact++;
@@ -72,6 +78,7 @@ export async function verifyChains(deps: Pick<MechanismDeps, 'database'>, range:
       if (r.code !== code) {
         await flush();
         code = String(r.code);
+        salt = (r.evidence_salt as string | null) ?? null;
       }
       rows.push({
         ticketId: Number(r.ticket_id),
@@ -82,6 +89,7 @@ export async function verifyChains(deps: Pick<MechanismDeps, 'database'>, range:
         at: new Date(Number(r.at)),
         prevHash: String(r.prev_hash),
         hash: String(r.hash),
+        v: Number(r.v),
       });
     }
   }
@@ -150,7 +158,7 @@ export function howToAddScreenshots(reason: string): string {
   ].join('\n');
 }
 
-export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outPath: string, opts: { source?: string; screenshots?: ScreenshotTaker } = {}): Promise<AuditPackResult> {
+export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outPath: string, opts: { source?: string; screenshots?: ScreenshotTaker; evidenceKey?: string | null } = {}): Promise<AuditPackResult> {
   const dir = await mkdtemp(join(tmpdir(), 'loopdesk-audit-'));
   try {
     const local = localTimeFormatter(deps.calendar.timeZone);
@@ -205,6 +213,16 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
     const chains = await verifyChains(deps, range, headsPath);
     await add('事件日志链头.csv', null, headsPath);
 
+    // The full check (chains, commitments, ledger figures, seals, anchors) and the daily roots it checked.
+    const evidence = { database: deps.database, calendar: deps.calendar, clock: { now: () => deps.now }, key: opts.evidenceKey ?? null };
+    const verified = await verifyRecords(evidence, { from: range.fromDay, to: range.toDay });
+    await add('事件日志校验报告.md', `${verified.text}\n`);
+    const seals = await deps.database.db.select().from(evidenceSeals).orderBy(asc(evidenceSeals.id));
+    await add(
+      '存证根.csv',
+      ['日期,根哈希,密钥标记,事件数,工单数,发布到客服群时间', ...seals.map((x) => [x.day, x.root, x.mark ?? '', x.eventCount, Object.keys(x.manifest).length, x.postedAt ? local(x.postedAt) : '未发布'].join(','))].join('\n') + '\n',
+    );
+
     const listed = [];
     for (const f of files) listed.push({ name: f.name, bytes: (await stat(f.path)).size, sha256: await sha256File(f.path) });
     const manifest = {
@@ -221,10 +239,14 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
         chainsBroken: chains.broken,
         chainHeadsSha256: chains.headsDigest,
         ledgerEventLogDigest: ledger.eventLogDigest,
+        verifyFindings: verified.findings.length,
+        sealsChecked: verified.seals,
+        anchorsChecked: verified.anchors,
+        lastSealDay: verified.lastSealDay,
       },
       ledger: { rows: ledger.rows, probesLeftOut: ledger.probesLeftOut, resolutionRate: ledger.total.resolution.rate, resolutionRateReference: ledger.total.resolution.reference },
       majorComplaints: majors,
-      howToVerify: '用任意 SHA-256 工具核对各文件哈希；事件日志链头.csv 的 SHA-256 应等于 chainHeadsSha256；台账“说明”页的事件日志摘要应等于 ledgerEventLogDigest。同一区间可随时从数据库重新生成。',
+      howToVerify: '用任意 SHA-256 工具核对各文件哈希；存证根.csv 中每天的根应与当天发到客服群的「存证根」消息一致（loopdesk verify --anchors 导出的群消息 可自动核对）；事件日志链头.csv 的 SHA-256 应等于 chainHeadsSha256；台账“说明”页的事件日志摘要应等于 ledgerEventLogDigest。同一区间可随时从数据库重新生成。',
     };
     const manifestPath = join(dir, 'manifest.json');
     await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
@@ -236,6 +258,7 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
       ledger,
       chains,
       majorComplaints: majors,
+      verify: { findings: verified.findings.length, seals: verified.seals, anchors: verified.anchors },
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import { asc, eq } from 'drizzle-orm';
 import { categoryOf, type Config } from '../config.ts';
 import type { BusinessCalendar } from '../core/calendar.ts';
 import type { ChainCheck } from '../core/hash.ts';
+import { CASE_CHAIN_SCOPE } from '../records/claims.ts';
 import { ticketFacts, type TicketFacts, type TargetOutcome } from '../core/metrics.ts';
 import { formatMinutes, type SlaPolicy } from '../core/sla.ts';
 import { STATUS_LABELS, type Status } from '../core/ticket.ts';
@@ -118,7 +119,7 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
   ];
   const title = `工单 ${t.code} 处理记录`;
   const chainLine = report.chain.intact
-    ? `哈希链完整：${report.events.length} 条事件，链头 ${report.chain.head}`
+    ? `哈希链完整：${report.events.length} 条事件，链头 ${report.chain.head}。${CASE_CHAIN_SCOPE}`
     : `哈希链校验失败：第 ${report.chain.brokenAt} 条事件处断开（${report.chain.reason}），其后的记录可能被修改或删除`;
   const doc = { code: t.code, title, summary, sla, timeline, chain: report.chain, eventCount: report.events.length, facts };
   return { ...doc, markdown: caseMarkdown(doc, chainLine, fmt), html: caseHtml(doc, chainLine, fmt, config.company.name, fmt(now)) };
@@ -163,6 +164,7 @@ function detailOf(e: EventRow, byMessage: Map<number, typeof messages.$inferSele
     case 'major_cleared':
       return String(d.reason ?? '');
     case 'delivery_failed':
+    case 'erased':
       return String(d.reason ?? '');
     case 'sla_due_soon':
     case 'sla_breached':

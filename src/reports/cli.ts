@@ -102,7 +102,7 @@ const report: CliCommand = async (argv, ctx) => {
   if (!a) return EXIT.usage;
   const range = rangeOf(ctx, a.values.from as string | undefined, a.values.to as string | undefined);
   if (!range) return EXIT.usage;
-  const md = await mechanismMarkdown({ ...statsDeps(ctx.services), channels: ctx.services.channels.map((c) => c.name) }, range);
+  const md = await mechanismMarkdown({ ...statsDeps(ctx.services), channels: ctx.services.channels.map((c) => c.name), evidenceKeyed: Boolean(ctx.services.env.EVIDENCE_KEY) }, range);
   if (a.values.out) {
     const path = resolve(ctx.cwd, a.values.out as string);
     await writeFile(path, md);
@@ -121,8 +121,9 @@ const auditPack: CliCommand = async (argv, ctx) => {
   const range = rangeOf(ctx, a.values.from as string | undefined, a.values.to as string | undefined);
   if (!range) return EXIT.usage;
   const path = resolve(ctx.cwd, a.values.out as string);
-  const pack = await writeAuditPack({ ...statsDeps(ctx.services), channels: ctx.services.channels.map((c) => c.name) }, range, path, {
+  const pack = await writeAuditPack({ ...statsDeps(ctx.services), channels: ctx.services.channels.map((c) => c.name), evidenceKeyed: Boolean(ctx.services.env.EVIDENCE_KEY) }, range, path, {
     source: '命令行 loopdesk audit-pack',
+    evidenceKey: ctx.services.env.EVIDENCE_KEY,
     screenshots: async (dir) => (await import('../screenshots/audit.ts')).auditScreenshots(ctx.services, dir),
   });
   ctx.out(
@@ -130,9 +131,10 @@ const auditPack: CliCommand = async (argv, ctx) => {
       `审核材料包已写入 ${path}`,
       ...pack.files.map((f) => `  ${f.sha256}  ${f.name}（${f.bytes} 字节）`),
       `哈希链：${pack.chains.intact}/${pack.chains.tickets} 张工单完整${pack.chains.broken.length ? `；校验失败：${pack.chains.broken.map((b) => b.code).join('、')}` : ''}`,
+      `全面校验（loopdesk verify）：${pack.verify.findings ? `发现 ${pack.verify.findings} 处问题，见「事件日志校验报告.md」` : '未发现问题'}；封存 ${pack.verify.seals} 个，核对存证根 ${pack.verify.anchors} 个`,
     ].join('\n'),
   );
-  return pack.chains.broken.length ? EXIT.chainBroken : EXIT.ok;
+  return pack.chains.broken.length || pack.verify.findings ? EXIT.chainBroken : EXIT.ok;
 };
 
 const stats: CliCommand = async (argv, ctx) => {

@@ -190,7 +190,7 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
     async run({ services, args }) {
       const now = services.clock.now();
       const range = rangeArgs(services, args, () => lastFullMonths(6, now, services.calendar));
-      const markdown = await mechanismMarkdown({ ...statsDeps(services), channels: services.channels.map((c) => c.name) }, range);
+      const markdown = await mechanismMarkdown({ ...statsDeps(services), channels: services.channels.map((c) => c.name), evidenceKeyed: Boolean(services.env.EVIDENCE_KEY) }, range);
       return { kind: 'markdown', title: `${services.config.company.name} 客户反馈处理机制说明`, markdown };
     },
   },
@@ -204,8 +204,9 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
       const range = rangeArgs(services, args, () => lastFullMonths(6, now, services.calendar));
       const name = `审核材料_${range.fromDay}_${range.toDay}.zip`;
       const path = exportPath(name);
-      const pack = await writeAuditPack({ ...statsDeps(services), channels: services.channels.map((c) => c.name) }, range, path, {
+      const pack = await writeAuditPack({ ...statsDeps(services), channels: services.channels.map((c) => c.name), evidenceKeyed: Boolean(services.env.EVIDENCE_KEY) }, range, path, {
         source: '群命令 /auditpack',
+        evidenceKey: services.env.EVIDENCE_KEY,
         screenshots: async (dir) => (await import('../screenshots/audit.ts')).auditScreenshots(services, dir),
       });
       return {

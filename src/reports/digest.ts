@@ -9,8 +9,9 @@ import type { Job } from '../jobs/scheduler.ts';
 import { addDays, rangeOfDays } from './range.ts';
 import { computeStats } from './stats.ts';
 import { statsDeps, statsReply } from './commands.ts';
+import { postEvidenceRoots } from '../records/anchor.ts';
 
-export async function postDailyDigest(services: Services): Promise<{ posted: number; range?: { from: string; to: string } }> {
+export async function postDailyDigest(services: Services): Promise<{ posted: number; range?: { from: string; to: string }; roots?: string[] }> {
   const { calendar } = services;
   const today = calendar.localDate(services.clock.now());
   if (!calendar.isWorkingDay(today)) return { posted: 0 };
@@ -23,7 +24,9 @@ export async function postDailyDigest(services: Services): Promise<{ posted: num
   const reply = statsReply(services, stats, `每日客服数据 · ${range.label}`);
   const surfaces = services.desk.deps.agentSurfaces;
   for (const surface of surfaces) await services.desk.enqueueReply(surface, reply, `digest:${today}`);
-  return { posted: surfaces.length, range: { from, to } };
+  // The event log's daily roots ride with the digest: a copy outside the database (records/anchor.ts).
+  const roots = await postEvidenceRoots(services, today);
+  return { posted: surfaces.length, range: { from, to }, roots };
 }
 
 export function digestJobs(services: Services): Job[] {

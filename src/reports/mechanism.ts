@@ -9,12 +9,15 @@ import { formatMinutes, policyFor, promiseText } from '../core/sla.ts';
 import { CHANNEL_LABELS } from '../desk/view.ts';
 import { pct } from '../../cards/stats.ts';
 import { localTimeFormatter } from './format.ts';
+import { recordsClaims } from '../records/claims.ts';
 import type { DateRange } from './range.ts';
 import { computeStats, monthlyMetrics, type StatsDeps } from './stats.ts';
 
 export interface MechanismDeps extends StatsDeps {
   /** Names of the channels this deployment runs (services.channels). */
   channels: string[];
+  /** Whether EVIDENCE_KEY is set (unknown: the text states both cases). */
+  evidenceKeyed?: boolean;
 }
 
 function people(list: Config['roles']['agents']): string {
@@ -76,7 +79,7 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): 
     '2. **认领与跟进**：客服在群内认领工单并回复客户；工单未回复客户前不能标记解决。',
     '3. **解决**：客服标记解决后，系统自动向客户发送满意度回访（1–5 分）。',
     `4. **回访与归档**：客户评价 ${config.survey.satisfiedMin}–5 分视为满意，工单归档；低于 ${config.survey.satisfiedMin} 分视为不满意，工单自动重开并通知负责人继续处理；${config.survey.reminderHours} 小时未评价提醒一次，再过 ${config.survey.unratedAfterDays} 天仍未评价按“未评价”归档，**不视为满意**。`,
-    '5. **记录**：每一步操作都记录操作人和时间，写入防篡改的事件日志。',
+    '5. **记录**：每一步操作都记录操作人和时间，写入哈希链事件日志（能检出什么、不能检出什么见第六节）。',
     '',
     '## 四、岗位职责',
     '',
@@ -93,7 +96,7 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): 
     '',
     '## 六、记录与追溯',
     '',
-    '- 每张工单的全部消息、操作、时限状态和回访结果记录在按工单串联的哈希链事件日志中，事后修改或删除任何一条都可被检出。',
+    ...recordsClaims({ keyed: deps.evidenceKeyed, retentionMonths: config.privacy.retentionMonths }),
     '- 可随时导出任意区间的处理台账（Excel/CSV），以及任意工单（如重大投诉）的完整处理记录。',
     '',
     '## 七、处理数据',

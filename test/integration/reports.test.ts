@@ -90,6 +90,10 @@ describe('case reports, mechanism description, audit package, digest', () => {
     expect(md).toContain('陈主管');
     expect(md).toContain('解决率 **66.7%**（临港审核通过企业平均解决率参考值 92%）');
     expect(md).toMatch(/\| 2026-03 \| 6 \| 60\.0% \| 66\.7% \|/);
+    // §六 says what the records prove and what they do not (records/claims.ts), nothing stronger.
+    expect(md).toContain('已封存的日期内删除整张工单、删除工单末尾的事件或删除整天的事件，都可检出并指明工单');
+    expect(md).toContain('- 不能保证：同时掌握数据库');
+    expect(md).not.toContain('修改或删除任何一条都可被检出');
     const reply = await runCommand(t.services, { text: '/report 2026-03', actor: AGENT, viaAgentGroup: true, surface: 'feishu' });
     expect(reply.kind === 'markdown' && reply.markdown).toContain('## 三、闭环处理流程');
   });
@@ -109,7 +113,7 @@ describe('case reports, mechanism description, audit package, digest', () => {
       expect(Buffer.from(files['反馈系统截图/05_工单卡片.png'].subarray(1, 4)).toString()).toBe('PNG');
     } else expect(strFromU8(files['反馈系统截图/如何添加截图.md'])).toContain('apt-get install chromium');
     expect(names).toEqual(
-      ['manifest.json', '事件日志链头.csv', '台账_2026-03-01_2026-03-19.xlsx', '客户反馈处理机制说明.md', '服务承诺与工作日历.json', `重大投诉/${week.G}.html`, `重大投诉/${week.G}.md`].sort(),
+      ['manifest.json', '事件日志链头.csv', '事件日志校验报告.md', '存证根.csv', '台账_2026-03-01_2026-03-19.xlsx', '客户反馈处理机制说明.md', '服务承诺与工作日历.json', `重大投诉/${week.G}.html`, `重大投诉/${week.G}.md`].sort(),
     );
     const manifest = JSON.parse(strFromU8(files['manifest.json']));
     for (const f of manifest.files) expect(createHash('sha256').update(files[f.name]).digest('hex')).toBe(f.sha256);
@@ -122,6 +126,10 @@ describe('case reports, mechanism description, audit package, digest', () => {
     expect(notes['事件日志摘要（SHA-256）']).toBe(manifest.eventLog.ledgerEventLogDigest);
     expect(strFromU8(files['事件日志链头.csv'])).toContain(`${week.D},`); // the probe's chain is verified too
     expect(c.lines.join('\n')).toContain('哈希链：7/7 张工单完整');
+    // The full check ran over the range and its report is in the pack.
+    expect(strFromU8(files['事件日志校验报告.md'])).toContain('结论：未发现问题。');
+    expect(manifest.eventLog).toMatchObject({ verifyFindings: 0 });
+    expect(strFromU8(files['存证根.csv'])).toMatch(/^日期,根哈希,密钥标记/);
   });
 
   it('/auditpack is for admins only', async () => {
@@ -149,8 +157,9 @@ describe('case reports, mechanism description, audit package, digest', () => {
   it('posts the digest on working days covering the days off before, once per day', async () => {
     expect(digestJobs(t.services)).toMatchObject([{ name: 'daily-digest', schedule: '0 0 9 * * *', timeZone: 'Asia/Shanghai' }]);
     t.clock.set('2026-03-09T09:00:00+08:00'); // Monday: Friday to Sunday
-    expect(await postDailyDigest(t.services)).toEqual({ posted: 1, range: { from: '2026-03-06', to: '2026-03-08' } });
-    expect(await postDailyDigest(t.services)).toMatchObject({ posted: 1 });
+    // The event log's root for the day before goes out with it (once: the re-run posts no root again).
+    expect(await postDailyDigest(t.services)).toEqual({ posted: 1, range: { from: '2026-03-06', to: '2026-03-08' }, roots: [expect.stringMatching(/^[0-9a-f]{64}$/)] });
+    expect(await postDailyDigest(t.services)).toMatchObject({ posted: 1, roots: [] });
     const rows = await t.db.select().from(outbox).where(and(eq(outbox.kind, 'agents.reply'), eq(outbox.channel, 'feishu')));
     const digests = rows.filter((r) => r.idemKey.includes('digest:2026-03-09'));
     expect(digests).toHaveLength(1);

@@ -47,7 +47,7 @@ describe.each(dbKinds)('web channel on %s', (kind) => {
   });
 
   it('accepts a browser form post and redirects to the confirmation page', async () => {
-    const form = new URLSearchParams({ contact: 'li@example.com', content: '希望增加导出功能', category: 'suggestion', submissionId: 'form-abcdef-1' });
+    const form = new URLSearchParams({ contact: 'li@example.com', content: '希望增加导出功能', category: 'suggestion', submissionId: 'form-abcdef-1', consent: 'on' });
     const res = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', 'x-forwarded-for': '10.1.1.1' }, body: form.toString() });
     expect(res.status).toBe(303);
     const location = res.headers.get('location')!;

@@ -44,6 +44,8 @@ export interface FormProps {
   submissionId: string;
   error?: string;
   values?: Record<string, string>;
+  /** Privacy notice (config `privacy.notice`). */
+  notice: string;
 }
 
 export function FeedbackForm(p: FormProps) {
@@ -83,9 +85,15 @@ export function FeedbackForm(p: FormProps) {
           <textarea id="content" name="content" required maxlength={5000} placeholder="请描述您遇到的问题或想法，越具体越好">
             {v.content ?? ''}
           </textarea>
+          <p class="note" id="privacy">
+            <b>个人信息处理说明</b>：{p.notice}
+          </p>
+          <label style="display:flex;gap:8px;align-items:flex-start;font-weight:normal">
+            <input type="checkbox" name="consent" value="on" required checked={v.consent === 'on'} style="width:auto;margin-top:4px" aria-describedby="privacy" />
+            <span>我已阅读并同意为处理本次反馈使用我的联系方式和反馈内容</span>
+          </label>
           <button type="submit">提交反馈</button>
         </form>
-        <p class="note">我们仅将您的联系方式用于处理本次反馈。</p>
       </div>
       <footer>{p.company} · 客户反馈中心</footer>
     </Layout>
@@ -104,6 +112,8 @@ export interface TicketPageProps {
   closed: boolean;
   token: string;
   notice?: string;
+  /** Privacy notice (config `privacy.notice`). */
+  privacy: string;
 }
 
 export function TicketPage(p: TicketPageProps) {
@@ -165,6 +175,9 @@ export function TicketPage(p: TicketPageProps) {
           </p>
         ) : null}
       </div>
+      <p class="note" style="margin:12px 4px">
+        <b>个人信息处理说明</b>：{p.privacy}
+      </p>
       <footer>{p.company} · 客户反馈中心</footer>
     </Layout>
   );

@@ -2,3 +2,4 @@ export * from './people.ts';
 export * from './tickets.ts';
 export * from './delivery.ts';
 export * from './incidents.ts';
+export * from './evidence.ts';

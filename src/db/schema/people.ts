@@ -14,6 +14,8 @@ export const customers = pgTable(
     /** A made-up customer of the sandbox (/sandbox): only the sandbox creates these, so its tickets cannot be forged. */
     isSandbox: boolean('is_sandbox').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`now()`),
+    /** Set when the customer's personal data was erased (records/erase.ts). */
+    erasedAt: timestamp('erased_at', { withTimezone: true }),
   },
   // Phone and e-mail lookups: the console's search ("find any complaint by phone number across channels").
   (t) => [uniqueIndex('customers_channel_external').on(t.channel, t.externalId), index('customers_phone').on(t.phone), index('customers_email').on(sql`lower(${t.email})`)],

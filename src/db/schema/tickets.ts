@@ -71,6 +71,8 @@ export const tickets = pgTable(
     incidentId: bigint('incident_id', { mode: 'number' }).references(() => incidents.id),
     /** Platform references of the agents' card (message ids per surface) so it can be updated in place. */
     cardRefs: jsonb('card_refs').$type<Record<string, string>>().notNull().default({}),
+    /** Salt of this ticket's personal-data digests (records/chain.ts); null once the customer's data is erased. */
+    evidenceSalt: text('evidence_salt').default(sql`replace(gen_random_uuid()::text, '-', '')`),
     updatedAt: ts('updated_at').notNull(),
   },
   (t) => [
@@ -105,6 +107,8 @@ export const messages = pgTable(
     attachments: jsonb('attachments').$type<Array<{ kind: string; name?: string; ref: string }>>().notNull().default([]),
     platformMessageId: text('platform_message_id'),
     createdAt: ts('created_at').notNull(),
+    /** Set when the body and attachments were erased on the customer's request (the event keeps their digest). */
+    erasedAt: ts('erased_at'),
   },
   (t) => [index('messages_ticket').on(t.ticketId, t.id)],
 );
@@ -126,6 +130,8 @@ export const ticketEvents = pgTable(
     at: ts('at').notNull(),
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
+    /** Chain version of this row (core/hash.ts): rows written before version 2 keep verifying as they were. */
+    v: smallint('v').notNull().default(1),
   },
   (t) => [uniqueIndex('ticket_events_ticket_seq').on(t.ticketId, t.seq), index('ticket_events_type_at').on(t.type, t.at)],
 );
