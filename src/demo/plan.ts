@@ -250,7 +250,8 @@ export function planDemo(calendar: BusinessCalendar, opts: PlanOptions): DemoSte
   for (let day = firstDay; day <= lastDay; day = addDays(day, 1)) {
     const info = calendar.dayInfo(day);
     if (info.working) workingDays.push(day);
-    const count = info.working ? Math.round(opts.perWorkingDay * between(0.8, 1.2)) : Math.round(info.kind === 'holiday' ? between(1, 4) : between(2, 6));
+    // Days off keep a trickle (a tenth of a working day, less on holidays): someone always writes.
+    const count = Math.max(info.working ? 1 : 0, Math.round(opts.perWorkingDay * (info.working ? between(0.8, 1.2) : info.kind === 'holiday' ? between(0.04, 0.12) : between(0.08, 0.2))));
     for (let i = 0; i < count; i++) {
       let hour = 0;
       let x = rnd() * HOURS.reduce((s, w) => s + w, 0);
