@@ -68,8 +68,11 @@ export function mulberry32(seed: number): () => number {
 }
 
 /** Minutes east of UTC of a zone at an instant. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
 function zoneOffsetMinutes(timeZone: string, at: Date): number {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).formatToParts(at).map((p) => [p.type, p.value]));
+  let f = formatters.get(timeZone);
+  if (!f) formatters.set(timeZone, (f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })));
+  const parts = Object.fromEntries(f.formatToParts(at).map((p) => [p.type, p.value]));
   const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute));
   return Math.round((asUtc - Math.floor(at.getTime() / 60_000) * 60_000) / 60_000);
 }
@@ -132,7 +135,8 @@ export function planDemo(calendar: BusinessCalendar, opts: PlanOptions): DemoSte
     const late = rnd() < 0.035;
     const respondAt = biz(arrival, late ? target + between(15, 240) : between(4, category in FIRST_TARGET ? 80 : 240));
     const claimAt = new Date(Math.max(arrival.getTime() + 60_000, respondAt.getTime() - between(1, 15) * 60_000));
-    push({ at: claimAt, key, type: 'act', action: 'claim', agent });
+    // Half the agents claim first; the others just answer, which claims the ticket for them (one desk call less).
+    if (category === 'other' || rnd() < 0.5) push({ at: claimAt, key, type: 'act', action: 'claim', agent });
     // 其他: the texts that match no rule are classified by an agent (which also trains the classifier).
     const real = category === 'other' ? pick(['consultation', 'bug', 'other']) : category;
     if (real !== category) push({ at: new Date(claimAt.getTime() + 30_000), key, type: 'act', action: 'reclassify', category: real, agent });
