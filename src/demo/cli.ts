@@ -33,7 +33,11 @@ export async function openDemoTarget(target: DemoTarget): Promise<{ database: Da
   if (target.databaseUrl) {
     const probe = openPostgres(target.databaseUrl, undefined, 1);
     try {
-      const tables = (await queryRows<{ name: string }>(probe.db, sql`select table_name as name from information_schema.tables where table_schema = 'public'`)).map((r) => r.name);
+      const tables = (
+        await queryRows<{ name: string }>(probe.db, sql`select table_name as name from information_schema.tables where table_schema = 'public'`).catch((e: Error) => {
+          throw new DemoTargetRefused(`无法打开数据库 ${redact(target.databaseUrl!)}：${(e.cause as Error | undefined)?.message ?? e.message}（演示数据写入一个已存在的空数据库，例如先 createdb loopdesk_demo）`);
+        })
+      ).map((r) => r.name);
       if (tables.length > 0 && !tables.includes('tickets')) throw new DemoTargetRefused(`数据库 ${redact(target.databaseUrl)} 不是空的，也不是 Loopdesk 数据库（有 ${tables.length} 张其他表）：演示数据只写入空数据库或演示数据库。`);
     } finally {
       await probe.close();

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig, parseEnv } from '../../src/config.ts';
 import { fixedClock } from '../../src/core/clock.ts';
 import { computeMetrics, ticketFacts } from '../../src/core/metrics.ts';
-import { queryRows, type Database } from '../../src/db/client.ts';
+import { openPostgres, queryRows, type Database } from '../../src/db/client.ts';
 import { openDatabase } from '../../src/db/node.ts';
 import { customers, tickets } from '../../src/db/schema/index.ts';
 import { runDemoCli, DEMO_EXIT } from '../../src/demo/cli.ts';
@@ -237,6 +237,26 @@ describe('loopdesk demo refuses bad arguments and foreign directories', () => {
       expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('mine');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.runIf(!!process.env.TEST_DATABASE_URL)('a PostgreSQL database that does not exist, or holds other tables', async () => {
+    const out: string[] = [];
+    const missing = new URL(process.env.TEST_DATABASE_URL!);
+    missing.pathname = '/loopdesk_demo_missing_db';
+    expect(await runDemoCli(['--database-url', missing.toString()], { config, out: (t) => out.push(t), now: END })).toBe(DEMO_EXIT.refused);
+    expect(out.join('\n')).toContain('does not exist');
+    const { url, drop } = await createPostgresDatabase();
+    const foreign = openPostgres(url, undefined, 1);
+    try {
+      await foreign.db.execute(sql`create table invoices (id int)`);
+      expect(await runDemoCli(['--database-url', url], { config, out: (t) => out.push(t), now: END })).toBe(DEMO_EXIT.refused);
+      expect(out.join('\n')).toContain('不是 Loopdesk 数据库');
+      const tables = await queryRows<{ n: string }>(foreign.db, sql`select table_name as n from information_schema.tables where table_schema = 'public'`);
+      expect(tables.map((t) => t.n)).toEqual(['invoices']);
+    } finally {
+      await foreign.close();
+      await drop();
     }
   });
 
