@@ -5,9 +5,12 @@
  * The rhythm follows the business calendar: ~N tickets a working day (调休 make-up days included), a few on weekends
  * and holidays; agents act in business time, customers write and rate at any daytime hour.
  */
-import type { AgentRef } from '../channels/types.ts';
+import type { Config } from '../config.ts';
 import type { BusinessCalendar } from '../core/calendar.ts';
 import { customerText, MAJOR, OUTAGE_REPLY, OUTAGE_RESOLVED, outageText, personName, texts, type Pick } from './texts.ts';
+
+/** A person the config can name in `roles` (and an actor of the desk). */
+export type DemoAgent = Config['roles']['agents'][number];
 
 export type AgentActName = 'claim' | 'respond' | 'resolve' | 'escalate' | 'note' | 'reclassify';
 
@@ -21,10 +24,10 @@ export interface DemoCustomer {
 
 export type DemoStep = { at: Date; key: string } & (
   | { type: 'message'; customer: DemoCustomer; text: string }
-  | { type: 'act'; action: AgentActName; agent: AgentRef; text?: string; category?: string; waitForCustomer?: boolean }
+  | { type: 'act'; action: AgentActName; agent: DemoAgent; text?: string; category?: string; waitForCustomer?: boolean }
   | { type: 'survey'; score: number; comment?: string }
-  | { type: 'merge'; into: string; agent: AgentRef }
-  | { type: 'incident'; action: 'incident_reply' | 'incident_resolve'; agent: AgentRef; text: string }
+  | { type: 'merge'; into: string; agent: DemoAgent }
+  | { type: 'incident'; action: 'incident_reply' | 'incident_resolve'; agent: DemoAgent; text: string }
 );
 
 export interface PlanOptions {
@@ -36,14 +39,14 @@ export interface PlanOptions {
   seed: number;
 }
 
-export const DEMO_AGENTS: AgentRef[] = [
+export const DEMO_AGENTS: DemoAgent[] = [
   { platform: 'feishu', userId: 'ou_demo_lina', name: '李娜' },
   { platform: 'feishu', userId: 'ou_demo_liuyang', name: '刘洋' },
   { platform: 'feishu', userId: 'ou_demo_chenjing', name: '陈静' },
   { platform: 'feishu', userId: 'ou_demo_zhaomin', name: '赵敏' },
   { platform: 'dingtalk', userId: 'demo_zhangwei', name: '张伟' },
 ];
-export const DEMO_LEAD: AgentRef = { platform: 'feishu', userId: 'ou_demo_wangjianguo', name: '王建国' };
+export const DEMO_LEAD: DemoAgent = { platform: 'feishu', userId: 'ou_demo_wangjianguo', name: '王建国' };
 
 /** Every channel the desk knows, weighted by how customers of a typical company write. */
 const CHANNELS: Array<[string, number]> = [

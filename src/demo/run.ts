@@ -16,7 +16,7 @@ import type { DeskDeps } from '../desk/deps.ts';
 import { sweepDueTimers } from '../jobs/sweep.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { writeDemoMark } from './marker.ts';
-import { planDemo, type DemoCustomer, type DemoStep } from './plan.ts';
+import { DEMO_AGENTS, DEMO_LEAD, planDemo, type DemoCustomer, type DemoStep } from './plan.ts';
 
 export interface DemoOptions {
   endAt: Date;
@@ -48,7 +48,12 @@ export interface DemoSummary {
  */
 const SWEEP_EVERY_MS = 15 * 60_000;
 
-export async function generateDemo(database: Database, config: Config, opts: DemoOptions): Promise<DemoSummary> {
+export async function generateDemo(database: Database, deploymentConfig: Config, opts: DemoOptions): Promise<DemoSummary> {
+  // The demo's agents act under the deployment's own rules; when the config names who may act, they are added to it.
+  const config: Config = {
+    ...deploymentConfig,
+    roles: { ...deploymentConfig.roles, agents: [...deploymentConfig.roles.agents, ...DEMO_AGENTS], leads: [...deploymentConfig.roles.leads, DEMO_LEAD] },
+  };
   const started = performance.now();
   const log = opts.log ?? silentLogger;
   const calendar = createCalendar(config.calendar, (m) => log.warn(m));

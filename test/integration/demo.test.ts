@@ -19,6 +19,7 @@ import { openDatabase } from '../../src/db/node.ts';
 import { customers, tickets } from '../../src/db/schema/index.ts';
 import { runDemoCli, DEMO_EXIT } from '../../src/demo/cli.ts';
 import { demoMark, DEMO_LABEL } from '../../src/demo/marker.ts';
+import { generateDemo } from '../../src/demo/run.ts';
 import { caseReport } from '../../src/desk/case.ts';
 import { createApp } from '../../src/http/app.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -224,6 +225,20 @@ describe.each(dbKinds)('loopdesk demo refuses a target with real data on %s', (k
       await target.drop();
     }
   }, 120_000);
+});
+
+describe('loopdesk demo under a config that names its agents', () => {
+  it('still plays every step (the demo agents join the configured roles for the run)', async () => {
+    const database = await openDatabase({ memory: true, loadDataDir: template(), migrate: false });
+    try {
+      const named = parseConfig({ roles: { agents: [{ platform: 'feishu', userId: 'ou_real_agent', name: '真实客服' }], leads: [], admins: [] } });
+      const summary = await generateDemo(database, named, { endAt: END, days: 7, perWorkingDay: 2, seed: 3 });
+      expect(summary.tickets).toBeGreaterThan(5);
+      expect(summary.refused).toEqual([]);
+    } finally {
+      await database.close();
+    }
+  }, 300_000);
 });
 
 describe('loopdesk demo refuses bad arguments and foreign directories', () => {
