@@ -14,6 +14,8 @@ async function main(argv: string[]): Promise<number> {
   const env = parseEnv();
   const config = loadConfig(env.LOOPDESK_CONFIG);
   const out = (t: string) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`);
+  // `demo` opens a database of its own (--data-dir / --database-url), never DATA_DIR or DATABASE_URL.
+  if (argv[0] === 'demo') return (await import('./demo/cli.ts')).runDemoCli(argv.slice(1), { config, out });
   let database;
   try {
     database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });

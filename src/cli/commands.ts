@@ -16,7 +16,7 @@ export function registerCliCommand(name: string, usage: string, run: CliCommand)
 }
 
 export function cliUsage(): string {
-  return ['用法：loopdesk <命令>', ...[...cliCommands.values()].map((c) => `  loopdesk ${c.usage}`)].join('\n');
+  return ['用法：loopdesk <命令>', ...[...cliCommands.values()].map((c) => `  loopdesk ${c.usage}`), '  loopdesk demo [--data-dir 目录]        生成六个月的演示数据（单独的数据库，标记为演示数据）'].join('\n');
 }
 
 export async function runCli(argv: string[], ctx: Parameters<CliCommand>[1]): Promise<number> {

@@ -48,6 +48,7 @@ import { listAgents, listQuery, listTickets } from './tickets-query.ts';
 import { registerReachRoutes } from './reach.tsx';
 import { FollowUpPanel } from './pages/follow-up-form.tsx';
 import { undeliveredToCustomer } from '../desk/view.ts';
+import { isDemoDatabase } from '../demo/marker.ts';
 
 export interface ConsoleEnv {
   Variables: AppEnv['Variables'] & { viewer: Viewer; csrf: string };
@@ -67,11 +68,18 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
 
   const html = (c: Ctx, title: string, body: Child, opts: { active?: string; status?: 200 | 400 | 403 | 404 } = {}) =>
     c.html(
-      <Page title={title} company={company} viewer={c.get('viewer')} csrf={c.get('csrf')} active={opts.active}>
+      <Page title={title} company={company} viewer={c.get('viewer')} csrf={c.get('csrf')} active={opts.active} demo={demo}>
         {body}
       </Page>,
       opts.status ?? 200,
     );
+
+  // Read on every request (one key lookup): a PostgreSQL database may be filled by `loopdesk demo` while we run.
+  let demo = false;
+  app.use(async (_c, next) => {
+    demo = await isDemoDatabase(services.database);
+    await next();
+  });
 
   app.use(async (c, next) => {
     await next();
@@ -117,7 +125,7 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
     if (key && readSession(c, key, nowSeconds())) return c.redirect(next, 302);
     const error = c.req.query('error');
     return c.html(
-      <Page title="登录" company={company}>
+      <Page title="登录" company={company} demo={demo}>
         <LoginPage csrf={key ? csrfToken(c, env, key) : null} next={next} providers={key ? providers : []} error={key ? error : 'closed'} tokenEnabled={Boolean(env.ADMIN_TOKEN)} />
       </Page>,
     );

@@ -1,6 +1,7 @@
 /** The console's page frame: navigation by role, the signed-in person, sign-out (POST with a CSRF token), styles. */
 import type { Child } from 'hono/jsx';
 import type { ConsoleRole } from './session.ts';
+import { DEMO_LABEL, DEMO_NOTICE } from '../demo/marker.ts';
 
 const css = `
 :root{--fg:#1f2329;--muted:#5a6169;--line:#dee0e3;--brand:#245bdb;--brand-l:#e1eaff;--bg:#f5f6f7;--ok:#007a4d;--bad:#c2410c;--warn:#8a5a00}
@@ -62,6 +63,7 @@ code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px;word
 .login .card{padding:24px}
 .oauth{display:grid;gap:8px;margin-top:12px}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+.demo-banner{background:#7a1fa2;color:#fff;text-align:center;font-weight:700;padding:6px 12px;letter-spacing:.05em}
 @media (max-width:640px){h1{font-size:20px}.who{margin-left:0;width:100%}.kpi .v{font-size:22px}main{padding:14px 10px 40px}
  table.list thead{display:none}table.list tr{display:block;border-bottom:1px solid var(--line);padding:6px 0}
  table.list td{display:block;border:0;padding:2px 8px}table.list td[data-label]::before{content:attr(data-label)"：";color:var(--muted)}}
@@ -87,7 +89,8 @@ const NAV: Array<{ href: string; label: string; min: ConsoleRole }> = [
 ];
 const RANK: Record<ConsoleRole, number> = { agent: 1, lead: 2, admin: 3 };
 
-export function Page(props: { title: string; company: string; viewer?: Viewer; csrf?: string; active?: string; children: Child }) {
+/** `demo`: the database was made by `loopdesk demo`; every page says so in its title and a banner (also printed). */
+export function Page(props: { title: string; company: string; viewer?: Viewer; csrf?: string; active?: string; demo?: boolean; children: Child }) {
   const v = props.viewer;
   return (
     <html lang="zh-CN">
@@ -95,13 +98,18 @@ export function Page(props: { title: string; company: string; viewer?: Viewer; c
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="robots" content="noindex" />
-        <title>{`${props.title} · ${props.company} · Loopdesk 客户反馈控制台`}</title>
+        <title>{`${props.demo ? `【${DEMO_LABEL}】` : ''}${props.title} · ${props.company} · Loopdesk 客户反馈控制台`}</title>
         <style>{css}</style>
       </head>
       <body>
         <a class="skip" href="#main">
           跳到正文
         </a>
+        {props.demo ? (
+          <div class="demo-banner" role="note">
+            {DEMO_NOTICE}
+          </div>
+        ) : null}
         <header class="top">
           <div class="bar">
             <a class="brand" href="/console/overview">

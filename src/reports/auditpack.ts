@@ -18,6 +18,7 @@ import { verifyRecords } from '../records/verify.ts';
 import { localTimeFormatter } from './format.ts';
 import { writeLedgerXlsx, type LedgerSummary } from './ledger.ts';
 import { mechanismMarkdown, type MechanismDeps } from './mechanism.ts';
+import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
 import type { DateRange } from './range.ts';
 import { IN_RANGE, rangeParams, rawQuery, streamQuery } from './source.ts';
 
@@ -168,7 +169,9 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
       files.push({ name, path });
     };
 
-    const ledgerName = `台账_${range.fromDay}_${range.toDay}.xlsx`;
+    const demo = await isDemoDatabase(deps.database);
+    if (demo) await add(`${DEMO_LABEL}_请先阅读.txt`, `${DEMO_NOTICE}\r\n本材料包中的台账、机制说明和重大投诉报告均来自演示数据库，仅用于了解 Loopdesk 的功能。\r\n`);
+    const ledgerName = `${demo ? `${DEMO_LABEL}_` : ''}台账_${range.fromDay}_${range.toDay}.xlsx`;
     const ledgerPath = join(dir, 'ledger.xlsx');
     const ledger = await writeLedgerXlsx(deps, range, ledgerPath, { source: opts.source ?? '审核材料包' });
     await add(ledgerName, null, ledgerPath);
@@ -226,7 +229,8 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
     const listed = [];
     for (const f of files) listed.push({ name: f.name, bytes: (await stat(f.path)).size, sha256: await sha256File(f.path) });
     const manifest = {
-      title: `${config.company.name} 客户反馈处理审核材料`,
+      title: `${demo ? `【${DEMO_LABEL}】` : ''}${config.company.name} 客户反馈处理审核材料`,
+      ...(demo ? { demo: true, demoNotice: DEMO_NOTICE } : {}),
       generatedAt: deps.now.toISOString(),
       generatedAtLocal: local(deps.now),
       range: { from: range.fromDay, to: range.toDay, timeZone: calendar.timeZone },

@@ -16,6 +16,7 @@ import { agents, customers, messages } from '../db/schema/index.ts';
 import { caseReport, EVENT_LABELS, type EventRow } from '../desk/case.ts';
 import { CHANNEL_LABELS, maskContact, maskName } from '../desk/view.ts';
 import { localTimeFormatter } from './format.ts';
+import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
 
 export interface CaseDeps {
   database: Database;
@@ -117,7 +118,10 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
     ['客户评价', t.csatScore !== null ? `${t.csatScore} 分${t.csatComment ? `：${t.csatComment}` : ''}` : t.closeReason === 'unrated' ? '未评价（超时，按未评价归档）' : '—'],
     ['重开次数', String(t.reopenCount)],
   ];
-  const title = `工单 ${t.code} 处理记录`;
+  // A demo database says so at the top of every case report (chat, console, audit pack).
+  const demo = await isDemoDatabase(database);
+  if (demo) summary.unshift([DEMO_LABEL, DEMO_NOTICE]);
+  const title = `${demo ? `【${DEMO_LABEL}】` : ''}工单 ${t.code} 处理记录`;
   const chainLine = report.chain.intact
     ? `哈希链完整：${report.events.length} 条事件，链头 ${report.chain.head}。${CASE_CHAIN_SCOPE}`
     : `哈希链校验失败：第 ${report.chain.brokenAt} 条事件处断开（${report.chain.reason}），其后的记录可能被修改或删除`;

@@ -22,6 +22,7 @@ import { localTimeFormatter, wallClock } from './format.ts';
 import { monthsOf, type DateRange } from './range.ts';
 import { IN_RANGE, LEDGER_COLUMNS, LEDGER_FROM, rangeParams, rawQuery, streamQuery, streamTickets, toLedgerTicket, type LedgerTicket } from './source.ts';
 import type { StatsDeps } from './stats.ts';
+import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
 
 export interface LedgerOptions {
   /** Full names and contacts instead of 张* / 138****5678. Only on explicit request. */
@@ -222,7 +223,9 @@ export async function writeLedgerCsv(deps: StatsDeps, range: DateRange, out: str
   const write = async (line: string) => {
     if (!stream.write(line)) await once(stream, 'drain');
   };
-  await write(`\uFEFF${LEDGER_SHEET_COLUMNS.map((c) => c.header).join(',')}\r\n`);
+  // A demo ledger says so on its first line, before the header, where nobody opening it can miss it.
+  const demo = await isDemoDatabase(deps.database);
+  await write(`\uFEFF${demo ? `${csvField(DEMO_NOTICE, local)}\r\n` : ''}${LEDGER_SHEET_COLUMNS.map((c) => c.header).join(',')}\r\n`);
   let buffer = '';
   const pass = await ledgerPass(deps, range, opts, (cells) => {
     buffer += `${cells.map((c) => csvField(c, local)).join(',')}\r\n`;
@@ -313,9 +316,14 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
   wb.subject = '客户反馈（投诉）处理台账';
   wb.created = now;
   const frozen = printable(`${range.fromDay} 至 ${range.toDay}`, config.company.name);
+  // A demo workbook says 演示数据 in every sheet's name (the tab), in its printed header, its properties, and first in 说明.
+  const demo = await isDemoDatabase(database);
+  if (demo) Object.assign(wb, { title: `【${DEMO_LABEL}】${wb.title}`, subject: DEMO_NOTICE });
+  const demoSheet = { ...frozen, headerFooter: { ...frozen.headerFooter, oddHeader: frozen.headerFooter.oddHeader.replace('&C&A', `&C${DEMO_LABEL} · &A`) } };
+  const sheet = (name: string) => wb.addWorksheet(demo ? `${name}（${DEMO_LABEL}）` : name, demo ? demoSheet : frozen);
 
   // 台账
-  const ledger = wb.addWorksheet('台账', frozen);
+  const ledger = sheet('台账');
   ledger.columns = LEDGER_SHEET_COLUMNS.map((c) => ({
     width: c.width,
     style: c.kind === 'date' ? { numFmt: DATE_FMT } : c.kind === 'minutes' ? { numFmt: '0.0' } : c.kind === 'int' ? { numFmt: '0' } : {},
@@ -338,7 +346,7 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
   // 月度汇总
   const months = [...pass.months].map(([month, acc]) => ({ month, metrics: finalizeMetrics(acc) }));
   const total = finalizeMetrics(pass.total);
-  const summary = wb.addWorksheet('月度汇总', frozen);
+  const summary = sheet('月度汇总');
   summary.columns = [{ width: 10 }, ...SUMMARY_COLUMNS.map((c) => ({ width: c.width, style: c.pct ? { numFmt: '0.0%' } : {} }))];
   header(summary, ['月份', ...SUMMARY_COLUMNS.map((c) => c.header)]);
   for (const { month, metrics } of [...months, { month: '合计', metrics: total }]) {
@@ -347,7 +355,7 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
   summary.commit();
 
   // 回访记录
-  const surveys = wb.addWorksheet('回访记录', frozen);
+  const surveys = sheet('回访记录');
   const surveyHeaders = ['工单号', '分类', '处理人', '回访次序', '回访发送时间', '评价时间', '满意度评分', '评价内容', '回访结果', '回访方式', '回访人'];
   surveys.columns = [18, 10, 12, 8, 19, 19, 10, 30, 14, 10, 12].map((width, i) => ({ width, style: i === 4 || i === 5 ? { numFmt: DATE_FMT } : {} }));
   header(surveys, surveyHeaders);
@@ -359,7 +367,7 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
   surveys.commit();
 
   // 重大投诉
-  const major = wb.addWorksheet('重大投诉', frozen);
+  const major = sheet('重大投诉');
   const majorRows = await majorTimelines(deps, range, opts.unmasked === true, local);
   major.columns = [18, 6, 19, 16, 18, 60].map((width, i) => ({ width, style: i === 2 ? { numFmt: DATE_FMT } : i === 5 ? { alignment: { wrapText: true, vertical: 'top' as const } } : {} }));
   header(major, ['工单号', '序号', '时间', '操作人', '事件', '内容']);
@@ -368,7 +376,7 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
   major.commit();
 
   // 服务承诺
-  const policy = wb.addWorksheet('服务承诺', frozen);
+  const policy = sheet('服务承诺');
   const policyRows = policySheetRows(deps, range);
   policy.columns = [0, 1, 2, 3, 4, 5].map((i) => ({ width: fitWidth(policyRows.map((r) => r[i]), 10, 50) }));
   header(policy, policyRows[0] as string[]);
@@ -378,8 +386,8 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
   // 说明
   const probes = await countProbes(deps, range);
   const result = summaryOf(deps, range, pass, probes, surveyCount, majorRows.codes.length);
-  const notes = wb.addWorksheet('说明', frozen);
-  const noteRows = explanationRows(deps, result, opts, database.kind, local);
+  const notes = sheet('说明');
+  const noteRows = [...(demo ? [[DEMO_LABEL, DEMO_NOTICE]] : []), ...explanationRows(deps, result, opts, database.kind, local)];
   notes.columns = [{ width: 22 }, { width: 100, style: { alignment: { wrapText: true, vertical: 'top' } } }];
   header(notes, ['项目', '内容']);
   for (const r of noteRows) notes.addRow(r).commit();

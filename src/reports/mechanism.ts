@@ -12,6 +12,7 @@ import { localTimeFormatter } from './format.ts';
 import { recordsClaims } from '../records/claims.ts';
 import type { DateRange } from './range.ts';
 import { computeStats, monthlyMetrics, type StatsDeps } from './stats.ts';
+import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
 
 export interface MechanismDeps extends StatsDeps {
   /** Names of the channels this deployment runs (services.channels). */
@@ -45,10 +46,12 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): 
   const example = config.categories.find((c) => c.firstResponseMinutes !== null) ?? config.categories[0];
   const dur = (m: number | null, clock: 'business' | 'calendar') => (m === null ? '不设时限' : `${formatMinutes(m, clock)}${clock === 'business' ? '（工作时间）' : '（自然时间）'}`);
   const rate = total.resolution.rate;
+  const demo = await isDemoDatabase(deps.database);
 
   return [
-    `# ${config.company.name} 客户反馈处理机制说明`,
+    `# ${demo ? `【${DEMO_LABEL}】` : ''}${config.company.name} 客户反馈处理机制说明`,
     '',
+    ...(demo ? [`> **${DEMO_NOTICE}**`, ''] : []),
     `生成时间：${local(now)}（北京时间）　数据区间：${range.fromDay} 至 ${range.toDay}`,
     '',
     '本文由客户反馈系统 Loopdesk 根据现行配置和实际处理数据自动生成，所述流程均由系统强制执行，所列数据可通过台账逐条核对。',
