@@ -3,6 +3,7 @@ import { buildCase } from '../reports/case.ts';
 import { registerReportCli } from '../reports/cli.ts';
 import { customerCommand, customerUsage, retentionCommand, retentionUsage, verifyCommand, verifyUsage } from '../records/cli.ts';
 import type { Services } from '../services.ts';
+import { userCommand } from './users.ts';
 
 /** A CLI command runs against the services (locally, or inside the running service via the control socket). */
 export type CliCommand = (argv: string[], ctx: { services: Services; out: (text: string) => void; cwd: string }) => Promise<number>;
@@ -64,3 +65,6 @@ registerReportCli(registerCliCommand);
 registerCliCommand('verify', verifyUsage, verifyCommand);
 registerCliCommand('customer', customerUsage, customerCommand);
 registerCliCommand('retention', retentionUsage, retentionCommand);
+
+// local accounts (console sign-in without Feishu/DingTalk)
+registerCliCommand('user', 'user add|link|list|disable       本地账号（无飞书/钉钉账号的客服用控制台登录）', userCommand);

@@ -46,27 +46,28 @@ import {
 } from './session.ts';
 import { listAgents, listQuery, listTickets } from './tickets-query.ts';
 import { registerReachRoutes } from './reach.tsx';
-import { FollowUpPanel } from './pages/follow-up-form.tsx';
-import { undeliveredToCustomer } from '../desk/view.ts';
 import { isDemoDatabase } from '../demo/marker.ts';
+import { localAccountRole } from '../desk/accounts.ts';
+import { registerWorkspace, storedSessionKey } from './workspace.tsx';
 
 export interface ConsoleEnv {
   Variables: AppEnv['Variables'] & { viewer: Viewer; csrf: string };
 }
 type Ctx = Context<ConsoleEnv>;
 
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 export function consoleApp(services: Services): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
   const { env, config, calendar } = services;
-  const key = sessionKey(env);
+  // SESSION_SECRET or ADMIN_TOKEN; else a random key kept in the database (a fresh machine with local accounts only).
+  let key = sessionKey(env);
   const providers = oauthProviders(env);
   const company = config.company.name;
   const nowSeconds = () => Math.floor(services.clock.now().getTime() / 1000);
   const adminDigest = env.ADMIN_TOKEN ? createHash('sha256').update(env.ADMIN_TOKEN).digest() : null;
 
-  const html = (c: Ctx, title: string, body: Child, opts: { active?: string; status?: 200 | 400 | 403 | 404 } = {}) =>
+  const html = (c: Ctx, title: string, body: Child, opts: { active?: string; status?: 200 | 400 | 403 | 404 | 409 } = {}) =>
     c.html(
       <Page title={title} company={company} viewer={c.get('viewer')} csrf={c.get('csrf')} active={opts.active} demo={demo}>
         {body}
@@ -82,6 +83,7 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
   });
 
   app.use(async (c, next) => {
+    key ??= await storedSessionKey(services.database);
     await next();
     c.header('content-security-policy', CSP);
     c.header('x-content-type-options', 'nosniff');
@@ -105,12 +107,13 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
       if (!s) return unauth('');
       let role: ConsoleRole | null;
       if (s.method === 'token') role = env.ADMIN_TOKEN && s.tk === tokenFingerprint(env.ADMIN_TOKEN) ? 'admin' : null;
+      else if (s.method === 'local') role = (await localAccountRole(services.database, s.userId))?.role ?? null;
       else role = consoleRoleOf(config, s.method, [s.userId, ...(s.altIds ?? [])]);
       if (!role) {
         clearSession(c);
         return unauth('revoked');
       }
-      c.set('viewer', { name: s.name, role, method: s.method });
+      c.set('viewer', { name: s.name, role, method: s.method, userId: s.userId });
       c.set('csrf', csrfToken(c, env, key));
       if (!roleAtLeast(role, min)) return html(c, '无权访问', <Forbidden need={min === 'admin' ? '管理员' : '负责人和管理员'} />, { status: 403 });
       await next();
@@ -118,6 +121,9 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
   }
 
   app.get('/', (c) => c.redirect('/console/overview', 302));
+
+  // The agents' workspace: one-time login links, queues, the ticket page's actions (workspace.tsx).
+  registerWorkspace(app, { services, need, html, key: () => key! });
 
   // ── sign-in ────────────────────────────────────────────────────────────────────────────────────────────────
   app.get('/login', (c) => {
@@ -205,24 +211,18 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
     return html(c, '工单', <TicketsPage q={q} result={result} config={config} channels={channelNames} agents={agentList} timeZone={calendar.timeZone} error={error} />, { active: '/console/tickets' });
   });
 
-  // 新建工单 and 电话回访 (issue 13): console/reach.tsx.
-  registerReachRoutes(app, { services, env, key, need, html });
-
-  app.get('/tickets/:code', need('agent'), async (c) => {
-    const code = c.req.param('code');
-    const now = services.clock.now();
-    const doc = /^[\w-]{1,40}$/.test(code) ? await buildCase({ database: services.database, config, calendar, now }, code) : null;
-    if (!doc) return html(c, '找不到工单', <div class="card"><h1>找不到工单 {code}</h1><p><a href="/console/tickets">返回工单列表</a></p></div>, { status: 404, active: '/console/tickets' });
-    const db = services.database.db;
-    const [t] = await db.select().from(tickets).where(eq(tickets.code, code));
-    const rows = await db.select().from(messagesTable).where(eq(messagesTable.ticketId, t.id)).orderBy(asc(messagesTable.id));
-    const people = new Map((await db.select().from(agents)).map((a) => [`agent:${a.platform}:${a.userId}`, a.name ?? a.userId]));
-    const author = (m: (typeof rows)[number]) => (m.authorKind === 'customer' ? '客户' : m.authorKind === 'bot' ? '系统自动回复' : (people.get(m.authorId ?? '') ?? '客服'));
-    const msgs: TicketMessage[] = rows.map((m) => ({ id: m.id, direction: m.direction, author: author(m), body: m.body, attachments: m.attachments.length, at: m.createdAt }));
-    const sla = { first: slaView(t, calendar, now, 'first'), resolution: slaView(t, calendar, now, 'resolution'), next: slaView(t, calendar, now, 'next') };
-    const followUp = <FollowUpPanel code={t.code} csrf={c.get('csrf')} open={t.status === 'resolved'} callCustomer={await undeliveredToCustomer(db, t.id)} notice={c.req.query('notice')} />;
-    return html(c, `工单 ${code}`, <TicketPage doc={doc} messages={msgs} sla={sla} timeZone={calendar.timeZone} isProbe={t.isProbe} followUp={followUp} />, { active: '/console/tickets' });
+  // 新建工单 and 电话回访 (issue 13): console/reach.tsx. `key` is read per request (it may come from the database).
+  registerReachRoutes(app, {
+    services,
+    env,
+    get key() {
+      return key;
+    },
+    need,
+    html,
   });
+
+  // GET /tickets/:code (the ticket page with its actions and the 电话回访 form) lives in workspace.tsx.
 
   const rangeOf = (from: string | undefined, to: string | undefined): { range: DateRange; error?: string } => {
     const now = services.clock.now();

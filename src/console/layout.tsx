@@ -42,13 +42,14 @@ table.data td,table.data th{font-size:13px;padding:4px 6px}
 .badge.tag-major,.badge.tag-probe{margin-left:6px}.tag-major{background:#c2410c;color:#fff}.tag-probe{background:#eceff3;color:#3d444d}
 form.filters{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px 12px;align-items:end}
 label{display:block;font-size:13px;color:var(--muted);margin-bottom:3px}
-input,select{width:100%;font:inherit;padding:7px 9px;border:1px solid #b9bec7;border-radius:6px;background:#fff;color:var(--fg)}
+input,select,textarea{width:100%;font:inherit;padding:7px 9px;border:1px solid #b9bec7;border-radius:6px;background:#fff;color:var(--fg)}
 input[type=checkbox]{width:auto}
 .check{display:flex;gap:6px;align-items:center;font-size:14px;color:var(--fg)}
 button,.btn{display:inline-block;font:inherit;font-weight:600;color:#fff;background:var(--brand);border:0;border-radius:6px;padding:8px 16px;cursor:pointer;text-decoration:none;text-align:center}
 button.link{background:none;color:var(--brand);padding:0;font-weight:400;text-decoration:underline}
 .btn.secondary{background:#fff;color:var(--brand);border:1px solid var(--brand)}
 .actions{display:flex;gap:8px;flex-wrap:wrap}
+form.act{margin:0 0 14px}form.act button{margin-top:6px}textarea{resize:vertical}
 .pager{display:flex;justify-content:space-between;align-items:center;margin-top:12px}
 .notice{background:#fff8e6;border:1px solid #f0d28a;border-radius:8px;padding:8px 12px;margin:10px 0}
 .err{color:var(--bad);font-weight:600}
@@ -76,12 +77,15 @@ export interface Viewer {
   name: string;
   role: ConsoleRole;
   method: string;
+  /** The id the person acts under (platform user id, local account id, 'admin' for a token session). */
+  userId?: string;
 }
 
 const ROLE_LABELS: Record<ConsoleRole, string> = { agent: '客服', lead: '负责人', admin: '管理员' };
 
 const NAV: Array<{ href: string; label: string; min: ConsoleRole }> = [
   { href: '/console/overview', label: '概览', min: 'agent' },
+  { href: '/console/queues', label: '工作台', min: 'agent' },
   { href: '/console/tickets', label: '工单', min: 'agent' },
   { href: '/console/new-ticket', label: '新建工单', min: 'agent' },
   { href: '/console/ledger', label: '台账', min: 'lead' },

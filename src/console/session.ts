@@ -23,12 +23,12 @@ export const SESSION_TTL_SECONDS = 12 * 3600;
 const OAUTH_TTL_SECONDS = 600;
 
 export type ConsoleRole = 'agent' | 'lead' | 'admin';
-export type LoginMethod = 'token' | 'feishu' | 'dingtalk';
+export type LoginMethod = 'token' | 'feishu' | 'dingtalk' | 'local';
 
 export interface SessionPayload {
   v: 1;
   method: LoginMethod;
-  /** Platform user id the roles are looked up with (Feishu open_id, DingTalk staffId or unionId); 'admin' for token. */
+  /** Platform user id the roles are looked up with (Feishu open_id, DingTalk staffId or unionId); 'admin' for token; the account id for local. */
   userId: string;
   /** Other ids of the same person that config.roles may name (DingTalk: unionId and staffId). */
   altIds?: string[];

@@ -2,8 +2,9 @@ import { eq, sql } from 'drizzle-orm';
 import { categoryOf, type Config } from '../config.ts';
 import { transition, TransitionError, type Command, type TicketEvent } from '../core/ticket.ts';
 import { dueAt, elapsedMinutes, policyFor, promiseText, type SlaPolicy } from '../core/sla.ts';
-import type { Tx } from '../db/client.ts';
-import { agents, customers, messages, tickets } from '../db/schema/index.ts';
+import type { Database, Tx } from '../db/client.ts';
+import { agents, customers, messages, ticketEvents, tickets } from '../db/schema/index.ts';
+import { LOCAL_PLATFORM, localAccountRole } from './accounts.ts';
 import { fillPlaceholders, findCanned } from './canned.ts';
 import { survivorFollowUps } from './merge.ts';
 import { firstMessageOf, learnFrom } from './triage.ts';
@@ -30,6 +31,13 @@ export interface AgentAction {
   canned?: string;
   /** Set when the action came from an incident card (reply to all / resolve all): recorded on the events. */
   via?: string;
+  /**
+   * The role a surface that authenticated the person already looked up for this request (the console: session →
+   * config roles, local account or admin token). Chat surfaces leave it unset and the config decides.
+   */
+  role?: Role;
+  /** The ticket's version (last event seq) the form was drawn from: a stale tab or a second submit is refused. */
+  expectVersion?: number;
 }
 
 export interface ActResult {
@@ -54,6 +62,34 @@ export function roleOf(config: Config, actor: AgentRef, viaAgentGroup: boolean):
   return none && viaAgentGroup ? 'agent' : null;
 }
 
+/** roleOf, plus local accounts (console-only people), whose role lives in the database. */
+export async function actorRole(deps: DeskDeps, actor: AgentRef, viaAgentGroup: boolean, checked?: Role): Promise<Role | null> {
+  if (checked) return checked;
+  if (actor.platform === LOCAL_PLATFORM) return (await localAccountRole(deps.database, actor.userId))?.role ?? null;
+  return roleOf(deps.config, actor, viaAgentGroup);
+}
+
+/** The ticket's version for stale-form checks: its last event's seq (0 before any). */
+export async function ticketVersion(tx: Tx | Database['db'], ticketId: number): Promise<number> {
+  const [r] = await tx.select({ v: sql<number>`coalesce(max(${ticketEvents.seq}), 0)::int` }).from(ticketEvents).where(eq(ticketEvents.ticketId, ticketId));
+  return Number(r?.v ?? 0);
+}
+
+/** Refuses a form drawn from an older state of the ticket (another tab, another agent, a double submit). */
+export async function checkVersion(tx: Tx, ticketId: number, expected: number | undefined): Promise<void> {
+  if (expected === undefined) return;
+  const now = await ticketVersion(tx, ticketId);
+  if (now !== expected) throw new DeskError('stale', '工单在你打开此页面后已有新的变化（可能是其他人或另一个标签页的操作），本次操作未执行。请查看最新状态后再操作。');
+}
+
+/** Once someone holds a ticket, answering and resolving it are theirs (or a lead's / admin's). */
+async function checkHolder(tx: Tx, t: TicketRow, action: AgentActionName, agentId: number, role: Role): Promise<void> {
+  if (role !== 'agent' || t.assigneeId === null || t.assigneeId === agentId) return;
+  if (action !== 'respond' && action !== 'resolve') return;
+  const [holder] = await tx.select({ name: agents.name, userId: agents.userId }).from(agents).where(eq(agents.id, t.assigneeId));
+  throw new DeskError('not_your_ticket', `工单 ${t.code} 由 ${holder?.name ?? holder?.userId ?? '其他客服'} 负责，只有处理人或负责人可以${action === 'respond' ? '回复' : '解决'}。可以添加内部备注或升级。`);
+}
+
 export async function upsertAgent(tx: Tx, actor: AgentRef, role: Role): Promise<number> {
   const [row] = await tx
     .insert(agents)
@@ -62,6 +98,9 @@ export async function upsertAgent(tx: Tx, actor: AgentRef, role: Role): Promise<
     .returning({ id: agents.id });
   return row.id;
 }
+
+/** Longest reply / note / resolution text: a chat message or an e-mail a person reads, not a document dump. */
+export const MAX_TEXT = 5000;
 
 const SUCCESS: Record<AgentActionName, string> = {
   claim: '已认领',
@@ -74,8 +113,9 @@ const SUCCESS: Record<AgentActionName, string> = {
 };
 
 export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult> {
-  const role = roleOf(deps.config, input.actor, input.viaAgentGroup);
+  const role = await actorRole(deps, input.actor, input.viaAgentGroup, input.role);
   if (!role) throw new DeskError('forbidden', '只有客服成员可以处理工单');
+  if ((input.text?.length ?? 0) > MAX_TEXT) throw new DeskError('invalid', `内容过长：${input.text!.length} 个字符，最多 ${MAX_TEXT} 个。请精简后再发送，长材料可作为附件或分几次回复。`);
   if (input.action === 'reclassify' && !deps.config.categories.some((c) => c.id === input.category)) {
     throw new DeskError('invalid', `未知分类：${input.category ?? '（空）'}`);
   }
@@ -83,7 +123,9 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
   const result = await deps.database.db.transaction(async (tx) => {
     const t = await lockTicketByCode(tx, input.ticket);
     if (!t) throw new DeskError('not_found', `找不到工单 ${input.ticket}`);
+    await checkVersion(tx, t.id, input.expectVersion);
     const agentId = await upsertAgent(tx, input.actor, role);
+    await checkHolder(tx, t, input.action, agentId, role);
     const canned = input.action === 'respond' && input.canned && !input.text?.trim() ? await cannedText(tx, deps, t, input.canned) : null;
     if (canned) input = { ...input, text: canned.text };
     const cmd = commandOf(input, agentId);
@@ -107,6 +149,15 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
         // Any agent answer meets the next-response target of the customer's waiting message.
         if (t.nextResponseSince) extra.nextResponseSince = null;
       }
+    }
+    if (input.action === 'resolve' && input.text?.trim()) {
+      // The resolution note is the customer's answer (sent before the survey); the event keeps it as the summary.
+      const [m] = await tx
+        .insert(messages)
+        .values({ ticketId: t.id, direction: 'out', authorKind: 'agent', authorId: actor, body: input.text.trim(), createdAt: now })
+        .returning({ id: messages.id });
+      events.find((e) => e.type === 'resolved')!.data.messageId = m.id;
+      outbox.push((seq) => ({ channel: t.channel, kind: 'customer.text', ticketId: t.id, payload: { text: `处理结果：${input.text!.trim()}`, purpose: 'reply' }, idemKey: `resolution:${t.id}:${seq}` }));
     }
     if (input.action === 'resolve') {
       if (t.slaPausedSince) {

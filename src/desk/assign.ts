@@ -10,6 +10,7 @@ import type { AgentRef } from '../channels/types.ts';
 import type { Tx } from '../db/client.ts';
 import { agents, kv, tickets } from '../db/schema/index.ts';
 import { roleOf } from './act.ts';
+import { activeLocalAgents } from './accounts.ts';
 import type { DeskDeps } from './deps.ts';
 
 const key = (p: { platform: string; userId: string }) => `${p.platform}:${p.userId}`;
@@ -49,7 +50,8 @@ export async function autoAssign(tx: Tx, deps: DeskDeps, category: string, now: 
   const cfg = deps.config.assignment;
   if (cfg.mode === 'off') return null;
   const byCategory = cfg.mode === 'category' ? cfg.byCategory[category] : undefined;
-  const pool = byCategory?.length ? byCategory : (cfg.agents ?? deps.config.roles.agents);
+  // Local accounts (console-only agents) join the default rotation after the config's agents.
+  const pool = byCategory?.length ? byCategory : (cfg.agents ?? [...deps.config.roles.agents, ...(await activeLocalAgents(tx))]);
   const rule = byCategory?.length ? `category:${category}` : 'round_robin';
   if (pool.length === 0) return null;
 

@@ -5,7 +5,7 @@ import { answerSurvey, closeUnrated, type SurveyAnswer } from './survey.ts';
 import { enqueue } from './store.ts';
 import type { CommandReply } from './commands.ts';
 import type { AgentRef } from '../channels/types.ts';
-import { mergeTickets, unmergeTicket, type MergeInput } from './merge.ts';
+import { mergeTickets, unmergeTicket, type MergeInput, type UnmergeInput } from './merge.ts';
 import { incidentAct, type IncidentAction } from './incidents.ts';
 import { openRecordedTicket, type RecordedTicket } from './record-ticket.ts';
 import { recordFollowUp, type FollowUpInput } from './follow-up.ts';
@@ -24,7 +24,7 @@ export function createDesk(deps: DeskDeps) {
     recordFollowUp: (input: FollowUpInput) => recordFollowUp(deps, input),
     /** Duplicates: close one ticket as merged into the one that carries the case (admins can undo it). */
     merge: (input: MergeInput) => mergeTickets(deps, input),
-    unmerge: (input: { ticket: string; actor: AgentRef; viaAgentGroup: boolean }) => unmergeTicket(deps, input),
+    unmerge: (input: UnmergeInput) => unmergeTicket(deps, input),
     /** Incident card buttons: reply to / resolve every ticket of a burst. */
     incidentAct: (input: IncidentAction) => incidentAct(deps, input),
     /** Queues a command's answer for the surface it was typed in (`replyTo`: e.g. the message to reply to). */

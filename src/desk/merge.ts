@@ -8,7 +8,7 @@ import type { Status } from '../core/ticket.ts';
 import type { AgentRef } from '../channels/types.ts';
 import type { Tx } from '../db/client.ts';
 import { ticketEvents, tickets } from '../db/schema/index.ts';
-import { applyTransition, cardUpdates, roleOf, upsertAgent, type ActResult } from './act.ts';
+import { actorRole, applyTransition, cardUpdates, checkVersion, upsertAgent, type ActResult, type Role } from './act.ts';
 import { agentActor, SYSTEM, type DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';
 import { appendEvents, enqueue, lockTicketByCode, type Enqueue, type TicketRow } from './store.ts';
@@ -19,13 +19,17 @@ export interface MergeInput {
   into: string;
   actor: AgentRef;
   viaAgentGroup: boolean;
+  /** See AgentAction: the console's checked role and the version its form was drawn from. */
+  role?: Role;
+  expectVersion?: number;
 }
+export type UnmergeInput = Omit<MergeInput, 'into'>;
 
 export const mergedNotice = (code: string, into: string) =>
   `您反馈的问题与工单 ${into} 是同一问题，已合并到该工单统一处理（原工单 ${code}）。处理进展和满意度回访会继续发到这里。`;
 
 export async function mergeTickets(deps: DeskDeps, input: MergeInput): Promise<ActResult> {
-  const role = roleOf(deps.config, input.actor, input.viaAgentGroup);
+  const role = await actorRole(deps, input.actor, input.viaAgentGroup, input.role);
   if (!role) throw new DeskError('forbidden', '只有客服成员可以处理工单');
   const [from, into] = [input.ticket.toUpperCase(), input.into.toUpperCase()];
   if (from === into) throw new DeskError('invalid', '不能把工单合并到它自己');
@@ -36,6 +40,7 @@ export async function mergeTickets(deps: DeskDeps, input: MergeInput): Promise<A
     if (!a) throw new DeskError('not_found', `找不到工单 ${from}`);
     if (!b) throw new DeskError('not_found', `找不到工单 ${into}`);
     if (b.status === 'closed') throw new DeskError('closed', `工单 ${into} 已关闭，不能作为合并目标`);
+    await checkVersion(tx, a.id, input.expectVersion);
     const agentId = await upsertAgent(tx, input.actor, role);
     const actor = agentActor(input.actor.platform, input.actor.userId);
     const { patch, events } = applyTransition(a, { type: 'merge', agentId, into: b.code }, now);
@@ -63,13 +68,14 @@ export async function mergeTickets(deps: DeskDeps, input: MergeInput): Promise<A
 }
 
 /** Admin only: the merged ticket is worked on its own again, in the state it had before the merge. */
-export async function unmergeTicket(deps: DeskDeps, input: { ticket: string; actor: AgentRef; viaAgentGroup: boolean }): Promise<ActResult> {
-  const role = roleOf(deps.config, input.actor, input.viaAgentGroup);
+export async function unmergeTicket(deps: DeskDeps, input: UnmergeInput): Promise<ActResult> {
+  const role = await actorRole(deps, input.actor, input.viaAgentGroup, input.role);
   if (role !== 'admin') throw new DeskError('forbidden', '只有管理员可以撤销合并');
   const now = deps.clock.now();
   const result = await deps.database.db.transaction(async (tx) => {
     const t = await lockTicketByCode(tx, input.ticket.toUpperCase());
     if (!t) throw new DeskError('not_found', `找不到工单 ${input.ticket}`);
+    await checkVersion(tx, t.id, input.expectVersion);
     const [merged] = await tx
       .select({ data: ticketEvents.data })
       .from(ticketEvents)

@@ -6,6 +6,7 @@ import { incidentByCode, loadIncidentView } from '../../desk/incidents.ts';
 import { WAIT_YES } from '../../../cards/feishu/ticket.ts';
 import { tickets } from '../../db/schema/index.ts';
 import { DeskError, type DeskErrorCode } from '../../desk/errors.ts';
+import { runTicketAction } from '../../desk/action-table.ts';
 import type { CoreServices } from '../../services.ts';
 import { sdkLogger, type FeishuApi } from './client.ts';
 import type { FeishuSettings } from './config.ts';
@@ -103,7 +104,7 @@ export function parseMessage(m: MessageEvent['message'], botOpenId: string | nul
   }
 }
 
-const REFUSAL_IS_ERROR: ReadonlySet<DeskErrorCode> = new Set(['forbidden', 'not_your_ticket', 'not_found', 'invalid']);
+const REFUSAL_IS_ERROR: ReadonlySet<DeskErrorCode> = new Set(['forbidden', 'not_your_ticket', 'not_found', 'invalid', 'stale']);
 
 export interface InboundDeps {
   core: CoreServices;
@@ -240,21 +241,21 @@ export function createFeishuInbound(deps: InboundDeps) {
     if (!t) return toast('error', `找不到工单 ${v.ticket}`);
     if (!e.context?.open_message_id || t.cardRefs.feishu !== e.context.open_message_id) return toast('error', '卡片与工单不符，操作被拒绝');
     const viaAgentGroup = !!settings.agentChatId && e.context.open_chat_id === settings.agentChatId;
-    if (v.action === 'merge') {
-      if (!v.into) return toast('error', '无效的操作');
-      const m = await desk.merge({ ticket: v.ticket, into: v.into, actor: { platform: 'feishu', userId: openId }, viaAgentGroup });
-      return toast('success', m.message, renderTicketCard(await core.deliveryContext.ticketView(m.ticketId)));
-    }
-    const r = await desk.act({
+    if (v.action === 'merge' && !v.into) return toast('error', '无效的操作');
+    // The one action table (desk/action-table.ts): the console's ticket page runs the same names the same way.
+    const r = await runTicketAction(desk, {
+      action: v.action,
       ticket: v.ticket,
       actor: { platform: 'feishu', userId: openId },
       viaAgentGroup,
-      action: v.action,
-      text: v.action === 'respond' ? (str(form.reply) ?? '') : undefined,
-      canned: v.action === 'respond' ? str(form.canned) || undefined : undefined,
-      major: v.action === 'major' ? (v.major ?? true) : undefined,
-      waitForCustomer: v.action === 'respond' ? str(form.waitForCustomer) === WAIT_YES : undefined,
-      category: v.action === 'reclassify' ? (str(form.category) ?? e.action.option) : undefined,
+      fields: {
+        reply: v.action === 'respond' ? (str(form.reply) ?? '') : undefined,
+        canned: str(form.canned),
+        waitForCustomer: str(form.waitForCustomer) === WAIT_YES,
+        category: str(form.category) ?? e.action.option,
+        into: v.into,
+        major: v.major,
+      },
     });
     return toast('success', r.message, renderTicketCard(await core.deliveryContext.ticketView(r.ticketId)));
   }

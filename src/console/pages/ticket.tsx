@@ -64,13 +64,27 @@ function KvRows(props: { rows: Array<[string, string]> }) {
   );
 }
 
-export function TicketPage(props: { doc: CaseDocument; messages: TicketMessage[]; sla: { first: SlaView; resolution: SlaView; next: SlaView }; timeZone: string; isProbe: boolean; followUp?: Child }) {
+export function TicketPage(props: {
+  doc: CaseDocument;
+  messages: TicketMessage[];
+  sla: { first: SlaView; resolution: SlaView; next: SlaView };
+  timeZone: string;
+  isProbe: boolean;
+  /** The workspace's action forms (workspace.tsx), the outcome of the last action, the version the page shows. */
+  actions?: Child;
+  flash?: { ok?: string; error?: string };
+  version?: number;
+  code?: string;
+  /** 电话回访 (reach.tsx / follow-up-form.tsx). */
+  followUp?: Child;
+}) {
   const { doc } = props;
   const fmt = timeFormat(props.timeZone);
   const slaRows = doc.timeline.filter((e) => SLA_TYPES.has(e.type));
   const surveyRows = doc.timeline.filter((e) => SURVEY_TYPES.has(e.type));
   return (
     <div>
+      {props.version !== undefined ? <script src="/console/assets/live.js" defer></script> : null}
       <p class="small noprint">
         <a href="/console/tickets">« 返回工单列表</a>
       </p>
@@ -78,7 +92,22 @@ export function TicketPage(props: { doc: CaseDocument; messages: TicketMessage[]
         {doc.title}
         {props.isProbe ? <span class="badge tag-probe"> 拨测</span> : null}
       </h1>
-      <p class="sub">只读：处理请在客服群中进行。时间均为北京时间。客户姓名与联系方式已脱敏。</p>
+      <p class="sub">在此处理与在飞书 / 钉钉卡片上处理效果相同。时间均为北京时间。客户姓名与联系方式已脱敏。</p>
+      {props.flash?.ok ? (
+        <p class="notice ok" role="status">
+          ✓ {props.flash.ok}
+        </p>
+      ) : null}
+      {props.flash?.error ? (
+        <p class="notice err" role="alert">
+          {props.flash.error}
+        </p>
+      ) : null}
+      {props.version !== undefined ? (
+        <p class="notice" role="status" hidden data-version={String(props.version)} data-version-src={`/console/tickets/${props.code}/version`}>
+          此工单已有新的变化（卡片操作、同事处理或客户来信）。<a href={`/console/tickets/${props.code}`}>刷新查看</a>
+        </p>
+      ) : null}
       {props.followUp}
       <div class="grid">
         <section class="card" aria-labelledby="h-summary">
@@ -112,6 +141,13 @@ export function TicketPage(props: { doc: CaseDocument; messages: TicketMessage[]
           </table>
         </section>
       </div>
+
+      {props.actions ? (
+        <section class="card noprint" aria-labelledby="h-act">
+          <h2 id="h-act" style="margin-top:0">处理</h2>
+          {props.actions}
+        </section>
+      ) : null}
 
       <section class="card" aria-labelledby="h-msgs">
         <h2 id="h-msgs" style="margin-top:0">对话记录（{props.messages.length} 条）</h2>

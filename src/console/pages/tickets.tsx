@@ -30,7 +30,7 @@ export function TicketsPage(props: { q: ListQuery; result: ListResult; config: C
   return (
     <div>
       <h1>工单</h1>
-      <p class="sub">只读：认领、回复、解决等操作请在飞书 / 钉钉的客服群中进行，处理记录会实时出现在这里。</p>
+      <p class="sub">点开工单即可认领、回复、解决；在飞书 / 钉钉卡片上的操作也会实时出现在这里。待办请看 <a href="/console/queues">工作台</a>。</p>
       <form class="filters card" method="get" action="/console/tickets" role="search" aria-label="筛选工单">
         <div>
           <label for="f-q">搜索</label>
