@@ -19,7 +19,7 @@ describe.each(dbKinds)('agents’ workspace on %s', (kind) => {
   let seq = 0;
 
   beforeAll(async () => {
-    t = await createTestDesk({ kind });
+    t = await createTestDesk({ kind, config: { canned: [{ id: 'checking', title: '核查中', text: '{客户}您好，工单 {工单号} 正在核查。' }] } });
   });
   afterAll(() => t?.close());
 
@@ -137,7 +137,11 @@ describe.each(dbKinds)('agents’ workspace on %s', (kind) => {
     expect(mine.slice(mine.indexOf('我的工单（'))).toContain(code);
 
     f = await ticketForm(jar, code);
+    expect(f.html).toContain('<option value="checking">核查中</option>');
+    expect((await act(jar, code, { csrf: f.csrf, version: f.version, action: 'respond', reply: '', canned: 'checking' })).status).toBe(303);
+    f = await ticketForm(jar, code);
     expect((await act(jar, code, { csrf: f.csrf, version: f.version, action: 'respond', reply: '您好，已在核查支付记录', waitForCustomer: 'yes' })).status).toBe(303);
+    expect((await t.db.select().from(tickets).where(eq(tickets.code, code)))[0].slaPausedSince).not.toBeNull();
     f = await ticketForm(jar, code);
     expect((await act(jar, code, { csrf: f.csrf, version: f.version, action: 'note', reply: '财务在查' })).status).toBe(303);
     f = await ticketForm(jar, code);
@@ -151,15 +155,16 @@ describe.each(dbKinds)('agents’ workspace on %s', (kind) => {
     const ms = await t.db.select().from(messages).where(eq(messages.ticketId, row.id)).orderBy(messages.id);
     expect(ms.map((m) => [m.direction, m.body])).toEqual([
       ['in', '订单支付后一直显示待支付，请尽快处理'],
+      ['out', `王女士您好，工单 ${code} 正在核查。`],
       ['out', '您好，已在核查支付记录'],
       ['internal', '财务在查'],
       ['out', '已为您补发订单'],
     ]);
     const ev = await t.db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, row.id)).orderBy(ticketEvents.seq);
-    expect(ev.map((e) => e.type)).toEqual(['created', 'acknowledged', 'claimed', 'responded', 'noted', 'resolved', 'survey_sent']);
+    expect(ev.map((e) => e.type)).toEqual(['created', 'acknowledged', 'claimed', 'responded', 'responded', 'noted', 'resolved', 'survey_sent']);
     expect(ev.find((e) => e.type === 'responded')!.actor).toBe(`agent:local:${me.userId}`);
     const rows = await t.db.select().from(outbox).where(eq(outbox.ticketId, row.id));
-    expect(rows.map((o) => o.kind).sort()).toEqual(['customer.survey', 'customer.text', 'customer.text', 'customer.text'].sort());
+    expect(rows.map((o) => o.kind).sort()).toEqual(['customer.survey', 'customer.text', 'customer.text', 'customer.text', 'customer.text'].sort());
   });
 
   it('refuses, with the reason and nothing written: wrong role, no CSRF, foreign origin, someone else’s ticket, two tabs, empty and 20,000-character replies', async () => {
