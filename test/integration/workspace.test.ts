@@ -32,15 +32,17 @@ describe.each(dbKinds)('agents’ workspace on %s', (kind) => {
       body: JSON.stringify({ name: '王女士', contact: `wang${seq}@example.com`, content }),
     });
     expect(res.status).toBe(201);
-    return (await res.json()).ticket as string;
+    return ((await res.json()) as { ticket: string }).ticket;
   }
 
   /** Everything an action could write: refusals must leave all of it unchanged. */
   async function footprint(code: string) {
     const [row] = await t.db.select().from(tickets).where(eq(tickets.code, code));
-    const count = async (table: typeof ticketEvents | typeof messages | typeof outbox, col: typeof ticketEvents.ticketId) =>
-      Number((await t.db.select({ n: sql<number>`count(*)::int` }).from(table).where(eq(col, row.id)))[0].n);
-    return { status: row.status, assigneeId: row.assigneeId, events: await count(ticketEvents, ticketEvents.ticketId), messages: await count(messages, messages.ticketId), outbox: await count(outbox, outbox.ticketId) };
+    const n = (rows: Array<{ n: number }>) => Number(rows[0].n);
+    const events = n(await t.db.select({ n: sql<number>`count(*)::int` }).from(ticketEvents).where(eq(ticketEvents.ticketId, row.id)));
+    const msgs = n(await t.db.select({ n: sql<number>`count(*)::int` }).from(messages).where(eq(messages.ticketId, row.id)));
+    const out = n(await t.db.select({ n: sql<number>`count(*)::int` }).from(outbox).where(eq(outbox.ticketId, row.id)));
+    return { status: row.status, assigneeId: row.assigneeId, events, messages: msgs, outbox: out };
   }
 
   async function ticketForm(jar: Jar, code: string) {
@@ -258,7 +260,7 @@ describe('local agents in the round-robin rotation', () => {
     const texts = ['', '发票抬头开错了', '会员自动续费了想退款', 'APP 登录后闪退', '快递一周还没到', '客服电话一直占线'];
     const post = async (i: number) => {
       const res = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.8.0.${i}` }, body: JSON.stringify({ name: '客户', contact: `c${i}@example.com`, content: texts[i] }) });
-      const code = (await res.json()).ticket as string;
+      const code = ((await res.json()) as { ticket: string }).ticket;
       const [row] = await t.db.select({ name: agents.name }).from(tickets).leftJoin(agents, eq(agents.id, tickets.assigneeId)).where(eq(tickets.code, code));
       return row.name;
     };
