@@ -1,5 +1,6 @@
 import { and, desc, eq, isNotNull, isNull, or } from 'drizzle-orm';
 import { customers, tickets } from '../../db/schema/index.ts';
+import { runTicketAction } from '../../desk/action-table.ts';
 import { DeskError } from '../../desk/errors.ts';
 import type { CoreServices } from '../../services.ts';
 import type { AgentRef } from '../types.ts';
@@ -170,26 +171,20 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
         await desk.answerSurvey({ ticket: params.ticket, channel: CHANNEL, customerExternalId: externalId, score: params.score, comment: params.comment?.trim() || undefined });
         return 'survey';
       }
-      if (params.action === 'merge') {
-        if (!params.into) return 'refused';
-        const viaGroup = !cb.spaceId || !settings.agentConversationId || cb.spaceId.includes(settings.agentConversationId);
-        await desk.merge({ ticket: params.ticket, into: params.into, actor: { platform: CHANNEL, userId: cb.userId, name: nameOf(cb.userId) }, viaAgentGroup: viaGroup });
-        return 'action';
-      }
+      if (params.action === 'merge' && !params.into) return 'refused';
       if (params.action === 'respond' && !params.reply?.trim() && !params.canned) {
         await agentsReply(`请先在卡片输入框填写回复内容，或发送 /reply ${params.ticket} 内容`);
         return 'refused';
       }
       // Our ticket cards live only in the agents' group; a click elsewhere (a forwarded card) is not "inside" it.
       const viaAgentGroup = !cb.spaceId || !settings.agentConversationId || cb.spaceId.includes(settings.agentConversationId);
-      await desk.act({
+      // The one action table (desk/action-table.ts), shared with Feishu cards and the console.
+      await runTicketAction(desk, {
+        action: params.action,
         ticket: params.ticket,
         actor: { platform: CHANNEL, userId: cb.userId, name: nameOf(cb.userId) },
         viaAgentGroup,
-        action: params.action,
-        text: params.action === 'respond' ? params.reply?.trim() : undefined,
-        canned: params.action === 'respond' ? params.canned || undefined : undefined,
-        category: params.action === 'reclassify' ? params.category : undefined,
+        fields: { reply: params.action === 'respond' ? params.reply?.trim() : undefined, canned: params.canned || undefined, category: params.category, into: params.into },
       });
       return 'action';
     } catch (e) {
