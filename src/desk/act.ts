@@ -38,6 +38,8 @@ export interface AgentAction {
   role?: Role;
   /** The ticket's version (last event seq) the form was drawn from: a stale tab or a second submit is refused. */
   expectVersion?: number;
+  /** resolve: `text` is a note for the customer (sent before the survey), not only the summary in the log. */
+  tellCustomer?: boolean;
 }
 
 export interface ActResult {
@@ -125,7 +127,8 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
     if (!t) throw new DeskError('not_found', `找不到工单 ${input.ticket}`);
     await checkVersion(tx, t.id, input.expectVersion);
     const agentId = await upsertAgent(tx, input.actor, role);
-    await checkHolder(tx, t, input.action, agentId, role);
+    // An incident card's reply-all / resolve-all answers every member, whoever holds it.
+    if (!input.via) await checkHolder(tx, t, input.action, agentId, role);
     const canned = input.action === 'respond' && input.canned && !input.text?.trim() ? await cannedText(tx, deps, t, input.canned) : null;
     if (canned) input = { ...input, text: canned.text };
     const cmd = commandOf(input, agentId);
@@ -150,7 +153,7 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
         if (t.nextResponseSince) extra.nextResponseSince = null;
       }
     }
-    if (input.action === 'resolve' && input.text?.trim()) {
+    if (input.action === 'resolve' && input.tellCustomer && input.text?.trim()) {
       // The resolution note is the customer's answer (sent before the survey); the event keeps it as the summary.
       const [m] = await tx
         .insert(messages)

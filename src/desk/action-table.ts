@@ -66,7 +66,7 @@ export async function runTicketAction(desk: Desk, r: TicketActionRequest): Promi
     case 'respond':
       return desk.act({ ...base, action: 'respond', text: f.reply ?? '', canned: f.canned || undefined, waitForCustomer: f.waitForCustomer });
     case 'resolve':
-      return desk.act({ ...base, action: 'resolve', text: f.reply?.trim() || undefined });
+      return desk.act({ ...base, action: 'resolve', text: f.reply?.trim() || undefined, tellCustomer: true });
     case 'note':
       return desk.act({ ...base, action: 'note', text: f.reply ?? '' });
     case 'escalate':
