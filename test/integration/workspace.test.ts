@@ -10,6 +10,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRemote, startControlSocket } from '../../src/cli/control.ts';
 import { agents, messages, outbox, ticketEvents, tickets } from '../../src/db/schema/index.ts';
+import { sweepDueTimers } from '../../src/jobs/sweep.ts';
 import { dbKinds } from '../helpers/db.ts';
 import { addUser, cli, csrfFrom, formBody, Jar, loginWithLink, req, versionFrom } from '../helpers/console-session.ts';
 import { createTestDesk, type TestDesk } from '../helpers/services.ts';
@@ -244,6 +245,44 @@ describe.each(dbKinds)('agents’ workspace on %s', (kind) => {
     expect((await act(admin, code, { csrf: f.csrf, version: f.version, action: 'unmerge' })).status).toBe(303);
     const [row] = await t.db.select().from(tickets).where(eq(tickets.code, code));
     expect(row.status).toBe('responded');
+  });
+});
+
+describe('queues: due soon and breached, by due time, with the viewer’s reminders', () => {
+  let t: TestDesk;
+  beforeAll(async () => {
+    t = await createTestDesk({ config: { assignment: { mode: 'round_robin' } } });
+  });
+  afterAll(() => t?.close());
+
+  it('orders 即将超时 / 已超时 by due time, counts them, and lists the SLA reminders of the viewer’s tickets', async () => {
+    const jar = await loginWithLink(t.app, await addUser(t.services, '值班', 'agent'));
+    const post = async (i: number, content: string, category: string) => {
+      const res = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.7.0.${i}` }, body: JSON.stringify({ contact: `q${i}@example.com`, content, category }) });
+      return ((await res.json()) as { ticket: string }).ticket;
+    };
+    // A bug (2 h first response) at 10:00, a consultation (24 h) at 10:00, another bug at 10:30.
+    const bug1 = await post(1, '支付页面报错 500', 'bug');
+    const consult = await post(2, '请问怎么开发票', 'consultation');
+    t.clock.advance(30);
+    const bug2 = await post(3, '登录后闪退', 'bug');
+    // 12:10: bug1 is 10 minutes late, bug2 is due at 12:30.
+    t.clock.advance(100);
+    await sweepDueTimers(t.desk.deps);
+    const html = await (await req(t.app, jar, '/console/queues')).text();
+    const due = html.slice(html.indexOf('即将超时 / 已超时（'), html.indexOf('id="q-reminders"'));
+    expect(due).toContain('即将超时 / 已超时（2，按到期时间）');
+    expect(due.indexOf(bug1)).toBeGreaterThan(0);
+    expect(due.indexOf(bug2)).toBeGreaterThan(due.indexOf(bug1));
+    expect(due).not.toContain(consult);
+    expect(due).toContain('已超时');
+    expect(due).toContain('即将超时');
+    // Round-robin gave all three to the only local agent: they are 我的工单, and the reminders are theirs.
+    const mine = html.slice(html.indexOf('我的工单（'), html.indexOf('即将超时 / 已超时（'));
+    expect(mine).toContain('我的工单（3）');
+    const reminders = html.slice(html.indexOf('id="q-reminders"'));
+    expect(reminders).toContain(bug1);
+    expect(reminders).toMatch(/已超时|即将超时提醒/);
   });
 });
 
