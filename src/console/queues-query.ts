@@ -1,7 +1,8 @@
 /**
  * The agents' queues: 待认领 (nobody holds it), 我的工单 (held by the viewer), 即将超时 / 已超时 (anyone's, by due
  * time). SLA states are computed by desk/view slaView, exactly as the cards compute them. Bounded: each queue reads at
- * most QUEUE_LIMIT rows by an indexed order; the counts are one aggregate.
+ * most QUEUE_LIMIT rows; 待认领 and 我的工单 are counted exactly in one aggregate, while 即将超时 / 已超时 are counted among
+ * the 3 × QUEUE_LIMIT working tickets due first (a desk with more overdue tickets than that has a bigger problem).
  */
 import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { BusinessCalendar } from '../core/calendar.ts';

@@ -31,11 +31,11 @@ import { checkCsrf, csrfToken, SESSION_TTL_SECONDS, writeSession, type ConsoleRo
 import type { Status } from '../core/ticket.ts';
 
 type Ctx = Context<ConsoleEnv>;
-type Status4xx = 200 | 400 | 403 | 404 | 409;
+type PageStatus = 200 | 400 | 403 | 404 | 409;
 export interface WorkspaceDeps {
   services: Services;
   need(min: ConsoleRole): MiddlewareHandler<ConsoleEnv>;
-  html(c: Ctx, title: string, body: Child, opts?: { active?: string; status?: Status4xx }): Response | Promise<Response>;
+  html(c: Ctx, title: string, body: Child, opts?: { active?: string; status?: PageStatus }): Response | Promise<Response>;
   key(): Buffer;
 }
 
@@ -68,7 +68,7 @@ const DONE: Record<TicketActionName, string> = {
   note: '已添加内部备注',
 };
 
-const STATUS_OF: Partial<Record<DeskErrorCode, Status4xx>> = { forbidden: 403, not_your_ticket: 403, not_found: 404, invalid: 400, empty_text: 400, bad_score: 400 };
+const STATUS_OF: Partial<Record<DeskErrorCode, PageStatus>> = { forbidden: 403, not_your_ticket: 403, not_found: 404, invalid: 400, empty_text: 400, bad_score: 400 };
 
 /** Refreshes `[data-live]` regions and flags a changed ticket; the pages work without it. Same origin, no CDN. */
 const LIVE_JS = `'use strict';
@@ -112,7 +112,7 @@ export function registerWorkspace(app: Hono<ConsoleEnv>, w: WorkspaceDeps): void
 
   // ── one-time login links (loopdesk user add / link) ─────────────────────────────────────────────────────────
   // GET only shows a button: mail scanners and link previews open links, and must not spend them.
-  const linkPage = (c: Ctx, token: string, error?: string, status: Status4xx = 200) =>
+  const linkPage = (c: Ctx, token: string, error?: string, status: PageStatus = 200) =>
     c.html(
       <Page title="登录" company={config.company.name}>
         <div class="login">
@@ -172,7 +172,7 @@ export function registerWorkspace(app: Hono<ConsoleEnv>, w: WorkspaceDeps): void
   });
 
   // ── one ticket ───────────────────────────────────────────────────────────────────────────────────────────────
-  async function ticketPage(c: Ctx, code: string, flash?: { ok?: string; error?: string }, status: Status4xx = 200) {
+  async function ticketPage(c: Ctx, code: string, flash?: { ok?: string; error?: string }, status: PageStatus = 200) {
     const now = services.clock.now();
     const doc = /^[\w-]{1,40}$/.test(code) ? await buildCase({ database: services.database, config, calendar, now }, code) : null;
     if (!doc) return html(c, '找不到工单', <div class="card"><h1>找不到工单 {code}</h1><p><a href="/console/tickets">返回工单列表</a></p></div>, { status: 404, active: '/console/tickets' });
@@ -228,7 +228,7 @@ export function registerWorkspace(app: Hono<ConsoleEnv>, w: WorkspaceDeps): void
 
   app.post('/tickets/:code/act', need('agent'), async (c) => {
     const code = c.req.param('code');
-    const refuse = (error: string, status: Status4xx) => ticketPage(c, code, { error: `操作未执行：${error}` }, status);
+    const refuse = (error: string, status: PageStatus) => ticketPage(c, code, { error: `操作未执行：${error}` }, status);
     const form = await c.req.parseBody();
     if (!checkCsrf(c, env, w.key(), form.csrf)) return refuse('页面已过期或来源不明（CSRF 校验失败）。请刷新页面后重试。', 403);
     if (!TICKET_CODE.test(code)) return refuse(`找不到工单 ${code}`, 404);
