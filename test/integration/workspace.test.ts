@@ -221,6 +221,33 @@ describe.each(dbKinds)('agents’ workspace on %s', (kind) => {
     expect(after.messages).toBe(before.messages + 1);
   });
 
+  it('reclassify, escalate and major on/off from the console change the ticket once each', async () => {
+    const jar = await loginWithLink(t.app, await addUser(t.services, '戊', 'agent'));
+    const code = await webTicket('想咨询一下企业版的价格');
+    const step = async (data: Record<string, string>) => {
+      const f = await ticketForm(jar, code);
+      const res = await act(jar, code, { csrf: f.csrf, version: f.version, ...data });
+      expect(res.status, JSON.stringify(data)).toBe(303);
+      const [row] = await t.db.select().from(tickets).where(eq(tickets.code, code));
+      return row;
+    };
+    expect((await step({ action: 'reclassify', category: 'suggestion' })).category).toBe('suggestion');
+    expect((await step({ action: 'escalate', reply: '客户是大客户' })).escalated).toBe(true);
+    let f = await ticketForm(jar, code);
+    expect(f.html).toContain('标记为重大投诉');
+    expect((await step({ action: 'major', major: '1', reply: '客户提到要找媒体' })).isMajor).toBe(true);
+    f = await ticketForm(jar, code);
+    expect(f.html).toContain('取消重大投诉标记');
+    // The same category again is refused with the card's reason.
+    const same = await act(jar, code, { csrf: f.csrf, version: f.version, action: 'reclassify', category: 'suggestion' });
+    expect(same.status).toBe(409);
+    expect(await same.text()).toContain('分类未变化');
+    expect((await step({ action: 'major', major: '0' })).isMajor).toBe(false);
+    const [row] = await t.db.select().from(tickets).where(eq(tickets.code, code));
+    const types = (await t.db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, row.id))).map((e) => e.type);
+    expect(types.filter((x) => ['reclassified', 'escalated', 'major_flagged', 'major_cleared'].includes(x))).toEqual(['reclassified', 'escalated', 'major_flagged', 'major_cleared']);
+  });
+
   it('a lead may answer anyone’s ticket; an admin (token) may undo a merge', async () => {
     const agentJar = await loginWithLink(t.app, await addUser(t.services, '丙', 'agent'));
     const leadJar = await loginWithLink(t.app, await addUser(t.services, '丁', 'lead'));
