@@ -75,12 +75,17 @@ describe.each(dbKinds)('Feishu card and console in step on %s', (kind) => {
     const { card, code } = await newTicket(customer, '会员到期了还在扣费');
     const before = await page(code);
     expect(before.html).toContain('未认领');
+    // What an open tab polls (live.js) to say the ticket moved on.
+    const version = async () => ((await (await req(d.app, lead, `/console/tickets/${code}/version`)).json()) as { version: number }).version;
+    expect(await version()).toBe(Number(before.version));
+    expect(before.html).toContain(`data-version="${before.version}"`);
 
     expect((await click(card.messageId, { action: 'claim', ticket: code })).toast.type).toBe('success');
     expect((await click(card.messageId, { action: 'respond', ticket: code }, { reply: '正在为您核查扣费记录' })).toast.type).toBe('success');
     await d.settle();
 
     // The console shows the card's work: the holder, the reply, the new state.
+    expect(await version()).toBeGreaterThan(Number(before.version));
     const after = await page(code);
     expect(after.html).toContain(AGENT);
     expect(after.html).toContain('正在为您核查扣费记录');
