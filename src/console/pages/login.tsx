@@ -34,6 +34,9 @@ export function LoginPage(props: { csrf: string | null; next: string; providers:
         ) : (
           <p class="small muted">未配置飞书或钉钉应用，暂不能用企业账号登录。</p>
         )}
+        <p class="small muted">
+          没有飞书 / 钉钉账号？请管理员在服务器上运行 <code>npx loopdesk user add --name 姓名 --role agent</code>，把打印出的一次性登录链接发给你。
+        </p>
         {props.tokenEnabled && props.csrf ? (
           <form method="post" action="/console/login" style="margin-top:20px">
             <input type="hidden" name="csrf" value={props.csrf} />
