@@ -4,8 +4,8 @@
  * the ticket appears in the queue without a reload → claim and reply → resolve with a note → the customer answers 5
  * on the private page → closed; the ledger row shows it.
  *
- * The e-mail legs (the reply and the survey link reaching the customer's mailbox) need the SMTP sender of the `reach`
- * branch; until it is on main the customer reads both on the private page, and the test says which assertions wait.
+ * The customer hears back by e-mail (SMTP only, a real SMTP server on 127.0.0.1): the acknowledgement and the reply
+ * with the private link, the resolution note, the survey link; they follow the links from the mails.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,9 @@ import { eq } from 'drizzle-orm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tickets } from '../../src/db/schema/index.ts';
+import { createContactChannel } from '../../src/channels/contact/index.ts';
+import { createWebChannel } from '../../src/channels/web/index.tsx';
+import { startSmtp, type FakeSmtp } from '../fakes/email/smtp.ts';
 import { addUser, cli } from '../helpers/console-session.ts';
 import { createTestDesk, type TestDesk } from '../helpers/services.ts';
 
@@ -31,6 +34,7 @@ describe.skipIf(!haveChromium)('the whole loop in the browser, no platform confi
   let server: ServerType;
   let base = '';
   let browser: Browser;
+  let smtp: FakeSmtp;
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -39,7 +43,12 @@ describe.skipIf(!haveChromium)('the whole loop in the browser, no platform confi
     await new Promise<void>((r) => (server.listening ? r() : server.once('listening', () => r())));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // No ADMIN_TOKEN, no SESSION_SECRET, no Feishu/DingTalk: a fresh machine.
-    t = await createTestDesk({ env: { PUBLIC_BASE_URL: base, ADMIN_TOKEN: undefined as unknown as string }, config: { company: { name: '临港示例科技', nameEn: 'Lingang Demo' } } });
+    smtp = await startSmtp({ user: 'relay', pass: 'relay-pass' });
+    t = await createTestDesk({
+      env: { PUBLIC_BASE_URL: base, ADMIN_TOKEN: undefined as unknown as string, EMAIL_SMTP_URL: smtp.url, EMAIL_ADDRESS: 'service@example.test' },
+      config: { company: { name: '临港示例科技', nameEn: 'Lingang Demo' } },
+      channels: [createWebChannel, createContactChannel],
+    });
     expect(t.services.env.ADMIN_TOKEN).toBeUndefined();
     app = t.app;
     browser = await chromium.launch({
@@ -52,6 +61,7 @@ describe.skipIf(!haveChromium)('the whole loop in the browser, no platform confi
     await browser?.close();
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     await t?.close();
+    await smtp?.close();
   });
 
   const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -77,6 +87,7 @@ describe.skipIf(!haveChromium)('the whole loop in the browser, no platform confi
     await customer.locator('#name').fill('王女士');
     await customer.locator('#contact').fill('wang@example.com');
     await customer.locator('#content').fill('充值 200 元后余额没有变化，订单号 88231');
+    await customer.locator('input[name="consent"]').check();
     await customer.getByRole('button', { name: '提交反馈' }).click();
     await customer.waitForURL(/\/t\/[\w-]+\?new=1$/);
     const privateLink = customer.url().replace(/\?new=1$/, '');
@@ -101,8 +112,14 @@ describe.skipIf(!haveChromium)('the whole loop in the browser, no platform confi
     await shot(agent, '03-ticket-replied');
     await settle();
 
-    // The customer reads the reply on the private page (the e-mail leg: see the file header).
-    await customer.goto(privateLink);
+    // The customer's mailbox: the acknowledgement and the reply, each with the private link; they follow it.
+    const ack = await smtp.waitFor((m) => m.parsed.subject === `您的反馈已受理 [${code}]`);
+    expect(ack.to).toEqual(['wang@example.com']);
+    expect(ack.parsed.text).toContain(privateLink);
+    const reply = await smtp.waitFor((m) => m.parsed.subject === `您的反馈有新回复 [${code}]` && !!m.parsed.text?.includes('余额将在 10 分钟内到账'));
+    const replyLink = /https?:\/\/\S+\/t\/[\w-]+/.exec(reply.parsed.text ?? '')![0];
+    expect(replyLink).toBe(privateLink);
+    await customer.goto(replyLink);
     expect(await customer.locator('.msgs').textContent()).toContain('余额将在 10 分钟内到账');
 
     // Resolve with a note for the customer; the survey opens.
@@ -111,7 +128,12 @@ describe.skipIf(!haveChromium)('the whole loop in the browser, no platform confi
     await agent.waitForURL(`${base}/console/tickets/${code}?done=resolve`);
     await settle();
 
-    await customer.goto(privateLink);
+    // The resolution note and the survey link arrive by e-mail; the customer answers from the survey mail's link.
+    await smtp.waitFor((m) => m.parsed.subject === `您的反馈有新回复 [${code}]` && !!m.parsed.text?.includes('充值已到账'));
+    const survey = await smtp.waitFor((m) => m.parsed.subject === `请为本次服务评分 [${code}]`);
+    const surveyLink = /https?:\/\/\S+\/t\/[\w-]+/.exec(survey.parsed.text ?? '')![0];
+    expect(surveyLink).toBe(privateLink);
+    await customer.goto(surveyLink);
     expect(await customer.locator('.msgs').textContent()).toContain('充值已到账');
     await customer.getByText('5 分').click();
     await customer.getByRole('button', { name: '提交评价' }).click();
