@@ -11,9 +11,10 @@ import type { Logger } from '../log.ts';
  * - `customer.text`   { text, purpose }               to the customer, on the ticket's channel (purpose: ack | reply | notice)
  * - `customer.survey` {}                              the satisfaction survey, on the ticket's channel
  * - `agents.reply`    { reply: CommandReply, replyTo? } the answer to a command typed in the agents' group
+ * - `agents.mail`     { to, subject, text }           an e-mail to a local account (SLA reminder), sent by the contact channel
  * - `agents.incident` { incidentId }                  post the incident card (a burst of similar tickets), or update it
  */
-export type OutboxKind = 'agents.card' | 'agents.text' | 'agents.file' | 'agents.reply' | 'agents.incident' | 'customer.text' | 'customer.survey';
+export type OutboxKind = 'agents.card' | 'agents.text' | 'agents.file' | 'agents.reply' | 'agents.incident' | 'agents.mail' | 'customer.text' | 'customer.survey';
 
 export interface AgentRef {
   platform: string;

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { CONTACT_OUTBOX_CHANNEL } from '../core/contact.ts';
 import type { AgentRef } from '../channels/types.ts';
 import type { Tx } from '../db/client.ts';
-import { agents } from '../db/schema/index.ts';
+import { agents, localAccounts } from '../db/schema/index.ts';
 import type { DeskDeps } from './deps.ts';
 import type { Enqueue } from './store.ts';
 
@@ -27,7 +28,38 @@ export interface Ping {
  * per surface, because a Feishu open_id cannot be mentioned in DingTalk.
  */
 export async function pingRows(tx: Tx, deps: DeskDeps, pings: Ping[]): Promise<Enqueue[]> {
-  if (pings.length === 0 || deps.agentSurfaces.length === 0) return [];
+  if (pings.length === 0) return [];
+  const mails = await localAccountMails(tx, pings);
+  if (deps.agentSurfaces.length === 0) return mails;
+  return [...mails, ...(await chatPingRows(tx, deps, pings))];
+}
+
+/**
+ * Pings for an assignee who is a local account (no chat to be @-mentioned in) with an e-mail address: one mail per
+ * ping, through the contact channel's SMTP sender. Without an address the reminder is on their 工作台 (我的提醒).
+ */
+async function localAccountMails(tx: Tx, pings: Ping[]): Promise<Enqueue[]> {
+  const ids = [...new Set(pings.filter((p) => p.notify === 'assignee' && p.assigneeId !== null).map((p) => p.assigneeId!))];
+  if (ids.length === 0) return [];
+  const rows = await tx
+    .select({ id: agents.id, email: localAccounts.email })
+    .from(agents)
+    .innerJoin(localAccounts, sql`${agents.platform} = 'local' and ${agents.userId} = ${localAccounts.id}::text`)
+    .where(and(inArray(agents.id, ids), isNull(localAccounts.disabledAt)));
+  const to = new Map(rows.filter((r) => r.email).map((r) => [r.id, r.email!]));
+  return pings
+    .filter((p) => p.notify === 'assignee' && p.assigneeId !== null && to.has(p.assigneeId))
+    .map((p) => ({
+      channel: CONTACT_OUTBOX_CHANNEL,
+      kind: 'agents.mail' as const,
+      // Not the ticket's row: a failed reminder must not read as "the customer could not be reached".
+      ticketId: null,
+      payload: { to: to.get(p.assigneeId!)!, subject: `时限提醒 [${p.code}]`, text: p.line, path: `/console/tickets/${p.code}` },
+      idemKey: `ping-mail:${p.key}`,
+    }));
+}
+
+async function chatPingRows(tx: Tx, deps: DeskDeps, pings: Ping[]): Promise<Enqueue[]> {
   const assigneeIds = [...new Set(pings.map((p) => p.assigneeId).filter((id): id is number => id !== null))];
   const byId = new Map<number, AgentRef>();
   if (assigneeIds.length) {

@@ -11,6 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRemote, startControlSocket } from '../../src/cli/control.ts';
 import { agents, messages, outbox, ticketEvents, tickets } from '../../src/db/schema/index.ts';
 import { sweepDueTimers } from '../../src/jobs/sweep.ts';
+import { createContactChannel } from '../../src/channels/contact/index.ts';
+import { createWebChannel } from '../../src/channels/web/index.tsx';
+import { startSmtp, type FakeSmtp } from '../fakes/email/smtp.ts';
 import { dbKinds } from '../helpers/db.ts';
 import { addUser, cli, csrfFrom, formBody, Jar, loginWithLink, req, versionFrom } from '../helpers/console-session.ts';
 import { createTestDesk, type TestDesk } from '../helpers/services.ts';
@@ -333,5 +336,37 @@ describe('local agents in the round-robin rotation', () => {
     expect([await post(1), await post(2), await post(3)]).toEqual(['一号', '二号', '一号']);
     await cli(t.services, 'user', 'disable', '二号');
     expect([await post(4), await post(5)]).toEqual(['一号', '一号']);
+  });
+});
+
+describe('a local account’s SLA reminder by e-mail (SMTP only, no chat platform)', () => {
+  let t: TestDesk;
+  let smtp: FakeSmtp;
+  beforeAll(async () => {
+    smtp = await startSmtp({ user: 'relay', pass: 'relay-pass' });
+    t = await createTestDesk({ config: { assignment: { mode: 'round_robin' } }, env: { EMAIL_SMTP_URL: smtp.url, EMAIL_ADDRESS: 'service@example.test' }, channels: [createWebChannel, createContactChannel] });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  it('mails the due-soon reminder to the local assignee once, outside the ticket’s own outbox lane', async () => {
+    await addUser(t.services, '邮件客服', 'agent', 'agent-mail@example.test');
+    const res = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.6.0.1' }, body: JSON.stringify({ contact: 'cust@example.test', content: '支付页面报错 500', category: 'bug', consent: 'on' }) });
+    const code = ((await res.json()) as { ticket: string }).ticket;
+    // 2 h first response from 10:00: due soon before 12:00.
+    t.clock.advance(100);
+    await sweepDueTimers(t.desk.deps);
+    await sweepDueTimers(t.desk.deps);
+    await t.services.outbox.wake();
+    const mail = await smtp.waitFor((m) => m.parsed.subject === `时限提醒 [${code}]`);
+    expect(mail.to).toEqual(['agent-mail@example.test']);
+    expect(mail.parsed.text).toContain(`http://loopdesk.test/console/tickets/${code}`);
+    await t.services.outbox.wake();
+    expect(smtp.sent.filter((m) => m.parsed.subject === `时限提醒 [${code}]`)).toHaveLength(1);
+    const rows = await t.db.select().from(outbox).where(eq(outbox.kind, 'agents.mail'));
+    expect(rows).toHaveLength(1);
+    expect(rows[0].ticketId).toBeNull();
   });
 });

@@ -4,7 +4,7 @@ import { CALL_THE_CUSTOMER, CONTACT_OUTBOX_CHANNEL, contactRoute } from '../../c
 import { customers, tickets } from '../../db/schema/index.ts';
 import type { Channel, ChannelFactory, CoreServices } from '../../services.ts';
 import { messageIdFor } from '../email/threading.ts';
-import { RetryLater, Undeliverable, type ChannelSender } from '../types.ts';
+import { RetryLater, Undeliverable, type ChannelSender, type OutboxRow } from '../types.ts';
 import { composeMail, promiseTime, smsParams, type Purpose } from './compose.ts';
 import { contactEmailSettings, smsSettings } from './settings.ts';
 import { createAliyunSms, type SmsClient } from './sms.ts';
@@ -26,9 +26,31 @@ export const createContactChannel: ChannelFactory = (core: CoreServices): Channe
   const stats = { email: 0, sms: 0, lastError: null as string | null };
   const baseUrl = env.PUBLIC_BASE_URL.replace(/\/$/, '');
 
+  /** A local account's SLA reminder (desk/pings.ts): they have no chat to be @-mentioned in. */
+  async function mailAgent(row: OutboxRow): Promise<void> {
+    if (!email) throw new Undeliverable('未配置邮件发送（EMAIL_SMTP_URL / EMAIL_ADDRESS），无法给本地账号发提醒邮件');
+    const p = row.payload as { to?: string; subject?: string; text?: string; path?: string };
+    if (!p.to || !p.subject) throw new Undeliverable('提醒邮件缺少收件人或主题');
+    try {
+      await mailer().sendMail({
+        from: { name: email.fromName, address: email.address },
+        to: p.to,
+        subject: p.subject,
+        text: `${p.text ?? ''}${p.path ? `\n\n处理工单：${baseUrl}${p.path}` : ''}`,
+        messageId: `<${row.idemKey.replace(/[^\w.-]/g, '.')}@${email.domain}>`,
+        headers: { 'Auto-Submitted': 'auto-generated', 'X-Loopdesk-Delivery': row.idemKey },
+      });
+      stats.email++;
+    } catch (e) {
+      stats.lastError = (e as Error).message;
+      throw smtpError(e);
+    }
+  }
+
   const sender: ChannelSender = {
     name: CONTACT_OUTBOX_CHANNEL,
     async deliver(row) {
+      if (row.kind === 'agents.mail') return mailAgent(row);
       if (row.kind !== 'customer.text' && row.kind !== 'customer.survey') throw new Undeliverable(`contact channel cannot deliver ${row.kind}`);
       const [found] = await database.db
         .select({ t: tickets, c: customers })
