@@ -82,7 +82,7 @@ async function openPglite(options: OpenOptions): Promise<Database> {
     try {
       let loadDataDir = options.loadDataDir;
       if (!loadDataDir && !existsSync(join(dir, 'pglite', 'PG_VERSION'))) {
-        loadDataDir = readTemplate();
+        loadDataDir = readTemplate(migrationsFolder);
         options.onProgress?.(
           loadDataDir
             ? `creating the embedded database in ${dir} from the template npm install prepared…`

@@ -27,10 +27,23 @@ export function templatePath(): string {
   return join(root, 'node_modules', '.cache', 'loopdesk', `pglite-${pgliteVersion}.tar.gz`);
 }
 
-/** The template as PGlite's `loadDataDir` takes it, or undefined when none was made for this PGlite. */
-export function readTemplate(): Blob | undefined {
-  const path = templatePath();
-  return existsSync(path) ? new Blob([readFileSync(path)]) : undefined;
+/** The migrations in `migrations/` (their tags, in order), as drizzle's journal lists them. */
+function migrationTags(migrationsFolder: string): string[] {
+  const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> };
+  return journal.entries.map((e) => e.tag);
+}
+
+/**
+ * The template as PGlite's `loadDataDir` takes it, or undefined when none was made for this PGlite or it was made from
+ * migrations that are not the first ones of `migrationsFolder` (another branch's, say): the migrator could not finish
+ * such a database, so a first start then runs initdb instead.
+ */
+export function readTemplate(migrationsFolder: string, path = templatePath()): Blob | undefined {
+  if (!existsSync(path) || !existsSync(`${path}.json`)) return undefined;
+  const made = (JSON.parse(readFileSync(`${path}.json`, 'utf8')) as { migrations?: string[] }).migrations ?? [];
+  const now = migrationTags(migrationsFolder);
+  if (made.length > now.length || made.some((tag, i) => tag !== now[i])) return undefined;
+  return new Blob([readFileSync(path)]);
 }
 
 /** Runs initdb and the migrations once, in a scratch directory, and writes the dump atomically. */
@@ -45,7 +58,10 @@ export async function buildTemplate(migrationsFolder: string): Promise<string> {
     mkdirSync(dirname(path), { recursive: true });
     const partial = `${path}.${process.pid}.partial`;
     writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
-    renameSync(partial, path); // never a half-written template for a start to load
+    writeFileSync(`${partial}.json`, JSON.stringify({ migrations: migrationTags(migrationsFolder) }));
+    // The list first, then the dump: never a half-written template, nor one read against the wrong list.
+    renameSync(`${partial}.json`, `${path}.json`);
+    renameSync(partial, path);
     return path;
   } finally {
     rmSync(scratch, { recursive: true, force: true });

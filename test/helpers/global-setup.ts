@@ -20,7 +20,7 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'loopdesk-template-'));
-  const pg = new PGlite({ loadDataDir: readTemplate() });
+  const pg = new PGlite({ loadDataDir: readTemplate(migrationsFolder) });
   await migrate(drizzle(pg), { migrationsFolder });
   const dump = await pg.dumpDataDir('gzip');
   await pg.close();
