@@ -6,6 +6,7 @@ import { DeskError } from './errors.ts';
 import { appendEvents, enqueue, lockTicketByCode, lockTicketById, type Enqueue, type TicketRow } from './store.ts';
 import type { Tx } from '../db/client.ts';
 import { syncTimers } from './timers.ts';
+import { cutText } from '../core/text.ts';
 
 export interface SurveyAnswer {
   ticket: string;
@@ -55,7 +56,7 @@ export async function answerSurvey(deps: DeskDeps, input: SurveyAnswer): Promise
         channel: 'agents',
         kind: 'agents.text',
         ticketId: t.id,
-        payload: { text: `客户对工单 ${t.code} 的处理不满意（${input.score} 分）${input.comment ? `：「${input.comment.slice(0, 200)}」` : ''}，工单已重开，请负责人跟进。`, notify: 'leads' },
+        payload: { text: `客户对工单 ${t.code} 的处理不满意（${input.score} 分）${input.comment ? `：「${cutText(input.comment, 200)}」` : ''}，工单已重开，请负责人跟进。`, notify: 'leads' },
         idemKey: `reopened:${t.id}:${seq}`,
       });
     }
@@ -98,7 +99,7 @@ async function answerMergedSurvey(tx: Tx, deps: DeskDeps, t: TicketRow, customer
       channel: 'agents',
       kind: 'agents.text',
       ticketId: t.id,
-      payload: { text: `工单 ${t.code}（已合并到 ${into?.code ?? '—'}）的客户不满意（${input.score} 分）${input.comment ? `：「${input.comment.slice(0, 200)}」` : ''}，请负责人跟进。`, notify: 'leads' },
+      payload: { text: `工单 ${t.code}（已合并到 ${into?.code ?? '—'}）的客户不满意（${input.score} 分）${input.comment ? `：「${cutText(input.comment, 200)}」` : ''}，请负责人跟进。`, notify: 'leads' },
       idemKey: `merged-unhappy:${t.id}:${seq}`,
     });
   }

@@ -7,6 +7,7 @@ import { cardCallbackSchema, cardParamsOf, contentOf, robotMessageSchema, survey
 import { claimReceipt, forgetReceipts, hasReceipt, recentSet } from './receipts.ts';
 import { CHANNEL, type SessionBook } from './outbound.ts';
 import type { DingTalkSettings } from './settings.ts';
+import { cutText } from '../../core/text.ts';
 
 export type Outcome = 'ticket' | 'duplicate' | 'command' | 'survey' | 'action' | 'ignored' | 'refused';
 
@@ -110,7 +111,7 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
         channel: CHANNEL,
         dedupeKey: msg.msgId,
         extraDedupeKeys: streamId ? [`stream:${streamId}`] : [],
-        customer: { externalId, name: (msg.conversationType === '2' ? msg.conversationTitle : msg.senderNick)?.slice(0, 100) },
+        customer: { externalId, name: cutText((msg.conversationType === '2' ? msg.conversationTitle : msg.senderNick) ?? '', 100) || undefined },
         replyTo: replyTo as unknown as Record<string, unknown>,
         text,
         attachments,

@@ -11,6 +11,7 @@ import { sdkLogger, type FeishuApi } from './client.ts';
 import type { FeishuSettings } from './config.ts';
 import { firstDelivery, forgetDelivery } from './receipts.ts';
 import type { FeishuReplyTo } from './sender.ts';
+import { cutText } from '../../core/text.ts';
 
 /** Feishu gives 3 s for an answer (events and card callbacks); leave room for the network. */
 export const DEFAULT_TIME_BOX_MS = 2500;
@@ -229,7 +230,7 @@ export function createFeishuInbound(deps: InboundDeps) {
 
     if (v.action === 'csat') {
       if (!v.score) return toast('error', '请选择 1–5 分');
-      const comment = str(form.comment)?.trim().slice(0, 1000) || undefined;
+      const comment = cutText(str(form.comment)?.trim() ?? '', 1000) || undefined;
       const r = await desk.answerSurvey({ ticket: v.ticket, channel: 'feishu', customerExternalId: openId, score: v.score, comment });
       const view = await core.deliveryContext.ticketView((await ticketOfCode(v.ticket))!.id);
       return toast('success', r.message, renderSurveyCard(view, core.config.company.name, { score: v.score, comment }));
