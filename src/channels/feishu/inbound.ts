@@ -11,7 +11,7 @@ import { sdkLogger, type FeishuApi } from './client.ts';
 import type { FeishuSettings } from './config.ts';
 import { firstDelivery, forgetDelivery } from './receipts.ts';
 import type { FeishuReplyTo } from './sender.ts';
-import { cutText } from '../../core/text.ts';
+import { cleanDeep, cutText } from '../../core/text.ts';
 
 /** Feishu gives 3 s for an answer (events and card callbacks); leave room for the network. */
 export const DEFAULT_TIME_BOX_MS = 2500;
@@ -61,13 +61,15 @@ export interface Parsed {
  */
 export function parseMessage(m: MessageEvent['message'], botOpenId: string | null): Parsed {
   const isBot = (x: Mention) => (botOpenId ? x.id?.open_id === botOpenId : x.mentioned_type === 'bot');
-  const mentions = m.mentions ?? [];
+  // Signed events still come in odd shapes (`content: "null"`, mentions that are not a list): read defensively.
+  const mentions = (Array.isArray(m.mentions) ? m.mentions : []).filter((x): x is Mention => isObject(x) && typeof x.key === 'string' && x.key !== '');
   const mentionsBot = mentions.some(isBot);
   const named = (s: string) =>
     mentions.reduce((acc, x) => acc.split(x.key).join(isBot(x) ? '' : `@${x.name ?? ''}`), s).replace(/[ \t]+/g, ' ').trim();
   let content: Record<string, unknown> = {};
   try {
-    content = JSON.parse(m.content || '{}');
+    const value: unknown = JSON.parse(typeof m.content === 'string' && m.content ? m.content : '{}');
+    if (isObject(value)) content = value;
   } catch {
     /* keep empty: an unreadable body still becomes a message with a type note */
   }
@@ -77,11 +79,15 @@ export function parseMessage(m: MessageEvent['message'], botOpenId: string | nul
       return { text: named(String(content.text ?? '')), attachments: [], mentionsBot };
     case 'post': {
       // Received posts are { title, content: [[{tag,…}]] } (some clients wrap them in a locale key).
-      const body = (content.content ? content : (Object.values(content)[0] as Record<string, unknown> | undefined)) ?? {};
+      const wrapped = content.content ? content : Object.values(content)[0];
+      const body = isObject(wrapped) ? wrapped : {};
       const attachments: Parsed['attachments'] = [];
-      const lines = ((body.content as Array<Array<Record<string, string>>>) ?? []).map((para) =>
-        para
-          .map((el) => {
+      const paragraphs = Array.isArray(body.content) ? body.content : [];
+      const lines = paragraphs.map((para: unknown) =>
+        (Array.isArray(para) ? para : [])
+          .filter(isObject)
+          .map((raw) => {
+            const el = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === 'string' ? v : undefined])) as Record<string, string | undefined>;
             if (el.tag === 'text') return el.text ?? '';
             if (el.tag === 'a') return `${el.text ?? ''}(${el.href ?? ''})`;
             if (el.tag === 'at') return el.user_id && mentions.find((x) => x.key === el.user_id && isBot(x)) ? '' : `@${el.user_name ?? el.user_id ?? ''}`;
@@ -92,7 +98,7 @@ export function parseMessage(m: MessageEvent['message'], botOpenId: string | nul
           })
           .join(''),
       );
-      const title = body.title ? `${body.title}\n` : '';
+      const title = typeof body.title === 'string' && body.title ? `${body.title}\n` : '';
       return { text: named(`${title}${lines.join('\n')}`), attachments, mentionsBot };
     }
     case 'image':
@@ -103,6 +109,14 @@ export function parseMessage(m: MessageEvent['message'], botOpenId: string | nul
       return { text: `[${m.message_type} 消息]`, attachments: [], mentionsBot };
   }
 }
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** What a message event must hold to be read at all; anything else is acknowledged and refused (Feishu re-pushes errors). */
+const messageEventShape = z.object({
+  message: z.object({ message_id: z.string().min(1), chat_id: z.string().min(1), chat_type: z.string(), message_type: z.string(), content: z.string().optional() }),
+  sender: z.object({ sender_id: z.object({ open_id: z.string().min(1) }).optional(), sender_type: z.string().optional() }),
+});
 
 const REFUSAL_IS_ERROR: ReadonlySet<DeskErrorCode> = new Set(['forbidden', 'not_your_ticket', 'not_found', 'invalid']);
 
@@ -182,6 +196,10 @@ export function createFeishuInbound(deps: InboundDeps) {
   }
 
   async function onMessage(e: MessageEvent): Promise<void> {
+    if (!messageEventShape.safeParse(e).success) {
+      log.warn('feishu message event refused: malformed', { eventId: typeof e?.event_id === 'string' ? e.event_id : undefined });
+      return;
+    }
     const m = e.message;
     const openId = e.sender?.sender_id?.open_id;
     if (!m || !openId || (e.sender.sender_type && e.sender.sender_type !== 'user')) return;
@@ -287,8 +305,9 @@ export function createFeishuInbound(deps: InboundDeps) {
   }
 
   const dispatcher = new lark.EventDispatcher({ logger: sdkLogger(log), loggerLevel: lark.LoggerLevel.warn }).register({
-    'im.message.receive_v1': (data: unknown) => onMessageTimed(data as MessageEvent),
-    'card.action.trigger': (data: unknown) => onCardAction(data as CardActionEvent),
+    // Ids and texts are cleaned before any lookup or receipt: PostgreSQL refuses NUL and lone surrogates.
+    'im.message.receive_v1': (data: unknown) => onMessageTimed(cleanDeep(data) as MessageEvent),
+    'card.action.trigger': (data: unknown) => onCardAction(cleanDeep(data) as CardActionEvent),
   } as Record<string, (data: unknown) => Promise<unknown>>);
 
   return { dispatcher, onMessage, onCardAction };
