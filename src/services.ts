@@ -24,6 +24,8 @@ export interface Channel {
   readonly agentSurface: boolean;
   readonly sender?: ChannelSender;
   routes?(app: Hono<AppEnv>): void;
+  /** Tighter request-body limits (bytes) for paths starting with these prefixes; 1 MB elsewhere (http/body-limit.ts). */
+  readonly bodyLimits?: Readonly<Record<string, number>>;
   start?(): Promise<void>;
   stop?(): Promise<void>;
   health?(): Record<string, unknown>;

@@ -114,3 +114,44 @@ describe.each(dbKinds)('web channel hardening on %s', (kind) => {
     expect(missing.headers.get('referrer-policy')).toBe('no-referrer');
   });
 });
+
+describe('body limits', () => {
+  let t: TestDesk;
+  beforeAll(async () => {
+    t = await createTestDesk({ config: { web: { rateLimitPerMinute: 1000, maxContentLength: 5000 } } });
+  });
+  afterAll(() => t.close());
+
+  /** A 10 MB body, streamed without a Content-Length; counts what the service pulled from it. */
+  function tenMegabytes() {
+    const chunk = new TextEncoder().encode(`{"contact":"13812345678","content":"${'长'.repeat(20_000)}`);
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(ctrl) {
+        if (pulled >= 10 * 1024 * 1024) return ctrl.close();
+        pulled += chunk.length;
+        ctrl.enqueue(chunk);
+      },
+    });
+    return { body, pulled: () => pulled };
+  }
+
+  it.each(['/api/feedback', '/feishu/webhook', '/dingtalk/robot', '/api/inbound', '/t/some-token/messages'])('%s (mounted here or not) refuses a 10 MB body after reading at most ~1 MB', async (path) => {
+    const big = tenMegabytes();
+    const res = await t.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big.body, duplex: 'half' } as RequestInit);
+    expect([404, 413]).toContain(res.status);
+    expect(big.pulled()).toBeLessThan(1.2 * 1024 * 1024);
+  });
+
+  it('/api/feedback refuses by Content-Length before reading, with 413 and a Chinese message', async () => {
+    const big = tenMegabytes();
+    const res = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(10 * 1024 * 1024) }, body: big.body, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect((await json(res)).error.message).toContain('请求体过大');
+    expect(big.pulled()).toBeLessThan(200 * 1024);
+    const streamed = tenMegabytes();
+    const res2 = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json' }, body: streamed.body, duplex: 'half' } as RequestInit);
+    expect(res2.status).toBe(413);
+    expect(streamed.pulled()).toBeLessThan(200 * 1024);
+  });
+});

@@ -92,6 +92,8 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
   const db = database.db;
   const limiter = createRateLimiter(config.web.rateLimitPerMinute, 60_000, () => core.clock.now().getTime());
   const schema = feedbackSchema(config.web.maxContentLength);
+  // The longest allowed content (at most 4 bytes a character in UTF-8, more when form-encoded) and the other fields.
+  const bodyBytes = Math.max(64 * 1024, config.web.maxContentLength * 9 + 16 * 1024);
   const categoryChoices = () =>
     config.categories.map((c) => {
       const p = policyFor(c, config, calendar);
@@ -118,6 +120,8 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
   return {
     name: 'web',
     agentSurface: false,
+    // A form post is a few KB: refuse more before reading it (the content limit is checked after parsing).
+    bodyLimits: { '/api/feedback': bodyBytes, '/t/': bodyBytes },
     // Customer messages of web tickets go to the contact they left (outbox channel `contact`, channels/contact);
     // the private page shows them too.
     sender: { name: 'web', async deliver() {} },
