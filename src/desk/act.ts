@@ -13,6 +13,7 @@ import { DeskError } from './errors.ts';
 import { appendEvents, enqueue, lockTicketByCode, stateOf, type Enqueue, type TicketRow } from './store.ts';
 import { syncTimers } from './timers.ts';
 import { pingRows } from './pings.ts';
+import { recordReceipt, type DeliveryReceipt } from './receipts.ts';
 
 export type AgentActionName = 'claim' | 'respond' | 'resolve' | 'reclassify' | 'escalate' | 'note' | 'major';
 
@@ -30,6 +31,8 @@ export interface AgentAction {
   canned?: string;
   /** Set when the action came from an incident card (reply to all / resolve all): recorded on the events. */
   via?: string;
+  /** The platform delivery this action answers: recorded in the same transaction. */
+  receipt?: DeliveryReceipt;
 }
 
 export interface ActResult {
@@ -81,6 +84,7 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
   }
   const now = deps.clock.now();
   const result = await deps.database.db.transaction(async (tx) => {
+    await recordReceipt(tx, input.receipt);
     const t = await lockTicketByCode(tx, input.ticket);
     if (!t) throw new DeskError('not_found', `找不到工单 ${input.ticket}`);
     const agentId = await upsertAgent(tx, input.actor, role);

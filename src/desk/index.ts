@@ -10,6 +10,7 @@ import { incidentAct, type IncidentAction } from './incidents.ts';
 import { openRecordedTicket, type RecordedTicket } from './record-ticket.ts';
 import { recordFollowUp, type FollowUpInput } from './follow-up.ts';
 import { cleanDeep } from '../core/text.ts';
+import { recordReceipt, type DeliveryReceipt } from './receipts.ts';
 
 /**
  * The use cases, each one database transaction; channels and HTTP call these, never the tables. Every input is
@@ -32,8 +33,11 @@ export function createDesk(deps: DeskDeps) {
     /** Incident card buttons: reply to / resolve every ticket of a burst. */
     incidentAct: (input: IncidentAction) => incidentAct(deps, cleanDeep(input)),
     /** Queues a command's answer for the surface it was typed in (`replyTo`: e.g. the message to reply to). */
-    async enqueueReply(surface: string, reply: CommandReply, idemKey: string, replyTo?: Record<string, unknown>) {
-      await deps.database.db.transaction((tx) => enqueue(tx, deps.clock.now(), [{ channel: surface, kind: 'agents.reply', ticketId: null, payload: { reply, replyTo }, idemKey: `reply:${surface}:${idemKey}` }]));
+    async enqueueReply(surface: string, reply: CommandReply, idemKey: string, replyTo?: Record<string, unknown>, receipt?: DeliveryReceipt) {
+      await deps.database.db.transaction(async (tx) => {
+        await recordReceipt(tx, receipt);
+        await enqueue(tx, deps.clock.now(), [{ channel: surface, kind: 'agents.reply', ticketId: null, payload: { reply, replyTo }, idemKey: `reply:${surface}:${idemKey}` }]);
+      });
       deps.wake();
     },
   };
@@ -41,6 +45,7 @@ export function createDesk(deps: DeskDeps) {
 export type Desk = ReturnType<typeof createDesk>;
 
 export { DeskError } from './errors.ts';
+export type { DeliveryReceipt } from './receipts.ts';
 export type { DeskDeps } from './deps.ts';
 export type { AgentAction, ActResult, Role } from './act.ts';
 export { roleOf } from './act.ts';

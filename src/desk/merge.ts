@@ -13,12 +13,15 @@ import { agentActor, SYSTEM, type DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';
 import { appendEvents, enqueue, lockTicketByCode, type Enqueue, type TicketRow } from './store.ts';
 import { syncTimers } from './timers.ts';
+import { recordReceipt, type DeliveryReceipt } from './receipts.ts';
 
 export interface MergeInput {
   ticket: string;
   into: string;
   actor: AgentRef;
   viaAgentGroup: boolean;
+  /** The platform delivery (a card click): recorded in the same transaction. */
+  receipt?: DeliveryReceipt;
 }
 
 export const mergedNotice = (code: string, into: string) =>
@@ -31,6 +34,7 @@ export async function mergeTickets(deps: DeskDeps, input: MergeInput): Promise<A
   if (from === into) throw new DeskError('invalid', '不能把工单合并到它自己');
   const now = deps.clock.now();
   const result = await deps.database.db.transaction(async (tx) => {
+    await recordReceipt(tx, input.receipt);
     // Both rows locked in a fixed order: two agents merging A→B and B→A at once cannot deadlock.
     const [a, b] = from < into ? [await lockTicketByCode(tx, from), await lockTicketByCode(tx, into)] : [await lockTicketByCode(tx, into), await lockTicketByCode(tx, from)].reverse();
     if (!a) throw new DeskError('not_found', `找不到工单 ${from}`);

@@ -7,6 +7,7 @@ import { appendEvents, enqueue, lockTicketByCode, lockTicketById, type Enqueue, 
 import type { Tx } from '../db/client.ts';
 import { syncTimers } from './timers.ts';
 import { cutText } from '../core/text.ts';
+import { recordReceipt, type DeliveryReceipt } from './receipts.ts';
 
 export interface SurveyAnswer {
   ticket: string;
@@ -15,6 +16,8 @@ export interface SurveyAnswer {
   customerExternalId: string;
   score: number;
   comment?: string;
+  /** The platform delivery this answer came in (a card click): recorded in the same transaction. */
+  receipt?: DeliveryReceipt;
 }
 
 export interface SurveyResult {
@@ -26,6 +29,7 @@ export interface SurveyResult {
 export async function answerSurvey(deps: DeskDeps, input: SurveyAnswer): Promise<SurveyResult> {
   const now = deps.clock.now();
   const result = await deps.database.db.transaction(async (tx) => {
+    await recordReceipt(tx, input.receipt);
     const t = await lockTicketByCode(tx, input.ticket);
     if (!t) throw new DeskError('not_found', `找不到工单 ${input.ticket}`);
     const [owner] = await tx.select().from(customers).where(eq(customers.id, t.customerId));

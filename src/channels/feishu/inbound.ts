@@ -6,6 +6,7 @@ import { incidentByCode, loadIncidentView } from '../../desk/incidents.ts';
 import { WAIT_YES } from '../../../cards/feishu/ticket.ts';
 import { tickets } from '../../db/schema/index.ts';
 import { DeskError, type DeskErrorCode } from '../../desk/errors.ts';
+import type { DeliveryReceipt } from '../../desk/receipts.ts';
 import type { CoreServices } from '../../services.ts';
 import { sdkLogger, type FeishuApi } from './client.ts';
 import type { FeishuSettings } from './config.ts';
@@ -159,12 +160,12 @@ export function createFeishuInbound(deps: InboundDeps) {
 
   async function onAgentMessage(e: MessageEvent, parsed: Parsed, openId: string): Promise<void> {
     const m = e.message;
-    const keys = [m.message_id, ...(e.event_id ? [`event:${e.event_id}`] : [])];
+    // Written by the use case in the transaction of what it does (desk/receipts.ts): a crash cannot lose a reply.
+    const receipt = { source: 'feishu', keys: [m.message_id, ...(e.event_id ? [`event:${e.event_id}`] : [])] };
     const thread = [m.root_id, m.parent_id].filter((x): x is string => !!x);
     const ticket = await ticketOfCard(thread);
     const isCommand = parsed.text.startsWith('/');
     if (!ticket && !isCommand && !parsed.mentionsBot) return;
-    if (!(await firstDelivery(database, keys))) return;
     const replyTo = { messageId: m.message_id, chatId: m.chat_id };
     const actor = { platform: 'feishu', userId: openId };
     try {
@@ -174,23 +175,25 @@ export function createFeishuInbound(deps: InboundDeps) {
         const action = parsed.mentionsBot ? 'respond' : 'note';
         const body = parsed.text || parsed.attachments.map((a) => `[${a.kind === 'image' ? '图片' : '文件'} ${a.ref}]`).join(' ');
         try {
-          await desk.act({ ticket: ticket.code, actor, viaAgentGroup: true, action, text: body });
+          await desk.act({ ticket: ticket.code, actor, viaAgentGroup: true, action, text: body, receipt });
         } catch (err) {
-          if (!(err instanceof DeskError)) throw err;
-          await desk.enqueueReply('feishu', { kind: 'text', text: `${ticket.code}：${err.message}` }, m.message_id, replyTo);
+          if (!(err instanceof DeskError) || err.code === 'already_handled') throw err;
+          await desk.enqueueReply('feishu', { kind: 'text', text: `${ticket.code}：${err.message}` }, m.message_id, replyTo, receipt);
         }
         return;
       }
       if (!isCommand) {
-        await desk.enqueueReply('feishu', { kind: 'text', text: '在工单卡片上操作，或输入 /help 查看命令。' }, m.message_id, replyTo);
+        await desk.enqueueReply('feishu', { kind: 'text', text: '在工单卡片上操作，或输入 /help 查看命令。' }, m.message_id, replyTo, receipt);
         return;
       }
+      // A command may act before its answer is queued; a re-push runs it again, and the state machine refuses a
+      // repeated action while the answer's outbox key keeps the first answer.
       const reply = await core.runCommand({ text: parsed.text, actor, viaAgentGroup: true, surface: 'feishu' });
       // A ticket card in a command answer is a read-only copy: the buttons live on the ticket's own card.
       const answer = reply.kind === 'ticket' ? { ...reply, view: { ...reply.view, actions: [] } } : reply;
-      await desk.enqueueReply('feishu', answer, m.message_id, replyTo);
+      await desk.enqueueReply('feishu', answer, m.message_id, replyTo, receipt);
     } catch (err) {
-      await forgetDelivery(database, keys).catch(() => {});
+      if (err instanceof DeskError && err.code === 'already_handled') return;
       throw err;
     }
   }
@@ -236,7 +239,7 @@ export function createFeishuInbound(deps: InboundDeps) {
     return toast('success', r.message, renderIncidentCard(await loadIncidentView(database.db, inc.id)));
   }
 
-  async function act(e: CardActionEvent): Promise<CallbackAnswer> {
+  async function act(e: CardActionEvent, receipt: DeliveryReceipt | undefined): Promise<CallbackAnswer> {
     const incident = incidentValue.safeParse(e.action?.value);
     if (incident.success && e.operator?.open_id) return actOnIncident(e, incident.data, e.operator.open_id);
     const parsed = actionValue.safeParse(e.action?.value);
@@ -249,7 +252,7 @@ export function createFeishuInbound(deps: InboundDeps) {
     if (v.action === 'csat') {
       if (!v.score) return toast('error', '请选择 1–5 分');
       const comment = cutText(str(form.comment)?.trim() ?? '', 1000) || undefined;
-      const r = await desk.answerSurvey({ ticket: v.ticket, channel: 'feishu', customerExternalId: openId, score: v.score, comment });
+      const r = await desk.answerSurvey({ ticket: v.ticket, channel: 'feishu', customerExternalId: openId, score: v.score, comment, receipt });
       const view = await core.deliveryContext.ticketView((await ticketOfCode(v.ticket))!.id);
       return toast('success', r.message, renderSurveyCard(view, core.config.company.name, { score: v.score, comment }));
     }
@@ -261,7 +264,7 @@ export function createFeishuInbound(deps: InboundDeps) {
     const viaAgentGroup = !!settings.agentChatId && e.context.open_chat_id === settings.agentChatId;
     if (v.action === 'merge') {
       if (!v.into) return toast('error', '无效的操作');
-      const m = await desk.merge({ ticket: v.ticket, into: v.into, actor: { platform: 'feishu', userId: openId }, viaAgentGroup });
+      const m = await desk.merge({ ticket: v.ticket, into: v.into, actor: { platform: 'feishu', userId: openId }, viaAgentGroup, receipt });
       return toast('success', m.message, renderTicketCard(await core.deliveryContext.ticketView(m.ticketId)));
     }
     const r = await desk.act({
@@ -274,6 +277,7 @@ export function createFeishuInbound(deps: InboundDeps) {
       major: v.action === 'major' ? (v.major ?? true) : undefined,
       waitForCustomer: v.action === 'respond' ? str(form.waitForCustomer) === WAIT_YES : undefined,
       category: v.action === 'reclassify' ? (str(form.category) ?? e.action.option) : undefined,
+      receipt,
     });
     return toast('success', r.message, renderTicketCard(await core.deliveryContext.ticketView(r.ticketId)));
   }
@@ -285,14 +289,17 @@ export function createFeishuInbound(deps: InboundDeps) {
 
   /** Every click gets a toast: success with the new card, or the reason it was refused (nothing changed). */
   async function onCardAction(e: CardActionEvent): Promise<CallbackAnswer> {
-    const key = e.event_id ? [`card:${e.event_id}`] : [];
+    // The receipt is written by the use case, in the transaction of the change it records (an incident click,
+    // several transactions, still takes its receipt first).
+    const receipt = e.event_id ? { source: 'feishu', keys: [`card:${e.event_id}`] } : undefined;
     const work = (async () => {
-      if (key.length && !(await firstDelivery(database, key))) return toast('info', '该操作已处理');
-      return act(e);
+      if (receipt && incidentValue.safeParse(e.action?.value).success && !(await firstDelivery(database, receipt.keys))) return toast('info', '该操作已处理');
+      return act(e, receipt);
     })().catch(async (err): Promise<CallbackAnswer> => {
+      if (err instanceof DeskError && err.code === 'already_handled') return toast('info', err.message);
       if (err instanceof DeskError) return toast(REFUSAL_IS_ERROR.has(err.code) ? 'error' : 'warning', err.message);
       log.error('feishu card action failed', { err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-      if (key.length) await forgetDelivery(database, key).catch(() => {});
+      if (receipt && incidentValue.safeParse(e.action?.value).success) await forgetDelivery(database, receipt.keys).catch(() => {});
       return toast('error', '系统繁忙，请稍后重试');
     });
     return timeBox(work, () => toast('info', '正在处理，卡片稍后更新'), 'card.action.trigger');
