@@ -7,7 +7,8 @@ import { inboundReceipts } from '../../db/schema/index.ts';
  * DingTalk re-sends unacknowledged callbacks and may send duplicates even after an ack, possibly to another
  * instance, so an in-memory set alone is not enough. Customer messages are deduplicated by the desk's intake.
  */
-const SOURCE = 'dingtalk:seen';
+export const RECEIPT_SOURCE = 'dingtalk:seen';
+const SOURCE = RECEIPT_SOURCE;
 
 /** True the first time a key is claimed, false for every later delivery. */
 export async function claimReceipt(db: Db, keys: string[]): Promise<boolean> {
