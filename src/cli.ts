@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, parseEnv } from './config.ts';
+import { ConfigError, configFromEnv, parseEnv } from './config.ts';
 import { loadChannels } from './channels/load.ts';
 import { DataDirLockedError, openDatabase } from './db/node.ts';
 import { runCli } from './cli/commands.ts';
@@ -12,7 +12,7 @@ import { createServices } from './services.ts';
  */
 async function main(argv: string[]): Promise<number> {
   const env = parseEnv();
-  const config = loadConfig(env.LOOPDESK_CONFIG);
+  const config = configFromEnv(env);
   const out = (t: string) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`);
   // `demo` opens a database of its own (--data-dir / --database-url), never DATA_DIR or DATABASE_URL.
   if (argv[0] === 'demo') return (await import('./demo/cli.ts')).runDemoCli(argv.slice(1), { config, out });

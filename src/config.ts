@@ -19,9 +19,15 @@ const privacySchema = z
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
-  DATABASE_URL: z.string().url().optional(),
+  DATABASE_URL: z
+    .string()
+    .url()
+    .refine((v) => /^postgres(ql)?:\/\//i.test(v), 'DATABASE_URL must be a PostgreSQL URL (postgres://user:pass@host:5432/db); unset it to use the embedded database')
+    .optional(),
   DATA_DIR: z.string().default('./data'),
   LOOPDESK_CONFIG: z.string().optional(),
+  /** The JSON config itself instead of a file (as on Workers); set one of LOOPDESK_CONFIG and LOOPDESK_CONFIG_JSON. */
+  LOOPDESK_CONFIG_JSON: z.string().optional(),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
   PUBLIC_BASE_URL: z.string().url().default('http://localhost:3000'),
   /** Signs web-console session cookies; unset = a key derived from ADMIN_TOKEN (rotating either signs everyone out). */
@@ -31,7 +37,10 @@ export const envSchema = z.object({
   FEISHU_APP_SECRET: z.string().optional(),
   FEISHU_VERIFICATION_TOKEN: z.string().optional(),
   FEISHU_ENCRYPT_KEY: z.string().optional(),
-  FEISHU_DOMAIN: z.string().default('feishu'),
+  FEISHU_DOMAIN: z
+    .string()
+    .refine((v) => v === 'feishu' || v === 'lark' || /^https?:\/\/[^\s/]+/i.test(v), 'FEISHU_DOMAIN must be "feishu", "lark" or a base URL such as https://open.feishu.cn')
+    .default('feishu'),
   FEISHU_EVENT_MODE: z.enum(['ws', 'webhook']).default('ws'),
   FEISHU_AGENT_CHAT_ID: z.string().optional(),
   /** Feishu Helpdesk (服务台): its id and token (helpdesk admin → API); the channel runs when both are set. */
@@ -309,6 +318,23 @@ export function loadConfig(path: string | undefined): Config {
     throw new ConfigError(`LOOPDESK_CONFIG: ${path} is not valid JSON: ${(e as Error).message}`);
   }
   return parseConfig(json, path);
+}
+
+/** JSON config text (LOOPDESK_CONFIG_JSON), parsed and checked like the file. */
+export function parseConfigJson(text: string, source = 'LOOPDESK_CONFIG_JSON'): Config {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${source} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseConfig(json, source);
+}
+
+/** The config the environment names: a file (LOOPDESK_CONFIG), the JSON itself (LOOPDESK_CONFIG_JSON), or the defaults. */
+export function configFromEnv(env: Pick<Env, 'LOOPDESK_CONFIG' | 'LOOPDESK_CONFIG_JSON'>): Config {
+  if (env.LOOPDESK_CONFIG && env.LOOPDESK_CONFIG_JSON) throw new ConfigError('set LOOPDESK_CONFIG (a file) or LOOPDESK_CONFIG_JSON (the JSON itself), not both');
+  return env.LOOPDESK_CONFIG_JSON ? parseConfigJson(env.LOOPDESK_CONFIG_JSON) : loadConfig(env.LOOPDESK_CONFIG);
 }
 
 export function categoryOf(config: Config, id: string): Category {

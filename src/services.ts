@@ -15,6 +15,7 @@ import type { AppEnv } from './http/env.ts';
 import { createLogger, type Logger } from './log.ts';
 import { runCommand, type CommandInput, type CommandReply } from './desk/commands.ts';
 import { CALL_THE_CUSTOMER, CONTACT_OUTBOX_CHANNEL } from './core/contact.ts';
+import { cutText } from './core/text.ts';
 
 /** A channel plugs into the service: its outbound sender, its HTTP routes, its long connection. */
 export interface Channel {
@@ -23,6 +24,8 @@ export interface Channel {
   readonly agentSurface: boolean;
   readonly sender?: ChannelSender;
   routes?(app: Hono<AppEnv>): void;
+  /** Tighter request-body limits (bytes) for paths starting with these prefixes; 1 MB elsewhere (http/body-limit.ts). */
+  readonly bodyLimits?: Readonly<Record<string, number>>;
   start?(): Promise<void>;
   stop?(): Promise<void>;
   health?(): Record<string, unknown>;
@@ -131,7 +134,7 @@ export function createServices(opts: ServiceOptions): Services {
     await db.transaction(async (tx) => {
       const t = await lockTicketById(tx, row.ticketId!);
       if (!t) return;
-      await appendEvents(tx, t.id, SYSTEM, now, [{ type: 'delivery_failed', data: { outboxId: row.id, kind: row.kind, reason: reason.slice(0, 500) } }]);
+      await appendEvents(tx, t.id, SYSTEM, now, [{ type: 'delivery_failed', data: { outboxId: row.id, kind: row.kind, reason: cutText(reason, 500) } }]);
       await enqueue(
         tx,
         now,
@@ -142,8 +145,8 @@ export function createServices(opts: ServiceOptions): Services {
           payload: {
             text:
               row.kind === 'customer.survey'
-                ? `⚠️ 工单 ${t.code} 的满意度回访无法送达客户（${reason.slice(0, 200)}），请电话回访客户，并用 /csat ${t.code} 评分 客户原话 记录结果。`
-                : `⚠️ 工单 ${t.code} 的消息无法送达客户（${reason.slice(0, 200)}），请通过其他方式联系客户。`,
+                ? `⚠️ 工单 ${t.code} 的满意度回访无法送达客户（${cutText(reason, 200)}），请电话回访客户，并用 /csat ${t.code} 评分 客户原话 记录结果。`
+                : `⚠️ 工单 ${t.code} 的消息无法送达客户（${cutText(reason, 200)}），请通过其他方式联系客户。`,
             notify: 'assignee',
           },
           // No route at all is said once per ticket (and once more for the survey), not for every message.

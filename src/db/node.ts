@@ -19,21 +19,26 @@ export class DataDirLockedError extends Error {
   override name = 'DataDirLockedError';
 }
 
-/** PGlite has no lock of its own; two processes on one data directory corrupt it, so hold a pid file. */
+/**
+ * PGlite has no lock of its own; two processes on one data directory corrupt it, so hold a lock file naming the
+ * process by pid *and* start time: after a crash and a reboot (containers restart at pid 1), the pid in a stale
+ * lock may belong to another live process, which must not keep the directory locked forever.
+ */
 function lockDataDir(dir: string): () => void {
   const lockPath = join(dir, 'loopdesk.lock');
+  const me: LockOwner = { pid: process.pid, started: processStartTime(process.pid) };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockPath, 'wx');
-      writeSync(fd, String(process.pid));
+      writeSync(fd, JSON.stringify(me));
       closeSync(fd);
       return () => rmSync(lockPath, { force: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(readFileSync(lockPath, 'utf8').trim());
-      if (pid && pid !== process.pid && isAlive(pid)) {
+      const owner = readLockOwner(lockPath);
+      if (owner && owner.pid !== process.pid && isAlive(owner)) {
         throw new DataDirLockedError(
-          `DATA_DIR ${dir} is in use by process ${pid}. The embedded database serves one process; stop the other one, or set DATABASE_URL to share PostgreSQL between instances.`,
+          `DATA_DIR ${dir} is in use by process ${owner.pid}. The embedded database serves one process; stop the other one, or set DATABASE_URL to share PostgreSQL between instances.`,
         );
       }
       rmSync(lockPath, { force: true }); // stale lock from a crashed process
@@ -42,13 +47,49 @@ function lockDataDir(dir: string): () => void {
   throw new DataDirLockedError(`could not lock DATA_DIR ${dir}`);
 }
 
-function isAlive(pid: number): boolean {
+interface LockOwner {
+  pid: number;
+  /** Clock ticks since boot when the process started (Linux /proc); null where unknown. */
+  started: string | null;
+}
+
+/** `{"pid":…,"started":…}`, or a bare pid (lock files written before the start time was kept). */
+function readLockOwner(path: string): LockOwner | null {
+  let text: string;
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    text = readFileSync(path, 'utf8').trim();
+  } catch {
+    return null;
   }
+  if (/^\d+$/.test(text)) return { pid: Number(text), started: null };
+  try {
+    const v = JSON.parse(text) as Partial<LockOwner>;
+    return typeof v.pid === 'number' ? { pid: v.pid, started: typeof v.started === 'string' ? v.started : null } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat (after the command name, which may hold spaces and parentheses). */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The lock's process still runs: its pid is alive and, where we can tell, it started when the lock says. */
+function isAlive(owner: LockOwner): boolean {
+  try {
+    process.kill(owner.pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (!owner.started) return true;
+  const now = processStartTime(owner.pid);
+  return now === null || now === owner.started;
 }
 
 export interface OpenOptions {

@@ -14,6 +14,7 @@ import { DeskError } from './errors.ts';
 import { appendEvents, enqueue, lockTicketByCode, stateOf, type Enqueue, type TicketRow } from './store.ts';
 import { syncTimers } from './timers.ts';
 import { pingRows } from './pings.ts';
+import { recordReceipt, type DeliveryReceipt } from './receipts.ts';
 
 export type AgentActionName = 'claim' | 'respond' | 'resolve' | 'reclassify' | 'escalate' | 'note' | 'major';
 
@@ -40,6 +41,8 @@ export interface AgentAction {
   expectVersion?: number;
   /** resolve: `text` is a note for the customer (sent before the survey), not only the summary in the log. */
   tellCustomer?: boolean;
+  /** The platform delivery this action answers: recorded in the same transaction. */
+  receipt?: DeliveryReceipt;
 }
 
 export interface ActResult {
@@ -123,6 +126,7 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
   }
   const now = deps.clock.now();
   const result = await deps.database.db.transaction(async (tx) => {
+    await recordReceipt(tx, input.receipt);
     const t = await lockTicketByCode(tx, input.ticket);
     if (!t) throw new DeskError('not_found', `找不到工单 ${input.ticket}`);
     await checkVersion(tx, t.id, input.expectVersion);

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { AgentRef } from '../channels/types.ts';
 import type { ActResult, Role } from './act.ts';
+import type { DeliveryReceipt } from './receipts.ts';
 import type { createDesk } from './index.ts';
 
 type Desk = Pick<ReturnType<typeof createDesk>, 'act' | 'merge' | 'unmerge'>;
@@ -52,17 +53,19 @@ export interface TicketActionRequest {
   role?: Role;
   /** The ticket version the form was drawn from (console); unset on cards, whose clicks dedupe by event id. */
   expectVersion?: number;
+  /** A platform delivery (a card click): recorded in the transaction of the change (desk/receipts.ts). */
+  receipt?: DeliveryReceipt;
 }
 
 /** Routes one action to its use case. Refusals are DeskErrors (the caller shows their message). */
 export async function runTicketAction(desk: Desk, r: TicketActionRequest): Promise<ActResult> {
-  const base = { ticket: r.ticket, actor: r.actor, viaAgentGroup: r.viaAgentGroup, role: r.role, expectVersion: r.expectVersion };
+  const base = { ticket: r.ticket, actor: r.actor, viaAgentGroup: r.viaAgentGroup, role: r.role, expectVersion: r.expectVersion, receipt: r.receipt };
   const f = r.fields;
   switch (r.action) {
     case 'merge':
       return desk.merge({ ...base, into: f.into ?? '' });
     case 'unmerge':
-      return desk.unmerge(base);
+      return desk.unmerge({ ticket: r.ticket, actor: r.actor, viaAgentGroup: r.viaAgentGroup, role: r.role, expectVersion: r.expectVersion });
     case 'respond':
       return desk.act({ ...base, action: 'respond', text: f.reply ?? '', canned: f.canned || undefined, waitForCustomer: f.waitForCustomer });
     case 'resolve':

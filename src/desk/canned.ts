@@ -9,6 +9,7 @@ import type { DbOrTx } from '../db/client.ts';
 import { ticketEvents } from '../db/schema/index.ts';
 import { kvDelete, kvGet, kvList, kvSet } from '../probes/kv.ts';
 import { DeskError } from './errors.ts';
+import { cutText } from '../core/text.ts';
 
 export interface CannedReply {
   id: string;
@@ -38,7 +39,7 @@ export async function findCanned(db: DbOrTx, config: Config, id: string): Promis
 }
 
 export async function addCanned(db: DbOrTx, config: Config, input: { title: string; text: string; category?: string; createdBy: string }, now: Date): Promise<CannedReply> {
-  const title = input.title.trim().slice(0, 40);
+  const title = cutText(input.title.trim(), 40);
   const text = input.text.trim();
   if (!title || !text) throw new DeskError('invalid', '请提供标题和正文');
   if (text.length > 1000) throw new DeskError('invalid', '正文最长 1000 字');

@@ -7,6 +7,7 @@ import { registerReportCommands } from '../reports/commands.ts';
 import { probeCommand } from '../probes/command.ts';
 import { registerTriageCommands } from './triage-commands.ts';
 import { registerReachCommands } from './reach-commands.ts';
+import { cleanDeep } from '../core/text.ts';
 
 /** What a command answers; each channel renders it (card, markdown, file upload). */
 export type CommandReply =
@@ -96,7 +97,8 @@ registerCommand('escalate', { usage: '/escalate 工单号 [原因]', summary: '�
  * Runs one typed command. Refusals (unknown command, bad arguments, no permission) come back as a short text
  * reply with the usage, never as an exception: the person typing it should see why.
  */
-export async function runCommand(services: Services, input: CommandInput): Promise<CommandReply> {
+export async function runCommand(services: Services, raw: CommandInput): Promise<CommandReply> {
+  const input = cleanDeep(raw);
   const text = input.text.trim();
   const match = /^\/(\S+)\s*([\s\S]*)$/.exec(text);
   if (!match) return { kind: 'text', text: '命令以 / 开头，输入 /help 查看可用命令。' };

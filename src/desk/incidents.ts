@@ -16,6 +16,7 @@ import { SYSTEM, type DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';
 import { appendEvents, enqueue, type Enqueue } from './store.ts';
 import { similarOpenTickets } from './triage.ts';
+import { cutText } from '../core/text.ts';
 
 /** Incident card updates are coalesced: at most one per incident and surface in this period. */
 export const INCIDENT_CARD_DEBOUNCE_MS = 5_000;
@@ -135,7 +136,7 @@ export async function placeInIncident(tx: Tx, deps: DeskDeps, t: { text: string;
       .update(incidents)
       .set({
         centroid: addToCentroid(inc.centroid, v),
-        samples: inc.samples.length < SAMPLES ? [...inc.samples, t.text.slice(0, 200)] : inc.samples,
+        samples: inc.samples.length < SAMPLES ? [...inc.samples, cutText(t.text, 200)] : inc.samples,
         ticketCount: inc.ticketCount + 1,
         lastTicketAt: now,
         updatedAt: now,
@@ -162,9 +163,9 @@ export async function placeInIncident(tx: Tx, deps: DeskDeps, t: { text: string;
     .insert(incidents)
     .values({
       code,
-      title: t.text.split('\n')[0].trim().slice(0, 60),
+      title: cutText(t.text.split('\n')[0].trim(), 60),
       centroid,
-      samples: [t.text.slice(0, 200), ...fresh.map((m) => m.subject)].slice(0, SAMPLES),
+      samples: [cutText(t.text, 200), ...fresh.map((m) => m.subject)].slice(0, SAMPLES),
       ticketCount: fresh.length + 1,
       createdAt: now,
       lastTicketAt: now,

@@ -9,27 +9,35 @@ import { mergeTickets, unmergeTicket, type MergeInput, type UnmergeInput } from 
 import { incidentAct, type IncidentAction } from './incidents.ts';
 import { openRecordedTicket, type RecordedTicket } from './record-ticket.ts';
 import { recordFollowUp, type FollowUpInput } from './follow-up.ts';
+import { cleanDeep } from '../core/text.ts';
+import { recordReceipt, type DeliveryReceipt } from './receipts.ts';
 
-/** The use cases, each one database transaction; channels and HTTP call these, never the tables. */
+/**
+ * The use cases, each one database transaction; channels and HTTP call these, never the tables. Every input is
+ * cleaned of what the database refuses (NUL, lone surrogates: core/text.ts) whichever channel it came from.
+ */
 export function createDesk(deps: DeskDeps) {
   return {
     deps,
-    intake: (msg: InboundMessage) => intake(deps, msg),
-    act: (action: AgentAction) => act(deps, action),
-    answerSurvey: (answer: SurveyAnswer) => answerSurvey(deps, answer),
+    intake: (msg: InboundMessage) => intake(deps, cleanDeep(msg)),
+    act: (action: AgentAction) => act(deps, cleanDeep(action)),
+    answerSurvey: (answer: SurveyAnswer) => answerSurvey(deps, cleanDeep(answer)),
     closeUnrated: (ticketId: number) => closeUnrated(deps, ticketId),
     /** A phone call, visit or letter typed in by an agent: a ticket like any other, the agent recorded. */
-    openRecordedTicket: (input: RecordedTicket) => openRecordedTicket(deps, input),
+    openRecordedTicket: (input: RecordedTicket) => openRecordedTicket(deps, cleanDeep(input)),
     /** The survey answer a customer gave an agent by phone (电话回访). */
-    recordFollowUp: (input: FollowUpInput) => recordFollowUp(deps, input),
+    recordFollowUp: (input: FollowUpInput) => recordFollowUp(deps, cleanDeep(input)),
     /** Duplicates: close one ticket as merged into the one that carries the case (admins can undo it). */
-    merge: (input: MergeInput) => mergeTickets(deps, input),
+    merge: (input: MergeInput) => mergeTickets(deps, cleanDeep(input)),
     unmerge: (input: UnmergeInput) => unmergeTicket(deps, input),
     /** Incident card buttons: reply to / resolve every ticket of a burst. */
-    incidentAct: (input: IncidentAction) => incidentAct(deps, input),
+    incidentAct: (input: IncidentAction) => incidentAct(deps, cleanDeep(input)),
     /** Queues a command's answer for the surface it was typed in (`replyTo`: e.g. the message to reply to). */
-    async enqueueReply(surface: string, reply: CommandReply, idemKey: string, replyTo?: Record<string, unknown>) {
-      await deps.database.db.transaction((tx) => enqueue(tx, deps.clock.now(), [{ channel: surface, kind: 'agents.reply', ticketId: null, payload: { reply, replyTo }, idemKey: `reply:${surface}:${idemKey}` }]));
+    async enqueueReply(surface: string, reply: CommandReply, idemKey: string, replyTo?: Record<string, unknown>, receipt?: DeliveryReceipt) {
+      await deps.database.db.transaction(async (tx) => {
+        await recordReceipt(tx, receipt);
+        await enqueue(tx, deps.clock.now(), [{ channel: surface, kind: 'agents.reply', ticketId: null, payload: { reply, replyTo }, idemKey: `reply:${surface}:${idemKey}` }]);
+      });
       deps.wake();
     },
   };
@@ -37,6 +45,7 @@ export function createDesk(deps: DeskDeps) {
 export type Desk = ReturnType<typeof createDesk>;
 
 export { DeskError } from './errors.ts';
+export type { DeliveryReceipt } from './receipts.ts';
 export type { DeskDeps } from './deps.ts';
 export type { AgentAction, ActResult, Role } from './act.ts';
 export { roleOf } from './act.ts';

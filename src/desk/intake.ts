@@ -14,6 +14,7 @@ import { syncTimers } from './timers.ts';
 import { autoAssign } from './assign.ts';
 import { placeInIncident } from './incidents.ts';
 import { categoryChoice, currentModel, majorSignal, similarOpenTickets, triageInfo, unansweredIsMajor, unansweredRun } from './triage.ts';
+import { cutText } from '../core/text.ts';
 
 const attachment = z.object({ kind: z.string(), name: z.string().optional(), ref: z.string() });
 
@@ -226,7 +227,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
     return { ticketId: ticket.id, code, accessToken: ticket.accessToken, created: true, duplicate: false, promise };
   }).catch(async (e) => {
     if (!(e instanceof Duplicate)) throw e;
-    return duplicateResult(deps, msg.channel, [msg.dedupeKey, ...msg.extraDedupeKeys]);
+    return duplicateResult(deps, msg, text);
   });
   deps.wake();
   return result;
@@ -243,14 +244,32 @@ function nextResponseSinceAfter(t: typeof tickets.$inferSelect, now: Date): Date
 
 class Duplicate extends Error {}
 
-async function duplicateResult(deps: DeskDeps, channel: string, keys: string[]): Promise<IntakeResult> {
+/**
+ * The ticket of the original delivery, but only for its own sender with the same words: a delivery id is not a
+ * secret (a form's submissionId, a follow-up id), so a reused one from someone else must not hand over their link.
+ */
+async function duplicateResult(deps: DeskDeps, msg: z.output<typeof inboundMessageSchema>, text: string): Promise<IntakeResult> {
+  const keys = [msg.dedupeKey, ...msg.extraDedupeKeys];
   const [row] = await deps.database.db
-    .select({ id: tickets.id, code: tickets.code, accessToken: tickets.accessToken, category: tickets.category, policy: tickets.slaPolicy })
+    .select({ id: tickets.id, code: tickets.code, accessToken: tickets.accessToken, category: tickets.category, policy: tickets.slaPolicy, customer: customers })
     .from(inboundReceipts)
     .innerJoin(tickets, eq(tickets.id, inboundReceipts.ticketId))
-    .where(sql`${inboundReceipts.source} = ${channel} and ${inboundReceipts.externalId} in ${keys}`)
+    .innerJoin(customers, eq(customers.id, tickets.customerId))
+    .where(sql`${inboundReceipts.source} = ${msg.channel} and ${inboundReceipts.externalId} in ${keys}`)
     .limit(1);
   if (!row) throw new Error(`duplicate delivery ${keys.join(',')} without a ticket`);
+  const [original] = await deps.database.db
+    .select({ body: messages.body })
+    .from(messages)
+    .where(sql`${messages.ticketId} = ${row.id} and ${messages.platformMessageId} = ${msg.dedupeKey} and ${messages.direction} = 'in'`)
+    .limit(1);
+  const given = msg.customer;
+  const sameSender =
+    row.customer.channel === msg.channel &&
+    row.customer.externalId === given.externalId &&
+    (given.phone === undefined || given.phone === row.customer.phone) &&
+    (given.email === undefined || given.email === row.customer.email);
+  if (!sameSender || (original && original.body !== text)) throw new DeskError('reused_id', '该提交编号已被使用，请刷新页面后重新提交');
   const category = categoryOf(deps.config, row.category);
   return { ticketId: row.id, code: row.code, accessToken: row.accessToken, created: false, duplicate: true, promise: promiseText(category, row.policy as unknown as SlaPolicy) };
 }
@@ -266,5 +285,5 @@ const recorder = (a: { platform: string; userId: string; name?: string | null })
 
 function subjectOf(text: string): string {
   const first = text.split('\n').find((l) => l.trim()) ?? text;
-  return first.trim().slice(0, 80) || '（附件）';
+  return cutText(first.trim(), 80) || '（附件）';
 }

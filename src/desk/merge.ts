@@ -13,6 +13,7 @@ import { agentActor, SYSTEM, type DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';
 import { appendEvents, enqueue, lockTicketByCode, type Enqueue, type TicketRow } from './store.ts';
 import { syncTimers } from './timers.ts';
+import { recordReceipt, type DeliveryReceipt } from './receipts.ts';
 
 export interface MergeInput {
   ticket: string;
@@ -22,6 +23,8 @@ export interface MergeInput {
   /** See AgentAction: the console's checked role and the version its form was drawn from. */
   role?: Role;
   expectVersion?: number;
+  /** The platform delivery (a card click): recorded in the same transaction. */
+  receipt?: DeliveryReceipt;
 }
 export type UnmergeInput = Omit<MergeInput, 'into'>;
 
@@ -35,6 +38,7 @@ export async function mergeTickets(deps: DeskDeps, input: MergeInput): Promise<A
   if (from === into) throw new DeskError('invalid', '不能把工单合并到它自己');
   const now = deps.clock.now();
   const result = await deps.database.db.transaction(async (tx) => {
+    await recordReceipt(tx, input.receipt);
     // Both rows locked in a fixed order: two agents merging A→B and B→A at once cannot deadlock.
     const [a, b] = from < into ? [await lockTicketByCode(tx, from), await lockTicketByCode(tx, into)] : [await lockTicketByCode(tx, into), await lockTicketByCode(tx, from)].reverse();
     if (!a) throw new DeskError('not_found', `找不到工单 ${from}`);

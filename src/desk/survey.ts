@@ -6,6 +6,8 @@ import { DeskError } from './errors.ts';
 import { appendEvents, enqueue, lockTicketByCode, lockTicketById, type Enqueue, type TicketRow } from './store.ts';
 import type { Tx } from '../db/client.ts';
 import { syncTimers } from './timers.ts';
+import { cutText } from '../core/text.ts';
+import { recordReceipt, type DeliveryReceipt } from './receipts.ts';
 
 export interface SurveyAnswer {
   ticket: string;
@@ -14,6 +16,8 @@ export interface SurveyAnswer {
   customerExternalId: string;
   score: number;
   comment?: string;
+  /** The platform delivery this answer came in (a card click): recorded in the same transaction. */
+  receipt?: DeliveryReceipt;
 }
 
 export interface SurveyResult {
@@ -25,6 +29,7 @@ export interface SurveyResult {
 export async function answerSurvey(deps: DeskDeps, input: SurveyAnswer): Promise<SurveyResult> {
   const now = deps.clock.now();
   const result = await deps.database.db.transaction(async (tx) => {
+    await recordReceipt(tx, input.receipt);
     const t = await lockTicketByCode(tx, input.ticket);
     if (!t) throw new DeskError('not_found', `找不到工单 ${input.ticket}`);
     const [owner] = await tx.select().from(customers).where(eq(customers.id, t.customerId));
@@ -55,7 +60,7 @@ export async function answerSurvey(deps: DeskDeps, input: SurveyAnswer): Promise
         channel: 'agents',
         kind: 'agents.text',
         ticketId: t.id,
-        payload: { text: `客户对工单 ${t.code} 的处理不满意（${input.score} 分）${input.comment ? `：「${input.comment.slice(0, 200)}」` : ''}，工单已重开，请负责人跟进。`, notify: 'leads' },
+        payload: { text: `客户对工单 ${t.code} 的处理不满意（${input.score} 分）${input.comment ? `：「${cutText(input.comment, 200)}」` : ''}，工单已重开，请负责人跟进。`, notify: 'leads' },
         idemKey: `reopened:${t.id}:${seq}`,
       });
     }
@@ -98,7 +103,7 @@ async function answerMergedSurvey(tx: Tx, deps: DeskDeps, t: TicketRow, customer
       channel: 'agents',
       kind: 'agents.text',
       ticketId: t.id,
-      payload: { text: `工单 ${t.code}（已合并到 ${into?.code ?? '—'}）的客户不满意（${input.score} 分）${input.comment ? `：「${input.comment.slice(0, 200)}」` : ''}，请负责人跟进。`, notify: 'leads' },
+      payload: { text: `工单 ${t.code}（已合并到 ${into?.code ?? '—'}）的客户不满意（${input.score} 分）${input.comment ? `：「${cutText(input.comment, 200)}」` : ''}，请负责人跟进。`, notify: 'leads' },
       idemKey: `merged-unhappy:${t.id}:${seq}`,
     });
   }

@@ -8,6 +8,7 @@ import { addCanned, cannedUsage, listCanned, removeCanned } from './canned.ts';
 import { DeskError } from './errors.ts';
 import { upsertAgent } from './act.ts';
 import { agentActor } from './deps.ts';
+import { cutText } from '../core/text.ts';
 
 const CODE = /^FB-\d{8}-\d{4,}$/i;
 const INCIDENT = /^INC-\d{8}-\d{2,}$/i;
@@ -74,7 +75,7 @@ export function registerTriageCommands(register: (name: string, spec: CommandSpe
         const [list, usage] = await Promise.all([listCanned(db, services.config), cannedUsage(db, services.config)]);
         if (list.length === 0) return { kind: 'text', text: '还没有快捷回复。负责人可用 /canned add 标题 | 正文 [| 分类] 添加。' };
         const used = new Map(usage.map((u) => [u.id, u.count]));
-        const lines = list.map((c) => `- **${c.id}** ${c.title}${c.category ? `（${c.category}）` : ''} · 已使用 ${used.get(c.id) ?? 0} 次${c.source === 'config' ? ' · 配置文件' : ''}\n  ${c.text.replace(/\n/g, ' ').slice(0, 80)}`);
+        const lines = list.map((c) => `- **${c.id}** ${c.title}${c.category ? `（${c.category}）` : ''} · 已使用 ${used.get(c.id) ?? 0} 次${c.source === 'config' ? ' · 配置文件' : ''}\n  ${cutText(c.text.replace(/\n/g, ' '), 80)}`);
         return { kind: 'markdown', title: '快捷回复', markdown: lines.join('\n') };
       }
       if (sub === 'send') {

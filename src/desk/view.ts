@@ -10,6 +10,7 @@ import { agents, customers, incidents, messages, ticketEvents, tickets } from '.
 import { isContactChannel } from '../core/contact.ts';
 import { cannedFor, fillPlaceholders, listCanned } from './canned.ts';
 import type { TicketRow } from './store.ts';
+import { excerpt } from '../core/text.ts';
 
 export const CHANNEL_LABELS: Record<string, string> = {
   feishu: '飞书',
@@ -157,7 +158,7 @@ export async function loadTicketView(db: DbOrTx, config: Config, calendar: Busin
     channelLabel: CHANNEL_LABELS[t.channel] ?? t.channel,
     customer: { name: maskName(c.name), contact: maskContact(c.phone, c.email) },
     subject: t.subject,
-    excerpt: body.length > 300 ? `${body.slice(0, 300)}…` : body,
+    excerpt: excerpt(body, 300),
     assignee: a ? { name: a.name ?? a.userId, platform: a.platform, userId: a.userId } : null,
     isMajor: t.isMajor,
     escalated: t.escalated,

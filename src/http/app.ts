@@ -6,6 +6,7 @@ import { ApiError, errorResponse } from './errors.ts';
 import { consoleApp } from '../console/index.tsx';
 import { mountAdminRoutes } from './admin.ts';
 import { mountRecordsRoutes } from './records.ts';
+import { bodyLimits } from './body-limit.ts';
 
 /** One app factory for the Node and Workers entries; the services are injected, so tests pass their own. */
 export function createApp(services: Services) {
@@ -22,6 +23,7 @@ export function createApp(services: Services) {
     // Paths and status only: bodies may hold customer data and secrets.
     c.get('log').info('request', { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) });
   });
+  app.use(bodyLimits(services.channels.flatMap((ch) => Object.entries(ch.bodyLimits ?? {}))));
   app.onError((err, c) => errorResponse(c, err));
   app.notFound((c) => errorResponse(c, new ApiError('not_found', `没有这个地址：${c.req.method} ${c.req.path}`)));
 

@@ -5,6 +5,7 @@ import { OUTBOX_CHANNEL } from '../desk/store.ts';
 import { RetryLater, Undeliverable, type ChannelSender, type DeliveryContext, type OutboxKind, type OutboxRow } from '../channels/types.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../log.ts';
+import { cutText } from '../core/text.ts';
 
 export interface OutboxWorkerOptions {
   database: Database;
@@ -81,14 +82,14 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       const reason = e instanceof Error ? e.message : String(e);
       const permanent = e instanceof Undeliverable || row.attempts >= opts.maxAttempts;
       if (permanent) {
-        await db.update(outbox).set({ status: 'dead', leaseUntil: null, lastError: reason.slice(0, 2000) }).where(eq(outbox.id, row.id));
+        await db.update(outbox).set({ status: 'dead', leaseUntil: null, lastError: cutText(reason, 2000) }).where(eq(outbox.id, row.id));
         result.dead++;
         log.warn('outbox row dead', { id: row.id, channel: row.channel, kind: row.kind, attempts: row.attempts, reason });
         await opts.onDead?.(row, reason).catch((err) => log.error('dead-letter notice failed', { id: row.id, err: String(err) }));
         return false;
       }
       const wait = e instanceof RetryLater && e.afterMs !== undefined ? e.afterMs : backoffMs(row.attempts, baseMs);
-      await db.update(outbox).set({ runAt: new Date(clock.now().getTime() + wait), leaseUntil: null, lastError: reason.slice(0, 2000) }).where(eq(outbox.id, row.id));
+      await db.update(outbox).set({ runAt: new Date(clock.now().getTime() + wait), leaseUntil: null, lastError: cutText(reason, 2000) }).where(eq(outbox.id, row.id));
       result.retried++;
       log.info('outbox row retry', { id: row.id, channel: row.channel, kind: row.kind, attempts: row.attempts, waitMs: wait, reason });
       return false;

@@ -23,6 +23,7 @@ import { pingRows, type Ping } from '../desk/pings.ts';
 import { enqueue, type Enqueue, type TicketRow } from '../desk/store.ts';
 import { closeUnrated } from '../desk/survey.ts';
 import { inWorkingTime, nextResponseDue, TARGET_LABELS, type SlaTarget, type TimerData, type TimerKind } from '../desk/timers.ts';
+import { excerpt } from '../core/text.ts';
 
 export interface SweepOptions {
   /** Timers claimed and fired per transaction (default 1000): the pings of one batch are grouped per recipient. */
@@ -249,7 +250,7 @@ function outcomeOf(deps: DeskDeps, t: TicketRow | undefined, timer: ClaimedTimer
       if (!due || due.toISOString() !== d.due) return { type: 'skip', reason: 'due time moved' };
       const target = TARGET_LABELS[d.target!];
       const policy = t.slaPolicy as unknown as SlaPolicy;
-      const subject = t.subject.length > 30 ? `${t.subject.slice(0, 30)}…` : t.subject;
+      const subject = excerpt(t.subject, 30);
       if (timer.kind === 'sla.due_soon') {
         if (now >= due) return { type: 'skip', reason: 'already due' };
         const left = Math.max(1, Math.ceil((policy.clock === 'business' ? deps.calendar.businessMinutesBetween(now, due) : (due.getTime() - now.getTime()) / 60_000) - 1e-9));

@@ -17,6 +17,7 @@ import { caseReport, EVENT_LABELS, type EventRow } from '../desk/case.ts';
 import { CHANNEL_LABELS, maskContact, maskName } from '../desk/view.ts';
 import { localTimeFormatter } from './format.ts';
 import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
+import { excerpt } from '../core/text.ts';
 
 export interface CaseDeps {
   database: Database;
@@ -185,7 +186,7 @@ type DocCore = Pick<CaseDocument, 'title' | 'summary' | 'sla' | 'timeline' | 'ev
 
 function caseMarkdown(doc: DocCore, chainLine: string, fmt: (d: Date) => string): string {
   const cell = (s: string) => s.replaceAll('|', '｜').replaceAll('\n', ' ');
-  const short = (s: string) => (s.length > 200 ? `${s.slice(0, 200)}…` : s);
+  const short = (s: string) => excerpt(s, 200);
   return [
     doc.summary.map(([k, v]) => `**${k}** ${v}`).join('　'),
     '',

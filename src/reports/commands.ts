@@ -26,6 +26,7 @@ import { writeLedgerXlsx, xlsxLedgerAvailable, XLSX_UNAVAILABLE } from './ledger
 import { mechanismMarkdown } from './mechanism.ts';
 import { BadRangeError, lastFullMonths, parseFromTo, parsePeriod, type DateRange } from './range.ts';
 import { computeStats, type StatsDeps, type StatsResult } from './stats.ts';
+import { cutText } from '../core/text.ts';
 
 const CODE = /^FB-\d{8}-\d{4,}$/i;
 const LIST_LIMIT = 20;
@@ -102,7 +103,7 @@ async function backlog(services: Services, where: { assigneeId?: number }): Prom
       code: t.code,
       worst: worst?.view.state ?? 'none',
       dueAt: worst?.view.dueAt ?? null,
-      line: `${icon} **${t.code}** ${categoryOf(services.config, t.category).name}${t.isMajor ? '·重大' : ''}｜${STATUS_LABELS[t.status as Status] ?? t.status}｜${a ? (a.name ?? a.userId) : '未认领'}｜已等 ${age}｜${sla}\n　${t.subject.slice(0, 60)}`,
+      line: `${icon} **${t.code}** ${categoryOf(services.config, t.category).name}${t.isMajor ? '·重大' : ''}｜${STATUS_LABELS[t.status as Status] ?? t.status}｜${a ? (a.name ?? a.userId) : '未认领'}｜已等 ${age}｜${sla}\n　${cutText(t.subject, 60)}`,
     };
   });
 }

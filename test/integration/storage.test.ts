@@ -43,7 +43,9 @@ describe.each(dbKinds)('storage on %s', (kind) => {
     const first = await t.desk.intake(message('om_1'));
     const once = await counts(first.ticketId);
     const again = await t.desk.intake(message('om_1'));
-    const viaEventId = await t.desk.intake({ ...message('om_other'), extraDedupeKeys: ['event:om_1'] });
+    // Another id of the same delivery (same sender): the same ticket. From someone else, never their ticket.
+    const viaEventId = await t.desk.intake({ ...message('om_other'), customer: { externalId: 'ou_om_1', name: '客户' }, extraDedupeKeys: ['event:om_1'] });
+    await expect(t.desk.intake({ ...message('om_stranger'), extraDedupeKeys: ['event:om_1'] })).rejects.toThrow('该提交编号已被使用');
     expect(first.created).toBe(true);
     expect([again.duplicate, again.code]).toEqual([true, first.code]);
     expect([viaEventId.duplicate, viaEventId.code]).toEqual([true, first.code]);

@@ -10,6 +10,7 @@ import type { ProbeableChannel } from '../../probes/types.ts';
 import type { ChannelFactory, CoreServices } from '../../services.ts';
 import { RetryLater, Undeliverable, type ChannelSender, type OutboxRow } from '../types.ts';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, SOURCE_HEADER, signedHeaders, TIMESTAMP_HEADER, verifySignature } from './signature.ts';
+import { cleanDeep } from '../../core/text.ts';
 
 type Source = Config['inbound']['sources'][number];
 
@@ -86,7 +87,7 @@ export const createInboundApiChannel: ChannelFactory = (core: CoreServices): Pro
     const check = verifySignature(source.secret, { timestamp: c.req.header(TIMESTAMP_HEADER), signature: c.req.header(SIGNATURE_HEADER) }, raw, clock.now(), config.inbound.toleranceSeconds);
     if (!check.ok) throw new ApiError('unauthorized', check.reason);
     try {
-      return { source, body: JSON.parse(raw) };
+      return { source, body: cleanDeep(JSON.parse(raw)) };
     } catch (e) {
       throw new ApiError('bad_request', `请求体不是有效的 JSON：${(e as Error).message}`);
     }
@@ -150,6 +151,7 @@ export const createInboundApiChannel: ChannelFactory = (core: CoreServices): Pro
     agentSurface: false,
     sender,
     health: () => ({ state: 'ready', sources: [...sources.keys()], lastInboundAt: lastInboundAt?.toISOString() ?? null }),
+    bodyLimits: { '/api/inbound': MAX_BODY },
     routes(app) {
       app.post('/api/inbound', async (c) => {
         const { source, body } = await authenticated(c, c.req.header(SOURCE_HEADER));

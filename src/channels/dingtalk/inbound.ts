@@ -5,9 +5,10 @@ import { DeskError } from '../../desk/errors.ts';
 import type { CoreServices } from '../../services.ts';
 import type { AgentRef } from '../types.ts';
 import { cardCallbackSchema, cardParamsOf, contentOf, robotMessageSchema, surveyAnswerOf, type DingTalkReplyTo, type RobotMessage } from './payloads.ts';
-import { claimReceipt, forgetReceipts, hasReceipt, recentSet } from './receipts.ts';
+import { hasReceipt, RECEIPT_SOURCE, recentSet } from './receipts.ts';
 import { CHANNEL, type SessionBook } from './outbound.ts';
 import type { DingTalkSettings } from './settings.ts';
+import { cutText } from '../../core/text.ts';
 
 export type Outcome = 'ticket' | 'duplicate' | 'command' | 'survey' | 'action' | 'ignored' | 'refused';
 
@@ -56,20 +57,23 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
   }
 
   async function agentMessage(msg: RobotMessage, keys: string[]): Promise<Outcome> {
-    if (!(await claimReceipt(db, keys))) return 'duplicate';
+    // Recorded with the queued answer, in one transaction (a command that acts is refused if run twice).
+    const receipt = { source: RECEIPT_SOURCE, keys };
     const { text } = contentOf(msg, settings.robotCode);
     const actor: AgentRef = { platform: CHANNEL, userId: msg.senderStaffId || msg.senderId || 'unknown', name: msg.senderNick ?? null };
     const replyTo = { conversationId: msg.conversationId, sessionWebhook: msg.sessionWebhook, sessionWebhookExpiredTime: msg.sessionWebhookExpiredTime, atUserId: msg.senderStaffId };
     if (!text.startsWith('/')) {
-      await desk.enqueueReply(CHANNEL, { kind: 'text', text: '需要我做什么？请发送命令，例如 /help、/open、/claim 工单号。' }, msg.msgId, replyTo);
-      return 'ignored';
+      const queued = await desk.enqueueReply(CHANNEL, { kind: 'text', text: '需要我做什么？请发送命令，例如 /help、/open、/claim 工单号。' }, msg.msgId, replyTo, receipt).then(
+        () => true,
+        (e: unknown) => (e instanceof DeskError && e.code === 'already_handled' ? false : Promise.reject(e)),
+      );
+      return queued ? 'ignored' : 'duplicate';
     }
     try {
       const answer = await core.runCommand({ text, actor, viaAgentGroup: true, surface: CHANNEL });
-      await desk.enqueueReply(CHANNEL, answer, msg.msgId, replyTo);
+      await desk.enqueueReply(CHANNEL, answer, msg.msgId, replyTo, receipt);
     } catch (e) {
-      // Not done: let DingTalk's redelivery run it again.
-      await forgetReceipts(db, keys);
+      if (e instanceof DeskError && e.code === 'already_handled') return 'duplicate';
       throw e;
     }
     return 'command';
@@ -84,15 +88,13 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
       if (await hasReceipt(db, msg.msgId)) return 'duplicate';
       const code = await awaitingSurvey(externalId);
       if (code) {
-        if (!(await claimReceipt(db, [msg.msgId, ...(streamId ? [`stream:${streamId}`] : [])]))) return 'duplicate';
+        const receipt = { source: RECEIPT_SOURCE, keys: [msg.msgId, ...(streamId ? [`stream:${streamId}`] : [])] };
         try {
-          await desk.answerSurvey({ ticket: code, channel: CHANNEL, customerExternalId: externalId, score: vote.score, comment: vote.comment });
+          await desk.answerSurvey({ ticket: code, channel: CHANNEL, customerExternalId: externalId, score: vote.score, comment: vote.comment, receipt });
           return 'survey';
         } catch (e) {
-          if (!(e instanceof DeskError)) {
-            await forgetReceipts(db, [msg.msgId, ...(streamId ? [`stream:${streamId}`] : [])]);
-            throw e;
-          }
+          if (!(e instanceof DeskError)) throw e;
+          if (e.code === 'already_handled') return 'duplicate';
           log.info('dingtalk survey answer refused', { code: e.code });
         }
       }
@@ -111,7 +113,7 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
         channel: CHANNEL,
         dedupeKey: msg.msgId,
         extraDedupeKeys: streamId ? [`stream:${streamId}`] : [],
-        customer: { externalId, name: (msg.conversationType === '2' ? msg.conversationTitle : msg.senderNick)?.slice(0, 100) },
+        customer: { externalId, name: cutText((msg.conversationType === '2' ? msg.conversationTitle : msg.senderNick) ?? '', 100) || undefined },
         replyTo: replyTo as unknown as Record<string, unknown>,
         text,
         attachments,
@@ -158,7 +160,8 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
       return 'refused';
     }
     if (!recent.add(`card:${key}`)) return 'duplicate';
-    if (durable && !(await claimReceipt(db, [`card:${key}`]))) return 'duplicate';
+    // Stream deliveries are re-sent: the use case records the click in the transaction of its change.
+    const receipt = durable ? { source: RECEIPT_SOURCE, keys: [`card:${key}`] } : undefined;
     const agentsReply = (text: string) =>
       desk.enqueueReply(CHANNEL, { kind: 'text', text }, `card:${key}`, { conversationId: settings.agentConversationId ?? undefined, atUserId: cb.userId });
     try {
@@ -168,7 +171,7 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
         const route = (t?.replyTo ?? {}) as unknown as DingTalkReplyTo;
         // In a group the customer is the group; 1:1, it is the person who clicked.
         const externalId = route.conversationType === '2' ? `group:${route.conversationId}` : `user:${cb.userId}`;
-        await desk.answerSurvey({ ticket: params.ticket, channel: CHANNEL, customerExternalId: externalId, score: params.score, comment: params.comment?.trim() || undefined });
+        await desk.answerSurvey({ ticket: params.ticket, channel: CHANNEL, customerExternalId: externalId, score: params.score, comment: params.comment?.trim() || undefined, receipt });
         return 'survey';
       }
       if (params.action === 'merge' && !params.into) return 'refused';
@@ -185,12 +188,13 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
         actor: { platform: CHANNEL, userId: cb.userId, name: nameOf(cb.userId) },
         viaAgentGroup,
         fields: { reply: params.action === 'respond' ? params.reply?.trim() : undefined, canned: params.canned || undefined, category: params.category, into: params.into },
+        receipt,
       });
       return 'action';
     } catch (e) {
+      if (e instanceof DeskError && e.code === 'already_handled') return 'duplicate';
       if (!(e instanceof DeskError)) {
         recent.delete(`card:${key}`);
-        if (durable) await forgetReceipts(db, [`card:${key}`]);
         throw e;
       }
       if (params.action !== 'csat') await agentsReply(`${params.ticket}：${e.message}`);

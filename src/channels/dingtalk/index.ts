@@ -8,7 +8,9 @@ import { createInbound, createLanes, type Inbound } from './inbound.ts';
 import { CHANNEL, createDingTalkSender, createSessionBook } from './outbound.ts';
 import { dingTalkSettings, type DingTalkSettings } from './settings.ts';
 import { createStreamSupervisor, TOPIC_CARD, TOPIC_ROBOT, type SupervisorOptions } from './stream.ts';
-import { cardSignature, checkSignature, robotSignature } from './verify.ts';
+import { cardSignature, checkSignature, robotSignature, SIGNATURE_WINDOW_MS } from './verify.ts';
+import { claimSignature } from './receipts.ts';
+import { cleanDeep } from '../../core/text.ts';
 
 export interface DingTalkChannelOptions {
   /** Stream supervisor tuning (tests, benchmarks); DingTalk-sized defaults otherwise. */
@@ -58,7 +60,7 @@ function buildChannel(core: CoreServices, settings: DingTalkSettings, opts: Ding
             }
             let data: unknown;
             try {
-              data = JSON.parse(frame.data);
+              data = cleanDeep(JSON.parse(frame.data));
             } catch {
               log.warn('dingtalk callback data is not JSON', { topic });
               return;
@@ -120,7 +122,7 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T | 'late'> {
 
 function parseJson(raw: string): unknown {
   try {
-    return JSON.parse(raw);
+    return cleanDeep(JSON.parse(raw));
   } catch {
     throw new ApiError('bad_request', '请求体不是有效的 JSON');
   }
@@ -131,10 +133,18 @@ function mountHttpCallbacks(app: Hono<AppEnv>, core: CoreServices, settings: Din
   const secret = settings.clientSecret;
   const log = core.log.child({ channel: CHANNEL });
 
+  /** The signature is fresh, and not reused for another body (it covers the timestamp only). */
+  async function authenticate(sign: string, raw: string, what: string): Promise<void> {
+    const digest = createHash('sha256').update(raw).digest('base64url');
+    if (!(await claimSignature(core.database.db, sign, digest, SIGNATURE_WINDOW_MS))) throw new ApiError('unauthorized', `${what}签名校验失败：签名已被使用`);
+  }
+
   app.post('/dingtalk/robot', async (c) => {
     const check = checkSignature((ts) => robotSignature(ts, secret), c.req.header('timestamp'), c.req.header('sign'), core.clock.now().getTime());
     if (!check.ok) throw new ApiError('unauthorized', `钉钉回调签名校验失败：${check.reason}`);
-    const data = parseJson(await c.req.text());
+    const raw = await c.req.text();
+    await authenticate(c.req.header('sign')!, raw, '钉钉回调');
+    const data = parseJson(raw);
     // A robot message is durable once intake commits; answering after that means a crash cannot lose it.
     const work = inbound.robotMessage(data);
     const r = await within(answerWithinMs, work).catch((e) => {
@@ -149,6 +159,7 @@ function mountHttpCallbacks(app: Hono<AppEnv>, core: CoreServices, settings: Din
     const check = checkSignature((ts) => cardSignature(ts, secret), c.req.header('x-ddpaas-signature-timestamp'), c.req.header('x-ddpaas-signature'), core.clock.now().getTime());
     if (!check.ok) throw new ApiError('unauthorized', `钉钉卡片回调签名校验失败：${check.reason}`);
     const raw = await c.req.text();
+    await authenticate(c.req.header('x-ddpaas-signature')!, raw, '钉钉卡片回调');
     const data = parseJson(raw);
     // No delivery id in HTTP card callbacks: the body identifies the click (same user, card and params).
     const key = `http:${createHash('sha256').update(raw).digest('base64url').slice(0, 32)}`;

@@ -11,6 +11,7 @@ import { createInbox, type InboundMail, type Inbox } from './inbox.ts';
 import { createEmailSender, createTransport, type EmailReplyTo } from './outbound.ts';
 import { surveyPage } from './survey-page.ts';
 import { codeFromIds, codeFromSubject, isReplySubject } from './threading.ts';
+import { cutText } from '../../core/text.ts';
 
 export interface EmailChannel extends ProbeableChannel {
   /** Reads new mail now (the timer and IDLE call it too). */
@@ -174,7 +175,7 @@ export const createEmailChannel: ChannelFactory = (core: CoreServices): EmailCha
         const form = await c.req.parseBody();
         const score = Number(form.score);
         if (!(score >= 1 && score <= 5)) throw new ApiError('bad_request', '评分须为 1–5');
-        const comment = typeof form.comment === 'string' && form.comment.trim() ? form.comment.trim().slice(0, 1000) : undefined;
+        const comment = typeof form.comment === 'string' && form.comment.trim() ? cutText(form.comment.trim(), 1000) : undefined;
         try {
           const r = await desk.answerSurvey({ ticket: t.code, channel: 'email', customerExternalId: owner, score, comment });
           return c.html(surveyPage({ company: config.company.name, code: t.code, score, open: false, done: r.message }));

@@ -10,6 +10,7 @@ import type { CoreServices } from '../../services.ts';
 import { Undeliverable } from '../types.ts';
 import { isClosedStatus, HD_STATUS, type HelpdeskApi } from './api.ts';
 import { kvKeys, ourTicketOf, type HelpdeskReplyTo, type PushedStatus } from './sender.ts';
+import { cutText } from '../../core/text.ts';
 
 /** Feishu gives 3 s for an answer; the same budget as the Feishu channel's. */
 export const DEFAULT_TIME_BOX_MS = 2500;
@@ -162,7 +163,7 @@ export function createHelpdeskInbound(deps: HelpdeskInboundDeps) {
       channel: SOURCE,
       dedupeKey: e.message_id,
       extraDedupeKeys: e.event_id ? [`event:${e.event_id}`] : [],
-      customer: { externalId: sender, ...(ref.guestName ? { name: ref.guestName.slice(0, 100) } : {}) },
+      customer: { externalId: sender, ...(ref.guestName ? { name: cutText(ref.guestName, 100) } : {}) },
       replyTo: { ...replyTo },
       text: text || '[图片]',
       attachments,

@@ -5,6 +5,7 @@ import type { Logger } from '../../log.ts';
 import { kvGet, kvSet } from '../../probes/kv.ts';
 import { Undeliverable, type ChannelSender, type DeliveryContext, type OutboxRow } from '../types.ts';
 import { HD_SOLVED, HD_STATUS, textOfContent, type HelpdeskApi } from './api.ts';
+import { cutText } from '../../core/text.ts';
 
 /** What a helpdesk ticket of ours keeps to answer its customer (set at intake). */
 export interface HelpdeskReplyTo {
@@ -82,7 +83,7 @@ export function createStatusSync(deps: StatusSyncDeps) {
       if (!(e instanceof Undeliverable)) throw e;
       // Gone or not ours to change: remember the refusal, so the sweep does not retry it every minute.
       deps.log.warn('helpdesk refused the status update', { ticketId, helpdeskTicketId: hdId, err: e.message });
-      await kvSet(db, kvKeys.pushed(hdId), { ...want, refused: e.message.slice(0, 200) }, deps.now());
+      await kvSet(db, kvKeys.pushed(hdId), { ...want, refused: cutText(e.message, 200) }, deps.now());
       return false;
     }
     await kvSet(db, kvKeys.pushed(hdId), want, deps.now());

@@ -7,11 +7,13 @@ import { WAIT_YES } from '../../../cards/feishu/ticket.ts';
 import { tickets } from '../../db/schema/index.ts';
 import { DeskError, type DeskErrorCode } from '../../desk/errors.ts';
 import { runTicketAction } from '../../desk/action-table.ts';
+import type { DeliveryReceipt } from '../../desk/receipts.ts';
 import type { CoreServices } from '../../services.ts';
 import { sdkLogger, type FeishuApi } from './client.ts';
 import type { FeishuSettings } from './config.ts';
 import { firstDelivery, forgetDelivery } from './receipts.ts';
 import type { FeishuReplyTo } from './sender.ts';
+import { cleanDeep, cutText } from '../../core/text.ts';
 
 /** Feishu gives 3 s for an answer (events and card callbacks); leave room for the network. */
 export const DEFAULT_TIME_BOX_MS = 2500;
@@ -61,13 +63,15 @@ export interface Parsed {
  */
 export function parseMessage(m: MessageEvent['message'], botOpenId: string | null): Parsed {
   const isBot = (x: Mention) => (botOpenId ? x.id?.open_id === botOpenId : x.mentioned_type === 'bot');
-  const mentions = m.mentions ?? [];
+  // Signed events still come in odd shapes (`content: "null"`, mentions that are not a list): read defensively.
+  const mentions = (Array.isArray(m.mentions) ? m.mentions : []).filter((x): x is Mention => isObject(x) && typeof x.key === 'string' && x.key !== '');
   const mentionsBot = mentions.some(isBot);
   const named = (s: string) =>
     mentions.reduce((acc, x) => acc.split(x.key).join(isBot(x) ? '' : `@${x.name ?? ''}`), s).replace(/[ \t]+/g, ' ').trim();
   let content: Record<string, unknown> = {};
   try {
-    content = JSON.parse(m.content || '{}');
+    const value: unknown = JSON.parse(typeof m.content === 'string' && m.content ? m.content : '{}');
+    if (isObject(value)) content = value;
   } catch {
     /* keep empty: an unreadable body still becomes a message with a type note */
   }
@@ -77,11 +81,15 @@ export function parseMessage(m: MessageEvent['message'], botOpenId: string | nul
       return { text: named(String(content.text ?? '')), attachments: [], mentionsBot };
     case 'post': {
       // Received posts are { title, content: [[{tag,…}]] } (some clients wrap them in a locale key).
-      const body = (content.content ? content : (Object.values(content)[0] as Record<string, unknown> | undefined)) ?? {};
+      const wrapped = content.content ? content : Object.values(content)[0];
+      const body = isObject(wrapped) ? wrapped : {};
       const attachments: Parsed['attachments'] = [];
-      const lines = ((body.content as Array<Array<Record<string, string>>>) ?? []).map((para) =>
-        para
-          .map((el) => {
+      const paragraphs = Array.isArray(body.content) ? body.content : [];
+      const lines = paragraphs.map((para: unknown) =>
+        (Array.isArray(para) ? para : [])
+          .filter(isObject)
+          .map((raw) => {
+            const el = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === 'string' ? v : undefined])) as Record<string, string | undefined>;
             if (el.tag === 'text') return el.text ?? '';
             if (el.tag === 'a') return `${el.text ?? ''}(${el.href ?? ''})`;
             if (el.tag === 'at') return el.user_id && mentions.find((x) => x.key === el.user_id && isBot(x)) ? '' : `@${el.user_name ?? el.user_id ?? ''}`;
@@ -92,7 +100,7 @@ export function parseMessage(m: MessageEvent['message'], botOpenId: string | nul
           })
           .join(''),
       );
-      const title = body.title ? `${body.title}\n` : '';
+      const title = typeof body.title === 'string' && body.title ? `${body.title}\n` : '';
       return { text: named(`${title}${lines.join('\n')}`), attachments, mentionsBot };
     }
     case 'image':
@@ -103,6 +111,14 @@ export function parseMessage(m: MessageEvent['message'], botOpenId: string | nul
       return { text: `[${m.message_type} 消息]`, attachments: [], mentionsBot };
   }
 }
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** What a message event must hold to be read at all; anything else is acknowledged and refused (Feishu re-pushes errors). */
+const messageEventShape = z.object({
+  message: z.object({ message_id: z.string().min(1), chat_id: z.string().min(1), chat_type: z.string(), message_type: z.string(), content: z.string().optional() }),
+  sender: z.object({ sender_id: z.object({ open_id: z.string().min(1) }).optional(), sender_type: z.string().optional() }),
+});
 
 const REFUSAL_IS_ERROR: ReadonlySet<DeskErrorCode> = new Set(['forbidden', 'not_your_ticket', 'not_found', 'invalid', 'stale']);
 
@@ -145,12 +161,12 @@ export function createFeishuInbound(deps: InboundDeps) {
 
   async function onAgentMessage(e: MessageEvent, parsed: Parsed, openId: string): Promise<void> {
     const m = e.message;
-    const keys = [m.message_id, ...(e.event_id ? [`event:${e.event_id}`] : [])];
+    // Written by the use case in the transaction of what it does (desk/receipts.ts): a crash cannot lose a reply.
+    const receipt = { source: 'feishu', keys: [m.message_id, ...(e.event_id ? [`event:${e.event_id}`] : [])] };
     const thread = [m.root_id, m.parent_id].filter((x): x is string => !!x);
     const ticket = await ticketOfCard(thread);
     const isCommand = parsed.text.startsWith('/');
     if (!ticket && !isCommand && !parsed.mentionsBot) return;
-    if (!(await firstDelivery(database, keys))) return;
     const replyTo = { messageId: m.message_id, chatId: m.chat_id };
     const actor = { platform: 'feishu', userId: openId };
     try {
@@ -160,28 +176,34 @@ export function createFeishuInbound(deps: InboundDeps) {
         const action = parsed.mentionsBot ? 'respond' : 'note';
         const body = parsed.text || parsed.attachments.map((a) => `[${a.kind === 'image' ? '图片' : '文件'} ${a.ref}]`).join(' ');
         try {
-          await desk.act({ ticket: ticket.code, actor, viaAgentGroup: true, action, text: body });
+          await desk.act({ ticket: ticket.code, actor, viaAgentGroup: true, action, text: body, receipt });
         } catch (err) {
-          if (!(err instanceof DeskError)) throw err;
-          await desk.enqueueReply('feishu', { kind: 'text', text: `${ticket.code}：${err.message}` }, m.message_id, replyTo);
+          if (!(err instanceof DeskError) || err.code === 'already_handled') throw err;
+          await desk.enqueueReply('feishu', { kind: 'text', text: `${ticket.code}：${err.message}` }, m.message_id, replyTo, receipt);
         }
         return;
       }
       if (!isCommand) {
-        await desk.enqueueReply('feishu', { kind: 'text', text: '在工单卡片上操作，或输入 /help 查看命令。' }, m.message_id, replyTo);
+        await desk.enqueueReply('feishu', { kind: 'text', text: '在工单卡片上操作，或输入 /help 查看命令。' }, m.message_id, replyTo, receipt);
         return;
       }
+      // A command may act before its answer is queued; a re-push runs it again, and the state machine refuses a
+      // repeated action while the answer's outbox key keeps the first answer.
       const reply = await core.runCommand({ text: parsed.text, actor, viaAgentGroup: true, surface: 'feishu' });
       // A ticket card in a command answer is a read-only copy: the buttons live on the ticket's own card.
       const answer = reply.kind === 'ticket' ? { ...reply, view: { ...reply.view, actions: [] } } : reply;
-      await desk.enqueueReply('feishu', answer, m.message_id, replyTo);
+      await desk.enqueueReply('feishu', answer, m.message_id, replyTo, receipt);
     } catch (err) {
-      await forgetDelivery(database, keys).catch(() => {});
+      if (err instanceof DeskError && err.code === 'already_handled') return;
       throw err;
     }
   }
 
   async function onMessage(e: MessageEvent): Promise<void> {
+    if (!messageEventShape.safeParse(e).success) {
+      log.warn('feishu message event refused: malformed', { eventId: typeof e?.event_id === 'string' ? e.event_id : undefined });
+      return;
+    }
     const m = e.message;
     const openId = e.sender?.sender_id?.open_id;
     if (!m || !openId || (e.sender.sender_type && e.sender.sender_type !== 'user')) return;
@@ -218,7 +240,7 @@ export function createFeishuInbound(deps: InboundDeps) {
     return toast('success', r.message, renderIncidentCard(await loadIncidentView(database.db, inc.id)));
   }
 
-  async function act(e: CardActionEvent): Promise<CallbackAnswer> {
+  async function act(e: CardActionEvent, receipt: DeliveryReceipt | undefined): Promise<CallbackAnswer> {
     const incident = incidentValue.safeParse(e.action?.value);
     if (incident.success && e.operator?.open_id) return actOnIncident(e, incident.data, e.operator.open_id);
     const parsed = actionValue.safeParse(e.action?.value);
@@ -230,8 +252,8 @@ export function createFeishuInbound(deps: InboundDeps) {
 
     if (v.action === 'csat') {
       if (!v.score) return toast('error', '请选择 1–5 分');
-      const comment = str(form.comment)?.trim().slice(0, 1000) || undefined;
-      const r = await desk.answerSurvey({ ticket: v.ticket, channel: 'feishu', customerExternalId: openId, score: v.score, comment });
+      const comment = cutText(str(form.comment)?.trim() ?? '', 1000) || undefined;
+      const r = await desk.answerSurvey({ ticket: v.ticket, channel: 'feishu', customerExternalId: openId, score: v.score, comment, receipt });
       const view = await core.deliveryContext.ticketView((await ticketOfCode(v.ticket))!.id);
       return toast('success', r.message, renderSurveyCard(view, core.config.company.name, { score: v.score, comment }));
     }
@@ -256,6 +278,7 @@ export function createFeishuInbound(deps: InboundDeps) {
         into: v.into,
         major: v.major,
       },
+      receipt,
     });
     return toast('success', r.message, renderTicketCard(await core.deliveryContext.ticketView(r.ticketId)));
   }
@@ -267,14 +290,17 @@ export function createFeishuInbound(deps: InboundDeps) {
 
   /** Every click gets a toast: success with the new card, or the reason it was refused (nothing changed). */
   async function onCardAction(e: CardActionEvent): Promise<CallbackAnswer> {
-    const key = e.event_id ? [`card:${e.event_id}`] : [];
+    // The receipt is written by the use case, in the transaction of the change it records (an incident click,
+    // several transactions, still takes its receipt first).
+    const receipt = e.event_id ? { source: 'feishu', keys: [`card:${e.event_id}`] } : undefined;
     const work = (async () => {
-      if (key.length && !(await firstDelivery(database, key))) return toast('info', '该操作已处理');
-      return act(e);
+      if (receipt && incidentValue.safeParse(e.action?.value).success && !(await firstDelivery(database, receipt.keys))) return toast('info', '该操作已处理');
+      return act(e, receipt);
     })().catch(async (err): Promise<CallbackAnswer> => {
+      if (err instanceof DeskError && err.code === 'already_handled') return toast('info', err.message);
       if (err instanceof DeskError) return toast(REFUSAL_IS_ERROR.has(err.code) ? 'error' : 'warning', err.message);
       log.error('feishu card action failed', { err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-      if (key.length) await forgetDelivery(database, key).catch(() => {});
+      if (receipt && incidentValue.safeParse(e.action?.value).success) await forgetDelivery(database, receipt.keys).catch(() => {});
       return toast('error', '系统繁忙，请稍后重试');
     });
     return timeBox(work, () => toast('info', '正在处理，卡片稍后更新'), 'card.action.trigger');
@@ -287,8 +313,9 @@ export function createFeishuInbound(deps: InboundDeps) {
   }
 
   const dispatcher = new lark.EventDispatcher({ logger: sdkLogger(log), loggerLevel: lark.LoggerLevel.warn }).register({
-    'im.message.receive_v1': (data: unknown) => onMessageTimed(data as MessageEvent),
-    'card.action.trigger': (data: unknown) => onCardAction(data as CardActionEvent),
+    // Ids and texts are cleaned before any lookup or receipt: PostgreSQL refuses NUL and lone surrogates.
+    'im.message.receive_v1': (data: unknown) => onMessageTimed(cleanDeep(data) as MessageEvent),
+    'card.action.trigger': (data: unknown) => onCardAction(cleanDeep(data) as CardActionEvent),
   } as Record<string, (data: unknown) => Promise<unknown>>);
 
   return { dispatcher, onMessage, onCardAction };

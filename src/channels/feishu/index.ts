@@ -2,7 +2,7 @@ import type { Channel, ChannelFactory, CoreServices } from '../../services.ts';
 import { createFeishuApi } from './client.ts';
 import { feishuSettings, type FeishuSettings } from './config.ts';
 import { createFeishuInbound } from './inbound.ts';
-import { createPacer } from './rate-limit.ts';
+import { createSharedPacer } from './rate-limit.ts';
 import { createFeishuSender } from './sender.ts';
 import { attachFeishuEventHandlers } from './hooks.ts';
 import { mountWebhook } from './webhook.ts';
@@ -36,7 +36,7 @@ function buildChannel(core: CoreServices, settings: FeishuSettings, opts: Feishu
   const inbound = createFeishuInbound({ core: { ...core, log }, settings, api, timeBoxMs: opts.timeBoxMs });
   // Other channels riding on this app's event delivery (the helpdesk) add their handlers here.
   attachFeishuEventHandlers(core, inbound.dispatcher);
-  const sender = createFeishuSender({ api, agentChatId: settings.agentChatId, pacer: createPacer(opts.perTargetQps ?? 5), company: core.config.company.name });
+  const sender = createFeishuSender({ api, agentChatId: settings.agentChatId, pacer: createSharedPacer(core.database, opts.perTargetQps ?? 5), company: core.config.company.name });
   const ws = settings.eventMode === 'ws' ? createLongConnection(settings, inbound.dispatcher, log, { pingTimeoutSeconds: opts.pingTimeoutSeconds }) : null;
   if (!settings.agentChatId) log.warn('FEISHU_AGENT_CHAT_ID is not set: customer messages become tickets, but no cards reach the agents');
   return {

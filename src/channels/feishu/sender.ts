@@ -71,7 +71,7 @@ export function createFeishuSender(deps: SenderDeps): ChannelSender {
         return await fn();
       } catch (e) {
         if (attempt >= 2 || !(e instanceof RetryLater) || !e.message.includes('230020')) throw e;
-        pacer.holdOff(key, e.afterMs ?? 1000);
+        await pacer.holdOff(key, e.afterMs ?? 1000);
       }
     }
   }

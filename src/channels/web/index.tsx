@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { categoryOf } from '../../config.ts';
 import { policyFor, promiseText } from '../../core/sla.ts';
@@ -14,6 +14,7 @@ import { isProbeMarker, PROBE_HEADER } from '../../probes/marker.ts';
 import { FeedbackForm, TicketPage } from './pages.tsx';
 import { isContactChannel } from '../../core/contact.ts';
 import { clientAddress, createRateLimiter } from './rate-limit.ts';
+import { cleanDeep, cleanText } from '../../core/text.ts';
 
 const PHONE = /^\+?\d[\d\s-]{5,18}\d$/;
 /** Short digest of the privacy notice a consent was given to (the text may change in the config later). */
@@ -55,17 +56,34 @@ async function readBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
     try {
       const value = JSON.parse(raw);
       if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('需要一个 JSON 对象');
-      return value as Record<string, unknown>;
+      return cleanDeep(value as Record<string, unknown>);
     } catch (e) {
-      throw new ApiError('bad_request', `请求体不是有效的 JSON：${(e as Error).message}`);
+      throw new ApiError('bad_request', `请求体不是有效的 JSON：${cleanText((e as Error).message)}`);
     }
   }
   if (type === 'application/x-www-form-urlencoded' || type === 'multipart/form-data') {
-    const form = await c.req.parseBody();
-    return Object.fromEntries(Object.entries(form).filter(([, v]) => typeof v === 'string' && v !== ''));
+    // A multipart body with a missing or wrong boundary makes the platform's FormData parser throw.
+    const form = await c.req.parseBody().catch(() => {
+      throw new ApiError('bad_request', '表单格式无效，无法解析');
+    });
+    return cleanDeep(Object.fromEntries(Object.entries(form).filter(([, v]) => typeof v === 'string' && v !== '')));
   }
   throw new ApiError('unsupported_media_type', '请以 application/json 或表单（application/x-www-form-urlencoded）提交');
 }
+
+/**
+ * The private ticket page is reached by its token alone: no Referer may carry it off (links, form posts), no other
+ * site may frame it, and no shared cache may keep it. The page has no script; its styles are inline.
+ */
+const PRIVATE_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const privatePageHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await next();
+  c.header('content-security-policy', PRIVATE_PAGE_CSP);
+  c.header('referrer-policy', 'no-referrer');
+  c.header('x-frame-options', 'DENY');
+  c.header('x-content-type-options', 'nosniff');
+  c.header('cache-control', 'no-store');
+};
 
 const wantsHtml = (c: Context<AppEnv>) => (c.req.header('content-type') ?? '').includes('form') && (c.req.header('accept') ?? '').includes('text/html');
 
@@ -74,6 +92,8 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
   const db = database.db;
   const limiter = createRateLimiter(config.web.rateLimitPerMinute, 60_000, () => core.clock.now().getTime());
   const schema = feedbackSchema(config.web.maxContentLength);
+  // The longest allowed content (at most 4 bytes a character in UTF-8, more when form-encoded) and the other fields.
+  const bodyBytes = Math.max(64 * 1024, config.web.maxContentLength * 9 + 16 * 1024);
   const categoryChoices = () =>
     config.categories.map((c) => {
       const p = policyFor(c, config, calendar);
@@ -100,6 +120,8 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
   return {
     name: 'web',
     agentSurface: false,
+    // A form post is a few KB: refuse more before reading it (the content limit is checked after parsing).
+    bodyLimits: { '/api/feedback': bodyBytes, '/t/': bodyBytes },
     // Customer messages of web tickets go to the contact they left (outbox channel `contact`, channels/contact);
     // the private page shows them too.
     sender: { name: 'web', async deliver() {} },
@@ -144,6 +166,7 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
         return c.json({ ticket: result.code, promise: result.promise, url, duplicate: result.duplicate }, result.duplicate ? 200 : 201);
       });
 
+      app.use('/t/*', privatePageHeaders);
       app.get('/t/:token', async (c) => {
         const { t } = await ticketByToken(c.req.param('token'));
         const thread = await db
