@@ -46,6 +46,7 @@ import {
 } from './session.ts';
 import { listAgents, listQuery, listTickets } from './tickets-query.ts';
 import { registerReachRoutes } from './reach.tsx';
+import { registerCustomerRoutes } from './customers.tsx';
 import { isDemoDatabase } from '../demo/marker.ts';
 import { localAccountRole } from '../desk/accounts.ts';
 import { registerWorkspace, storedSessionKey } from './workspace.tsx';
@@ -223,6 +224,9 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
   });
 
   // GET /tickets/:code (the ticket page with its actions and the 电话回访 form) lives in workspace.tsx.
+
+  // 个人信息: a customer's copy and erasure on request (admins; issue 15), console/customers.tsx.
+  registerCustomerRoutes(app, { services, env, key: () => key, need, html });
 
   const rangeOf = (from: string | undefined, to: string | undefined): { range: DateRange; error?: string } => {
     const now = services.clock.now();
