@@ -5,6 +5,7 @@ import { runCli } from './cli/commands.ts';
 import { runRemote } from './cli/control.ts';
 import { createLogger } from './log.ts';
 import { createServices } from './services.ts';
+import { loadHolidayData } from './calendar/imported.ts';
 
 /**
  * `loopdesk <command>`: opens the database itself; when the embedded database is held by the running service,
@@ -28,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
     return r.code;
   }
   try {
-    const services = createServices({ env, config, database, log: createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL), channels: await loadChannels(env, config) });
+    const services = createServices({ env, config, database, holidays: await loadHolidayData(database.db), log: createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL), channels: await loadChannels(env, config) });
     return await runCli(argv, { services, out, cwd: process.cwd() });
   } finally {
     await database.close();

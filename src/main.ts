@@ -12,6 +12,7 @@ import { createLogger } from './log.ts';
 import { createServices } from './services.ts';
 import { nodeSupportWarning } from './node-support.ts';
 import { sandboxBanner, sandboxEnabled } from './sandbox/settings.ts';
+import { loadHolidayData } from './calendar/imported.ts';
 
 /** A refusal at startup that the person starting the service can act on: one line, no stack. */
 class StartupError extends Error {}
@@ -49,7 +50,7 @@ async function main() {
     process.exit(130);
   };
   await abortIfInterrupted();
-  const services = createServices({ env, config, database, log, channels: await loadChannels(env, config) });
+  const services = createServices({ env, config, database, holidays: await loadHolidayData(database.db), log, channels: await loadChannels(env, config) });
   const app = createApp(services);
   await services.start();
   const scheduler = startScheduler(nodeJobs(services), log);

@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import type { Config, Env } from './config.ts';
 import { createCalendar, type BusinessCalendar } from './core/calendar.ts';
 import { systemClock, type Clock } from './core/clock.ts';
+import type { HolidayData } from './core/holidays.ts';
 import type { Database } from './db/client.ts';
 import { tickets } from './db/schema/index.ts';
 import { createDesk, type Desk } from './desk/index.ts';
@@ -63,6 +64,8 @@ export interface ServiceOptions {
   clock?: Clock;
   log?: Logger;
   channels: ChannelFactory[];
+  /** Holiday data with the imported years (`loadHolidayData`); default: the shipped data only. */
+  holidays?: HolidayData;
   /** Outbox tuning for tests and benchmarks. */
   outbox?: { backoffBaseMs?: number };
 }
@@ -79,7 +82,7 @@ function withContactFallback(senders: ChannelSender[]): ChannelSender[] {
 export function createServices(opts: ServiceOptions): Services {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(opts.env.LOG_LEVEL);
-  const calendar = createCalendar(opts.config.calendar, (m) => log.warn(m));
+  const calendar = createCalendar(opts.config.calendar, (m) => log.warn(m), opts.holidays);
   let worker: OutboxWorker | undefined;
   const deskDeps: DeskDeps = {
     database: opts.database,

@@ -7,7 +7,7 @@
  * Business intervals are half-open [start, end): 12:00 is the last instant of the morning, not business time.
  */
 import type { Config } from '../config.ts';
-import { CN_HOLIDAYS, HOLIDAY_DATA_VERSION } from './holidays.ts';
+import { SHIPPED_HOLIDAYS, type HolidayData } from './holidays.ts';
 
 export type DayKind = 'workday' | 'weekend' | 'holiday' | 'makeup';
 export interface DayInfo {
@@ -38,8 +38,10 @@ export interface BusinessCalendar {
   nextBusinessTime(at: Date): Date;
   /** Holidays and make-up days of a year (shipped data plus config), sorted, for display. */
   specialDays(year: number): SpecialDay[];
-  /** True when the shipped data covers this year; false → plain weekdays, and a warning was logged once. */
+  /** True when the holiday data (shipped or imported) covers this year; false → plain weekdays, and a warning was logged once. */
   hasDataFor(year: number): boolean;
+  /** Where a year's holiday data comes from ('chinese-days 1.5.7', an imported file), or null when there is none. */
+  holidaySource(year: number): string | null;
 }
 
 export type CalendarConfig = Config['calendar'];
@@ -60,11 +62,11 @@ interface Day {
   intervals: number[];
 }
 
-export function createCalendar(cfg: CalendarConfig, warn: (msg: string) => void = (m) => console.warn(m)): BusinessCalendar {
+export function createCalendar(cfg: CalendarConfig, warn: (msg: string) => void = (m) => console.warn(m), data: HolidayData = SHIPPED_HOLIDAYS): BusinessCalendar {
   const zone = createZone(cfg.timeZone);
   const hours = normaliseHours(cfg.hours);
   const workdays = new Set(cfg.workdays);
-  const shipped = shippedDays();
+  const shipped = data.days;
   const extraOff = new Set(cfg.holidays);
   const extraOn = new Set(cfg.workingDays);
   for (const d of extraOff) {
@@ -74,10 +76,10 @@ export function createCalendar(cfg: CalendarConfig, warn: (msg: string) => void 
 
   const warned = new Set<number>();
   const hasDataFor = (year: number): boolean => {
-    if (CN_HOLIDAYS[year]) return true;
+    if (data.sources.has(year)) return true;
     if (!warned.has(year)) {
       warned.add(year);
-      warn(`calendar: no statutory holiday data for ${year}; treating ${year} as plain weekdays. Add its holidays and make-up days to calendar.holidays / calendar.workingDays, or upgrade Loopdesk.`);
+      warn(`calendar: NO STATUTORY HOLIDAY DATA FOR ${year}; treating ${year} as plain weekdays (holidays count as working days, make-up Saturdays do not). Import the State Council notice with \`npx loopdesk calendar import FILE\`, add the days to calendar.holidays / calendar.workingDays, or upgrade Loopdesk.`);
     }
     return false;
   };
@@ -170,8 +172,9 @@ export function createCalendar(cfg: CalendarConfig, warn: (msg: string) => void 
     return total / MINUTE;
   };
 
-  const version = `${HOLIDAY_DATA_VERSION}+${fnv1a(
+  const version = `${data.version}+${fnv1a(
     JSON.stringify({
+      imported: data === SHIPPED_HOLIDAYS ? undefined : [...shipped].sort(([a], [b]) => (a < b ? -1 : 1)),
       tz: cfg.timeZone,
       workdays: [...workdays].sort(),
       hours,
@@ -205,6 +208,7 @@ export function createCalendar(cfg: CalendarConfig, warn: (msg: string) => void 
       return out;
     },
     hasDataFor,
+    holidaySource: (year) => data.sources.get(year) ?? null,
   };
 }
 
@@ -292,17 +296,6 @@ function normaliseHours(hours: CalendarConfig['hours']): Array<[number, number]>
 
 function fmtMin(m: number): string {
   return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
-}
-
-function shippedDays(): Map<string, { kind: 'holiday' | 'makeup'; name: string }> {
-  const days = new Map<string, { kind: 'holiday' | 'makeup'; name: string }>();
-  for (const { periods } of Object.values(CN_HOLIDAYS)) {
-    for (const p of periods) {
-      for (let n = isoToDay(p.off[0]); n <= isoToDay(p.off[1]); n++) days.set(dayToIso(n), { kind: 'holiday', name: p.name });
-      for (const d of p.makeup) days.set(d, { kind: 'makeup', name: p.name });
-    }
-  }
-  return days;
 }
 
 /** 32-bit FNV-1a as 8 hex digits: short, stable across runtimes, and enough to tell calendars apart. */

@@ -1,52 +1,64 @@
 /**
- * Mainland China statutory holidays and 调休 make-up working days, as published by the State Council
- * (国务院办公厅关于 YYYY 年部分节假日安排的通知). Dates are local (Asia/Shanghai) calendar dates.
- *
- * Adding a year: copy the notice's seven items below (days off, and the weekend days that are working days),
- * then bump HOLIDAY_DATA_VERSION so tickets computed with the old data keep their old calendar version.
+ * Mainland China statutory holidays and 调休 make-up working days, as data. The shipped years come from the
+ * maintained `chinese-days` package (its JSON, bundled as data: no I/O here); a year the package does not have
+ * yet can be imported from the State Council notice as ICS or JSON (`npx loopdesk calendar import FILE`) and is
+ * passed to the calendar with `withImportedYears`. Dates are local (Asia/Shanghai) calendar dates.
  */
+import shippedJson from 'chinese-days/dist/chinese-days.json' with { type: 'json' };
 
-export interface HolidayPeriod {
-  /** Name as in the notice, e.g. '春节'. */
+export interface HolidayDay {
+  kind: 'holiday' | 'makeup';
+  /** Name of the holiday as in the notice, e.g. '春节'. */
   name: string;
-  nameEn: string;
-  /** First and last day off, inclusive. */
-  off: readonly [from: string, to: string];
-  /** Weekend days that are working days because of this holiday (调休上班). */
-  makeup: readonly string[];
 }
 
-export interface HolidayYear {
-  /** Where the data comes from, for audits. */
+export interface HolidayData {
+  /** Part of every calendar's version: changing the data changes the version stored on new tickets. */
+  readonly version: string;
+  /** Where each year comes from, for audits ('chinese-days 1.5.7', or the imported file). */
+  readonly sources: ReadonlyMap<number, string>;
+  readonly days: ReadonlyMap<string, HolidayDay>;
+}
+
+/** An imported year: the shape `calendar import` stores and the calendar takes. */
+export interface ImportedYear {
+  year: number;
   source: string;
-  periods: readonly HolidayPeriod[];
+  days: Array<{ date: string } & HolidayDay>;
 }
 
-/** Part of every calendar's version: changing the shipped data changes the version stored on new tickets. */
-export const HOLIDAY_DATA_VERSION = 'cn-2025-2026.1';
+/** chinese-days writes 'Spring Festival,春节,4'; the notice says 清明节, 端午节, 中秋节. */
+export function holidayName(raw: string): string {
+  const parts = raw.split(',');
+  const zh = (parts.length >= 2 ? parts[1] : raw).trim();
+  return /^(清明|端午|中秋)$/.test(zh) ? `${zh}节` : zh;
+}
 
-export const CN_HOLIDAYS: Readonly<Record<number, HolidayYear>> = {
-  2025: {
-    source: '国务院办公厅关于2025年部分节假日安排的通知（国办发明电〔2024〕12号，2024-11-12；新华社全文 https://m.gmw.cn/2024-11/12/content_1303894933.htm）',
-    periods: [
-      { name: '元旦', nameEn: "New Year's Day", off: ['2025-01-01', '2025-01-01'], makeup: [] },
-      { name: '春节', nameEn: 'Spring Festival', off: ['2025-01-28', '2025-02-04'], makeup: ['2025-01-26', '2025-02-08'] },
-      { name: '清明节', nameEn: 'Qingming Festival', off: ['2025-04-04', '2025-04-06'], makeup: [] },
-      { name: '劳动节', nameEn: 'Labour Day', off: ['2025-05-01', '2025-05-05'], makeup: ['2025-04-27'] },
-      { name: '端午节', nameEn: 'Dragon Boat Festival', off: ['2025-05-31', '2025-06-02'], makeup: [] },
-      { name: '国庆节、中秋节', nameEn: 'National Day and Mid-Autumn Festival', off: ['2025-10-01', '2025-10-08'], makeup: ['2025-09-28', '2025-10-11'] },
-    ],
-  },
-  2026: {
-    source: '国务院办公厅关于2026年部分节假日安排的通知（2025-11-04；新华社全文 https://politics.gmw.cn/2025-11/04/content_38391083.htm）',
-    periods: [
-      { name: '元旦', nameEn: "New Year's Day", off: ['2026-01-01', '2026-01-03'], makeup: ['2026-01-04'] },
-      { name: '春节', nameEn: 'Spring Festival', off: ['2026-02-15', '2026-02-23'], makeup: ['2026-02-14', '2026-02-28'] },
-      { name: '清明节', nameEn: 'Qingming Festival', off: ['2026-04-04', '2026-04-06'], makeup: [] },
-      { name: '劳动节', nameEn: 'Labour Day', off: ['2026-05-01', '2026-05-05'], makeup: ['2026-05-09'] },
-      { name: '端午节', nameEn: 'Dragon Boat Festival', off: ['2026-06-19', '2026-06-21'], makeup: [] },
-      { name: '中秋节', nameEn: 'Mid-Autumn Festival', off: ['2026-09-25', '2026-09-27'], makeup: [] },
-      { name: '国庆节', nameEn: 'National Day', off: ['2026-10-01', '2026-10-07'], makeup: ['2026-09-20', '2026-10-10'] },
-    ],
-  },
-};
+const SHIPPED_PACKAGE = 'chinese-days 1.5.7';
+
+/** Builds holiday data from the chinese-days JSON shape ({ holidays: {date: name}, workdays: {date: name} }). */
+export function fromChineseDaysJson(json: { holidays?: Record<string, string>; workdays?: Record<string, string> }, source: string, version: string): HolidayData {
+  const days = new Map<string, HolidayDay>();
+  const sources = new Map<number, string>();
+  for (const [date, name] of Object.entries(json.holidays ?? {})) days.set(date, { kind: 'holiday', name: holidayName(name) });
+  for (const [date, name] of Object.entries(json.workdays ?? {})) days.set(date, { kind: 'makeup', name: holidayName(name) });
+  for (const date of days.keys()) sources.set(Number(date.slice(0, 4)), source);
+  return { version, sources, days };
+}
+
+/** The shipped data. Bump the version suffix when the package is upgraded, so old tickets keep their version. */
+export const SHIPPED_HOLIDAYS: HolidayData = fromChineseDaysJson(shippedJson, SHIPPED_PACKAGE, 'cn-chinese-days-1.5.7');
+
+/** Imported years replace the shipped data of the same year entirely (a published notice is the whole year). */
+export function withImportedYears(base: HolidayData, imported: readonly ImportedYear[]): HolidayData {
+  if (!imported.length) return base;
+  const years = new Set(imported.map((y) => y.year));
+  const days = new Map([...base.days].filter(([d]) => !years.has(Number(d.slice(0, 4)))));
+  const sources = new Map([...base.sources].filter(([y]) => !years.has(y)));
+  for (const y of imported) {
+    sources.set(y.year, y.source);
+    for (const d of y.days) days.set(d.date, { kind: d.kind, name: d.name });
+  }
+  const tag = [...imported].sort((a, b) => a.year - b.year).map((y) => `${y.year}:${y.days.length}`).join(',');
+  return { version: `${base.version}+import(${tag})`, sources, days };
+}

@@ -5,6 +5,7 @@ import { createWebChannel } from '../../src/channels/web/index.tsx';
 import { createLogger, silentLogger } from '../../src/log.ts';
 import { createServices, type ChannelFactory } from '../../src/services.ts';
 import { openTestDatabase, type DbKind } from './db.ts';
+import { loadHolidayData } from '../../src/calendar/imported.ts';
 
 export interface TestDeskOptions {
   kind?: DbKind;
@@ -26,7 +27,7 @@ export async function createTestDesk(opts: TestDeskOptions = {}) {
   const env = parseEnv({ ADMIN_TOKEN: TEST_ADMIN_TOKEN, PUBLIC_BASE_URL: 'http://loopdesk.test', ...opts.env });
   const config: Config = parseConfig(opts.config ?? {});
   const log = process.env.TEST_LOG ? createLogger('debug') : silentLogger;
-  const services = createServices({ env, config, database, clock, log, channels: opts.channels ?? [createWebChannel], outbox: { backoffBaseMs: opts.backoffBaseMs ?? 10 } });
+  const services = createServices({ env, config, database, clock, log, holidays: await loadHolidayData(database.db), channels: opts.channels ?? [createWebChannel], outbox: { backoffBaseMs: opts.backoffBaseMs ?? 10 } });
   const app = createApp(services);
   return {
     services,

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCalendar, type CalendarConfig } from '../../src/core/calendar.ts';
-import { CN_HOLIDAYS, HOLIDAY_DATA_VERSION } from '../../src/core/holidays.ts';
+import { SHIPPED_HOLIDAYS } from '../../src/core/holidays.ts';
+import { HAND_TABLE_2025_2026 } from '../fixtures/cn-holidays-2025-2026.ts';
 
 const base: CalendarConfig = {
   timeZone: 'Asia/Shanghai',
@@ -26,11 +27,22 @@ describe('shipped holiday data', () => {
     [2025, [1, 8, 3, 5, 3, 8], 5],
     [2026, [3, 9, 3, 5, 3, 3, 7], 6],
   ])('%i has the notice’s period lengths and make-up days', (year, lengths, makeups) => {
-    const { periods } = CN_HOLIDAYS[year];
+    const { periods } = HAND_TABLE_2025_2026[year];
     const days = (p: (typeof periods)[number]) => (Date.parse(p.off[1]) - Date.parse(p.off[0])) / 86_400_000 + 1;
     expect(periods.map(days)).toEqual(lengths);
     expect(periods.flatMap((p) => p.makeup)).toHaveLength(makeups);
     for (const d of periods.flatMap((p) => p.makeup)) expect([0, 6]).toContain(weekday(d)); // 调休上班 is always a weekend day
+  });
+
+  it.each([2025, 2026])('chinese-days data for %i agrees day for day with the table kept by hand', (year) => {
+    const expected = new Map<string, string>();
+    for (const p of HAND_TABLE_2025_2026[year].periods) {
+      for (let t = Date.parse(p.off[0]); t <= Date.parse(p.off[1]); t += 86_400_000) expected.set(new Date(t).toISOString().slice(0, 10), 'holiday');
+      for (const d of p.makeup) expected.set(d, 'makeup');
+    }
+    const shipped = new Map([...SHIPPED_HOLIDAYS.days].filter(([d]) => d.startsWith(`${year}-`)).map(([d, v]) => [d, v.kind]));
+    expect([...shipped].sort()).toEqual([...expected].sort());
+    expect(cal.holidaySource(year)).toBe('chinese-days 1.5.7');
   });
 
   it('matches the weekdays printed in the 2026 notice', () => {
@@ -59,8 +71,9 @@ describe('dayInfo', () => {
     ['2026-10-10', { working: true, kind: 'makeup', name: '国庆节' }],
     ['2025-01-26', { working: true, kind: 'makeup', name: '春节' }],
     ['2025-04-27', { working: true, kind: 'makeup', name: '劳动节' }],
-    ['2025-10-08', { working: false, kind: 'holiday', name: '国庆节、中秋节' }],
-    ['2025-10-11', { working: true, kind: 'makeup', name: '国庆节、中秋节' }],
+    // chinese-days names the 2025 combined holiday by its days (10-06 is 中秋节, the rest 国庆节)
+    ['2025-10-08', { working: false, kind: 'holiday', name: '国庆节' }],
+    ['2025-10-11', { working: true, kind: 'makeup', name: '国庆节' }],
   ])('%s', (iso, info) => {
     expect(cal.dayInfo(iso)).toEqual(info);
     expect(cal.isWorkingDay(iso)).toBe(info.working);
@@ -270,7 +283,7 @@ describe('specialDays', () => {
 describe('version', () => {
   it('is stable for the same effective calendar and changes with it', () => {
     const v = cal.version;
-    expect(v.startsWith(`${HOLIDAY_DATA_VERSION}+`)).toBe(true);
+    expect(v.startsWith(`${SHIPPED_HOLIDAYS.version}+`)).toBe(true);
     expect(createCalendar({ ...base }, quiet).version).toBe(v);
     expect(createCalendar({ ...base, workdays: [5, 4, 3, 2, 1] }, quiet).version).toBe(v);
     expect(createCalendar({ ...base, holidays: ['2026-03-04'] }, quiet).version).not.toBe(v);
