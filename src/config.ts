@@ -253,6 +253,10 @@ export const configSchema = z.object({
 });
 export type Config = z.infer<typeof configSchema>;
 
+/**
+ * First responses of 2 h, or 480 business minutes = 1 working day: a customer reads 「1 个工作日内」 and may wait
+ * exactly that (a 24 h business target would be three working days). See README 「承诺的措辞」.
+ */
 export function defaultCategories(): Category[] {
   const c = (id: string, name: string, nameEn: string, first: number | null, resolution: number | null, keywords: string[], priority: Category['priority'] = 'normal'): Category => ({
     id, name, nameEn, firstResponseMinutes: first, resolutionMinutes: resolution, nextResponseMinutes: null, clock: 'business', keywords, patterns: [], priority,
@@ -260,9 +264,9 @@ export function defaultCategories(): Category[] {
   return [
     c('bug', '产品故障', 'Bug', 120, 1440, ['崩溃', '闪退', '报错', '无法登录', '登不上', '登录不了', '打不开', '白屏', '卡死', '出错', '故障', '异常', 'bug', 'error', 'crash', 'broken', "doesn't work", 'not working'], 'high'),
     c('complaint', '投诉', 'Complaint', 120, 2880, ['投诉', '退款', '欺骗', '差评', '骗人', '太差', '垃圾', '维权', '不满意', '乱扣费', 'complaint', 'refund', 'scam', 'terrible'], 'high'),
-    c('consultation', '咨询', 'Consultation', 1440, 4320, ['怎么', '如何', '是否', '多少钱', '请问', '能不能', '可以吗', '问一下', '咨询', 'how', 'what', 'price', 'can i', 'is it possible']),
-    c('suggestion', '建议', 'Suggestion', 1440, null, ['建议', '希望增加', '希望能', '能否增加', '要是能', 'suggest', 'feature request', 'would be nice'], 'low'),
-    c('other', '其他', 'Other', 1440, 4320, []),
+    c('consultation', '咨询', 'Consultation', 480, 4320, ['怎么', '如何', '是否', '多少钱', '请问', '能不能', '可以吗', '问一下', '咨询', 'how', 'what', 'price', 'can i', 'is it possible']),
+    c('suggestion', '建议', 'Suggestion', 480, null, ['建议', '希望增加', '希望能', '能否增加', '要是能', 'suggest', 'feature request', 'would be nice'], 'low'),
+    c('other', '其他', 'Other', 480, 4320, []),
   ];
 }
 

@@ -137,18 +137,3 @@ export function formatMinutesEn(m: number, clock: Clock = 'calendar'): string {
   const out = [d ? `${d}d` : '', h ? `${h}h` : '', min || (!d && !h) ? `${min}m` : ''].filter(Boolean);
   return sign + out.join(' ');
 }
-
-/** The intake promise, told to the customer and kept in the event log as evidence. */
-export function promiseText(category: Category, policy: SlaPolicy): string {
-  const target = policy.firstResponseMinutes;
-  if (target == null) return `${category.name}类问题，我们已收到，会尽快处理。`;
-  const clock = policy.clock === 'business' ? '（工作时间）' : '（自然时间）';
-  return `${category.name}类问题，我们将在${formatMinutes(target, policy.clock)}内${clock}首次响应。`;
-}
-
-export function promiseTextEn(category: Category, policy: SlaPolicy): string {
-  const target = policy.firstResponseMinutes;
-  if (target == null) return `${category.nameEn}: we have received your message and will handle it as soon as possible.`;
-  const clock = policy.clock === 'business' ? 'business hours' : 'around the clock';
-  return `${category.nameEn}: we will first respond within ${formatMinutesEn(target, policy.clock)} (${clock}).`;
-}

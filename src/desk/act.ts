@@ -1,7 +1,8 @@
 import { eq, sql } from 'drizzle-orm';
 import { categoryOf, type Config } from '../config.ts';
 import { transition, TransitionError, type Command, type TicketEvent } from '../core/ticket.ts';
-import { dueAt, elapsedMinutes, policyFor, promiseText, type SlaPolicy } from '../core/sla.ts';
+import { dueAt, elapsedMinutes, policyFor, type SlaPolicy } from '../core/sla.ts';
+import { ticketPromise } from './promise.ts';
 import type { Database, Tx } from '../db/client.ts';
 import { agents, customers, messages, ticketEvents, tickets } from '../db/schema/index.ts';
 import { LOCAL_PLATFORM, localAccountRole } from './accounts.ts';
@@ -234,7 +235,7 @@ async function cannedText(tx: Tx, deps: DeskDeps, t: TicketRow, id: string): Pro
   const reply = await findCanned(tx, deps.config, id);
   if (!reply) throw new DeskError('invalid', `没有快捷回复 ${id}`);
   const [c] = await tx.select({ name: customers.name }).from(customers).where(eq(customers.id, t.customerId));
-  const promise = promiseText(categoryOf(deps.config, t.category), t.slaPolicy as unknown as SlaPolicy);
+  const promise = ticketPromise(deps.config, deps.calendar, t);
   return { id, text: fillPlaceholders(reply.text, { customer: c?.name?.trim() || '客户', code: t.code, promise }) };
 }
 

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { categoryOf } from '../config.ts';
 import { classify } from '../core/classify.ts';
 import { initialState, isWorkable, transition, type Status, type TicketEvent } from '../core/ticket.ts';
-import { dueAt, elapsedMinutes, policyFor, promiseText, type SlaPolicy } from '../core/sla.ts';
+import { dueAt, elapsedMinutes, policyFor, type SlaPolicy } from '../core/sla.ts';
+import { customerPromise } from '../core/promise.ts';
+import { ticketPromise } from './promise.ts';
 import { customers, inboundReceipts, messages, tickets } from '../db/schema/index.ts';
 import type { DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';
@@ -127,8 +129,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
         now,
         deps.agentSurfaces.map((s) => ({ channel: s, kind: 'agents.card' as const, ticketId: open.id, idemKey: `card:${open.id}:${seq}:${s}` })),
       );
-      const category = categoryOf(config, open.category);
-      return { ticketId: open.id, code: open.code, accessToken: open.accessToken, created: false, duplicate: false, promise: promiseText(category, policy) };
+      return { ticketId: open.id, code: open.code, accessToken: open.accessToken, created: false, duplicate: false, promise: ticketPromise(config, calendar, updated) };
     }
 
     const chosen = msg.category && config.categories.some((c) => c.id === msg.category) ? msg.category : undefined;
@@ -148,7 +149,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
     const assignment = msg.isProbe || placement ? null : await autoAssign(tx, deps, category.id, now);
     const assigned = assignment ? transition(initialState(category.id), { type: 'assign', agentId: assignment.agentId, rule: assignment.rule }, now) : null;
     const policy = policyFor(category, config, calendar);
-    const promise = promiseText(category, policy);
+    const promise = customerPromise({ categoryName: category.name, policy, calendar, receivedAt: now, hours: config.calendar.hours }).text;
     const code = await nextTicketCode(tx, calendar.localDate(now));
     const [ticket] = await tx
       .insert(tickets)
@@ -251,7 +252,7 @@ class Duplicate extends Error {}
 async function duplicateResult(deps: DeskDeps, msg: z.output<typeof inboundMessageSchema>, text: string): Promise<IntakeResult> {
   const keys = [msg.dedupeKey, ...msg.extraDedupeKeys];
   const [row] = await deps.database.db
-    .select({ id: tickets.id, code: tickets.code, accessToken: tickets.accessToken, category: tickets.category, policy: tickets.slaPolicy, customer: customers })
+    .select({ id: tickets.id, code: tickets.code, accessToken: tickets.accessToken, category: tickets.category, slaPolicy: tickets.slaPolicy, createdAt: tickets.createdAt, firstResponseDueAt: tickets.firstResponseDueAt, customer: customers })
     .from(inboundReceipts)
     .innerJoin(tickets, eq(tickets.id, inboundReceipts.ticketId))
     .innerJoin(customers, eq(customers.id, tickets.customerId))
@@ -270,8 +271,7 @@ async function duplicateResult(deps: DeskDeps, msg: z.output<typeof inboundMessa
     (given.phone === undefined || given.phone === row.customer.phone) &&
     (given.email === undefined || given.email === row.customer.email);
   if (!sameSender || (original && original.body !== text)) throw new DeskError('reused_id', '该提交编号已被使用，请刷新页面后重新提交');
-  const category = categoryOf(deps.config, row.category);
-  return { ticketId: row.id, code: row.code, accessToken: row.accessToken, created: false, duplicate: true, promise: promiseText(category, row.policy as unknown as SlaPolicy) };
+  return { ticketId: row.id, code: row.code, accessToken: row.accessToken, created: false, duplicate: true, promise: ticketPromise(deps.config, deps.calendar, row) };
 }
 
 export function ackText(code: string, promise: string, channel?: string): string {

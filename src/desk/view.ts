@@ -3,7 +3,8 @@ import { ERASED_TEXT } from '../core/hash.ts';
 import type { ActionName, SlaView, TicketView } from '../../cards/view.ts';
 import { categoryOf, type Config } from '../config.ts';
 import type { BusinessCalendar } from '../core/calendar.ts';
-import { elapsedMinutes, formatMinutes, formatMinutesEn, promiseText, slaState, type SlaPolicy } from '../core/sla.ts';
+import { elapsedMinutes, formatMinutes, formatMinutesEn, slaState, type SlaPolicy } from '../core/sla.ts';
+import { ticketPromise } from './promise.ts';
 import { isWorkable, STATUS_LABELS, type Status } from '../core/ticket.ts';
 import type { DbOrTx } from '../db/client.ts';
 import { agents, customers, incidents, messages, ticketEvents, tickets } from '../db/schema/index.ts';
@@ -101,7 +102,7 @@ export function actionsFor(status: Status, opts: { duplicates?: boolean } = {}):
 const SOURCE_LABELS: Record<string, string> = { rules: '规则', learned: '历史学习', default: '默认', customer: '客户选择', agent: '人工' };
 
 /** Classification, likely duplicates still open, incident, merge target and canned replies of a ticket. */
-async function triageView(db: DbOrTx, config: Config, t: TicketRow, customerName: string): Promise<Pick<TicketView, 'classification' | 'duplicates' | 'incident' | 'mergedInto' | 'canned'>> {
+async function triageView(db: DbOrTx, config: Config, calendar: BusinessCalendar, t: TicketRow, customerName: string): Promise<Pick<TicketView, 'classification' | 'duplicates' | 'incident' | 'mergedInto' | 'canned'>> {
   const workable = isWorkable(t.status as Status);
   const info = t.triage;
   const dupIds = workable && !t.incidentId ? (info?.duplicates ?? []).map((d) => d.id) : [];
@@ -110,7 +111,7 @@ async function triageView(db: DbOrTx, config: Config, t: TicketRow, customerName
     : [];
   const [inc] = t.incidentId ? await db.select({ code: incidents.code, count: incidents.ticketCount }).from(incidents).where(eq(incidents.id, t.incidentId)) : [];
   const [into] = t.mergedIntoId ? await db.select({ code: tickets.code }).from(tickets).where(eq(tickets.id, t.mergedIntoId)) : [];
-  const promise = promiseText(categoryOf(config, t.category), t.slaPolicy as unknown as SlaPolicy);
+  const promise = ticketPromise(config, calendar, t);
   const canned = workable ? cannedFor(await listCanned(db, config), t.category).slice(0, 20) : [];
   return {
     classification: info ? { source: info.source, sourceLabel: SOURCE_LABELS[info.source] ?? info.source, confidence: info.confidence, reason: info.reason } : undefined,
@@ -144,7 +145,7 @@ export async function loadTicketView(db: DbOrTx, config: Config, calendar: Busin
   const { t, c, a } = row;
   const cat = categoryOf(config, t.category);
   const body = lastIn?.body ?? t.subject;
-  const triage = await triageView(db, config, t, maskName(c.name));
+  const triage = await triageView(db, config, calendar, t, maskName(c.name));
   return {
     ...triage,
     id: t.id,

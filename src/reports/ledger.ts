@@ -7,6 +7,7 @@
  * 重大投诉 (timelines), 服务承诺 (the SLA policy and calendar in force), 说明 (definitions, provenance and the
  * digest of the event log's chain heads, which ties the file to the tamper-evident log).
  */
+import { promiseRule } from '../core/promise.ts';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -472,9 +473,9 @@ async function majorTimelines(deps: StatsDeps, range: DateRange, unmasked: boole
 export function policySheetRows(deps: Pick<StatsDeps, 'config' | 'calendar'>, range: Pick<DateRange, 'fromDay' | 'toDay'>): Cell[][] {
   const { config, calendar } = deps;
   const clockLabel = (c: string) => (c === 'business' ? '工作时间' : '自然时间');
-  const dur = (m: number | null) => (m === null ? '无承诺' : m % 60 === 0 ? `${m / 60} 小时` : `${m} 分钟`);
-  const rows: Cell[][] = [['分类', '英文名', '首次响应时限', '解决时限', '计时方式', '优先级']];
-  for (const c of config.categories) rows.push([c.name, c.nameEn, dur(c.firstResponseMinutes), dur(c.resolutionMinutes), clockLabel(c.clock), c.priority]);
+  const rule = (m: number | null, clock: 'business' | 'calendar', what: string) => promiseRule(m, clock, config.calendar.hours, what);
+  const rows: Cell[][] = [['分类', '英文名', '首次响应承诺（告知客户的原话）', '解决承诺', '计时方式', '优先级']];
+  for (const c of config.categories) rows.push([c.name, c.nameEn, rule(c.firstResponseMinutes, c.clock, '首次回复'), rule(c.resolutionMinutes, c.clock, '解决'), clockLabel(c.clock), c.priority]);
   const weekday = ['', '周一', '周二', '周三', '周四', '周五', '周六', '周日'];
   rows.push(
     [],

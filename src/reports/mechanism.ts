@@ -5,7 +5,8 @@
  */
 import type { Config } from '../config.ts';
 import { metricDefinitions, type Metrics } from '../core/metrics.ts';
-import { formatMinutes, policyFor, promiseText } from '../core/sla.ts';
+import { policyFor } from '../core/sla.ts';
+import { customerPromise, promiseRule, workingHoursText } from '../core/promise.ts';
 import { CHANNEL_LABELS } from '../desk/view.ts';
 import { pct } from '../../cards/stats.ts';
 import { localTimeFormatter } from './format.ts';
@@ -38,13 +39,13 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): 
   const channels = [...new Set(['web', ...deps.channels])];
   const channelCounts = new Map(stats.byChannel.map((c) => [c.key, c.metrics.received]));
   const weekday = ['', '周一', '周二', '周三', '周四', '周五', '周六', '周日'];
-  const hours = config.calendar.hours.map((h) => `${h.start}–${h.end}`).join('、');
+  const hours = workingHoursText(config.calendar.hours);
   const workdays = config.calendar.workdays.map((d) => weekday[d]).join('、');
   const agents = people(config.roles.agents);
   const leads = people(config.roles.leads);
   const admins = people(config.roles.admins);
   const example = config.categories.find((c) => c.firstResponseMinutes !== null) ?? config.categories[0];
-  const dur = (m: number | null, clock: 'business' | 'calendar') => (m === null ? '不设时限' : `${formatMinutes(m, clock)}${clock === 'business' ? '（工作时间）' : '（自然时间）'}`);
+  const dur = (m: number | null, clock: 'business' | 'calendar', what: string) => promiseRule(m, clock, config.calendar.hours, what);
   const rate = total.resolution.rate;
   const demo = await isDemoDatabase(deps.database);
 
@@ -68,11 +69,13 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): 
     '',
     '收到反馈后系统自动分类（客服可改分类，改后按新分类重算时限），并立即回复客户工单号和响应时限，例如：',
     '',
-    `> ${promiseText(example, policyFor(example, config, calendar))}`,
+    `> ${customerPromise({ categoryName: example.name, policy: policyFor(example, config, calendar), calendar, receivedAt: now, hours: config.calendar.hours }).text}`,
     '',
-    row(['分类', '首次响应时限', '解决时限']),
+    '（示例按本文生成时刻计算；实际回复中的“最晚”时间按客户提交的时刻、工作时间和节假日安排计算。）',
+    '',
+    row(['分类', '首次回复承诺', '解决承诺']),
     row(['---', '---', '---']),
-    ...config.categories.map((c) => row([c.name, dur(c.firstResponseMinutes, c.clock), dur(c.resolutionMinutes, c.clock)])),
+    ...config.categories.map((c) => row([c.name, dur(c.firstResponseMinutes, c.clock, '首次回复'), dur(c.resolutionMinutes, c.clock, '解决')])),
     '',
     `工作时间为${workdays} ${hours}（${calendar.timeZone}），按国家法定节假日及调休安排自动调整。等待客户补充信息期间暂停计时，客户回复后恢复。每张工单保存受理时的时限快照，规则调整不影响历史工单的判定。`,
     '',

@@ -165,7 +165,7 @@ describe.each(dbKinds)('ledger on %s', (kind) => {
     expect(new Set(major.map((r) => r[0]))).toEqual(new Set([week.G]));
     expect(major.map((r) => r[4])).toEqual(expect.arrayContaining(['收到反馈，创建工单', '标记为重大投诉', '标记解决', '哈希链校验']));
     const policy = sheetRows('服务承诺');
-    expect(policy).toContainEqual(['产品故障', 'Bug', '2 小时', '24 小时', '工作时间', 'high']);
+    expect(policy).toContainEqual(['产品故障', 'Bug', '2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复', '3 个工作日内（工作时间 9:00–12:00、13:30–18:30）解决', '工作时间', 'high']);
     expect(policy.some((r) => r[0] === '2026-02-14' && r[1] === '调休上班')).toBe(true);
     const notes = Object.fromEntries(sheetRows('说明').slice(1).map((r) => [r[0], r[1]]));
     const hash = createHash('sha256');

@@ -85,7 +85,7 @@ describe('case reports, mechanism description, audit package, digest', () => {
   it('writes the mechanism description from the live config and numbers', async () => {
     const md = await mechanismMarkdown({ ...statsDeps(t.services), channels: ['web', 'feishu'] }, rangeOfDays('2026-03-01', '2026-03-19', 'Asia/Shanghai'));
     expect(md).toContain('# 临港某科技有限公司 客户反馈处理机制说明');
-    expect(md).toContain('| 产品故障 | 2小时（工作时间） | 24小时（工作时间） |');
+    expect(md).toContain('| 产品故障 | 2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复 | 3 个工作日内（工作时间 9:00–12:00、13:30–18:30）解决 |');
     expect(md).toContain('- 官网留言（区间内 6 张）');
     expect(md).toContain('陈主管');
     expect(md).toContain('解决率 **66.7%**（临港审核通过企业平均解决率参考值 92%）');

@@ -59,7 +59,7 @@ describe.each(dbKinds)('SLA timers on %s', (kind) => {
   it('reminds before the breach, records the breach at the due time, then climbs the ladder: assignee → +30 min leads → +2 h admins', async () => {
     await start();
     const c = await customer('登录后 APP 闪退');
-    expect(c.promise).toBe('产品故障类问题，我们将在2小时内（工作时间）首次响应。');
+    expect(c.promise).toBe('产品故障类问题：我们将在 2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复，最晚 3 月 2 日（周一）12:00 前。');
     at('2026-03-02T10:05:00');
     await act(c.code, 'claim');
 

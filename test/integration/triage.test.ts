@@ -238,7 +238,7 @@ describe.each(dbKinds)('triage through the desk on %s', (kind) => {
     expect(v.canned![0].text).toContain('张*您好'); // the card shows the masked name
     await t.desk.act({ ticket: bug.code, actor: person('ou_a'), viaAgentGroup: true, action: 'respond', canned: 'known-bug' });
     const sent = (await rows('customer.text')).filter((x) => x.payload.purpose === 'reply').at(-1)!;
-    expect(sent.payload.text).toBe(`张三您好，工单 ${bug.code} 对应的故障我们正在修复。产品故障类问题，我们将在2小时内（工作时间）首次响应。`);
+    expect(sent.payload.text).toBe(`张三您好，工单 ${bug.code} 对应的故障我们正在修复。产品故障类问题：我们将在 2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复，最晚 3 月 2 日（周一）12:00 前。`);
     const consult = await customer('请问发票怎么开');
     expect((await view(consult.ticketId)).canned![0].id).toBe('c3');
     await command(`/canned send ${consult.code} c3`);

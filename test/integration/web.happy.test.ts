@@ -29,7 +29,7 @@ describe.each(dbKinds)('web channel on %s', (kind) => {
     expect(res.status).toBe(201);
     const body = await json(res);
     expect(body.ticket).toMatch(/^FB-20260302-\d{4}$/);
-    expect(body.promise).toContain('2小时');
+    expect(body.promise).toBe('产品故障类问题：我们将在 2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复，最晚 3 月 2 日（周一）12:00 前。');
     const [row] = await t.db.select().from(tickets).where(eq(tickets.code, body.ticket));
     expect(row.category).toBe('bug');
     expect(row.status).toBe('new');
@@ -54,7 +54,7 @@ describe.each(dbKinds)('web channel on %s', (kind) => {
     expect(location).toMatch(/^\/t\/[\w-]+\?new=1$/);
     const page = await (await t.app.request(location)).text();
     expect(page).toContain('提交成功');
-    expect(page).toContain('24小时');
+    expect(page).toContain('建议类问题：我们将在 1 个工作日内（工作时间 9:00–12:00、13:30–18:30）首次回复，最晚 3 月 3 日（周二）10:00 前。');
   });
 
   it('closes the loop on the private page: reply, resolve, survey', async () => {

@@ -7,8 +7,8 @@ describe('config', () => {
     const byId = Object.fromEntries(c.categories.map((x) => [x.id, x]));
     expect([byId.bug.firstResponseMinutes, byId.bug.resolutionMinutes]).toEqual([120, 1440]);
     expect([byId.complaint.firstResponseMinutes, byId.complaint.resolutionMinutes]).toEqual([120, 2880]);
-    expect([byId.consultation.firstResponseMinutes, byId.consultation.resolutionMinutes]).toEqual([1440, 4320]);
-    expect([byId.suggestion.firstResponseMinutes, byId.suggestion.resolutionMinutes]).toEqual([1440, null]);
+    expect([byId.consultation.firstResponseMinutes, byId.consultation.resolutionMinutes]).toEqual([480, 4320]); // 1 个工作日: what a customer reads is what they may wait
+    expect([byId.suggestion.firstResponseMinutes, byId.suggestion.resolutionMinutes]).toEqual([480, null]);
     expect(c.calendar.timeZone).toBe('Asia/Shanghai');
     expect(c.survey).toEqual({ reminderHours: 24, unratedAfterDays: 3, satisfiedMin: 4 });
   });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { categoryOf, parseConfig, type Category } from '../../src/config.ts';
 import { createCalendar } from '../../src/core/calendar.ts';
-import { dueAt, dueSoonAt, elapsedMinutes, formatMinutes, formatMinutesEn, policyFor, promiseText, promiseTextEn, slaState, type SlaPolicy } from '../../src/core/sla.ts';
+import { dueAt, dueSoonAt, elapsedMinutes, formatMinutes, formatMinutesEn, policyFor, slaState, type SlaPolicy } from '../../src/core/sla.ts';
 
 const config = parseConfig({});
 const calendar = createCalendar(config.calendar, () => {});
@@ -150,19 +150,4 @@ describe('formatMinutes', () => {
   });
 });
 
-describe('promiseText', () => {
-  const cat = (over: Partial<Category>): Category => ({ ...bug, ...over });
-  const textOf = (c: Category) => {
-    const policy = policyFor(c, config, calendar);
-    return [promiseText(c, policy), promiseTextEn(c, policy)];
-  };
-
-  it.each([
-    ['bug', bug, '产品故障类问题，我们将在2小时内（工作时间）首次响应。', 'Bug: we will first respond within 2h (business hours).'],
-    ['consultation', categoryOf(config, 'consultation'), '咨询类问题，我们将在24小时内（工作时间）首次响应。', 'Consultation: we will first respond within 24h (business hours).'],
-    ['calendar clock', cat({ clock: 'calendar', firstResponseMinutes: 2880 }), '产品故障类问题，我们将在2天内（自然时间）首次响应。', 'Bug: we will first respond within 2d (around the clock).'],
-    ['no first-response target', cat({ firstResponseMinutes: null }), '产品故障类问题，我们已收到，会尽快处理。', 'Bug: we have received your message and will handle it as soon as possible.'],
-  ])('%s', (_name, c, zh, en) => {
-    expect(textOf(c)).toEqual([zh, en]);
-  });
-});
+// The promise wording lives in core/promise.ts and is tested in test/unit/promise.test.ts.

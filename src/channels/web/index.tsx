@@ -3,7 +3,9 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { categoryOf } from '../../config.ts';
-import { policyFor, promiseText } from '../../core/sla.ts';
+import { policyFor } from '../../core/sla.ts';
+import { promiseRule } from '../../core/promise.ts';
+import { ticketPromise } from '../../desk/promise.ts';
 import { STATUS_LABELS, type Status } from '../../core/ticket.ts';
 import { customers, messages, tickets } from '../../db/schema/index.ts';
 import { ApiError } from '../../http/errors.ts';
@@ -97,7 +99,7 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
   const categoryChoices = () =>
     config.categories.map((c) => {
       const p = policyFor(c, config, calendar);
-      const label = p.firstResponseMinutes ? promiseText(c, p).replace(/^.*?我们将在/, '').replace(/首次响应。?$/, '响应') : '及时处理';
+      const label = p.firstResponseMinutes ? promiseRule(p.firstResponseMinutes, p.clock, config.calendar.hours) : '及时处理';
       return { id: c.id, name: c.name, promise: label };
     });
 
@@ -180,7 +182,7 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
             company={config.company.name}
             code={t.code}
             statusLabel={STATUS_LABELS[t.status as Status] ?? t.status}
-            promise={promiseText(category, t.slaPolicy as never)}
+            promise={ticketPromise(config, calendar, t)}
             justCreated={c.req.query('new') === '1'}
             messages={thread.map((m) => ({ who: m.direction === 'in' ? 'customer' : 'company', at: shanghaiTime(m.at, config.calendar.timeZone), body: m.body }))}
             surveyOpen={t.status === 'resolved'}
