@@ -3,6 +3,7 @@ import { buildCase } from '../reports/case.ts';
 import { registerReportCli } from '../reports/cli.ts';
 import { customerCommand, customerUsage, retentionCommand, retentionUsage, verifyCommand, verifyUsage } from '../records/cli.ts';
 import { calendarCommand, calendarUsage } from '../calendar/cli.ts';
+import { readinessCommand, readinessUsage } from '../reports/readiness-cli.ts';
 import type { Services } from '../services.ts';
 import { userCommand } from './users.ts';
 
@@ -70,3 +71,4 @@ registerCliCommand('retention', retentionUsage, retentionCommand);
 // local accounts (console sign-in without Feishu/DingTalk)
 registerCliCommand('user', 'user add|link|list|disable       本地账号（无飞书/钉钉账号的客服用控制台登录）', userCommand);
 registerCliCommand('calendar', calendarUsage, calendarCommand);
+registerCliCommand('readiness', readinessUsage, readinessCommand);

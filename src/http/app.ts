@@ -7,6 +7,7 @@ import { consoleApp } from '../console/index.tsx';
 import { mountAdminRoutes } from './admin.ts';
 import { mountRecordsRoutes } from './records.ts';
 import { bodyLimits } from './body-limit.ts';
+import { mountPromiseRoutes } from '../promise/routes.tsx';
 
 /** One app factory for the Node and Workers entries; the services are injected, so tests pass their own. */
 export function createApp(services: Services) {
@@ -31,6 +32,7 @@ export function createApp(services: Services) {
   app.route('/console', consoleApp(services));
   mountAdminRoutes(app, services);
   mountRecordsRoutes(app, services);
+  mountPromiseRoutes(app, services);
 
   for (const channel of services.channels) channel.routes?.(app);
   return app;

@@ -33,6 +33,9 @@ export interface ProbeResult {
 }
 
 /** The channels a machine can play the customer on, with their drivers. */
+/** kv keys of the probe log: `probe:log:<ISO time>:<channel>`. */
+export const PROBE_LOG_PREFIX = 'probe:log:';
+
 export function probeDrivers(services: Services): Map<string, ProbeDriver> {
   const drivers = new Map<string, ProbeDriver>();
   for (const c of services.channels as ProbeableChannel[]) {
@@ -154,6 +157,8 @@ async function probeOne(services: Services, channel: string, driver: ProbeDriver
     await closeProbeTicket(services.desk.deps, ticketId, { ok: result.ok, failedStep: result.failedStep }).catch((e) => log.warn('probe close failed', { ticketId, err: String(e) }));
   }
   await kvSet(db, `probe:last:${channel}`, result, clock.now());
+  // Every run is kept (ISO time first, so keys sort by time): the audit pack lists the probes of its range.
+  await kvSet(db, `${PROBE_LOG_PREFIX}${result.at}:${channel}`, result, clock.now());
   log[result.ok ? 'info' : 'warn']('probe finished', { channel, ok: result.ok, seconds: result.seconds, failedStep: result.failedStep, ticket: result.ticket });
   return result;
 }

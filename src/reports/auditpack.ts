@@ -21,6 +21,22 @@ import { mechanismMarkdown, type MechanismDeps } from './mechanism.ts';
 import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
 import type { DateRange } from './range.ts';
 import { IN_RANGE, rangeParams, rawQuery, streamQuery } from './source.ts';
+import { readinessLines, readinessSummary, type ReadinessItem } from '../core/readiness.ts';
+import { mechanismDocx } from './mechanism-docx.ts';
+import { probeLog, probeLogCsv } from './probe-log.ts';
+import { monthsOf } from './range.ts';
+
+/** Months of the range whose figures are not whole: still running, or before the first ticket (go-live). */
+export function incompleteMonths(range: DateRange, firstTicketAt: Date | null): Array<{ month: string; reason: string }> {
+  const out: Array<{ month: string; reason: string }> = [];
+  const firstMonth = firstTicketAt ? new Date(firstTicketAt.getTime() + 8 * 3_600_000).toISOString().slice(0, 7) : null;
+  for (const m of monthsOf(range)) {
+    if (m === range.unfinishedMonth) out.push({ month: m, reason: `本月尚未结束，数据截至 ${range.toDay}` });
+    else if (!firstMonth || m < firstMonth) out.push({ month: m, reason: '系统尚未上线，没有记录' });
+    else if (m === firstMonth) out.push({ month: m, reason: '上线当月，记录不满整月' });
+  }
+  return out;
+}
 
 export interface AuditPackResult {
   path: string;
@@ -49,7 +65,8 @@ export async function verifyChains(deps: Pick<MechanismDeps, 'database'>, range:
     hash.update(line);
     if (!out.write(line)) await once(out, 'drain');
   };
-  await write('工单号,事件数,链头哈希,哈希链完整\n');
+  // The BOM is part of the file (and of its digest): Excel in China needs it to read the Chinese headers.
+  await write('\uFEFF工单号,事件数,链头哈希,哈希链完整\n');
   const summary: ChainSummary = { tickets: 0, events: 0, intact: 0, broken: [], headsDigest: '' };
   const q = {
     columns: `t.code, t.evidence_salt, e.v, e.ticket_id::float8 as ticket_id, e.seq, e.type, e.actor, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at, e.prev_hash, e.hash`,
@@ -159,7 +176,15 @@ export function howToAddScreenshots(reason: string): string {
   ].join('\n');
 }
 
-export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outPath: string, opts: { source?: string; screenshots?: ScreenshotTaker; evidenceKey?: string | null } = {}): Promise<AuditPackResult> {
+export interface AuditPackOptions {
+  source?: string;
+  screenshots?: ScreenshotTaker;
+  evidenceKey?: string | null;
+  /** The 预审自检 at the time of the pack (reports/readiness.ts); the pack says so when it is missing. */
+  readiness?: readonly ReadinessItem[];
+}
+
+export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outPath: string, opts: AuditPackOptions = {}): Promise<AuditPackResult> {
   const dir = await mkdtemp(join(tmpdir(), 'loopdesk-audit-'));
   try {
     const local = localTimeFormatter(deps.calendar.timeZone);
@@ -176,6 +201,12 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
     const ledger = await writeLedgerXlsx(deps, range, ledgerPath, { source: opts.source ?? '审核材料包' });
     await add(ledgerName, null, ledgerPath);
     await add('客户反馈处理机制说明.md', await mechanismMarkdown(deps, range));
+    const docxPath = join(dir, 'mechanism.docx');
+    await writeFile(docxPath, await mechanismDocx(deps, range));
+    await add('客户反馈处理机制说明.docx', null, docxPath);
+    const probes = await probeLog(deps.database, range);
+    await add('渠道拨测记录.csv', probeLogCsv(probes, local));
+    if (opts.readiness) await add('预审自检.md', `# ${readinessSummary(opts.readiness)}\n\n生成时间：${local(deps.now)}（北京时间）\n\n${readinessLines(opts.readiness).map((l) => `- ${l}`).join('\n')}\n`);
 
     const majors = (await rawQuery<{ code: string }>(deps.database, `select t.code from tickets t where ${IN_RANGE} and t.is_major and not t.is_probe order by t.created_at, t.id`, rangeParams(range))).map(
       (r) => r.code,
@@ -226,6 +257,8 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
       ['日期,根哈希,密钥标记,事件数,工单数,发布到客服群时间', ...seals.map((x) => [x.day, x.root, x.mark ?? '', x.eventCount, Object.keys(x.manifest).length, x.postedAt ? local(x.postedAt) : '未发布'].join(','))].join('\n') + '\n',
     );
 
+    const [first] = await rawQuery<{ at: string | Date | null }>(deps.database, 'select min(created_at) as at from tickets where not is_probe');
+    const firstTicketAt = first?.at ? new Date(first.at) : null;
     const listed = [];
     for (const f of files) listed.push({ name: f.name, bytes: (await stat(f.path)).size, sha256: await sha256File(f.path) });
     const manifest = {
@@ -250,6 +283,9 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
       },
       ledger: { rows: ledger.rows, probesLeftOut: ledger.probesLeftOut, resolutionRate: ledger.total.resolution.rate, resolutionRateReference: ledger.total.resolution.reference },
       majorComplaints: majors,
+      probes: { runs: probes.length, failed: probes.filter((p) => !p.ok).length, file: '渠道拨测记录.csv' },
+      readiness: opts.readiness ? readinessSummary(opts.readiness) : '未包含（请用 npx loopdesk audit-pack 或 /auditpack 生成，二者会附上预审自检）',
+      incompleteMonths: incompleteMonths(range, firstTicketAt),
       howToVerify: '用任意 SHA-256 工具核对各文件哈希；存证根.csv 中每天的根应与当天发到客服群的「存证根」消息一致（loopdesk verify --anchors 导出的群消息 可自动核对）；事件日志链头.csv 的 SHA-256 应等于 chainHeadsSha256；台账“说明”页的事件日志摘要应等于 ledgerEventLogDigest。同一区间可随时从数据库重新生成。',
     };
     const manifestPath = join(dir, 'manifest.json');

@@ -12,7 +12,9 @@ import { buildCase } from './case.ts';
 import { statsDeps } from './commands.ts';
 import { writeLedgerCsv, writeLedgerXlsx } from './ledger.ts';
 import { mechanismMarkdown } from './mechanism.ts';
-import { BadRangeError, lastFullMonths, parseFromTo, parsePeriod, type DateRange } from './range.ts';
+import { mechanismDocx } from './mechanism-docx.ts';
+import { runReadiness } from './readiness.ts';
+import { BadRangeError, lastMonthsToDate, parseFromTo, parsePeriod, type DateRange } from './range.ts';
 import { computeStats } from './stats.ts';
 import { statsView } from '../../cards/stats.ts';
 import { localTimeFormatter } from './format.ts';
@@ -21,9 +23,9 @@ const EXIT = { ok: 0, usage: 64, notFound: 2, chainBroken: 3 } as const;
 type Ctx = Parameters<CliCommand>[1];
 
 export const reportCliUsage: Record<string, string> = {
-  ledger: 'ledger [--from YYYY-MM(-DD)] [--to …] --out FILE [--csv] [--unmasked]   导出投诉处理台账（默认最近 6 个完整月，脱敏）',
+  ledger: 'ledger [--from YYYY-MM(-DD)] [--to …] --out FILE [--csv] [--unmasked]   导出投诉处理台账（默认最近 6 个月至今天，本月标注未结束，脱敏）',
   case: 'case 工单号 [--out FILE.html|FILE.md] [--unmasked]   单个工单的处理记录（时间线、时限、回访、哈希链）',
-  report: 'report [--from …] [--to …] [--out FILE.md]   客户反馈处理机制说明（默认最近 6 个完整月的数据）',
+  report: 'report [--from …] [--to …] [--out FILE.md|FILE.docx]   客户反馈处理机制说明（默认最近 6 个月至今天，本月标注未结束的数据）',
   'audit-pack': 'audit-pack [--from …] [--to …] --out FILE.zip   审核材料包（台账、机制说明、重大投诉记录、服务承诺、校验清单）',
   stats: 'stats [today|yesterday|week|month|YYYY-MM] [--json]   数据统计',
 };
@@ -41,7 +43,7 @@ function rangeOf(ctx: Ctx, from: string | undefined, to: string | undefined): Da
   const { services, out } = ctx;
   const now = services.clock.now();
   try {
-    return parseFromTo(from, to, now, services.calendar, () => lastFullMonths(6, now, services.calendar));
+    return parseFromTo(from, to, now, services.calendar, () => lastMonthsToDate(6, now, services.calendar));
   } catch (e) {
     if (!(e instanceof BadRangeError)) throw e;
     out(e.message);
@@ -102,7 +104,14 @@ const report: CliCommand = async (argv, ctx) => {
   if (!a) return EXIT.usage;
   const range = rangeOf(ctx, a.values.from as string | undefined, a.values.to as string | undefined);
   if (!range) return EXIT.usage;
-  const md = await mechanismMarkdown({ ...statsDeps(ctx.services), channels: ctx.services.channels.map((c) => c.name), evidenceKeyed: Boolean(ctx.services.env.EVIDENCE_KEY) }, range);
+  const deps = { ...statsDeps(ctx.services), channels: ctx.services.channels.map((c) => c.name), evidenceKeyed: Boolean(ctx.services.env.EVIDENCE_KEY) };
+  if (a.values.out && /\.docx$/i.test(a.values.out as string)) {
+    const path = resolve(ctx.cwd, a.values.out as string);
+    await writeFile(path, await mechanismDocx(deps, range));
+    ctx.out(`机制说明（Word，可打印盖章）已写入 ${path}`);
+    return EXIT.ok;
+  }
+  const md = await mechanismMarkdown(deps, range);
   if (a.values.out) {
     const path = resolve(ctx.cwd, a.values.out as string);
     await writeFile(path, md);
@@ -125,6 +134,7 @@ const auditPack: CliCommand = async (argv, ctx) => {
     source: '命令行 loopdesk audit-pack',
     evidenceKey: ctx.services.env.EVIDENCE_KEY,
     screenshots: async (dir) => (await import('../screenshots/audit.ts')).auditScreenshots(ctx.services, dir),
+    readiness: await runReadiness(ctx.services),
   });
   ctx.out(
     [

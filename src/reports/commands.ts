@@ -24,7 +24,9 @@ import { buildCase } from './case.ts';
 import { localTimeFormatter } from './format.ts';
 import { writeLedgerXlsx, xlsxLedgerAvailable, XLSX_UNAVAILABLE } from './ledger.ts';
 import { mechanismMarkdown } from './mechanism.ts';
-import { BadRangeError, lastFullMonths, parseFromTo, parsePeriod, type DateRange } from './range.ts';
+import { runReadiness } from './readiness.ts';
+import { readinessLines, readinessSummary } from '../core/readiness.ts';
+import { BadRangeError, lastMonthsToDate, parseFromTo, parsePeriod, type DateRange } from './range.ts';
 import { computeStats, type StatsDeps, type StatsResult } from './stats.ts';
 import { cutText } from '../core/text.ts';
 
@@ -157,11 +159,11 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
   },
   ledger: {
     usage: '/ledger [起始 YYYY-MM-DD|YYYY-MM] [结束]',
-    summary: '导出投诉处理台账 Excel（默认最近 6 个完整月，客户信息脱敏）',
+    summary: '导出投诉处理台账 Excel（默认最近 6 个月至今天，本月标注未结束，客户信息脱敏）',
     async run({ services, args }) {
       if (!xlsxLedgerAvailable()) return { kind: 'text', text: XLSX_UNAVAILABLE };
       const now = services.clock.now();
-      const range = rangeArgs(services, args, () => lastFullMonths(6, now, services.calendar));
+      const range = rangeArgs(services, args, () => lastMonthsToDate(6, now, services.calendar));
       const name = `投诉处理台账_${range.fromDay}_${range.toDay}.xlsx`;
       const path = exportPath(name);
       const summary = await writeLedgerXlsx(statsDeps(services), range, path, { source: '群命令 /ledger' });
@@ -187,12 +189,20 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
   },
   report: {
     usage: '/report [起始] [结束]',
-    summary: '生成《客户反馈处理机制说明》（默认最近 6 个完整月的数据）',
+    summary: '生成《客户反馈处理机制说明》（默认最近 6 个月至今天，本月标注未结束的数据）',
     async run({ services, args }) {
       const now = services.clock.now();
-      const range = rangeArgs(services, args, () => lastFullMonths(6, now, services.calendar));
+      const range = rangeArgs(services, args, () => lastMonthsToDate(6, now, services.calendar));
       const markdown = await mechanismMarkdown({ ...statsDeps(services), channels: services.channels.map((c) => c.name), evidenceKeyed: Boolean(services.env.EVIDENCE_KEY) }, range);
       return { kind: 'markdown', title: `${services.config.company.name} 客户反馈处理机制说明`, markdown };
+    },
+  },
+  readiness: {
+    usage: '/readiness',
+    summary: '预审自检：逐项检查审核要点（通过 / 注意 / 未通过）并给出修复办法',
+    async run({ services }) {
+      const items = await runReadiness(services);
+      return { kind: 'markdown', title: readinessSummary(items), markdown: readinessLines(items).map((l) => `- ${l}`).join('\n') };
     },
   },
   auditpack: {
@@ -202,13 +212,14 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
     async run({ services, args }) {
       if (!xlsxLedgerAvailable()) return { kind: 'text', text: XLSX_UNAVAILABLE };
       const now = services.clock.now();
-      const range = rangeArgs(services, args, () => lastFullMonths(6, now, services.calendar));
+      const range = rangeArgs(services, args, () => lastMonthsToDate(6, now, services.calendar));
       const name = `审核材料_${range.fromDay}_${range.toDay}.zip`;
       const path = exportPath(name);
       const pack = await writeAuditPack({ ...statsDeps(services), channels: services.channels.map((c) => c.name), evidenceKeyed: Boolean(services.env.EVIDENCE_KEY) }, range, path, {
         source: '群命令 /auditpack',
         evidenceKey: services.env.EVIDENCE_KEY,
         screenshots: async (dir) => (await import('../screenshots/audit.ts')).auditScreenshots(services, dir),
+        readiness: await runReadiness(services),
       });
       return {
         kind: 'file',

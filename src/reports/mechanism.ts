@@ -8,6 +8,8 @@ import { metricDefinitions, type Metrics } from '../core/metrics.ts';
 import { policyFor } from '../core/sla.ts';
 import { customerPromise, promiseRule, workingHoursText } from '../core/promise.ts';
 import { CHANNEL_LABELS } from '../desk/view.ts';
+import { companyLabel, customerChannels } from '../promise/content.ts';
+import { monthLabel } from './range.ts';
 import { pct } from '../../cards/stats.ts';
 import { localTimeFormatter } from './format.ts';
 import { recordsClaims } from '../records/claims.ts';
@@ -36,7 +38,9 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): 
   const { config, calendar, now } = deps;
   const local = localTimeFormatter(calendar.timeZone);
   const [{ months, total }, stats] = await Promise.all([monthlyMetrics(deps, range), computeStats(deps, range)]);
-  const channels = [...new Set(['web', ...deps.channels])];
+  const channels = customerChannels(deps.channels);
+  const company = companyLabel(config);
+  const complaintRow = stats.byCategory.find((c) => c.key === 'complaint');
   const channelCounts = new Map(stats.byChannel.map((c) => [c.key, c.metrics.received]));
   const weekday = ['', '周一', '周二', '周三', '周四', '周五', '周六', '周日'];
   const hours = workingHoursText(config.calendar.hours);
@@ -50,7 +54,7 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): 
   const demo = await isDemoDatabase(deps.database);
 
   return [
-    `# ${demo ? `【${DEMO_LABEL}】` : ''}${config.company.name} 客户反馈处理机制说明`,
+    `# ${demo ? `【${DEMO_LABEL}】` : ''}${company} 客户反馈处理机制说明`,
     '',
     ...(demo ? [`> **${DEMO_NOTICE}**`, ''] : []),
     `生成时间：${local(now)}（北京时间）　数据区间：${range.fromDay} 至 ${range.toDay}`,
@@ -107,12 +111,22 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): 
     '',
     '## 七、处理数据',
     '',
-    `区间内共收到反馈 **${total.received}** 件，解决率 **${pct(rate)}**（临港审核通过企业平均解决率参考值 ${pct(total.resolution.reference, 0)}），首次响应及时率 **${pct(total.firstResponse.metRate)}**，满意度平均 **${avg(total)}** 分。`,
+    total.received
+      ? `区间内共收到反馈 **${total.received}** 件，全部类别解决率 **${pct(rate)}**，其中投诉 ${complaintRow?.metrics.received ?? 0} 件、投诉解决率 **${pct(complaintRow?.metrics.resolution.rate ?? null)}**（临港审核通过企业平均投诉解决率参考值 ${pct(total.resolution.reference, 0)}），首次响应及时率 **${pct(total.firstResponse.metRate)}**，满意度平均 **${avg(total)}** 分。`
+      : `区间内没有客户反馈记录（${range.fromDay} 至 ${range.toDay}）：可能系统刚上线，或区间早于上线时间；请以实际受理数据为准，不要补录。`,
+    ...(range.unfinishedMonth ? ['', `${range.unfinishedMonth} 尚未结束，该月数字截至 ${range.toDay}，不是最终结果。`] : []),
+    '',
+    '### 各类别解决率',
+    '',
+    row(['类别', '收到', '已解决', '解决率', '参考值']),
+    row(['---', '---:', '---:', '---:', '---:']),
+    ...stats.byCategory.map((c) => row([c.name, c.metrics.received, c.metrics.resolution.resolved, pct(c.metrics.resolution.rate), c.key === 'complaint' ? pct(c.metrics.resolution.reference, 0) : '—'])),
+    row(['全部类别', total.received, total.resolution.resolved, pct(rate), '—']),
     '',
     row(['月份', '收到', '首次响应及时率', '解决率', '满意归档率', '平均满意度', '超时工单', '重开', '重大投诉']),
     row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
     ...[...months, { month: '合计', metrics: total }].map(({ month, metrics: m }) =>
-      row([month, m.received, pct(m.firstResponse.metRate), pct(m.resolution.rate), pct(m.resolution.satisfiedRate), avg(m), m.breaches.tickets, m.reopened.tickets, m.major]),
+      row([monthLabel(month, range), m.received, pct(m.firstResponse.metRate), pct(m.resolution.rate), pct(m.resolution.satisfiedRate), avg(m), m.breaches.tickets, m.reopened.tickets, m.major]),
     ),
     '',
     '### 指标口径',

@@ -15,6 +15,8 @@ export interface DateRange {
   toDay: string;
   /** Chinese label for titles: '2026-03', '今天（2026-03-02）', '2026-01-01 至 2026-06-30'. */
   label: string;
+  /** The month ('2026-12') that is still running when the range ends today: its figures are not final. */
+  unfinishedMonth?: string;
 }
 
 /** The instant local midnight starts `isoDate` in `timeZone`. */
@@ -83,6 +85,24 @@ export function lastFullMonths(n: number, now: Date, calendar: BusinessCalendar)
   for (let i = 0; i < n; i++) first = `${addDays(first, -1).slice(0, 7)}-01`;
   const last = addDays(`${thisMonth}-01`, -1);
   return rangeOfDays(first, last, calendar.timeZone, `${first.slice(0, 7)} 至 ${last.slice(0, 7)}`);
+}
+
+/**
+ * The default range of the ledger, the audit pack and the console: the `n` months before this one and this month
+ * up to today, so a company that went live this month sees its records on day one; the current month is marked
+ * unfinished.
+ */
+export function lastMonthsToDate(n: number, now: Date, calendar: BusinessCalendar): DateRange {
+  const today = calendar.localDate(now);
+  let first = `${today.slice(0, 7)}-01`;
+  for (let i = 0; i < n; i++) first = `${addDays(first, -1).slice(0, 7)}-01`;
+  const range = rangeOfDays(first, today, calendar.timeZone, `${first} 至 ${today}（${today.slice(0, 7)} 未结束）`);
+  return { ...range, unfinishedMonth: today.slice(0, 7) };
+}
+
+/** '2026-12（未结束）' for the unfinished month of a range, the month itself otherwise. */
+export function monthLabel(month: string, range: Pick<DateRange, 'unfinishedMonth'>): string {
+  return range.unfinishedMonth === month ? `${month}（未结束）` : month;
 }
 
 export class BadRangeError extends Error {

@@ -18,7 +18,7 @@ export function LedgerPage(props: { range: DateRange; months: MonthFigures[]; to
     <div>
       <h1>投诉处理台账</h1>
       <p class="sub">
-        选择区间（按收到时间，北京时间，含首尾两天），查看将写入文件“月度汇总”页的数字，并下载 XLSX 或 CSV。默认为最近 6 个完整自然月。
+        选择区间（按收到时间，北京时间，含首尾两天），查看将写入文件“月度汇总”页的数字，并下载 XLSX 或 CSV。默认为最近 6 个自然月加本月至今天（本月标注“未结束”）。
       </p>
       <form class="filters card" method="get" action="/console/ledger" aria-label="选择台账区间">
         <div>
