@@ -29,9 +29,9 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
   const customerIdOf = (m: RobotMessage) => (m.conversationType === '2' ? `group:${m.conversationId}` : `user:${m.senderStaffId || m.senderId || m.conversationId}`);
 
   /** The customer's ticket that waits for a survey answer, if any. */
-  async function awaitingSurvey(externalId: string): Promise<string | null> {
+  async function awaitingSurvey(externalId: string): Promise<{ code: string; route: DingTalkReplyTo } | null> {
     const [row] = await db
-      .select({ code: tickets.code })
+      .select({ code: tickets.code, replyTo: tickets.replyTo })
       .from(tickets)
       .innerJoin(customers, eq(customers.id, tickets.customerId))
       .where(
@@ -44,8 +44,21 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
       )
       .orderBy(desc(tickets.id))
       .limit(1);
-    return row?.code ?? null;
+    return row ? { code: row.code, route: (row.replyTo ?? {}) as unknown as DingTalkReplyTo } : null;
   }
+
+  /**
+   * In a customer group the ticket belongs to the group, but only the member who opened it rates it: another
+   * member's "5" is not the customer's satisfaction. 1:1 conversations have one person.
+   */
+  function isOpener(route: DingTalkReplyTo, who: { staffId?: string; senderId?: string }): boolean {
+    if (route.conversationType !== '2') return true;
+    if (route.senderStaffId) return route.senderStaffId === who.staffId;
+    return !!route.senderId && route.senderId === who.senderId;
+  }
+
+  const notYourSurvey = (code: string, route: DingTalkReplyTo) =>
+    `感谢参与！工单 ${code} 的满意度评价需由提交这条反馈的${route.senderNick ? ` ${route.senderNick} ` : ''}本人完成。如果您也有问题要反馈，请直接 @我 描述，我们会单独受理。`;
 
   async function reply(text: string, msg: RobotMessage, key: string) {
     await desk.enqueueReply(CHANNEL, { kind: 'text', text }, key, {
@@ -86,9 +99,17 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
     if (vote) {
       // A redelivered "5" must not become a new ticket once the first one closed the survey.
       if (await hasReceipt(db, msg.msgId)) return 'duplicate';
-      const code = await awaitingSurvey(externalId);
-      if (code) {
+      const waiting = await awaitingSurvey(externalId);
+      if (waiting) {
+        const code = waiting.code;
         const receipt = { source: RECEIPT_SOURCE, keys: [msg.msgId, ...(streamId ? [`stream:${streamId}`] : [])] };
+        if (!isOpener(waiting.route, { staffId: msg.senderStaffId || undefined, senderId: msg.senderId })) {
+          // The polite answer and the receipt commit together: a re-delivery is a duplicate, not a second answer.
+          const replyTo = { conversationId: msg.conversationId, sessionWebhook: msg.sessionWebhook, sessionWebhookExpiredTime: msg.sessionWebhookExpiredTime, atUserId: msg.senderStaffId };
+          await desk.enqueueReply(CHANNEL, { kind: 'text', text: notYourSurvey(code, waiting.route) }, `survey-refused:${msg.msgId}`, replyTo, receipt);
+          log.info('dingtalk survey answer refused', { code: 'not_your_ticket' });
+          return 'refused';
+        }
         try {
           await desk.answerSurvey({ ticket: code, channel: CHANNEL, customerExternalId: externalId, score: vote.score, comment: vote.comment, receipt });
           return 'survey';
@@ -169,7 +190,11 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
         if (!params.score) return 'refused';
         const [t] = await db.select({ replyTo: tickets.replyTo }).from(tickets).where(eq(tickets.code, params.ticket));
         const route = (t?.replyTo ?? {}) as unknown as DingTalkReplyTo;
-        // In a group the customer is the group; 1:1, it is the person who clicked.
+        // In a group the customer is the group (and only its opener rates); 1:1, it is the person who clicked.
+        if (t && !isOpener(route, { staffId: cb.userId, senderId: cb.userId })) {
+          await desk.enqueueReply(CHANNEL, { kind: 'text', text: notYourSurvey(params.ticket, route) }, `card:${key}`, { conversationId: route.conversationId, atUserId: cb.userId }, receipt);
+          return 'refused';
+        }
         const externalId = route.conversationType === '2' ? `group:${route.conversationId}` : `user:${cb.userId}`;
         await desk.answerSurvey({ ticket: params.ticket, channel: CHANNEL, customerExternalId: externalId, score: params.score, comment: params.comment?.trim() || undefined, receipt });
         return 'survey';
