@@ -34,7 +34,7 @@ describe.each(dbKinds)('dingtalk stream mode with a card template on %s', (kind)
     const acks = fake.callsTo('/robot/sendBySession');
     expect(acks).toHaveLength(1);
     expect(acks[0].body.text.content).toContain(ticket.code);
-    expect(acks[0].body.text.content).toContain('2小时');
+    expect(acks[0].body.text.content).toContain('我们将在 2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复，最晚 ');
     // The ticket card is created in the agents' group with STREAM callbacks.
     const [create] = fake.callsTo('/v1.0/card/instances/createAndDeliver');
     expect(create.body).toMatchObject({ cardTemplateId: TEMPLATE_ID, callbackType: 'STREAM', openSpaceId: `dtv1.card//IM_GROUP.${AGENTS_CID}`, imGroupOpenDeliverModel: { robotCode: fake.clientId } });

@@ -34,7 +34,7 @@ describe.each(['webhook', 'ws'] as const)('Feishu loop over %s', (mode) => {
     const { card, code } = await newTicket('登录后 APP 闪退，报错 500');
     // The customer got the acknowledgement with code and promise, as a reply to their message.
     const ack = d.fake.messages.find((m) => m.parentId && JSON.stringify(m.content).includes(code))!;
-    expect((ack.content as any).text).toContain('2小时');
+    expect((ack.content as any).text).toContain('我们将在 2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复，最晚 ');
     expect(card.msgType).toBe('interactive');
     expect((card.content as any).schema).toBe('2.0');
     expect((card.content as any).config.update_multi).toBe(true);

@@ -65,7 +65,7 @@ describe.each(dbKinds)('inbound API on %s', (kind) => {
     expect(res.status).toBe(201);
     const body = await json(res);
     expect(body.ticket).toMatch(/^FB-20260302-\d{4}$/);
-    expect(body.promise).toContain('2小时');
+    expect(body.promise).toContain('我们将在 2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复，最晚 ');
     const [row] = await t.db.select().from(tickets).where(eq(tickets.code, body.ticket));
     expect(row.channel).toBe('api');
     expect(row.category).toBe('bug');
