@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import type { Config, Env } from './config.ts';
-import { createCalendar, type BusinessCalendar } from './core/calendar.ts';
+import { createCalendar, holidayDataWarning, type BusinessCalendar } from './core/calendar.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import type { HolidayData } from './core/holidays.ts';
 import type { Database } from './db/client.ts';
@@ -185,6 +185,8 @@ export function createServices(opts: ServiceOptions): Services {
         status: 'ok',
         database: opts.database.kind,
         outbox: box,
+        // A missing holiday year is not an outage, but it is said here so monitoring sees it before January.
+        calendar: { warning: holidayDataWarning(calendar, clock.now()) },
         channels: Object.fromEntries(channels.map((c) => [c.name, c.health?.() ?? { state: 'ready' }])),
       };
     },

@@ -307,3 +307,15 @@ function fnv1a(text: string): string {
   }
   return (h >>> 0).toString(16).padStart(8, '0');
 }
+
+/**
+ * The calendar's own warning, or null: a year without holiday data (counted as plain weekdays), or from
+ * November 1 (the State Council publishes next year's arrangement around then) a next year not loaded yet.
+ */
+export function holidayDataWarning(calendar: BusinessCalendar, now: Date): string | null {
+  const today = calendar.localDate(now);
+  const year = Number(today.slice(0, 4));
+  if (!calendar.hasDataFor(year)) return `缺少 ${year} 年的法定节假日安排，当前按普通周末计算时限：请用 npx loopdesk calendar import 文件 导入，或升级 Loopdesk。`;
+  if (today.slice(5, 7) >= '11' && !calendar.hasDataFor(year + 1)) return `尚未载入 ${year + 1} 年的法定节假日安排（国务院通常在 11 月发布），1 月 1 日起将按普通周末计算时限：发布后请用 npx loopdesk calendar import 文件 导入，或升级 Loopdesk。`;
+  return null;
+}

@@ -4,6 +4,7 @@
  * surface as the same stats card as /stats. The outbox key is per day and surface: several instances, or a
  * re-run, post it once.
  */
+import { holidayDataWarning } from '../core/calendar.ts';
 import type { Services } from '../services.ts';
 import type { Job } from '../jobs/scheduler.ts';
 import { addDays, rangeOfDays } from './range.ts';
@@ -24,6 +25,8 @@ export async function postDailyDigest(services: Services): Promise<{ posted: num
   const reply = statsReply(services, stats, `每日客服数据 · ${range.label}`);
   const surfaces = services.desk.deps.agentSurfaces;
   for (const surface of surfaces) await services.desk.enqueueReply(surface, reply, `digest:${today}`);
+  const holidays = holidayDataWarning(calendar, services.clock.now());
+  if (holidays) for (const surface of surfaces) await services.desk.enqueueReply(surface, { kind: 'text', text: `⚠️ ${holidays}` }, `digest-holidays:${today}`);
   // The event log's daily roots ride with the digest: a copy outside the database (records/anchor.ts).
   const roots = await postEvidenceRoots(services, today);
   return { posted: surfaces.length, range: { from, to }, roots };

@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { runCli } from '../../src/cli/commands.ts';
 import { loadHolidayData, loadImportedYears } from '../../src/calendar/imported.ts';
-import { createCalendar } from '../../src/core/calendar.ts';
+import { createCalendar, holidayDataWarning } from '../../src/core/calendar.ts';
+import { createWebChannel } from '../../src/channels/web/index.tsx';
+import { outbox } from '../../src/db/schema/index.ts';
+import { postDailyDigest } from '../../src/reports/digest.ts';
+import { recordingChannel } from '../helpers/recording-channel.ts';
+import { eq } from 'drizzle-orm';
 import { parseHolidayFile } from '../../src/core/holiday-import.ts';
 import { SHIPPED_HOLIDAYS } from '../../src/core/holidays.ts';
 import { createServices } from '../../src/services.ts';
@@ -48,6 +53,7 @@ const ICS_2027 = [
 describe.each(dbKinds)('calendar import (%s)', (kind) => {
   let t: TestDesk;
   let dir: string;
+  const agents = recordingChannel('agents-group');
   const run = async (...argv: string[]) => {
     const lines: string[] = [];
     const code = await runCli(argv, { services: t.services, out: (s) => void lines.push(s), cwd: dir });
@@ -55,7 +61,7 @@ describe.each(dbKinds)('calendar import (%s)', (kind) => {
   };
 
   beforeAll(async () => {
-    t = await createTestDesk({ kind, now: '2026-12-07T02:00:00Z' });
+    t = await createTestDesk({ kind, now: '2026-12-07T02:00:00Z', channels: [createWebChannel, agents.factory] });
     dir = mkdtempSync(join(tmpdir(), 'calendar-import-'));
     writeFileSync(join(dir, '2027.ics'), ICS_2027);
     writeFileSync(join(dir, 'broken.json'), JSON.stringify({ holidays: { '2027-02-30': '春节' } }));
@@ -71,6 +77,18 @@ describe.each(dbKinds)('calendar import (%s)', (kind) => {
     const cal = createCalendar(t.services.config.calendar, (m) => warnings.push(m));
     expect(cal.dayInfo('2027-01-01')).toEqual({ working: true, kind: 'workday' });
     expect(warnings.join('\n')).toMatch(/NO STATUTORY HOLIDAY DATA FOR 2027.*calendar import/);
+  });
+
+  it('from November a missing next year warns in /healthz and in the daily digest', async () => {
+    const health = (await (await t.app.request('/healthz')).json()) as { status: string; calendar: { warning: string | null } };
+    expect(health.calendar.warning).toContain('尚未载入 2027 年的法定节假日安排');
+    expect(health.status).toBe('ok');
+    await postDailyDigest(t.services);
+    const rows = await t.db.select().from(outbox).where(eq(outbox.channel, 'agents-group'));
+    expect(rows.map((r) => JSON.stringify(r.payload.reply ?? ''))).toContainEqual(expect.stringContaining('⚠️ 尚未载入 2027 年的法定节假日安排'));
+    t.clock.set('2026-10-30T02:00:00Z'); // before November: nothing to say yet
+    expect(((await (await t.app.request('/healthz')).json()) as { calendar: { warning: unknown } }).calendar.warning).toBeNull();
+    t.clock.set('2026-12-07T02:00:00Z');
   });
 
   it('imports an ICS; the next start computes 2027 with it', async () => {
@@ -90,6 +108,7 @@ describe.each(dbKinds)('calendar import (%s)', (kind) => {
     expect(cal.version).not.toBe(t.services.calendar.version);
     // The shipped years are untouched.
     expect(cal.dayInfo('2026-02-14')).toEqual({ working: true, kind: 'makeup', name: '春节' });
+    expect(holidayDataWarning(cal, t.clock.now())).toBeNull();
   });
 
   it('importing the same file again changes nothing', async () => {
