@@ -23,6 +23,7 @@ import type { DateRange } from './range.ts';
 import { IN_RANGE, rangeParams, rawQuery, streamQuery } from './source.ts';
 import { readinessLines, readinessSummary, type ReadinessItem } from '../core/readiness.ts';
 import { mechanismDocx } from './mechanism-docx.ts';
+import { companyLabel } from '../promise/content.ts';
 import { probeLog, probeLogCsv } from './probe-log.ts';
 import { monthsOf } from './range.ts';
 
@@ -262,7 +263,7 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
     const listed = [];
     for (const f of files) listed.push({ name: f.name, bytes: (await stat(f.path)).size, sha256: await sha256File(f.path) });
     const manifest = {
-      title: `${demo ? `【${DEMO_LABEL}】` : ''}${config.company.name} 客户反馈处理审核材料`,
+      title: `${demo ? `【${DEMO_LABEL}】` : ''}${companyLabel(config)} 客户反馈处理审核材料`,
       ...(demo ? { demo: true, demoNotice: DEMO_NOTICE } : {}),
       generatedAt: deps.now.toISOString(),
       generatedAtLocal: local(deps.now),

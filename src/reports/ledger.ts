@@ -8,6 +8,9 @@
  * digest of the event log's chain heads, which ties the file to the tamper-evident log).
  */
 import { promiseRule } from '../core/promise.ts';
+import { companyLabel } from '../promise/content.ts';
+import { computeStats } from './stats.ts';
+import { monthLabel } from './range.ts';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -351,8 +354,12 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
   summary.columns = [{ width: 10 }, ...SUMMARY_COLUMNS.map((c) => ({ width: c.width, style: c.pct ? { numFmt: '0.0%' } : {} }))];
   header(summary, ['月份', ...SUMMARY_COLUMNS.map((c) => c.header)]);
   for (const { month, metrics } of [...months, { month: '合计', metrics: total }]) {
-    summary.addRow([month, ...SUMMARY_COLUMNS.map((c) => c.value(metrics))]).commit();
+    summary.addRow([monthLabel(month, range), ...SUMMARY_COLUMNS.map((c) => c.value(metrics))]).commit();
   }
+  // The 92% reference is the complaint resolution rate of passing companies: each category's own figures, below.
+  summary.addRow([]).commit();
+  summary.addRow(['各类别（区间合计）']).commit();
+  for (const c of (await computeStats(deps, range)).byCategory) summary.addRow([c.name, ...SUMMARY_COLUMNS.map((col) => col.value(c.metrics))]).commit();
   summary.commit();
 
   // 回访记录
@@ -497,12 +504,14 @@ export function policySheetRows(deps: Pick<StatsDeps, 'config' | 'calendar'>, ra
 function explanationRows(deps: StatsDeps, s: LedgerSummary, opts: LedgerOptions, dbKind: string, local: (d: Date) => string): Cell[][] {
   const { config } = deps;
   return [
-    ['公司', config.company.name],
+    ['公司', companyLabel(config)],
     ['文件', '客户反馈（投诉）处理台账，由 Loopdesk 从数据库直接生成，可随时按同一区间重新导出核对。'],
     ['统计区间', `${s.range.fromDay} 至 ${s.range.toDay}（含首尾，北京时间，按收到时间）`],
     ['导出时间', `${local(s.exportedAt)}（北京时间）`],
     ['导出方式', opts.source ?? 'Loopdesk'],
     ['台账行数', `${s.rows} 张工单；另有拨测工单 ${s.probesLeftOut} 张未列入（系统自动发送的渠道可用性测试，不计入任何指标）`],
+    ...(s.rows === 0 ? [['区间内没有工单', '这个区间没有收到客户反馈：可能系统刚上线，或区间早于上线时间。请换一个区间，或以实际受理数据为准，不要补录。']] : []),
+    ...(s.range.unfinishedMonth ? [['未结束的月份', `${s.range.unfinishedMonth} 尚未结束，数字截至 ${s.range.toDay}，不是最终结果。`]] : []),
     ['回访记录', `${s.surveys} 次满意度回访（含重开后的再次回访）`],
     ['重大投诉', `${s.majorComplaints} 件，完整时间线见“重大投诉”页`],
     ['客户信息', opts.unmasked ? '未脱敏（按明确要求导出完整姓名与联系方式，请妥善保管）' : '已脱敏（姓名保留首字，手机号保留前三后四位；内容摘要与评价内容里的手机号、证件号、银行卡号、订单号保留前三后四位，邮箱保留首字与域名）'],

@@ -209,12 +209,12 @@ describe.each(dbKinds)('ledger on %s', (kind) => {
     expect(bad.kind === 'text' && bad.text).toContain('用法：/ledger');
   });
 
-  it('defaults to the last 6 full months', async () => {
+  it('defaults to the last 6 months up to today (the current month marked unfinished)', async () => {
     const [c] = await t.db.select().from(customers).where(eq(customers.externalId, 'v-a'));
     expect(c.name).toBe('张三');
     t.clock.set('2026-09-15T10:00:00+08:00');
     const reply = await runCommand(t.services, { text: '/ledger', actor: AGENT, viaAgentGroup: true, surface: 'feishu' });
     t.clock.set(REPORT_AT);
-    expect(reply.kind === 'file' && reply.name).toBe('投诉处理台账_2026-03-01_2026-08-31.xlsx');
+    expect(reply.kind === 'file' && reply.name).toBe('投诉处理台账_2026-03-01_2026-09-15.xlsx');
   });
 });

@@ -88,7 +88,8 @@ describe('case reports, mechanism description, audit package, digest', () => {
     expect(md).toContain('| 产品故障 | 2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复 | 3 个工作日内（工作时间 9:00–12:00、13:30–18:30）解决 |');
     expect(md).toContain('- 官网留言（区间内 6 张）');
     expect(md).toContain('陈主管');
-    expect(md).toContain('解决率 **66.7%**（临港审核通过企业平均解决率参考值 92%）');
+    expect(md).toContain('全部类别解决率 **66.7%**，其中投诉 1 件、投诉解决率 **100.0%**（临港审核通过企业平均投诉解决率参考值 92%）');
+    expect(md).toContain('| 投诉 | 1 | 1 | 100.0% | 92% |');
     expect(md).toMatch(/\| 2026-03 \| 6 \| 60\.0% \| 66\.7% \|/);
     // §六 says what the records prove and what they do not (records/claims.ts), nothing stronger.
     expect(md).toContain('已封存的日期内删除整张工单、删除工单末尾的事件或删除整天的事件，都可检出并指明工单');
@@ -113,7 +114,7 @@ describe('case reports, mechanism description, audit package, digest', () => {
       expect(Buffer.from(files['反馈系统截图/05_工单卡片.png'].subarray(1, 4)).toString()).toBe('PNG');
     } else expect(strFromU8(files['反馈系统截图/如何添加截图.md'])).toContain('apt-get install chromium');
     expect(names).toEqual(
-      ['manifest.json', '事件日志链头.csv', '事件日志校验报告.md', '存证根.csv', '台账_2026-03-01_2026-03-19.xlsx', '客户反馈处理机制说明.md', '服务承诺与工作日历.json', `重大投诉/${week.G}.html`, `重大投诉/${week.G}.md`].sort(),
+      ['manifest.json', '事件日志链头.csv', '事件日志校验报告.md', '存证根.csv', '台账_2026-03-01_2026-03-19.xlsx', '客户反馈处理机制说明.md', '客户反馈处理机制说明.docx', '渠道拨测记录.csv', '预审自检.md', '服务承诺与工作日历.json', `重大投诉/${week.G}.html`, `重大投诉/${week.G}.md`].sort(),
     );
     const manifest = JSON.parse(strFromU8(files['manifest.json']));
     for (const f of manifest.files) expect(createHash('sha256').update(files[f.name]).digest('hex')).toBe(f.sha256);
