@@ -31,8 +31,14 @@ export const pct = (r: number | null | undefined, digits = 1) => (r === null || 
 const dur = (m: number | null) => (m === null ? '—' : formatMinutes(m, 'business'));
 const calDur = (m: number | null) => (m === null ? '—' : formatMinutes(m, 'calendar'));
 
-function kpis(m: Metrics, backlogNow: Metrics['backlog']): StatsKpi[] {
-  const rate = m.resolution.rate;
+/** The 92% reference is the complaint resolution rate of companies that passed: compare it with complaints only. */
+function complaintRate(stats: StatsResult): { rate: number | null; received: number } {
+  const c = stats.byCategory.find((x) => x.key === 'complaint')?.metrics;
+  return { rate: c?.resolution.rate ?? null, received: c?.received ?? 0 };
+}
+
+function kpis(m: Metrics, backlogNow: Metrics['backlog'], complaint: { rate: number | null; received: number }): StatsKpi[] {
+  const rate = complaint.rate;
   return [
     { label: '收到工单', value: String(m.received), hint: m.major ? `重大投诉 ${m.major}` : undefined, tone: m.major ? 'warn' : 'neutral' },
     {
@@ -42,9 +48,9 @@ function kpis(m: Metrics, backlogNow: Metrics['backlog']): StatsKpi[] {
       tone: m.firstResponse.metRate === null ? 'neutral' : m.firstResponse.metRate >= 0.95 ? 'good' : m.firstResponse.metRate >= 0.8 ? 'warn' : 'bad',
     },
     {
-      label: '解决率',
+      label: '投诉解决率',
       value: pct(rate),
-      hint: `参考值 ${pct(m.resolution.reference, 0)}`,
+      hint: `投诉 ${complaint.received} 件，参考值 ${pct(m.resolution.reference, 0)}；全部类别 ${pct(m.resolution.rate)}`,
       tone: rate === null ? 'neutral' : rate >= m.resolution.reference ? 'good' : 'warn',
     },
     { label: '首次响应中位数', value: dur(m.firstResponse.medianMinutes), hint: `P90 ${dur(m.firstResponse.p90Minutes)}（工作时间）`, tone: 'neutral' },
@@ -112,13 +118,13 @@ export function statsMarkdown(stats: StatsResult, title: string, generatedAt: st
     '',
     `- 收到工单：${m.received}${m.major ? `（重大投诉 ${m.major}）` : ''}`,
     `- 首次响应及时率：${pct(m.firstResponse.metRate)}（及时 ${m.firstResponse.met} / 超时 ${m.firstResponse.breached}，待响应 ${m.firstResponse.pending}）；中位 ${dur(m.firstResponse.medianMinutes)}，P90 ${dur(m.firstResponse.p90Minutes)}（工作时间）`,
-    `- 解决率：${pct(m.resolution.rate)}（参考值 ${pct(m.resolution.reference, 0)}）；满意归档率 ${pct(m.resolution.satisfiedRate)}；解决时长中位 ${dur(m.resolution.medianMinutes)}`,
+    `- 解决率（全部类别）：${pct(m.resolution.rate)}；投诉解决率：${pct(complaintRate(stats).rate)}（投诉 ${complaintRate(stats).received} 件，审核通过企业平均 ${pct(m.resolution.reference, 0)}）；满意归档率 ${pct(m.resolution.satisfiedRate)}；解决时长中位 ${dur(m.resolution.medianMinutes)}`,
     `- 超时工单：${m.breaches.tickets}（首次响应 ${m.breaches.firstResponse}，解决 ${m.breaches.resolution}）；重开 ${m.reopened.tickets} 张（${m.reopened.count} 次）`,
     `- 回访：已发 ${m.survey.sent}，已评价 ${m.survey.answered}（应答率 ${pct(m.survey.responseRate)}），平均 ${m.survey.averageScore ?? '—'} 分，满意占比 ${pct(m.survey.satisfiedShare)}，未评价 ${m.survey.unrated}`,
     `- 区间内未解决：${m.backlog.open}；当前全部积压：${stats.backlogNow.open}${stats.backlogNow.oldestAgeMinutes !== null ? `，最久 ${calDur(stats.backlogNow.oldestAgeMinutes)}` : ''}`,
   ];
   if (stats.byCategory.length) {
-    lines.push('', `按分类：${stats.byCategory.map((c) => `${categoryNames[c.key] ?? c.name} ${c.metrics.received}（及时 ${pct(c.metrics.firstResponse.metRate, 0)}）`).join(' · ')}`);
+    lines.push('', `按分类：${stats.byCategory.map((c) => `${categoryNames[c.key] ?? c.name} ${c.metrics.received}（及时 ${pct(c.metrics.firstResponse.metRate, 0)}，解决 ${pct(c.metrics.resolution.rate, 0)}）`).join(' · ')}`);
   }
   return lines.join('\n');
 }
@@ -129,7 +135,7 @@ export function statsView(stats: StatsResult, opts: { title?: string; categoryNa
     title,
     rangeLabel: stats.range.label,
     generatedAt: opts.generatedAt,
-    kpis: kpis(stats.metrics, stats.backlogNow),
+    kpis: kpis(stats.metrics, stats.backlogNow, complaintRate(stats)),
     categories: stats.byCategory.map((c) => ({
       name: opts.categoryNames[c.key] ?? c.name,
       received: c.metrics.received,

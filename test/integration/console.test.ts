@@ -286,7 +286,10 @@ describe.each(dbKinds)('web console on %s', (kind) => {
     expect(ledgerRows).toBe(total.received);
     const summary = wb.getWorksheet('月度汇总')!;
     const headers = (summary.getRow(1).values as unknown[]).slice(1);
-    const totalRow = (summary.getRow(summary.rowCount).values as unknown[]).slice(1);
+    // 合计 is followed by the per-category section (各类别（区间合计）).
+    const rows = (summary.getSheetValues() as unknown[][]).filter(Boolean).map((r) => r.slice(1));
+    const totalRow = rows.find((r) => r[0] === '合计')!;
+    expect(rows.some((r) => r[0] === '各类别（区间合计）')).toBe(true);
     expect(totalRow[0]).toBe('合计');
     expect(totalRow[headers.indexOf('收到工单')]).toBe(total.received);
     expect(totalRow[headers.indexOf('已解决')]).toBe(total.resolution.resolved);

@@ -80,7 +80,8 @@ describe.each(dbKinds)('stats on %s', (kind) => {
     expect(volume.data[0].values).toContainEqual({ date: '03-02', category: '产品故障', count: 2 });
     expect(volume.data[1].values.find((v: { date: string }) => v.date === '03-02')).toEqual({ date: '03-02', rate: 75, series: '首次响应及时率 %' });
     expect(csat.data[0].values).toEqual([1, 2, 3, 4, 5].map((n) => ({ score: `${n} 分`, count: n >= 4 ? 1 : 0 })));
-    expect(reply.text).toContain('解决率：66.7%（参考值 92%）');
+    expect(reply.text).toContain('解决率（全部类别）：66.7%；投诉解决率：');
+    expect(reply.text).toContain('审核通过企业平均 92%）');
   });
 
   it('refuses bad periods with the usage, and people outside the roles', async () => {
