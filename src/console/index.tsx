@@ -7,6 +7,9 @@
  *   agent → 概览, 工单, a ticket;  lead and admin → also 台账 (ledger) and 机制说明 (settings);  admin → unmasked ledger.
  * Unauthenticated: GET/HEAD → 302 to /console/login; anything else → 401. Too low a role → 403.
  */
+import { ReadinessPage } from './pages/readiness.tsx';
+import { runReadiness } from '../reports/readiness.ts';
+import { localTimeFormatter } from '../reports/format.ts';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { asc, eq } from 'drizzle-orm';
@@ -272,6 +275,11 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
         'cache-control': 'no-store',
       },
     });
+  });
+
+  app.get('/readiness', need('lead'), async (c) => {
+    const items = await runReadiness(services);
+    return html(c, '预审自检', <ReadinessPage items={items} generatedAt={localTimeFormatter(calendar.timeZone)(services.clock.now())} />, { active: '/console/readiness' });
   });
 
   app.get('/settings', need('lead'), async (c) => {

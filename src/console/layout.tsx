@@ -90,6 +90,7 @@ const NAV: Array<{ href: string; label: string; min: ConsoleRole }> = [
   { href: '/console/new-ticket', label: '新建工单', min: 'agent' },
   { href: '/console/ledger', label: '台账', min: 'lead' },
   { href: '/console/settings', label: '机制说明', min: 'lead' },
+  { href: '/console/readiness', label: '预审自检', min: 'lead' },
   { href: '/console/customers', label: '个人信息', min: 'admin' },
 ];
 const RANK: Record<ConsoleRole, number> = { agent: 1, lead: 2, admin: 3 };

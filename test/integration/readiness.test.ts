@@ -20,7 +20,7 @@ import { runReadiness, type PageFetcher } from '../../src/reports/readiness.ts';
 import type { ReadinessItem } from '../../src/core/readiness.ts';
 import { dbKinds } from '../helpers/db.ts';
 import { freePort } from '../fakes/email/dovecot.ts';
-import { createTestDesk, type TestDesk } from '../helpers/services.ts';
+import { createTestDesk, TEST_ADMIN_TOKEN, type TestDesk } from '../helpers/services.ts';
 import { recordingChannel } from '../helpers/recording-channel.ts';
 
 // jsqr is CommonJS with an ES-style default export: under NodeNext the callable is on .default.
@@ -80,6 +80,25 @@ describe.each(dbKinds)('预审自检 on a fresh install (%s)', (kind) => {
     expect(text).toMatch(/❌ 未通过 服务承诺公示页（\/promise）：无法访问 http:\/\/loopdesk\.test\/promise/);
     const reply = await runCommand(t.services, { platform: 'feishu', chatId: 'oc_agents', userId: 'ou_x', text: '/readiness', viaAgentGroup: true } as never);
     expect(JSON.stringify(reply)).toContain('公司名称');
+  });
+
+  it('the console page lists the same items, for leads and admins only', async () => {
+    expect((await t.app.request('/console/readiness')).status).toBe(302);
+    let cookie = '';
+    const keep = (res: Response) => {
+      const set = res.headers.getSetCookie().map((l) => l.split(';')[0]);
+      if (set.length) cookie = [...new Map([...cookie.split('; ').filter(Boolean), ...set].map((p) => [p.slice(0, p.indexOf('=')), p])).values()].join('; ');
+      return res;
+    };
+    const login = keep(await t.app.request('/console/login'));
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await login.text())?.[1] ?? '';
+    keep(await t.app.request('/console/login', { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf, token: TEST_ADMIN_TOKEN, next: '/console/readiness' }).toString() }));
+    const page = await t.app.request('/console/readiness', { headers: { cookie } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<h1>预审自检</h1>');
+    expect(html).toContain('<td>❌ 未通过</td><td>公司名称</td>');
+    expect(html).toContain('在配置文件（LOOPDESK_CONFIG）中填写 company.name');
   });
 
   it('after the first ticket, records say since when instead of failing', async () => {
