@@ -19,6 +19,7 @@ import { actionFields, mayUse, runTicketAction, TICKET_ACTIONS, TICKET_ACTION_NA
 import { DeskError, type DeskErrorCode } from '../desk/errors.ts';
 import { actionsFor, loadTicketView, slaView, undeliveredToCustomer } from '../desk/view.ts';
 import { buildCase } from '../reports/case.ts';
+import { ticketPromise } from '../desk/promise.ts';
 import type { Services } from '../services.ts';
 import type { ConsoleEnv } from './index.tsx';
 import { Page, type Viewer } from './layout.tsx';
@@ -210,7 +211,7 @@ export function registerWorkspace(app: Hono<ConsoleEnv>, w: WorkspaceDeps): void
     return html(
       c,
       `工单 ${code}`,
-      <TicketPage doc={doc} messages={msgs} sla={sla} timeZone={calendar.timeZone} isProbe={t.isProbe} actions={actions} flash={flash} version={version} code={t.code} followUp={followUp} />,
+      <TicketPage doc={doc} messages={msgs} sla={sla} timeZone={calendar.timeZone} isProbe={t.isProbe} actions={actions} flash={flash} version={version} code={t.code} followUp={followUp} promise={ticketPromise(config, calendar, t)} />,
       { active: '/console/tickets', status },
     );
   }

@@ -256,6 +256,7 @@ describe.each(dbKinds)('web console on %s', (kind) => {
     const jar = await tokenLogin();
     const html = await (await req(jar, `/console/tickets/${week.C}`)).text();
     expect(html).toContain('哈希链完整');
+    expect(html).toContain('<th scope="row">告知客户的承诺</th><td>咨询类问题：我们将在 1 个工作日内（工作时间 9:00–12:00、13:30–18:30）首次回复，最晚 3 月 3 日（周二）10:00 前。</td>');
     expect(html).toContain('在「账户-发票」页面点击导出即可。');
     expect(html).toContain('没找到导出按钮');
     expect(html).toContain('客户评价');

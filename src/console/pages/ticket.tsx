@@ -77,6 +77,8 @@ export function TicketPage(props: {
   code?: string;
   /** 电话回访 (reach.tsx / follow-up-form.tsx). */
   followUp?: Child;
+  /** The promise told to the customer, deadline included (core/promise.ts). */
+  promise?: string;
 }) {
   const { doc } = props;
   const fmt = timeFormat(props.timeZone);
@@ -136,6 +138,12 @@ export function TicketPage(props: {
                   ) : null}
                 </td>
               </tr>
+              {props.promise ? (
+                <tr>
+                  <th scope="row">告知客户的承诺</th>
+                  <td>{props.promise}</td>
+                </tr>
+              ) : null}
               <KvRows rows={doc.sla} />
             </tbody>
           </table>
