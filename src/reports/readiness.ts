@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { evaluateReadiness, readinessLines, readinessSummary, wholeMonthsBetween, type ChannelFact, type PageFact, type ReadinessFacts, type ReadinessItem } from '../core/readiness.ts';
 import { FIRST_RESPONSE_TARGET } from '../console/overview-data.ts';
 import { CHANNEL_LABELS } from '../desk/view.ts';
-import { customerChannels } from '../promise/content.ts';
+import { COMPANY_PLACEHOLDER, customerChannels } from '../promise/content.ts';
 import { probeDrivers, STEP_LABELS, type ProbeResult } from '../probes/run.ts';
 import { kvGet } from '../probes/kv.ts';
 import type { Services } from '../services.ts';
@@ -103,7 +103,7 @@ export async function readinessFacts(services: Services, opts: { fetchPage?: Pag
   const year = Number(calendar.localDate(now).slice(0, 4));
   return {
     now,
-    companyName: config.company.name === '我们的团队' ? null : config.company.name,
+    companyName: config.company.name === COMPANY_PLACEHOLDER ? null : config.company.name,
     roles: { agents: names(config.roles.agents), leads: names(config.roles.leads), admins: names(config.roles.admins) },
     channels: await channelFacts(services),
     promisePage: await checkPage(fetchPage, '/promise', base, (html) => (html.includes('服务承诺') ? null : '页面上没有服务承诺内容')),
