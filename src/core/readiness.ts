@@ -94,7 +94,7 @@ export function evaluateReadiness(f: ReadinessFacts): ReadinessItem[] {
 
   const page = (p: PageFact, fix: string): Check => (p.ok === true ? pass(p.detail) : p.ok === false ? fail(p.detail, fix) : warn(p.detail, fix));
   add('promise-page', '服务承诺公示页（/promise）', page(f.promisePage, '确认服务可从外网通过 PUBLIC_BASE_URL 访问，并在官网和 App 中链接 /promise'));
-  add('privacy', '隐私说明（反馈表单）', page(f.privacyNotice, '在反馈表单上展示个人信息收集与使用说明（隐私说明）'));
+  add('privacy', '隐私说明（反馈表单）', page(f.privacyNotice, '确认反馈表单（/feedback）可访问并展示隐私说明（配置 privacy.notice）'));
 
   if (!f.firstTicketAt) add('records', '处理记录时长', fail('还没有任何客户反馈记录', `正式上线并开始受理客户反馈；审核需要最近 ${MONTHS_REQUIRED} 个月的记录`));
   else if (f.monthsOfRecords < MONTHS_REQUIRED) {

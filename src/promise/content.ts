@@ -53,6 +53,8 @@ export interface CommitmentContent {
   years: Array<{ year: number; days: SpecialDay[]; loaded: boolean }>;
   followUp: string[];
   formUrl: string;
+  /** The privacy notice the form shows (config privacy.notice). */
+  privacy: string;
 }
 
 const WEEKDAY = ['', '周一', '周二', '周三', '周四', '周五', '周六', '周日'];
@@ -76,5 +78,6 @@ export function commitmentContent(args: { config: Config; env: Env; calendar: Bu
       '涉及向监管部门、媒体反映或造成损失的重大投诉，负责人会立即介入。',
     ],
     formUrl: new URL('/feedback', env.PUBLIC_BASE_URL).toString(),
+    privacy: config.privacy.notice,
   };
 }

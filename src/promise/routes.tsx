@@ -80,7 +80,7 @@ function PromisePage(p: { c: CommitmentContent; embed: string }) {
           ))}
         </ul>
         <h2>个人信息</h2>
-        <p>我们只为处理您的反馈使用您提供的联系方式和内容。收集与使用的详细说明见反馈表单上的隐私说明：<a href={c.formUrl}>{c.formUrl}</a></p>
+        <p>{c.privacy}</p>
         <h2>在官网或 App 中嵌入</h2>
         <pre style="white-space:pre-wrap;font-size:13px">{p.embed}</pre>
       </div>

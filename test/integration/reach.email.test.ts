@@ -44,7 +44,7 @@ describe.each(dbKinds)('web-form customers told by e-mail, no IMAP, on %s', (kin
     expect(ack.to).toEqual(['wang@customer.test']);
     expect(ack.parsed.from?.value[0]).toMatchObject({ address: SUPPORT, name: '示例客服' });
     expect(ack.parsed.text).toContain(`工单号 ${code}`);
-    expect(ack.parsed.text).toMatch(/我们将在.+首次响应/);
+    expect(ack.parsed.text).toMatch(/我们将在 1 个工作日内（工作时间 9:00–12:00、13:30–18:30）首次回复，最晚 .+ 前/);
     expect(ack.parsed.text).toContain(link);
     expect(ack.parsed.text).toContain('本邮箱不接收回复');
 

@@ -50,7 +50,7 @@ describe.each(dbKinds)('预审自检 on a fresh install (%s)', (kind) => {
       roles: 'fail',
       'channel:web': 'fail',
       'promise-page': 'pass',
-      privacy: 'fail',
+      privacy: 'pass', // the shipped form shows the privacy notice (records): read from the rendered form
       records: 'fail',
       'first-response': 'warn',
       'complaint-resolution': 'warn',
@@ -152,13 +152,10 @@ describe.each(dbKinds)('预审自检 on a healthy desk, then one cause at a time
     await t.close();
   });
 
-  it('passes every item it can check; the privacy notice waits for the form to show one', async () => {
+  it('passes every item', async () => {
     t.clock.set(NOW);
     const items = await check();
-    const notPassing = items.filter((i) => i.status !== 'pass').map((i) => i.id);
-    // The web form has no privacy notice on this branch (the `records` work adds it): the check reads the
-    // rendered form, so it fails until the form shows one.
-    expect(notPassing).toEqual(['privacy']);
+    expect(items.filter((i) => i.status !== 'pass')).toEqual([]);
     const m = byId(items);
     expect(m['complaint-resolution'].detail).toBe('100.0%（2 件；审核通过企业平均 92.0%）');
     expect(m['major-case'].detail).toMatch(/^1 件已闭环，可导出：FB-20260302-0001/);
@@ -176,6 +173,7 @@ describe.each(dbKinds)('预审自检 on a healthy desk, then one cause at a time
     expect(html).toContain('在线反馈表单：http://loopdesk.test/feedback');
     expect(html).toContain('2026-10-10 调休上班（国庆节）');
     expect(html).toContain('回访不成功才记为“未评价”，绝不记为满意');
+    expect(html).toContain('<h2>个人信息</h2><p>我们仅为处理您本次反馈收集您的联系方式和反馈内容');
     expect(html).not.toMatch(/probes|拨测/);
     expect(html).toContain('&lt;img src=&quot;http://loopdesk.test/promise/qr.png&quot;');
 
@@ -215,7 +213,7 @@ describe.each(dbKinds)('预审自检 on a healthy desk, then one cause at a time
     expect(probes.startsWith('拨测时间,渠道,触发方式,结果')).toBe(true);
     expect(probes).toMatch(/官网留言,test,通过,/);
     expect(bom('事件日志链头.csv')).toEqual([0xef, 0xbb, 0xbf]);
-    expect(strFromU8(zip['预审自检.md'])).toContain('❌ 未通过 隐私说明（反馈表单）');
+    expect(strFromU8(zip['预审自检.md'])).toContain('❌ 未通过 服务承诺公示页（/promise）：无法访问 http://loopdesk.test/promise');
     expect(zip['客户反馈处理机制说明.docx']).toBeDefined();
     const manifest = JSON.parse(strFromU8(zip['manifest.json']));
     expect(manifest.probes).toEqual({ runs: 1, failed: 0, file: '渠道拨测记录.csv' });
@@ -224,7 +222,7 @@ describe.each(dbKinds)('预审自检 on a healthy desk, then one cause at a time
       { month: '2026-09', reason: '本月尚未结束，数据截至 2026-09-10' },
     ]);
     // From the CLI the pages are fetched at PUBLIC_BASE_URL (http://loopdesk.test, not served here): an honest fail.
-    expect(manifest.readiness).toBe('预审自检：11 项通过，0 项注意，2 项未通过');
+    expect(manifest.readiness).toBe('预审自检：11 项通过，0 项注意，2 项未通过'); // the two pages
   });
 
   it('a stale probe, an unreachable page, late and open tickets, unrated closures, a broken chain and a missing year each fail their line', async () => {
@@ -234,6 +232,9 @@ describe.each(dbKinds)('预审自检 on a healthy desk, then one cause at a time
 
     m = byId(await runReadiness(t.services, { fetchPage: async () => ({ status: 404, text: 'not found' }) }));
     expect(m['promise-page']).toMatchObject({ status: 'fail', detail: 'http://loopdesk.test/promise 返回 HTTP 404' });
+    expect(m.privacy).toMatchObject({ status: 'fail', detail: 'http://loopdesk.test/feedback 返回 HTTP 404' });
+    m = byId(await runReadiness(t.services, { fetchPage: async (path) => ({ status: 200, text: path === '/feedback' ? '<form>内容</form>' : '服务承诺' }) }));
+    expect(m.privacy).toMatchObject({ status: 'fail', detail: 'http://loopdesk.test/feedback：表单页面上没有隐私说明（个人信息的收集与使用）' });
 
     // A complaint left open past its 2 h: an open breach, and the complaint resolution rate drops below 92%.
     t.clock.set(sh('2026-09-11 09:00'));
