@@ -85,7 +85,7 @@ export function evaluateReadiness(f: ReadinessFacts): ReadinessItem[] {
     'roles',
     '岗位职责（谁受理、谁跟进、谁回访）',
     missing.length
-      ? fail(`未指定：${missing.join('、')}`, '在配置 roles.agents / roles.leads / roles.admins 中写明每个岗位的人员姓名')
+      ? fail(`未指定：${missing.join('、')}`, '在配置 roles.agents / roles.leads / roles.admins 中写明每个岗位的人员姓名，或用 npx loopdesk user add --role agent|lead|admin 开通控制台账号')
       : pass(`客服 ${agents.join('、')}；负责人 ${leads.join('、')}；管理员 ${admins.join('、')}`),
   );
 

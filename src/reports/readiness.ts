@@ -104,7 +104,7 @@ export async function readinessFacts(services: Services, opts: { fetchPage?: Pag
   return {
     now,
     companyName: config.company.name === COMPANY_PLACEHOLDER ? null : config.company.name,
-    roles: { agents: names(config.roles.agents), leads: names(config.roles.leads), admins: names(config.roles.admins) },
+    roles: await rolesOf(services, names),
     channels: await channelFacts(services),
     promisePage: await checkPage(fetchPage, '/promise', base, (html) => (html.includes('服务承诺') ? null : '页面上没有服务承诺内容')),
     privacyNotice: await checkPage(fetchPage, '/feedback', base, (html) => (PRIVACY.test(html) ? null : '表单页面上没有隐私说明（个人信息的收集与使用）')),
@@ -127,4 +127,20 @@ export async function runReadiness(services: Services, opts: { fetchPage?: PageF
 /** The text the CLI prints and the group command answers. */
 export function readinessText(items: readonly ReadinessItem[]): string {
   return [readinessSummary(items), '', ...readinessLines(items)].join('\n');
+}
+
+/**
+ * Who holds each role: the people named in the config, and the active local console accounts (a team without a chat
+ * platform names its people with `loopdesk user add`).
+ */
+async function rolesOf(services: Services, names: (list: Array<{ name?: string; userId: string }>) => string[]): Promise<ReadinessFacts['roles']> {
+  const { config } = services;
+  const local = await rawQuery(services.database, `select name, role from local_accounts where disabled_at is null order by id`, []);
+  const localOf = (role: string) => local.filter((a) => a.role === role).map((a) => String(a.name));
+  const unique = (list: string[]) => [...new Set(list)];
+  return {
+    agents: unique([...names(config.roles.agents), ...localOf('agent')]),
+    leads: unique([...names(config.roles.leads), ...localOf('lead')]),
+    admins: unique([...names(config.roles.admins), ...localOf('admin')]),
+  };
 }

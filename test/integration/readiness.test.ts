@@ -270,3 +270,21 @@ describe.each(dbKinds)('预审自检 on a healthy desk, then one cause at a time
     expect(m.holidays.detail).toContain('缺少 2027 年的放假安排');
   });
 });
+
+describe('预审自检: named roles from local console accounts', () => {
+  it('counts active local accounts as agents, leads and admins; a disabled one no longer counts', async () => {
+    const t = await createTestDesk({ now: sh('2026-12-07 10:00') });
+    try {
+      const roles = async () => byId(await runReadiness(t.services, { fetchPage: appFetcher(t) })).roles;
+      expect((await roles()).fix).toContain('npx loopdesk user add');
+      for (const [name, role] of [['小林', 'agent'], ['林组长', 'lead'], ['周管理', 'admin']]) {
+        expect(await runCli(['user', 'add', '--name', name, '--role', role], { services: t.services, out: () => {}, cwd: process.cwd() })).toBe(0);
+      }
+      expect(await roles()).toMatchObject({ status: 'pass', detail: '客服 小林；负责人 林组长；管理员 周管理' });
+      expect(await runCli(['user', 'disable', '林组长'], { services: t.services, out: () => {}, cwd: process.cwd() })).toBe(0);
+      expect(await roles()).toMatchObject({ status: 'fail', detail: '未指定：负责人（跟进与回访）' });
+    } finally {
+      await t.close();
+    }
+  });
+});
