@@ -7,12 +7,11 @@
  *
  *   BENCH=outage npm run bench     (BENCH_OUTAGE_N=5000 messages over BENCH_OUTAGE_SECONDS=60 by default)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import postgres from 'postgres';
 import { messageEvent, newId, webhookRequest } from '../test/fakes/feishu/events.ts';
 import { startFakeFeishu } from '../test/fakes/feishu/server.ts';
+import { feishuInstanceEnv, freePort, startInstance } from '../test/helpers/instances.ts';
 import { summarize, table } from './lib.ts';
 
 const N = Number(process.env.BENCH_OUTAGE_N ?? 5000);
@@ -25,18 +24,9 @@ const SECRET = 'outage-secret';
 const TOKEN = 'outage-verification-token';
 const KEY = 'outage-encrypt-key';
 const AGENTS = 'oc_outage_agents';
-const root = join(import.meta.dirname, '..');
 
 /** What customers write in the minutes after an outage: the same trouble in their own words. */
 const PHRASES = ['APP 打不开了，一直转圈', '登录不上去，提示网络错误', '付款页面白屏，钱扣了没有到账吗', 'APP 闪退，刚更新完就打不开', '页面一直加载失败，是不是服务器挂了', '提交订单报错 502'];
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 async function freshDatabase(): Promise<string> {
   const admin = postgres(PG, { max: 1, onnotice: () => {} });
@@ -48,40 +38,12 @@ async function freshDatabase(): Promise<string> {
   return url.toString();
 }
 
-function startInstance(env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d;
-      if (out.includes('"msg":"ready"')) {
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
-        resolve(child);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`instance exited with ${code} before it was ready`)));
-  });
-}
-
 async function main() {
   const fake = await startFakeFeishu({ appId: APP_ID, appSecret: SECRET, chatQps: 5, appQps: 50 });
   const databaseUrl = await freshDatabase();
   const ports = [await freePort(), await freePort()];
-  const env = (port: number) => ({
-    DATABASE_URL: databaseUrl,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info', // the "ready" line is at info
-    FEISHU_APP_ID: APP_ID,
-    FEISHU_APP_SECRET: SECRET,
-    FEISHU_VERIFICATION_TOKEN: TOKEN,
-    FEISHU_ENCRYPT_KEY: KEY,
-    FEISHU_DOMAIN: fake.url,
-    FEISHU_EVENT_MODE: 'webhook',
-    FEISHU_AGENT_CHAT_ID: AGENTS,
-  });
+  const app = { appId: APP_ID, appSecret: SECRET, verificationToken: TOKEN, encryptKey: KEY, agentsChat: AGENTS };
+  const env = (port: number) => feishuInstanceEnv({ databaseUrl, port, fakeUrl: fake.url, app });
   const instances: ChildProcess[] = [];
   process.once('exit', () => instances.forEach((c) => c.kill('SIGKILL'))); // never leave a service running behind us
   instances.push(await startInstance(env(ports[0]))); // the first one migrates

@@ -9,13 +9,12 @@
  * Outside the default suite (it takes a minute or two: real processes, Feishu's real 5 messages/s per chat).
  * Exit code 0 when nothing was lost or doubled, 1 otherwise.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import postgres from 'postgres';
 import { messageEvent, newId, webhookRequest } from '../fakes/feishu/events.ts';
 import { startFakeFeishu } from '../fakes/feishu/server.ts';
+import { feishuInstanceEnv, freePort, startInstance } from '../helpers/instances.ts';
 
 const N = Number(process.env.CHAOS_N ?? 150);
 const WAIT_S = Number(process.env.CHAOS_WAIT ?? 180);
@@ -26,32 +25,6 @@ const SECRET = 'chaos-secret';
 const TOKEN = 'chaos-verification-token';
 const KEY = 'chaos-encrypt-key';
 const AGENTS = 'oc_chaos_agents';
-const root = join(import.meta.dirname, '../..');
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
-function startInstance(env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d;
-      if (out.includes('"msg":"ready"')) {
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
-        resolve(child);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`instance exited with ${code} before it was ready`)));
-  });
-}
 
 async function main() {
   const admin = postgres(PG, { max: 1, onnotice: () => {} });
@@ -62,21 +35,10 @@ async function main() {
   const databaseUrl = url.toString();
   const fake = await startFakeFeishu({ appId: APP_ID, appSecret: SECRET, chatQps: 5 });
   const ports = [await freePort(), await freePort()];
-  const env = (port: number) => ({
-    DATABASE_URL: databaseUrl,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    FEISHU_APP_ID: APP_ID,
-    FEISHU_APP_SECRET: SECRET,
-    FEISHU_VERIFICATION_TOKEN: TOKEN,
-    FEISHU_ENCRYPT_KEY: KEY,
-    FEISHU_DOMAIN: fake.url,
-    FEISHU_EVENT_MODE: 'webhook',
-    FEISHU_AGENT_CHAT_ID: AGENTS,
-    // A killed instance's leased outbox rows come back after 5 s; one card per ticket (no incident grouping).
-    LOOPDESK_CONFIG_JSON: JSON.stringify({ outbox: { leaseSeconds: 5 }, triage: { bursts: { enabled: false } } }),
-  });
+  const app = { appId: APP_ID, appSecret: SECRET, verificationToken: TOKEN, encryptKey: KEY, agentsChat: AGENTS };
+  // A killed instance's leased outbox rows come back after 5 s; one card per ticket (no incident grouping).
+  const config = { outbox: { leaseSeconds: 5 }, triage: { bursts: { enabled: false } } };
+  const env = (port: number) => feishuInstanceEnv({ databaseUrl, port, fakeUrl: fake.url, app, config });
   const instances: Array<ChildProcess | null> = [await startInstance(env(ports[0])), null];
   instances[1] = await startInstance(env(ports[1]));
   process.once('exit', () => instances.forEach((c) => c?.kill('SIGKILL')));
