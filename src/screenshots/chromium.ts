@@ -21,7 +21,9 @@ export async function launchChromium(): Promise<{ browser: import('playwright-co
   if (!path) return { missing: '未找到 Chromium（/usr/bin/chromium）。安装：sudo apt-get install chromium，或设置 CHROMIUM_PATH。' };
   let pw: Playwright;
   try {
-    pw = await import('playwright-core');
+    // A specifier the bundler cannot see: the Workers bundle must not carry playwright-core (~1.5 MiB gzip) it never runs.
+    const name = 'playwright-core';
+    pw = (await import(name)) as Playwright;
   } catch {
     return { missing: '未安装 playwright-core（开发依赖）。在项目目录运行 npm install（不要带 --omit=dev）。' };
   }
