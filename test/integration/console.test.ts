@@ -15,24 +15,8 @@ import { dbKinds } from '../helpers/db.ts';
 import { createTestDesk, TEST_ADMIN_TOKEN, type TestDesk } from '../helpers/services.ts';
 import { FAKE_APPS, startFakeOAuth, type FakeOAuth } from '../e2e/fake-oauth.ts';
 import { AGENT, buildWeek, REPORT_AT, type Week } from './reports.fixture.ts';
+import { Jar } from '../helpers/console-session.ts';
 
-/** A browser's cookie jar, enough for app.request. */
-class Jar {
-  cookies = new Map<string, string>();
-  store(res: Response) {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = line.split(';');
-      const i = pair.indexOf('=');
-      const name = pair.slice(0, i).trim();
-      const value = pair.slice(i + 1).trim();
-      if (!value || attrs.some((a) => /max-age=0\b/i.test(a.trim()))) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-  header() {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-}
 
 const ROUTES_GET = ['/console', '/console/overview', '/console/tickets', '/console/tickets/FB-20260302-0001', '/console/ledger', '/console/settings'];
 const ROUTES_POST = ['/console/ledger/download'];
