@@ -9,7 +9,7 @@ import { LOCAL_PLATFORM, localAccountRole } from './accounts.ts';
 import { fillPlaceholders, findCanned } from './canned.ts';
 import { survivorFollowUps } from './merge.ts';
 import { firstMessageOf, learnFrom } from './triage.ts';
-import type { AgentRef } from '../channels/types.ts';
+import type { AgentRef } from './types.ts';
 import { agentActor, customerActor, SYSTEM, type DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';
 import { appendEvents, enqueue, lockTicketByCode, stateOf, type Enqueue, type TicketRow } from './store.ts';

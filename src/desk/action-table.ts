@@ -5,7 +5,7 @@
  * same Chinese message.
  */
 import { z } from 'zod';
-import type { AgentRef } from '../channels/types.ts';
+import type { AgentRef } from './types.ts';
 import type { ActResult, Role } from './act.ts';
 import type { DeliveryReceipt } from './receipts.ts';
 import type { createDesk } from './index.ts';

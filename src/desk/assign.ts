@@ -6,7 +6,7 @@
  * On duty: `agents.duty` 'on' / 'off' (set with /duty), or 'auto' = within business hours.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { AgentRef } from '../channels/types.ts';
+import type { AgentRef } from './types.ts';
 import type { Tx } from '../db/client.ts';
 import { agents, kv, tickets } from '../db/schema/index.ts';
 import { roleOf } from './act.ts';

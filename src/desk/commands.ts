@@ -1,5 +1,5 @@
 import type { TicketView } from '../../cards/view.ts';
-import type { AgentRef } from '../channels/types.ts';
+import type { AgentRef } from './types.ts';
 import type { Services } from '../services.ts';
 import { roleOf, type AgentActionName, type Role } from './act.ts';
 import { DeskError } from './errors.ts';

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { STATUS_LABELS, type Status } from '../core/ticket.ts';
 import { tickets } from '../db/schema/index.ts';
-import type { AgentRef } from '../channels/types.ts';
+import type { AgentRef } from './types.ts';
 import { applyTransition, cardUpdates, fanOut, roleOf, upsertAgent, type Role } from './act.ts';
 import { agentActor, type DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';

@@ -6,7 +6,7 @@
  */
 import { and, eq, gte, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { IncidentView } from '../../cards/view.ts';
-import type { AgentRef } from '../channels/types.ts';
+import type { AgentRef } from './types.ts';
 import { bigramVector, cosine } from '../core/similarity.ts';
 import type { DbOrTx, Tx } from '../db/client.ts';
 import { incidents, ticketCodeCounters, tickets } from '../db/schema/index.ts';

@@ -5,7 +5,7 @@
  */
 import { and, desc, eq } from 'drizzle-orm';
 import type { Status } from '../core/ticket.ts';
-import type { AgentRef } from '../channels/types.ts';
+import type { AgentRef } from './types.ts';
 import type { Tx } from '../db/client.ts';
 import { ticketEvents, tickets } from '../db/schema/index.ts';
 import { actorRole, applyTransition, cardUpdates, checkVersion, upsertAgent, type ActResult, type Role } from './act.ts';

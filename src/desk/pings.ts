@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { CONTACT_OUTBOX_CHANNEL } from '../core/contact.ts';
-import type { AgentRef } from '../channels/types.ts';
+import type { AgentRef } from './types.ts';
 import type { Tx } from '../db/client.ts';
 import { agents, localAccounts } from '../db/schema/index.ts';
 import type { DeskDeps } from './deps.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { RECORDED_CHANNELS, RECORDED_CHANNEL_LABELS, splitContact, type RecordedChannel } from '../core/contact.ts';
-import type { AgentRef } from '../channels/types.ts';
+import type { AgentRef } from './types.ts';
 import { roleOf, type Role } from './act.ts';
 import type { DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';

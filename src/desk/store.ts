@@ -4,7 +4,7 @@ import type { Tx } from '../db/client.ts';
 import { outbox, ticketCodeCounters, tickets } from '../db/schema/index.ts';
 import { appendChained } from '../records/chain.ts';
 import type { TicketEvent, TicketState } from '../core/ticket.ts';
-import type { OutboxKind } from '../channels/types.ts';
+import type { OutboxKind } from './types.ts';
 import { routeIncidentItems } from './incidents.ts';
 import { CONTACT_OUTBOX_CHANNEL, isContactChannel } from '../core/contact.ts';
 
