@@ -7,7 +7,7 @@
  * Needs /usr/bin/chromium (scripts/ci-chromium.sh). Without it the file is skipped with a message, except in CI
  * (CI=true), where a missing browser is a failure.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
@@ -17,11 +17,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDesk, TEST_ADMIN_TOKEN, type TestDesk } from '../helpers/services.ts';
 import { AGENT, buildWeek, REPORT_AT, type Week } from '../integration/reports.fixture.ts';
 import { FAKE_APPS, startFakeOAuth, type FakeOAuth } from './fake-oauth.ts';
+import { CHROMIUM, chromiumPresent } from '../helpers/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: run scripts/ci-chromium.sh before the tests (CI must run the browser tests)`);
-if (!haveChromium) console.warn(`[console e2e] skipped: ${CHROMIUM} not found (install with: bash scripts/ci-chromium.sh)`);
+const haveChromium = chromiumPresent('console e2e');
 
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts/console');
 

@@ -3,7 +3,7 @@
  * agent works it from the card, the customer answers the survey (2 stars reopens, 5 stars closes), and /stats draws
  * its charts. Everything goes through the Feishu channel's own code and the real outbox.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
@@ -14,11 +14,9 @@ import { createWebChannel } from '../../src/channels/web/index.tsx';
 import { tickets } from '../../src/db/schema/index.ts';
 import { createSandboxChannel, createSandboxDingTalkChannel } from '../../src/sandbox/index.ts';
 import { createTestDesk, type TestDesk } from '../helpers/services.ts';
+import { CHROMIUM, chromiumPresent } from '../helpers/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: run scripts/ci-chromium.sh before the tests`);
-if (!haveChromium) console.warn(`[sandbox e2e] skipped: ${CHROMIUM} not found`);
+const haveChromium = chromiumPresent('sandbox e2e');
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts/sandbox');
 
 describe.skipIf(!haveChromium)('the sandbox in headless Chromium', () => {

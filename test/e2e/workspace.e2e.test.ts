@@ -7,7 +7,7 @@
  * The customer hears back by e-mail (SMTP only, a real SMTP server on 127.0.0.1): the acknowledgement and the reply
  * with the private link, the resolution note, the survey link; they follow the links from the mails.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -21,11 +21,9 @@ import { createWebChannel } from '../../src/channels/web/index.tsx';
 import { startSmtp, type FakeSmtp } from '../fakes/email/smtp.ts';
 import { addUser, cli } from '../helpers/console-session.ts';
 import { createTestDesk, type TestDesk } from '../helpers/services.ts';
+import { CHROMIUM, chromiumPresent } from '../helpers/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: run scripts/ci-chromium.sh before the tests (CI must run the browser tests)`);
-if (!haveChromium) console.warn(`[workspace e2e] skipped: ${CHROMIUM} not found (install with: bash scripts/ci-chromium.sh)`);
+const haveChromium = chromiumPresent('workspace e2e');
 
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts/workspace');
 

@@ -10,25 +10,12 @@ import { SESSION_COOKIE, seal, sessionKey } from '../../src/console/session.ts';
 import { wallTimeToDate } from '../../src/console/reach.tsx';
 import { dbKinds } from '../helpers/db.ts';
 import { createTestDesk, TEST_ADMIN_TOKEN, type TestDesk } from '../helpers/services.ts';
+import { Jar, req as requestAs } from '../helpers/console-session.ts';
 
 const AGENT = { platform: 'feishu', userId: 'ou_agent' };
 const OTHER = { platform: 'feishu', userId: 'ou_other' };
 const LEAD = { platform: 'feishu', userId: 'ou_lead' };
 
-/** A browser's cookie jar, enough for app.request. */
-class Jar {
-  cookies = new Map<string, string>();
-  store(res: Response) {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const i = pair.indexOf('=');
-      this.cookies.set(pair.slice(0, i).trim(), pair.slice(i + 1).trim());
-    }
-  }
-  header() {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-}
 
 describe.each(dbKinds)('console 新建工单 and 电话回访 on %s', (kind) => {
   let t: TestDesk;
@@ -40,13 +27,7 @@ describe.each(dbKinds)('console 新建工单 and 电话回访 on %s', (kind) => 
     jar.cookies.set(SESSION_COOKIE, seal(key, { v: 1, method: 'feishu', userId: who.userId, name, iat, exp: iat + 3600 }));
     return jar;
   };
-  const req = async (jar: Jar | null, path: string, init: RequestInit = {}) => {
-    const headers = new Headers(init.headers);
-    if (jar) headers.set('cookie', jar.header());
-    const res = await t.app.request(path, { ...init, headers });
-    jar?.store(res);
-    return res;
-  };
+  const req = (jar: Jar | null, path: string, init: RequestInit = {}) => requestAs(t.app, jar, path, init);
   const csrfOf = async (jar: Jar, path: string) => /name="csrf" value="([^"]+)"/.exec(await (await req(jar, path)).text())?.[1] ?? '';
   const post = (jar: Jar | null, path: string, data: Record<string, string>, origin?: string) =>
     req(jar, path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(origin ? { origin } : {}) }, body: new URLSearchParams(data).toString() });
