@@ -110,7 +110,7 @@ describe('case reports, mechanism description, audit package, digest', () => {
     if (existsSync('/usr/bin/chromium')) {
       // This desk has no web channel: the form is missing and the pack says so instead of leaving it out silently.
       expect(shots).toEqual(expect.arrayContaining(['反馈系统截图/04_控制台概览.png', '反馈系统截图/05_工单卡片.png']));
-      expect(strFromU8(files['反馈系统截图/说明.md'])).toContain('/feedback 返回 404');
+      expect(strFromU8(files['反馈系统截图/说明.md'])).toContain('01_网页反馈表单（手机）：页面返回 404');
       expect(Buffer.from(files['反馈系统截图/05_工单卡片.png'].subarray(1, 4)).toString()).toBe('PNG');
     } else expect(strFromU8(files['反馈系统截图/如何添加截图.md'])).toContain('apt-get install chromium');
     expect(names).toEqual(

@@ -216,7 +216,7 @@ export function SettingsPage(props: { config: Config; calendar: BusinessCalendar
         <h2 id="metrics" style="margin-top:0">六、指标定义</h2>
         <table class="kv">
           <tbody>
-            {metricDefinitions(config.survey.satisfiedMin).map((d) => (
+            {metricDefinitions(config.survey.satisfiedMin, config.categories).map((d) => (
               <tr>
                 <th scope="row">{d.name}</th>
                 <td>{d.formula}</td>
