@@ -70,8 +70,8 @@ const ledger: CliCommand = async (argv, ctx) => {
   ctx.out(
     [
       `台账已写入 ${path}`,
-      `区间 ${range.fromDay} 至 ${range.toDay}：${s.rows} 张工单（拨测 ${s.probesLeftOut} 张未列入），用时 ${((performance.now() - started) / 1000).toFixed(1)} 秒`,
-      `解决率 ${rate === null ? '—' : `${(rate * 100).toFixed(1)}%`}（参考值 92%），客户信息${opts.unmasked ? '未脱敏' : '已脱敏'}`,
+      `区间 ${range.fromDay} 至 ${range.toDay}：${s.rows} 件工单（拨测 ${s.probesLeftOut} 件未列入），用时 ${((performance.now() - started) / 1000).toFixed(1)} 秒`,
+      `解决率 ${rate === null ? '—' : `${(rate * 100).toFixed(1)}%`}（参考值 92% 为行业数字，非规定），客户信息${opts.unmasked ? '未脱敏' : '已脱敏'}`,
       `事件日志摘要 SHA-256 ${s.eventLogDigest}`,
     ].join('\n'),
   );
@@ -140,7 +140,7 @@ const auditPack: CliCommand = async (argv, ctx) => {
     [
       `审核材料包已写入 ${path}`,
       ...pack.files.map((f) => `  ${f.sha256}  ${f.name}（${f.bytes} 字节）`),
-      `哈希链：${pack.chains.intact}/${pack.chains.tickets} 张工单完整${pack.chains.broken.length ? `；校验失败：${pack.chains.broken.map((b) => b.code).join('、')}` : ''}`,
+      `哈希链：${pack.chains.intact}/${pack.chains.tickets} 件工单完整${pack.chains.broken.length ? `；校验失败：${pack.chains.broken.map((b) => b.code).join('、')}` : ''}`,
       `全面校验（loopdesk verify）：${pack.verify.findings ? `发现 ${pack.verify.findings} 处问题，见「事件日志校验报告.md」` : '未发现问题'}；封存 ${pack.verify.seals} 个，核对存证根 ${pack.verify.anchors} 个`,
     ].join('\n'),
   );

@@ -173,7 +173,7 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
         kind: 'file',
         path,
         name,
-        text: `台账 ${range.fromDay} 至 ${range.toDay}：${summary.rows} 张工单，解决率 ${rate === null ? '—' : `${(rate * 100).toFixed(1)}%`}（参考值 92%）。客户信息已脱敏。`,
+        text: `台账 ${range.fromDay} 至 ${range.toDay}：${summary.rows} 件工单，解决率 ${rate === null ? '—' : `${(rate * 100).toFixed(1)}%`}（参考值 92% 为行业数字，非规定）。客户信息已脱敏。`,
       };
     },
   },
@@ -226,7 +226,7 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
         kind: 'file',
         path,
         name,
-        text: `审核材料包 ${range.fromDay} 至 ${range.toDay}：${pack.files.length} 个文件，${pack.ledger.rows} 张工单，重大投诉 ${pack.majorComplaints.length} 件，哈希链 ${pack.chains.intact}/${pack.chains.tickets} 完整。`,
+        text: `审核材料包 ${range.fromDay} 至 ${range.toDay}：${pack.files.length} 个文件，${pack.ledger.rows} 件工单，重大投诉 ${pack.majorComplaints.length} 件，哈希链 ${pack.chains.intact}/${pack.chains.tickets} 完整。`,
       };
     },
   },
