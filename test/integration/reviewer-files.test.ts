@@ -108,6 +108,12 @@ describe.each(dbKinds)('reviewer-facing files on %s', (kind) => {
     expect(md).toContain('计时方式与承诺一致：产品故障、投诉、咨询、建议、其他按工作时间计');
     const console = visibleText(String(await (await import('../../src/console/pages/overview.tsx')).OverviewPage({ data: await overviewData(t.services, { fresh: true }), config: t.services.config, timeZone: 'Asia/Shanghai', canSeeDefinitions: true })));
     expect(console).toContain(definition);
+    const { LedgerPage } = await import('../../src/console/pages/ledger.tsx');
+    const { rangeMonths } = await import('../../src/console/overview-data.ts');
+    const range = reviewWindow(t.clock.now(), t.services.calendar);
+    const page = visibleText(String(LedgerPage({ range, ...(await rangeMonths(t.services, range)), csrf: 'x', canUnmask: false, config: t.services.config })));
+    expect(page).toContain(definition);
+    expect(page).toContain('2026-03（未结束）');
   });
 
   it('uses one window for "近 6 个月": the same dates in the console, the ledger default, /stats and the audit pack default', async () => {

@@ -3,7 +3,8 @@ import { CHANNEL_LABELS } from '../../desk/view.ts';
 import { HBars, LinePoints, PALETTE, RateBars, StackedBars } from '../charts.tsx';
 import { FIRST_RESPONSE_TARGET, type OverviewData } from '../overview-data.ts';
 import { pct, timeFormat } from './common.tsx';
-import { metricDefinitions, REFERENCE_NOTE } from '../../core/metrics.ts';
+import { REFERENCE_NOTE } from '../../core/metrics.ts';
+import { Definitions } from './definitions.tsx';
 
 const PROBE_LABELS = { ok: '✓ 通过', failed: '✗ 失败', never: '尚未拨测' } as const;
 
@@ -169,19 +170,7 @@ export function OverviewPage(props: { data: OverviewData; config: Config; timeZo
       <p class="small muted">
         * 本月尚未结束，数字会随处理进度变化。注：{REFERENCE_NOTE}
       </p>
-      <details class="card">
-        <summary>口径说明</summary>
-        <table class="kv">
-          <tbody>
-            {metricDefinitions(config.survey.satisfiedMin, config.categories).map((d) => (
-              <tr>
-                <th scope="row">{d.name}</th>
-                <td>{d.formula}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </details>
+      <Definitions config={config} />
     </div>
   );
 }
