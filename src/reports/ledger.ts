@@ -28,7 +28,7 @@ import { IN_RANGE, LEDGER_COLUMNS, LEDGER_FROM, rangeParams, rawQuery, streamQue
 import type { StatsDeps } from './stats.ts';
 import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
 import { pct } from '../../cards/stats.ts';
-import { calendarVersionLabel, PRIORITY_LABELS, zoneLabel } from './wording.ts';
+import { calendarVersionLabel, NAME_MISSING, PRIORITY_LABELS, zoneLabel } from './wording.ts';
 
 export interface LedgerOptions {
   /** Full names and contacts instead of 张* / 138****5678. Only on explicit request. */
@@ -123,7 +123,7 @@ export function ledgerRow(t: LedgerTicket, f: TicketFacts, categoryName: (id: st
     f.firstResponse.minutes,
     f.firstResponse.calendarMinutes,
     OUTCOME_LABELS[f.firstResponse.outcome],
-    t.agentName ?? t.agentUserId ?? '未分配',
+    t.agentName ?? (t.agentUserId ? NAME_MISSING : '未分配'),
     date(f.resolution.dueAt),
     date(f.resolved ? t.resolvedAt : null),
     f.resolution.minutes,
@@ -422,7 +422,7 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
 async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: Cell[]) => void | Promise<void>): Promise<number> {
   const { config, database } = deps;
   const q = {
-    columns: `t.id::float8 as id, t.code, t.category, coalesce(a.name, a.user_id) as agent, e.seq, e.type, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at`,
+    columns: `t.id::float8 as id, t.code, t.category, coalesce(a.name, case when a.id is null then null else '${NAME_MISSING}' end) as agent, e.seq, e.type, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at`,
     from: `ticket_events e join tickets t on t.id = e.ticket_id left join agents a on a.id = t.assignee_id`,
     where: `${IN_RANGE} and not t.is_probe and e.type in ('survey_sent', 'survey_answered', 'reopened', 'closed')`,
     params: rangeParams(range),
@@ -459,7 +459,7 @@ async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: C
         // An answer an agent took by phone names them (follow-up.ts); otherwise the customer answered themselves.
         const byPhone = data.via === 'phone';
         current.method = byPhone ? '电话' : '客户自评';
-        current.by = byPhone ? String(data.byName ?? data.by ?? '') : '客户本人';
+        current.by = byPhone ? String(data.byName ?? NAME_MISSING) : '客户本人';
         current.answered = byPhone && typeof data.calledAt === 'string' ? new Date(data.calledAt) : at;
         current.score = Number(data.score);
         current.comment = (data.comment as string | null) ?? null;
@@ -467,7 +467,8 @@ async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: C
         current.result = '不满意，已重开';
         await flush();
       } else if (current && r.type === 'closed') {
-        current.result = data.reason === 'satisfied' ? '满意，已归档' : data.reason === 'unrated' ? '未评价，已归档' : String(data.reason ?? '已归档');
+        // A close reason without a label here (a newer one) still reads as Chinese, never as its internal name.
+        current.result = data.reason === 'satisfied' ? '满意，已归档' : String(data.reason ?? '').startsWith('unrated') ? '未评价，已归档' : '已归档';
         await flush();
       }
     }

@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config.ts';
 import { definitionsMarkdown, REFERENCE_NOTE, type Metrics } from '../core/metrics.ts';
-import { zoneLabel } from './wording.ts';
+import { NAME_MISSING, zoneLabel } from './wording.ts';
 import { policyFor } from '../core/sla.ts';
 import { customerPromise, promiseRule, workingHoursText } from '../core/promise.ts';
 import { CHANNEL_LABELS } from '../desk/view.ts';
@@ -26,7 +26,7 @@ export interface MechanismDeps extends StatsDeps {
 }
 
 function people(list: Config['roles']['agents']): string {
-  return list.length ? list.map((p) => p.name ?? p.userId).join('、') : '';
+  return list.length ? list.map((p) => p.name ?? NAME_MISSING).join('、') : '';
 }
 
 function row(cells: Array<string | number>): string {

@@ -21,3 +21,6 @@ export function calendarVersionLabel(version: string): string {
   const mark = version.split('+').pop();
   return `节假日数据${release ? ` ${release} 版` : ''}${mark && mark !== version ? `，校验码 ${mark}` : ''}`;
 }
+
+/** A person without a name in the config or account: never their platform id (ou_…, staff…) in a reviewer's file. */
+export const NAME_MISSING = '姓名未登记';

@@ -56,7 +56,7 @@ describe.each(dbKinds)('reviewer-facing files on %s', (kind) => {
     // The month of the report (2026-03) is still running on 03-09: the pack of March is marked unfinished.
     expect(await cli(['--from', '2026-03', '--out', 'pack.zip']).run('audit-pack')).toBe(0);
     pack = unzipSync(new Uint8Array(readFileSync(join(dir, 'pack.zip'))));
-  });
+  }, 180_000); // the pack takes its screenshots when Chromium is here: slow on a loaded machine
   afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
     await t.close();
