@@ -131,7 +131,7 @@ describe.each(dbKinds)('reviewer-facing files on %s', (kind) => {
     const packCli = cli(['--out', 'default.zip']);
     expect(await packCli.run('audit-pack')).toBe(0);
     expect(Object.keys(unzipSync(new Uint8Array(readFileSync(join(dir, 'default.zip')))))).toContain(`台账_${window.fromDay}_${window.toDay}.xlsx`);
-  });
+  }, 120_000);
 
   it('marks the unfinished month in every file: ledger XLSX and CSV, audit pack 说明 and manifest, mechanism description, stats card', async () => {
     const note = '2026-03 尚未结束，该月数字截至 2026-03-09';
