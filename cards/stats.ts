@@ -3,7 +3,8 @@
  * (https://www.visactor.io/vchart) that Feishu's card `chart` element takes as `chart_spec`. No functions in the
  * specs: card charts accept JSON only.
  */
-import type { Metrics } from '../src/core/metrics.ts';
+import { DEFINITIONS_SHORT, type Metrics } from '../src/core/metrics.ts';
+import { unfinishedNote } from '../src/reports/range.ts';
 import { formatMinutes } from '../src/core/sla.ts';
 import type { StatsResult } from '../src/reports/stats.ts';
 
@@ -25,6 +26,8 @@ export interface StatsView {
   /** Answers per score 1–5. */
   satisfactionChart: Record<string, unknown>;
   markdown: string;
+  /** The running month (when the range holds it) and the one-line 口径, printed under the figures. */
+  notes: string[];
 }
 
 export const pct = (r: number | null | undefined, digits = 1) => (r === null || r === undefined ? '—' : `${(r * 100).toFixed(digits)}%`);
@@ -40,27 +43,27 @@ function complaintRate(stats: StatsResult): { rate: number | null; received: num
 function kpis(m: Metrics, backlogNow: Metrics['backlog'], complaint: { rate: number | null; received: number }): StatsKpi[] {
   const rate = complaint.rate;
   return [
-    { label: '收到工单', value: String(m.received), hint: m.major ? `重大投诉 ${m.major}` : undefined, tone: m.major ? 'warn' : 'neutral' },
+    { label: '收到工单', value: `${m.received} 件`, hint: m.major ? `重大投诉 ${m.major} 件` : undefined, tone: m.major ? 'warn' : 'neutral' },
     {
       label: '首次响应及时率',
       value: pct(m.firstResponse.metRate),
-      hint: `及时 ${m.firstResponse.met} / 超时 ${m.firstResponse.breached}`,
+      hint: `及时 ${m.firstResponse.met} / 超时 ${m.firstResponse.breached} 件，按承诺的计时方式`,
       tone: m.firstResponse.metRate === null ? 'neutral' : m.firstResponse.metRate >= 0.95 ? 'good' : m.firstResponse.metRate >= 0.8 ? 'warn' : 'bad',
     },
     {
       label: '投诉解决率',
       value: pct(rate),
-      hint: `投诉 ${complaint.received} 件，参考值 ${pct(m.resolution.reference, 0)}；全部类别 ${pct(m.resolution.rate)}`,
+      hint: `投诉 ${complaint.received} 件，参考值 ${pct(m.resolution.reference, 0)}（行业数字，非规定）；全部类别 ${pct(m.resolution.rate)}`,
       tone: rate === null ? 'neutral' : rate >= m.resolution.reference ? 'good' : 'warn',
     },
     { label: '首次响应中位数', value: dur(m.firstResponse.medianMinutes), hint: `P90 ${dur(m.firstResponse.p90Minutes)}（工作时间）`, tone: 'neutral' },
     {
       label: '满意度',
       value: m.survey.averageScore === null ? '—' : `${m.survey.averageScore.toFixed(1)} 分`,
-      hint: `满意占比 ${pct(m.survey.satisfiedShare)}，应答率 ${pct(m.survey.responseRate)}`,
+      hint: `满意占比 ${pct(m.survey.satisfiedShare)}，应答率 ${pct(m.survey.responseRate)}，满意归档率 ${pct(m.resolution.satisfiedRate)}`,
       tone: m.survey.satisfiedShare === null ? 'neutral' : m.survey.satisfiedShare >= 0.9 ? 'good' : 'warn',
     },
-    { label: '当前积压', value: String(backlogNow.open), hint: backlogNow.oldestAgeMinutes === null ? undefined : `最久 ${calDur(backlogNow.oldestAgeMinutes)}`, tone: backlogNow.open ? 'warn' : 'good' },
+    { label: '当前积压', value: `${backlogNow.open} 件`, hint: backlogNow.oldestAgeMinutes === null ? undefined : `最久 ${calDur(backlogNow.oldestAgeMinutes)}`, tone: backlogNow.open ? 'warn' : 'good' },
   ];
 }
 
@@ -115,18 +118,27 @@ export function statsMarkdown(stats: StatsResult, title: string, generatedAt: st
   const lines = [
     `**${title}**`,
     `区间：${stats.range.label}　生成：${generatedAt}`,
+    ...(unfinishedNote(stats.range) ? [unfinishedNote(stats.range)!] : []),
     '',
-    `- 收到工单：${m.received}${m.major ? `（重大投诉 ${m.major}）` : ''}`,
-    `- 首次响应及时率：${pct(m.firstResponse.metRate)}（及时 ${m.firstResponse.met} / 超时 ${m.firstResponse.breached}，待响应 ${m.firstResponse.pending}）；中位 ${dur(m.firstResponse.medianMinutes)}，P90 ${dur(m.firstResponse.p90Minutes)}（工作时间）`,
-    `- 解决率（全部类别）：${pct(m.resolution.rate)}；投诉解决率：${pct(complaintRate(stats).rate)}（投诉 ${complaintRate(stats).received} 件，审核通过企业平均 ${pct(m.resolution.reference, 0)}）；满意归档率 ${pct(m.resolution.satisfiedRate)}；解决时长中位 ${dur(m.resolution.medianMinutes)}`,
-    `- 超时工单：${m.breaches.tickets}（首次响应 ${m.breaches.firstResponse}，解决 ${m.breaches.resolution}）；重开 ${m.reopened.tickets} 张（${m.reopened.count} 次）`,
-    `- 回访：已发 ${m.survey.sent}，已评价 ${m.survey.answered}（应答率 ${pct(m.survey.responseRate)}），平均 ${m.survey.averageScore ?? '—'} 分，满意占比 ${pct(m.survey.satisfiedShare)}，未评价 ${m.survey.unrated}`,
-    `- 区间内未解决：${m.backlog.open}；当前全部积压：${stats.backlogNow.open}${stats.backlogNow.oldestAgeMinutes !== null ? `，最久 ${calDur(stats.backlogNow.oldestAgeMinutes)}` : ''}`,
+    `- 收到工单：${m.received} 件${m.major ? `（重大投诉 ${m.major} 件）` : ''}`,
+    `- 首次响应及时率：${pct(m.firstResponse.metRate)}（及时 ${m.firstResponse.met} / 超时 ${m.firstResponse.breached}，待响应 ${m.firstResponse.pending} 件；按各类别承诺的计时方式）；中位 ${dur(m.firstResponse.medianMinutes)}，P90 ${dur(m.firstResponse.p90Minutes)}（工作时间）`,
+    `- 解决率（全部类别）：${pct(m.resolution.rate)}（客户确认 ${m.resolution.confirmed} / 有解决时限 ${m.resolution.withTarget} 件；已解决·待回访 ${m.resolution.awaitingSurvey} 件、未评价 ${m.resolution.unrated} 件另列；无解决时限 ${m.resolution.excludedNoTarget} 件不计入）`,
+    `- 投诉解决率：${pct(complaintRate(stats).rate)}（投诉 ${complaintRate(stats).received} 件；参考值 ${pct(m.resolution.reference, 0)}，媒体报道的行业数字，不是规定）；满意归档率 ${pct(m.resolution.satisfiedRate)}；解决时长中位 ${dur(m.resolution.medianMinutes)}`,
+    `- 超时工单：${m.breaches.tickets} 件（首次响应 ${m.breaches.firstResponse}，解决 ${m.breaches.resolution}）；重开 ${m.reopened.tickets} 件（${m.reopened.count} 次）`,
+    `- 回访：已发 ${m.survey.sent} 件，已评价 ${m.survey.answered} 件（应答率 ${pct(m.survey.responseRate)}），平均 ${m.survey.averageScore ?? '—'} 分，满意占比 ${pct(m.survey.satisfiedShare)}，未评价 ${m.survey.unrated} 件`,
+    `- 区间内未解决：${m.backlog.open} 件；当前全部积压：${stats.backlogNow.open} 件${stats.backlogNow.oldestAgeMinutes !== null ? `，最久 ${calDur(stats.backlogNow.oldestAgeMinutes)}` : ''}`,
   ];
   if (stats.byCategory.length) {
     lines.push('', `按分类：${stats.byCategory.map((c) => `${categoryNames[c.key] ?? c.name} ${c.metrics.received}（及时 ${pct(c.metrics.firstResponse.metRate, 0)}，解决 ${pct(c.metrics.resolution.rate, 0)}）`).join(' · ')}`);
   }
+  lines.push('', ...statsNotes(stats).slice(unfinishedNote(stats.range) ? 1 : 0));
   return lines.join('\n');
+}
+
+/** Printed under every stats view: the running month, if any, and the one-line 口径. */
+export function statsNotes(stats: Pick<StatsResult, 'range'>): string[] {
+  const unfinished = unfinishedNote(stats.range);
+  return [...(unfinished ? [unfinished] : []), DEFINITIONS_SHORT];
 }
 
 export function statsView(stats: StatsResult, opts: { title?: string; categoryNames: Record<string, string>; generatedAt: string }): StatsView {
@@ -145,5 +157,6 @@ export function statsView(stats: StatsResult, opts: { title?: string; categoryNa
     volumeChart: volumeChartSpec(stats, opts.categoryNames),
     satisfactionChart: satisfactionChartSpec(stats.metrics),
     markdown: statsMarkdown(stats, title, opts.generatedAt, opts.categoryNames),
+    notes: statsNotes(stats),
   };
 }

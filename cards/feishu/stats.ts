@@ -38,7 +38,7 @@ export function renderStatsCard(view: StatsView): Record<string, unknown> {
         { tag: 'markdown', content: `**按分类**\n${categories}` },
         { tag: 'chart', element_id: 'volume', aspect_ratio: '16:9', chart_spec: view.volumeChart },
         { tag: 'chart', element_id: 'csat', aspect_ratio: '2:1', chart_spec: view.satisfactionChart },
-        { tag: 'markdown', content: "<font color='grey'>口径：按收到时间统计，不含拨测工单；解决率 = 已解决 ÷ 收到，参考值 92% 为临港审核通过企业平均水平。完整定义见台账“说明”页。</font>" },
+        { tag: 'markdown', content: view.notes.map((n) => `<font color='grey'>${n}</font>`).join('\n') },
       ],
     },
   };

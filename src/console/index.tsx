@@ -20,7 +20,7 @@ import { slaView } from '../desk/view.ts';
 import type { AppEnv } from '../http/env.ts';
 import { buildCase } from '../reports/case.ts';
 import { writeLedgerCsv, writeLedgerXlsx } from '../reports/ledger.ts';
-import { BadRangeError, lastMonthsToDate, parseFromTo, type DateRange } from '../reports/range.ts';
+import { BadRangeError, reviewWindow, parseFromTo, type DateRange } from '../reports/range.ts';
 import type { Services } from '../services.ts';
 import { channelHealth } from './channel-health.ts';
 import { Page, type Viewer } from './layout.tsx';
@@ -233,7 +233,7 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
 
   const rangeOf = (from: string | undefined, to: string | undefined): { range: DateRange; error?: string } => {
     const now = services.clock.now();
-    const fallback = () => lastMonthsToDate(6, now, calendar);
+    const fallback = () => reviewWindow(now, calendar);
     try {
       return { range: parseFromTo(from || undefined, to || undefined, now, calendar, fallback) };
     } catch (e) {
@@ -245,7 +245,7 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
   app.get('/ledger', need('lead'), async (c) => {
     const { range, error } = rangeOf(c.req.query('from'), c.req.query('to'));
     const { months, total } = await rangeMonths(services, range);
-    return html(c, '台账', <LedgerPage range={range} months={months} total={total} csrf={c.get('csrf')} canUnmask={c.get('viewer').role === 'admin'} error={error} />, { active: '/console/ledger', status: error ? 400 : 200 });
+    return html(c, '台账', <LedgerPage range={range} months={months} total={total} csrf={c.get('csrf')} canUnmask={c.get('viewer').role === 'admin'} config={services.config} error={error} />, { active: '/console/ledger', status: error ? 400 : 200 });
   });
 
   app.post('/ledger/download', need('lead'), async (c) => {

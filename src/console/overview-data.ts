@@ -5,7 +5,7 @@
  * ten people opening it at once cost one computation.
  */
 import { finalizeMetrics, emptyAcc, mergeAcc, type Metrics, type MetricsAcc } from '../core/metrics.ts';
-import { addDays, rangeOfDays, type DateRange } from '../reports/range.ts';
+import { addDays, rangeOfDays, reviewWindow, type DateRange } from '../reports/range.ts';
 import type { Services } from '../services.ts';
 import { channelHealth, type ChannelHealth } from './channel-health.ts';
 import { dayAcc, openDays, openTickets, settledDays, type DayParts, type RollupDeps } from './rollup.ts';
@@ -13,7 +13,6 @@ import { ticketSla } from './tickets-query.ts';
 
 export const CACHE_MS = 30_000;
 export const WEEKS = 26;
-export const MONTHS = 6;
 /** The internal target the first-response rate is drawn against (the promise itself is per category). */
 export const FIRST_RESPONSE_TARGET = 0.95;
 
@@ -61,12 +60,14 @@ export async function overviewData(services: Services, opts: { fresh?: boolean }
   const { calendar, now } = deps;
   const today = calendar.localDate(now);
   const firstWeek = addDays(weekStart(today), -7 * (WEEKS - 1));
-  let firstMonth = `${today.slice(0, 7)}-01`;
-  for (let i = 1; i < MONTHS; i++) firstMonth = `${addDays(firstMonth, -1).slice(0, 7)}-01`;
+  // The figures are those of the review window (the same dates as the ledger and the audit pack); the weekly
+  // volume chart may reach further back, so the rollup is read over the union of both.
+  const window = reviewWindow(now, calendar);
+  const firstMonth = window.fromDay;
   const fromDay = firstWeek < firstMonth ? firstWeek : firstMonth;
-  const range = rangeOfDays(fromDay, today, calendar.timeZone, `${fromDay} 至 ${today}`);
+  const span = rangeOfDays(fromDay, today, calendar.timeZone);
 
-  const [settled, open, channels] = await Promise.all([settledDays(deps, range), openTickets(services.database), channelHealth(services)]);
+  const [settled, open, channels] = await Promise.all([settledDays(deps, span), openTickets(services.database), channelHealth(services)]);
   const live = openDays(deps, open);
 
   const weeks = new Map<string, WeekBar>();
@@ -105,7 +106,7 @@ export async function overviewData(services: Services, opts: { fresh?: boolean }
 
   const data: OverviewData = {
     generatedAt: now,
-    range,
+    range: window,
     weeks: [...weeks.values()],
     months: [...months].map(([month, acc]) => ({ month, partial: month === today.slice(0, 7), metrics: finalizeMetrics(acc) })),
     total: finalizeMetrics(total),

@@ -18,6 +18,7 @@ import { slaView } from '../desk/view.ts';
 import { addDays, dayStart } from '../reports/range.ts';
 import { rawQuery } from '../reports/source.ts';
 import { WORKING_STATUSES } from './rollup.ts';
+import { TICKET_CODE_TYPED } from '../core/ticket-code.ts';
 
 export const PAGE_SIZE = 50;
 export const SEARCH_WINDOW = 20_000;
@@ -67,7 +68,7 @@ export function ticketSla(t: TicketRow, calendar: BusinessCalendar, now: Date): 
   return { state: worst.v.state, label: worst.v.state === 'none' ? '无时限' : `${worst.which}：${worst.v.label}` };
 }
 
-const CODE = /^[A-Z]{1,8}-\d{8}-\d{1,6}$/i;
+const CODE = TICKET_CODE_TYPED;
 const PHONE = /^\+?\d[\d\s-]{5,18}\d$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 

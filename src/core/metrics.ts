@@ -17,8 +17,11 @@
  *   minutes before aggregation, so anyone can recompute a median from the ledger column.
  * - First response within promise: the first reply the customer could see came at or before the due time of the
  *   ticket's policy snapshot. Rate = met ÷ (met + breached); tickets still inside their window are "pending".
- * - Resolved = status resolved (awaiting the survey) or closed. Resolution rate = resolved ÷ received; satisfied
- *   rate = closed as satisfied ÷ received.
+ * - Resolution rate (解决率) = confirmed ÷ tickets with a resolution promise. Confirmed = closed as satisfied: the customer
+ *   said so, or an agent recorded the customer's answer on a phone follow-up (csatVia 'phone'). Tickets without a
+ *   resolution promise (suggestions by default) are out of both sides. 已解决·待回访 and 未评价 are counted apart and
+ *   never as resolved. Satisfied-archive rate (满意归档率) = closed as satisfied ÷ received.
+ * - The wording a reviewer reads is in METRIC_TERMS / metricDefinitions() below, printed wherever a figure is.
  * - Median: the middle value (mean of the two middle values for an even count). P90: nearest rank, the value at
  *   position ⌈0.9·n⌉ of the sorted values.
  */
@@ -28,7 +31,7 @@ import { elapsedMinutes, slaState, type SlaPolicy, type SlaState } from './sla.t
 /** Reference figure of the Lingang trial rules: passing companies resolved 92% of complaints on average. */
 export const RESOLUTION_RATE_REFERENCE = 0.92;
 /** Bump when a definition changes: cached daily aggregates computed under another version are rebuilt. */
-export const METRICS_VERSION = 2;
+export const METRICS_VERSION = 3;
 
 /** The ticket fields the metrics read (a row of `tickets`, or the ledger's projection of it). */
 export interface MetricTicket {
@@ -54,6 +57,8 @@ export interface MetricTicket {
   reopenCount: number;
   /** 'phone' when an agent recorded the answer the customer gave by phone (电话回访); else the customer's own. */
   csatVia?: string | null;
+  /** Recorded failed phone follow-up attempts (电话回访); a ticket closed unrated after some is counted apart. */
+  followUpAttempts?: number | null;
 }
 
 export interface MetricOptions {
@@ -94,6 +99,12 @@ export interface TicketFacts {
   score: number | null;
   reopenCount: number;
   isMajor: boolean;
+  /** The category promises a resolution time: only such tickets are in the resolution rate (suggestions are not). */
+  hasResolutionTarget: boolean;
+  /** Closed as satisfied: the customer (or a recorded phone follow-up) confirmed the resolution. */
+  confirmed: boolean;
+  /** Closed unrated after at least one recorded phone follow-up attempt (「未评价（已回访 N 次未果）」). */
+  unratedAfterFollowUp: boolean;
   /** Age of a ticket still being worked (calendar minutes at `now`), else null. */
   openAgeMinutes: number | null;
   /** True when nothing here depends on `now` any more (resolved or closed): safe to cache. */
@@ -178,6 +189,9 @@ export function ticketFacts(row: MetricTicket, opts: MetricOptions): TicketFacts
     score: answered ? row.csatScore : null,
     reopenCount: row.reopenCount,
     isMajor: row.isMajor,
+    hasResolutionTarget: policy.resolutionMinutes != null,
+    confirmed: outcome === 'satisfied',
+    unratedAfterFollowUp: outcome === 'unrated' && (row.followUpAttempts ?? 0) > 0,
     openAgeMinutes: WORKING.has(row.status) ? wholeMinutes(Math.max(0, now.getTime() - row.createdAt.getTime()) / MINUTE) : null,
     settled: row.status === 'resolved' || row.status === 'closed',
   };
@@ -266,6 +280,10 @@ export interface MetricsAcc {
   satisfied: number;
   unrated: number;
   awaitingSurvey: number;
+  /** Received tickets with a resolution promise (the resolution rate's denominator) and those of them confirmed. */
+  withTarget: number;
+  confirmed: number;
+  unratedAfterFollowUp: number;
   major: number;
   open: number;
   openAges: Histogram;
@@ -297,6 +315,9 @@ export function emptyAcc(): MetricsAcc {
     satisfied: 0,
     unrated: 0,
     awaitingSurvey: 0,
+    withTarget: 0,
+    confirmed: 0,
+    unratedAfterFollowUp: 0,
     major: 0,
     open: 0,
     openAges: {},
@@ -325,6 +346,11 @@ export function addFacts(acc: MetricsAcc, f: TicketFacts, satisfiedMin: number):
   if (f.outcome === 'satisfied') acc.closedSatisfied++;
   if (f.outcome === 'unrated') acc.unrated++;
   if (f.outcome === 'awaiting_survey') acc.awaitingSurvey++;
+  if (f.hasResolutionTarget) {
+    acc.withTarget++;
+    if (f.confirmed) acc.confirmed++;
+  }
+  if (f.unratedAfterFollowUp) acc.unratedAfterFollowUp++;
   if (fr.outcome === 'breached' || rs.outcome === 'breached') acc.breachedTickets++;
   if (f.reopenCount > 0) acc.reopenedTickets++;
   acc.reopenCount += f.reopenCount;
@@ -347,6 +373,7 @@ export function addFacts(acc: MetricsAcc, f: TicketFacts, satisfiedMin: number):
 const COUNTS = [
   'received', 'firstMet', 'firstBreached', 'firstPending', 'resolved', 'closedSatisfied', 'resMet', 'resBreached', 'resPending', 'breachedTickets',
   'reopenedTickets', 'reopenCount', 'surveysSent', 'surveysAnswered', 'surveysAnsweredByAgent', 'scoreSum', 'satisfied', 'unrated', 'awaitingSurvey', 'major', 'open',
+  'withTarget', 'confirmed', 'unratedAfterFollowUp',
 ] as const;
 const HISTOGRAMS = ['firstMinutes', 'firstCalendarMinutes', 'resolutionMinutes', 'resolutionCalendarMinutes', 'openAges'] as const;
 
@@ -398,9 +425,19 @@ export interface Metrics {
     p90CalendarMinutes: number | null;
   };
   resolution: {
+    /** Marked resolved (awaiting the survey, or closed in any way): the work done, not the customer's confirmation. */
     resolved: number;
-    /** resolved ÷ received */
+    /** 解决率: confirmed ÷ withTarget (see the module comment); the figure beside the 92% reference. */
     rate: number | null;
+    confirmed: number;
+    withTarget: number;
+    /** Received without a resolution promise (suggestions): out of the resolution rate, and said so. */
+    excludedNoTarget: number;
+    /** 已解决·待回访: resolved, the survey not answered yet. */
+    awaitingSurvey: number;
+    /** 未评价 (closed without an answer), and of them those closed after failed phone follow-up attempts. */
+    unrated: number;
+    unratedAfterFollowUp: number;
     closedSatisfied: number;
     /** closed as satisfied ÷ received */
     satisfiedRate: number | null;
@@ -465,7 +502,13 @@ export function finalizeMetrics(acc: MetricsAcc): Metrics {
     },
     resolution: {
       resolved: acc.resolved,
-      rate: ratio(acc.resolved, acc.received),
+      rate: ratio(acc.confirmed ?? 0, acc.withTarget ?? 0),
+      confirmed: acc.confirmed ?? 0,
+      withTarget: acc.withTarget ?? 0,
+      excludedNoTarget: acc.received - (acc.withTarget ?? 0),
+      awaitingSurvey: acc.awaitingSurvey,
+      unrated: acc.unrated,
+      unratedAfterFollowUp: acc.unratedAfterFollowUp ?? 0,
       closedSatisfied: acc.closedSatisfied,
       satisfiedRate: ratio(acc.closedSatisfied, acc.received),
       reference: RESOLUTION_RATE_REFERENCE,
@@ -549,21 +592,61 @@ export interface MetricDefinition {
   formula: string;
 }
 
-export function metricDefinitions(satisfiedMin: number): MetricDefinition[] {
+/** The 92% reference, footnoted wherever it is printed: a figure reported by the press, not a rule. */
+export const REFERENCE_NOTE =
+  '参考值 92% 为媒体报道的临港试点审核通过企业平均投诉解决率，仅作行业参考，不是监管规定的达标线；本系统的解决率按下方口径计算，二者口径可能不同。';
+
+/** One line for cards and short messages; the full 口径说明 is metricDefinitions(). */
+export const DEFINITIONS_SHORT =
+  '口径：按收到时间统计，不含拨测工单；解决率 = 客户确认解决（含电话回访确认）÷ 有解决时限的工单（建议类不计入），已解决·待回访与未评价另列；参考值 92% 为媒体报道的行业数字，非规定。完整口径见台账“口径说明”页。';
+
+/** The unit of every count a reviewer reads: one word everywhere. */
+export const UNIT = '件';
+
+export interface ClockOfCategory {
+  name: string;
+  clock: 'business' | 'calendar';
+}
+
+/** Which clock each category's promise runs on, in words: 及时率 is judged on it. */
+function clockWords(clocks: readonly ClockOfCategory[] | undefined): string {
+  if (!clocks?.length) return '按各类别承诺所用的计时方式';
+  const business = clocks.filter((c) => c.clock === 'business').map((c) => c.name);
+  const calendar = clocks.filter((c) => c.clock === 'calendar').map((c) => c.name);
+  return [business.length ? `${business.join('、')}按工作时间计` : '', calendar.length ? `${calendar.join('、')}按自然时间计` : ''].filter(Boolean).join('，');
+}
+
+export function metricDefinitions(satisfiedMin: number, clocks?: readonly ClockOfCategory[]): MetricDefinition[] {
   return [
-    { name: '统计口径', formula: '按“收到时间”落在所选区间内的工单统计（北京时间自然日），数值为导出时刻的状态。拨测工单与被合并的重复工单不计入任何指标。' },
+    { name: '统计口径', formula: '按“收到时间”落在所选区间内的工单统计（北京时间自然日），数值为导出时刻的状态。拨测工单（编号以 TC 开头）与被合并的重复工单不计入任何指标。' },
+    { name: '统计区间', formula: '默认“近 6 个月”= 前 6 个完整自然月加本月 1 日至今天；控制台、台账、审核材料包、机制说明和统计卡片使用同一区间。本月尚未结束时，其数字标注“未结束”，不是最终结果。' },
+    { name: '计量单位', formula: '工单数一律以“件”计；比率保留一位小数。' },
     { name: '收到工单数', formula: '区间内收到的工单数（不含拨测、合并）。' },
-    { name: '首次响应及时数 / 及时率', formula: '首次对客户可见的回复时间 ≤ 承诺时限（按工单创建时的时限快照）的工单数；及时率 = 及时数 ÷（及时数 + 超时数），尚在时限内未回复的不计入分母。' },
-    { name: '首次响应时长（中位数、P90）', formula: '收到 → 首次回复的分钟数；“计时分钟”按工单的计时方式（工作时间：工作日 09:00–12:00、13:30–18:30，含法定节假日与调休），“自然分钟”为实际经过时间。中位数取排序后居中的值（偶数个取中间两值平均），P90 取第 ⌈0.9×n⌉ 个值。' },
-    { name: '解决率', formula: '已解决工单数 ÷ 收到工单数；已解决 = 状态为“已解决·待回访”或“已归档”。参考值：临港审核通过企业平均解决率 92%。' },
-    { name: '满意归档率', formula: '客户评价满意后归档的工单数 ÷ 收到工单数。' },
+    {
+      name: '首次响应及时率',
+      formula: `首次对客户可见的回复时间 ≤ 承诺时限（按工单受理时的时限快照）的工单数 ÷（及时数 + 超时数），尚在时限内未回复的不计入分母。计时方式与承诺一致：${clockWords(clocks)}（工作时间：工作日 09:00–12:00、13:30–18:30，已含法定节假日与调休）。`,
+    },
+    { name: '首次响应时长（中位数、P90）', formula: '收到 → 首次回复的分钟数；“计时分钟”按工单的计时方式，“自然分钟”为实际经过时间。中位数取排序后居中的值（偶数个取中间两值平均），P90 取第 ⌈0.9×件数⌉ 个值。' },
+    {
+      name: '解决率',
+      formula: '客户确认解决的工单数 ÷ 有解决时限的工单数。“客户确认解决”= 客户本人评价满意后归档，或客服电话回访时记录客户表示满意（标明“电话回访”及回访人）。已标记解决但尚未评价（已解决·待回访）和未评价归档的工单都不算已解决，另行列出。投诉类的解决率与参考值 92% 并列，见“投诉解决率”。',
+    },
+    { name: '不计入解决率的工单', formula: '没有解决时限的类别（默认为“建议”）只记录、答复和采纳，不承诺解决时间，因此不进入解决率的分子和分母，数量另行列出。' },
+    { name: '投诉解决率', formula: `投诉类工单按上述“解决率”口径计算，与参考值 92% 并列。${REFERENCE_NOTE}` },
+    { name: '已解决·待回访', formula: '客服已标记解决、客户尚未评价的工单数（不计入解决率）。' },
+    { name: '未评价', formula: '回访提醒后仍未评价、按“未评价”归档的工单数（不视为满意，不计入已解决）；其中经电话回访仍未取得评价的另行计数（“已回访未果”）。' },
+    { name: '满意归档率', formula: '客户评价满意（含电话回访记录的满意）后归档的工单数 ÷ 收到工单数（含建议类）。' },
+    { name: '回访应答率', formula: '客户已评价的工单数 ÷ 已发送满意度回访的工单数。' },
+    { name: '平均满意度 / 满意占比', formula: `已评价工单的最近一次评分（1–5 分）的平均值；满意占比 = 评分 ≥ ${satisfiedMin} 分的工单数 ÷ 已评价工单数（分母只含已评价的，须与回访应答率一并阅读）。` },
     { name: '解决时长（中位数）', formula: '收到 → 最后一次标记解决的分钟数；计时分钟扣除等待客户答复的暂停时间。' },
     { name: '超时工单数', formula: '首次响应或解决任一项超过承诺时限的工单数（已完成但晚于时限，或未完成且当前已过时限）。' },
     { name: '重开', formula: '客户评价不满意后重新打开的工单数，及重开总次数。' },
-    { name: '回访应答率', formula: '客户已评价的工单数 ÷ 已发送满意度回访的工单数。' },
-    { name: '平均满意度 / 满意占比', formula: `已评价工单的最近一次评分（1–5 分）的平均值；满意占比 = 评分 ≥ ${satisfiedMin} 分的工单数 ÷ 已评价工单数。` },
-    { name: '未评价', formula: '回访提醒后仍未评价、按“未评价”归档的工单数（不视为满意）。' },
     { name: '重大投诉', formula: '被标记为重大投诉（扬言向监管部门、媒体、律师等反映）的工单数。' },
     { name: '积压及时长', formula: '尚未解决（待认领、处理中、已回复、已重开）的工单数，及其自收到起的最长、中位等待时长（自然分钟）。' },
   ];
+}
+
+/** The 口径说明 block as Markdown lines: the same text in the mechanism description and the audit pack. */
+export function definitionsMarkdown(satisfiedMin: number, clocks?: readonly ClockOfCategory[]): string[] {
+  return ['### 口径说明', '', ...metricDefinitions(satisfiedMin, clocks).map((d) => `- **${d.name}**：${d.formula}`)];
 }

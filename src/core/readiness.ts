@@ -186,8 +186,9 @@ export function readinessExitCode(items: readonly ReadinessItem[]): 0 | 1 {
 const ICON: Record<ReadinessStatus, string> = { pass: '✅ 通过', warn: '⚠️ 注意', fail: '❌ 未通过' };
 
 /** One line per item: 「❌ 未通过 公司名称：未配置… → 修复：…」. */
-export function readinessLines(items: readonly ReadinessItem[]): string[] {
-  return items.map((i) => `${ICON[i.status]} ${i.label}：${i.detail}${i.fix ? ` → 修复：${i.fix}` : ''}`);
+/** One line per item; `reviewer: true` leaves out the fixes (operators' instructions, with commands) for the audit pack. */
+export function readinessLines(items: readonly ReadinessItem[], opts: { reviewer?: boolean } = {}): string[] {
+  return items.map((i) => `${ICON[i.status]} ${i.label}：${i.detail}${i.fix && !opts.reviewer ? ` → 修复：${i.fix}` : ''}`);
 }
 
 export function readinessSummary(items: readonly ReadinessItem[]): string {

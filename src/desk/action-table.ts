@@ -9,6 +9,7 @@ import type { AgentRef } from './types.ts';
 import type { ActResult, Role } from './act.ts';
 import type { DeliveryReceipt } from './receipts.ts';
 import type { createDesk } from './index.ts';
+import { TICKET_CODE } from '../core/ticket-code.ts';
 
 type Desk = Pick<ReturnType<typeof createDesk>, 'act' | 'merge' | 'unmerge'>;
 
@@ -30,7 +31,7 @@ export const TICKET_ACTION_NAMES = Object.keys(TICKET_ACTIONS) as TicketActionNa
 const RANK: Record<Role, number> = { agent: 1, lead: 2, admin: 3 };
 export const mayUse = (role: Role, action: TicketActionName) => RANK[role] >= RANK[TICKET_ACTIONS[action].min];
 
-export const TICKET_CODE = /^FB-\d{8}-\d{4,}$/;
+export { TICKET_CODE };
 
 /** The fields a card form or a console form may carry; anything else is ignored. */
 export const actionFields = z.object({

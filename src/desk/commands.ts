@@ -8,6 +8,7 @@ import { probeCommand } from '../probes/command.ts';
 import { registerTriageCommands } from './triage-commands.ts';
 import { registerReachCommands } from './reach-commands.ts';
 import { cleanDeep } from '../core/text.ts';
+import { TICKET_CODE_TYPED } from '../core/ticket-code.ts';
 
 /** What a command answers; each channel renders it (card, markdown, file upload). */
 export type CommandReply =
@@ -44,7 +45,7 @@ export interface CommandSpec {
 }
 
 const RANK: Record<Role, number> = { agent: 1, lead: 2, admin: 3 };
-const CODE = /^FB-\d{8}-\d{4,}$/i;
+const CODE = TICKET_CODE_TYPED;
 
 /** The command table; other modules (stats, ledger, probes…) add theirs with `registerCommand`. */
 const commands = new Map<string, CommandSpec>();

@@ -1,3 +1,4 @@
+import { ticketCodePrefix } from '../core/ticket-code.ts';
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { categoryOf } from '../config.ts';
@@ -150,7 +151,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
     const assigned = assignment ? transition(initialState(category.id), { type: 'assign', agentId: assignment.agentId, rule: assignment.rule }, now) : null;
     const policy = policyFor(category, config, calendar);
     const promise = customerPromise({ categoryName: category.name, policy, calendar, receivedAt: now, hours: config.calendar.hours }).text;
-    const code = await nextTicketCode(tx, calendar.localDate(now));
+    const code = await nextTicketCode(tx, calendar.localDate(now), ticketCodePrefix(msg.isProbe));
     const [ticket] = await tx
       .insert(tickets)
       .values({

@@ -4,8 +4,9 @@ import type { Env } from '../config.ts';
 import { tickets } from '../db/schema/index.ts';
 import type { CommandSpec } from './commands.ts';
 import { DeskError } from './errors.ts';
+import { TICKET_CODE_TYPED } from '../core/ticket-code.ts';
 
-const CODE = /^FB-\d{8}-\d{4,}$/i;
+const CODE = TICKET_CODE_TYPED;
 const NEW_EXAMPLE = '例如：/new 电话 张先生 13800138000 投诉 扣费两次，要求退款';
 
 /** Which routes this deployment has for customers outside a chat (the contact channel decides per message). */

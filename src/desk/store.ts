@@ -1,3 +1,4 @@
+import { codeCounterKey, formatTicketCode, TICKET_PREFIX } from '../core/ticket-code.ts';
 import { randomBytes } from 'node:crypto';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.ts';
@@ -55,15 +56,18 @@ export async function enqueue(tx: Tx, now: Date, items: Enqueue[]): Promise<void
   // Other instances are woken by the statement trigger `outbox_notify` (migrations): NOTIFY is sent on commit.
 }
 
-/** FB-YYYYMMDD-NNNN, the day in the company's zone; the counter row serialises concurrent intakes of one day. */
-export async function nextTicketCode(tx: Tx, localDate: string): Promise<string> {
+/**
+ * FB-YYYYMMDD-NNNN (TC- for probes, on their own counter), the day in the company's zone; the counter row serialises
+ * concurrent intakes of one day.
+ */
+export async function nextTicketCode(tx: Tx, localDate: string, prefix = TICKET_PREFIX): Promise<string> {
   const day = localDate.replaceAll('-', '');
   const [row] = await tx
     .insert(ticketCodeCounters)
-    .values({ day, last: 1 })
+    .values({ day: codeCounterKey(prefix, day), last: 1 })
     .onConflictDoUpdate({ target: ticketCodeCounters.day, set: { last: sql`${ticketCodeCounters.last} + 1` } })
     .returning({ last: ticketCodeCounters.last });
-  return `FB-${day}-${String(row.last).padStart(4, '0')}`;
+  return formatTicketCode(prefix, day, row.last);
 }
 
 export const newAccessToken = () => randomBytes(18).toString('base64url');

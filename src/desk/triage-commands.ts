@@ -9,8 +9,9 @@ import { DeskError } from './errors.ts';
 import { upsertAgent } from './act.ts';
 import { agentActor } from './deps.ts';
 import { cutText } from '../core/text.ts';
+import { TICKET_CODE_TYPED } from '../core/ticket-code.ts';
 
-const CODE = /^FB-\d{8}-\d{4,}$/i;
+const CODE = TICKET_CODE_TYPED;
 const INCIDENT = /^INC-\d{8}-\d{2,}$/i;
 
 function code(arg: string | undefined, example = 'FB-20260302-0001'): string {

@@ -6,7 +6,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { lastMonthsToDate, parseFromTo, parsePeriod, BadRangeError, type DateRange } from '../reports/range.ts';
+import { reviewWindow, parseFromTo, parsePeriod, BadRangeError, type DateRange } from '../reports/range.ts';
 import { writeLedgerCsv, writeLedgerXlsx, xlsxLedgerAvailable, XLSX_UNAVAILABLE } from '../reports/ledger.ts';
 import { computeStats } from '../reports/stats.ts';
 import { statsDeps } from '../reports/commands.ts';
@@ -31,7 +31,7 @@ const ledgerQuery = z.object({ from: day.optional(), to: day.optional(), unmaske
 function range(services: Services, from: string | undefined, to: string | undefined): DateRange {
   const now = services.clock.now();
   try {
-    return parseFromTo(from, to, now, services.calendar, () => lastMonthsToDate(6, now, services.calendar));
+    return parseFromTo(from, to, now, services.calendar, () => reviewWindow(now, services.calendar));
   } catch (e) {
     if (e instanceof BadRangeError) throw new ApiError('bad_request', e.message);
     throw e;

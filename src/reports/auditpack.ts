@@ -16,7 +16,9 @@ import { asc } from 'drizzle-orm';
 import { evidenceSeals } from '../db/schema/index.ts';
 import { verifyRecords } from '../records/verify.ts';
 import { localTimeFormatter } from './format.ts';
-import { writeLedgerXlsx, type LedgerSummary } from './ledger.ts';
+import { policySheetRows, writeLedgerXlsx, type LedgerSummary } from './ledger.ts';
+import { definitionsMarkdown, REFERENCE_NOTE } from '../core/metrics.ts';
+import { pct } from '../../cards/stats.ts';
 import { mechanismMarkdown, type MechanismDeps } from './mechanism.ts';
 import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
 import type { DateRange } from './range.ts';
@@ -25,14 +27,14 @@ import { readinessLines, readinessSummary, type ReadinessItem } from '../core/re
 import { mechanismDocx } from './mechanism-docx.ts';
 import { companyLabel } from '../promise/content.ts';
 import { probeLog, probeLogCsv } from './probe-log.ts';
-import { monthsOf } from './range.ts';
+import { monthsOf, unfinishedNote } from './range.ts';
 
 /** Months of the range whose figures are not whole: still running, or before the first ticket (go-live). */
 export function incompleteMonths(range: DateRange, firstTicketAt: Date | null): Array<{ month: string; reason: string }> {
   const out: Array<{ month: string; reason: string }> = [];
   const firstMonth = firstTicketAt ? new Date(firstTicketAt.getTime() + 8 * 3_600_000).toISOString().slice(0, 7) : null;
   for (const m of monthsOf(range)) {
-    if (m === range.unfinishedMonth) out.push({ month: m, reason: `本月尚未结束，数据截至 ${range.toDay}` });
+    if (m === range.unfinishedMonth) out.push({ month: m, reason: `本月尚未结束，数据截至 ${range.asOfDay ?? range.toDay}` });
     else if (!firstMonth || m < firstMonth) out.push({ month: m, reason: '系统尚未上线，没有记录' });
     else if (m === firstMonth) out.push({ month: m, reason: '上线当月，记录不满整月' });
   }
@@ -56,36 +58,62 @@ export interface ChainSummary {
   broken: Array<{ code: string; brokenAt: number | null; reason: string | null }>;
   /** SHA-256 of event-log-heads.csv (one line per ticket: code, events, head, intact). */
   headsDigest: string;
+  /** Probe tickets (TC-…): verified too, but listed apart (their own file when one is given) and not in `tickets`. */
+  probes: string[];
+  probesDigest: string | null;
 }
 
-/** Verifies every ticket's chain in the range (streamed) and writes one CSV line per ticket. */
-export async function verifyChains(deps: Pick<MechanismDeps, 'database'>, range: DateRange, outCsv: string): Promise<ChainSummary> {
-  const out = createWriteStream(outCsv);
+/** A CSV file written line by line with the SHA-256 of its bytes. */
+function digestedCsv(path: string) {
+  const out = createWriteStream(path);
   const hash = createHash('sha256');
-  const write = async (line: string) => {
-    hash.update(line);
-    if (!out.write(line)) await once(out, 'drain');
+  return {
+    async write(line: string) {
+      hash.update(line);
+      if (!out.write(line)) await once(out, 'drain');
+    },
+    async close(): Promise<string> {
+      out.end();
+      await once(out, 'finish');
+      return hash.digest('hex');
+    },
   };
+}
+
+const HEADS_HEADER = '\uFEFF工单号,事件数,链头哈希,哈希链完整\n';
+
+/**
+ * Verifies every ticket's chain in the range (streamed) and writes one CSV line per ticket. Probe tickets are
+ * verified too but written to `probesCsv` when given (a reviewer must not read a test complaint as a customer's).
+ */
+export async function verifyChains(deps: Pick<MechanismDeps, 'database'>, range: DateRange, outCsv: string, probesCsv?: string): Promise<ChainSummary> {
+  const main = digestedCsv(outCsv);
+  const side = probesCsv ? digestedCsv(probesCsv) : null;
   // The BOM is part of the file (and of its digest): Excel in China needs it to read the Chinese headers.
-  await write('\uFEFF工单号,事件数,链头哈希,哈希链完整\n');
-  const summary: ChainSummary = { tickets: 0, events: 0, intact: 0, broken: [], headsDigest: '' };
+  await main.write(HEADS_HEADER);
+  await side?.write(HEADS_HEADER);
+  const summary: ChainSummary = { tickets: 0, events: 0, intact: 0, broken: [], headsDigest: '', probes: [], probesDigest: null };
   const q = {
-    columns: `t.code, t.evidence_salt, e.v, e.ticket_id::float8 as ticket_id, e.seq, e.type, e.actor, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at, e.prev_hash, e.hash`,
+    columns: `t.code, t.is_probe, t.evidence_salt, e.v, e.ticket_id::float8 as ticket_id, e.seq, e.type, e.actor, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at, e.prev_hash, e.hash`,
     from: 'ticket_events e join tickets t on t.id = e.ticket_id',
     where: IN_RANGE,
     params: rangeParams(range),
   };
   let code = '';
+  let probe = false;
   let salt: string | null = null;
   let rows: Parameters<typeof verifyChain>[0] = [];
   const flush = async () => {
     if (!code) return;
     const check: ChainCheck = verifyChain(rows, salt);
-    summary.tickets++;
-    summary.events += rows.length;
-    if (check.intact) summary.intact++;
-    else summary.broken.push({ code, brokenAt: check.brokenAt, reason: check.reason });
-    await write(`${code},${rows.length},${rows[rows.length - 1]?.hash ?? ''},${check.intact ? '是' : `否：${check.reason}`}\n`);
+    if (probe) summary.probes.push(code);
+    else {
+      summary.tickets++;
+      summary.events += rows.length;
+      if (check.intact) summary.intact++;
+    }
+    if (!check.intact) summary.broken.push({ code, brokenAt: check.brokenAt, reason: check.reason });
+    await (probe && side ? side : main).write(`${code},${rows.length},${rows[rows.length - 1]?.hash ?? ''},${check.intact ? '是' : `否：${check.reason}`}\n`);
     rows = [];
   };
   for await (const batch of streamQuery(deps.database, q, [
@@ -97,6 +125,7 @@ export async function verifyChains(deps: Pick<MechanismDeps, 'database'>, range:
       if (r.code !== code) {
         await flush();
         code = String(r.code);
+        probe = r.is_probe === true;
         salt = (r.evidence_salt as string | null) ?? null;
       }
       rows.push({
@@ -113,9 +142,8 @@ export async function verifyChains(deps: Pick<MechanismDeps, 'database'>, range:
     }
   }
   await flush();
-  out.end();
-  await once(out, 'finish');
-  summary.headsDigest = hash.digest('hex');
+  summary.headsDigest = await main.close();
+  summary.probesDigest = side ? await side.close() : null;
   return summary;
 }
 
@@ -170,9 +198,135 @@ export function howToAddScreenshots(reason: string): string {
     '',
     '补充截图的方法（任选其一）：',
     '',
-    '1. 在运行 Loopdesk 的机器上安装 Chromium（Debian/Ubuntu：`sudo apt-get install chromium`），在项目目录执行 `npm install`，然后重新生成材料包（`npx loopdesk audit-pack --out 材料包.zip`）。材料包会自动附上：网页反馈表单、服务承诺页、客户工单页（手机）、控制台概览、客服群中的工单卡片。',
-    '2. 执行 `npm run screenshots`，把 docs/screenshots/ 中的图片放入本文件夹。',
-    '3. 手工截图：浏览器打开 `/feedback`（反馈表单）、`/promise`（服务承诺）、`/console/overview`（控制台概览），以及客服群中的一张工单卡片。',
+    '1. 请系统管理员在服务器上安装浏览器后重新生成材料包（操作步骤见系统使用手册“审核材料包”一节）。材料包会自动附上：网页反馈表单、服务承诺页、客户工单页（手机）、控制台概览、客服群中的工单卡片。',
+    '2. 手工截图：用浏览器打开反馈表单页、服务承诺页、控制台概览页，以及客服群中的一张工单卡片，截图后放入本文件夹。',
+    '',
+  ].join('\n');
+}
+
+const README_FILE = '说明.md';
+const POLICY_FILE = '服务承诺与工作日历.md';
+const HEADS_FILE = '事件日志链头.csv';
+const PROBE_HEADS_FILE = '事件日志链头_拨测工单.csv';
+
+/** Chinese labels of the manifest's keys (the keys stay for machines). */
+export const MANIFEST_LABELS: Record<string, string> = {
+  title: '标题',
+  generatedAt: '生成时间（协调世界时）',
+  generatedAtLocal: '生成时间（北京时间）',
+  range: '数据区间',
+  source: '生成方式',
+  files: '文件清单（名称、说明、字节数、SHA-256）',
+  eventLog: '事件日志校验',
+  chainHeadsSha256: '事件日志链头.csv 的 SHA-256',
+  probeTickets: '拨测工单（不计入任何指标，单独列出）',
+  probeChainHeadsSha256: '事件日志链头_拨测工单.csv 的 SHA-256',
+  ledgerEventLogDigest: '台账“说明”页的事件日志摘要',
+  ledger: '台账',
+  majorComplaints: '重大投诉工单号',
+  probes: '渠道拨测',
+  readiness: '预审自检',
+  incompleteMonths: '数据不完整的月份',
+  howToVerify: '核对方法',
+};
+
+const HOW_TO_VERIFY =
+  '用任意 SHA-256 工具核对各文件哈希；存证根.csv 中每天的根应与当天发到客服群的“存证根”消息一致；事件日志链头.csv 的 SHA-256 应等于清单中的链头摘要；台账“说明”页的事件日志摘要应与清单一致。同一区间可随时从数据库重新生成。';
+
+/** What each file of the pack is, in the reviewer's words (说明.md and the manifest). */
+export function fileLabel(name: string): string {
+  if (name.startsWith('台账_') || name.includes('_台账_')) return '客户反馈（投诉）处理台账';
+  if (name.startsWith('重大投诉/')) return '重大投诉处理记录';
+  if (name.startsWith(`${SCREENSHOT_FOLDER}/`)) return '反馈系统截图';
+  const labels: Record<string, string> = {
+    [README_FILE]: '本说明：文件清单、统计口径、未列入的内容及原因',
+    '客户反馈处理机制说明.md': '客户反馈处理机制说明',
+    '客户反馈处理机制说明.docx': '客户反馈处理机制说明（可打印、盖章）',
+    '渠道拨测记录.csv': '各渠道拨测（渠道可用性检查）记录',
+    '预审自检.md': '预审自检结果',
+    [POLICY_FILE]: '服务承诺、工作时间与节假日安排',
+    [HEADS_FILE]: '客户工单的事件日志链头与校验结果',
+    [PROBE_HEADS_FILE]: '拨测工单的事件日志链头（单独列出）',
+    '事件日志校验报告.md': '事件日志完整性校验报告',
+    '存证根.csv': '每日存证根',
+  };
+  return labels[name] ?? (name.endsWith('_请先阅读.txt') ? '演示数据说明' : '附件');
+}
+
+function mdCell(v: unknown): string {
+  return String(v ?? '').replaceAll('|', '｜');
+}
+
+/** The 服务承诺 rows (ledger.ts policySheetRows) as Markdown tables, split at the blank rows. */
+export function policyMarkdown(company: string, rows: ReadonlyArray<ReadonlyArray<unknown>>): string {
+  const out = [`# ${company} 服务承诺与工作日历`, ''];
+  let block: Array<ReadonlyArray<unknown>> = [];
+  const flush = () => {
+    if (!block.length) return;
+    const width = Math.max(...block.map((r) => r.length));
+    const pad = (r: ReadonlyArray<unknown>) => [...r, ...Array(width - r.length).fill('')];
+    out.push(`| ${pad(block[0]).map(mdCell).join(' | ')} |`, `| ${Array(width).fill('---').join(' | ')} |`, ...block.slice(1).map((r) => `| ${pad(r).map(mdCell).join(' | ')} |`), '');
+    block = [];
+  };
+  for (const r of rows) {
+    if (r.length === 0) flush();
+    else block.push(r);
+  }
+  flush();
+  return `${out.join('\n')}\n`;
+}
+
+interface ReadmeArgs {
+  deps: MechanismDeps;
+  range: DateRange;
+  ledger: LedgerSummary;
+  chains: ChainSummary;
+  probes: number;
+  majors: string[];
+  incomplete: Array<{ month: string; reason: string }>;
+  names: string[];
+}
+
+/** 说明.md: what the pack holds, the range, what was left out of the figures and why, and the 口径说明. */
+function packReadme(a: ReadmeArgs): string {
+  const { deps, range, ledger } = a;
+  const r = ledger.total.resolution;
+  const unfinished = unfinishedNote(range);
+  return [
+    `# ${companyLabel(deps.config)} 客户反馈处理审核材料 · 说明`,
+    '',
+    `数据区间：${range.fromDay} 至 ${range.toDay}（北京时间，按收到时间，含首尾两天）`,
+    ...(unfinished ? ['', unfinished] : []),
+    ...(a.incomplete.length ? ['', '数据不完整的月份：', '', ...a.incomplete.map((m) => `- ${m.month}：${m.reason}`)] : []),
+    '',
+    '## 文件清单',
+    '',
+    '| 文件 | 内容 |',
+    '| --- | --- |',
+    ...[...a.names, README_FILE].map((n) => `| ${mdCell(n)} | ${fileLabel(n)} |`),
+    '| manifest.json | 供机器核对的清单（各文件的 SHA-256 与校验结果），各项的中文名称列在清单内的标签表中 |',
+    '',
+    '## 未列入与不计入的内容及原因',
+    '',
+    `- 拨测工单 ${a.chains.probes.length} 件（编号以 TC 开头）：系统定时向各渠道发送的测试反馈，用来检查渠道是否畅通，不是客户反馈，因此不列入台账、不计入任何指标；` +
+      `它们另有编号序列，所以客户工单的 FB 编号连续不缺号。它们的事件日志仍然校验，单独列在 ${PROBE_HEADS_FILE}，拨测结果见 渠道拨测记录.csv（${a.probes} 次）。`,
+    '- 被合并的重复工单：同一客户就同一问题重复提交的，合并到原工单处理；被合并的工单列入台账但不计入任何指标，以免重复计数。',
+    `- 没有解决时限的类别（默认为“建议”）：${r.excludedNoTarget} 件，不计入解决率的分子和分母（只记录、答复和采纳，不承诺解决时间）。`,
+    `- 已解决·待回访 ${r.awaitingSurvey} 件、未评价 ${r.unrated} 件：列入台账，但不计为已解决。`,
+    '',
+    '## 主要数字',
+    '',
+    `- 台账 ${ledger.rows} 件；解决率 ${pct(r.rate)}（客户确认解决 ${r.confirmed} 件 ÷ 有解决时限的工单 ${r.withTarget} 件）；参考值 ${pct(r.reference, 0)}（注）。`,
+    `- 重大投诉 ${a.majors.length} 件，处理记录见“重大投诉”文件夹。`,
+    `- 事件日志：客户工单 ${a.chains.intact}/${a.chains.tickets} 件完整${a.chains.broken.length ? `；校验失败：${a.chains.broken.map((b) => b.code).join('、')}` : ''}。`,
+    '',
+    `注：${REFERENCE_NOTE}`,
+    '',
+    ...definitionsMarkdown(deps.config.survey.satisfiedMin, deps.config.categories),
+    '',
+    '## 核对方法',
+    '',
+    HOW_TO_VERIFY,
     '',
   ].join('\n');
 }
@@ -207,7 +361,7 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
     await add('客户反馈处理机制说明.docx', null, docxPath);
     const probes = await probeLog(deps.database, range);
     await add('渠道拨测记录.csv', probeLogCsv(probes, local));
-    if (opts.readiness) await add('预审自检.md', `# ${readinessSummary(opts.readiness)}\n\n生成时间：${local(deps.now)}（北京时间）\n\n${readinessLines(opts.readiness).map((l) => `- ${l}`).join('\n')}\n`);
+    if (opts.readiness) await add('预审自检.md', `# ${readinessSummary(opts.readiness)}\n\n生成时间：${local(deps.now)}（北京时间）\n\n${readinessLines(opts.readiness, { reviewer: true }).map((l) => `- ${l}`).join('\n')}\n`);
 
     const majors = (await rawQuery<{ code: string }>(deps.database, `select t.code from tickets t where ${IN_RANGE} and t.is_major and not t.is_probe order by t.created_at, t.id`, rangeParams(range))).map(
       (r) => r.code,
@@ -220,19 +374,8 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
     }
 
     const { config, calendar } = deps;
-    const years: number[] = [];
-    for (let y = Number(range.fromDay.slice(0, 4)); y <= Number(range.toDay.slice(0, 4)); y++) years.push(y);
-    const policy = {
-      company: config.company.name,
-      timeZone: calendar.timeZone,
-      calendarVersion: calendar.version,
-      categories: config.categories.map((c) => ({ id: c.id, name: c.name, firstResponseMinutes: c.firstResponseMinutes, resolutionMinutes: c.resolutionMinutes, clock: c.clock, priority: c.priority })),
-      calendar: { workdays: config.calendar.workdays, hours: config.calendar.hours, extraHolidays: config.calendar.holidays, extraWorkingDays: config.calendar.workingDays },
-      specialDays: Object.fromEntries(years.map((y) => [y, calendar.specialDays(y)])),
-      sla: config.sla,
-      survey: config.survey,
-    };
-    await add('服务承诺与工作日历.json', `${JSON.stringify(policy, null, 2)}\n`);
+    // The rules in force as a table a reviewer reads (the same rows as the ledger's 服务承诺 sheet).
+    await add(POLICY_FILE, policyMarkdown(companyLabel(config), policySheetRows(deps, range)));
 
     // The reviewer's 「反馈系统截图」: taken when a browser is at hand, otherwise a note on how to add them.
     const shotsDir = join(dir, 'shots');
@@ -245,8 +388,10 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
     }
 
     const headsPath = join(dir, 'heads.csv');
-    const chains = await verifyChains(deps, range, headsPath);
-    await add('事件日志链头.csv', null, headsPath);
+    const probeHeadsPath = join(dir, 'probe-heads.csv');
+    const chains = await verifyChains(deps, range, headsPath, probeHeadsPath);
+    await add(HEADS_FILE, null, headsPath);
+    await add(PROBE_HEADS_FILE, null, probeHeadsPath);
 
     // The full check (chains, commitments, ledger figures, seals, anchors) and the daily roots it checked.
     const evidence = { database: deps.database, calendar: deps.calendar, clock: { now: () => deps.now }, key: opts.evidenceKey ?? null };
@@ -260,15 +405,19 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
 
     const [first] = await rawQuery<{ at: string | Date | null }>(deps.database, 'select min(created_at) as at from tickets where not is_probe');
     const firstTicketAt = first?.at ? new Date(first.at) : null;
+    const incomplete = incompleteMonths(range, firstTicketAt);
+    const readme = packReadme({ deps, range, ledger, chains, probes: probes.length, majors, incomplete, names: files.map((f) => f.name) });
+    await add(README_FILE, readme);
     const listed = [];
-    for (const f of files) listed.push({ name: f.name, bytes: (await stat(f.path)).size, sha256: await sha256File(f.path) });
+    for (const f of files) listed.push({ name: f.name, label: fileLabel(f.name), bytes: (await stat(f.path)).size, sha256: await sha256File(f.path) });
     const manifest = {
       title: `${demo ? `【${DEMO_LABEL}】` : ''}${companyLabel(config)} 客户反馈处理审核材料`,
       ...(demo ? { demo: true, demoNotice: DEMO_NOTICE } : {}),
       generatedAt: deps.now.toISOString(),
       generatedAtLocal: local(deps.now),
-      range: { from: range.fromDay, to: range.toDay, timeZone: calendar.timeZone },
-      source: opts.source ?? 'Loopdesk',
+      range: { from: range.fromDay, to: range.toDay, timeZone: calendar.timeZone, ...(range.unfinishedMonth ? { unfinishedMonth: range.unfinishedMonth } : {}) },
+      source: opts.source ?? '客户反馈系统',
+      labels: MANIFEST_LABELS,
       files: listed,
       eventLog: {
         tickets: chains.tickets,
@@ -276,6 +425,8 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
         chainsIntact: chains.intact,
         chainsBroken: chains.broken,
         chainHeadsSha256: chains.headsDigest,
+        probeTickets: chains.probes,
+        probeChainHeadsSha256: chains.probesDigest,
         ledgerEventLogDigest: ledger.eventLogDigest,
         verifyFindings: verified.findings.length,
         sealsChecked: verified.seals,
@@ -286,8 +437,8 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
       majorComplaints: majors,
       probes: { runs: probes.length, failed: probes.filter((p) => !p.ok).length, file: '渠道拨测记录.csv' },
       readiness: opts.readiness ? readinessSummary(opts.readiness) : '未包含（请用 npx loopdesk audit-pack 或 /auditpack 生成，二者会附上预审自检）',
-      incompleteMonths: incompleteMonths(range, firstTicketAt),
-      howToVerify: '用任意 SHA-256 工具核对各文件哈希；存证根.csv 中每天的根应与当天发到客服群的「存证根」消息一致（loopdesk verify --anchors 导出的群消息 可自动核对）；事件日志链头.csv 的 SHA-256 应等于 chainHeadsSha256；台账“说明”页的事件日志摘要应等于 ledgerEventLogDigest。同一区间可随时从数据库重新生成。',
+      incompleteMonths: incomplete,
+      howToVerify: HOW_TO_VERIFY,
     };
     const manifestPath = join(dir, 'manifest.json');
     await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);

@@ -18,6 +18,7 @@ import { CHANNEL_LABELS, maskContact, maskName } from '../desk/view.ts';
 import { localTimeFormatter } from './format.ts';
 import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
 import { excerpt } from '../core/text.ts';
+import { NAME_MISSING } from './wording.ts';
 
 export interface CaseDeps {
   database: Database;
@@ -82,14 +83,15 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
     if (actor === 'system') return '系统';
     if (actor.startsWith('customer:')) return `客户 ${customerName}`;
     const a = byActor.get(actor);
-    const [, platform, user] = actor.split(':');
-    return `${a?.name ?? user}（${CHANNEL_LABELS[platform] ?? platform}）`;
+    const [, platform] = actor.split(':');
+    return `${a?.name ?? NAME_MISSING}（${CHANNEL_LABELS[platform] ?? platform}）`;
   };
   const timeline = report.events.map((e) => ({
     seq: e.seq,
     at: e.at,
     actor: actorLabel(e.actor),
-    event: EVENT_LABELS[e.type] ?? MORE_LABELS[e.type] ?? e.type,
+    // An event without a Chinese label yet reads as 其他操作, never as its internal type name.
+    event: EVENT_LABELS[e.type] ?? MORE_LABELS[e.type] ?? '其他操作',
     type: e.type,
     detail: detailOf(e, byMessage, fmt, config),
   }));
@@ -100,7 +102,7 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
     ['渠道', CHANNEL_LABELS[t.channel] ?? t.channel],
     ['分类', cat.name],
     ['客户', contact ? `${customerName}　${contact}` : customerName],
-    ['处理人', assignee ? (assignee.name ?? assignee.userId) : '未分配'],
+    ['处理人', assignee ? (assignee.name ?? NAME_MISSING) : '未分配'],
     ['收到时间', fmt(t.createdAt)],
     ['内容摘要', t.subject],
     ['重大投诉', t.isMajor ? '是' : '否'],

@@ -14,7 +14,7 @@ import { writeLedgerCsv, writeLedgerXlsx } from './ledger.ts';
 import { mechanismMarkdown } from './mechanism.ts';
 import { mechanismDocx } from './mechanism-docx.ts';
 import { runReadiness } from './readiness.ts';
-import { BadRangeError, lastMonthsToDate, parseFromTo, parsePeriod, type DateRange } from './range.ts';
+import { BadRangeError, reviewWindow, parseFromTo, parsePeriod, type DateRange } from './range.ts';
 import { computeStats } from './stats.ts';
 import { statsView } from '../../cards/stats.ts';
 import { localTimeFormatter } from './format.ts';
@@ -27,7 +27,7 @@ export const reportCliUsage: Record<string, string> = {
   case: 'case 工单号 [--out FILE.html|FILE.md] [--unmasked]   单个工单的处理记录（时间线、时限、回访、哈希链）',
   report: 'report [--from …] [--to …] [--out FILE.md|FILE.docx]   客户反馈处理机制说明（默认最近 6 个月至今天，本月标注未结束的数据）',
   'audit-pack': 'audit-pack [--from …] [--to …] --out FILE.zip   审核材料包（台账、机制说明、重大投诉记录、服务承诺、校验清单）',
-  stats: 'stats [today|yesterday|week|month|YYYY-MM] [--json]   数据统计',
+  stats: 'stats [today|yesterday|week|month|6m|YYYY-MM] [--json]   数据统计（6m = 近 6 个月，与台账默认区间相同）',
 };
 
 function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean' }>, out: Ctx['out'], name: string) {
@@ -43,7 +43,7 @@ function rangeOf(ctx: Ctx, from: string | undefined, to: string | undefined): Da
   const { services, out } = ctx;
   const now = services.clock.now();
   try {
-    return parseFromTo(from, to, now, services.calendar, () => lastMonthsToDate(6, now, services.calendar));
+    return parseFromTo(from, to, now, services.calendar, () => reviewWindow(now, services.calendar));
   } catch (e) {
     if (!(e instanceof BadRangeError)) throw e;
     out(e.message);
@@ -70,8 +70,8 @@ const ledger: CliCommand = async (argv, ctx) => {
   ctx.out(
     [
       `台账已写入 ${path}`,
-      `区间 ${range.fromDay} 至 ${range.toDay}：${s.rows} 张工单（拨测 ${s.probesLeftOut} 张未列入），用时 ${((performance.now() - started) / 1000).toFixed(1)} 秒`,
-      `解决率 ${rate === null ? '—' : `${(rate * 100).toFixed(1)}%`}（参考值 92%），客户信息${opts.unmasked ? '未脱敏' : '已脱敏'}`,
+      `区间 ${range.fromDay} 至 ${range.toDay}：${s.rows} 件工单（拨测 ${s.probesLeftOut} 件未列入），用时 ${((performance.now() - started) / 1000).toFixed(1)} 秒`,
+      `解决率 ${rate === null ? '—' : `${(rate * 100).toFixed(1)}%`}（参考值 92% 为行业数字，非规定），客户信息${opts.unmasked ? '未脱敏' : '已脱敏'}`,
       `事件日志摘要 SHA-256 ${s.eventLogDigest}`,
     ].join('\n'),
   );
@@ -131,7 +131,7 @@ const auditPack: CliCommand = async (argv, ctx) => {
   if (!range) return EXIT.usage;
   const path = resolve(ctx.cwd, a.values.out as string);
   const pack = await writeAuditPack({ ...statsDeps(ctx.services), channels: ctx.services.channels.map((c) => c.name), evidenceKeyed: Boolean(ctx.services.env.EVIDENCE_KEY) }, range, path, {
-    source: '命令行 loopdesk audit-pack',
+    source: '命令行导出',
     evidenceKey: ctx.services.env.EVIDENCE_KEY,
     screenshots: async (dir) => (await import('../screenshots/audit.ts')).auditScreenshots(ctx.services, dir),
     readiness: await runReadiness(ctx.services),
@@ -140,7 +140,7 @@ const auditPack: CliCommand = async (argv, ctx) => {
     [
       `审核材料包已写入 ${path}`,
       ...pack.files.map((f) => `  ${f.sha256}  ${f.name}（${f.bytes} 字节）`),
-      `哈希链：${pack.chains.intact}/${pack.chains.tickets} 张工单完整${pack.chains.broken.length ? `；校验失败：${pack.chains.broken.map((b) => b.code).join('、')}` : ''}`,
+      `哈希链：${pack.chains.intact}/${pack.chains.tickets} 件工单完整${pack.chains.broken.length ? `；校验失败：${pack.chains.broken.map((b) => b.code).join('、')}` : ''}`,
       `全面校验（loopdesk verify）：${pack.verify.findings ? `发现 ${pack.verify.findings} 处问题，见「事件日志校验报告.md」` : '未发现问题'}；封存 ${pack.verify.seals} 个，核对存证根 ${pack.verify.anchors} 个`,
     ].join('\n'),
   );

@@ -26,11 +26,12 @@ import { writeLedgerXlsx, xlsxLedgerAvailable, XLSX_UNAVAILABLE } from './ledger
 import { mechanismMarkdown } from './mechanism.ts';
 import { runReadiness } from './readiness.ts';
 import { readinessLines, readinessSummary } from '../core/readiness.ts';
-import { BadRangeError, lastMonthsToDate, parseFromTo, parsePeriod, type DateRange } from './range.ts';
+import { BadRangeError, reviewWindow, parseFromTo, parsePeriod, type DateRange } from './range.ts';
 import { computeStats, type StatsDeps, type StatsResult } from './stats.ts';
 import { cutText } from '../core/text.ts';
+import { TICKET_CODE_TYPED } from '../core/ticket-code.ts';
 
-const CODE = /^FB-\d{8}-\d{4,}$/i;
+const CODE = TICKET_CODE_TYPED;
 const LIST_LIMIT = 20;
 const WORKING: Status[] = ['new', 'claimed', 'responded', 'reopened'];
 
@@ -124,7 +125,7 @@ async function agentIdOf(services: Services, platform: string, userId: string): 
 
 export const reportCommandSpecs: Record<string, CommandSpec> = {
   stats: {
-    usage: '/stats [today|yesterday|week|month|YYYY-MM|YYYY-MM-DD]',
+    usage: '/stats [today|yesterday|week|month|近6个月|YYYY-MM|YYYY-MM-DD]',
     summary: '数据统计卡片（工单量、首次响应及时率、解决率、满意度，附图表）',
     async run({ services, args }) {
       const range = parsePeriod(args[0], services.clock.now(), services.calendar);
@@ -163,7 +164,7 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
     async run({ services, args }) {
       if (!xlsxLedgerAvailable()) return { kind: 'text', text: XLSX_UNAVAILABLE };
       const now = services.clock.now();
-      const range = rangeArgs(services, args, () => lastMonthsToDate(6, now, services.calendar));
+      const range = rangeArgs(services, args, () => reviewWindow(now, services.calendar));
       const name = `投诉处理台账_${range.fromDay}_${range.toDay}.xlsx`;
       const path = exportPath(name);
       const summary = await writeLedgerXlsx(statsDeps(services), range, path, { source: '群命令 /ledger' });
@@ -172,7 +173,7 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
         kind: 'file',
         path,
         name,
-        text: `台账 ${range.fromDay} 至 ${range.toDay}：${summary.rows} 张工单，解决率 ${rate === null ? '—' : `${(rate * 100).toFixed(1)}%`}（参考值 92%）。客户信息已脱敏。`,
+        text: `台账 ${range.fromDay} 至 ${range.toDay}：${summary.rows} 件工单，解决率 ${rate === null ? '—' : `${(rate * 100).toFixed(1)}%`}（参考值 92% 为行业数字，非规定）。客户信息已脱敏。`,
       };
     },
   },
@@ -192,7 +193,7 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
     summary: '生成《客户反馈处理机制说明》（默认最近 6 个月至今天，本月标注未结束的数据）',
     async run({ services, args }) {
       const now = services.clock.now();
-      const range = rangeArgs(services, args, () => lastMonthsToDate(6, now, services.calendar));
+      const range = rangeArgs(services, args, () => reviewWindow(now, services.calendar));
       const markdown = await mechanismMarkdown({ ...statsDeps(services), channels: services.channels.map((c) => c.name), evidenceKeyed: Boolean(services.env.EVIDENCE_KEY) }, range);
       return { kind: 'markdown', title: `${services.config.company.name} 客户反馈处理机制说明`, markdown };
     },
@@ -212,7 +213,7 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
     async run({ services, args }) {
       if (!xlsxLedgerAvailable()) return { kind: 'text', text: XLSX_UNAVAILABLE };
       const now = services.clock.now();
-      const range = rangeArgs(services, args, () => lastMonthsToDate(6, now, services.calendar));
+      const range = rangeArgs(services, args, () => reviewWindow(now, services.calendar));
       const name = `审核材料_${range.fromDay}_${range.toDay}.zip`;
       const path = exportPath(name);
       const pack = await writeAuditPack({ ...statsDeps(services), channels: services.channels.map((c) => c.name), evidenceKeyed: Boolean(services.env.EVIDENCE_KEY) }, range, path, {
@@ -225,7 +226,7 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
         kind: 'file',
         path,
         name,
-        text: `审核材料包 ${range.fromDay} 至 ${range.toDay}：${pack.files.length} 个文件，${pack.ledger.rows} 张工单，重大投诉 ${pack.majorComplaints.length} 件，哈希链 ${pack.chains.intact}/${pack.chains.tickets} 完整。`,
+        text: `审核材料包 ${range.fromDay} 至 ${range.toDay}：${pack.files.length} 个文件，${pack.ledger.rows} 件工单，重大投诉 ${pack.majorComplaints.length} 件，哈希链 ${pack.chains.intact}/${pack.chains.tickets} 完整。`,
       };
     },
   },

@@ -10,14 +10,14 @@
 import { promiseRule } from '../core/promise.ts';
 import { companyLabel } from '../promise/content.ts';
 import { computeStats } from './stats.ts';
-import { monthLabel } from './range.ts';
+import { monthLabel, unfinishedNote } from './range.ts';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { categoryOf } from '../config.ts';
-import { addFacts, emptyAcc, finalizeMetrics, metricDefinitions, ticketFacts, type Metrics, type MetricsAcc, type TicketFacts } from '../core/metrics.ts';
+import { addFacts, emptyAcc, finalizeMetrics, metricDefinitions, REFERENCE_NOTE, ticketFacts, type Metrics, type MetricsAcc, type TicketFacts } from '../core/metrics.ts';
 import { STATUS_LABELS, type Status } from '../core/ticket.ts';
 import { CHANNEL_LABELS, maskContact, maskName } from '../desk/view.ts';
 import { maskFreeText } from '../core/mask.ts';
@@ -27,6 +27,8 @@ import { monthsOf, type DateRange } from './range.ts';
 import { IN_RANGE, LEDGER_COLUMNS, LEDGER_FROM, rangeParams, rawQuery, streamQuery, streamTickets, toLedgerTicket, type LedgerTicket } from './source.ts';
 import type { StatsDeps } from './stats.ts';
 import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
+import { pct } from '../../cards/stats.ts';
+import { calendarVersionLabel, NAME_MISSING, PRIORITY_LABELS, zoneLabel } from './wording.ts';
 
 export interface LedgerOptions {
   /** Full names and contacts instead of 张* / 138****5678. Only on explicit request. */
@@ -121,7 +123,7 @@ export function ledgerRow(t: LedgerTicket, f: TicketFacts, categoryName: (id: st
     f.firstResponse.minutes,
     f.firstResponse.calendarMinutes,
     OUTCOME_LABELS[f.firstResponse.outcome],
-    t.agentName ?? t.agentUserId ?? '未分配',
+    t.agentName ?? (t.agentUserId ? NAME_MISSING : '未分配'),
     date(f.resolution.dueAt),
     date(f.resolved ? t.resolvedAt : null),
     f.resolution.minutes,
@@ -150,9 +152,13 @@ export const SUMMARY_COLUMNS: Array<{ header: string; width: number; pct?: boole
   { header: '首次响应中位数（计时分钟）', width: 14, value: (m) => m.firstResponse.medianMinutes },
   { header: '首次响应P90（计时分钟）', width: 14, value: (m) => m.firstResponse.p90Minutes },
   { header: '首次响应中位数（自然分钟）', width: 14, value: (m) => m.firstResponse.medianCalendarMinutes },
-  { header: '已解决', width: 8, value: (m) => m.resolution.resolved },
+  { header: '已标记解决（含待回访）', width: 12, value: (m) => m.resolution.resolved },
+  { header: '客户确认解决', width: 10, value: (m) => m.resolution.confirmed },
+  { header: '有解决时限的工单', width: 10, value: (m) => m.resolution.withTarget },
   { header: '解决率', width: 9, pct: true, value: (m) => m.resolution.rate },
-  { header: '解决率参考值', width: 10, pct: true, value: (m) => m.resolution.reference },
+  { header: '参考值（行业数字，非规定）', width: 12, pct: true, value: (m) => m.resolution.reference },
+  { header: '不计入解决率（无解决时限）', width: 12, value: (m) => m.resolution.excludedNoTarget },
+  { header: '已解决·待回访', width: 10, value: (m) => m.resolution.awaitingSurvey },
   { header: '满意归档', width: 9, value: (m) => m.resolution.closedSatisfied },
   { header: '满意归档率', width: 10, pct: true, value: (m) => m.resolution.satisfiedRate },
   { header: '解决时长中位数（计时分钟）', width: 14, value: (m) => m.resolution.medianMinutes },
@@ -167,6 +173,7 @@ export const SUMMARY_COLUMNS: Array<{ header: string; width: number; pct?: boole
   { header: '平均满意度', width: 10, value: (m) => m.survey.averageScore },
   { header: '满意占比', width: 9, pct: true, value: (m) => m.survey.satisfiedShare },
   { header: '未评价', width: 8, value: (m) => m.survey.unrated },
+  { header: '未评价（已回访未果）', width: 10, value: (m) => m.resolution.unratedAfterFollowUp },
   { header: '重大投诉', width: 9, value: (m) => m.major },
   { header: '未解决', width: 8, value: (m) => m.backlog.open },
   { header: '最长等待（自然分钟）', width: 12, value: (m) => m.backlog.oldestAgeMinutes },
@@ -229,7 +236,8 @@ export async function writeLedgerCsv(deps: StatsDeps, range: DateRange, out: str
   };
   // A demo ledger says so on its first line, before the header, where nobody opening it can miss it.
   const demo = await isDemoDatabase(deps.database);
-  await write(`\uFEFF${demo ? `${csvField(DEMO_NOTICE, local)}\r\n` : ''}${LEDGER_SHEET_COLUMNS.map((c) => c.header).join(',')}\r\n`);
+  const unfinished = unfinishedNote(range);
+  await write(`\uFEFF${demo ? `${csvField(DEMO_NOTICE, local)}\r\n` : ''}${unfinished ? `${csvField(unfinished, local)}\r\n` : ''}${LEDGER_SHEET_COLUMNS.map((c) => c.header).join(',')}\r\n`);
   let buffer = '';
   const pass = await ledgerPass(deps, range, opts, (cells) => {
     buffer += `${cells.map((c) => csvField(c, local)).join(',')}\r\n`;
@@ -360,6 +368,11 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
   summary.addRow([]).commit();
   summary.addRow(['各类别（区间合计）']).commit();
   for (const c of (await computeStats(deps, range)).byCategory) summary.addRow([c.name, ...SUMMARY_COLUMNS.map((col) => col.value(c.metrics))]).commit();
+  summary.addRow([]).commit();
+  const unfinished = unfinishedNote(range);
+  if (unfinished) summary.addRow([unfinished]).commit();
+  summary.addRow([REFERENCE_NOTE]).commit();
+  summary.addRow(['各项指标的口径见“说明”页“口径说明”。']).commit();
   summary.commit();
 
   // 回访记录
@@ -409,7 +422,7 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
 async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: Cell[]) => void | Promise<void>): Promise<number> {
   const { config, database } = deps;
   const q = {
-    columns: `t.id::float8 as id, t.code, t.category, coalesce(a.name, a.user_id) as agent, e.seq, e.type, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at`,
+    columns: `t.id::float8 as id, t.code, t.category, coalesce(a.name, case when a.id is null then null else '${NAME_MISSING}' end) as agent, e.seq, e.type, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at`,
     from: `ticket_events e join tickets t on t.id = e.ticket_id left join agents a on a.id = t.assignee_id`,
     where: `${IN_RANGE} and not t.is_probe and e.type in ('survey_sent', 'survey_answered', 'reopened', 'closed')`,
     params: rangeParams(range),
@@ -446,7 +459,7 @@ async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: C
         // An answer an agent took by phone names them (follow-up.ts); otherwise the customer answered themselves.
         const byPhone = data.via === 'phone';
         current.method = byPhone ? '电话' : '客户自评';
-        current.by = byPhone ? String(data.byName ?? data.by ?? '') : '客户本人';
+        current.by = byPhone ? String(data.byName ?? NAME_MISSING) : '客户本人';
         current.answered = byPhone && typeof data.calledAt === 'string' ? new Date(data.calledAt) : at;
         current.score = Number(data.score);
         current.comment = (data.comment as string | null) ?? null;
@@ -454,7 +467,8 @@ async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: C
         current.result = '不满意，已重开';
         await flush();
       } else if (current && r.type === 'closed') {
-        current.result = data.reason === 'satisfied' ? '满意，已归档' : data.reason === 'unrated' ? '未评价，已归档' : String(data.reason ?? '已归档');
+        // A close reason without a label here (a newer one) still reads as Chinese, never as its internal name.
+        current.result = data.reason === 'satisfied' ? '满意，已归档' : String(data.reason ?? '').startsWith('unrated') ? '未评价，已归档' : '已归档';
         await flush();
       }
     }
@@ -481,13 +495,13 @@ export function policySheetRows(deps: Pick<StatsDeps, 'config' | 'calendar'>, ra
   const { config, calendar } = deps;
   const clockLabel = (c: string) => (c === 'business' ? '工作时间' : '自然时间');
   const rule = (m: number | null, clock: 'business' | 'calendar', what: string) => promiseRule(m, clock, config.calendar.hours, what);
-  const rows: Cell[][] = [['分类', '英文名', '首次响应承诺（告知客户的原话）', '解决承诺', '计时方式', '优先级']];
-  for (const c of config.categories) rows.push([c.name, c.nameEn, rule(c.firstResponseMinutes, c.clock, '首次回复'), rule(c.resolutionMinutes, c.clock, '解决'), clockLabel(c.clock), c.priority]);
+  const rows: Cell[][] = [['分类', '首次响应承诺（告知客户的原话）', '解决承诺', '计时方式', '优先级']];
+  for (const c of config.categories) rows.push([c.name, rule(c.firstResponseMinutes, c.clock, '首次回复'), rule(c.resolutionMinutes, c.clock, '解决'), clockLabel(c.clock), PRIORITY_LABELS[c.priority] ?? c.priority]);
   const weekday = ['', '周一', '周二', '周三', '周四', '周五', '周六', '周日'];
   rows.push(
     [],
-    ['工作时间', config.calendar.hours.map((h) => `${h.start}–${h.end}`).join('、'), '工作日', config.calendar.workdays.map((d) => weekday[d]).join('、'), '时区', calendar.timeZone],
-    ['日历版本', calendar.version, '说明', '每张工单在受理时保存当时的时限与日历版本，台账按各自的快照判定是否及时。'],
+    ['工作时间', config.calendar.hours.map((h) => `${h.start}–${h.end}`).join('、'), '工作日', config.calendar.workdays.map((d) => weekday[d]).join('、'), '时区', zoneLabel(calendar.timeZone)],
+    ['日历版本', calendarVersionLabel(calendar.version), '说明', '每张工单在受理时保存当时的时限与日历版本，台账按各自的快照判定是否及时。'],
     ['满意度回访', `解决后自动发送；${config.survey.reminderHours} 小时未评价提醒一次；再过 ${config.survey.unratedAfterDays} 天仍未评价按“未评价”归档（不视为满意）；${config.survey.satisfiedMin}–5 分为满意（归档），低于 ${config.survey.satisfiedMin} 分重开。`],
     ['超时升级', config.sla.ladder.map((s) => `超时 ${s.afterMinutes} 分钟通知${s.notify === 'assignee' ? '处理人' : s.notify === 'leads' ? '负责人' : '管理员'}`).join('；'), '即将超时提醒', `时限过去 ${Math.round(config.sla.dueSoonRatio * 100)}% 时提醒`],
     [],
@@ -505,23 +519,26 @@ function explanationRows(deps: StatsDeps, s: LedgerSummary, opts: LedgerOptions,
   const { config } = deps;
   return [
     ['公司', companyLabel(config)],
-    ['文件', '客户反馈（投诉）处理台账，由 Loopdesk 从数据库直接生成，可随时按同一区间重新导出核对。'],
+    ['文件', '客户反馈（投诉）处理台账，由客户反馈系统从数据库直接生成，可随时按同一区间重新导出核对。'],
     ['统计区间', `${s.range.fromDay} 至 ${s.range.toDay}（含首尾，北京时间，按收到时间）`],
     ['导出时间', `${local(s.exportedAt)}（北京时间）`],
-    ['导出方式', opts.source ?? 'Loopdesk'],
-    ['台账行数', `${s.rows} 张工单；另有拨测工单 ${s.probesLeftOut} 张未列入（系统自动发送的渠道可用性测试，不计入任何指标）`],
+    ['导出方式', opts.source ?? '系统导出'],
+    ['台账行数', `${s.rows} 件工单`],
+    ['未列入的工单', `拨测工单 ${s.probesLeftOut} 件（编号以 TC 开头，系统定时发送的渠道可用性测试，不是客户反馈，另行编号，所以客户工单的 FB 编号连续不缺号）；被合并的重复工单列入台账但不计入任何指标。`],
     ...(s.rows === 0 ? [['区间内没有工单', '这个区间没有收到客户反馈：可能系统刚上线，或区间早于上线时间。请换一个区间，或以实际受理数据为准，不要补录。']] : []),
-    ...(s.range.unfinishedMonth ? [['未结束的月份', `${s.range.unfinishedMonth} 尚未结束，数字截至 ${s.range.toDay}，不是最终结果。`]] : []),
+    ...(s.range.unfinishedMonth ? [['未结束的月份', unfinishedNote(s.range)]] : []),
     ['回访记录', `${s.surveys} 次满意度回访（含重开后的再次回访）`],
     ['重大投诉', `${s.majorComplaints} 件，完整时间线见“重大投诉”页`],
+    ['本区间解决率', `${pct(s.total.resolution.rate)}（客户确认解决 ${s.total.resolution.confirmed} 件 ÷ 有解决时限的工单 ${s.total.resolution.withTarget} 件；已解决·待回访 ${s.total.resolution.awaitingSurvey} 件、未评价 ${s.total.resolution.unrated} 件另列，不计为已解决；无解决时限的 ${s.total.resolution.excludedNoTarget} 件不计入）`],
     ['客户信息', opts.unmasked ? '未脱敏（按明确要求导出完整姓名与联系方式，请妥善保管）' : '已脱敏（姓名保留首字，手机号保留前三后四位；内容摘要与评价内容里的手机号、证件号、银行卡号、订单号保留前三后四位，邮箱保留首字与域名）'],
     ['事件日志摘要（SHA-256）', s.eventLogDigest],
     ['摘要算法', '按台账行顺序，对每行“工单号 + 空格 + 事件链头哈希 + 换行”拼接后计算 SHA-256。事件链头哈希是该工单事件日志最后一条的哈希，每条哈希 = SHA-256(上一条哈希 + 本条内容)，任何事后修改都会改变链头，从而改变本摘要。'],
-    ['数据库', dbKind === 'postgres' ? 'PostgreSQL' : '内置 PGlite'],
-    ['时间', '所有时间为北京时间（Asia/Shanghai）；“计时分钟”按工单的计时方式（工作时间或自然时间）计算，“自然分钟”为实际经过时间。'],
+    ['数据库', dbKind === 'postgres' ? '独立数据库服务器' : '系统内置数据库'],
+    ['时间', '所有时间为北京时间；“计时分钟”按工单的计时方式（工作时间或自然时间）计算，“自然分钟”为实际经过时间。'],
     [],
-    ['指标定义', ''],
-    ...metricDefinitions(config.survey.satisfiedMin).map((d) => [d.name, d.formula]),
+    ['口径说明', ''],
+    ...metricDefinitions(config.survey.satisfiedMin, config.categories).map((d) => [d.name, d.formula]),
+    ['参考值', REFERENCE_NOTE],
     [],
     ['各页说明', ''],
     ['台账', '每张工单一行：渠道、客户、分类、内容摘要、收到时间、承诺时限、首次响应与解决的时间和用时、是否及时、处理人、结果、回访与评价、重开次数、状态、重大投诉标记、事件链头哈希。'],

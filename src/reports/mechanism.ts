@@ -4,12 +4,13 @@
  * the last 6 full months), so the text never drifts from what the system does.
  */
 import type { Config } from '../config.ts';
-import { metricDefinitions, type Metrics } from '../core/metrics.ts';
+import { definitionsMarkdown, REFERENCE_NOTE, type Metrics } from '../core/metrics.ts';
+import { NAME_MISSING, zoneLabel } from './wording.ts';
 import { policyFor } from '../core/sla.ts';
 import { customerPromise, promiseRule, workingHoursText } from '../core/promise.ts';
 import { CHANNEL_LABELS } from '../desk/view.ts';
 import { companyLabel, customerChannels } from '../promise/content.ts';
-import { monthLabel } from './range.ts';
+import { monthLabel, unfinishedNote } from './range.ts';
 import { pct } from '../../cards/stats.ts';
 import { localTimeFormatter } from './format.ts';
 import { recordsClaims } from '../records/claims.ts';
@@ -25,7 +26,7 @@ export interface MechanismDeps extends StatsDeps {
 }
 
 function people(list: Config['roles']['agents']): string {
-  return list.length ? list.map((p) => p.name ?? p.userId).join('、') : '';
+  return list.length ? list.map((p) => p.name ?? NAME_MISSING).join('、') : '';
 }
 
 function row(cells: Array<string | number>): string {
@@ -59,13 +60,13 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): 
     ...(demo ? [`> **${DEMO_NOTICE}**`, ''] : []),
     `生成时间：${local(now)}（北京时间）　数据区间：${range.fromDay} 至 ${range.toDay}`,
     '',
-    '本文由客户反馈系统 Loopdesk 根据现行配置和实际处理数据自动生成，所述流程均由系统强制执行，所列数据可通过台账逐条核对。',
+    '本文由客户反馈系统根据现行配置和实际处理数据自动生成，所述流程均由系统强制执行，所列数据可通过台账逐条核对。',
     '',
     '## 一、反馈渠道与统一入口',
     '',
-    `客户可通过以下渠道提交意见、咨询与投诉，所有渠道的消息进入同一个工单队列，统一编号（FB-日期-序号）、统一跟踪：`,
+    `客户可通过以下渠道提交意见、咨询与投诉，所有渠道的消息进入同一个工单队列，统一编号（FB-日期-序号）、统一跟踪（系统自己的拨测工单另以 TC-日期-序号 编号，不占用客户工单的编号）：`,
     '',
-    ...channels.map((c) => `- ${CHANNEL_LABELS[c] ?? c}${channelCounts.has(c) ? `（区间内 ${channelCounts.get(c)} 张）` : ''}`),
+    ...channels.map((c) => `- ${CHANNEL_LABELS[c] ?? c}${channelCounts.has(c) ? `（区间内 ${channelCounts.get(c)} 件）` : ''}`),
     '',
     '系统定时向各渠道发送拨测反馈，检查渠道是否畅通；拨测工单单独标记，不计入任何统计指标。',
     '',
@@ -81,7 +82,7 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): 
     row(['---', '---', '---']),
     ...config.categories.map((c) => row([c.name, dur(c.firstResponseMinutes, c.clock, '首次回复'), dur(c.resolutionMinutes, c.clock, '解决')])),
     '',
-    `工作时间为${workdays} ${hours}（${calendar.timeZone}），按国家法定节假日及调休安排自动调整。等待客户补充信息期间暂停计时，客户回复后恢复。每张工单保存受理时的时限快照，规则调整不影响历史工单的判定。`,
+    `工作时间为${workdays} ${hours}（${zoneLabel(calendar.timeZone)}），按国家法定节假日及调休安排自动调整。等待客户补充信息期间暂停计时，客户回复后恢复。每张工单保存受理时的时限快照，规则调整不影响历史工单的判定。`,
     '',
     '## 三、闭环处理流程',
     '',
@@ -112,26 +113,51 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): 
     '## 七、处理数据',
     '',
     total.received
-      ? `区间内共收到反馈 **${total.received}** 件，全部类别解决率 **${pct(rate)}**，其中投诉 ${complaintRow?.metrics.received ?? 0} 件、投诉解决率 **${pct(complaintRow?.metrics.resolution.rate ?? null)}**（临港审核通过企业平均投诉解决率参考值 ${pct(total.resolution.reference, 0)}），首次响应及时率 **${pct(total.firstResponse.metRate)}**，满意度平均 **${avg(total)}** 分。`
+      ? [
+          `区间内共收到反馈 **${total.received}** 件。全部类别解决率 **${pct(rate)}**（客户确认解决 ${total.resolution.confirmed} 件 ÷ 有解决时限的工单 ${total.resolution.withTarget} 件；` +
+            `无解决时限的建议等 ${total.resolution.excludedNoTarget} 件不计入）；另有已解决·待回访 ${total.resolution.awaitingSurvey} 件、未评价 ${total.resolution.unrated} 件` +
+            `（其中已回访未果 ${total.resolution.unratedAfterFollowUp} 件），均不计为已解决。`,
+          '',
+          `其中投诉 ${complaintRow?.metrics.received ?? 0} 件、投诉解决率 **${pct(complaintRow?.metrics.resolution.rate ?? null)}**，参考值 ${pct(total.resolution.reference, 0)}（注）。`,
+          '',
+          `首次响应及时率 **${pct(total.firstResponse.metRate)}**（按各类别承诺的计时方式判定，见第二节）。满意归档率 **${pct(total.resolution.satisfiedRate)}**（满意归档 ÷ 收到），` +
+            `满意占比 **${pct(total.survey.satisfiedShare)}**（满意 ÷ 已评价），回访应答率 **${pct(total.survey.responseRate)}**（已评价 ÷ 已回访），满意度平均 **${avg(total)}** 分。`,
+          '',
+          `注：${REFERENCE_NOTE}`,
+        ].join('\n')
       : `区间内没有客户反馈记录（${range.fromDay} 至 ${range.toDay}）：可能系统刚上线，或区间早于上线时间；请以实际受理数据为准，不要补录。`,
-    ...(range.unfinishedMonth ? ['', `${range.unfinishedMonth} 尚未结束，该月数字截至 ${range.toDay}，不是最终结果。`] : []),
+    ...(range.unfinishedMonth ? ['', unfinishedNote(range)!] : []),
     '',
     '### 各类别解决率',
     '',
-    row(['类别', '收到', '已解决', '解决率', '参考值']),
+    row(['类别', '收到（件）', '客户确认解决（件）', '解决率', '参考值']),
     row(['---', '---:', '---:', '---:', '---:']),
-    ...stats.byCategory.map((c) => row([c.name, c.metrics.received, c.metrics.resolution.resolved, pct(c.metrics.resolution.rate), c.key === 'complaint' ? pct(c.metrics.resolution.reference, 0) : '—'])),
-    row(['全部类别', total.received, total.resolution.resolved, pct(rate), '—']),
+    ...stats.byCategory.map((c) =>
+      row([c.name, c.metrics.received, c.metrics.resolution.confirmed, c.metrics.resolution.withTarget ? pct(c.metrics.resolution.rate) : '不计入（无解决时限）', c.key === 'complaint' ? `${pct(c.metrics.resolution.reference, 0)}（注）` : '—']),
+    ),
+    row(['全部类别', total.received, total.resolution.confirmed, pct(rate), '—']),
     '',
-    row(['月份', '收到', '首次响应及时率', '解决率', '满意归档率', '平均满意度', '超时工单', '重开', '重大投诉']),
-    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    row(['月份', '收到（件）', '首次响应及时率', '解决率', '已解决·待回访（件）', '未评价（件）', '满意归档率', '满意占比', '回访应答率', '平均满意度', '超时工单（件）', '重开（件）', '重大投诉（件）']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
     ...[...months, { month: '合计', metrics: total }].map(({ month, metrics: m }) =>
-      row([monthLabel(month, range), m.received, pct(m.firstResponse.metRate), pct(m.resolution.rate), pct(m.resolution.satisfiedRate), avg(m), m.breaches.tickets, m.reopened.tickets, m.major]),
+      row([
+        monthLabel(month, range),
+        m.received,
+        pct(m.firstResponse.metRate),
+        pct(m.resolution.rate),
+        m.resolution.awaitingSurvey,
+        m.resolution.unrated,
+        pct(m.resolution.satisfiedRate),
+        pct(m.survey.satisfiedShare),
+        pct(m.survey.responseRate),
+        avg(m),
+        m.breaches.tickets,
+        m.reopened.tickets,
+        m.major,
+      ]),
     ),
     '',
-    '### 指标口径',
-    '',
-    ...metricDefinitions(config.survey.satisfiedMin).map((d) => `- **${d.name}**：${d.formula}`),
+    ...definitionsMarkdown(config.survey.satisfiedMin, config.categories),
     '',
   ].join('\n');
 }

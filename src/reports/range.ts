@@ -17,6 +17,8 @@ export interface DateRange {
   label: string;
   /** The month ('2026-12') that is still running when the range ends today: its figures are not final. */
   unfinishedMonth?: string;
+  /** With unfinishedMonth: the day the figures are as of (today), which may be before toDay. */
+  asOfDay?: string;
 }
 
 /** The instant local midnight starts `isoDate` in `timeZone`. */
@@ -61,11 +63,30 @@ function validDay(s: string): boolean {
   return DAY.test(s) && addDays(s, 0) === s;
 }
 
+/**
+ * A range that holds the current month from its first day up to today claims figures of a month that is still
+ * running: it says so (unfinishedMonth), whichever way it was asked for.
+ */
+export function markUnfinished(range: DateRange, today: string): DateRange {
+  const month = today.slice(0, 7);
+  const first = `${month}-01`;
+  return !range.unfinishedMonth && range.fromDay <= first && range.toDay >= today ? { ...range, unfinishedMonth: month, asOfDay: today } : range;
+}
+
+/** Typed names of the review window in /stats (近 6 个月). */
+const WINDOW_WORDS = new Set(['6m', 'half', '近6个月', '近6月', '半年']);
+
 /** `/stats` periods. Returns null for anything else (the command answers with its usage). */
 export function parsePeriod(arg: string | undefined, now: Date, calendar: BusinessCalendar): DateRange | null {
+  const range = periodOf(arg, now, calendar);
+  return range && markUnfinished(range, calendar.localDate(now));
+}
+
+function periodOf(arg: string | undefined, now: Date, calendar: BusinessCalendar): DateRange | null {
   const tz = calendar.timeZone;
   const today = calendar.localDate(now);
-  const a = (arg ?? 'today').trim().toLowerCase();
+  const a = (arg ?? 'today').trim().toLowerCase().replaceAll(' ', '');
+  if (WINDOW_WORDS.has(a)) return reviewWindow(now, calendar);
   if (a === 'today' || a === '今天') return rangeOfDays(today, today, tz, `今天（${today}）`);
   if (a === 'yesterday' || a === '昨天') {
     const y = addDays(today, -1);
@@ -97,12 +118,29 @@ export function lastMonthsToDate(n: number, now: Date, calendar: BusinessCalenda
   let first = `${today.slice(0, 7)}-01`;
   for (let i = 0; i < n; i++) first = `${addDays(first, -1).slice(0, 7)}-01`;
   const range = rangeOfDays(first, today, calendar.timeZone, `${first} 至 ${today}（${today.slice(0, 7)} 未结束）`);
-  return { ...range, unfinishedMonth: today.slice(0, 7) };
+  return { ...range, unfinishedMonth: today.slice(0, 7), asOfDay: today };
+}
+
+/** How many full months before this one the review window holds ("近 6 个月"). */
+export const REVIEW_MONTHS = 6;
+
+/**
+ * THE window of "近 6 个月", the same dates in the console, the ledger, the audit pack, the mechanism description,
+ * the self-check and /stats: the 6 full months before this one and this month up to today (marked unfinished).
+ */
+export function reviewWindow(now: Date, calendar: BusinessCalendar): DateRange {
+  const r = lastMonthsToDate(REVIEW_MONTHS, now, calendar);
+  return { ...r, label: `近 ${REVIEW_MONTHS} 个月（${r.fromDay} 至 ${r.toDay}，${r.unfinishedMonth} 未结束）` };
 }
 
 /** '2026-12（未结束）' for the unfinished month of a range, the month itself otherwise. */
 export function monthLabel(month: string, range: Pick<DateRange, 'unfinishedMonth'>): string {
   return range.unfinishedMonth === month ? `${month}（未结束）` : month;
+}
+
+/** The line every file of a range with a running month carries (ledger CSV, 说明, 月度汇总, audit pack, stats card). */
+export function unfinishedNote(range: Pick<DateRange, 'unfinishedMonth' | 'toDay' | 'asOfDay'>): string | null {
+  return range.unfinishedMonth ? `注意：${range.unfinishedMonth} 尚未结束，该月数字截至 ${range.asOfDay ?? range.toDay}，不是最终结果。` : null;
 }
 
 export class BadRangeError extends Error {
@@ -125,7 +163,7 @@ export function parseFromTo(from: string | undefined, to: string | undefined, no
   const fromDay = f ?? `${t!.slice(0, 7)}-01`;
   if (fromDay > t!) throw new BadRangeError(`起始日期 ${fromDay} 晚于结束日期 ${t}`);
   if (daysBetween(fromDay, t!) > 366 * 3) throw new BadRangeError('区间过长：最多 3 年');
-  return rangeOfDays(fromDay, t!, calendar.timeZone);
+  return markUnfinished(rangeOfDays(fromDay, t!, calendar.timeZone), today);
 }
 
 function daysBetween(a: string, b: string): number {

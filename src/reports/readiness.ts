@@ -14,7 +14,7 @@ import { probeDrivers, STEP_LABELS, type ProbeResult } from '../probes/run.ts';
 import { kvGet } from '../probes/kv.ts';
 import type { Services } from '../services.ts';
 import { verifyChains } from './auditpack.ts';
-import { lastMonthsToDate, type DateRange } from './range.ts';
+import { reviewWindow, type DateRange } from './range.ts';
 import { rawQuery } from './source.ts';
 import { computeStats } from './stats.ts';
 import { statsDeps } from './commands.ts';
@@ -38,7 +38,8 @@ async function checkPage(fetchPage: PageFetcher, path: string, baseUrl: string, 
   try {
     res = await fetchPage(path);
   } catch (e) {
-    return { ok: false, detail: `无法访问 ${url}：${(e as Error).message}` };
+    // The platform's own error text ('fetch failed') reads as noise to a reviewer: say what it means.
+    return { ok: false, detail: `无法访问 ${url}（${(e as Error).name === 'TimeoutError' ? '超时' : '网络不通'}）` };
   }
   if (res.status !== 200) return { ok: false, detail: `${url} 返回 HTTP ${res.status}` };
   const problem = test(res.text);
@@ -70,7 +71,7 @@ async function channelFacts(services: Services): Promise<ChannelFact[]> {
 export async function readinessFacts(services: Services, opts: { fetchPage?: PageFetcher; range?: DateRange } = {}): Promise<ReadinessFacts> {
   const { config, calendar, env } = services;
   const now = services.clock.now();
-  const range = opts.range ?? lastMonthsToDate(6, now, calendar);
+  const range = opts.range ?? reviewWindow(now, calendar);
   const fetchPage = opts.fetchPage ?? publicFetcher(env.PUBLIC_BASE_URL);
   const base = env.PUBLIC_BASE_URL;
   const names = (list: Array<{ name?: string; userId: string }>) => list.map((p) => p.name ?? p.userId);

@@ -102,6 +102,8 @@ export function toMetricTicket(r: RawRow): SourceTicket {
     csatScore: num(r.csat_score),
     csatVia: (r.csat_via as string | null) ?? null,
     reopenCount: Number(r.reopen_count ?? 0),
+    // Failed phone follow-ups (电话回访): read when METRIC_COLUMNS selects `follow_up_attempts` (one line there).
+    followUpAttempts: num(r.follow_up_attempts),
   };
 }
 

@@ -41,7 +41,8 @@ export async function auditScreenshots(services: Services, dir: string): Promise
         const page = await ctx.newPage();
         const res = await page.goto(`${base}${path}`);
         if (!res || res.status() >= 400) {
-          notes.push(`${name}：${path} 返回 ${res?.status() ?? '无响应'}，未截图`);
+          // The path is not printed: a customer's page carries its private link.
+          notes.push(`${name.replace(/\.png$/, '')}：页面返回 ${res?.status() ?? '无响应'}，未截图`);
           return;
         }
         const file = join(dir, name);
@@ -75,7 +76,7 @@ export async function auditScreenshots(services: Services, dir: string): Promise
       const iat = Math.floor(services.clock.now().getTime() / 1000);
       const session = seal(key, { v: 1, method: 'token', userId: 'admin', name: '审核材料截图', tk: tokenFingerprint(services.env.ADMIN_TOKEN), iat, exp: iat + SESSION_TTL_SECONDS });
       await shoot('04_控制台概览.png', '/console/overview', DESKTOP, [{ name: SESSION_COOKIE, value: session }]);
-    } else notes.push('04_控制台概览：未设置 ADMIN_TOKEN，控制台关闭，未截图');
+    } else notes.push('04_控制台概览：控制台未开启（未设置管理令牌），未截图');
 
     if (latest) {
       const view = await services.deliveryContext.ticketView(latest.id);

@@ -202,7 +202,7 @@ describe.each(dbKinds)('web console on %s', (kind) => {
 
   it('filters the ticket list, searches by code and phone, hides probes unless asked', async () => {
     const jar = await tokenLogin();
-    const codes = async (qs: string) => [...(await (await req(jar, `/console/tickets${qs}`)).text()).matchAll(/class="mono">(FB-[\d-]+)</g)].map((m) => m[1]);
+    const codes = async (qs: string) => [...(await (await req(jar, `/console/tickets${qs}`)).text()).matchAll(/class="mono">((?:FB|TC)-[\d-]+)</g)].map((m) => m[1]);
     const all = await codes('');
     expect(new Set(all)).toEqual(new Set([week.A, week.B, week.C, week.E, week.F, week.G]));
     expect(await codes('?probe=1')).toContain(week.D);
@@ -228,10 +228,10 @@ describe.each(dbKinds)('web console on %s', (kind) => {
     }
     const jar = await tokenLogin();
     const first = await (await req(jar, `/console/tickets?q=${encodeURIComponent('分页测试')}`)).text();
-    const p1 = [...first.matchAll(/class="mono">(FB-[\d-]+)</g)].map((m) => m[1]);
+    const p1 = [...first.matchAll(/class="mono">((?:FB|TC)-[\d-]+)</g)].map((m) => m[1]);
     expect(p1).toHaveLength(50);
     const next = /href="(\/console\/tickets\?[^"]*after=[^"]+)">下一页/.exec(first)![1].replaceAll('&amp;', '&');
-    const p2 = [...(await (await req(jar, next)).text()).matchAll(/class="mono">(FB-[\d-]+)</g)].map((m) => m[1]);
+    const p2 = [...(await (await req(jar, next)).text()).matchAll(/class="mono">((?:FB|TC)-[\d-]+)</g)].map((m) => m[1]);
     expect(p2).toHaveLength(2);
     expect(p1.filter((c) => p2.includes(c))).toEqual([]);
   });
@@ -277,16 +277,19 @@ describe.each(dbKinds)('web console on %s', (kind) => {
     expect(rows.some((r) => r[0] === '各类别（区间合计）')).toBe(true);
     expect(totalRow[0]).toBe('合计');
     expect(totalRow[headers.indexOf('收到工单')]).toBe(total.received);
-    expect(totalRow[headers.indexOf('已解决')]).toBe(total.resolution.resolved);
+    expect(totalRow[headers.indexOf('已标记解决（含待回访）')]).toBe(total.resolution.resolved);
+    expect(totalRow[headers.indexOf('客户确认解决')]).toBe(total.resolution.confirmed);
     const csv = await req(jar, '/console/ledger/download', form({ csrf: csrfFrom(page), from: '2026-03-01', to: '2026-03-31', format: 'csv' }));
     const text = await csv.text();
-    expect(text.split('\r\n').filter(Boolean)).toHaveLength(total.received + 1);
+    // March asked for on 03-09: the first line says the month is not over, then the header and one row per ticket.
+    expect(text.split('\r\n')[0]).toContain('2026-03 尚未结束，该月数字截至 2026-03-09');
+    expect(text.split('\r\n').filter(Boolean)).toHaveLength(total.received + 2);
     expect(text).not.toContain('13812345678'); // masked by default
   });
 
   it('prints the written description: categories, promises, holidays and make-up days, roles, channels', async () => {
     const html = await (await req(await tokenLogin(), '/console/settings')).text();
-    for (const s of ['产品故障', '2 小时', '调休上班', '春节', '李组长', '官网留言', '首次响应及时数']) expect(html).toContain(s);
+    for (const s of ['产品故障', '2 小时', '调休上班', '春节', '李组长', '官网留言', '首次响应及时率', '客户确认解决的工单数 ÷ 有解决时限的工单数']) expect(html).toContain(s);
     expect(html).toContain('@media print');
   });
 

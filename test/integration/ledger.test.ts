@@ -140,9 +140,13 @@ describe.each(dbKinds)('ledger on %s', (kind) => {
     }
     const total = data.find((r) => r[0] === '合计')!;
     expect(total[1]).toBe(6);
-    expect(total[10]).toBeCloseTo(4 / 6);
-    expect(total[11]).toBe(0.92);
-    expect(wb.getWorksheet('月度汇总')!.getCell('K2').numFmt).toBe('0.0%'); // 解决率
+    const col = (h: string) => data[0].indexOf(h);
+    // 解决率 = confirmed (A, C) ÷ tickets with a resolution promise (all but the suggestion F); 4 marked resolved.
+    expect([total[col('已标记解决（含待回访）')], total[col('客户确认解决')], total[col('有解决时限的工单')]]).toEqual([4, 2, 5]);
+    expect(total[col('解决率')]).toBeCloseTo(2 / 5);
+    expect(total[col('参考值（行业数字，非规定）')]).toBe(0.92);
+    expect([total[col('不计入解决率（无解决时限）')], total[col('已解决·待回访')], total[col('未评价')]]).toEqual([1, 1, 1]);
+    expect(wb.getWorksheet('月度汇总')!.getRow(2).getCell(col('解决率') + 1).numFmt).toBe('0.0%');
     expect(wb.getWorksheet('台账')!.getCell('G2').numFmt).toBe('yyyy-mm-dd hh:mm:ss'); // 收到时间
   });
 
@@ -165,14 +169,14 @@ describe.each(dbKinds)('ledger on %s', (kind) => {
     expect(new Set(major.map((r) => r[0]))).toEqual(new Set([week.G]));
     expect(major.map((r) => r[4])).toEqual(expect.arrayContaining(['收到反馈，创建工单', '标记为重大投诉', '标记解决', '哈希链校验']));
     const policy = sheetRows('服务承诺');
-    expect(policy).toContainEqual(['产品故障', 'Bug', '2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复', '3 个工作日内（工作时间 9:00–12:00、13:30–18:30）解决', '工作时间', 'high']);
+    expect(policy).toContainEqual(['产品故障', '2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复', '3 个工作日内（工作时间 9:00–12:00、13:30–18:30）解决', '工作时间', '高']);
     expect(policy.some((r) => r[0] === '2026-02-14' && r[1] === '调休上班')).toBe(true);
     const notes = Object.fromEntries(sheetRows('说明').slice(1).map((r) => [r[0], r[1]]));
     const hash = createHash('sha256');
     for (const r of sheetRows('台账').slice(1)) hash.update(`${r[0]} ${r[27]}\n`);
     expect(notes['事件日志摘要（SHA-256）']).toBe(hash.digest('hex'));
     expect(notes['事件日志摘要（SHA-256）']).toBe(summary.eventLogDigest);
-    expect(String(notes['台账行数'])).toContain('拨测工单 1 张未列入');
+    expect(String(notes['未列入的工单'])).toContain('拨测工单 1 件（编号以 TC 开头');
     expect(notes['解决率']).toContain('92%');
   });
 

@@ -193,7 +193,8 @@ describe.each(dbKinds)('预审自检 on a healthy desk, then one cause at a time
     expect(text).toContain('临港示例科技有限公司 客户反馈处理机制说明');
     expect(text).toContain('临港示例科技有限公司（盖章）');
     expect(text).toContain('日期：2026 年 9 月 10 日');
-    expect(text).toContain('投诉解决率 100.0%（临港审核通过企业平均投诉解决率参考值 92%）');
+    expect(text).toContain('投诉解决率 100.0%，参考值 92%（注）');
+    expect(text).toContain('不是监管规定的达标线');
     expect(text).toContain('各类别解决率');
     expect(text).toContain('2026-09（未结束）');
     expect(text).not.toContain('probes'); // our channel check is described, never listed as a customer channel

@@ -86,11 +86,12 @@ describe('case reports, mechanism description, audit package, digest', () => {
     const md = await mechanismMarkdown({ ...statsDeps(t.services), channels: ['web', 'feishu'] }, rangeOfDays('2026-03-01', '2026-03-19', 'Asia/Shanghai'));
     expect(md).toContain('# 临港某科技有限公司 客户反馈处理机制说明');
     expect(md).toContain('| 产品故障 | 2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复 | 3 个工作日内（工作时间 9:00–12:00、13:30–18:30）解决 |');
-    expect(md).toContain('- 官网留言（区间内 6 张）');
+    expect(md).toContain('- 官网留言（区间内 6 件）');
     expect(md).toContain('陈主管');
-    expect(md).toContain('全部类别解决率 **66.7%**，其中投诉 1 件、投诉解决率 **100.0%**（临港审核通过企业平均投诉解决率参考值 92%）');
-    expect(md).toContain('| 投诉 | 1 | 1 | 100.0% | 92% |');
-    expect(md).toMatch(/\| 2026-03 \| 6 \| 60\.0% \| 66\.7% \|/);
+    expect(md).toContain('全部类别解决率 **40.0%**（客户确认解决 2 件 ÷ 有解决时限的工单 5 件；');
+    expect(md).toContain('其中投诉 1 件、投诉解决率 **0.0%**，参考值 92%（注）');
+    expect(md).toContain('| 投诉 | 1 | 0 | 0.0% | 92%（注） |');
+    expect(md).toMatch(/\| 2026-03 \| 6 \| 60\.0% \| 40\.0% \| 1 \| 1 \| 33\.3% \| 100\.0% \| 50\.0% \|/);
     // §六 says what the records prove and what they do not (records/claims.ts), nothing stronger.
     expect(md).toContain('已封存的日期内删除整张工单、删除工单末尾的事件或删除整天的事件，都可检出并指明工单');
     expect(md).toContain('- 不能保证：同时掌握数据库');
@@ -110,23 +111,23 @@ describe('case reports, mechanism description, audit package, digest', () => {
     if (existsSync('/usr/bin/chromium')) {
       // This desk has no web channel: the form is missing and the pack says so instead of leaving it out silently.
       expect(shots).toEqual(expect.arrayContaining(['反馈系统截图/04_控制台概览.png', '反馈系统截图/05_工单卡片.png']));
-      expect(strFromU8(files['反馈系统截图/说明.md'])).toContain('/feedback 返回 404');
+      expect(strFromU8(files['反馈系统截图/说明.md'])).toContain('01_网页反馈表单（手机）：页面返回 404');
       expect(Buffer.from(files['反馈系统截图/05_工单卡片.png'].subarray(1, 4)).toString()).toBe('PNG');
     } else expect(strFromU8(files['反馈系统截图/如何添加截图.md'])).toContain('apt-get install chromium');
     expect(names).toEqual(
-      ['manifest.json', '事件日志链头.csv', '事件日志校验报告.md', '存证根.csv', '台账_2026-03-01_2026-03-19.xlsx', '客户反馈处理机制说明.md', '客户反馈处理机制说明.docx', '渠道拨测记录.csv', '预审自检.md', '服务承诺与工作日历.json', `重大投诉/${week.G}.html`, `重大投诉/${week.G}.md`].sort(),
+      ['manifest.json', '说明.md', '事件日志链头.csv', '事件日志链头_拨测工单.csv', '事件日志校验报告.md', '存证根.csv', '台账_2026-03-01_2026-03-19.xlsx', '客户反馈处理机制说明.md', '客户反馈处理机制说明.docx', '渠道拨测记录.csv', '预审自检.md', '服务承诺与工作日历.md', `重大投诉/${week.G}.html`, `重大投诉/${week.G}.md`].sort(),
     );
     const manifest = JSON.parse(strFromU8(files['manifest.json']));
     for (const f of manifest.files) expect(createHash('sha256').update(files[f.name]).digest('hex')).toBe(f.sha256);
     expect(manifest.eventLog.chainHeadsSha256).toBe(createHash('sha256').update(files['事件日志链头.csv']).digest('hex'));
-    expect(manifest.eventLog).toMatchObject({ tickets: 7, chainsIntact: 7, chainsBroken: [] });
+    expect(manifest.eventLog).toMatchObject({ tickets: 6, chainsIntact: 6, chainsBroken: [], probeTickets: [week.D] });
     expect(manifest.majorComplaints).toEqual([week.G]);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(Buffer.from(files['台账_2026-03-01_2026-03-19.xlsx']) as never);
     const notes = Object.fromEntries((wb.getWorksheet('说明')!.getSheetValues() as unknown[][]).filter(Boolean).map((r) => [r[1], r[2]]));
     expect(notes['事件日志摘要（SHA-256）']).toBe(manifest.eventLog.ledgerEventLogDigest);
-    expect(strFromU8(files['事件日志链头.csv'])).toContain(`${week.D},`); // the probe's chain is verified too
-    expect(c.lines.join('\n')).toContain('哈希链：7/7 张工单完整');
+    expect(strFromU8(files['事件日志链头_拨测工单.csv'])).toContain(`${week.D},`); // the probe's chain is verified too, listed apart
+    expect(c.lines.join('\n')).toContain('哈希链：6/6 件工单完整');
     // The full check ran over the range and its report is in the pack.
     expect(strFromU8(files['事件日志校验报告.md'])).toContain('结论：未发现问题。');
     expect(manifest.eventLog).toMatchObject({ verifyFindings: 0 });

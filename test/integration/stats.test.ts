@@ -30,7 +30,7 @@ describe.each(dbKinds)('stats on %s', (kind) => {
     const m = s.metrics;
     expect(m.received).toBe(6);
     expect(m.firstResponse).toMatchObject({ met: 3, breached: 2, pending: 1, metRate: 0.6, medianMinutes: 90, p90Minutes: 1920 });
-    expect(m.resolution).toMatchObject({ resolved: 4, rate: 4 / 6, closedSatisfied: 2, reference: 0.92, medianMinutes: 195 });
+    expect(m.resolution).toMatchObject({ resolved: 4, rate: 2 / 5, confirmed: 2, withTarget: 5, closedSatisfied: 2, reference: 0.92, medianMinutes: 195 });
     expect(m.reopened).toEqual({ tickets: 1, count: 1 });
     expect(m.survey).toMatchObject({ sent: 4, answered: 2, responseRate: 0.5, averageScore: 4.5, unrated: 1, distribution: [0, 0, 0, 1, 1] });
     expect(m.major).toBe(1);
@@ -80,8 +80,8 @@ describe.each(dbKinds)('stats on %s', (kind) => {
     expect(volume.data[0].values).toContainEqual({ date: '03-02', category: '产品故障', count: 2 });
     expect(volume.data[1].values.find((v: { date: string }) => v.date === '03-02')).toEqual({ date: '03-02', rate: 75, series: '首次响应及时率 %' });
     expect(csat.data[0].values).toEqual([1, 2, 3, 4, 5].map((n) => ({ score: `${n} 分`, count: n >= 4 ? 1 : 0 })));
-    expect(reply.text).toContain('解决率（全部类别）：66.7%；投诉解决率：');
-    expect(reply.text).toContain('审核通过企业平均 92%）');
+    expect(reply.text).toContain('解决率（全部类别）：40.0%（客户确认 2 / 有解决时限 5 件；已解决·待回访 1 件、未评价 1 件另列；无解决时限 1 件不计入）');
+    expect(reply.text).toContain('参考值 92%，媒体报道的行业数字，不是规定）');
   });
 
   it('refuses bad periods with the usage, and people outside the roles', async () => {

@@ -91,6 +91,7 @@ function statsCard(): Record<string, unknown> {
     title: '客服数据 · 本周',
     rangeLabel: '本周',
     generatedAt: '2026-03-02 10:00',
+    notes: ['口径：按收到时间统计'],
     kpis: [
       { label: '收到工单', value: '6', tone: 'neutral' },
       { label: '首次响应及时率', value: '66.7%', hint: '及时 4 / 超时 2', tone: 'bad' },

@@ -13,6 +13,8 @@ import {
   median,
   mergeAcc,
   percentile,
+  metricDefinitions,
+  REFERENCE_NOTE,
   RESOLUTION_RATE_REFERENCE,
   ticketFacts,
   type MetricTicket,
@@ -132,7 +134,14 @@ describe('computeMetrics on the hand-built week', () => {
   it('resolution rate against the 92% reference, satisfied closures, resolution time', () => {
     expect(m.resolution).toEqual({
       resolved: 4, // T1, T2, T3 closed; T7 awaiting the survey
-      rate: 4 / 6,
+      // 解决率: confirmed by the customer (T1, T3 closed satisfied) ÷ the 5 with a resolution promise (not T6, a suggestion)
+      rate: 2 / 5,
+      confirmed: 2,
+      withTarget: 5,
+      excludedNoTarget: 1,
+      awaitingSurvey: 1, // T7
+      unrated: 1, // T2
+      unratedAfterFollowUp: 0,
       closedSatisfied: 2,
       satisfiedRate: 2 / 6,
       reference: 0.92,
@@ -145,6 +154,26 @@ describe('computeMetrics on the hand-built week', () => {
       medianCalendarMinutes: 870, // [60, 300, 1440, 6060]
     });
     expect(RESOLUTION_RATE_REFERENCE).toBe(0.92);
+  });
+
+  it('解决率 counts a phone-recorded satisfied answer as confirmed, and unrated-after-follow-up apart', () => {
+    const byPhone = { ...T2, closeReason: 'satisfied', csatScore: 5, surveyAnsweredAt: sh('2026-03-05 10:00'), csatVia: 'phone' };
+    const afterCalls = { ...T2, followUpAttempts: 3 }; // 「未评价（已回访 3 次未果）」
+    const phone = computeMetrics([T1, byPhone, T6], opts).resolution;
+    expect(phone).toMatchObject({ confirmed: 2, withTarget: 2, rate: 1, excludedNoTarget: 1, unrated: 0, unratedAfterFollowUp: 0 });
+    const unrated = computeMetrics([T1, T2, afterCalls], opts).resolution;
+    expect(unrated).toMatchObject({ confirmed: 1, withTarget: 3, unrated: 2, unratedAfterFollowUp: 1 });
+    expect(unrated.rate).toBeCloseTo(1 / 3);
+    // Marked resolved but not confirmed (awaiting the survey) is never in the numerator.
+    expect(computeMetrics([T7], opts).resolution).toMatchObject({ resolved: 1, confirmed: 0, awaitingSurvey: 1, rate: 0 });
+  });
+
+  it('prints each definition once, with the clock of each category and the 92% footnote', () => {
+    const defs = Object.fromEntries(metricDefinitions(4, [{ name: '产品故障', clock: 'business' }, { name: '投诉', clock: 'calendar' }]).map((d) => [d.name, d.formula]));
+    expect(defs['首次响应及时率']).toContain('产品故障按工作时间计，投诉按自然时间计');
+    expect(defs['解决率']).toContain('客户确认解决的工单数 ÷ 有解决时限的工单数');
+    expect(defs['投诉解决率']).toContain(REFERENCE_NOTE);
+    expect(new Set(metricDefinitions(4).map((d) => d.name)).size).toBe(metricDefinitions(4).length);
   });
 
   it('breaches, reopenings, surveys, unrated, major, backlog', () => {

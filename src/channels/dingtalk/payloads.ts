@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TICKET_CODE_TYPED } from '../../core/ticket-code.ts';
 
 /** The robot message callback (`/v1.0/im/bot/messages/get`), stream `data` or HTTP body. Unknown fields pass. */
 export const robotMessageSchema = z.looseObject({
@@ -85,7 +86,7 @@ export const cardCallbackSchema = z.looseObject({
 /** DESIGN.md "Card actions": {action, ticket[, score]} plus the form fields reply / category / comment. */
 export const cardParamsSchema = z.object({
   action: z.enum(['claim', 'respond', 'resolve', 'reclassify', 'escalate', 'csat', 'merge']),
-  ticket: z.string().regex(/^FB-\d{8}-\d{4,}$/i).transform((s) => s.toUpperCase()),
+  ticket: z.string().regex(TICKET_CODE_TYPED).transform((s) => s.toUpperCase()),
   score: z.coerce.number().int().min(1).max(5).optional(),
   reply: z.string().optional(),
   category: z.string().optional(),

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { TICKET_CODE_SOURCE } from '../../core/ticket-code.ts';
 
 /** Ticket codes as they appear in subjects ("[FB-20260302-0001]") and in our Message-IDs. */
-const CODE = /FB-\d{8}-\d{4,}/i;
+const CODE = new RegExp(TICKET_CODE_SOURCE, 'i');
 
 /**
  * Our Message-ID carries the ticket code and a hash of the outbox row's idempotency key: a retried send has the

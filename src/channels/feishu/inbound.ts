@@ -14,6 +14,7 @@ import type { FeishuSettings } from './config.ts';
 import { firstDelivery, forgetDelivery } from './receipts.ts';
 import type { FeishuReplyTo } from './sender.ts';
 import { cleanDeep, cutText } from '../../core/text.ts';
+import { TICKET_CODE } from '../../core/ticket-code.ts';
 
 /** Feishu gives 3 s for an answer (events and card callbacks); leave room for the network. */
 export const DEFAULT_TIME_BOX_MS = 2500;
@@ -40,7 +41,7 @@ export interface CardActionEvent {
   context?: { open_message_id?: string; open_chat_id?: string };
 }
 
-const CODE = /^FB-\d{8}-\d{4,}$/;
+const CODE = TICKET_CODE;
 const actionValue = z.object({
   action: z.enum(['claim', 'respond', 'resolve', 'reclassify', 'escalate', 'csat', 'merge', 'major']),
   ticket: z.string().regex(CODE),

@@ -6,6 +6,7 @@ import type { Channel, ChannelFactory, CoreServices } from '../../services.ts';
 import { RetryLater, Undeliverable, type ChannelSender, type OutboxRow } from '../types.ts';
 import { createWecomClient, WecomApiError, type KfMessage } from './client.ts';
 import { createWecomCrypto, WecomCryptoError, xmlField } from './crypto.ts';
+import { TICKET_CODE_SOURCE } from '../../core/ticket-code.ts';
 
 export interface WecomReplyTo {
   openKfId: string;
@@ -31,7 +32,7 @@ const WINDOW_ERRORS: Record<number, string> = {
   95018: '当前会话状态不允许发送消息',
 };
 const TIMESTAMP_WINDOW_S = 600;
-const SURVEY_MENU = /^csat:(FB-\d{8}-\d{4,}):([1-5])$/;
+const SURVEY_MENU = new RegExp(`^csat:(${TICKET_CODE_SOURCE}):([1-5])$`);
 
 const cursorKey = (openKfId: string) => `wecom:cursor:${openKfId}`;
 const windowKey = (openKfId: string, user: string) => `wecom:window:${openKfId}:${user}`;

@@ -3,6 +3,8 @@ import { SUMMARY_COLUMNS } from '../../reports/ledger.ts';
 import type { DateRange } from '../../reports/range.ts';
 import type { MonthFigures } from '../overview-data.ts';
 import { pct } from './common.tsx';
+import { Definitions } from './definitions.tsx';
+import type { Config } from '../../config.ts';
 
 /** The 月度汇总 columns that are counts or rates; medians and ages need every row, which only the file reads. */
 export const PAGE_SUMMARY_COLUMNS = SUMMARY_COLUMNS.filter((c) => !/中位数|P90|最长等待/.test(c.header));
@@ -12,13 +14,13 @@ const cell = (c: (typeof SUMMARY_COLUMNS)[number], m: Metrics) => {
   return c.pct ? pct(v) : v === null ? '—' : String(v);
 };
 
-export function LedgerPage(props: { range: DateRange; months: MonthFigures[]; total: Metrics; csrf: string; canUnmask: boolean; error?: string }) {
+export function LedgerPage(props: { range: DateRange; months: MonthFigures[]; total: Metrics; csrf: string; canUnmask: boolean; config: Config; error?: string }) {
   const { range } = props;
   return (
     <div>
       <h1>投诉处理台账</h1>
       <p class="sub">
-        选择区间（按收到时间，北京时间，含首尾两天），查看将写入文件“月度汇总”页的数字，并下载 XLSX 或 CSV。默认为最近 6 个自然月加本月至今天（本月标注“未结束”）。
+        选择区间（按收到时间，北京时间，含首尾两天），查看将写入文件“月度汇总”页的数字，并下载 XLSX 或 CSV。默认为“近 6 个月”：前 6 个完整自然月加本月 1 日至今天（本月标注“未结束”），与概览、审核材料包和统计卡片同一区间。
       </p>
       <form class="filters card" method="get" action="/console/ledger" aria-label="选择台账区间">
         <div>
@@ -60,7 +62,7 @@ export function LedgerPage(props: { range: DateRange; months: MonthFigures[]; to
           ) : null}
         </form>
         <p class="small muted">
-          XLSX 包含：台账（每张工单一行）、月度汇总、回访记录、重大投诉时间线、服务承诺（时限、工作时间、节假日与调休）、说明（指标定义与事件日志摘要）。客户信息默认脱敏。
+          XLSX 包含：台账（每张工单一行）、月度汇总、回访记录、重大投诉时间线、服务承诺（时限、工作时间、节假日与调休）、说明（未列入的内容及原因、口径说明与事件日志摘要）。客户信息默认脱敏。
         </p>
       </section>
 
@@ -79,7 +81,7 @@ export function LedgerPage(props: { range: DateRange; months: MonthFigures[]; to
               </tr>
             </thead>
             <tbody>
-              {[...props.months.map((m) => ({ label: m.month + (m.partial ? '*' : ''), metrics: m.metrics })), { label: '合计', metrics: props.total }].map((r) => (
+              {[...props.months.map((m) => ({ label: m.month + (m.partial ? '（未结束）' : ''), metrics: m.metrics })), { label: '合计', metrics: props.total }].map((r) => (
                 <tr>
                   <th scope="row">{r.label}</th>
                   {PAGE_SUMMARY_COLUMNS.map((c) => (
@@ -90,8 +92,9 @@ export function LedgerPage(props: { range: DateRange; months: MonthFigures[]; to
             </tbody>
           </table>
         </div>
-        <p class="small muted">* 该月尚未结束。时长中位数、P90 与最长等待按逐单数据计算，见文件的“月度汇总”页。数值为此刻的状态；拨测工单不计入。</p>
+        <p class="small muted">标注“未结束”的月份数字截至今天，不是最终结果。时长中位数、P90 与最长等待按逐单数据计算，见文件的“月度汇总”页。数值为此刻的状态；拨测工单不计入。</p>
       </section>
+      <Definitions config={props.config} />
     </div>
   );
 }

@@ -3,6 +3,8 @@ import { CHANNEL_LABELS } from '../../desk/view.ts';
 import { HBars, LinePoints, PALETTE, RateBars, StackedBars } from '../charts.tsx';
 import { FIRST_RESPONSE_TARGET, type OverviewData } from '../overview-data.ts';
 import { pct, timeFormat } from './common.tsx';
+import { REFERENCE_NOTE } from '../../core/metrics.ts';
+import { Definitions } from './definitions.tsx';
 
 const PROBE_LABELS = { ok: '✓ 通过', failed: '✗ 失败', never: '尚未拨测' } as const;
 
@@ -19,7 +21,7 @@ export function OverviewPage(props: { data: OverviewData; config: Config; timeZo
     <div>
       <h1>概览</h1>
       <p class="sub">
-        近 6 个月（{data.range.fromDay} 至 {data.range.toDay}，按收到时间）· 数据截至 {fmt.full(data.generatedAt)}（北京时间）· 拨测工单与合并的重复工单不计入
+        {data.range.label}，按收到时间 · 数据截至 {fmt.full(data.generatedAt)}（北京时间）· 拨测工单与合并的重复工单不计入
       </p>
       <section aria-label="关键指标" class="kpis">
         <div class="kpi">
@@ -37,13 +39,15 @@ export function OverviewPage(props: { data: OverviewData; config: Config; timeZo
         <div class={`kpi ${resRate === null ? '' : resRate >= t.resolution.reference ? 'good' : 'bad'}`}>
           <div class="l">解决率</div>
           <div class="v">{pct(resRate)}</div>
-          <div class="n">参考值 92% · 已解决 {t.resolution.resolved}</div>
+          <div class="n">
+            客户确认 {t.resolution.confirmed} / {t.resolution.withTarget} 件 · 参考值 92%（注）· 已解决·待回访 {t.resolution.awaitingSurvey} 件 · 未评价 {t.resolution.unrated} 件
+          </div>
         </div>
         <div class="kpi">
           <div class="l">平均满意度</div>
           <div class="v">{t.survey.averageScore === null ? '—' : `${t.survey.averageScore.toFixed(2)} 分`}</div>
           <div class="n">
-            满意占比 {pct(t.survey.satisfiedShare)} · 评价 {t.survey.answered} 条
+            满意占比 {pct(t.survey.satisfiedShare)} · 评价 {t.survey.answered} 件 · 回访应答率 {pct(t.survey.responseRate)} · 满意归档率 {pct(t.resolution.satisfiedRate)}
           </div>
         </div>
         <div class={`kpi ${data.backlog.byState.breached ? 'bad' : 'good'}`}>
@@ -77,17 +81,17 @@ export function OverviewPage(props: { data: OverviewData; config: Config; timeZo
         <div class="card">
           <RateBars
             title="解决率（按月）"
-            desc="每月收到的反馈中已解决的比例；虚线为临港审核通过企业的平均解决率 92%。"
+            desc="每月有解决时限的反馈中客户确认解决的比例；虚线为媒体报道的行业参考值 92%（不是规定）。"
             target={t.resolution.reference}
             targetLabel="参考值 92%"
-            points={data.months.map((m) => ({ label: monthLabel(m), value: m.metrics.resolution.rate, note: `收到 ${m.metrics.received}，已解决 ${m.metrics.resolution.resolved}` }))}
+            points={data.months.map((m) => ({ label: monthLabel(m), value: m.metrics.resolution.rate, note: `客户确认 ${m.metrics.resolution.confirmed} / ${m.metrics.resolution.withTarget} 件，待回访 ${m.metrics.resolution.awaitingSurvey} 件，未评价 ${m.metrics.resolution.unrated} 件` }))}
           />
         </div>
         <div class="card">
           <HBars
             title="满意度评分分布"
             desc="近 6 个月客户回访评价的分数分布（1–5 分），以及回访后未评价归档的数量。"
-            unit=" 条"
+            unit=" 件"
             rows={[
               { label: '5 分', value: dist[4], color: '#007A4D' },
               { label: '4 分', value: dist[3], color: '#009E73' },
@@ -105,14 +109,14 @@ export function OverviewPage(props: { data: OverviewData; config: Config; timeZo
             min={1}
             max={5}
             format={(v) => v.toFixed(2)}
-            points={data.months.map((m) => ({ label: monthLabel(m), value: m.metrics.survey.averageScore, note: `评价 ${m.metrics.survey.answered} 条` }))}
+            points={data.months.map((m) => ({ label: monthLabel(m), value: m.metrics.survey.averageScore, note: `评价 ${m.metrics.survey.answered} 件` }))}
           />
         </div>
         <div class="card">
           <HBars
             title="未解决工单的时限状态"
             desc="当前所有未解决工单按时限状态分组（首次响应与解决两项中较差的一项）。"
-            unit=" 张"
+            unit=" 件"
             rows={[
               { label: '已超时', value: data.backlog.byState.breached, color: '#C2410C' },
               { label: '即将超时', value: data.backlog.byState.due_soon, color: '#E69F00' },
@@ -164,8 +168,9 @@ export function OverviewPage(props: { data: OverviewData; config: Config; timeZo
         </div>
       </div>
       <p class="small muted">
-        * 本月尚未结束，数字会随处理进度变化。{props.canSeeDefinitions ? <a href="/console/settings#metrics">指标定义</a> : '指标定义见负责人提供的机制说明。'}
+        * 本月尚未结束，数字会随处理进度变化。注：{REFERENCE_NOTE}
       </p>
+      <Definitions config={config} />
     </div>
   );
 }

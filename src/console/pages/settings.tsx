@@ -6,6 +6,7 @@ import type { ChannelHealth } from '../channel-health.ts';
 import { roleLabel } from '../layout.tsx';
 import { FIRST_RESPONSE_TARGET } from '../overview-data.ts';
 import { pct, timeFormat } from './common.tsx';
+import { calendarVersionLabel, zoneLabel } from '../../reports/wording.ts';
 
 const WEEKDAYS = ['', '周一', '周二', '周三', '周四', '周五', '周六', '周日'];
 const PRIORITY: Record<string, string> = { low: '低', normal: '普通', high: '高', urgent: '紧急' };
@@ -45,7 +46,7 @@ export function SettingsPage(props: { config: Config; calendar: BusinessCalendar
     <div>
       <h1>客户反馈处理机制说明</h1>
       <p class="sub">
-        {config.company.name} · 由 Loopdesk 按现行配置生成（只读）· 生成时间 {fmt.full(props.generatedAt)}（北京时间）
+        {config.company.name} · 由客户反馈系统按现行配置生成（只读）· 生成时间 {fmt.full(props.generatedAt)}（北京时间）
         <span class="noprint"> · 本页已适配打印，可用浏览器“打印”另存为 PDF 提交。</span>
       </p>
 
@@ -59,7 +60,7 @@ export function SettingsPage(props: { config: Config; calendar: BusinessCalendar
             <b>分类响应</b>：按下表分类，不同类别承诺不同的首次响应与解决时限；涉及向监管部门、媒体、律师反映的重大投诉立即通知负责人。
           </li>
           <li>
-            <b>闭环处理</b>：受理 → 跟进 → 解决 → 回访 → 归档，状态机不允许跳过；每一步记录操作人与时间。
+            <b>闭环处理</b>：受理 → 跟进 → 解决 → 回访 → 归档，系统不允许跳过任何一步；每一步记录操作人与时间。
           </li>
           <li>
             <b>满意度回访</b>：解决后自动发送回访；客户评价满意才归档，不满意自动重开并通知负责人；{config.survey.reminderHours} 小时未评价提醒一次，再过 {config.survey.unratedAfterDays} 天仍未评价按“未评价”归档（不视为满意）。
@@ -77,26 +78,24 @@ export function SettingsPage(props: { config: Config; calendar: BusinessCalendar
             <thead>
               <tr>
                 <th scope="col">分类</th>
-                <th scope="col">英文</th>
                 <th scope="col">首次响应</th>
                 <th scope="col">解决</th>
                 <th scope="col">后续响应</th>
                 <th scope="col">计时方式</th>
                 <th scope="col">优先级</th>
-                <th scope="col">识别关键词（节选）</th>
+                <th scope="col" class="noprint">识别关键词（节选）</th>
               </tr>
             </thead>
             <tbody>
               {config.categories.map((c) => (
                 <tr>
                   <th scope="row">{c.name}</th>
-                  <td>{c.nameEn}</td>
                   <td>{dur(c.firstResponseMinutes)}</td>
                   <td>{dur(c.resolutionMinutes)}</td>
                   <td>{dur(c.nextResponseMinutes)}</td>
                   <td>{c.clock === 'business' ? '工作时间' : '自然时间'}</td>
                   <td>{PRIORITY[c.priority] ?? c.priority}</td>
-                  <td class="small">{c.keywords.slice(0, 8).join('、') || '—'}</td>
+                  <td class="small noprint">{c.keywords.slice(0, 8).join('、') || '—'}</td>
                 </tr>
               ))}
             </tbody>
@@ -119,11 +118,11 @@ export function SettingsPage(props: { config: Config; calendar: BusinessCalendar
             </tr>
             <tr>
               <th scope="row">工作时间</th>
-              <td>{config.calendar.hours.map((h) => `${h.start}–${h.end}`).join('、')}（{calendar.timeZone}，午休不计时）</td>
+              <td>{config.calendar.hours.map((h) => `${h.start}–${h.end}`).join('、')}（{zoneLabel(calendar.timeZone)}，午休不计时）</td>
             </tr>
             <tr>
               <th scope="row">日历版本</th>
-              <td class="mono">{calendar.version}</td>
+              <td>{calendarVersionLabel(calendar.version)}</td>
             </tr>
           </tbody>
         </table>
@@ -168,7 +167,7 @@ export function SettingsPage(props: { config: Config; calendar: BusinessCalendar
                   <th scope="col">姓名</th>
                   <th scope="col">角色</th>
                   <th scope="col">平台</th>
-                  <th scope="col">平台用户 ID</th>
+                  <th scope="col" class="noprint">平台用户 ID</th>
                 </tr>
               </thead>
               <tbody>
@@ -177,7 +176,7 @@ export function SettingsPage(props: { config: Config; calendar: BusinessCalendar
                     <td>{r.name ?? '—'}</td>
                     <td>{roleLabel(r.role)}</td>
                     <td>{PLATFORM[r.platform] ?? r.platform}</td>
-                    <td class="mono">{r.userId}</td>
+                    <td class="mono noprint">{r.userId}</td>
                   </tr>
                 ))}
               </tbody>
@@ -216,7 +215,7 @@ export function SettingsPage(props: { config: Config; calendar: BusinessCalendar
         <h2 id="metrics" style="margin-top:0">六、指标定义</h2>
         <table class="kv">
           <tbody>
-            {metricDefinitions(config.survey.satisfiedMin).map((d) => (
+            {metricDefinitions(config.survey.satisfiedMin, config.categories).map((d) => (
               <tr>
                 <th scope="row">{d.name}</th>
                 <td>{d.formula}</td>

@@ -5,6 +5,7 @@
  */
 import { MAX_TEXT } from '../../desk/act.ts';
 import { TICKET_ACTIONS, type TicketActionName } from '../../desk/action-table.ts';
+import { TICKET_CODE_HTML_PATTERN } from '../../core/ticket-code.ts';
 
 export interface TicketActionsProps {
   code: string;
@@ -109,7 +110,7 @@ export function TicketActions(props: TicketActionsProps) {
         {has('merge') ? (
           <ActionForm p={p} action="merge" secondary>
             <label for="into">合并到工单（同一问题，客户会收到通知）</label>
-            <input id="into" name="into" list="dups" placeholder="FB-20260302-0001" pattern="[Ff][Bb]-\d{8}-\d{4,}" required />
+            <input id="into" name="into" list="dups" placeholder="FB-20260302-0001" pattern={TICKET_CODE_HTML_PATTERN} required />
             <datalist id="dups">
               {p.duplicates.map((d) => (
                 <option value={d.code}>{d.subject}</option>
