@@ -261,7 +261,7 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
     const write = format === 'xlsx' ? writeLedgerXlsx : writeLedgerCsv;
     const log = c.get('log');
     log.info('console ledger export', { format, from: range.fromDay, to: range.toDay, unmasked, by: viewer.name });
-    write(deps, range, pass, { unmasked, source: `控制台下载（${viewer.name}）` })
+    write(deps, range, pass, { unmasked, source: `控制台下载（${viewer.name}）`, by: viewer.name })
       .then(() => pass.end())
       .catch((e: unknown) => {
         log.error('console ledger export failed', { err: String(e) });
