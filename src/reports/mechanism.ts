@@ -16,6 +16,7 @@ import { recordsClaims } from '../records/claims.ts';
 import type { DateRange } from './range.ts';
 import { computeStats, monthlyMetrics, type StatsDeps } from './stats.ts';
 import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
+import { signOffMarkdown, signOffOf } from './sign-off.ts';
 
 export interface MechanismDeps extends StatsDeps {
   /** Names of the channels this deployment runs (services.channels). */
@@ -34,7 +35,14 @@ function row(cells: Array<string | number>): string {
 
 const avg = (m: Metrics) => (m.survey.averageScore === null ? '—' : m.survey.averageScore.toFixed(2));
 
-export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): Promise<string> {
+export interface MechanismOptions {
+  /** 制表人 (who generated it); else config company.preparer, else a line to sign. */
+  by?: string | null;
+  /** false: leave the sign-off out (the DOCX draws its own, with room for the stamp). */
+  signOff?: boolean;
+}
+
+export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange, opts: MechanismOptions = {}): Promise<string> {
   const { config, calendar, now } = deps;
   const local = localTimeFormatter(calendar.timeZone);
   const [{ months, total }, stats] = await Promise.all([monthlyMetrics(deps, range), computeStats(deps, range)]);
@@ -133,5 +141,6 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): 
     '',
     ...metricDefinitions(config.survey.satisfiedMin).map((d) => `- **${d.name}**：${d.formula}`),
     '',
+    ...(opts.signOff === false ? [] : [signOffMarkdown(signOffOf(deps, opts.by)), '']),
   ].join('\n');
 }

@@ -79,6 +79,8 @@ export function TicketPage(props: {
   followUp?: Child;
   /** The promise told to the customer, deadline included (core/promise.ts). */
   promise?: string;
+  /** 处理经过与结果 (story-form.tsx), above the timeline as in the case report. */
+  story?: Child;
 }) {
   const { doc } = props;
   const fmt = timeFormat(props.timeZone);
@@ -183,6 +185,7 @@ export function TicketPage(props: {
         </section>
       </div>
 
+      {props.story}
       <section class="card" aria-labelledby="h-timeline">
         <h2 id="h-timeline" style="margin-top:0">处理时间线</h2>
         <Timeline rows={doc.timeline} fmt={fmt.full} caption={`来自防篡改事件日志，共 ${doc.eventCount} 条`} />
