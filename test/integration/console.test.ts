@@ -266,7 +266,8 @@ describe.each(dbKinds)('web console on %s', (kind) => {
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(Buffer.from(await res.arrayBuffer()) as unknown as ArrayBuffer);
     expect(wb.worksheets.map((w) => w.name)).toEqual(['台账', '月度汇总', '回访记录', '重大投诉', '服务承诺', '说明']);
-    const ledgerRows = wb.getWorksheet('台账')!.rowCount - 1;
+    // Ticket rows only: the sign-off block (制表人 …) follows them.
+    const ledgerRows = (wb.getWorksheet('台账')!.getSheetValues() as unknown[][]).filter((r) => r && /^FB-/.test(String(r[1]))).length;
     const { total } = await rangeMonths(t.services, rangeOfDays('2026-03-01', '2026-03-31', 'Asia/Shanghai'));
     expect(ledgerRows).toBe(total.received);
     const summary = wb.getWorksheet('月度汇总')!;
@@ -280,7 +281,9 @@ describe.each(dbKinds)('web console on %s', (kind) => {
     expect(totalRow[headers.indexOf('已解决')]).toBe(total.resolution.resolved);
     const csv = await req(jar, '/console/ledger/download', form({ csrf: csrfFrom(page), from: '2026-03-01', to: '2026-03-31', format: 'csv' }));
     const text = await csv.text();
-    expect(text.split('\r\n').filter(Boolean)).toHaveLength(total.received + 1);
+    const lines = text.split('\r\n');
+    expect(lines.slice(0, lines.indexOf(''))).toHaveLength(total.received + 1);
+    expect(text).toContain('\r\n制表人,'); // the console user's name
     expect(text).not.toContain('13812345678'); // masked by default
   });
 
