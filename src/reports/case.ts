@@ -110,7 +110,7 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
     ['分类', cat.name],
     ['客户', contact ? `${customerName}　${contact}` : customerName],
     ['受理人', recordedBy ? (recordedBy.name ?? people(recordedBy.actor) ?? '客服（未登记姓名）') : '系统自动受理（客户自助提交，系统即时生成工单并回复时限）'],
-    ['处理人', assignee ? (people(assignee) ?? '未分配') : '未分配'],
+    ['跟进人（处理人）', assignee ? (people(assignee) ?? '未分配') : '未分配'],
     ['收到时间', fmt(t.createdAt)],
     ['内容摘要', t.subject],
     ['重大投诉', t.isMajor ? '是' : '否'],
@@ -203,7 +203,7 @@ function detailOf(e: EventRow, byMessage: Map<number, typeof messages.$inferSele
     case 'sla_due_soon':
     case 'sla_breached':
     case 'sla_escalated':
-      return `${TARGETS[String(d.target)] ?? d.target ?? ''}${due(d.dueAt) ? `，时限 ${due(d.dueAt)}` : ''}${d.notified ? `，已通知${notifiedWho(String(d.notified), config, people)}` : ''}`;
+      return `${TARGETS[String(d.target)] ?? d.target ?? ''}${due(d.dueAt) ? `，时限 ${due(d.dueAt)}` : ''}${d.notified ? `，已通知${notifiedWho(String(d.notified), config, people, d.leads)}` : ''}`;
     default: {
       const rest = Object.entries(d).filter(([k]) => k !== 'messageId' && k !== 'timer');
       return [body, rest.length ? JSON.stringify(Object.fromEntries(rest)) : ''].filter(Boolean).join(' ');
@@ -212,7 +212,9 @@ function detailOf(e: EventRow, byMessage: Map<number, typeof messages.$inferSele
 }
 
 /** The SLA ladder's audience in words: the leads by name (config roles.leads), the others by role. */
-function notifiedWho(notify: string, config: Config, people: PeopleDirectory): string {
+function notifiedWho(notify: string, config: Config, people: PeopleDirectory, recorded?: unknown): string {
+  const named = Array.isArray(recorded) ? recorded.filter((x): x is string => typeof x === 'string') : [];
+  if (notify === 'leads' && named.length) return `负责人 ${named.join('、')}`;
   if (notify === 'leads' && config.roles.leads.length) return `负责人 ${leadNames(config, people).join('、')}`;
   return NOTIFIED[notify] ?? '相关人员';
 }

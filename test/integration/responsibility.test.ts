@@ -14,6 +14,7 @@ import ExcelJS from 'exceljs';
 import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ticketEvents, tickets } from '../../src/db/schema/index.ts';
+import { sweepDueTimers } from '../../src/jobs/sweep.ts';
 import { runCommand } from '../../src/desk/commands.ts';
 import { DeskError } from '../../src/desk/errors.ts';
 import { writeAuditPack } from '../../src/reports/auditpack.ts';
@@ -261,5 +262,14 @@ describe.each(dbKinds)('named responsibility and the case story on %s', (kind) =
     expect(md.trimEnd().split('\n').filter(Boolean).slice(-4)).toEqual(['制表人：王五', '审核人：陈审核', '日期：2026 年 3 月 2 日', '盖章：']);
     const stats = await cli(t.services, 'stats', '2026-03', '--by', '刘制表');
     expect(stats.lines.filter(Boolean).slice(-4)).toEqual(['制表人：刘制表', '审核人：陈审核', '日期：2026 年 3 月 2 日', '盖章：']);
+  });
+
+  it('the SLA ladder’s step to the leads names them too (last: it moves the clock)', async () => {
+    t.clock.set(sh('16:00')); // the unanswered major complaint is past its first-response promise by more than 30 minutes
+    await sweepDueTimers(t.desk.deps);
+    const doc = (await buildCase(statsDeps(t.services), codes.major))!;
+    const step = doc.timeline.find((e) => e.type === 'sla_escalated' && e.detail.includes('负责人'));
+    expect(step?.detail).toMatch(/^首次响应，时限 2026-03-02 \d\d:\d\d:00，已通知负责人 李组长$/);
+    expect(doc.markdown).not.toMatch(/已通知 ?leads/);
   });
 });

@@ -25,7 +25,7 @@ export function StoryPanel(props: { code: string; csrf: string; version: number;
           ))}
         </tbody>
       </table>
-      <form method="post" action={`/console/tickets/${props.code}/story`} class="act noprint" data-action="story">
+      <form method="post" action={`/console/tickets/${props.code}/story`} class="story-form noprint">
         <input type="hidden" name="csrf" value={props.csrf} />
         <input type="hidden" name="version" value={String(props.version)} />
         <label for="story-section">栏目</label>
