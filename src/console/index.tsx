@@ -20,6 +20,7 @@ import { slaView } from '../desk/view.ts';
 import type { AppEnv } from '../http/env.ts';
 import { buildCase } from '../reports/case.ts';
 import { writeLedgerCsv, writeLedgerXlsx } from '../reports/ledger.ts';
+import { signOffOf } from '../reports/sign-off.ts';
 import { BadRangeError, lastMonthsToDate, parseFromTo, type DateRange } from '../reports/range.ts';
 import type { Services } from '../services.ts';
 import { channelHealth } from './channel-health.ts';
@@ -287,7 +288,7 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
     const year = Number(calendar.localDate(now).slice(0, 4));
     const years = calendar.hasDataFor(year + 1) ? [year, year + 1] : [year];
     const channels = await channelHealth(services);
-    return html(c, '机制说明', <SettingsPage config={config} calendar={calendar} years={years} channels={channels} generatedAt={now} />, { active: '/console/settings' });
+    return html(c, '机制说明', <SettingsPage config={config} calendar={calendar} years={years} channels={channels} generatedAt={now} signOff={signOffOf({ config, calendar, now }, c.get('viewer').name)} />, { active: '/console/settings' });
   });
 
   return app;

@@ -134,6 +134,9 @@ describe.each(dbKinds)('named responsibility and the case story on %s', (kind) =
     const after = await (await req(t.app, lead, `/console/tickets/${codes.major}?done=story`)).text();
     expect(after).toContain('已保存到处理记录');
     expect(after).toContain('当日全额退款并补开通服务');
+    // The page prints as the case report, and the written description as a document: both signed by the viewer.
+    expect(after).toContain('<p>制表人：赵主管</p><p>审核人：陈审核</p><p>日期：2026 年 3 月 2 日</p><p>盖章：</p>');
+    expect(await (await req(t.app, lead, '/console/settings')).text()).toContain('<p>制表人：赵主管</p><p>审核人：陈审核</p>');
   });
 
   it('the case report prints the story above the timeline (未填写 for the empty ones) and ends with the sign-off', async () => {

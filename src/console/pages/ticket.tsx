@@ -1,7 +1,7 @@
 import type { Child } from 'hono/jsx';
 import type { SlaView } from '../../../cards/view.ts';
 import type { CaseDocument } from '../../reports/case.ts';
-import { SlaBadge, timeFormat } from './common.tsx';
+import { SignOffBlock, SlaBadge, timeFormat } from './common.tsx';
 
 export interface TicketMessage {
   id: number;
@@ -203,6 +203,7 @@ export function TicketPage(props: {
         )}
         <p class="small muted">每条事件的哈希 = SHA-256（上一条哈希 + 本条内容）；修改或删除任一条，其后的哈希都会对不上。</p>
       </section>
+      <SignOffBlock signOff={doc.signOff} />
     </div>
   );
 }
