@@ -116,7 +116,16 @@ export const categorySchema = z.object({
 export type Category = z.infer<typeof categorySchema>;
 
 export const configSchema = z.object({
-  company: z.object({ name: z.string().default('我们的团队'), nameEn: z.string().default('Our team') }).default({ name: '我们的团队', nameEn: 'Our team' }),
+  company: z
+    .object({
+      name: z.string().default('我们的团队'),
+      nameEn: z.string().default('Our team'),
+      /** 审核人: the name printed on every exported file's sign-off (reports/sign-off.ts); unset = a line to sign by hand. */
+      reviewer: z.string().trim().min(1).max(50).optional(),
+      /** 制表人 when the export does not say who ran it (the admin API, a CLI run without --by). */
+      preparer: z.string().trim().min(1).max(50).optional(),
+    })
+    .default({ name: '我们的团队', nameEn: 'Our team' }),
   categories: z.array(categorySchema).min(1).default(() => defaultCategories()),
   defaultCategory: z.string().default('other'),
   calendar: z

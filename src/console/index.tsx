@@ -21,6 +21,7 @@ import type { AppEnv } from '../http/env.ts';
 import { buildCase } from '../reports/case.ts';
 import { writeLedgerCsv, writeLedgerXlsx } from '../reports/ledger.ts';
 import { BadRangeError, reviewWindow, parseFromTo, type DateRange } from '../reports/range.ts';
+import { signOffOf } from '../reports/sign-off.ts';
 import type { Services } from '../services.ts';
 import { channelHealth } from './channel-health.ts';
 import { Page, type Viewer } from './layout.tsx';
@@ -261,7 +262,7 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
     const write = format === 'xlsx' ? writeLedgerXlsx : writeLedgerCsv;
     const log = c.get('log');
     log.info('console ledger export', { format, from: range.fromDay, to: range.toDay, unmasked, by: viewer.name });
-    write(deps, range, pass, { unmasked, source: `控制台下载（${viewer.name}）` })
+    write(deps, range, pass, { unmasked, source: `控制台下载（${viewer.name}）`, by: viewer.name })
       .then(() => pass.end())
       .catch((e: unknown) => {
         log.error('console ledger export failed', { err: String(e) });
@@ -287,7 +288,7 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
     const year = Number(calendar.localDate(now).slice(0, 4));
     const years = calendar.hasDataFor(year + 1) ? [year, year + 1] : [year];
     const channels = await channelHealth(services);
-    return html(c, '机制说明', <SettingsPage config={config} calendar={calendar} years={years} channels={channels} generatedAt={now} />, { active: '/console/settings' });
+    return html(c, '机制说明', <SettingsPage config={config} calendar={calendar} years={years} channels={channels} generatedAt={now} signOff={signOffOf({ config, calendar, now }, c.get('viewer').name)} />, { active: '/console/settings' });
   });
 
   return app;

@@ -25,6 +25,9 @@ import type { ConsoleEnv } from './index.tsx';
 import { Page, type Viewer } from './layout.tsx';
 import { TicketActions } from './pages/ticket-actions.tsx';
 import { FollowUpPanel } from './pages/follow-up-form.tsx';
+import { StoryPanel } from './pages/story-form.tsx';
+import { storyOf } from '../core/story.ts';
+import { timeFormat } from './pages/common.tsx';
 import { QueuesPage } from './pages/queues.tsx';
 import { TicketPage, type TicketMessage } from './pages/ticket.tsx';
 import { loadQueues, viewerAgentIds } from './queues-query.ts';
@@ -175,7 +178,7 @@ export function registerWorkspace(app: Hono<ConsoleEnv>, w: WorkspaceDeps): void
   // ── one ticket ───────────────────────────────────────────────────────────────────────────────────────────────
   async function ticketPage(c: Ctx, code: string, flash?: { ok?: string; error?: string }, status: PageStatus = 200) {
     const now = services.clock.now();
-    const doc = /^[\w-]{1,40}$/.test(code) ? await buildCase({ database: services.database, config, calendar, now }, code) : null;
+    const doc = /^[\w-]{1,40}$/.test(code) ? await buildCase({ database: services.database, config, calendar, now }, code, { by: c.get('viewer').name }) : null;
     if (!doc) return html(c, '找不到工单', <div class="card"><h1>找不到工单 {code}</h1><p><a href="/console/tickets">返回工单列表</a></p></div>, { status: 404, active: '/console/tickets' });
     const db = services.database.db;
     const [t] = await db.select().from(tickets).where(eq(tickets.code, code));
@@ -207,18 +210,51 @@ export function registerWorkspace(app: Hono<ConsoleEnv>, w: WorkspaceDeps): void
         mergedInto={view.mergedInto ?? null}
       />
     );
+    const story = (
+      <StoryPanel
+        code={t.code}
+        csrf={c.get('csrf')}
+        version={version}
+        story={doc.story ?? storyOf([], () => '')}
+        isMajor={t.isMajor}
+        timeFormat={timeFormat(calendar.timeZone).full}
+      />
+    );
     const followUp = <FollowUpPanel code={t.code} csrf={c.get('csrf')} open={t.status === 'resolved'} callCustomer={await undeliveredToCustomer(db, t.id)} notice={c.req.query('notice')} />;
     return html(
       c,
       `工单 ${code}`,
-      <TicketPage doc={doc} messages={msgs} sla={sla} timeZone={calendar.timeZone} isProbe={t.isProbe} actions={actions} flash={flash} version={version} code={t.code} followUp={followUp} promise={ticketPromise(config, calendar, t)} />,
+      <TicketPage doc={doc} messages={msgs} sla={sla} timeZone={calendar.timeZone} isProbe={t.isProbe} actions={actions} flash={flash} version={version} code={t.code} followUp={followUp} promise={ticketPromise(config, calendar, t)} story={story} />,
       { active: '/console/tickets', status },
     );
   }
 
   app.get('/tickets/:code', need('agent'), (c) => {
     const done = c.req.query('done');
+    if (done === 'story') return ticketPage(c, c.req.param('code'), { ok: '已保存到处理记录（重大投诉报告的“处理经过与结果”）' });
     return ticketPage(c, c.req.param('code'), done && done in DONE ? { ok: DONE[done as TicketActionName] } : undefined);
+  });
+
+  // 处理经过与结果: one section of the case's story (desk/story.ts), same checks as the action forms.
+  app.post('/tickets/:code/story', need('agent'), async (c) => {
+    const code = c.req.param('code');
+    const refuse = (error: string, status: PageStatus) => ticketPage(c, code, { error: `未保存：${error}` }, status);
+    const form = await c.req.parseBody();
+    if (!checkCsrf(c, env, w.key(), form.csrf)) return refuse('页面已过期或来源不明（CSRF 校验失败）。请刷新页面后重试。', 403);
+    if (!TICKET_CODE.test(code)) return refuse(`找不到工单 ${code}`, 404);
+    const version = Number(form.version);
+    if (!Number.isInteger(version) || version < 0) return refuse('表单缺少工单版本，请刷新页面后重试。', 400);
+    const viewer = c.get('viewer');
+    const str = (k: string) => (typeof form[k] === 'string' ? (form[k] as string) : '');
+    try {
+      await services.desk.writeStory({ ticket: code, actor: actorOf(viewer), viaAgentGroup: false, role: viewer.role as Role, expectVersion: version, section: str('section'), text: str('text') });
+    } catch (e) {
+      if (!(e instanceof DeskError)) throw e;
+      c.get('log').info('console story refused', { ticket: code, code: e.code });
+      return refuse(e.message, STATUS_OF[e.code] ?? 409);
+    }
+    c.get('log').info('console story', { ticket: code, by: viewer.name });
+    return c.redirect(`/console/tickets/${code}?done=story#h-story`, 303);
   });
 
   app.get('/tickets/:code/version', need('agent'), async (c) => {

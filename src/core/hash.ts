@@ -28,6 +28,8 @@ export const PERSONAL_FIELDS: Record<string, readonly string[]> = {
   survey_answered: ['comment'],
   resolved: ['summary'],
   escalated: ['reason'],
+  // The story of a major complaint (core/story.ts): agents' words about the case, often the customer's details too.
+  case_story: ['text'],
 };
 
 export interface ChainedEvent {

@@ -15,6 +15,7 @@ import { DeskError } from './errors.ts';
 import { appendEvents, enqueue, lockTicketByCode, stateOf, type Enqueue, type TicketRow } from './store.ts';
 import { syncTimers } from './timers.ts';
 import { pingRows } from './pings.ts';
+import { leadNames, loadPeople } from './people.ts';
 import { recordReceipt, type DeliveryReceipt } from './receipts.ts';
 
 export type AgentActionName = 'claim' | 'respond' | 'resolve' | 'reclassify' | 'escalate' | 'note' | 'major';
@@ -193,6 +194,8 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
       }
     }
 
+    // The escalation names the leads it pages (roles.leads, by name): the case report says who it went to.
+    if (input.action === 'escalate') events[0].data.leads = leadNames(deps.config, await loadPeople(tx, deps.config));
     const [updated] = await tx.update(tickets).set({ ...patch, ...extra, updatedAt: now }).where(eq(tickets.id, t.id)).returning();
     const seqs = await appendEvents(tx, t.id, actor, now, events);
     const last = seqs[seqs.length - 1];

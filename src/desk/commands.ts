@@ -7,6 +7,7 @@ import { registerReportCommands } from '../reports/commands.ts';
 import { probeCommand } from '../probes/command.ts';
 import { registerTriageCommands } from './triage-commands.ts';
 import { registerReachCommands } from './reach-commands.ts';
+import { storyCommand } from './story-command.ts';
 import { cleanDeep } from '../core/text.ts';
 import { TICKET_CODE_TYPED } from '../core/ticket-code.ts';
 
@@ -93,6 +94,7 @@ registerCommand('note', { usage: '/note 工单号 内容', summary: '添加内�
 registerCommand('resolve', { usage: '/resolve 工单号', summary: '标记解决并向客户发送满意度回访', run: ticketAction('resolve') });
 registerCommand('reclassify', { usage: '/reclassify 工单号 分类', summary: '重新分类（按新分类重算时限）', run: ticketAction('reclassify', { category: true }) });
 registerCommand('escalate', { usage: '/escalate 工单号 [原因]', summary: '升级给负责人', run: ticketAction('escalate') });
+registerCommand('story', storyCommand);
 
 /**
  * Runs one typed command. Refusals (unknown command, bad arguments, no permission) come back as a short text

@@ -11,6 +11,7 @@ import { openRecordedTicket, type RecordedTicket } from './record-ticket.ts';
 import { recordFollowUp, type FollowUpInput } from './follow-up.ts';
 import { cleanDeep } from '../core/text.ts';
 import { recordReceipt, type DeliveryReceipt } from './receipts.ts';
+import { writeStory, type StoryInput } from './story.ts';
 
 /**
  * The use cases, each one database transaction; channels and HTTP call these, never the tables. Every input is
@@ -27,6 +28,8 @@ export function createDesk(deps: DeskDeps) {
     openRecordedTicket: (input: RecordedTicket) => openRecordedTicket(deps, cleanDeep(input)),
     /** The survey answer a customer gave an agent by phone (电话回访). */
     recordFollowUp: (input: FollowUpInput) => recordFollowUp(deps, cleanDeep(input)),
+    /** One section of a major complaint's story (事件经过 … 整改措施), an event in the ticket's chain. */
+    writeStory: (input: StoryInput) => writeStory(deps, cleanDeep(input)),
     /** Duplicates: close one ticket as merged into the one that carries the case (admins can undo it). */
     merge: (input: MergeInput) => mergeTickets(deps, cleanDeep(input)),
     unmerge: (input: UnmergeInput) => unmergeTicket(deps, input),

@@ -26,7 +26,8 @@ const statsQuery = z
     agent: z.coerce.number().int().positive().optional(),
   })
   .strict();
-const ledgerQuery = z.object({ from: day.optional(), to: day.optional(), unmasked: z.enum(['1', 'true', '0', 'false']).optional() }).strict();
+/** `by`: 制表人 printed on the file's sign-off (a token has no name); unset = config company.preparer. */
+const ledgerQuery = z.object({ from: day.optional(), to: day.optional(), unmasked: z.enum(['1', 'true', '0', 'false']).optional(), by: z.string().trim().min(1).max(50).optional() }).strict();
 
 function range(services: Services, from: string | undefined, to: string | undefined): DateRange {
   const now = services.clock.now();
@@ -70,7 +71,7 @@ export function mountAdminRoutes(app: Hono<AppEnv>, services: Services): void {
       const log = c.get('log');
       const write = format === 'xlsx' ? writeLedgerXlsx : writeLedgerCsv;
       // Headers are sent as soon as the body starts; a failure after that can only cut the download short.
-      write(deps, r, pass, { unmasked, source: `管理接口 GET /api/ledger.${format}` })
+      write(deps, r, pass, { unmasked, source: `管理接口 GET /api/ledger.${format}`, by: q.by })
         .then(() => pass.end())
         .catch((e: unknown) => {
           log.error('ledger export failed', { err: String(e) });

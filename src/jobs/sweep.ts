@@ -20,6 +20,7 @@ import { ticketEvents, tickets, timers } from '../db/schema/index.ts';
 import { cardUpdates } from '../desk/act.ts';
 import { SYSTEM, type DeskDeps } from '../desk/deps.ts';
 import { pingRows, type Ping } from '../desk/pings.ts';
+import { leadNames, peopleDirectory } from '../desk/people.ts';
 import { enqueue, type Enqueue, type TicketRow } from '../desk/store.ts';
 import { closeUnrated } from '../desk/survey.ts';
 import { inWorkingTime, nextResponseDue, TARGET_LABELS, type SlaTarget, type TimerData, type TimerKind } from '../desk/timers.ts';
@@ -275,7 +276,11 @@ function outcomeOf(deps: DeskDeps, t: TicketRow | undefined, timer: ClaimedTimer
           key: timer.dedupeKey,
           line: `🚨 ${t.code}「${subject}」${target}已超时${late >= 1 ? ` ${formatMinutes(late)}` : ''}（${localTime(deps, due)} 截止）${who}`,
         },
-        event: { type: 'sla_escalated', data: { target: d.target, dueAt: d.due, step, afterMinutes: d.afterMinutes, notified: d.notify, timer: timer.dedupeKey } },
+        event: {
+          type: 'sla_escalated',
+          // A step to the leads names them (roles.leads), like a manual escalation does.
+          data: { target: d.target, dueAt: d.due, step, afterMinutes: d.afterMinutes, notified: d.notify, timer: timer.dedupeKey, ...(d.notify === 'leads' ? { leads: leadNames(deps.config, peopleDirectory(deps.config, [])) } : {}) },
+        },
       };
     }
     default:

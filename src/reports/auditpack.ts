@@ -28,6 +28,7 @@ import { mechanismDocx } from './mechanism-docx.ts';
 import { companyLabel } from '../promise/content.ts';
 import { probeLog, probeLogCsv } from './probe-log.ts';
 import { monthsOf, unfinishedNote } from './range.ts';
+import { signOffCsv, signOffJson, signOffLines, signOffMarkdown, signOffOf, type SignOff } from './sign-off.ts';
 
 /** Months of the range whose figures are not whole: still running, or before the first ticket (go-live). */
 export function incompleteMonths(range: DateRange, firstTicketAt: Date | null): Array<{ month: string; reason: string }> {
@@ -86,7 +87,13 @@ const HEADS_HEADER = '\uFEFF工单号,事件数,链头哈希,哈希链完整\n';
  * Verifies every ticket's chain in the range (streamed) and writes one CSV line per ticket. Probe tickets are
  * verified too but written to `probesCsv` when given (a reviewer must not read a test complaint as a customer's).
  */
-export async function verifyChains(deps: Pick<MechanismDeps, 'database'>, range: DateRange, outCsv: string, probesCsv?: string): Promise<ChainSummary> {
+export async function verifyChains(
+  deps: Pick<MechanismDeps, 'database'>,
+  range: DateRange,
+  outCsv: string,
+  probesCsv?: string,
+  signOff?: SignOff,
+): Promise<ChainSummary> {
   const main = digestedCsv(outCsv);
   const side = probesCsv ? digestedCsv(probesCsv) : null;
   // The BOM is part of the file (and of its digest): Excel in China needs it to read the Chinese headers.
@@ -142,6 +149,9 @@ export async function verifyChains(deps: Pick<MechanismDeps, 'database'>, range:
     }
   }
   await flush();
+  // Inside the digest: the file the manifest's chainHeadsSha256 names is the signed file.
+  if (signOff) await main.write(`${signOffCsv(signOff, '\n')}\n`);
+  if (signOff) await side?.write(`${signOffCsv(signOff, '\n')}\n`);
   summary.headsDigest = await main.close();
   summary.probesDigest = side ? await side.close() : null;
   return summary;
@@ -337,12 +347,21 @@ export interface AuditPackOptions {
   evidenceKey?: string | null;
   /** The 预审自检 at the time of the pack (reports/readiness.ts); the pack says so when it is missing. */
   readiness?: readonly ReadinessItem[];
+  /** 制表人 of every file in the pack (who generated it). */
+  by?: string | null;
 }
 
 export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outPath: string, opts: AuditPackOptions = {}): Promise<AuditPackResult> {
   const dir = await mkdtemp(join(tmpdir(), 'loopdesk-audit-'));
   try {
     const local = localTimeFormatter(deps.calendar.timeZone);
+    // Every file of the pack ends with the same 制表人 / 审核人 / 日期 / 盖章 block (reports/sign-off.ts).
+    const signed = signOffOf(deps, opts.by);
+    const md = (text: string) => `${text.replace(/\n+$/, '')}\n\n${signOffMarkdown(signed)}\n`;
+    const csv = (text: string) => {
+      const eol = text.includes('\r\n') ? '\r\n' : '\n';
+      return `${text.replace(/(\r?\n)+$/, '')}${eol}${signOffCsv(signed, eol)}${eol}`;
+    };
     const files: Array<{ name: string; path: string }> = [];
     const add = async (name: string, content: string | null, path = join(dir, name.replaceAll('/', '_'))) => {
       if (content !== null) await writeFile(path, content);
@@ -350,24 +369,24 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
     };
 
     const demo = await isDemoDatabase(deps.database);
-    if (demo) await add(`${DEMO_LABEL}_请先阅读.txt`, `${DEMO_NOTICE}\r\n本材料包中的台账、机制说明和重大投诉报告均来自演示数据库，仅用于了解 Loopdesk 的功能。\r\n`);
+    if (demo) await add(`${DEMO_LABEL}_请先阅读.txt`, `${DEMO_NOTICE}\r\n本材料包中的台账、机制说明和重大投诉报告均来自演示数据库，仅用于了解 Loopdesk 的功能。\r\n\r\n${signOffLines(signed).join('\r\n')}\r\n`);
     const ledgerName = `${demo ? `${DEMO_LABEL}_` : ''}台账_${range.fromDay}_${range.toDay}.xlsx`;
     const ledgerPath = join(dir, 'ledger.xlsx');
-    const ledger = await writeLedgerXlsx(deps, range, ledgerPath, { source: opts.source ?? '审核材料包' });
+    const ledger = await writeLedgerXlsx(deps, range, ledgerPath, { source: opts.source ?? '审核材料包', by: opts.by });
     await add(ledgerName, null, ledgerPath);
-    await add('客户反馈处理机制说明.md', await mechanismMarkdown(deps, range));
+    await add('客户反馈处理机制说明.md', await mechanismMarkdown(deps, range, { by: opts.by }));
     const docxPath = join(dir, 'mechanism.docx');
-    await writeFile(docxPath, await mechanismDocx(deps, range));
+    await writeFile(docxPath, await mechanismDocx(deps, range, { by: opts.by }));
     await add('客户反馈处理机制说明.docx', null, docxPath);
     const probes = await probeLog(deps.database, range);
-    await add('渠道拨测记录.csv', probeLogCsv(probes, local));
-    if (opts.readiness) await add('预审自检.md', `# ${readinessSummary(opts.readiness)}\n\n生成时间：${local(deps.now)}（北京时间）\n\n${readinessLines(opts.readiness, { reviewer: true }).map((l) => `- ${l}`).join('\n')}\n`);
+    await add('渠道拨测记录.csv', csv(probeLogCsv(probes, local)));
+    if (opts.readiness) await add('预审自检.md', md(`# ${readinessSummary(opts.readiness)}\n\n生成时间：${local(deps.now)}（北京时间）\n\n${readinessLines(opts.readiness, { reviewer: true }).map((l) => `- ${l}`).join('\n')}\n`));
 
     const majors = (await rawQuery<{ code: string }>(deps.database, `select t.code from tickets t where ${IN_RANGE} and t.is_major and not t.is_probe order by t.created_at, t.id`, rangeParams(range))).map(
       (r) => r.code,
     );
     for (const code of majors) {
-      const doc = await buildCase(deps, code);
+      const doc = await buildCase(deps, code, { by: opts.by });
       if (!doc) continue;
       await add(`重大投诉/${code}.html`, doc.html);
       await add(`重大投诉/${code}.md`, `# ${doc.title}\n\n${doc.markdown}\n`);
@@ -375,32 +394,32 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
 
     const { config, calendar } = deps;
     // The rules in force as a table a reviewer reads (the same rows as the ledger's 服务承诺 sheet).
-    await add(POLICY_FILE, policyMarkdown(companyLabel(config), policySheetRows(deps, range)));
+    await add(POLICY_FILE, md(policyMarkdown(companyLabel(config), policySheetRows(deps, range))));
 
     // The reviewer's 「反馈系统截图」: taken when a browser is at hand, otherwise a note on how to add them.
     const shotsDir = join(dir, 'shots');
     await mkdir(shotsDir);
     const shots = opts.screenshots ? await opts.screenshots(shotsDir).catch((e: Error) => ({ missing: `截图失败：${e.message}` })) : { missing: '本次生成未启用截图' };
-    if ('missing' in shots) await add(`${SCREENSHOT_FOLDER}/如何添加截图.md`, howToAddScreenshots(shots.missing));
+    if ('missing' in shots) await add(`${SCREENSHOT_FOLDER}/如何添加截图.md`, md(howToAddScreenshots(shots.missing)));
     else {
       for (const f of shots.files) await add(`${SCREENSHOT_FOLDER}/${f.name}`, null, f.path);
-      if (shots.notes.length) await add(`${SCREENSHOT_FOLDER}/说明.md`, `# ${SCREENSHOT_FOLDER}\n\n${shots.notes.map((n) => `- ${n}`).join('\n')}\n`);
+      if (shots.notes.length) await add(`${SCREENSHOT_FOLDER}/说明.md`, md(`# ${SCREENSHOT_FOLDER}\n\n${shots.notes.map((n) => `- ${n}`).join('\n')}\n`));
     }
 
     const headsPath = join(dir, 'heads.csv');
     const probeHeadsPath = join(dir, 'probe-heads.csv');
-    const chains = await verifyChains(deps, range, headsPath, probeHeadsPath);
+    const chains = await verifyChains(deps, range, headsPath, probeHeadsPath, signed);
     await add(HEADS_FILE, null, headsPath);
     await add(PROBE_HEADS_FILE, null, probeHeadsPath);
 
     // The full check (chains, commitments, ledger figures, seals, anchors) and the daily roots it checked.
     const evidence = { database: deps.database, calendar: deps.calendar, clock: { now: () => deps.now }, key: opts.evidenceKey ?? null };
     const verified = await verifyRecords(evidence, { from: range.fromDay, to: range.toDay });
-    await add('事件日志校验报告.md', `${verified.text}\n`);
+    await add('事件日志校验报告.md', md(`${verified.text}\n`));
     const seals = await deps.database.db.select().from(evidenceSeals).orderBy(asc(evidenceSeals.id));
     await add(
       '存证根.csv',
-      ['日期,根哈希,密钥标记,事件数,工单数,发布到客服群时间', ...seals.map((x) => [x.day, x.root, x.mark ?? '', x.eventCount, Object.keys(x.manifest).length, x.postedAt ? local(x.postedAt) : '未发布'].join(','))].join('\n') + '\n',
+      csv(['日期,根哈希,密钥标记,事件数,工单数,发布到客服群时间', ...seals.map((x) => [x.day, x.root, x.mark ?? '', x.eventCount, Object.keys(x.manifest).length, x.postedAt ? local(x.postedAt) : '未发布'].join(','))].join('\n')),
     );
 
     const [first] = await rawQuery<{ at: string | Date | null }>(deps.database, 'select min(created_at) as at from tickets where not is_probe');
@@ -439,6 +458,7 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
       readiness: opts.readiness ? readinessSummary(opts.readiness) : '未包含（请用 npx loopdesk audit-pack 或 /auditpack 生成，二者会附上预审自检）',
       incompleteMonths: incomplete,
       howToVerify: HOW_TO_VERIFY,
+      签字: signOffJson(signed),
     };
     const manifestPath = join(dir, 'manifest.json');
     await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);

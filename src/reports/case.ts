@@ -18,7 +18,9 @@ import { CHANNEL_LABELS, maskContact, maskName } from '../desk/view.ts';
 import { localTimeFormatter } from './format.ts';
 import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
 import { excerpt } from '../core/text.ts';
-import { NAME_MISSING } from './wording.ts';
+import { leadNames, peopleDirectory, type PeopleDirectory } from '../desk/people.ts';
+import { storyLabel, storyOf, type StoryEntry } from '../core/story.ts';
+import { signOffHtml, signOffMarkdown, signOffOf, type SignOff } from './sign-off.ts';
 
 export interface CaseDeps {
   database: Database;
@@ -42,6 +44,9 @@ export interface CaseDocument {
   summary: Array<[string, string]>;
   sla: Array<[string, string]>;
   timeline: TimelineEntry[];
+  /** The case's story (事件经过 … 整改措施), printed above the timeline; null for an ordinary ticket nobody wrote one for. */
+  story: StoryEntry[] | null;
+  signOff: SignOff;
   chain: ChainCheck;
   eventCount: number;
   facts: TicketFacts;
@@ -60,7 +65,8 @@ const MORE_LABELS: Record<string, string> = {
 const TARGETS: Record<string, string> = { first: '首次响应', firstResponse: '首次响应', resolution: '解决', next: '后续响应', nextResponse: '后续响应' };
 export const OUTCOME_LABELS: Record<TargetOutcome, string> = { met: '及时', breached: '超时', pending: '进行中', none: '无承诺' };
 
-export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?: boolean } = {}): Promise<CaseDocument | null> {
+/** `by`: who prints it (制表人 of the sign-off: console user, chat user, CLI --by). */
+export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?: boolean; by?: string | null } = {}): Promise<CaseDocument | null> {
   const { database, config, calendar, now } = deps;
   const db = database.db;
   const report = await caseReport(db, code);
@@ -70,7 +76,7 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
   const msgs = await db.select().from(messages).where(eq(messages.ticketId, t.id)).orderBy(asc(messages.id));
   const agentRows = await db.select().from(agents);
   const assignee = agentRows.find((a) => a.id === t.assigneeId);
-  const byActor = new Map(agentRows.map((a) => [`agent:${a.platform}:${a.userId}`, a]));
+  const people = peopleDirectory(config, agentRows);
   const byMessage = new Map(msgs.map((m) => [m.id, m]));
   const fmt = localTimeFormatter(calendar.timeZone);
   const customerName = opts.unmasked ? (customer?.name ?? '匿名客户') : maskName(customer?.name);
@@ -82,9 +88,8 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
   const actorLabel = (actor: string) => {
     if (actor === 'system') return '系统';
     if (actor.startsWith('customer:')) return `客户 ${customerName}`;
-    const a = byActor.get(actor);
-    const [, platform] = actor.split(':');
-    return `${a?.name ?? NAME_MISSING}（${CHANNEL_LABELS[platform] ?? platform}）`;
+    const where = placeOf(actor.split(':')[1] ?? '');
+    return `${people(actor) ?? '系统'}${where ? `（${where}）` : ''}`;
   };
   const timeline = report.events.map((e) => ({
     seq: e.seq,
@@ -93,8 +98,11 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
     // An event without a Chinese label yet reads as 其他操作, never as its internal type name.
     event: EVENT_LABELS[e.type] ?? MORE_LABELS[e.type] ?? '其他操作',
     type: e.type,
-    detail: detailOf(e, byMessage, fmt, config),
+    detail: detailOf(e, byMessage, fmt, config, people),
   }));
+  const story = storyOf(report.events, (actor) => people(actor) ?? '系统');
+  const escalations = report.events.filter((e) => e.type === 'escalated');
+  const recordedBy = (report.events.find((e) => e.type === 'created')?.data as { recordedBy?: { actor?: string; name?: string | null } } | undefined)?.recordedBy;
 
   const summary: Array<[string, string]> = [
     ['工单号', t.code],
@@ -102,11 +110,13 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
     ['渠道', CHANNEL_LABELS[t.channel] ?? t.channel],
     ['分类', cat.name],
     ['客户', contact ? `${customerName}　${contact}` : customerName],
-    ['处理人', assignee ? (assignee.name ?? NAME_MISSING) : '未分配'],
+    ['受理人', recordedBy ? (recordedBy.name ?? people(recordedBy.actor) ?? '客服（未登记姓名）') : '系统自动受理（客户自助提交，系统即时生成工单并回复时限）'],
+    ['跟进人（处理人）', assignee ? (people(assignee) ?? '未分配') : '未分配'],
     ['收到时间', fmt(t.createdAt)],
     ['内容摘要', t.subject],
     ['重大投诉', t.isMajor ? '是' : '否'],
   ];
+  if (escalations.length) summary.push(['升级', escalations.map((e) => `${fmt(e.at)} 由 ${people(e.actor) ?? '系统'} ${escalationTo(e.data)}`).join('；')]);
   if (t.isProbe) summary.push(['拨测', '是（拨测工单，不计入指标）']);
   const frMin = facts.firstResponse.minutes;
   const rsMin = facts.resolution.minutes;
@@ -128,7 +138,8 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
   const chainLine = report.chain.intact
     ? `哈希链完整：${report.events.length} 条事件，链头 ${report.chain.head}。${CASE_CHAIN_SCOPE}`
     : `哈希链校验失败：第 ${report.chain.brokenAt} 条事件处断开（${report.chain.reason}），其后的记录可能被修改或删除`;
-  const doc = { code: t.code, title, summary, sla, timeline, chain: report.chain, eventCount: report.events.length, facts };
+  const signOff = signOffOf(deps, opts.by);
+  const doc = { code: t.code, title, summary, sla, timeline, story: t.isMajor || story.some((s) => s.text !== null) ? story : null, signOff, chain: report.chain, eventCount: report.events.length, facts };
   return { ...doc, markdown: caseMarkdown(doc, chainLine, fmt), html: caseHtml(doc, chainLine, fmt, config.company.name, fmt(now)) };
 }
 
@@ -138,7 +149,21 @@ function recorded(d: Record<string, unknown>): string {
   return by ? `，客服代登记：${by.name ?? by.actor ?? ''}` : '';
 }
 
-function detailOf(e: EventRow, byMessage: Map<number, typeof messages.$inferSelect>, fmt: (d: Date) => string, config: Config): string {
+/** Where a person acted from, for the timeline's 操作人 column. */
+function placeOf(platform: string): string {
+  return platform === 'local' || platform === 'console' ? '控制台' : (CHANNEL_LABELS[platform] ?? '');
+}
+
+/** 升级给负责人 李组长、王经理 (the names the escalation event recorded; older events have none). */
+function escalationTo(d: Record<string, unknown>): string {
+  const leads = Array.isArray(d.leads) ? d.leads.filter((x): x is string => typeof x === 'string') : null;
+  const to = leads === null ? '升级给负责人' : leads.length ? `升级给负责人 ${leads.join('、')}` : '升级（未配置负责人，已通知客服群）';
+  return `${to}${d.reason ? `，原因：${d.reason}` : ''}`;
+}
+
+const NOTIFIED: Record<string, string> = { assignee: '处理人', leads: '负责人', admins: '管理员', duty: '值班客服' };
+
+function detailOf(e: EventRow, byMessage: Map<number, typeof messages.$inferSelect>, fmt: (d: Date) => string, config: Config, people: PeopleDirectory): string {
   const d = e.data as Record<string, unknown>;
   const m = typeof d.messageId === 'number' ? byMessage.get(d.messageId) : undefined;
   const body = m ? m.body.replace(/\s+/g, ' ') : '';
@@ -167,6 +192,9 @@ function detailOf(e: EventRow, byMessage: Map<number, typeof messages.$inferSele
     case 'reclassified':
       return `${categoryOf(config, String(d.from)).name} → ${categoryOf(config, String(d.to)).name}`;
     case 'escalated':
+      return escalationTo(d);
+    case 'case_story':
+      return `【${storyLabel(String(d.section))}】${String(d.text ?? '')}`;
     case 'major_flagged':
     case 'major_cleared':
       return String(d.reason ?? '');
@@ -176,7 +204,7 @@ function detailOf(e: EventRow, byMessage: Map<number, typeof messages.$inferSele
     case 'sla_due_soon':
     case 'sla_breached':
     case 'sla_escalated':
-      return `${TARGETS[String(d.target)] ?? d.target ?? ''}${due(d.dueAt) ? `，时限 ${due(d.dueAt)}` : ''}${d.notified ? `，已通知 ${d.notified}` : ''}`;
+      return `${TARGETS[String(d.target)] ?? d.target ?? ''}${due(d.dueAt) ? `，时限 ${due(d.dueAt)}` : ''}${d.notified ? `，已通知${notifiedWho(String(d.notified), config, people, d.leads)}` : ''}`;
     default: {
       const rest = Object.entries(d).filter(([k]) => k !== 'messageId' && k !== 'timer');
       return [body, rest.length ? JSON.stringify(Object.fromEntries(rest)) : ''].filter(Boolean).join(' ');
@@ -184,7 +212,24 @@ function detailOf(e: EventRow, byMessage: Map<number, typeof messages.$inferSele
   }
 }
 
-type DocCore = Pick<CaseDocument, 'title' | 'summary' | 'sla' | 'timeline' | 'eventCount'>;
+/** The SLA ladder's audience in words: the leads by name (config roles.leads), the others by role. */
+function notifiedWho(notify: string, config: Config, people: PeopleDirectory, recorded?: unknown): string {
+  const named = Array.isArray(recorded) ? recorded.filter((x): x is string => typeof x === 'string') : [];
+  if (notify === 'leads' && named.length) return `负责人 ${named.join('、')}`;
+  if (notify === 'leads' && config.roles.leads.length) return `负责人 ${leadNames(config, people).join('、')}`;
+  return NOTIFIED[notify] ?? '相关人员';
+}
+
+type DocCore = Pick<CaseDocument, 'title' | 'summary' | 'sla' | 'timeline' | 'eventCount' | 'story' | 'signOff'>;
+
+/** 事件经过 … 整改措施, each its latest text, 未填写 when nobody wrote it. */
+function storyMarkdown(story: StoryEntry[], fmt: (d: Date) => string): string[] {
+  return [
+    '## 处理经过与结果',
+    '',
+    ...story.flatMap((s) => [`### ${s.label}`, '', s.text ?? '未填写', ...(s.text && s.at ? ['', `（${s.by ?? ''} 填写于 ${fmt(s.at)}${s.versions > 1 ? `，第 ${s.versions} 版，历次修改见时间线` : ''}）`] : []), '']),
+  ];
+}
 
 function caseMarkdown(doc: DocCore, chainLine: string, fmt: (d: Date) => string): string {
   const cell = (s: string) => s.replaceAll('|', '｜').replaceAll('\n', ' ');
@@ -194,11 +239,14 @@ function caseMarkdown(doc: DocCore, chainLine: string, fmt: (d: Date) => string)
     '',
     doc.sla.map(([k, v]) => `- ${k}：${v}`).join('\n'),
     '',
+    ...(doc.story ? storyMarkdown(doc.story, fmt) : []),
     '| # | 时间 | 操作人 | 事件 | 内容 |',
     '|---|---|---|---|---|',
     ...doc.timeline.map((e) => `| ${e.seq} | ${fmt(e.at)} | ${cell(e.actor)} | ${cell(e.event)} | ${cell(short(e.detail))} |`),
     '',
     chainLine,
+    '',
+    signOffMarkdown(doc.signOff),
   ].join('\n');
 }
 
@@ -212,7 +260,7 @@ function caseHtml(doc: DocCore & { chain: ChainCheck }, chainLine: string, fmt: 
 <html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(doc.title)}</title>
 <style>
 body{font-family:"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;margin:2em;color:#222;font-size:14px}
-h1{font-size:20px;margin:0 0 .2em}h2{font-size:16px;margin:1.4em 0 .4em;border-bottom:1px solid #ccc}
+h1{font-size:20px;margin:0 0 .2em}h2{font-size:16px;margin:1.4em 0 .4em;border-bottom:1px solid #ccc}h3{font-size:14px;margin:1em 0 .3em}.story{white-space:pre-wrap}
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#f5f5f5;white-space:nowrap}.kv th{width:9em}.muted{color:#777}.ok{color:#1a7f37}.bad{color:#c62828;font-weight:bold}
 td.detail{white-space:pre-wrap;word-break:break-all}
@@ -222,12 +270,20 @@ td.detail{white-space:pre-wrap;word-break:break-all}
 <p class="muted">${escapeHtml(company)} · 打印时间 ${escapeHtml(printedAt)} · 时间均为北京时间</p>
 <h2>工单概况</h2><table class="kv">${rows(doc.summary)}</table>
 <h2>时限承诺与回访</h2><table class="kv">${rows(doc.sla)}</table>
+${doc.story ? storyHtml(doc.story, fmt) : ''}
 <h2>处理时间线（来自事件日志，共 ${doc.eventCount} 条）</h2>
 <table><thead><tr><th>#</th><th>时间</th><th>操作人</th><th>事件</th><th>内容</th></tr></thead><tbody>
 ${doc.timeline.map((e) => `<tr><td>${e.seq}</td><td>${escapeHtml(fmt(e.at))}</td><td>${escapeHtml(e.actor)}</td><td>${escapeHtml(e.event)}</td><td class="detail">${escapeHtml(e.detail)}</td></tr>`).join('\n')}
 </tbody></table>
 <h2>防篡改校验</h2><p class="${doc.chain.intact ? 'ok' : 'bad'}">${escapeHtml(chainLine)}</p>
 <p class="muted">每条事件的哈希 = SHA-256(上一条哈希 + 本条内容)，修改或删除任一条都会使其后的哈希对不上。</p>
+${signOffHtml(doc.signOff)}
 </body></html>
 `;
+}
+
+function storyHtml(story: StoryEntry[], fmt: (d: Date) => string): string {
+  const section = (s: StoryEntry) =>
+    `<h3>${escapeHtml(s.label)}</h3>${s.text ? `<p class="story">${escapeHtml(s.text)}</p><p class="muted">${escapeHtml(`${s.by ?? ''} 填写于 ${s.at ? fmt(s.at) : ''}${s.versions > 1 ? `，第 ${s.versions} 版，历次修改见时间线` : ''}`)}</p>` : '<p class="muted">未填写</p>'}`;
+  return `<h2>处理经过与结果</h2>\n${story.map(section).join('\n')}`;
 }

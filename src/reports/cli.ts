@@ -18,16 +18,19 @@ import { BadRangeError, reviewWindow, parseFromTo, parsePeriod, type DateRange }
 import { computeStats } from './stats.ts';
 import { statsView } from '../../cards/stats.ts';
 import { localTimeFormatter } from './format.ts';
+import { signOffMarkdown, signOffOf } from './sign-off.ts';
 
 const EXIT = { ok: 0, usage: 64, notFound: 2, chainBroken: 3 } as const;
+/** --by NAME: 制表人 on the file's sign-off (default: config company.preparer, else a line to sign by hand). */
+const BY = { type: 'string' } as const;
 type Ctx = Parameters<CliCommand>[1];
 
 export const reportCliUsage: Record<string, string> = {
-  ledger: 'ledger [--from YYYY-MM(-DD)] [--to …] --out FILE [--csv] [--unmasked]   导出投诉处理台账（默认最近 6 个月至今天，本月标注未结束，脱敏）',
-  case: 'case 工单号 [--out FILE.html|FILE.md] [--unmasked]   单个工单的处理记录（时间线、时限、回访、哈希链）',
-  report: 'report [--from …] [--to …] [--out FILE.md|FILE.docx]   客户反馈处理机制说明（默认最近 6 个月至今天，本月标注未结束的数据）',
-  'audit-pack': 'audit-pack [--from …] [--to …] --out FILE.zip   审核材料包（台账、机制说明、重大投诉记录、服务承诺、校验清单）',
-  stats: 'stats [today|yesterday|week|month|6m|YYYY-MM] [--json]   数据统计（6m = 近 6 个月，与台账默认区间相同）',
+  ledger: 'ledger [--from YYYY-MM(-DD)] [--to …] --out FILE [--csv] [--unmasked] [--by 制表人]   导出投诉处理台账（默认最近 6 个月至今天，本月标注未结束，脱敏）',
+  case: 'case 工单号 [--out FILE.html|FILE.md] [--unmasked] [--by 制表人]   单个工单的处理记录（时间线、时限、回访、哈希链）',
+  report: 'report [--from …] [--to …] [--out FILE.md|FILE.docx] [--by 制表人]   客户反馈处理机制说明（默认最近 6 个月至今天，本月标注未结束的数据）',
+  'audit-pack': 'audit-pack [--from …] [--to …] --out FILE.zip [--by 制表人]   审核材料包（台账、机制说明、重大投诉记录、服务承诺、校验清单）',
+  stats: 'stats [today|yesterday|week|month|6m|YYYY-MM] [--json] [--by 制表人]   数据统计（6m = 近 6 个月，与台账默认区间相同）',
 };
 
 function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean' }>, out: Ctx['out'], name: string) {
@@ -52,7 +55,7 @@ function rangeOf(ctx: Ctx, from: string | undefined, to: string | undefined): Da
 }
 
 const ledger: CliCommand = async (argv, ctx) => {
-  const a = parse(argv, { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, csv: { type: 'boolean' }, unmasked: { type: 'boolean' } }, ctx.out, 'ledger');
+  const a = parse(argv, { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, csv: { type: 'boolean' }, unmasked: { type: 'boolean' }, by: BY }, ctx.out, 'ledger');
   if (!a) return EXIT.usage;
   const { values } = a;
   if (!values.out) {
@@ -64,7 +67,7 @@ const ledger: CliCommand = async (argv, ctx) => {
   const path = resolve(ctx.cwd, values.out as string);
   const csv = values.csv === true || path.toLowerCase().endsWith('.csv');
   const started = performance.now();
-  const opts = { unmasked: values.unmasked === true, source: `命令行 loopdesk ledger${values.unmasked ? ' --unmasked' : ''}` };
+  const opts = { unmasked: values.unmasked === true, source: `命令行 loopdesk ledger${values.unmasked ? ' --unmasked' : ''}`, by: values.by as string | undefined };
   const s = csv ? await writeLedgerCsv(statsDeps(ctx.services), range, path, opts) : await writeLedgerXlsx(statsDeps(ctx.services), range, path, opts);
   const rate = s.total.resolution.rate;
   ctx.out(
@@ -79,14 +82,14 @@ const ledger: CliCommand = async (argv, ctx) => {
 };
 
 const caseCmd: CliCommand = async (argv, ctx) => {
-  const a = parse(argv, { out: { type: 'string' }, unmasked: { type: 'boolean' } }, ctx.out, 'case');
+  const a = parse(argv, { out: { type: 'string' }, unmasked: { type: 'boolean' }, by: BY }, ctx.out, 'case');
   if (!a) return EXIT.usage;
   const code = a.positionals[0]?.toUpperCase();
   if (!code) {
     ctx.out(`用法：loopdesk ${reportCliUsage.case}`);
     return EXIT.usage;
   }
-  const doc = await buildCase(statsDeps(ctx.services), code, { unmasked: a.values.unmasked === true });
+  const doc = await buildCase(statsDeps(ctx.services), code, { unmasked: a.values.unmasked === true, by: a.values.by as string | undefined });
   if (!doc) {
     ctx.out(`找不到工单 ${code}`);
     return EXIT.notFound;
@@ -100,18 +103,18 @@ const caseCmd: CliCommand = async (argv, ctx) => {
 };
 
 const report: CliCommand = async (argv, ctx) => {
-  const a = parse(argv, { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } }, ctx.out, 'report');
+  const a = parse(argv, { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, by: BY }, ctx.out, 'report');
   if (!a) return EXIT.usage;
   const range = rangeOf(ctx, a.values.from as string | undefined, a.values.to as string | undefined);
   if (!range) return EXIT.usage;
   const deps = { ...statsDeps(ctx.services), channels: ctx.services.channels.map((c) => c.name), evidenceKeyed: Boolean(ctx.services.env.EVIDENCE_KEY) };
   if (a.values.out && /\.docx$/i.test(a.values.out as string)) {
     const path = resolve(ctx.cwd, a.values.out as string);
-    await writeFile(path, await mechanismDocx(deps, range));
+    await writeFile(path, await mechanismDocx(deps, range, { by: a.values.by as string | undefined }));
     ctx.out(`机制说明（Word，可打印盖章）已写入 ${path}`);
     return EXIT.ok;
   }
-  const md = await mechanismMarkdown(deps, range);
+  const md = await mechanismMarkdown(deps, range, { by: a.values.by as string | undefined });
   if (a.values.out) {
     const path = resolve(ctx.cwd, a.values.out as string);
     await writeFile(path, md);
@@ -121,7 +124,7 @@ const report: CliCommand = async (argv, ctx) => {
 };
 
 const auditPack: CliCommand = async (argv, ctx) => {
-  const a = parse(argv, { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } }, ctx.out, 'audit-pack');
+  const a = parse(argv, { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, by: BY }, ctx.out, 'audit-pack');
   if (!a) return EXIT.usage;
   if (!a.values.out) {
     ctx.out(`请用 --out 指定输出文件\n用法：loopdesk ${reportCliUsage['audit-pack']}`);
@@ -132,6 +135,7 @@ const auditPack: CliCommand = async (argv, ctx) => {
   const path = resolve(ctx.cwd, a.values.out as string);
   const pack = await writeAuditPack({ ...statsDeps(ctx.services), channels: ctx.services.channels.map((c) => c.name), evidenceKeyed: Boolean(ctx.services.env.EVIDENCE_KEY) }, range, path, {
     source: '命令行导出',
+    by: a.values.by as string | undefined,
     evidenceKey: ctx.services.env.EVIDENCE_KEY,
     screenshots: async (dir) => (await import('../screenshots/audit.ts')).auditScreenshots(ctx.services, dir),
     readiness: await runReadiness(ctx.services),
@@ -148,7 +152,7 @@ const auditPack: CliCommand = async (argv, ctx) => {
 };
 
 const stats: CliCommand = async (argv, ctx) => {
-  const a = parse(argv, { json: { type: 'boolean' } }, ctx.out, 'stats');
+  const a = parse(argv, { json: { type: 'boolean' }, by: BY }, ctx.out, 'stats');
   if (!a) return EXIT.usage;
   const range = parsePeriod(a.positionals[0], ctx.services.clock.now(), ctx.services.calendar);
   if (!range) {
@@ -159,7 +163,9 @@ const stats: CliCommand = async (argv, ctx) => {
   if (a.values.json) ctx.out(JSON.stringify(s, null, 2));
   else {
     const names = Object.fromEntries(ctx.services.config.categories.map((c) => [c.id, c.name]));
-    ctx.out(statsView(s, { categoryNames: names, generatedAt: localTimeFormatter(ctx.services.calendar.timeZone)(s.generatedAt) }).markdown);
+    const view = statsView(s, { categoryNames: names, generatedAt: localTimeFormatter(ctx.services.calendar.timeZone)(s.generatedAt) });
+    // The JSON is for machines; the text is what gets printed and filed, so it is signed like every export.
+    ctx.out(`${view.markdown}\n\n${signOffMarkdown(signOffOf(statsDeps(ctx.services), a.values.by as string | undefined))}`);
   }
   return EXIT.ok;
 };

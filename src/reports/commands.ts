@@ -15,7 +15,8 @@ import { categoryOf } from '../config.ts';
 import { formatMinutes } from '../core/sla.ts';
 import { STATUS_LABELS, type Status } from '../core/ticket.ts';
 import { agents, tickets } from '../db/schema/index.ts';
-import type { CommandReply, CommandSpec } from '../desk/commands.ts';
+import type { CommandContext, CommandReply, CommandSpec } from '../desk/commands.ts';
+import { loadPeople } from '../desk/people.ts';
 import { DeskError } from '../desk/errors.ts';
 import { slaView } from '../desk/view.ts';
 import type { Services } from '../services.ts';
@@ -37,6 +38,11 @@ const WORKING: Status[] = ['new', 'claimed', 'responded', 'reopened'];
 
 export function statsDeps(services: Pick<Services, 'database' | 'config' | 'calendar' | 'clock'>): StatsDeps {
   return { database: services.database, config: services.config, calendar: services.calendar, now: services.clock.now() };
+}
+
+/** 制表人 of a file a chat command exports: the person who typed it, by name (desk/people.ts). */
+async function exporter(services: Services, actor: CommandContext['input']['actor']): Promise<string | null> {
+  return (await loadPeople(services.database.db, services.config))(actor);
 }
 
 export function categoryNames(services: Pick<Services, 'config'>): Record<string, string> {
@@ -161,13 +167,13 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
   ledger: {
     usage: '/ledger [起始 YYYY-MM-DD|YYYY-MM] [结束]',
     summary: '导出投诉处理台账 Excel（默认最近 6 个月至今天，本月标注未结束，客户信息脱敏）',
-    async run({ services, args }) {
+    async run({ services, args, input }) {
       if (!xlsxLedgerAvailable()) return { kind: 'text', text: XLSX_UNAVAILABLE };
       const now = services.clock.now();
       const range = rangeArgs(services, args, () => reviewWindow(now, services.calendar));
       const name = `投诉处理台账_${range.fromDay}_${range.toDay}.xlsx`;
       const path = exportPath(name);
-      const summary = await writeLedgerXlsx(statsDeps(services), range, path, { source: '群命令 /ledger' });
+      const summary = await writeLedgerXlsx(statsDeps(services), range, path, { source: '群命令 /ledger', by: await exporter(services, input.actor) });
       const rate = summary.total.resolution.rate;
       return {
         kind: 'file',
@@ -179,11 +185,11 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
   },
   case: {
     usage: '/case 工单号',
-    summary: '单个工单的完整处理记录（时间线、时限、回访、哈希链校验）',
-    async run({ services, args }) {
+    summary: '单个工单的完整处理记录（处理经过、时间线、时限、回访、哈希链校验）',
+    async run({ services, args, input }) {
       const code = args[0]?.toUpperCase();
       if (!code || !CODE.test(code)) throw new DeskError('invalid', '请提供工单号，例如 FB-20260302-0001');
-      const doc = await buildCase(statsDeps(services), code);
+      const doc = await buildCase(statsDeps(services), code, { by: await exporter(services, input.actor) });
       if (!doc) throw new DeskError('not_found', `找不到工单 ${code}`);
       return { kind: 'markdown', title: doc.title, markdown: doc.markdown };
     },
@@ -191,10 +197,12 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
   report: {
     usage: '/report [起始] [结束]',
     summary: '生成《客户反馈处理机制说明》（默认最近 6 个月至今天，本月标注未结束的数据）',
-    async run({ services, args }) {
+    async run({ services, args, input }) {
       const now = services.clock.now();
       const range = rangeArgs(services, args, () => reviewWindow(now, services.calendar));
-      const markdown = await mechanismMarkdown({ ...statsDeps(services), channels: services.channels.map((c) => c.name), evidenceKeyed: Boolean(services.env.EVIDENCE_KEY) }, range);
+      const markdown = await mechanismMarkdown({ ...statsDeps(services), channels: services.channels.map((c) => c.name), evidenceKeyed: Boolean(services.env.EVIDENCE_KEY) }, range, {
+        by: await exporter(services, input.actor),
+      });
       return { kind: 'markdown', title: `${services.config.company.name} 客户反馈处理机制说明`, markdown };
     },
   },
@@ -210,7 +218,7 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
     usage: '/auditpack [起始] [结束]',
     summary: '审核材料包 zip（台账、机制说明、重大投诉记录、服务承诺、校验清单）',
     minRole: 'admin',
-    async run({ services, args }) {
+    async run({ services, args, input }) {
       if (!xlsxLedgerAvailable()) return { kind: 'text', text: XLSX_UNAVAILABLE };
       const now = services.clock.now();
       const range = rangeArgs(services, args, () => reviewWindow(now, services.calendar));
@@ -218,6 +226,7 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
       const path = exportPath(name);
       const pack = await writeAuditPack({ ...statsDeps(services), channels: services.channels.map((c) => c.name), evidenceKeyed: Boolean(services.env.EVIDENCE_KEY) }, range, path, {
         source: '群命令 /auditpack',
+        by: await exporter(services, input.actor),
         evidenceKey: services.env.EVIDENCE_KEY,
         screenshots: async (dir) => (await import('../screenshots/audit.ts')).auditScreenshots(services, dir),
         readiness: await runReadiness(services),

@@ -29,12 +29,16 @@ import type { StatsDeps } from './stats.ts';
 import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
 import { pct } from '../../cards/stats.ts';
 import { calendarVersionLabel, NAME_MISSING, PRIORITY_LABELS, zoneLabel } from './wording.ts';
+import { loadPeople, peopleDirectory, type PeopleDirectory } from '../desk/people.ts';
+import { signOffCsv, signOffOf, signOffRows, type SignOff } from './sign-off.ts';
 
 export interface LedgerOptions {
   /** Full names and contacts instead of 张* / 138****5678. Only on explicit request. */
   unmasked?: boolean;
   /** Who asked for it, written into 说明 ('CLI', '管理接口', '群命令 /ledger'…). */
   source?: string;
+  /** 制表人: the person who ran the export (console user, chat user, CLI --by); else config company.preparer. */
+  by?: string | null;
   batchSize?: number;
 }
 
@@ -72,7 +76,7 @@ export const LEDGER_SHEET_COLUMNS: Column[] = [
   { header: '首次响应用时（计时分钟）', width: 12, kind: 'minutes' },
   { header: '首次响应用时（自然分钟）', width: 12, kind: 'minutes' },
   { header: '首次响应是否及时', width: 10, kind: 'text' },
-  { header: '处理人', width: 12, kind: 'text' },
+  { header: '跟进人（处理人）', width: 12, kind: 'text' },
   { header: '承诺解决时间', width: 19, kind: 'date' },
   { header: '解决时间', width: 19, kind: 'date' },
   { header: '解决用时（计时分钟）', width: 12, kind: 'minutes' },
@@ -86,6 +90,9 @@ export const LEDGER_SHEET_COLUMNS: Column[] = [
   { header: '重开次数', width: 8, kind: 'int' },
   { header: '状态', width: 12, kind: 'text' },
   { header: '重大投诉', width: 8, kind: 'text' },
+  { header: '受理人', width: 12, kind: 'text' },
+  { header: '回访方式', width: 12, kind: 'text' },
+  { header: '回访人', width: 12, kind: 'text' },
   { header: '事件数', width: 8, kind: 'int' },
   { header: '事件链头哈希', width: 16, kind: 'text' }, // last and narrow: for machines, the full value is in the cell
 ];
@@ -100,13 +107,50 @@ export const RESULT_LABELS: Record<TicketFacts['outcome'], string> = {
 
 type Cell = string | number | Date | null;
 
+const NO_DIRECTORY = peopleDirectory({ roles: { agents: [], leads: [], admins: [] } } as never, []);
+/** 受理人 of a ticket no agent typed in: the self-service channels' intake (ticket, code and promise sent at once). */
+export const AUTO_RECEIVED = '系统自动受理';
+/** 回访人 of a survey the system sent on the customer's own channel. */
+export const AUTO_SURVEY = '系统自动发送';
+
+/** 受理人: the agent who typed a phone call, visit or letter in (desk/record-ticket.ts), else 系统自动受理. */
+export function receiverOf(t: Pick<LedgerTicket, 'receivedBy'>, people: PeopleDirectory): string {
+  const r = t.receivedBy;
+  if (!r) return AUTO_RECEIVED;
+  return (r.name && r.name.trim()) || people(r.actor) || '客服（未登记姓名）';
+}
+
+/**
+ * 回访方式 and 回访人 of the ticket's latest survey: 电话 and the agent who recorded the answer (desk/follow-up.ts), or
+ * 系统问卷 sent by the system (answered by the customer, or still waiting); empty before any survey. The 回访记录 sheet
+ * words each survey the same way (surveyWho).
+ */
+export function followUpOf(t: Pick<LedgerTicket, 'csatVia' | 'surveyAnswer'>, f: Pick<TicketFacts, 'surveySent'>, people: PeopleDirectory): [Cell, Cell] {
+  if (t.csatVia === 'phone') return surveyWho(t.surveyAnswer ?? {}, people);
+  return f.surveySent ? surveyWho(null, people) : [null, null];
+}
+
+/** One survey's 回访方式 and 回访人: an answer taken by phone names the agent; otherwise the system's questionnaire. */
+export function surveyWho(answer: { via?: unknown; by?: unknown; byName?: unknown } | null, people: PeopleDirectory): [string, string] {
+  if (answer?.via !== 'phone') return ['系统问卷', AUTO_SURVEY];
+  const name = typeof answer.byName === 'string' && answer.byName.trim() ? answer.byName.trim() : people(typeof answer.by === 'string' ? answer.by : null);
+  return ['电话', name ?? '客服（未登记姓名）'];
+}
+
 const asIs = (d: Date | null) => d;
 
 /**
  * One 台账 row: the ticket and its facts, as cell values in LEDGER_SHEET_COLUMNS order. Dates go through `date`
  * (the XLSX writer shifts them to wall time; the CSV writer formats the instants).
  */
-export function ledgerRow(t: LedgerTicket, f: TicketFacts, categoryName: (id: string) => string, unmasked: boolean, date: (d: Date | null) => Cell = asIs): Cell[] {
+export function ledgerRow(
+  t: LedgerTicket,
+  f: TicketFacts,
+  categoryName: (id: string) => string,
+  unmasked: boolean,
+  date: (d: Date | null) => Cell = asIs,
+  people: PeopleDirectory = NO_DIRECTORY,
+): Cell[] {
   const customer = unmasked ? (t.customerName ?? '匿名客户') : maskName(t.customerName);
   const contact = unmasked ? (t.customerPhone ?? t.customerEmail ?? null) : maskContact(t.customerPhone, t.customerEmail);
   const freeText = (text: string | null) => (unmasked || text === null ? text : maskFreeText(text));
@@ -123,7 +167,7 @@ export function ledgerRow(t: LedgerTicket, f: TicketFacts, categoryName: (id: st
     f.firstResponse.minutes,
     f.firstResponse.calendarMinutes,
     OUTCOME_LABELS[f.firstResponse.outcome],
-    t.agentName ?? (t.agentUserId ? NAME_MISSING : '未分配'),
+    t.agentUserId ? people({ platform: t.agentPlatform ?? '', userId: t.agentUserId, name: t.agentName }) : '未分配',
     date(f.resolution.dueAt),
     date(f.resolved ? t.resolvedAt : null),
     f.resolution.minutes,
@@ -137,6 +181,8 @@ export function ledgerRow(t: LedgerTicket, f: TicketFacts, categoryName: (id: st
     t.reopenCount,
     STATUS_LABELS[t.status as Status] ?? t.status,
     t.isMajor ? '是' : '否',
+    receiverOf(t, people),
+    ...followUpOf(t, f, people),
     t.chainLength,
     t.chainHead,
   ];
@@ -206,6 +252,7 @@ async function ledgerPass(deps: StatsDeps, range: DateRange, opts: LedgerOptions
   const months = new Map(monthsOf(range).map((m) => [m, emptyAcc()]));
   const total = emptyAcc();
   let rows = 0;
+  const people = await loadPeople(database.db, config);
   const q = { columns: LEDGER_COLUMNS, from: LEDGER_FROM, where: `${IN_RANGE} and not t.is_probe`, params: rangeParams(range) };
   for await (const batch of streamTickets(database, q, opts.batchSize ?? 1000)) {
     for (const raw of batch) {
@@ -215,7 +262,7 @@ async function ledgerPass(deps: StatsDeps, range: DateRange, opts: LedgerOptions
       addFacts(total, f, factOpts.satisfiedMin);
       hash.update(`${t.code} ${t.chainHead ?? '-'}\n`);
       rows++;
-      const p = onRow(ledgerRow(t, f, categoryName, opts.unmasked === true, date));
+      const p = onRow(ledgerRow(t, f, categoryName, opts.unmasked === true, date, people));
       if (p) await p;
     }
   }
@@ -248,6 +295,7 @@ export async function writeLedgerCsv(deps: StatsDeps, range: DateRange, out: str
     }
   });
   if (buffer) await write(buffer);
+  await write(`${signOffCsv(signOffOf(deps, opts.by))}\r\n`);
   if (typeof out === 'string') {
     stream.end();
     await once(stream, 'finish');
@@ -313,6 +361,17 @@ function printable(range: string, company: string) {
   };
 }
 
+/** The sign-off block under a sheet's last row (labels in column A, names in B); the stamp row is tall enough to stamp. */
+function signOffSheetRows(ws: ExcelJS.Worksheet, s: SignOff): void {
+  ws.addRow([]).commit();
+  for (const [label, value] of signOffRows(s)) {
+    const row = ws.addRow([label, value]);
+    row.font = HEADER_FONT;
+    if (!value) row.height = 72;
+    row.commit();
+  }
+}
+
 const fitWidth = (values: unknown[], min = 8, max = 60) => Math.min(max, Math.max(min, ...values.map((v) => [...String(v ?? '')].reduce((n, ch) => n + (ch.charCodeAt(0) > 255 ? 2 : 1), 0) + 2)));
 
 /** Writes the XLSX ledger. `out`: a file path or a writable stream (HTTP response). */
@@ -353,6 +412,8 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
     (d) => (d ? wall(d) : null),
   );
   ledger.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: LEDGER_SHEET_COLUMNS.length } };
+  const signed = signOffOf(deps, opts.by);
+  signOffSheetRows(ledger, signed);
   ledger.commit();
 
   // 月度汇总
@@ -389,11 +450,22 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
 
   // 重大投诉
   const major = sheet('重大投诉');
-  const majorRows = await majorTimelines(deps, range, opts.unmasked === true, local);
+  const majorRows = await majorTimelines(deps, range, opts.unmasked === true);
   major.columns = [18, 6, 19, 16, 18, 60].map((width, i) => ({ width, style: i === 2 ? { numFmt: DATE_FMT } : i === 5 ? { alignment: { wrapText: true, vertical: 'top' as const } } : {} }));
   header(major, ['工单号', '序号', '时间', '操作人', '事件', '内容']);
   for (const r of majorRows.rows) major.addRow([r[0], r[1], wall(r[2] as Date), r[3], r[4], r[5]]).commit();
   if (majorRows.codes.length === 0) major.addRow(['区间内没有重大投诉']).commit();
+  else {
+    // The chain check is the system's verdict on the rows above, not one of the case's events: a block of its own.
+    major.addRow([]).commit();
+    const title = major.addRow(['哈希链校验', `导出时（${local(deps.now)}）对上列每件重大投诉的事件日志逐条复核的结果`]);
+    title.font = HEADER_FONT;
+    title.commit();
+    const head = major.addRow(['工单号', '事件数', '', '结果', '', '链头哈希']);
+    head.font = HEADER_FONT;
+    head.commit();
+    for (const c of majorRows.checks) major.addRow([c.code, c.events, null, c.result, null, c.head]).commit();
+  }
   major.commit();
 
   // 服务承诺
@@ -412,6 +484,7 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
   notes.columns = [{ width: 22 }, { width: 100, style: { alignment: { wrapText: true, vertical: 'top' } } }];
   header(notes, ['项目', '内容']);
   for (const r of noteRows) notes.addRow(r).commit();
+  signOffSheetRows(notes, signed);
   notes.commit();
 
   await wb.commit();
@@ -422,11 +495,14 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
 async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: Cell[]) => void | Promise<void>): Promise<number> {
   const { config, database } = deps;
   const q = {
-    columns: `t.id::float8 as id, t.code, t.category, coalesce(a.name, case when a.id is null then null else '${NAME_MISSING}' end) as agent, e.seq, e.type, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at`,
+    columns: `t.id::float8 as id, t.code, t.category, a.platform as agent_platform, a.user_id as agent_user_id, a.name as agent_name, e.seq, e.type, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at`,
     from: `ticket_events e join tickets t on t.id = e.ticket_id left join agents a on a.id = t.assignee_id`,
     where: `${IN_RANGE} and not t.is_probe and e.type in ('survey_sent', 'survey_answered', 'reopened', 'closed')`,
     params: rangeParams(range),
   };
+  const people = await loadPeople(database.db, config);
+  const agentOf = (r: Record<string, unknown>) =>
+    r.agent_user_id ? people({ platform: String(r.agent_platform), userId: String(r.agent_user_id), name: r.agent_name as string | null }) : null;
   let count = 0;
   let current: { code: string; category: string; agent: string; n: number; sent: Date; answered: Date | null; score: number | null; comment: string | null; result: string; method: string; by: string } | null = null;
   let lastTicket = -1;
@@ -454,12 +530,11 @@ async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: C
       const at = new Date(Number(r.at));
       if (r.type === 'survey_sent') {
         await flush();
-        current = { code: String(r.code), category: String(r.category), agent: (r.agent as string | null) ?? '未分配', n: ++n, sent: at, answered: null, score: null, comment: null, result: '等待评价', method: '', by: '' };
+        current = { code: String(r.code), category: String(r.category), agent: agentOf(r) ?? '未分配', n: ++n, sent: at, answered: null, score: null, comment: null, result: '等待评价', method: '系统问卷', by: AUTO_SURVEY };
       } else if (current && r.type === 'survey_answered') {
         // An answer an agent took by phone names them (follow-up.ts); otherwise the customer answered themselves.
         const byPhone = data.via === 'phone';
-        current.method = byPhone ? '电话' : '客户自评';
-        current.by = byPhone ? String(data.byName ?? NAME_MISSING) : '客户本人';
+        [current.method, current.by] = surveyWho(data, people);
         current.answered = byPhone && typeof data.calledAt === 'string' ? new Date(data.calledAt) : at;
         current.score = Number(data.score);
         current.comment = (data.comment as string | null) ?? null;
@@ -477,17 +552,25 @@ async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: C
   return count;
 }
 
-async function majorTimelines(deps: StatsDeps, range: DateRange, unmasked: boolean, local: (d: Date) => string): Promise<{ codes: string[]; rows: Cell[][] }> {
+interface ChainCheckRow {
+  code: string;
+  events: number;
+  result: string;
+  head: string;
+}
+
+async function majorTimelines(deps: StatsDeps, range: DateRange, unmasked: boolean): Promise<{ codes: string[]; rows: Cell[][]; checks: ChainCheckRow[] }> {
   const codes = (await rawQuery<{ code: string }>(deps.database, `select t.code from tickets t where ${IN_RANGE} and t.is_major and not t.is_probe order by t.created_at, t.id`, rangeParams(range))).map((r) => r.code);
   const rows: Cell[][] = [];
+  const checks: ChainCheckRow[] = [];
   for (const code of codes) {
     const doc = await buildCase(deps, code, { unmasked });
     if (!doc) continue;
     for (const e of doc.timeline) rows.push([code, e.seq, e.at, e.actor, e.event, e.detail]);
-    rows.push([code, null, deps.now, '系统', '哈希链校验', doc.chain.intact ? `完整（${doc.eventCount} 条，链头 ${doc.chain.head}）` : `失败：${doc.chain.reason}`]);
+    const result = doc.chain.intact ? '完整' : `失败：第 ${doc.chain.brokenAt} 条事件处断开（${doc.chain.reason}）`;
+    checks.push({ code, events: doc.eventCount, result, head: doc.chain.head });
   }
-  void local;
-  return { codes, rows };
+  return { codes, rows, checks };
 }
 
 /** 服务承诺: categories and promises, working hours, holidays and make-up days of the years in range, survey rules. */
@@ -515,6 +598,20 @@ export function policySheetRows(deps: Pick<StatsDeps, 'config' | 'calendar'>, ra
   return rows;
 }
 
+/** 说明: who each name column of 台账 is (the reviewer's 「谁受理、谁跟进、谁回访」). */
+const RESPONSIBILITY_ROWS: Cell[][] = [
+  [],
+  ['责任人', '台账中的人员一律写姓名（平台显示名或控制台账号名），不写平台内部编号；无法取得姓名时注明“未登记姓名”。'],
+  [
+    '受理人',
+    `客服代客户登记的电话、来访、信函工单，为登记的客服；客户通过飞书、钉钉、官网留言、邮件、开放接口等自助渠道提交的，由系统在收到时自动生成工单并回复工单号与时限承诺，记为“${AUTO_RECEIVED}”。`,
+  ],
+  ['跟进人（处理人）', '认领并处理该工单的客服；已解决的工单即解决时的处理人。尚未认领的记为“未分配”。'],
+  ['回访方式、回访人', `最近一次满意度回访：“系统问卷”为工单解决后系统自动发给客户的评价问卷，回访人记为“${AUTO_SURVEY}”；“电话”为客服电话回访并录入客户评价，回访人为录入的客服。尚未回访的为空；每一次回访见“回访记录”页。`],
+  ['升级', '客服把工单升级给负责人时，事件日志记录被通知的负责人姓名，见“重大投诉”页和各工单的处理记录。'],
+  ['签字', '台账页与本页末尾留有制表人、审核人、日期与盖章处：制表人为导出本文件的人，审核人取自系统配置中登记的审核人，未登记时留空供手签。'],
+];
+
 function explanationRows(deps: StatsDeps, s: LedgerSummary, opts: LedgerOptions, dbKind: string, local: (d: Date) => string): Cell[][] {
   const { config } = deps;
   return [
@@ -535,6 +632,7 @@ function explanationRows(deps: StatsDeps, s: LedgerSummary, opts: LedgerOptions,
     ['摘要算法', '按台账行顺序，对每行“工单号 + 空格 + 事件链头哈希 + 换行”拼接后计算 SHA-256。事件链头哈希是该工单事件日志最后一条的哈希，每条哈希 = SHA-256(上一条哈希 + 本条内容)，任何事后修改都会改变链头，从而改变本摘要。'],
     ['数据库', dbKind === 'postgres' ? '独立数据库服务器' : '系统内置数据库'],
     ['时间', '所有时间为北京时间；“计时分钟”按工单的计时方式（工作时间或自然时间）计算，“自然分钟”为实际经过时间。'],
+    ...RESPONSIBILITY_ROWS,
     [],
     ['口径说明', ''],
     ...metricDefinitions(config.survey.satisfiedMin, config.categories).map((d) => [d.name, d.formula]),

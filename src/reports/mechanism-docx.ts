@@ -5,7 +5,8 @@
  */
 import { AlignmentType, BorderStyle, Document, HeadingLevel, Packer, Paragraph, Table, TableCell, TableRow, TextRun, WidthType } from 'docx';
 import { companyLabel } from '../promise/content.ts';
-import { mechanismMarkdown, type MechanismDeps } from './mechanism.ts';
+import { mechanismMarkdown, type MechanismDeps, type MechanismOptions } from './mechanism.ts';
+import { signOffOf, signOffRows, STAMP_LABEL } from './sign-off.ts';
 import type { DateRange } from './range.ts';
 
 const FONT = { ascii: 'Calibri', eastAsia: 'SimSun', hAnsi: 'Calibri' } as const;
@@ -55,16 +56,15 @@ export function markdownToDocx(markdown: string): Array<Paragraph | Table> {
   return out;
 }
 
-/** '2026 年 12 月 7 日' in the calendar's zone. */
-function chineseDate(at: Date, timeZone: string): string {
-  const [y, m, d] = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at).split('-').map(Number);
-  return `${y} 年 ${m} 月 ${d} 日`;
-}
-
-export async function mechanismDocx(deps: MechanismDeps, range: DateRange): Promise<Buffer> {
-  const markdown = await mechanismMarkdown(deps, range);
+export async function mechanismDocx(deps: MechanismDeps, range: DateRange, opts: Pick<MechanismOptions, 'by'> = {}): Promise<Buffer> {
+  const markdown = await mechanismMarkdown(deps, range, { signOff: false });
   const company = companyLabel(deps.config);
-  const date = chineseDate(deps.now, deps.calendar.timeZone);
+  // 制表人 / 审核人 / 日期, then the company's stamp line with empty lines under it for the seal.
+  const signOff = signOffRows(signOffOf(deps, opts.by)).map(([label, value]) =>
+    label === STAMP_LABEL
+      ? [new Paragraph({ alignment: AlignmentType.RIGHT, children: runs(`${company}（${STAMP_LABEL}）`) }), ...[1, 2, 3].map(() => new Paragraph({ text: '' }))]
+      : [new Paragraph({ alignment: AlignmentType.RIGHT, children: runs(`${label}：${value}`) })],
+  );
   const doc = new Document({
     creator: company,
     title: `${company} 客户反馈处理机制说明`,
@@ -74,8 +74,7 @@ export async function mechanismDocx(deps: MechanismDeps, range: DateRange): Prom
         children: [
           ...markdownToDocx(markdown),
           new Paragraph({ text: '' }),
-          new Paragraph({ alignment: AlignmentType.RIGHT, children: runs(`${company}（盖章）`) }),
-          new Paragraph({ alignment: AlignmentType.RIGHT, children: runs(`日期：${date}`) }),
+          ...signOff.flat(),
         ],
       },
     ],

@@ -17,6 +17,7 @@ import { recordsClaims } from '../records/claims.ts';
 import type { DateRange } from './range.ts';
 import { computeStats, monthlyMetrics, type StatsDeps } from './stats.ts';
 import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
+import { signOffMarkdown, signOffOf } from './sign-off.ts';
 
 export interface MechanismDeps extends StatsDeps {
   /** Names of the channels this deployment runs (services.channels). */
@@ -35,7 +36,14 @@ function row(cells: Array<string | number>): string {
 
 const avg = (m: Metrics) => (m.survey.averageScore === null ? '—' : m.survey.averageScore.toFixed(2));
 
-export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): Promise<string> {
+export interface MechanismOptions {
+  /** 制表人 (who generated it); else config company.preparer, else a line to sign. */
+  by?: string | null;
+  /** false: leave the sign-off out (the DOCX draws its own, with room for the stamp). */
+  signOff?: boolean;
+}
+
+export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange, opts: MechanismOptions = {}): Promise<string> {
   const { config, calendar, now } = deps;
   const local = localTimeFormatter(calendar.timeZone);
   const [{ months, total }, stats] = await Promise.all([monthlyMetrics(deps, range), computeStats(deps, range)]);
@@ -98,6 +106,7 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): 
     `- **跟进与督办（负责人）**：${leads || '由管理员指定'}——接收超时升级、重大投诉和客户不满意的通知，督促处理。`,
     `- **回访**：系统在工单解决后自动向客户发起满意度回访，客户不满意时由负责人跟进。`,
     `- **管理员**：${admins || '由公司指定'}——维护分类与时限、导出台账与审核材料。`,
+    '- 台账逐张工单记录受理人、跟进人（处理人）、回访方式与回访人，升级给负责人时记录负责人姓名，均写姓名而非平台编号。',
     '',
     '## 五、跟进与升级规则',
     '',
@@ -159,5 +168,6 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): 
     '',
     ...definitionsMarkdown(config.survey.satisfiedMin, config.categories),
     '',
+    ...(opts.signOff === false ? [] : [signOffMarkdown(signOffOf(deps, opts.by)), '']),
   ].join('\n');
 }

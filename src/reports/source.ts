@@ -54,12 +54,25 @@ export const LEDGER_COLUMNS = [
   'a.platform as agent_platform',
   'h.hash as chain_head',
   'h.seq as chain_length',
+  'w.received_by::text as received_by',
+  'w.survey_answer::text as survey_answer',
 ].join(', ');
+
+/**
+ * Who received the ticket (the agent who typed a phone call, visit or letter: `created`.recordedBy) and who took
+ * the last survey answer (a phone follow-up names the agent: `survey_answered`.via/by/byName), from the event log.
+ */
+const WHO_FROM_EVENTS = `select
+    (array_agg(e.data->'recordedBy' order by e.seq) filter (where e.type = 'created'))[1] as received_by,
+    (array_agg(jsonb_build_object('via', e.data->'via', 'by', e.data->'by', 'byName', e.data->'byName') order by e.seq desc)
+      filter (where e.type = 'survey_answered'))[1] as survey_answer
+  from ticket_events e where e.ticket_id = t.id and e.type in ('created', 'survey_answered')`;
 
 export const LEDGER_FROM = `tickets t
   join customers c on c.id = t.customer_id
   left join agents a on a.id = t.assignee_id
-  left join lateral (select e.hash, e.seq from ticket_events e where e.ticket_id = t.id order by e.seq desc limit 1) h on true`;
+  left join lateral (select e.hash, e.seq from ticket_events e where e.ticket_id = t.id order by e.seq desc limit 1) h on true
+  left join lateral (${WHO_FROM_EVENTS}) w on true`;
 
 const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(Number(v)));
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -120,6 +133,10 @@ export interface LedgerTicket extends SourceTicket {
   agentPlatform: string | null;
   chainHead: string | null;
   chainLength: number;
+  /** `created`.recordedBy ({ actor, name }) of a ticket an agent typed in; null for self-service channels. */
+  receivedBy?: { actor?: string; name?: string | null } | null;
+  /** The last survey answer's via / by / byName (a phone follow-up names the agent). */
+  surveyAnswer?: { via?: string | null; by?: string | null; byName?: string | null } | null;
 }
 
 /** One flat literal (no spread): this runs for every ledger row, and spreading 20 fields into a new object is slow. */
@@ -158,6 +175,8 @@ export function toLedgerTicket(r: RawRow): LedgerTicket {
     agentPlatform: (r.agent_platform as string | null) ?? null,
     chainHead: (r.chain_head as string | null) ?? null,
     chainLength: Number(r.chain_length ?? 0),
+    receivedBy: r.received_by ? JSON.parse(r.received_by as string) : null,
+    surveyAnswer: r.survey_answer ? JSON.parse(r.survey_answer as string) : null,
   };
 }
 

@@ -75,8 +75,11 @@ describe.each(dbKinds)('admin reporting API on %s', (kind) => {
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load((await res.arrayBuffer()) as never);
     expect(wb.getWorksheet('台账')!.getCell('A2').value).toBe(week.G);
-    expect(wb.getWorksheet('台账')!.rowCount).toBe(7);
-    const csv = await (await get('/api/ledger.csv?from=2026-03')).text();
+    expect(wb.getWorksheet('台账')!.rowCount).toBe(7 + 5); // header, 6 tickets, an empty row and the sign-off
+    // A token has no name: 制表人 is `?by=`, else a line to sign by hand.
+    expect(wb.getWorksheet('台账')!.getCell('A9').value).toBe('制表人');
+    const csv = await (await get('/api/ledger.csv?from=2026-03&by=张制表')).text();
+    expect(csv).toContain('\r\n制表人,张制表\r\n');
     expect(csv).toContain('张*,138****5678');
     expect(csv).not.toContain('13812345678');
     const full = await (await get('/api/ledger.csv?from=2026-03&unmasked=1')).text();

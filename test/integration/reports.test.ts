@@ -153,7 +153,8 @@ describe('case reports, mechanism description, audit package, digest', () => {
     expect(await reportCommands.report(['--from', '2026-03', '--out', 'mechanism.md'], c.ctx)).toBe(0);
     expect(readFileSync(join(dir, 'mechanism.md'), 'utf8')).toContain('## 七、处理数据');
     expect(await reportCommands.stats(['2026-03'], c.ctx)).toBe(0);
-    expect(c.lines[c.lines.length - 1]).toContain('收到工单：7');
+    expect(c.lines.join('\n')).toContain('收到工单：7');
+    expect(c.lines.join('\n').trimEnd()).toMatch(/制表人：＿+\n\n审核人：＿+\n\n日期：2026 年 3 月 9 日\n\n盖章：$/);
   });
 
   it('posts the digest on working days covering the days off before, once per day', async () => {

@@ -1,4 +1,5 @@
 /** Small pieces shared by the console's pages. */
+import { signOffRows, type SignOff } from '../../reports/sign-off.ts';
 import { formatMinutes } from '../../core/sla.ts';
 import { localTimeFormatter } from '../../reports/format.ts';
 
@@ -30,5 +31,19 @@ export function Forbidden(props: { need: string }) {
         <a href="/console/overview">返回概览</a>
       </p>
     </div>
+  );
+}
+
+/** 制表人 / 审核人 / 日期 and the stamp space at the end of a page printed as a document (reports/sign-off.ts). */
+export function SignOffBlock(props: { signOff: SignOff }) {
+  return (
+    <section class="card sign-off" aria-label="签字盖章">
+      {signOffRows(props.signOff).map(([label, value]) => (
+        <p>
+          {label}：{value}
+        </p>
+      ))}
+      <div class="stamp" style="width:5cm;height:5cm;border:1px dashed #bbb"></div>
+    </section>
   );
 }

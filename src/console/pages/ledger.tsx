@@ -63,6 +63,7 @@ export function LedgerPage(props: { range: DateRange; months: MonthFigures[]; to
         </form>
         <p class="small muted">
           XLSX 包含：台账（每张工单一行）、月度汇总、回访记录、重大投诉时间线、服务承诺（时限、工作时间、节假日与调休）、说明（未列入的内容及原因、口径说明与事件日志摘要）。客户信息默认脱敏。
+          台账逐张写明受理人、跟进人（处理人）、回访方式与回访人（均为姓名）；文件末尾留有制表人（即你）、审核人、日期与盖章处。
         </p>
       </section>
 

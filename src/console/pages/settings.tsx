@@ -1,3 +1,4 @@
+import type { SignOff } from '../../reports/sign-off.ts';
 import type { Config } from '../../config.ts';
 import type { BusinessCalendar, SpecialDay } from '../../core/calendar.ts';
 import { metricDefinitions } from '../../core/metrics.ts';
@@ -5,7 +6,7 @@ import { CHANNEL_LABELS } from '../../desk/view.ts';
 import type { ChannelHealth } from '../channel-health.ts';
 import { roleLabel } from '../layout.tsx';
 import { FIRST_RESPONSE_TARGET } from '../overview-data.ts';
-import { pct, timeFormat } from './common.tsx';
+import { pct, SignOffBlock, timeFormat } from './common.tsx';
 import { calendarVersionLabel, zoneLabel } from '../../reports/wording.ts';
 
 const WEEKDAYS = ['', '周一', '周二', '周三', '周四', '周五', '周六', '周日'];
@@ -33,7 +34,7 @@ function dur(m: number | null): string {
   return m % 60 === 0 ? `${m / 60} 小时` : `${m} 分钟`;
 }
 
-export function SettingsPage(props: { config: Config; calendar: BusinessCalendar; years: number[]; channels: ChannelHealth[]; generatedAt: Date }) {
+export function SettingsPage(props: { config: Config; calendar: BusinessCalendar; years: number[]; channels: ChannelHealth[]; generatedAt: Date; signOff?: SignOff }) {
   const { config, calendar } = props;
   const fmt = timeFormat(calendar.timeZone);
   const roles = [
@@ -224,6 +225,7 @@ export function SettingsPage(props: { config: Config; calendar: BusinessCalendar
           </tbody>
         </table>
       </section>
+      {props.signOff ? <SignOffBlock signOff={props.signOff} /> : null}
     </div>
   );
 }

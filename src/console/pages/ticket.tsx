@@ -1,7 +1,7 @@
 import type { Child } from 'hono/jsx';
 import type { SlaView } from '../../../cards/view.ts';
 import type { CaseDocument } from '../../reports/case.ts';
-import { SlaBadge, timeFormat } from './common.tsx';
+import { SignOffBlock, SlaBadge, timeFormat } from './common.tsx';
 
 export interface TicketMessage {
   id: number;
@@ -79,6 +79,8 @@ export function TicketPage(props: {
   followUp?: Child;
   /** The promise told to the customer, deadline included (core/promise.ts). */
   promise?: string;
+  /** 处理经过与结果 (story-form.tsx), above the timeline as in the case report. */
+  story?: Child;
 }) {
   const { doc } = props;
   const fmt = timeFormat(props.timeZone);
@@ -183,6 +185,7 @@ export function TicketPage(props: {
         </section>
       </div>
 
+      {props.story}
       <section class="card" aria-labelledby="h-timeline">
         <h2 id="h-timeline" style="margin-top:0">处理时间线</h2>
         <Timeline rows={doc.timeline} fmt={fmt.full} caption={`来自防篡改事件日志，共 ${doc.eventCount} 条`} />
@@ -200,6 +203,7 @@ export function TicketPage(props: {
         )}
         <p class="small muted">每条事件的哈希 = SHA-256（上一条哈希 + 本条内容）；修改或删除任一条，其后的哈希都会对不上。</p>
       </section>
+      <SignOffBlock signOff={doc.signOff} />
     </div>
   );
 }
