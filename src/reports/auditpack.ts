@@ -426,7 +426,7 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
     const firstTicketAt = first?.at ? new Date(first.at) : null;
     const incomplete = incompleteMonths(range, firstTicketAt);
     const readme = packReadme({ deps, range, ledger, chains, probes: probes.length, majors, incomplete, names: files.map((f) => f.name) });
-    await add(README_FILE, readme);
+    await add(README_FILE, md(readme));
     const listed = [];
     for (const f of files) listed.push({ name: f.name, label: fileLabel(f.name), bytes: (await stat(f.path)).size, sha256: await sha256File(f.path) });
     const manifest = {
