@@ -33,6 +33,7 @@ export const EVENT_LABELS: Record<string, string> = {
   survivor_replied: '主工单回复已转告客户',
   helpdesk_closed: '服务台工单已关闭',
   erased: '个人信息已依申请删除',
+  imported: '从历史台账导入',
 };
 
 export type EventRow = typeof ticketEvents.$inferSelect;

@@ -26,13 +26,15 @@ import { mechanismDocx } from './mechanism-docx.ts';
 import { companyLabel } from '../promise/content.ts';
 import { probeLog, probeLogCsv } from './probe-log.ts';
 import { monthsOf } from './range.ts';
+import { IMPORTED_GUARANTEE } from '../core/imported.ts';
 
 /** Months of the range whose figures are not whole: still running, or before the first ticket (go-live). */
-export function incompleteMonths(range: DateRange, firstTicketAt: Date | null): Array<{ month: string; reason: string }> {
+export function incompleteMonths(range: DateRange, firstTicketAt: Date | null, importedMonths: ReadonlySet<string> = new Set()): Array<{ month: string; reason: string }> {
   const out: Array<{ month: string; reason: string }> = [];
   const firstMonth = firstTicketAt ? new Date(firstTicketAt.getTime() + 8 * 3_600_000).toISOString().slice(0, 7) : null;
   for (const m of monthsOf(range)) {
     if (m === range.unfinishedMonth) out.push({ month: m, reason: `本月尚未结束，数据截至 ${range.toDay}` });
+    else if ((!firstMonth || m < firstMonth) && importedMonths.has(m)) out.push({ month: m, reason: '系统尚未上线：只有从原有台账导入的历史记录（不计入指标）' });
     else if (!firstMonth || m < firstMonth) out.push({ month: m, reason: '系统尚未上线，没有记录' });
     else if (m === firstMonth) out.push({ month: m, reason: '上线当月，记录不满整月' });
   }
@@ -258,7 +260,8 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
       ['日期,根哈希,密钥标记,事件数,工单数,发布到客服群时间', ...seals.map((x) => [x.day, x.root, x.mark ?? '', x.eventCount, Object.keys(x.manifest).length, x.postedAt ? local(x.postedAt) : '未发布'].join(','))].join('\n') + '\n',
     );
 
-    const [first] = await rawQuery<{ at: string | Date | null }>(deps.database, 'select min(created_at) as at from tickets where not is_probe');
+    // Go-live is Loopdesk's own first ticket; imported earlier records do not make a month Loopdesk's.
+    const [first] = await rawQuery<{ at: string | Date | null }>(deps.database, 'select min(created_at) as at from tickets where not is_probe and imported is null');
     const firstTicketAt = first?.at ? new Date(first.at) : null;
     const listed = [];
     for (const f of files) listed.push({ name: f.name, bytes: (await stat(f.path)).size, sha256: await sha256File(f.path) });
@@ -286,7 +289,8 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
       majorComplaints: majors,
       probes: { runs: probes.length, failed: probes.filter((p) => !p.ok).length, file: '渠道拨测记录.csv' },
       readiness: opts.readiness ? readinessSummary(opts.readiness) : '未包含（请用 npx loopdesk audit-pack 或 /auditpack 生成，二者会附上预审自检）',
-      incompleteMonths: incompleteMonths(range, firstTicketAt),
+      incompleteMonths: incompleteMonths(range, firstTicketAt, new Set(ledger.months.filter((m) => m.metrics.imported > 0).map((m) => m.month))),
+      ...(ledger.imported.rows ? { importedRecords: { rows: ledger.imported.rows, files: ledger.imported.files, note: IMPORTED_GUARANTEE } } : {}),
       howToVerify: '用任意 SHA-256 工具核对各文件哈希；存证根.csv 中每天的根应与当天发到客服群的「存证根」消息一致（loopdesk verify --anchors 导出的群消息 可自动核对）；事件日志链头.csv 的 SHA-256 应等于 chainHeadsSha256；台账“说明”页的事件日志摘要应等于 ledgerEventLogDigest。同一区间可随时从数据库重新生成。',
     };
     const manifestPath = join(dir, 'manifest.json');

@@ -26,8 +26,7 @@ import { localTimeFormatter, wallClock } from './format.ts';
 import { monthsOf, type DateRange } from './range.ts';
 import { IN_RANGE, LEDGER_COLUMNS, LEDGER_FROM, rangeParams, rawQuery, streamQuery, streamTickets, toLedgerTicket, type LedgerTicket } from './source.ts';
 import type { StatsDeps } from './stats.ts';
-import type { ImportedFrom } from '../db/schema/tickets.ts';
-import { IMPORTED_CODE_PREFIX, IMPORTED_GUARANTEE } from '../core/imported.ts';
+import { IMPORTED_CODE_PREFIX, IMPORTED_GUARANTEE, importedSource } from '../core/imported.ts';
 import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
 
 export interface LedgerOptions {
@@ -110,8 +109,6 @@ export const RESULT_LABELS: Record<TicketFacts['outcome'], string> = {
 
 type Cell = string | number | Date | null;
 
-/** 记录来源 of an imported row: 导入, the file's row and original code, and the file's hash (its first 12 hex digits). */
-export const importedSource = (i: ImportedFrom) => `导入（${i.file} 第 ${i.row} 行${i.originalCode ? `，原编号 ${i.originalCode}` : ''}，文件 SHA-256 ${i.sha256.slice(0, 12)}…）`;
 /** 处理结果 of an imported row: the old sheet's words, not a Loopdesk outcome. */
 const importedResult = (t: LedgerTicket, f: TicketFacts) => `导入：${t.imported?.result ?? (f.outcome === 'satisfied' ? '满意' : '已办结')}`;
 

@@ -8,6 +8,8 @@ import { runCli } from '../../src/cli/commands.ts';
 import { runRemote, startControlSocket } from '../../src/cli/control.ts';
 import { verifyRecords } from '../../src/records/verify.ts';
 import { buildCase } from '../../src/reports/case.ts';
+import { writeAuditPack } from '../../src/reports/auditpack.ts';
+import { strFromU8, unzipSync } from 'fflate';
 import { writeLedgerCsv, writeLedgerXlsx } from '../../src/reports/ledger.ts';
 import { rangeOfDays } from '../../src/reports/range.ts';
 import { rawQuery } from '../../src/reports/source.ts';
@@ -191,6 +193,31 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
     const doc = await buildCase(deps(), 'DR-20260803-0001');
     expect(doc!.chain.intact).toBe(true);
     expect(doc!.timeline[0].at.toISOString()).toBe('2026-12-07T02:00:00.000Z');
+    expect(doc!.timeline.map((e) => e.event)).toEqual(['从历史台账导入', '回复客户（历史台账所记）', '标记解决（历史台账所记）', '客户评价（历史台账所记）', '归档（历史台账所记）']);
+    expect(doc!.timeline[0].detail).toContain('来源：旧台账.csv 第 2 行，原编号 KF-2608-001；原收到时间 2026-08-03 09:12:00');
+    expect(doc!.timeline[0].detail).toContain('导入人 周会计');
+    expect(doc!.markdown).toContain('**记录来源** 导入（旧台账.csv 第 2 行');
+    expect(doc!.markdown).toContain('不证明导入前的处理过程是在当时记录的');
+    const unhappy = await buildCase(deps(), 'DR-20260912-0001');
+    expect(unhappy!.timeline.at(-1)!.detail).toContain('不视为满意');
+  });
+
+  it('the audit pack: the ledger inside names the file hash, the manifest lists the imports, the months before go-live say so', async () => {
+    const path = join(dir, 'pack.zip');
+    const pack = await writeAuditPack({ ...deps(), channels: ['web'], evidenceKeyed: false }, range(), path, { source: '测试' });
+    const files = unzipSync(new Uint8Array(readFileSync(path)));
+    const sha = createHash('sha256').update(SAMPLE_GBK).digest('hex');
+    const manifest = JSON.parse(strFromU8(files['manifest.json']));
+    expect(manifest.importedRecords).toMatchObject({ rows: 5, files: [{ file: '旧台账.csv', sha256: sha, rows: 5 }] });
+    expect(manifest.importedRecords.note).toContain('不证明导入前的处理过程是在当时记录的');
+    expect(manifest.incompleteMonths).toContainEqual({ month: '2026-08', reason: '系统尚未上线：只有从原有台账导入的历史记录（不计入指标）' });
+    expect(manifest.incompleteMonths).toContainEqual({ month: '2026-07', reason: '系统尚未上线，没有记录' });
+    expect(pack.verify.findings).toBe(0);
+    expect(strFromU8(files['事件日志校验报告.md'])).toContain('其中 5 张为导入的历史记录');
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(Buffer.from(files[Object.keys(files).find((n) => n.startsWith('台账_'))!]) as never);
+    const notes = wb.getWorksheet('说明')!.getSheetValues().map((r) => (Array.isArray(r) ? r.slice(1).join(' | ') : '')).join('\n');
+    expect(notes).toContain(`文件 SHA-256 ${sha}`);
   });
 
   it('re-importing the same file changes nothing; the same records from another file are refused by row', async () => {
