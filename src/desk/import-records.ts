@@ -49,7 +49,11 @@ export async function importRecords(deps: DeskDeps, input: ImportInput): Promise
   const now = deps.clock.now();
   const records = [...input.records].sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || a.line - b.line);
   const done = await deps.database.db.transaction(async (tx) => {
-    const fresh = await tx.insert(inboundReceipts).values({ source: RECEIPT_SOURCE, externalId: input.sha256 }).onConflictDoNothing().returning({ id: inboundReceipts.externalId });
+    const fresh = await tx
+      .insert(inboundReceipts)
+      .values({ source: RECEIPT_SOURCE, externalId: input.sha256 })
+      .onConflictDoNothing()
+      .returning({ id: inboundReceipts.externalId });
     if (fresh.length === 0) return null;
     const codesGiven = records.map((r) => r.originalCode).filter((c): c is string => c !== null);
     if (codesGiven.length) {
@@ -71,8 +75,9 @@ export async function importRecords(deps: DeskDeps, input: ImportInput): Promise
     }
 
     // Codes: one block per day of receipt, reserved on the shared counter table under the DR key.
+    const dayOf = (r: ImportRecord) => calendar.localDate(r.receivedAt).replaceAll('-', '');
     const perDay = new Map<string, number>();
-    for (const r of records) perDay.set(calendar.localDate(r.receivedAt).replaceAll('-', ''), (perDay.get(calendar.localDate(r.receivedAt).replaceAll('-', '')) ?? 0) + 1);
+    for (const r of records) perDay.set(dayOf(r), (perDay.get(dayOf(r)) ?? 0) + 1);
     const next = new Map<string, number>();
     for (const [day, n] of perDay) {
       const key = `${IMPORTED_CODE_PREFIX}-${day}`;
@@ -84,7 +89,7 @@ export async function importRecords(deps: DeskDeps, input: ImportInput): Promise
       next.set(day, row.last - n + 1);
     }
     const codes = records.map((r) => {
-      const day = calendar.localDate(r.receivedAt).replaceAll('-', '');
+      const day = dayOf(r);
       const n = next.get(day)!;
       next.set(day, n + 1);
       return `${IMPORTED_CODE_PREFIX}-${day}-${String(n).padStart(4, '0')}`;
@@ -95,7 +100,15 @@ export async function importRecords(deps: DeskDeps, input: ImportInput): Promise
       const part = records.slice(i, i + CHUNK);
       const people = await tx
         .insert(customers)
-        .values(part.map((r) => ({ channel: IMPORT_CUSTOMER_CHANNEL, externalId: `${input.sha256.slice(0, 16)}:${r.line}`, name: r.customerName, phone: r.contact?.phone, email: r.contact?.email })))
+        .values(
+          part.map((r) => ({
+            channel: IMPORT_CUSTOMER_CHANNEL,
+            externalId: `${input.sha256.slice(0, 16)}:${r.line}`,
+            name: r.customerName,
+            phone: r.contact?.phone,
+            email: r.contact?.email,
+          })),
+        )
         .returning({ id: customers.id });
       const rows = await tx
         .insert(tickets)
@@ -137,7 +150,13 @@ export async function importRecords(deps: DeskDeps, input: ImportInput): Promise
               // Not satisfied by the customer's own word in Loopdesk: archived as the old ledger says, reason 'imported'.
               closeReason: satisfied ? 'satisfied' : 'imported',
               // The old sheet records no promise: no target, so the ledger claims neither 及时 nor 超时.
-              slaPolicy: { ...policyFor(category, config, calendar), firstResponseMinutes: null, resolutionMinutes: null, nextResponseMinutes: null, imported: true },
+              slaPolicy: {
+                ...policyFor(category, config, calendar),
+                firstResponseMinutes: null,
+                resolutionMinutes: null,
+                nextResponseMinutes: null,
+                imported: true,
+              },
               updatedAt: now,
             };
           }),
@@ -145,9 +164,20 @@ export async function importRecords(deps: DeskDeps, input: ImportInput): Promise
         .returning({ id: tickets.id });
       const bodies = await tx
         .insert(messages)
-        .values(part.map((r, j) => ({ ticketId: rows[j].id, direction: 'in' as const, authorKind: 'customer', authorId: String(people[j].id), body: r.content, createdAt: r.receivedAt })))
+        .values(
+          part.map((r, j) => ({
+            ticketId: rows[j].id,
+            direction: 'in' as const,
+            authorKind: 'customer',
+            authorId: String(people[j].id),
+            body: r.content,
+            createdAt: r.receivedAt,
+          })),
+        )
         .returning({ id: messages.id });
-      part.forEach((r, j) => chains.set(rows[j].id, eventsOf(r, { code: codes[i + j], messageId: bodies[j].id, input, now, satisfiedMin: config.survey.satisfiedMin })));
+      part.forEach((r, j) => {
+        chains.set(rows[j].id, eventsOf(r, { code: codes[i + j], messageId: bodies[j].id, input, now, satisfiedMin: config.survey.satisfiedMin }));
+      });
     }
     await appendChained(tx, chains);
     return { codes };
@@ -159,7 +189,8 @@ export async function importRecords(deps: DeskDeps, input: ImportInput): Promise
     );
     return { duplicate: true, tickets: Number(row?.n ?? 0), importedAt: row?.at ? new Date(row.at) : null };
   }
-  return { duplicate: false, tickets: records.length, firstCode: done.codes[0], lastCode: done.codes.at(-1)!, from: records[0].receivedAt, to: records.at(-1)!.receivedAt };
+  const [first, last] = [records[0], records.at(-1)!];
+  return { duplicate: false, tickets: records.length, firstCode: done.codes[0], lastCode: done.codes.at(-1)!, from: first.receivedAt, to: last.receivedAt };
 }
 
 /**

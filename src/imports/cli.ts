@@ -58,7 +58,8 @@ export const importLedgerCommand: CliCommand = async (argv, { services, out, cwd
   }
   let result;
   try {
-    result = await importRecords(deps, { file: basename(path), sha256: sheet.sha256, records: checked.records, by: parsed.values.by?.trim() || userInfo().username });
+    const by = parsed.values.by?.trim() || userInfo().username;
+    result = await importRecords(deps, { file: basename(path), sha256: sheet.sha256, records: checked.records, by });
   } catch (e) {
     if (!(e instanceof ImportConflict)) throw e;
     out(`导入失败，未做任何更改：${basename(path)} 中有 ${e.problems.length} 条记录已经导入过：`);

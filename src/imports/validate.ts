@@ -52,9 +52,11 @@ const EXAMPLE = '2026-08-03 或 2026-08-03 09:30';
 
 export function validateSheet(rows: SheetRow[], opts: ValidateOptions): Validated {
   // The header is the first of the first ten rows naming at least two of our columns (titles may sit above it).
-  const headerAt = rows.slice(0, 10).findIndex((r) => new Set(r.cells.map((c) => (typeof c === 'string' ? columnOfHeader(c)?.field : undefined)).filter(Boolean)).size >= 2);
+  const fieldsOf = (r: SheetRow) => new Set(r.cells.map((c) => (typeof c === 'string' ? columnOfHeader(c)?.field : undefined)).filter(Boolean));
+  const headerAt = rows.slice(0, 10).findIndex((r) => fieldsOf(r).size >= 2);
   if (headerAt < 0) {
-    return { records: [], problems: [{ line: rows[0]?.line ?? 1, message: `找不到表头：前 10 行中没有一行包含「${IMPORT_COLUMNS.filter((c) => c.required).map((c) => c.label).join('」「')}」等列名` }], ignored: [], headerLine: null };
+    const names = IMPORT_COLUMNS.filter((c) => c.required).map((c) => c.label).join('」「');
+    return { records: [], problems: [{ line: rows[0]?.line ?? 1, message: `找不到表头：前 10 行中没有一行包含「${names}」等列名` }], ignored: [], headerLine: null };
   }
   const header = rows[headerAt];
   const problems: ImportProblem[] = [];
@@ -81,6 +83,7 @@ export function validateSheet(rows: SheetRow[], opts: ValidateOptions): Validate
       return typeof v === 'string' && v.trim() === '' ? null : typeof v === 'string' ? v.trim() : v;
     };
     if (IMPORT_COLUMNS.every((c) => get(c.field) === null)) continue;
+    const problemsBefore = problems.length;
     const bad = (message: string) => problems.push({ line: row.line, message });
     const text = (f: ImportField) => {
       const v = get(f);
@@ -149,7 +152,7 @@ export function validateSheet(rows: SheetRow[], opts: ValidateOptions): Validate
     const score = satisfaction === null ? null : scoreOf(satisfaction);
     if (satisfaction !== null && score === undefined) bad(`满意度「${satisfaction}」无法识别（应为 1–5 分，或 ${Object.keys(SATISFACTION_WORDS).join('、')}，或 未评价）`);
 
-    if (receivedAt && resolvedAt && category && content && score !== undefined && (!contactText || contact)) {
+    if (problems.length === problemsBefore && receivedAt && resolvedAt && category && content && score !== undefined) {
       records.push({
         line: row.line,
         originalCode: code,

@@ -36,7 +36,8 @@ async function xlsx(rows: unknown[][]): Promise<Buffer> {
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
 const GOOD_XLSX_ROWS = [
-  ['TS-0801', wall('2026-08-10T10:00:00'), '热线', '投诉', '吴先生', '13700001234', '宽带报装两周未上门', wall('2026-08-10T10:30:00'), wall('2026-08-12T17:00:00'), '陈刚', '已安排上门并减免一个月费用', 5, wall('2026-08-13T09:00:00'), '无'],
+  ['TS-0801', wall('2026-08-10T10:00:00'), '热线', '投诉', '吴先生', '13700001234', '宽带报装两周未上门', wall('2026-08-10T10:30:00'), wall('2026-08-12T17:00:00')]
+    .concat(['陈刚', '已安排上门并减免一个月费用', 5, wall('2026-08-13T09:00:00'), '无'] as never[]),
   ['TS-0802', wall('2026-09-02T15:45:00'), '邮件', '咨询', '郑女士', null, '发票抬头如何修改', null, wall('2026-09-03T11:00:00'), '陈刚', '已告知修改方法', '未评价', null, null],
 ];
 
@@ -58,7 +59,8 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
     t = await createTestDesk({ kind, now: '2026-12-07T02:00:00Z' });
     dir = mkdtempSync(join(tmpdir(), 'import-ledger-'));
     // One ticket of Loopdesk's own, so the figures have something to keep the imported rows apart from.
-    const r = await t.desk.intake({ channel: 'web', dedupeKey: 'own-1', customer: { externalId: 'v1', name: '林女士', phone: '13600000000' }, replyTo: {}, text: '页面打不开，一直报错' });
+    const customer = { externalId: 'v1', name: '林女士', phone: '13600000000' };
+    const r = await t.desk.intake({ channel: 'web', dedupeKey: 'own-1', customer, replyTo: {}, text: '页面打不开，一直报错' });
     ownCode = r.code;
   });
   afterAll(async () => {
@@ -86,7 +88,8 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
   });
 
   it('an XLSX with a bad row imports nothing and names the row as Excel numbers it (title row above the header)', async () => {
-    const bad = [...GOOD_XLSX_ROWS, ['TS-0803', wall('2026-10-05T09:00:00'), '电话', '投诉', '冯先生', '12345', '多扣了一个月费用', wall('2026-10-05T08:00:00'), wall('2026-10-06T10:00:00'), '陈刚', '已退款', '很好', null, null]];
+    const row5 = ['TS-0803', wall('2026-10-05T09:00:00'), '电话', '投诉', '冯先生', '12345', '多扣了一个月费用', wall('2026-10-05T08:00:00'), wall('2026-10-06T10:00:00')];
+    const bad = [...GOOD_XLSX_ROWS, [...row5, '陈刚', '已退款', '很好', null, null]];
     writeFileSync(join(dir, 'bad.xlsx'), await xlsx(bad));
     const r = await run('import-ledger', 'bad.xlsx');
     expect(r.code).toBe(1);
