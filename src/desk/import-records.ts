@@ -35,7 +35,8 @@ export type ImportOutcome =
   | { duplicate: false; tickets: number; firstCode: string; lastCode: string; from: Date; to: Date }
   | { duplicate: true; tickets: number; importedAt: Date | null };
 
-const CHUNK = 500;
+/** Tickets per batch of inserts: a few thousand bound parameters per statement. */
+const CHUNK = 200;
 
 /** Rows whose original code an earlier import (another file: another encoding, a corrected copy) already brought in. */
 export class ImportConflict extends Error {
@@ -55,12 +56,12 @@ export async function importRecords(deps: DeskDeps, input: ImportInput): Promise
       .onConflictDoNothing()
       .returning({ id: inboundReceipts.externalId });
     if (fresh.length === 0) return null;
-    const codesGiven = records.map((r) => r.originalCode).filter((c): c is string => c !== null);
-    if (codesGiven.length) {
+    if (records.some((r) => r.originalCode !== null)) {
+      // Every original code imported so far (bounded by the imported rows; one list, not one parameter per row).
       const seen = await queryRows<{ code: string; original: string; file: string }>(
         tx,
         sql`select code, imported->>'originalCode' as original, imported->>'file' as file from ${tickets}
-            where imported is not null and imported->>'originalCode' in ${codesGiven}`,
+            where imported is not null and imported->>'originalCode' is not null`,
       );
       const byOriginal = new Map(seen.map((s) => [s.original, s]));
       const clash = records.filter((r) => r.originalCode && byOriginal.has(r.originalCode));
@@ -95,8 +96,8 @@ export async function importRecords(deps: DeskDeps, input: ImportInput): Promise
       return `${IMPORTED_CODE_PREFIX}-${day}-${String(n).padStart(4, '0')}`;
     });
 
-    const chains = new Map<number, ChainInput[]>();
     for (let i = 0; i < records.length; i += CHUNK) {
+      const chains = new Map<number, ChainInput[]>();
       const part = records.slice(i, i + CHUNK);
       const people = await tx
         .insert(customers)
@@ -178,8 +179,8 @@ export async function importRecords(deps: DeskDeps, input: ImportInput): Promise
       part.forEach((r, j) => {
         chains.set(rows[j].id, eventsOf(r, { code: codes[i + j], messageId: bodies[j].id, input, now, satisfiedMin: config.survey.satisfiedMin }));
       });
+      await appendChained(tx, chains);
     }
-    await appendChained(tx, chains);
     return { codes };
   });
   if (!done) {

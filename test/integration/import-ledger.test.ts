@@ -236,6 +236,19 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
     expect(await drCounters()).toBe(5);
   });
 
+  it('a large file goes in one transaction, in batches (3000 rows)', async () => {
+    const lines = ['编号,日期,类别,内容摘要,解决时间,满意度'];
+    for (let i = 0; i < 3000; i++) lines.push(`L${i},2026-10-${String(1 + (i % 28)).padStart(2, '0')} 09:00,咨询,问题 ${i},2026-10-${String(1 + (i % 28)).padStart(2, '0')} 11:00,${1 + (i % 5)}`);
+    writeFileSync(join(dir, 'big.csv'), lines.join('\n'));
+    const before = await imported();
+    const r = await run('import-ledger', 'big.csv');
+    expect(r.code, r.text).toBe(0);
+    expect(r.text).toContain('已导入 3000 条历史记录');
+    expect(await imported()).toBe(before + 3000);
+    const [e] = await rawQuery<{ n: number }>(t.database, "select count(*)::int as n from ticket_events where type = 'imported'");
+    expect(e.n).toBe(before + 3000);
+  });
+
   it('works through the control socket while the service holds the database (XLSX)', async () => {
     writeFileSync(join(dir, 'good.xlsx'), await xlsx(GOOD_XLSX_ROWS));
     const sock = mkdtempSync(join(tmpdir(), 'loopdesk-ctl-'));
@@ -249,7 +262,7 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
       await new Promise((ok) => server.close(ok));
       rmSync(sock, { recursive: true, force: true });
     }
-    expect(await imported()).toBe(7);
+    expect(await imported()).toBe(3007);
     const report = await verifyRecords({ database: t.database, calendar: t.services.calendar, clock: t.clock, key: null });
     expect(report.findings).toEqual([]);
   });
