@@ -17,6 +17,7 @@ import { computeStats } from '../../src/reports/stats.ts';
 import { statsMarkdown } from '../../cards/stats.ts';
 import { overviewData } from '../../src/console/overview-data.ts';
 import { dbKinds } from '../helpers/db.ts';
+import { addUser, loginWithLink, req } from '../helpers/console-session.ts';
 import { createTestDesk, type TestDesk } from '../helpers/services.ts';
 
 const SAMPLE = readFileSync(new URL('../../docs/import-ledger-sample.csv', import.meta.url));
@@ -169,6 +170,17 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
     const overview = await overviewData(t.services, { fresh: true });
     expect(overview.total.received).toBe(2);
     expect(overview.total.imported).toBe(5);
+  });
+
+  it('the console marks them 导入 in the ticket list and names the source on the ticket page', async () => {
+    const jar = await loginWithLink(t.app, await addUser(t.services, '小吴', 'lead'));
+    const list = await (await req(t.app, jar, '/console/tickets?from=2026-08-01&to=2026-08-31')).text();
+    expect(list).toContain('DR-20260803-0001');
+    expect(list).toMatch(/title="从 旧台账\.csv 第 2 行导入，不计入指标"> 导入</);
+    const page = await (await req(t.app, jar, '/console/tickets/DR-20260803-0001')).text();
+    expect(page).toContain('导入（旧台账.csv 第 2 行，原编号 KF-2608-001');
+    const overview = await (await req(t.app, jar, '/console/overview')).text();
+    expect(overview).toContain('另有导入的历史记录 5 张（上线前的旧台账），单独列在台账中，不计入任何指标');
   });
 
   it('the XLSX ledger says what the imported rows are and names the source file and its SHA-256; verify passes and says so', async () => {
