@@ -141,7 +141,7 @@ export function ledgerRow(t: LedgerTicket, f: TicketFacts, categoryName: (id: st
     f.resolution.minutes,
     f.resolution.calendarMinutes,
     OUTCOME_LABELS[f.resolution.outcome],
-    t.imported ? importedResult(t, f) : RESULT_LABELS[f.outcome],
+    t.imported ? freeText(importedResult(t, f)) : RESULT_LABELS[f.outcome],
     date(t.surveySentAt),
     date(t.surveyAnsweredAt),
     f.score,

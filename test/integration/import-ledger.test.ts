@@ -38,7 +38,7 @@ async function xlsx(rows: unknown[][]): Promise<Buffer> {
 }
 const GOOD_XLSX_ROWS = [
   ['TS-0801', wall('2026-08-10T10:00:00'), '热线', '投诉', '吴先生', '13700001234', '宽带报装两周未上门', wall('2026-08-10T10:30:00'), wall('2026-08-12T17:00:00')]
-    .concat(['陈刚', '已安排上门并减免一个月费用', 5, wall('2026-08-13T09:00:00'), '无'] as never[]),
+    .concat(['陈刚', '已安排上门（回电 13700001234）并减免一个月费用', 5, wall('2026-08-13T09:00:00'), '无'] as never[]),
   ['TS-0802', wall('2026-09-02T15:45:00'), '邮件', '咨询', '郑女士', null, '发票抬头如何修改', null, wall('2026-09-03T11:00:00'), '陈刚', '已告知修改方法', '未评价', null, null],
 ];
 
@@ -275,6 +275,11 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
       rmSync(sock, { recursive: true, force: true });
     }
     expect(await imported()).toBe(3007);
+    // The old sheet's free text is masked like any free text in a masked ledger.
+    const out: string[] = [];
+    await writeLedgerCsv(deps(), range(), new (await import('node:stream')).Writable({ write: (c, _e, cb) => void (out.push(String(c)), cb()) }));
+    const row = out.join('').split('\r\n').find((l) => l.startsWith('DR-20260810-0001'))!;
+    expect(row).toContain('导入：已安排上门（回电 137****1234）并减免一个月费用');
     const report = await verifyRecords({ database: t.database, calendar: t.services.calendar, clock: t.clock, key: null });
     expect(report.findings).toEqual([]);
   });
