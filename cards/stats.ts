@@ -43,7 +43,12 @@ function complaintRate(stats: StatsResult): { rate: number | null; received: num
 function kpis(m: Metrics, backlogNow: Metrics['backlog'], complaint: { rate: number | null; received: number }): StatsKpi[] {
   const rate = complaint.rate;
   return [
-    { label: '收到工单', value: `${m.received} 件`, hint: m.major ? `重大投诉 ${m.major} 件` : undefined, tone: m.major ? 'warn' : 'neutral' },
+    {
+      label: '收到工单',
+      value: `${m.received} 件`,
+      hint: [m.major ? `重大投诉 ${m.major} 件` : '', m.imported ? `另有导入的历史记录 ${m.imported} 件，不计入指标` : ''].filter(Boolean).join('；') || undefined,
+      tone: m.major ? 'warn' : 'neutral',
+    },
     {
       label: '首次响应及时率',
       value: pct(m.firstResponse.metRate),
@@ -127,6 +132,7 @@ export function statsMarkdown(stats: StatsResult, title: string, generatedAt: st
     `- 超时工单：${m.breaches.tickets} 件（首次响应 ${m.breaches.firstResponse}，解决 ${m.breaches.resolution}）；重开 ${m.reopened.tickets} 件（${m.reopened.count} 次）`,
     `- 回访：已发 ${m.survey.sent} 件，已评价 ${m.survey.answered} 件（应答率 ${pct(m.survey.responseRate)}），平均 ${m.survey.averageScore ?? '—'} 分，满意占比 ${pct(m.survey.satisfiedShare)}，未评价 ${m.survey.unrated} 件`,
     `- 区间内未解决：${m.backlog.open} 件；当前全部积压：${stats.backlogNow.open} 件${stats.backlogNow.oldestAgeMinutes !== null ? `，最久 ${calDur(stats.backlogNow.oldestAgeMinutes)}` : ''}`,
+    ...(m.imported ? [`- 另有导入的历史记录 ${m.imported} 件（上线前的旧台账），不计入以上任何指标`] : []),
   ];
   if (stats.byCategory.length) {
     lines.push('', `按分类：${stats.byCategory.map((c) => `${categoryNames[c.key] ?? c.name} ${c.metrics.received}（及时 ${pct(c.metrics.firstResponse.metRate, 0)}，解决 ${pct(c.metrics.resolution.rate, 0)}）`).join(' · ')}`);

@@ -4,6 +4,7 @@ import { registerReportCli } from '../reports/cli.ts';
 import { customerCommand, customerUsage, retentionCommand, retentionUsage, verifyCommand, verifyUsage } from '../records/cli.ts';
 import { calendarCommand, calendarUsage } from '../calendar/cli.ts';
 import { readinessCommand, readinessUsage } from '../reports/readiness-cli.ts';
+import { importLedgerCommand, importLedgerUsage } from '../imports/cli.ts';
 import type { Services } from '../services.ts';
 import { userCommand } from './users.ts';
 
@@ -72,3 +73,4 @@ registerCliCommand('retention', retentionUsage, retentionCommand);
 registerCliCommand('user', 'user add|link|list|disable       本地账号（无飞书/钉钉账号的客服用控制台登录）', userCommand);
 registerCliCommand('calendar', calendarUsage, calendarCommand);
 registerCliCommand('readiness', readinessUsage, readinessCommand);
+registerCliCommand('import-ledger', importLedgerUsage, importLedgerCommand);

@@ -3,7 +3,7 @@
  * letters and the channel's own connection state. The last real ticket comes from the (channel, created_at)
  * index instead of scanning every message, so the overview stays fast on a million tickets.
  */
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { outbox, tickets } from '../db/schema/index.ts';
 import { kvGet } from '../probes/kv.ts';
@@ -27,7 +27,8 @@ async function lastRealTicket(database: Database, channel: string): Promise<Date
   const [row] = await database.db
     .select({ at: tickets.createdAt })
     .from(tickets)
-    .where(and(eq(tickets.channel, channel), eq(tickets.isProbe, false), eq(tickets.isSandbox, false)))
+    // Imported earlier records say nothing about whether the channel works today.
+    .where(and(eq(tickets.channel, channel), eq(tickets.isProbe, false), eq(tickets.isSandbox, false), isNull(tickets.imported)))
     .orderBy(desc(tickets.createdAt))
     .limit(1);
   return row?.at ?? null;

@@ -10,6 +10,7 @@ import type { Services } from '../services.ts';
 import { channelHealth, type ChannelHealth } from './channel-health.ts';
 import { dayAcc, openDays, openTickets, settledDays, type DayParts, type RollupDeps } from './rollup.ts';
 import { ticketSla } from './tickets-query.ts';
+import { countImported } from '../reports/stats.ts';
 
 export const CACHE_MS = 30_000;
 export const WEEKS = 26;
@@ -67,7 +68,12 @@ export async function overviewData(services: Services, opts: { fresh?: boolean }
   const fromDay = firstWeek < firstMonth ? firstWeek : firstMonth;
   const span = rangeOfDays(fromDay, today, calendar.timeZone);
 
-  const [settled, open, channels] = await Promise.all([settledDays(deps, span), openTickets(services.database), channelHealth(services)]);
+  const [settled, open, channels, imported] = await Promise.all([
+    settledDays(deps, span),
+    openTickets(services.database),
+    channelHealth(services),
+    countImported(deps, rangeOfDays(firstMonth, today, calendar.timeZone)),
+  ]);
   const live = openDays(deps, open);
 
   const weeks = new Map<string, WeekBar>();
@@ -109,7 +115,8 @@ export async function overviewData(services: Services, opts: { fresh?: boolean }
     range: window,
     weeks: [...weeks.values()],
     months: [...months].map(([month, acc]) => ({ month, partial: month === today.slice(0, 7), metrics: finalizeMetrics(acc) })),
-    total: finalizeMetrics(total),
+    // Imported earlier records are in no figure; the six months' count of them is shown apart.
+    total: { ...finalizeMetrics(total), imported },
     backlog,
     channels,
   };

@@ -11,6 +11,8 @@
  * - Cohort: a range holds the tickets *received* in it (created_at in [from, to), days in the calendar's zone).
  *   Every KPI of a range is about that cohort, evaluated at `now` (the time of the report).
  * - Probe tickets (planted test complaints) and duplicates merged into another ticket are not counted anywhere.
+ * - Earlier records imported from the company's old spreadsheet (导入) are listed but not counted: every rate is about
+ *   tickets Loopdesk itself received and followed; the imported ones are only counted apart (`imported`).
  * - Durations: "SLA minutes" are minutes in the ticket's own SLA clock (business minutes for business-clock
  *   categories, wall-clock minutes otherwise); "calendar minutes" are wall-clock minutes. Resolution SLA minutes
  *   leave out the time the clock was paused (waiting on the customer). Per-ticket values are rounded to whole
@@ -41,6 +43,8 @@ export interface MetricTicket {
   status: string;
   closeReason: string | null;
   isProbe: boolean;
+  /** An earlier record imported from a spreadsheet (导入). */
+  isImported?: boolean;
   isMajor: boolean;
   createdAt: Date;
   firstResponseAt: Date | null;
@@ -86,8 +90,10 @@ export interface TicketFacts {
   category: string;
   channel: string;
   agentId: number | null;
-  /** False for probes and merged duplicates: they appear in the ledger but in no KPI. */
+  /** False for probes, imported records and merged duplicates: they appear in the ledger but in no KPI. */
   counted: boolean;
+  /** An imported earlier record (counted apart, in `MetricsAcc.imported`). */
+  imported?: boolean;
   firstResponse: TargetFacts;
   resolution: TargetFacts;
   outcome: TicketOutcome;
@@ -168,7 +174,8 @@ export function ticketFacts(row: MetricTicket, opts: MetricOptions): TicketFacts
     category: row.category,
     channel: row.channel,
     agentId: row.assigneeId,
-    counted: !row.isProbe && row.closeReason !== 'merged',
+    counted: !row.isProbe && !row.isImported && row.closeReason !== 'merged',
+    imported: row.isImported === true,
     firstResponse: {
       outcome: firstOutcome,
       dueAt: policy.firstResponseMinutes == null ? null : firstDue,
@@ -287,6 +294,8 @@ export interface MetricsAcc {
   major: number;
   open: number;
   openAges: Histogram;
+  /** Imported earlier records (导入): counted here only, in no other figure. */
+  imported?: number;
 }
 
 export function emptyAcc(): MetricsAcc {
@@ -326,7 +335,10 @@ export function emptyAcc(): MetricsAcc {
 
 /** Adds one ticket; tickets that do not count (probes, merged) are ignored here, once, for every KPI. */
 export function addFacts(acc: MetricsAcc, f: TicketFacts, satisfiedMin: number): MetricsAcc {
-  if (!f.counted) return acc;
+  if (!f.counted) {
+    if (f.imported && f.outcome !== 'merged') acc.imported = (acc.imported ?? 0) + 1;
+    return acc;
+  }
   acc.received++;
   const fr = f.firstResponse;
   if (fr.outcome === 'met') acc.firstMet++;
@@ -391,6 +403,7 @@ export function mergeAcc(into: MetricsAcc, from: MetricsAcc): MetricsAcc {
 /** Counts only (no durations): enough for volumes and rates, and much cheaper than mergeAcc. */
 export function mergeCounts(into: MetricsAcc, from: MetricsAcc): MetricsAcc {
   for (const key of COUNTS) into[key] += from[key] ?? 0;
+  if (from.imported) into.imported = (into.imported ?? 0) + from.imported;
   for (let i = 0; i < 5; i++) into.scores[i] += from.scores[i] ?? 0;
   return into;
 }
@@ -472,6 +485,8 @@ export interface Metrics {
   };
   major: number;
   backlog: { open: number; oldestAgeMinutes: number | null; medianAgeMinutes: number | null };
+  /** Imported earlier records (导入) of the range: in no figure above, counted apart. */
+  imported: number;
 }
 
 /** Median and nearest-rank P90 of a histogram with one sort. */
@@ -541,6 +556,7 @@ export function finalizeMetrics(acc: MetricsAcc): Metrics {
       oldestAgeMinutes: histogramMax(acc.openAges),
       medianAgeMinutes: histogramMedian(acc.openAges),
     },
+    imported: acc.imported ?? 0,
   };
 }
 

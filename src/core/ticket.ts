@@ -17,7 +17,8 @@
 
 export const STATUSES = ['new', 'claimed', 'responded', 'resolved', 'reopened', 'closed'] as const;
 export type Status = (typeof STATUSES)[number];
-export type CloseReason = 'satisfied' | 'unrated' | 'merged';
+/** 'imported': an earlier record brought in from an old ledger without a satisfied answer (desk/import-records.ts). */
+export type CloseReason = 'satisfied' | 'unrated' | 'merged' | 'imported';
 
 export interface TicketState {
   status: Status;

@@ -34,6 +34,7 @@ export const EVENT_LABELS: Record<string, string> = {
   helpdesk_closed: '服务台工单已关闭',
   erased: '个人信息已依申请删除',
   case_story: '填写处理记述',
+  imported: '从历史台账导入',
 };
 
 export type EventRow = typeof ticketEvents.$inferSelect;

@@ -29,7 +29,7 @@ export async function channelTable(services: Services): Promise<ChannelRow[]> {
   const inbound = await queryRows<{ channel: string; last: Date | string | null }>(
     db,
     sql`select t.channel, max(m.created_at) as last from messages m join tickets t on t.id = m.ticket_id
-        where m.direction = 'in' and not t.is_probe and not t.is_sandbox group by t.channel`,
+        where m.direction = 'in' and not t.is_probe and not t.is_sandbox and t.imported is null group by t.channel`,
   );
   const dead = await db
     .select({ channel: outbox.channel, n: sql<number>`count(*)::int` })

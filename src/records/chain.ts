@@ -3,7 +3,7 @@
  * `appendEvents`, the SLA sweep in batches), so what a row commits to is decided in one place:
  * - the event data, with personal free text hashed as its salted digest (core/hash.ts, chain version 2);
  * - for an event naming a message (`messageId`): a salted digest of the message's body and attachments;
- * - for `created` and `customer_message`: salted digests of the subject and of the customer's contact as stored.
+ * - for `created` (and `imported`) and `customer_message`: salted digests of the subject and of the customer's contact as stored.
  * Salts are per ticket (`tickets.evidence_salt`), apart from the events: erasing values and salt leaves every hash
  * computable. Appenders hold a shared advisory lock that sealing takes exclusively (records/seal.ts).
  */
@@ -63,9 +63,10 @@ export async function appendChained(tx: Tx, batches: Map<number, ChainInput[]>):
       const data = { ...e.data };
       const message = typeof data.messageId === 'number' ? messages.get(data.messageId) : undefined;
       if (message) data.content = messageDigest(salt, Number(data.messageId), message);
-      if (e.type === 'created' || e.type === 'customer_message') {
+      // An imported earlier record (desk/import-records.ts) opens its chain with `imported` instead of `created`.
+      if (e.type === 'created' || e.type === 'imported' || e.type === 'customer_message') {
         data.contact = contactDigest(salt, head);
-        if (e.type === 'created') data.subject = subjectDigest(salt, head.subject);
+        if (e.type !== 'customer_message') data.subject = subjectDigest(salt, head.subject);
       }
       const row = { ticketId, seq, type: e.type, actor: e.actor, data, at: e.at, prevHash, v: CHAIN_VERSION };
       prevHash = eventHash(row, salt);

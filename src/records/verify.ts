@@ -11,6 +11,7 @@
 import { asc } from 'drizzle-orm';
 import { ERASED_TEXT, GENESIS_HASH, keyedMark, sealRoot, verifyChain, type ChainedEvent } from '../core/hash.ts';
 import { FACT_LABELS, replayFacts, type LedgerFacts } from '../core/facts.ts';
+import { IMPORTED_CODE_PREFIX, IMPORTED_GUARANTEE } from '../core/imported.ts';
 import { evidenceSeals } from '../db/schema/index.ts';
 import { rangeOfDays } from '../reports/range.ts';
 import { rawQuery, streamQuery, type RawRow } from '../reports/source.ts';
@@ -27,6 +28,8 @@ export interface VerifyReport {
   range: { from: string | null; to: string | null };
   tickets: number;
   events: number;
+  /** Earlier records imported from a spreadsheet: their chains start at the import, not at the original receipt. */
+  imported: number;
   /** Events written before chain version 2: their chain is checked, their messages are not committed. */
   legacyEvents: number;
   seals: number;
@@ -57,6 +60,7 @@ const TICKET_COLUMNS = [
   't.close_reason',
   't.csat_score',
   't.is_major',
+  't.imported is not null as imported',
   't.customer_id::float8 as customer_id',
   ms('t.first_response_at', 'first_response_at'),
   ms('t.resolved_at', 'resolved_at'),
@@ -80,7 +84,7 @@ export async function verifyRecords(deps: EvidenceDeps, opts: VerifyOptions = {}
   const { database, calendar } = deps;
   const started = performance.now();
   const findings: Finding[] = [];
-  const report = { tickets: 0, events: 0, legacyEvents: 0 };
+  const report = { tickets: 0, events: 0, legacyEvents: 0, imported: 0 };
   const contacts = new Map<number, LatestContact>();
   const where: string[] = ['true'];
   const params: unknown[] = [];
@@ -118,11 +122,12 @@ export async function verifyRecords(deps: EvidenceDeps, opts: VerifyOptions = {}
   return { ...report, ...seals, range: { from: opts.from ?? null, to: opts.to ?? null }, findings, text };
 }
 
-function checkTicket(t: RawRow, rows: RawRow[], msgs: RawRow[], findings: Finding[], report: { tickets: number; events: number; legacyEvents: number }, contacts: Map<number, LatestContact>): void {
+function checkTicket(t: RawRow, rows: RawRow[], msgs: RawRow[], findings: Finding[], report: { tickets: number; events: number; legacyEvents: number; imported: number }, contacts: Map<number, LatestContact>): void {
   const code = String(t.code);
   const salt = (t.evidence_salt as string | null) ?? null;
   const found = (what: string) => findings.push({ code, what });
   report.tickets++;
+  if (t.imported) report.imported++;
   report.events += rows.length;
   const events: Array<ChainedEvent & { hash: string; id: number }> = rows.map((r) => ({
     id: Number(r.id),
@@ -167,7 +172,7 @@ function checkTicket(t: RawRow, rows: RawRow[], msgs: RawRow[], findings: Findin
   for (const [id] of byId) if (!referenced.has(id)) found(`消息 #${id} 不在事件日志中：事后插入的消息`);
 
   // Subject and contact, committed at intake.
-  const created = events.find((e) => e.type === 'created');
+  const created = events.find((e) => e.type === 'created' || e.type === 'imported');
   if (created && typeof created.data.subject === 'string' && salt && String(t.subject) !== ERASED_TEXT && subjectDigest(salt, String(t.subject)) !== created.data.subject) found('工单标题（反馈内容摘要）与事件日志中的摘要不符');
   for (const e of events) {
     if (typeof e.data.contact !== 'string') continue;
@@ -265,6 +270,7 @@ function renderReport(r: Omit<VerifyReport, 'text'>): string {
     `- 工单 ${r.tickets} 张，事件 ${r.events} 条${r.legacyEvents ? `（其中 ${r.legacyEvents} 条为第 1 版链，消息正文未入链）` : ''}`,
     `- 封存 ${r.seals} 个${r.lastSealDay ? `，最近一次封存 ${r.lastSealDay}` : '（尚无封存）'}；其后新增 ${r.unsealedEvents} 条事件尚未封存（仅受各自工单链保护，删除末尾事件在封存前无法发现）`,
     `- 已核对的外部存证根 ${r.anchors} 个`,
+    ...(r.imported ? [`- 其中 ${r.imported} 张为导入的历史记录（工单号以 ${IMPORTED_CODE_PREFIX}- 开头）：其事件链从导入时开始，首条为导入事件。${IMPORTED_GUARANTEE}`] : []),
     '',
     r.findings.length === 0 ? '结论：未发现问题。' : `结论：发现 ${r.findings.length} 处问题：`,
     ...r.findings.map((f) => `- ${f.code ?? '（封存/存证）'}：${f.what}`),

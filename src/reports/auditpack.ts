@@ -29,13 +29,15 @@ import { companyLabel } from '../promise/content.ts';
 import { probeLog, probeLogCsv } from './probe-log.ts';
 import { monthsOf, unfinishedNote } from './range.ts';
 import { signOffCsv, signOffJson, signOffLines, signOffMarkdown, signOffOf, type SignOff } from './sign-off.ts';
+import { IMPORTED_GUARANTEE } from '../core/imported.ts';
 
 /** Months of the range whose figures are not whole: still running, or before the first ticket (go-live). */
-export function incompleteMonths(range: DateRange, firstTicketAt: Date | null): Array<{ month: string; reason: string }> {
+export function incompleteMonths(range: DateRange, firstTicketAt: Date | null, importedMonths: ReadonlySet<string> = new Set()): Array<{ month: string; reason: string }> {
   const out: Array<{ month: string; reason: string }> = [];
   const firstMonth = firstTicketAt ? new Date(firstTicketAt.getTime() + 8 * 3_600_000).toISOString().slice(0, 7) : null;
   for (const m of monthsOf(range)) {
     if (m === range.unfinishedMonth) out.push({ month: m, reason: `本月尚未结束，数据截至 ${range.asOfDay ?? range.toDay}` });
+    else if ((!firstMonth || m < firstMonth) && importedMonths.has(m)) out.push({ month: m, reason: '系统尚未上线：只有从原有台账导入的历史记录（不计入指标）' });
     else if (!firstMonth || m < firstMonth) out.push({ month: m, reason: '系统尚未上线，没有记录' });
     else if (m === firstMonth) out.push({ month: m, reason: '上线当月，记录不满整月' });
   }
@@ -422,7 +424,8 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
       csv(['日期,根哈希,密钥标记,事件数,工单数,发布到客服群时间', ...seals.map((x) => [x.day, x.root, x.mark ?? '', x.eventCount, Object.keys(x.manifest).length, x.postedAt ? local(x.postedAt) : '未发布'].join(','))].join('\n')),
     );
 
-    const [first] = await rawQuery<{ at: string | Date | null }>(deps.database, 'select min(created_at) as at from tickets where not is_probe');
+    // Go-live is Loopdesk's own first ticket; imported earlier records do not make a month Loopdesk's.
+    const [first] = await rawQuery<{ at: string | Date | null }>(deps.database, 'select min(created_at) as at from tickets where not is_probe and imported is null');
     const firstTicketAt = first?.at ? new Date(first.at) : null;
     const incomplete = incompleteMonths(range, firstTicketAt);
     const readme = packReadme({ deps, range, ledger, chains, probes: probes.length, majors, incomplete, names: files.map((f) => f.name) });
@@ -458,6 +461,7 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
       readiness: opts.readiness ? readinessSummary(opts.readiness) : '未包含（请用 npx loopdesk audit-pack 或 /auditpack 生成，二者会附上预审自检）',
       incompleteMonths: incomplete,
       howToVerify: HOW_TO_VERIFY,
+      ...(ledger.imported.rows ? { importedRecords: { rows: ledger.imported.rows, files: ledger.imported.files, note: IMPORTED_GUARANTEE } } : {}),
       签字: signOffJson(signed),
     };
     const manifestPath = join(dir, 'manifest.json');

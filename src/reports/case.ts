@@ -21,6 +21,7 @@ import { excerpt } from '../core/text.ts';
 import { leadNames, peopleDirectory, type PeopleDirectory } from '../desk/people.ts';
 import { storyLabel, storyOf, type StoryEntry } from '../core/story.ts';
 import { signOffHtml, signOffMarkdown, signOffOf, type SignOff } from './sign-off.ts';
+import { IMPORTED_GUARANTEE, importedSource } from '../core/imported.ts';
 
 export interface CaseDeps {
   database: Database;
@@ -95,8 +96,9 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
     seq: e.seq,
     at: e.at,
     actor: actorLabel(e.actor),
-    // An event without a Chinese label yet reads as 其他操作, never as its internal type name.
-    event: EVENT_LABELS[e.type] ?? MORE_LABELS[e.type] ?? '其他操作',
+    // An event without a Chinese label yet reads as 其他操作, never as its internal type name; events replayed from an
+    // old ledger say so (Loopdesk did not see them happen).
+    event: `${EVENT_LABELS[e.type] ?? MORE_LABELS[e.type] ?? '其他操作'}${e.type !== 'imported' && (e.data as Record<string, unknown>).imported ? '（历史台账所记）' : ''}`,
     type: e.type,
     detail: detailOf(e, byMessage, fmt, config, people),
   }));
@@ -111,13 +113,14 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
     ['分类', cat.name],
     ['客户', contact ? `${customerName}　${contact}` : customerName],
     ['受理人', recordedBy ? (recordedBy.name ?? people(recordedBy.actor) ?? '客服（未登记姓名）') : '系统自动受理（客户自助提交，系统即时生成工单并回复时限）'],
-    ['跟进人（处理人）', assignee ? (people(assignee) ?? '未分配') : '未分配'],
+    ['跟进人（处理人）', assignee ? (people(assignee) ?? '未分配') : (t.imported?.handler ?? '未分配')],
     ['收到时间', fmt(t.createdAt)],
     ['内容摘要', t.subject],
     ['重大投诉', t.isMajor ? '是' : '否'],
   ];
   if (escalations.length) summary.push(['升级', escalations.map((e) => `${fmt(e.at)} 由 ${people(e.actor) ?? '系统'} ${escalationTo(e.data)}`).join('；')]);
   if (t.isProbe) summary.push(['拨测', '是（拨测工单，不计入指标）']);
+  if (t.imported) summary.push(['记录来源', `${importedSource(t.imported)}。${IMPORTED_GUARANTEE}`]);
   const frMin = facts.firstResponse.minutes;
   const rsMin = facts.resolution.minutes;
   const sla: Array<[string, string]> = [
@@ -184,8 +187,12 @@ function detailOf(e: EventRow, byMessage: Map<number, typeof messages.$inferSele
     case 'resolved':
       return d.summary ? String(d.summary) : '';
     case 'survey_answered':
+      if (d.via === 'import') return `${d.score} 分（历史台账所记的满意度${d.followUp ? `，${String(d.followUp)}` : ''}）`;
       return `${d.score} 分${d.comment ? `：${d.comment}` : ''}${d.via === 'phone' ? `（电话回访，回访人 ${String(d.byName ?? d.by ?? '')}${typeof d.calledAt === 'string' ? `，${due(d.calledAt)}` : ''}）` : ''}`;
+    case 'imported':
+      return `${body}（来源：${String(d.file)} 第 ${String(d.row)} 行${d.originalCode ? `，原编号 ${String(d.originalCode)}` : ''}；原收到时间 ${due(d.receivedAt)}；文件 SHA-256 ${String(d.sha256)}；导入人 ${String(d.by ?? '')}）`;
     case 'closed':
+      if (d.reason === 'imported') return '按历史台账所记办结归档（原台账没有满意的评价，不视为满意）';
       return d.reason === 'satisfied' ? '客户满意，归档' : d.reason === 'unrated' ? '回访提醒后未评价，按未评价归档（不视为满意）' : String(d.reason ?? '');
     case 'reopened':
       return `客户不满意（${d.score ?? ''} 分），重新处理`;

@@ -73,7 +73,7 @@ const ledger: CliCommand = async (argv, ctx) => {
   ctx.out(
     [
       `台账已写入 ${path}`,
-      `区间 ${range.fromDay} 至 ${range.toDay}：${s.rows} 件工单（拨测 ${s.probesLeftOut} 件未列入），用时 ${((performance.now() - started) / 1000).toFixed(1)} 秒`,
+      `区间 ${range.fromDay} 至 ${range.toDay}：${s.rows} 件工单（${s.imported.rows ? `其中导入的历史记录 ${s.imported.rows} 件，不计入指标；` : ''}拨测 ${s.probesLeftOut} 件未列入），用时 ${((performance.now() - started) / 1000).toFixed(1)} 秒`,
       `解决率 ${rate === null ? '—' : `${(rate * 100).toFixed(1)}%`}（参考值 92% 为行业数字，非规定），客户信息${opts.unmasked ? '未脱敏' : '已脱敏'}`,
       `事件日志摘要 SHA-256 ${s.eventLogDigest}`,
     ].join('\n'),

@@ -26,6 +26,7 @@ import { localTimeFormatter, wallClock } from './format.ts';
 import { monthsOf, type DateRange } from './range.ts';
 import { IN_RANGE, LEDGER_COLUMNS, LEDGER_FROM, rangeParams, rawQuery, streamQuery, streamTickets, toLedgerTicket, type LedgerTicket } from './source.ts';
 import type { StatsDeps } from './stats.ts';
+import { IMPORTED_CODE_PREFIX, IMPORTED_GUARANTEE, importedSource } from '../core/imported.ts';
 import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
 import { pct } from '../../cards/stats.ts';
 import { calendarVersionLabel, NAME_MISSING, PRIORITY_LABELS, zoneLabel } from './wording.ts';
@@ -53,6 +54,15 @@ export interface LedgerSummary {
   eventLogDigest: string;
   surveys: number;
   majorComplaints: number;
+  /** Earlier records imported from old spreadsheets (导入): listed, counted in no figure; their source files. */
+  imported: { rows: number; files: ImportedFile[] };
+}
+
+export interface ImportedFile {
+  file: string;
+  sha256: string;
+  rows: number;
+  importedAt: string | null;
 }
 
 type Kind = 'text' | 'date' | 'int' | 'minutes';
@@ -93,6 +103,7 @@ export const LEDGER_SHEET_COLUMNS: Column[] = [
   { header: '受理人', width: 12, kind: 'text' },
   { header: '回访方式', width: 12, kind: 'text' },
   { header: '回访人', width: 12, kind: 'text' },
+  { header: '记录来源', width: 24, kind: 'text' },
   { header: '事件数', width: 8, kind: 'int' },
   { header: '事件链头哈希', width: 16, kind: 'text' }, // last and narrow: for machines, the full value is in the cell
 ];
@@ -136,6 +147,8 @@ export function surveyWho(answer: { via?: unknown; by?: unknown; byName?: unknow
   const name = typeof answer.byName === 'string' && answer.byName.trim() ? answer.byName.trim() : people(typeof answer.by === 'string' ? answer.by : null);
   return ['电话', name ?? '客服（未登记姓名）'];
 }
+/** 处理结果 of an imported row: the old sheet's words, not a Loopdesk outcome. */
+const importedResult = (t: LedgerTicket, f: TicketFacts) => `导入：${t.imported?.result ?? (f.outcome === 'satisfied' ? '满意' : '已办结')}`;
 
 const asIs = (d: Date | null) => d;
 
@@ -167,13 +180,13 @@ export function ledgerRow(
     f.firstResponse.minutes,
     f.firstResponse.calendarMinutes,
     OUTCOME_LABELS[f.firstResponse.outcome],
-    t.agentUserId ? people({ platform: t.agentPlatform ?? '', userId: t.agentUserId, name: t.agentName }) : '未分配',
+    t.agentUserId ? people({ platform: t.agentPlatform ?? '', userId: t.agentUserId, name: t.agentName }) : (t.imported?.handler ?? '未分配'),
     date(f.resolution.dueAt),
     date(f.resolved ? t.resolvedAt : null),
     f.resolution.minutes,
     f.resolution.calendarMinutes,
     OUTCOME_LABELS[f.resolution.outcome],
-    RESULT_LABELS[f.outcome],
+    t.imported ? freeText(importedResult(t, f)) : RESULT_LABELS[f.outcome],
     date(t.surveySentAt),
     date(t.surveyAnsweredAt),
     f.score,
@@ -183,6 +196,7 @@ export function ledgerRow(
     t.isMajor ? '是' : '否',
     receiverOf(t, people),
     ...followUpOf(t, f, people),
+    t.imported ? importedSource(t.imported) : '本系统受理',
     t.chainLength,
     t.chainHead,
   ];
@@ -223,6 +237,7 @@ export const SUMMARY_COLUMNS: Array<{ header: string; width: number; pct?: boole
   { header: '重大投诉', width: 9, value: (m) => m.major },
   { header: '未解决', width: 8, value: (m) => m.backlog.open },
   { header: '最长等待（自然分钟）', width: 12, value: (m) => m.backlog.oldestAgeMinutes },
+  { header: '导入的历史记录（不计入以上指标）', width: 14, value: (m) => m.imported },
 ];
 
 const CSV_DANGER = /^[=+\-@\t\r]/;
@@ -269,6 +284,17 @@ async function ledgerPass(deps: StatsDeps, range: DateRange, opts: LedgerOptions
   return { rows, digest: hash.digest('hex'), months, total };
 }
 
+/** The source files of the imported rows of the range, with how many rows each gave. */
+export async function importedFiles(deps: Pick<StatsDeps, 'database'>, range: DateRange): Promise<ImportedFile[]> {
+  const rows = await rawQuery<{ file: string; sha256: string; n: number; at: string | null }>(
+    deps.database,
+    `select t.imported->>'file' as file, t.imported->>'sha256' as sha256, count(*)::int as n, min(t.imported->>'importedAt') as at
+       from tickets t where ${IN_RANGE} and t.imported is not null group by 1, 2 order by 4, 1`,
+    rangeParams(range),
+  );
+  return rows.map((r) => ({ file: r.file, sha256: r.sha256, rows: Number(r.n), importedAt: r.at }));
+}
+
 async function countProbes(deps: StatsDeps, range: DateRange): Promise<number> {
   const [r] = await rawQuery<{ n: number }>(deps.database, `select count(*)::int as n from tickets t where ${IN_RANGE} and t.is_probe`, rangeParams(range));
   return Number(r?.n ?? 0);
@@ -300,10 +326,10 @@ export async function writeLedgerCsv(deps: StatsDeps, range: DateRange, out: str
     stream.end();
     await once(stream, 'finish');
   }
-  return summaryOf(deps, range, pass, await countProbes(deps, range), 0, 0);
+  return summaryOf(deps, range, pass, await countProbes(deps, range), 0, 0, await importedFiles(deps, range));
 }
 
-function summaryOf(deps: StatsDeps, range: DateRange, pass: Pass, probes: number, surveys: number, major: number): LedgerSummary {
+function summaryOf(deps: StatsDeps, range: DateRange, pass: Pass, probes: number, surveys: number, major: number, imported: ImportedFile[]): LedgerSummary {
   return {
     range,
     exportedAt: deps.now,
@@ -314,6 +340,7 @@ function summaryOf(deps: StatsDeps, range: DateRange, pass: Pass, probes: number
     eventLogDigest: pass.digest,
     surveys,
     majorComplaints: major,
+    imported: { rows: imported.reduce((n, f) => n + f.rows, 0), files: imported },
   };
 }
 
@@ -478,7 +505,7 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
 
   // 说明
   const probes = await countProbes(deps, range);
-  const result = summaryOf(deps, range, pass, probes, surveyCount, majorRows.codes.length);
+  const result = summaryOf(deps, range, pass, probes, surveyCount, majorRows.codes.length, await importedFiles(deps, range));
   const notes = sheet('说明');
   const noteRows = [...(demo ? [[DEMO_LABEL, DEMO_NOTICE]] : []), ...explanationRows(deps, result, opts, database.kind, local)];
   notes.columns = [{ width: 22 }, { width: 100, style: { alignment: { wrapText: true, vertical: 'top' } } }];
@@ -611,6 +638,14 @@ const RESPONSIBILITY_ROWS: Cell[][] = [
   ['升级', '客服把工单升级给负责人时，事件日志记录被通知的负责人姓名，见“重大投诉”页和各工单的处理记录。'],
   ['签字', '台账页与本页末尾留有制表人、审核人、日期与盖章处：制表人为导出本文件的人，审核人取自系统配置中登记的审核人，未登记时留空供手签。'],
 ];
+/** 说明 rows of the imported records: what they are, what the event log proves of them, and each source file's hash. */
+export function importedNotes(imported: LedgerSummary['imported'], local: (d: Date) => string): Cell[][] {
+  if (imported.rows === 0) return [];
+  return [
+    ['导入的历史记录', `${imported.rows} 张工单是上线前的记录，从公司原有台账导入，标记为“导入”（工单号以 ${IMPORTED_CODE_PREFIX}- 开头，“记录来源”列注明来源文件、行号与原编号），处理结果为原台账所记。${IMPORTED_GUARANTEE}`],
+    ...imported.files.map((f) => ['导入来源文件', `${f.file}：${f.rows} 条；导入时间 ${f.importedAt ? local(new Date(f.importedAt)) : '未知'}（北京时间）；文件 SHA-256 ${f.sha256}`]),
+  ];
+}
 
 function explanationRows(deps: StatsDeps, s: LedgerSummary, opts: LedgerOptions, dbKind: string, local: (d: Date) => string): Cell[][] {
   const { config } = deps;
@@ -620,8 +655,9 @@ function explanationRows(deps: StatsDeps, s: LedgerSummary, opts: LedgerOptions,
     ['统计区间', `${s.range.fromDay} 至 ${s.range.toDay}（含首尾，北京时间，按收到时间）`],
     ['导出时间', `${local(s.exportedAt)}（北京时间）`],
     ['导出方式', opts.source ?? '系统导出'],
-    ['台账行数', `${s.rows} 件工单`],
+    ['台账行数', `${s.rows} 件工单${s.imported.rows ? `（其中导入的历史记录 ${s.imported.rows} 件）` : ''}`],
     ['未列入的工单', `拨测工单 ${s.probesLeftOut} 件（编号以 TC 开头，系统定时发送的渠道可用性测试，不是客户反馈，另行编号，所以客户工单的 FB 编号连续不缺号）；被合并的重复工单列入台账但不计入任何指标。`],
+    ...importedNotes(s.imported, local),
     ...(s.rows === 0 ? [['区间内没有工单', '这个区间没有收到客户反馈：可能系统刚上线，或区间早于上线时间。请换一个区间，或以实际受理数据为准，不要补录。']] : []),
     ...(s.range.unfinishedMonth ? [['未结束的月份', unfinishedNote(s.range)]] : []),
     ['回访记录', `${s.surveys} 次满意度回访（含重开后的再次回访）`],

@@ -79,7 +79,8 @@ export async function readinessFacts(services: Services, opts: { fetchPage?: Pag
   const complaint = stats.byCategory.find((c) => c.key === 'complaint')?.metrics;
   const db = services.database;
 
-  const [first] = await rawQuery<{ at: string | Date | null }>(db, `select min(created_at) as at from tickets where not is_probe`, []);
+  // Go-live is Loopdesk's own first ticket: records imported from an old ledger are not months of Loopdesk records.
+  const [first] = await rawQuery<{ at: string | Date | null }>(db, `select min(created_at) as at from tickets where not is_probe and imported is null`, []);
   const firstTicketAt = first?.at ? new Date(first.at) : null;
   const breaches = await rawQuery<{ code: string }>(
     db,

@@ -7,6 +7,7 @@ import type { Sql } from 'postgres';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Database } from '../db/client.ts';
 import type { MetricTicket } from '../core/metrics.ts';
+import type { ImportedFrom } from '../db/schema/tickets.ts';
 
 export type RawRow = Record<string, unknown>;
 
@@ -21,6 +22,7 @@ export const METRIC_COLUMNS = [
   't.status',
   't.close_reason',
   't.is_probe',
+  't.imported is not null as is_imported',
   't.is_major',
   ts('t.created_at', 'created_at'),
   ts('t.first_response_at', 'first_response_at'),
@@ -52,6 +54,7 @@ export const LEDGER_COLUMNS = [
   'a.name as agent_name',
   'a.user_id as agent_user_id',
   'a.platform as agent_platform',
+  't.imported::text as imported_json',
   'h.hash as chain_head',
   'h.seq as chain_length',
   'w.received_by::text as received_by',
@@ -101,6 +104,7 @@ export function toMetricTicket(r: RawRow): SourceTicket {
     status: r.status as string,
     closeReason: (r.close_reason as string | null) ?? null,
     isProbe: r.is_probe === true,
+    isImported: r.is_imported === true,
     isMajor: r.is_major === true,
     createdAt: date(r.created_at)!,
     firstResponseAt: date(r.first_response_at),
@@ -137,6 +141,8 @@ export interface LedgerTicket extends SourceTicket {
   receivedBy?: { actor?: string; name?: string | null } | null;
   /** The last survey answer's via / by / byName (a phone follow-up names the agent). */
   surveyAnswer?: { via?: string | null; by?: string | null; byName?: string | null } | null;
+  /** Where an imported earlier record came from (null for Loopdesk's own tickets). */
+  imported: ImportedFrom | null;
 }
 
 /** One flat literal (no spread): this runs for every ledger row, and spreading 20 fields into a new object is slow. */
@@ -149,6 +155,7 @@ export function toLedgerTicket(r: RawRow): LedgerTicket {
     status: r.status as string,
     closeReason: (r.close_reason as string | null) ?? null,
     isProbe: r.is_probe === true,
+    isImported: r.is_imported === true,
     isMajor: r.is_major === true,
     createdAt: date(r.created_at)!,
     firstResponseAt: date(r.first_response_at),
@@ -177,6 +184,7 @@ export function toLedgerTicket(r: RawRow): LedgerTicket {
     chainLength: Number(r.chain_length ?? 0),
     receivedBy: r.received_by ? JSON.parse(r.received_by as string) : null,
     surveyAnswer: r.survey_answer ? JSON.parse(r.survey_answer as string) : null,
+    imported: r.imported_json ? (JSON.parse(String(r.imported_json)) as ImportedFrom) : null,
   };
 }
 

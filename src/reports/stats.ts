@@ -229,18 +229,31 @@ export async function computeStats(deps: StatsDeps, range: DateRange, filter: Me
   const catName = (id: string) => deps.config.categories.find((c) => c.id === id)?.name ?? id;
   const labelled = (m: Map<string, MetricsAcc>, name: (k: string) => string) =>
     [...m].map(([key, acc]) => ({ key, name: name(key), metrics: finalizeMetrics(acc) })).sort((a, b) => b.metrics.received - a.metrics.received || a.key.localeCompare(b.key));
+  const metrics = finalizeMetrics(total);
+  // Imported earlier records are in no figure above; the range's count of them is shown apart.
+  metrics.imported = filter.channel !== undefined || filter.agentId !== undefined ? 0 : await countImported(deps, range, filter.category);
   return {
     range,
     filter,
     generatedAt: deps.now,
     timeZone: deps.calendar.timeZone,
-    metrics: finalizeMetrics(total),
+    metrics,
     byCategory: labelled(dims.category, catName),
     byChannel: labelled(dims.channel, (k) => CHANNEL_LABELS[k] ?? k),
     byAgent: labelled(dims.agent, (k) => (k ? (agentNames.get(Number(k)) ?? `#${k}`) : '未分配')),
     daily,
     backlogNow: finalizeMetrics(open.all).backlog,
   };
+}
+
+/** Imported earlier records (导入) received in the range, optionally of one category. */
+export async function countImported(deps: StatsDeps, range: DateRange, category?: string): Promise<number> {
+  const [r] = await rawQuery<{ n: number }>(
+    deps.database,
+    `select count(*)::int as n from tickets t where ${IN_RANGE} and t.imported is not null and t.close_reason is distinct from 'merged'${category === undefined ? '' : ' and t.category = $3'}`,
+    category === undefined ? rangeParams(range) : [...rangeParams(range), category],
+  );
+  return Number(r?.n ?? 0);
 }
 
 export async function loadAgentNames(database: Database, ids: number[]): Promise<Map<number, string>> {

@@ -22,6 +22,7 @@ export function OverviewPage(props: { data: OverviewData; config: Config; timeZo
       <h1>概览</h1>
       <p class="sub">
         {data.range.label}，按收到时间 · 数据截至 {fmt.full(data.generatedAt)}（北京时间）· 拨测工单与合并的重复工单不计入
+        {t.imported ? `· 另有导入的历史记录 ${t.imported} 件（上线前的旧台账），单独列在台账中，不计入任何指标` : ''}
       </p>
       <section aria-label="关键指标" class="kpis">
         <div class="kpi">

@@ -160,6 +160,7 @@ export function TicketsPage(props: { q: ListQuery; result: ListResult; config: C
                   {r.t.isMajor ? <span class="badge tag-major"> 重大</span> : null}
                   {r.t.isProbe ? <span class="badge tag-probe"> 拨测</span> : null}
                   {r.t.isSandbox ? <span class="badge tag-probe"> 沙盒</span> : null}
+                  {r.t.imported ? <span class="badge tag-probe" title={`从 ${r.t.imported.file} 第 ${r.t.imported.row} 行导入，不计入指标`}> 导入</span> : null}
                 </td>
                 <td data-label="收到时间">{fmt.short(r.t.createdAt)}</td>
                 <td data-label="渠道">{CHANNEL_LABELS[r.t.channel] ?? r.t.channel}</td>

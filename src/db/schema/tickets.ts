@@ -4,6 +4,22 @@ import { agents, customers } from './people.ts';
 import { incidents } from './incidents.ts';
 
 /** How the ticket was classified, shown on the card (source: rules | learned | default | customer | agent). */
+/** Where an imported earlier record came from (src/imports/): kept on the ticket and in its `imported` event. */
+export interface ImportedFrom {
+  /** SHA-256 of the source file as read, and its name. */
+  sha256: string;
+  file: string;
+  /** Row number in the spreadsheet (the header row's numbering), and the record's own code there, if any. */
+  row: number;
+  originalCode: string | null;
+  /** When it was imported (ISO). */
+  importedAt: string;
+  /** The old sheet's words that have no column of their own (处理人, 结果, 回访方式…). */
+  handler: string | null;
+  result: string | null;
+  followUp: string | null;
+}
+
 export interface TriageInfo {
   source: string;
   confidence: number;
@@ -35,6 +51,8 @@ export const tickets = pgTable(
     /** Made in the sandbox (/sandbox): kept out of the ledger and every figure, like probes. */
     isSandbox: boolean('is_sandbox').notNull().default(false),
     isMajor: boolean('is_major').notNull().default(false),
+    /** An earlier record imported from the company's old spreadsheet (导入): shown in the ledger, kept out of every figure. */
+    imported: jsonb('imported').$type<ImportedFrom>(),
     escalated: boolean('escalated').notNull().default(false),
     /** True while the clock is paused because the ticket waits on the customer. */
     waitingOnCustomer: boolean('waiting_on_customer').notNull().default(false),
