@@ -109,7 +109,7 @@ export function evaluateReadiness(f: ReadinessFacts): ReadinessItem[] {
     fr.metRate === null
       ? warn('最近 6 个月没有可判定的工单', '开始受理后再查看；及时率按承诺时限逐单判定')
       : fr.metRate >= fr.target
-        ? pass(`${pct(fr.metRate)}（目标 ${pct(fr.target)}，${fr.decided} 张可判定）`)
+        ? pass(`${pct(fr.metRate)}（目标 ${pct(fr.target)}，${fr.decided} 件可判定）`)
         : warn(`${pct(fr.metRate)}，低于目标 ${pct(fr.target)}`, '查看超时工单的原因；必要时增加值班客服或调整排班'),
   );
 
@@ -140,7 +140,7 @@ export function evaluateReadiness(f: ReadinessFacts): ReadinessItem[] {
     'open-breaches',
     '未处理的超时工单',
     f.openBreaches.length
-      ? fail(`${f.openBreaches.length} 张仍在超时：${f.openBreaches.slice(0, 5).join('、')}${f.openBreaches.length > 5 ? ' 等' : ''}`, '立即处理这些工单（客服群 /sla 查看）')
+      ? fail(`${f.openBreaches.length} 件仍在超时：${f.openBreaches.slice(0, 5).join('、')}${f.openBreaches.length > 5 ? ' 等' : ''}`, '立即处理这些工单（客服群 /sla 查看）')
       : pass('没有超时未处理的工单'),
   );
 
@@ -160,9 +160,9 @@ export function evaluateReadiness(f: ReadinessFacts): ReadinessItem[] {
     'event-log',
     '事件日志防篡改校验',
     e.broken.length
-      ? fail(`${e.broken.length} 张工单的哈希链校验失败：${e.broken.slice(0, 5).join('、')}`, '不要直接修改数据库；用 npx loopdesk ticket show 工单号 查看断点并说明原因')
+      ? fail(`${e.broken.length} 件工单的哈希链校验失败：${e.broken.slice(0, 5).join('、')}`, '不要直接修改数据库；用 npx loopdesk ticket show 工单号 查看断点并说明原因')
       : e.tickets
-        ? pass(`${e.tickets} 张工单的哈希链全部完整`)
+        ? pass(`${e.tickets} 件工单的哈希链全部完整`)
         : warn('没有可校验的工单', '开始受理后再校验'),
   );
 

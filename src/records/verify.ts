@@ -267,10 +267,10 @@ function renderReport(r: Omit<VerifyReport, 'text'>): string {
   const lines = [
     `# 事件日志校验（${range}）`,
     '',
-    `- 工单 ${r.tickets} 张，事件 ${r.events} 条${r.legacyEvents ? `（其中 ${r.legacyEvents} 条为第 1 版链，消息正文未入链）` : ''}`,
+    `- 工单 ${r.tickets} 件，事件 ${r.events} 条${r.legacyEvents ? `（其中 ${r.legacyEvents} 条为第 1 版链，消息正文未入链）` : ''}`,
     `- 封存 ${r.seals} 个${r.lastSealDay ? `，最近一次封存 ${r.lastSealDay}` : '（尚无封存）'}；其后新增 ${r.unsealedEvents} 条事件尚未封存（仅受各自工单链保护，删除末尾事件在封存前无法发现）`,
     `- 已核对的外部存证根 ${r.anchors} 个`,
-    ...(r.imported ? [`- 其中 ${r.imported} 张为导入的历史记录（工单号以 ${IMPORTED_CODE_PREFIX}- 开头）：其事件链从导入时开始，首条为导入事件。${IMPORTED_GUARANTEE}`] : []),
+    ...(r.imported ? [`- 其中 ${r.imported} 件为导入的历史记录（工单号以 ${IMPORTED_CODE_PREFIX}- 开头）：其事件链从导入时开始，首条为导入事件。${IMPORTED_GUARANTEE}`] : []),
     '',
     r.findings.length === 0 ? '结论：未发现问题。' : `结论：发现 ${r.findings.length} 处问题：`,
     ...r.findings.map((f) => `- ${f.code ?? '（封存/存证）'}：${f.what}`),

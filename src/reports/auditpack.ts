@@ -427,7 +427,7 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
     // Go-live is Loopdesk's own first ticket; imported earlier records do not make a month Loopdesk's.
     const [first] = await rawQuery<{ at: string | Date | null }>(deps.database, 'select min(created_at) as at from tickets where not is_probe and imported is null');
     const firstTicketAt = first?.at ? new Date(first.at) : null;
-    const incomplete = incompleteMonths(range, firstTicketAt);
+    const incomplete = incompleteMonths(range, firstTicketAt, new Set(ledger.months.filter((m) => m.metrics.imported > 0).map((m) => m.month)));
     const readme = packReadme({ deps, range, ledger, chains, probes: probes.length, majors, incomplete, names: files.map((f) => f.name) });
     await add(README_FILE, md(readme));
     const listed = [];

@@ -642,7 +642,7 @@ const RESPONSIBILITY_ROWS: Cell[][] = [
 export function importedNotes(imported: LedgerSummary['imported'], local: (d: Date) => string): Cell[][] {
   if (imported.rows === 0) return [];
   return [
-    ['导入的历史记录', `${imported.rows} 张工单是上线前的记录，从公司原有台账导入，标记为“导入”（工单号以 ${IMPORTED_CODE_PREFIX}- 开头，“记录来源”列注明来源文件、行号与原编号），处理结果为原台账所记。${IMPORTED_GUARANTEE}`],
+    ['导入的历史记录', `${imported.rows} 件工单是上线前的记录，从公司原有台账导入，标记为“导入”（工单号以 ${IMPORTED_CODE_PREFIX}- 开头，“记录来源”列注明来源文件、行号与原编号），处理结果为原台账所记。${IMPORTED_GUARANTEE}`],
     ...imported.files.map((f) => ['导入来源文件', `${f.file}：${f.rows} 条；导入时间 ${f.importedAt ? local(new Date(f.importedAt)) : '未知'}（北京时间）；文件 SHA-256 ${f.sha256}`]),
   ];
 }

@@ -166,7 +166,7 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
     expect(stats.metrics.received).toBe(2);
     expect(stats.metrics.imported).toBe(5);
     expect(stats.byCategory.reduce((n, c) => n + c.metrics.received, 0)).toBe(2);
-    expect(statsMarkdown(stats, '近 6 个月', 'now', {})).toContain('另有导入的历史记录 5 张（上线前的旧台账），不计入以上任何指标');
+    expect(statsMarkdown(stats, '近 6 个月', 'now', {})).toContain('另有导入的历史记录 5 件（上线前的旧台账），不计入以上任何指标');
     const overview = await overviewData(t.services, { fresh: true });
     expect(overview.total.received).toBe(2);
     expect(overview.total.imported).toBe(5);
@@ -180,7 +180,7 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
     const page = await (await req(t.app, jar, '/console/tickets/DR-20260803-0001')).text();
     expect(page).toContain('导入（旧台账.csv 第 2 行，原编号 KF-2608-001');
     const overview = await (await req(t.app, jar, '/console/overview')).text();
-    expect(overview).toContain('另有导入的历史记录 5 张（上线前的旧台账），单独列在台账中，不计入任何指标');
+    expect(overview).toContain('另有导入的历史记录 5 件（上线前的旧台账），单独列在台账中，不计入任何指标');
   });
 
   it('the XLSX ledger says what the imported rows are and names the source file and its SHA-256; verify passes and says so', async () => {
@@ -191,7 +191,7 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
     const notes = wb.getWorksheet('说明')!;
     const text = notes.getSheetValues().map((r) => (Array.isArray(r) ? r.slice(1).join(' | ') : '')).join('\n');
     const sha = createHash('sha256').update(SAMPLE_GBK).digest('hex');
-    expect(text).toContain('台账行数 | 7 张工单（其中导入的历史记录 5 张）');
+    expect(text).toContain('台账行数 | 7 件工单（其中导入的历史记录 5 件）');
     expect(text).toContain('不证明导入前的处理过程是在当时记录的');
     expect(text).toMatch(new RegExp(`导入来源文件 \\| 旧台账\\.csv：5 条；导入时间 2026-12-07 10:00:00（北京时间）；文件 SHA-256 ${sha}`));
     const header = (wb.getWorksheet('台账')!.getRow(1).values as string[]).slice(1);
@@ -202,7 +202,7 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
     const report = await verifyRecords({ database: t.database, calendar: t.services.calendar, clock: t.clock, key: null });
     expect(report.findings).toEqual([]);
     expect(report.imported).toBe(5);
-    expect(report.text).toContain('其中 5 张为导入的历史记录');
+    expect(report.text).toContain('其中 5 件为导入的历史记录');
     expect(report.text).toContain('其事件链从导入时开始，首条为导入事件');
     // The case report's first event is the import, at the time of the import.
     const doc = await buildCase(deps(), 'DR-20260803-0001');
@@ -228,7 +228,7 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
     expect(manifest.incompleteMonths).toContainEqual({ month: '2026-08', reason: '系统尚未上线：只有从原有台账导入的历史记录（不计入指标）' });
     expect(manifest.incompleteMonths).toContainEqual({ month: '2026-07', reason: '系统尚未上线，没有记录' });
     expect(pack.verify.findings).toBe(0);
-    expect(strFromU8(files['事件日志校验报告.md'])).toContain('其中 5 张为导入的历史记录');
+    expect(strFromU8(files['事件日志校验报告.md'])).toContain('其中 5 件为导入的历史记录');
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(Buffer.from(files[Object.keys(files).find((n) => n.startsWith('台账_'))!]) as never);
     const notes = wb.getWorksheet('说明')!.getSheetValues().map((r) => (Array.isArray(r) ? r.slice(1).join(' | ') : '')).join('\n');

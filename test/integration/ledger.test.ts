@@ -180,7 +180,7 @@ describe.each(dbKinds)('ledger on %s', (kind) => {
     const notes = Object.fromEntries(sheetRows('说明').slice(1).map((r) => [r[0], r[1]]));
     const hash = createHash('sha256');
     const head = LEDGER_SHEET_COLUMNS.findIndex((c) => c.header === '事件链头哈希');
-    for (const r of sheetRows('台账').slice(1)) hash.update(`${r[0]} ${r[head]}\n`);
+    for (const r of ticketRows()) hash.update(`${r[0]} ${r[head]}\n`);
     expect(notes['事件日志摘要（SHA-256）']).toBe(hash.digest('hex'));
     expect(notes['事件日志摘要（SHA-256）']).toBe(summary.eventLogDigest);
     expect(String(notes['未列入的工单'])).toContain('拨测工单 1 件（编号以 TC 开头');

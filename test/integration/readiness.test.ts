@@ -242,7 +242,7 @@ describe.each(dbKinds)('预审自检 on a healthy desk, then one cause at a time
     const { code: late } = await t.desk.intake({ channel: 'web', dedupeKey: 'late-1', customer: { externalId: 'c9' }, replyTo: { visitor: 'c9' }, text: '投诉：退款一直没到', category: 'complaint' });
     t.clock.set(sh('2026-09-11 15:00'));
     m = byId(await check());
-    expect(m['open-breaches']).toMatchObject({ status: 'fail', detail: `1 张仍在超时：${late}` });
+    expect(m['open-breaches']).toMatchObject({ status: 'fail', detail: `1 件仍在超时：${late}` });
     expect(m['complaint-resolution'].status).toBe('warn');
     expect(m['complaint-resolution'].detail).toContain('低于审核通过企业平均 92.0%');
 
