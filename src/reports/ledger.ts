@@ -123,8 +123,10 @@ export function receiverOf(t: Pick<LedgerTicket, 'receivedBy'>, people: PeopleDi
  * 系统问卷 sent by the system (answered by the customer, or still waiting); empty before any survey. The 回访记录 sheet
  * words each survey the same way (surveyWho).
  */
-export function followUpOf(t: Pick<LedgerTicket, 'csatVia' | 'surveyAnswer'>, f: Pick<TicketFacts, 'surveySent'>, people: PeopleDirectory): [Cell, Cell] {
-  if (t.csatVia === 'phone') return surveyWho(t.surveyAnswer ?? {}, people);
+export function followUpOf(t: Pick<LedgerTicket, 'csatVia' | 'surveyAnswer' | 'surveySentAt' | 'surveyAnsweredAt'>, f: Pick<TicketFacts, 'surveySent'>, people: PeopleDirectory): [Cell, Cell] {
+  // A phone answer to an earlier survey (the ticket reopened and was resolved again) is not the latest survey's.
+  const current = t.surveyAnsweredAt !== null && (t.surveySentAt === null || t.surveyAnsweredAt >= t.surveySentAt);
+  if (t.csatVia === 'phone' && current) return surveyWho(t.surveyAnswer ?? {}, people);
   return f.surveySent ? surveyWho(null, people) : [null, null];
 }
 
