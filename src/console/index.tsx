@@ -288,7 +288,9 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
     const year = Number(calendar.localDate(now).slice(0, 4));
     const years = calendar.hasDataFor(year + 1) ? [year, year + 1] : [year];
     const channels = await channelHealth(services);
-    return html(c, '机制说明', <SettingsPage config={config} calendar={calendar} years={years} channels={channels} generatedAt={now} signOff={signOffOf({ config, calendar, now }, c.get('viewer').name)} />, { active: '/console/settings' });
+    const signOff = signOffOf({ config, calendar, now }, c.get('viewer').name);
+    const page = <SettingsPage config={config} calendar={calendar} years={years} channels={channels} generatedAt={now} signOff={signOff} />;
+    return html(c, '机制说明', page, { active: '/console/settings' });
   });
 
   return app;

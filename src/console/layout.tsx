@@ -49,7 +49,8 @@ button,.btn{display:inline-block;font:inherit;font-weight:600;color:#fff;backgro
 button.link{background:none;color:var(--brand);padding:0;font-weight:400;text-decoration:underline}
 .btn.secondary{background:#fff;color:var(--brand);border:1px solid var(--brand)}
 .actions{display:flex;gap:8px;flex-wrap:wrap}
-a.kpi{text-decoration:none;color:inherit}form.act,form.story-form{margin:0 0 14px}form.act button,form.story-form button{margin-top:6px}textarea{resize:vertical}
+a.kpi{text-decoration:none;color:inherit}form.act,form.story-form{margin:0 0 14px}textarea{resize:vertical}
+form.act button,form.story-form button{margin-top:6px}
 .pager{display:flex;justify-content:space-between;align-items:center;margin-top:12px}
 .notice{background:#fff8e6;border:1px solid #f0d28a;border-radius:8px;padding:8px 12px;margin:10px 0}
 .err{color:var(--bad);font-weight:600}

@@ -224,7 +224,20 @@ export function registerWorkspace(app: Hono<ConsoleEnv>, w: WorkspaceDeps): void
     return html(
       c,
       `工单 ${code}`,
-      <TicketPage doc={doc} messages={msgs} sla={sla} timeZone={calendar.timeZone} isProbe={t.isProbe} actions={actions} flash={flash} version={version} code={t.code} followUp={followUp} promise={ticketPromise(config, calendar, t)} story={story} />,
+      <TicketPage
+        doc={doc}
+        messages={msgs}
+        sla={sla}
+        timeZone={calendar.timeZone}
+        isProbe={t.isProbe}
+        actions={actions}
+        flash={flash}
+        version={version}
+        code={t.code}
+        followUp={followUp}
+        promise={ticketPromise(config, calendar, t)}
+        story={story}
+      />,
       { active: '/console/tickets', status },
     );
   }
@@ -247,7 +260,8 @@ export function registerWorkspace(app: Hono<ConsoleEnv>, w: WorkspaceDeps): void
     const viewer = c.get('viewer');
     const str = (k: string) => (typeof form[k] === 'string' ? (form[k] as string) : '');
     try {
-      await services.desk.writeStory({ ticket: code, actor: actorOf(viewer), viaAgentGroup: false, role: viewer.role as Role, expectVersion: version, section: str('section'), text: str('text') });
+      const input = { ticket: code, actor: actorOf(viewer), viaAgentGroup: false, role: viewer.role as Role, expectVersion: version };
+      await services.desk.writeStory({ ...input, section: str('section'), text: str('text') });
     } catch (e) {
       if (!(e instanceof DeskError)) throw e;
       c.get('log').info('console story refused', { ticket: code, code: e.code });

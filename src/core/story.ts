@@ -16,7 +16,13 @@ export const STORY_EVENT = 'case_story';
 /** Longest section: a page of text, not a document dump (attachments go in the ticket). */
 export const MAX_STORY_TEXT = 5000;
 
-const ALIASES: Record<string, StorySection> = { 赔付结果: 'compensation', 退款结果: 'compensation', 赔付退款结果: 'compensation', '赔付／退款结果': 'compensation', 客户意见: 'opinion' };
+const ALIASES: Record<string, StorySection> = {
+  赔付结果: 'compensation',
+  退款结果: 'compensation',
+  赔付退款结果: 'compensation',
+  '赔付／退款结果': 'compensation',
+  客户意见: 'opinion',
+};
 
 /** A section from what a person types: its label (事件经过), a short alias (退款结果) or its id (cause). */
 export function storySectionOf(word: string): StorySection | null {
@@ -40,12 +46,15 @@ export interface StoryEntry {
 }
 
 /** Every section in order, each with its latest text, from the ticket's events (seq order). */
-export function storyOf(events: ReadonlyArray<{ type: string; actor: string; at: Date; data: Record<string, unknown> }>, nameOf: (actor: string) => string): StoryEntry[] {
+type StoryEvent = { type: string; actor: string; at: Date; data: Record<string, unknown> };
+
+export function storyOf(events: readonly StoryEvent[], nameOf: (actor: string) => string): StoryEntry[] {
   const latest = new Map<string, { text: string; by: string; at: Date; versions: number }>();
   for (const e of events) {
     if (e.type !== STORY_EVENT || typeof e.data.section !== 'string' || typeof e.data.text !== 'string') continue;
-    const prev = latest.get(e.data.section);
-    latest.set(e.data.section, { text: e.data.text, by: typeof e.data.byName === 'string' && e.data.byName ? e.data.byName : nameOf(e.actor), at: e.at, versions: (prev?.versions ?? 0) + 1 });
+    const versions = (latest.get(e.data.section)?.versions ?? 0) + 1;
+    const by = typeof e.data.byName === 'string' && e.data.byName ? e.data.byName : nameOf(e.actor);
+    latest.set(e.data.section, { text: e.data.text, by, at: e.at, versions });
   }
   return STORY_SECTIONS.map((s) => {
     const l = latest.get(s.id);

@@ -28,7 +28,7 @@ export type PeopleDirectory = (actorOrRef: string | PersonRef | null | undefined
 const actorKey = (p: PersonRef) => agentActor(p.platform, p.userId);
 const clean = (s: string | null | undefined) => (s && s.trim() ? s.trim() : null);
 
-export function peopleDirectory(config: Config, rows: readonly PersonRef[]): PeopleDirectory {
+export function peopleDirectory(config: Pick<Config, 'roles'>, rows: readonly PersonRef[]): PeopleDirectory {
   const names = new Map<string, string>();
   const roles = [...config.roles.agents, ...config.roles.leads, ...config.roles.admins];
   for (const p of roles) if (clean(p.name)) names.set(actorKey(p), clean(p.name)!);
@@ -50,6 +50,6 @@ export async function loadPeople(db: DbOrTx, config: Config): Promise<PeopleDire
 }
 
 /** The names of the leads a `notify: 'leads'` ping @-mentions (config roles.leads), for the event that records it. */
-export function leadNames(config: Config, people: PeopleDirectory): string[] {
+export function leadNames(config: Pick<Config, 'roles'>, people: PeopleDirectory): string[] {
   return config.roles.leads.map((p) => people(p) ?? unnamedPerson(p.platform));
 }

@@ -58,7 +58,9 @@ export async function writeStory(deps: DeskDeps, input: StoryInput): Promise<Sto
       .orderBy(desc(ticketEvents.seq))
       .limit(1);
     const label = storyLabel(section);
-    if ((last?.data as { text?: string } | undefined)?.text === text) return { ticketId: t.id, code: t.code, message: `「${label}」已是这段内容，未重复保存`, written: false };
+    if ((last?.data as { text?: string } | undefined)?.text === text) {
+      return { ticketId: t.id, code: t.code, message: `「${label}」已是这段内容，未重复保存`, written: false };
+    }
     await upsertAgent(tx, input.actor, role);
     const byName = (await loadPeople(tx, deps.config))(input.actor);
     await appendEvents(tx, t.id, agentActor(input.actor.platform, input.actor.userId), now, [{ type: STORY_EVENT, data: { section, text, byName } }]);

@@ -279,7 +279,15 @@ function outcomeOf(deps: DeskDeps, t: TicketRow | undefined, timer: ClaimedTimer
         event: {
           type: 'sla_escalated',
           // A step to the leads names them (roles.leads), like a manual escalation does.
-          data: { target: d.target, dueAt: d.due, step, afterMinutes: d.afterMinutes, notified: d.notify, timer: timer.dedupeKey, ...(d.notify === 'leads' ? { leads: leadNames(deps.config, peopleDirectory(deps.config, [])) } : {}) },
+          data: {
+            target: d.target,
+            dueAt: d.due,
+            step,
+            afterMinutes: d.afterMinutes,
+            notified: d.notify,
+            timer: timer.dedupeKey,
+            ...(d.notify === 'leads' ? { leads: leadNames(deps.config, peopleDirectory(deps.config, [])) } : {}),
+          },
         },
       };
     }

@@ -104,7 +104,8 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
   }));
   const story = storyOf(report.events, (actor) => people(actor) ?? '系统');
   const escalations = report.events.filter((e) => e.type === 'escalated');
-  const recordedBy = (report.events.find((e) => e.type === 'created')?.data as { recordedBy?: { actor?: string; name?: string | null } } | undefined)?.recordedBy;
+  const created = report.events.find((e) => e.type === 'created')?.data as { recordedBy?: { actor?: string; name?: string | null } } | undefined;
+  const recordedBy = created?.recordedBy;
 
   const summary: Array<[string, string]> = [
     ['工单号', t.code],
@@ -142,7 +143,8 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
     ? `哈希链完整：${report.events.length} 条事件，链头 ${report.chain.head}。${CASE_CHAIN_SCOPE}`
     : `哈希链校验失败：第 ${report.chain.brokenAt} 条事件处断开（${report.chain.reason}），其后的记录可能被修改或删除`;
   const signOff = signOffOf(deps, opts.by);
-  const doc = { code: t.code, title, summary, sla, timeline, story: t.isMajor || story.some((s) => s.text !== null) ? story : null, signOff, chain: report.chain, eventCount: report.events.length, facts };
+  const told = t.isMajor || story.some((s) => s.text !== null) ? story : null;
+  const doc = { code: t.code, title, summary, sla, timeline, story: told, signOff, chain: report.chain, eventCount: report.events.length, facts };
   return { ...doc, markdown: caseMarkdown(doc, chainLine, fmt), html: caseHtml(doc, chainLine, fmt, config.company.name, fmt(now)) };
 }
 
@@ -166,7 +168,13 @@ function escalationTo(d: Record<string, unknown>): string {
 
 const NOTIFIED: Record<string, string> = { assignee: '处理人', leads: '负责人', admins: '管理员', duty: '值班客服' };
 
-function detailOf(e: EventRow, byMessage: Map<number, typeof messages.$inferSelect>, fmt: (d: Date) => string, config: Config, people: PeopleDirectory): string {
+function detailOf(
+  e: EventRow,
+  byMessage: Map<number, typeof messages.$inferSelect>,
+  fmt: (d: Date) => string,
+  config: Config,
+  people: PeopleDirectory,
+): string {
   const d = e.data as Record<string, unknown>;
   const m = typeof d.messageId === 'number' ? byMessage.get(d.messageId) : undefined;
   const body = m ? m.body.replace(/\s+/g, ' ') : '';
@@ -211,13 +219,16 @@ function detailOf(e: EventRow, byMessage: Map<number, typeof messages.$inferSele
     case 'sla_due_soon':
     case 'sla_breached':
     case 'sla_escalated':
-      return `${TARGETS[String(d.target)] ?? d.target ?? ''}${due(d.dueAt) ? `，时限 ${due(d.dueAt)}` : ''}${d.notified ? `，已通知${notifiedWho(String(d.notified), config, people, d.leads)}` : ''}`;
+      return `${TARGETS[String(d.target)] ?? d.target ?? ''}${due(d.dueAt) ? `，时限 ${due(d.dueAt)}` : ''}${notified(d, config, people)}`;
     default: {
       const rest = Object.entries(d).filter(([k]) => k !== 'messageId' && k !== 'timer');
       return [body, rest.length ? JSON.stringify(Object.fromEntries(rest)) : ''].filter(Boolean).join(' ');
     }
   }
 }
+
+const notified = (d: Record<string, unknown>, config: Config, people: PeopleDirectory) =>
+  d.notified ? `，已通知${notifiedWho(String(d.notified), config, people, d.leads)}` : '';
 
 /** The SLA ladder's audience in words: the leads by name (config roles.leads), the others by role. */
 function notifiedWho(notify: string, config: Config, people: PeopleDirectory, recorded?: unknown): string {
@@ -229,12 +240,15 @@ function notifiedWho(notify: string, config: Config, people: PeopleDirectory, re
 
 type DocCore = Pick<CaseDocument, 'title' | 'summary' | 'sla' | 'timeline' | 'eventCount' | 'story' | 'signOff'>;
 
+const writtenBy = (s: StoryEntry, fmt: (d: Date) => string) =>
+  `${s.by ?? ''} 填写于 ${s.at ? fmt(s.at) : ''}${s.versions > 1 ? `，第 ${s.versions} 版，历次修改见时间线` : ''}`;
+
 /** 事件经过 … 整改措施, each its latest text, 未填写 when nobody wrote it. */
 function storyMarkdown(story: StoryEntry[], fmt: (d: Date) => string): string[] {
   return [
     '## 处理经过与结果',
     '',
-    ...story.flatMap((s) => [`### ${s.label}`, '', s.text ?? '未填写', ...(s.text && s.at ? ['', `（${s.by ?? ''} 填写于 ${fmt(s.at)}${s.versions > 1 ? `，第 ${s.versions} 版，历次修改见时间线` : ''}）`] : []), '']),
+    ...story.flatMap((s) => [`### ${s.label}`, '', s.text ?? '未填写', ...(s.text && s.at ? ['', `（${writtenBy(s, fmt)}）`] : []), '']),
   ];
 }
 
@@ -267,7 +281,8 @@ function caseHtml(doc: DocCore & { chain: ChainCheck }, chainLine: string, fmt: 
 <html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(doc.title)}</title>
 <style>
 body{font-family:"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;margin:2em;color:#222;font-size:14px}
-h1{font-size:20px;margin:0 0 .2em}h2{font-size:16px;margin:1.4em 0 .4em;border-bottom:1px solid #ccc}h3{font-size:14px;margin:1em 0 .3em}.story{white-space:pre-wrap}
+h1{font-size:20px;margin:0 0 .2em}h2{font-size:16px;margin:1.4em 0 .4em;border-bottom:1px solid #ccc}
+h3{font-size:14px;margin:1em 0 .3em}.story{white-space:pre-wrap}
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#f5f5f5;white-space:nowrap}.kv th{width:9em}.muted{color:#777}.ok{color:#1a7f37}.bad{color:#c62828;font-weight:bold}
 td.detail{white-space:pre-wrap;word-break:break-all}
@@ -291,6 +306,7 @@ ${signOffHtml(doc.signOff)}
 
 function storyHtml(story: StoryEntry[], fmt: (d: Date) => string): string {
   const section = (s: StoryEntry) =>
-    `<h3>${escapeHtml(s.label)}</h3>${s.text ? `<p class="story">${escapeHtml(s.text)}</p><p class="muted">${escapeHtml(`${s.by ?? ''} 填写于 ${s.at ? fmt(s.at) : ''}${s.versions > 1 ? `，第 ${s.versions} 版，历次修改见时间线` : ''}`)}</p>` : '<p class="muted">未填写</p>'}`;
+    `<h3>${escapeHtml(s.label)}</h3>` +
+    (s.text ? `<p class="story">${escapeHtml(s.text)}</p><p class="muted">${escapeHtml(writtenBy(s, fmt))}</p>` : '<p class="muted">未填写</p>');
   return `<h2>处理经过与结果</h2>\n${story.map(section).join('\n')}`;
 }

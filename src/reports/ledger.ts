@@ -118,7 +118,8 @@ export const RESULT_LABELS: Record<TicketFacts['outcome'], string> = {
 
 type Cell = string | number | Date | null;
 
-const NO_DIRECTORY = peopleDirectory({ roles: { agents: [], leads: [], admins: [] } } as never, []);
+/** Without a directory (a row built alone): the names on the row, else who the platform says. */
+const NO_DIRECTORY = peopleDirectory({ roles: { agents: [], leads: [], admins: [] } }, []);
 /** 受理人 of a ticket no agent typed in: the self-service channels' intake (ticket, code and promise sent at once). */
 export const AUTO_RECEIVED = '系统自动受理';
 /** 回访人 of a survey the system sent on the customer's own channel. */
@@ -136,8 +137,14 @@ export function receiverOf(t: Pick<LedgerTicket, 'receivedBy'>, people: PeopleDi
  * 系统问卷 sent by the system (answered by the customer, or still waiting); empty before any survey. The 回访记录 sheet
  * words each survey the same way (surveyWho).
  */
-export function followUpOf(t: Pick<LedgerTicket, 'csatVia' | 'surveyAnswer'>, f: Pick<TicketFacts, 'surveySent'>, people: PeopleDirectory): [Cell, Cell] {
-  if (t.csatVia === 'phone') return surveyWho(t.surveyAnswer ?? {}, people);
+export function followUpOf(
+  t: Pick<LedgerTicket, 'csatVia' | 'surveyAnswer' | 'surveySentAt' | 'surveyAnsweredAt'>,
+  f: Pick<TicketFacts, 'surveySent'>,
+  people: PeopleDirectory,
+): [Cell, Cell] {
+  // A phone answer to an earlier survey (the ticket reopened and was resolved again) is not the latest survey's.
+  const current = t.surveyAnsweredAt !== null && (t.surveySentAt === null || t.surveyAnsweredAt >= t.surveySentAt);
+  if (t.csatVia === 'phone' && current) return surveyWho(t.surveyAnswer ?? {}, people);
   return f.surveySent ? surveyWho(null, people) : [null, null];
 }
 
@@ -522,7 +529,8 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
 async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: Cell[]) => void | Promise<void>): Promise<number> {
   const { config, database } = deps;
   const q = {
-    columns: `t.id::float8 as id, t.code, t.category, a.platform as agent_platform, a.user_id as agent_user_id, a.name as agent_name, e.seq, e.type, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at`,
+    columns: `t.id::float8 as id, t.code, t.category, a.platform as agent_platform, a.user_id as agent_user_id, a.name as agent_name,
+      e.seq, e.type, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at`,
     from: `ticket_events e join tickets t on t.id = e.ticket_id left join agents a on a.id = t.assignee_id`,
     where: `${IN_RANGE} and not t.is_probe and e.type in ('survey_sent', 'survey_answered', 'reopened', 'closed')`,
     params: rangeParams(range),

@@ -15,6 +15,7 @@ import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ticketEvents, tickets } from '../../src/db/schema/index.ts';
 import { sweepDueTimers } from '../../src/jobs/sweep.ts';
+import { eraseCustomer } from '../../src/records/erase.ts';
 import { runCommand } from '../../src/desk/commands.ts';
 import { DeskError } from '../../src/desk/errors.ts';
 import { writeAuditPack } from '../../src/reports/auditpack.ts';
@@ -110,6 +111,7 @@ describe.each(dbKinds)('named responsibility and the case story on %s', (kind) =
     expect(await say(`/story ${codes.major} 处理措施`)).toMatchObject({ text: expect.stringContaining('请写上「处理措施」的内容') });
     expect(await say(`/story ${codes.major} 处理措施 退款`, STRANGER)).toEqual({ kind: 'text', text: '只有客服成员可以使用命令。' });
     await expect(t.desk.writeStory({ ticket: codes.major, actor: STRANGER, viaAgentGroup: false, section: '处理措施', text: '退款' })).rejects.toThrow(DeskError);
+    await expect(t.desk.writeStory({ ticket: codes.major, actor: WANG, viaAgentGroup: true, section: '处理措施', text: '长'.repeat(5001) })).rejects.toThrow('内容过长：5001 个字符，最多 5000 个');
     expect(await events(codes.major)).toBe(before + 1);
 
     // The console form (a lead's local account): session, CSRF and the ticket version, like every action form.
@@ -275,5 +277,14 @@ describe.each(dbKinds)('named responsibility and the case story on %s', (kind) =
     const step = doc.timeline.find((e) => e.type === 'sla_escalated' && e.detail.includes('负责人'));
     expect(step?.detail).toMatch(/^首次响应，时限 2026-03-02 \d\d:\d\d:00，已通知负责人 李组长$/);
     expect(doc.markdown).not.toMatch(/已通知 ?leads/);
+  });
+
+  it('erasing the customer on request removes the story texts and keeps the chain intact (last)', async () => {
+    const [row] = await t.db.select({ customerId: tickets.customerId }).from(tickets).where(eq(tickets.code, codes.major));
+    await eraseCustomer(t.db, t.clock.now(), { key: String(row.customerId), reason: '客户来电申请删除', actor: 'cli' });
+    const doc = (await buildCase(statsDeps(t.services), codes.major))!;
+    expect(doc.chain.intact).toBe(true);
+    expect(doc.story!.filter((s) => s.text !== null).map((s) => s.text)).toEqual(['已依申请删除', '已依申请删除']);
+    expect(doc.markdown).not.toContain('计费系统开通任务失败');
   });
 });

@@ -34,7 +34,14 @@ function dur(m: number | null): string {
   return m % 60 === 0 ? `${m / 60} 小时` : `${m} 分钟`;
 }
 
-export function SettingsPage(props: { config: Config; calendar: BusinessCalendar; years: number[]; channels: ChannelHealth[]; generatedAt: Date; signOff?: SignOff }) {
+export function SettingsPage(props: {
+  config: Config;
+  calendar: BusinessCalendar;
+  years: number[];
+  channels: ChannelHealth[];
+  generatedAt: Date;
+  signOff?: SignOff;
+}) {
   const { config, calendar } = props;
   const fmt = timeFormat(calendar.timeZone);
   const roles = [

@@ -19,7 +19,9 @@ export function StoryPanel(props: { code: string; csrf: string; version: number;
               <th scope="row">{s.label}</th>
               <td style="white-space:pre-wrap">
                 {s.text ?? <span class="muted">未填写</span>}
-                {s.text && s.at ? <div class="small muted">{`${s.by ?? ''} 填写于 ${props.timeFormat(s.at)}${s.versions > 1 ? `（第 ${s.versions} 版）` : ''}`}</div> : null}
+                {s.text && s.at ? (
+                  <div class="small muted">{`${s.by ?? ''} 填写于 ${props.timeFormat(s.at)}${s.versions > 1 ? `（第 ${s.versions} 版）` : ''}`}</div>
+                ) : null}
               </td>
             </tr>
           ))}
