@@ -114,6 +114,10 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): 
     total.received
       ? `区间内共收到反馈 **${total.received}** 件，全部类别解决率 **${pct(rate)}**，其中投诉 ${complaintRow?.metrics.received ?? 0} 件、投诉解决率 **${pct(complaintRow?.metrics.resolution.rate ?? null)}**（临港审核通过企业平均投诉解决率参考值 ${pct(total.resolution.reference, 0)}），首次响应及时率 **${pct(total.firstResponse.metRate)}**，满意度平均 **${avg(total)}** 分。`
       : `区间内没有客户反馈记录（${range.fromDay} 至 ${range.toDay}）：可能系统刚上线，或区间早于上线时间；请以实际受理数据为准，不要补录。`,
+    // Records imported from the company's old ledger are history, not Loopdesk's handling: said apart, never summed in.
+    ...(stats.metrics.imported
+      ? ['', `另有上线前从原有台账导入的历史记录 ${stats.metrics.imported} 件：单独列在台账中（标记“导入”，注明来源文件及其 SHA-256），不计入以上数据。`]
+      : []),
     ...(range.unfinishedMonth ? ['', `${range.unfinishedMonth} 尚未结束，该月数字截至 ${range.toDay}，不是最终结果。`] : []),
     '',
     '### 各类别解决率',
