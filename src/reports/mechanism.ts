@@ -135,6 +135,10 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange, o
           `注：${REFERENCE_NOTE}`,
         ].join('\n')
       : `区间内没有客户反馈记录（${range.fromDay} 至 ${range.toDay}）：可能系统刚上线，或区间早于上线时间；请以实际受理数据为准，不要补录。`,
+    // Records imported from the company's old ledger are history, not Loopdesk's handling: said apart, never summed in.
+    ...(stats.metrics.imported
+      ? ['', `另有上线前从原有台账导入的历史记录 ${stats.metrics.imported} 件：单独列在台账中（标记“导入”，注明来源文件及其 SHA-256），不计入以上数据。`]
+      : []),
     ...(range.unfinishedMonth ? ['', unfinishedNote(range)!] : []),
     '',
     '### 各类别解决率',

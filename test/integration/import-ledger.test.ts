@@ -9,6 +9,7 @@ import { runRemote, startControlSocket } from '../../src/cli/control.ts';
 import { verifyRecords } from '../../src/records/verify.ts';
 import { buildCase } from '../../src/reports/case.ts';
 import { writeAuditPack } from '../../src/reports/auditpack.ts';
+import { mechanismMarkdown } from '../../src/reports/mechanism.ts';
 import { strFromU8, unzipSync } from 'fflate';
 import { writeLedgerCsv, writeLedgerXlsx } from '../../src/reports/ledger.ts';
 import { rangeOfDays } from '../../src/reports/range.ts';
@@ -167,6 +168,9 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
     expect(stats.metrics.imported).toBe(5);
     expect(stats.byCategory.reduce((n, c) => n + c.metrics.received, 0)).toBe(2);
     expect(statsMarkdown(stats, '近 6 个月', 'now', {})).toContain('另有导入的历史记录 5 件（上线前的旧台账），不计入以上任何指标');
+    const md = await mechanismMarkdown({ ...deps(), channels: ['web'], evidenceKeyed: false }, range());
+    expect(md).toContain('另有上线前从原有台账导入的历史记录 5 件');
+    expect(md).toContain('区间内共收到反馈 **2** 件');
     const overview = await overviewData(t.services, { fresh: true });
     expect(overview.total.received).toBe(2);
     expect(overview.total.imported).toBe(5);
