@@ -207,7 +207,22 @@ export function registerWorkspace(app: Hono<ConsoleEnv>, w: WorkspaceDeps): void
         mergedInto={view.mergedInto ?? null}
       />
     );
-    const followUp = <FollowUpPanel code={t.code} csrf={c.get('csrf')} open={t.status === 'resolved'} callCustomer={await undeliveredToCustomer(db, t.id)} notice={c.req.query('notice')} />;
+    const task =
+      t.status === 'resolved' && t.followUpSince
+        ? { since: t.followUpSince, person: t.followUpAgentId !== null ? ([...people.values()].find((p) => p.id === t.followUpAgentId)?.name ?? null) : null, attempts: t.followUpAttempts, max: config.survey.followUpAttempts }
+        : undefined;
+    const followUp = (
+      <FollowUpPanel
+        code={t.code}
+        csrf={c.get('csrf')}
+        open={t.status === 'resolved'}
+        callCustomer={await undeliveredToCustomer(db, t.id)}
+        notice={c.req.query('notice')}
+        task={task}
+        version={version}
+        timeZone={calendar.timeZone}
+      />
+    );
     return html(
       c,
       `工单 ${code}`,

@@ -28,7 +28,7 @@ import { elapsedMinutes, slaState, type SlaPolicy, type SlaState } from './sla.t
 /** Reference figure of the Lingang trial rules: passing companies resolved 92% of complaints on average. */
 export const RESOLUTION_RATE_REFERENCE = 0.92;
 /** Bump when a definition changes: cached daily aggregates computed under another version are rebuilt. */
-export const METRICS_VERSION = 2;
+export const METRICS_VERSION = 3;
 
 /** The ticket fields the metrics read (a row of `tickets`, or the ledger's projection of it). */
 export interface MetricTicket {
@@ -54,6 +54,9 @@ export interface MetricTicket {
   reopenCount: number;
   /** 'phone' when an agent recorded the answer the customer gave by phone (电话回访); else the customer's own. */
   csatVia?: string | null;
+  /** The unanswered survey became a phone follow-up task (电话回访) at this instant, and the failed attempts so far. */
+  followUpSince?: Date | null;
+  followUpAttempts?: number;
 }
 
 export interface MetricOptions {
@@ -91,6 +94,12 @@ export interface TicketFacts {
   surveyAnswered: boolean;
   /** The answer was recorded by an agent from a phone call, not given by the customer themselves. */
   answeredByAgent?: boolean;
+  /**
+   * The phone follow-up of an unanswered survey: 'pending' while the named person works it, 'failed' when the ticket
+   * closed as unrated after the configured failed attempts (「未评价（已回访 N 次未果）」), null otherwise.
+   */
+  followUp?: 'pending' | 'failed' | null;
+  followUpAttempts?: number;
   score: number | null;
   reopenCount: number;
   isMajor: boolean;
@@ -175,6 +184,8 @@ export function ticketFacts(row: MetricTicket, opts: MetricOptions): TicketFacts
     surveySent: row.surveySentAt !== null || row.surveyAnsweredAt !== null,
     surveyAnswered: answered,
     answeredByAgent: answered && row.csatVia === 'phone',
+    followUp: !row.followUpSince ? null : row.status === 'resolved' ? 'pending' : outcome === 'unrated' ? 'failed' : null,
+    followUpAttempts: row.followUpAttempts ?? 0,
     score: answered ? row.csatScore : null,
     reopenCount: row.reopenCount,
     isMajor: row.isMajor,
@@ -265,7 +276,11 @@ export interface MetricsAcc {
   scores: number[];
   satisfied: number;
   unrated: number;
+  /** Of `unrated`: closed after the configured failed phone follow-up attempts. */
+  unratedAfterFollowUp: number;
   awaitingSurvey: number;
+  /** Of `awaitingSurvey`: the survey went unanswered and a named person follows it up by phone. */
+  awaitingFollowUp: number;
   major: number;
   open: number;
   openAges: Histogram;
@@ -296,7 +311,9 @@ export function emptyAcc(): MetricsAcc {
     scores: [0, 0, 0, 0, 0],
     satisfied: 0,
     unrated: 0,
+    unratedAfterFollowUp: 0,
     awaitingSurvey: 0,
+    awaitingFollowUp: 0,
     major: 0,
     open: 0,
     openAges: {},
@@ -325,6 +342,8 @@ export function addFacts(acc: MetricsAcc, f: TicketFacts, satisfiedMin: number):
   if (f.outcome === 'satisfied') acc.closedSatisfied++;
   if (f.outcome === 'unrated') acc.unrated++;
   if (f.outcome === 'awaiting_survey') acc.awaitingSurvey++;
+  if (f.followUp === 'failed') acc.unratedAfterFollowUp++;
+  if (f.followUp === 'pending') acc.awaitingFollowUp++;
   if (fr.outcome === 'breached' || rs.outcome === 'breached') acc.breachedTickets++;
   if (f.reopenCount > 0) acc.reopenedTickets++;
   acc.reopenCount += f.reopenCount;
@@ -347,6 +366,7 @@ export function addFacts(acc: MetricsAcc, f: TicketFacts, satisfiedMin: number):
 const COUNTS = [
   'received', 'firstMet', 'firstBreached', 'firstPending', 'resolved', 'closedSatisfied', 'resMet', 'resBreached', 'resPending', 'breachedTickets',
   'reopenedTickets', 'reopenCount', 'surveysSent', 'surveysAnswered', 'surveysAnsweredByAgent', 'scoreSum', 'satisfied', 'unrated', 'awaitingSurvey', 'major', 'open',
+  'unratedAfterFollowUp', 'awaitingFollowUp',
 ] as const;
 const HISTOGRAMS = ['firstMinutes', 'firstCalendarMinutes', 'resolutionMinutes', 'resolutionCalendarMinutes', 'openAges'] as const;
 
@@ -430,6 +450,10 @@ export interface Metrics {
     /** satisfied (score ≥ satisfiedMin) ÷ answered */
     satisfiedShare: number | null;
     unrated: number;
+    /** Of `unrated`: closed only after the configured failed phone follow-up attempts (「未评价（已回访 N 次未果）」). */
+    unratedAfterFollowUp: number;
+    /** Of `awaiting`: unanswered surveys a named person is following up by phone (待电话回访). */
+    awaitingFollowUp: number;
     /** answers per score, index 0 = 1 point … index 4 = 5 points */
     distribution: number[];
   };
@@ -490,6 +514,8 @@ export function finalizeMetrics(acc: MetricsAcc): Metrics {
       satisfied: acc.satisfied,
       satisfiedShare: ratio(acc.satisfied, acc.surveysAnswered),
       unrated: acc.unrated,
+      unratedAfterFollowUp: acc.unratedAfterFollowUp ?? 0,
+      awaitingFollowUp: acc.awaitingFollowUp ?? 0,
       distribution: [...acc.scores],
     },
     major: acc.major,
@@ -562,7 +588,7 @@ export function metricDefinitions(satisfiedMin: number): MetricDefinition[] {
     { name: '重开', formula: '客户评价不满意后重新打开的工单数，及重开总次数。' },
     { name: '回访应答率', formula: '客户已评价的工单数 ÷ 已发送满意度回访的工单数。' },
     { name: '平均满意度 / 满意占比', formula: `已评价工单的最近一次评分（1–5 分）的平均值；满意占比 = 评分 ≥ ${satisfiedMin} 分的工单数 ÷ 已评价工单数。` },
-    { name: '未评价', formula: '回访提醒后仍未评价、按“未评价”归档的工单数（不视为满意）。' },
+    { name: '未评价', formula: '客户未评价、电话回访达到规定次数仍未果，按“未评价（已回访 N 次未果）”归档的工单数（不视为满意）；待电话回访的工单计入“已解决·待回访”。' },
     { name: '重大投诉', formula: '被标记为重大投诉（扬言向监管部门、媒体、律师等反映）的工单数。' },
     { name: '积压及时长', formula: '尚未解决（待认领、处理中、已回复、已重开）的工单数，及其自收到起的最长、中位等待时长（自然分钟）。' },
   ];
