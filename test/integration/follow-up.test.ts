@@ -193,7 +193,7 @@ describe.each(dbKinds)('电话回访 of an unanswered survey on %s', (kind) => {
     expect(survey.row[survey.header.indexOf('回访人')]).toBe('小林');
     const ledger = rowsOf('台账');
     expect(ledger.row[ledger.header.indexOf('处理结果')]).toBe('未评价（已回访 3 次未果）');
-  });
+  }, 120_000);
 
   it('a customer who answers during the follow-up closes it normally; then attempts are refused with nothing written', async () => {
     const ticket = await resolvedTicket('ou_fu_c2', '发票一直开不出来');
