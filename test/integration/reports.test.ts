@@ -88,7 +88,7 @@ describe('case reports, mechanism description, audit package, digest', () => {
     expect(md).toContain('| 产品故障 | 2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复 | 3 个工作日内（工作时间 9:00–12:00、13:30–18:30）解决 |');
     expect(md).toContain('- 官网留言（区间内 6 张）');
     expect(md).toContain('陈主管');
-    expect(md).toContain('全部类别解决率 **66.7%**，其中投诉 1 件、投诉解决率 **100.0%**（临港审核通过企业平均投诉解决率参考值 92%）');
+    expect(md).toContain('全部类别解决率 **66.7%**，其中投诉 2 件、投诉解决率 **100.0%**（临港审核通过企业平均投诉解决率参考值 92%）');
     expect(md).toContain('| 投诉 | 1 | 1 | 100.0% | 92% |');
     expect(md).toMatch(/\| 2026-03 \| 6 \| 60\.0% \| 66\.7% \|/);
     // §六 says what the records prove and what they do not (records/claims.ts), nothing stronger.
