@@ -89,7 +89,7 @@ describe('case reports, mechanism description, audit package, digest', () => {
     expect(md).toContain('- 官网留言（区间内 6 张）');
     expect(md).toContain('陈主管');
     expect(md).toContain('全部类别解决率 **66.7%**，其中投诉 2 件、投诉解决率 **100.0%**（临港审核通过企业平均投诉解决率参考值 92%）');
-    expect(md).toContain('| 投诉 | 1 | 1 | 100.0% | 92% |');
+    expect(md).toContain('| 投诉 | 2 | 2 | 100.0% | 92% |');
     expect(md).toMatch(/\| 2026-03 \| 6 \| 60\.0% \| 66\.7% \|/);
     // §六 says what the records prove and what they do not (records/claims.ts), nothing stronger.
     expect(md).toContain('已封存的日期内删除整张工单、删除工单末尾的事件或删除整天的事件，都可检出并指明工单');
