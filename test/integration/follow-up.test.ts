@@ -110,6 +110,8 @@ describe.each(dbKinds)('电话回访 of an unanswered survey on %s', (kind) => {
     expect(String(notice.payload.text)).toContain('请 小林 电话回访');
     await d.settle();
     expect(JSON.stringify(d.fake.messagesIn(AGENT_CHAT))).toContain(`待电话回访：工单 ${ticket.code}`);
+    // The ticket card (refreshed with the task) says so too.
+    expect((await d.services.deliveryContext.ticketView(row.id)).statusLabel).toBe('已解决·待电话回访（已尝试 0/3 次）');
 
     // The console's 工作台 lists it under 待电话回访, naming 小林.
     const agent = signIn(AGENT);
