@@ -1,6 +1,7 @@
 /**
  * The agents' queues: 待认领 (nobody holds it), 我的工单 (held by the viewer), 即将超时 / 已超时 (anyone's, by due
- * time), 待电话回访 (unanswered surveys turned into a named person's follow-up task, oldest first). SLA states are computed by desk/view slaView, exactly as the cards compute them. Bounded: each queue reads at
+ * time), 待电话回访 (unanswered surveys turned into a named person's follow-up task, oldest first). SLA states are
+ * computed by desk/view slaView, exactly as the cards compute them. Bounded: each queue reads at
  * most QUEUE_LIMIT rows; 待认领 and 我的工单 are counted exactly in one aggregate, while 即将超时 / 已超时 are counted among
  * the 3 × QUEUE_LIMIT working tickets due first (a desk with more overdue tickets than that has a bigger problem).
  */
@@ -119,7 +120,13 @@ export async function loadQueues(database: Database, calendar: BusinessCalendar,
     followUps,
     mine: mineRows.map(toRow),
     due: due.slice(0, QUEUE_LIMIT),
-    counts: { unclaimed: counts.unclaimed, mine: counts.mine, dueSoon: due.filter((r) => r.sla.state === 'due_soon').length, breached: due.filter((r) => r.sla.state === 'breached').length, followUps: followUps.length },
+    counts: {
+      unclaimed: counts.unclaimed,
+      mine: counts.mine,
+      dueSoon: due.filter((r) => r.sla.state === 'due_soon').length,
+      breached: due.filter((r) => r.sla.state === 'breached').length,
+      followUps: followUps.length,
+    },
     reminders: reminders.map((r) => ({ ...r, data: r.data as Record<string, unknown> })),
   };
 }

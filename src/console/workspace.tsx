@@ -207,10 +207,8 @@ export function registerWorkspace(app: Hono<ConsoleEnv>, w: WorkspaceDeps): void
         mergedInto={view.mergedInto ?? null}
       />
     );
-    const task =
-      t.status === 'resolved' && t.followUpSince
-        ? { since: t.followUpSince, person: t.followUpAgentId !== null ? ([...people.values()].find((p) => p.id === t.followUpAgentId)?.name ?? null) : null, attempts: t.followUpAttempts, max: config.survey.followUpAttempts }
-        : undefined;
+    const person = [...people.values()].find((p) => p.id === t.followUpAgentId)?.name ?? null;
+    const task = t.status === 'resolved' && t.followUpSince ? { since: t.followUpSince, person, attempts: t.followUpAttempts, max: config.survey.followUpAttempts } : undefined;
     const followUp = (
       <FollowUpPanel
         code={t.code}

@@ -10,13 +10,18 @@ interface Signal {
   benignAfter?: RegExp;
 }
 
+/** One regular expression from alternatives written over several lines. */
+const alternatives = (...parts: string[]) => new RegExp(parts.join('|'));
+
 const SIGNALS: Signal[] = [
   // The reviewer's own agency goes by many names: 通管局, (上海市 / 省) 通信管理局, 电信管理局; the ministry (工信部,
   // 工业和信息化部) and its 12300 电信用户申诉受理中心; market regulation (市场监管, 市监局, 12315); consumer associations.
   {
     reason: '提及监管部门',
-    pattern:
-      /工信部|工业和信息化部|通管局|通信管理局|电信管理局|电信用户申诉|网信办|市场监管|市场监督管理|市监局|工商局|消协|消费者协会|消保委|消费者权益保护|银保监|金融监管|(?<![\d])(12300|12321|12315|12345|12378|12381)(?![\d])|(?<![\d])315(?![\d])/,
+    pattern: alternatives(
+      String.raw`工信部|工业和信息化部|通管局|通信管理局|电信管理局|电信用户申诉|网信办|市场监管|市场监督管理|市监局|工商局|消协|消费者协会|消保委|消费者权益保护|银保监|金融监管`,
+      String.raw`(?<![\d])(12300|12321|12315|12345|12378|12381)(?![\d])|(?<![\d])315(?![\d])`,
+    ),
     benignAfter: /^(的|颁发的|发的)?(资质|许可|备案|牌照|经营许可证|批复|审批)/,
   },
   // Public complaint platforms and exposure: "发到抖音上" is a threat, "抖音账号怎么绑定" is not.
@@ -29,8 +34,10 @@ const SIGNALS: Signal[] = [
   // Money taken without the service: 「扣了我的钱却没有开通」, 「钱被扣了」, 重复扣费; not a question about fees (「怎么扣费」).
   {
     reason: '资金损失',
-    pattern:
-      /乱扣费|乱收费|被扣款|多扣|重复扣|扣了(我的?)?(钱|款|费|\d)|扣(我|我的)(钱|款)|(钱|款|费)被扣|钱(都|也|已经)?扣了|付了(钱|款)[^，。,.]{0,4}(没|却|但|还不)|盗刷|被骗|骗钱|钱没了|不退(钱|款)|损失.{0,6}(元|块|万)|(元|块|万).{0,6}损失/,
+    pattern: alternatives(
+      String.raw`乱扣费|乱收费|被扣款|多扣|重复扣|扣了(我的?)?(钱|款|费|\d)`,
+      String.raw`扣(我|我的)(钱|款)|(钱|款|费)被扣|钱(都|也|已经)?扣了|付了(钱|款)[^，。,.]{0,4}(没|却|但|还不)|盗刷|被骗|骗钱|钱没了|不退(钱|款)|损失.{0,6}(元|块|万)|(元|块|万).{0,6}损失`,
+    ),
   },
   { reason: '数据泄露', pattern: /泄露|泄漏|信息被盗|数据外泄|隐私.{0,4}(曝光|泄)/ },
   { reason: 'mentions regulators / press / lawyers', pattern: /\b(regulator|lawyer|lawsuit|sue you|press|journalist|data (breach|leak))\b/i },

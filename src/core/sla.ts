@@ -58,7 +58,8 @@ export function policyFor(category: Category, config: Config, calendar: Business
 /** The major-complaint promise (重大投诉): the category's policy with config.major's targets and clock. */
 export function majorPolicyFor(category: Category, config: Config, calendar: BusinessCalendar): SlaPolicy {
   const m = config.major;
-  return { ...policyFor(category, config, calendar), clock: m.clock, firstResponseMinutes: m.firstResponseMinutes, resolutionMinutes: m.resolutionMinutes, major: true };
+  const targets = { clock: m.clock, firstResponseMinutes: m.firstResponseMinutes, resolutionMinutes: m.resolutionMinutes };
+  return { ...policyFor(category, config, calendar), ...targets, major: true };
 }
 
 function addMinutes(policy: SlaPolicy, calendar: BusinessCalendar, from: Date, minutes: number): Date {

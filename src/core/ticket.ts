@@ -240,7 +240,16 @@ export function transition(t: TicketState, cmd: Command, now: Date): Transition 
       }
       return {
         // Reopened tickets go back to their assignee; the lead is told (desk), the next survey (and follow-up) starts fresh.
-        patch: { ...base, status: 'reopened', reopenCount: t.reopenCount + 1, resolvedAt: null, surveySentAt: null, followUpSince: null, followUpAgentId: null, followUpAttempts: 0 },
+        patch: {
+          ...base,
+          status: 'reopened',
+          reopenCount: t.reopenCount + 1,
+          resolvedAt: null,
+          surveySentAt: null,
+          followUpSince: null,
+          followUpAgentId: null,
+          followUpAttempts: 0,
+        },
         events: [answered, { type: 'reopened', data: { reason: 'unsatisfied', score: cmd.score } }],
       };
     }
@@ -261,7 +270,15 @@ export function transition(t: TicketState, cmd: Command, now: Date): Transition 
       const attempts = t.followUpAttempts + 1;
       const attempt: TicketEvent = {
         type: 'follow_up_attempt',
-        data: { agentId: cmd.agentId, attempt: attempts, of: cmd.maxAttempts, means: cmd.means, result: cmd.result, note: cmd.note?.trim() || null, at: cmd.at.toISOString() },
+        data: {
+          agentId: cmd.agentId,
+          attempt: attempts,
+          of: cmd.maxAttempts,
+          means: cmd.means,
+          result: cmd.result,
+          note: cmd.note?.trim() || null,
+          at: cmd.at.toISOString(),
+        },
       };
       // Only the last allowed failed attempt closes it: unrated, never satisfied, with the count on the record.
       if (attempts < cmd.maxAttempts) return { patch: { followUpAttempts: attempts }, events: [attempt] };

@@ -214,8 +214,10 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
     const merged = input.action === 'respond' || input.action === 'resolve' ? await survivorFollowUps(tx, deps, t, input.action, input.text?.trim(), now, last) : [];
     await enqueue(tx, now, [...fanOut(deps, outbox.map((f) => f(last))), ...escalation, ...merged, ...cardUpdates(deps, t.id, last)]);
     await syncTimers(tx, deps, updated, now);
-    const message =
-      input.action !== 'major' ? SUCCESS[input.action] : updated.isMajor ? `已标记为重大投诉（${categoryOf(deps.config, updated.category).name}类），时限按重大投诉承诺重算` : '已取消重大投诉标记，恢复该分类原有的时限';
+    const majorMessage = updated.isMajor
+      ? `已标记为重大投诉（${categoryOf(deps.config, updated.category).name}类），时限按重大投诉承诺重算`
+      : '已取消重大投诉标记，恢复该分类原有的时限';
+    const message = input.action === 'major' ? majorMessage : SUCCESS[input.action];
     return { ticketId: t.id, code: t.code, message };
   });
   deps.wake();

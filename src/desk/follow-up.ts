@@ -121,10 +121,12 @@ export async function startFollowUp(deps: DeskDeps, ticketId: number, now: Date 
     const [updated] = await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, t.id)).returning();
     const [seq] = await appendEvents(tx, t.id, SYSTEM, now, events);
     const max = deps.config.survey.followUpAttempts;
+    const head = `📞 待电话回访：工单 ${t.code}「${excerpt(t.subject, 30)}」的客户未评价满意度回访，`;
     const line = person
-      ? `📞 待电话回访：工单 ${t.code}「${excerpt(t.subject, 30)}」的客户未评价满意度回访，请 ${name} 电话回访。接通后用 /csat ${t.code} 分数 录入评价；未接通用 /visit ${t.code} 电话 未接通 登记（${max} 次未果后按“未评价”归档）。`
-      : `📞 待电话回访：工单 ${t.code}「${excerpt(t.subject, 30)}」的客户未评价满意度回访，且没有处理人，请负责人安排电话回访。`;
-    const rows = await pingRows(tx, deps, [{ ticketId: t.id, code: t.code, assigneeId: person, notify: person ? 'assignee' : 'leads', key: `follow-up:${t.id}:${seq}`, line }]);
+      ? `${head}请 ${name} 电话回访。接通后用 /csat ${t.code} 分数 录入评价；未接通用 /visit ${t.code} 电话 未接通 登记（${max} 次未果后按“未评价”归档）。`
+      : `${head}且没有处理人，请负责人安排电话回访。`;
+    const ping = { ticketId: t.id, code: t.code, assigneeId: person, notify: person ? ('assignee' as const) : ('leads' as const), key: `follow-up:${t.id}:${seq}`, line };
+    const rows = await pingRows(tx, deps, [ping]);
     await enqueue(tx, now, [...rows, ...cardUpdates(deps, t.id, seq)]);
     await syncTimers(tx, deps, updated, now);
     return true;
@@ -167,7 +169,9 @@ export const FOLLOW_UP_NOTE_MAX = 500;
 export async function recordFollowUpAttempt(deps: DeskDeps, input: FollowUpAttemptInput): Promise<FollowUpAttemptResult> {
   const role = await actorRole(deps, input.actor, input.viaAgentGroup, input.role);
   if (!role) throw new DeskError('forbidden', '只有客服成员可以登记回访');
-  if (!(FOLLOW_UP_MEANS as readonly string[]).includes(input.means)) throw new DeskError('invalid', `回访方式须为 ${FOLLOW_UP_MEANS.join(' / ')}，收到「${input.means || '（空）'}」`);
+  if (!(FOLLOW_UP_MEANS as readonly string[]).includes(input.means)) {
+    throw new DeskError('invalid', `回访方式须为 ${FOLLOW_UP_MEANS.join(' / ')}，收到「${input.means || '（空）'}」`);
+  }
   const result = input.result.trim();
   if (!result) throw new DeskError('invalid', `请写上回访结果，例如 ${FOLLOW_UP_RESULTS.slice(0, 3).join(' / ')}`);
   if (result.length > 40) throw new DeskError('invalid', '回访结果请简短（40 字以内），详细情况写在备注里');
@@ -192,7 +196,8 @@ export async function recordFollowUpAttempt(deps: DeskDeps, input: FollowUpAttem
     if (role === 'agent' && t.followUpAgentId !== null && t.followUpAgentId !== agentId) {
       throw new DeskError('not_your_ticket', `工单 ${t.code} 的电话回访由 ${(await agentName(tx, deps.config, t.followUpAgentId)) ?? '其他客服'} 负责，只有回访人或负责人可以登记。`);
     }
-    const { patch, events } = applyTransition(t, { type: 'followUpAttempt', agentId, means: input.means as FollowUpMeans, result, note, at, maxAttempts: max }, now);
+    const attempt = { type: 'followUpAttempt' as const, agentId, means: input.means as FollowUpMeans, result, note, at, maxAttempts: max };
+    const { patch, events } = applyTransition(t, attempt, now);
     Object.assign(events[0].data, { byName: input.actor.name ?? (await agentName(tx, deps.config, agentId)) });
     const actor = agentActor(input.actor.platform, input.actor.userId);
     const [updated] = await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, t.id)).returning();

@@ -112,7 +112,8 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
       const resolutionDueAt = policy.resolutionMinutes && open.slaPausedSince ? dueAt(policy, calendar, open.createdAt, policy.resolutionMinutes, pausedMinutes) : open.resolutionDueAt;
       if (open.slaPausedSince) events[0].data.pausedMinutes = pausedMinutes - open.slaPausedMinutes;
       // A message that makes the ticket a major complaint puts it under the major promise (and in 投诉).
-      const promiseChange = patch.isMajor && !open.isMajor ? majorPromiseChange(config, calendar, { ...open, slaPausedMinutes: pausedMinutes, resolutionDueAt }, true) : null;
+      const flagged = patch.isMajor && !open.isMajor;
+      const promiseChange = flagged ? majorPromiseChange(config, calendar, { ...open, slaPausedMinutes: pausedMinutes, resolutionDueAt }, true) : null;
       if (promiseChange) events.push({ ...promiseChange.event, actor: SYSTEM });
       const [updated] = await tx
         .update(tickets)

@@ -35,8 +35,9 @@ export function majorPromiseChange(config: Config, calendar: BusinessCalendar, t
   const target = major && !agentChoseCategory(t) ? (majorCategoryOf(config) ?? t.category) : t.category;
   const policy = promisePolicy(config, calendar, target, major);
   const patch: Partial<Fields> = { category: target, slaPolicy: policy as unknown as Record<string, unknown> };
-  if (!t.firstResponseAt) patch.firstResponseDueAt = policy.firstResponseMinutes ? dueAt(policy, calendar, t.createdAt, policy.firstResponseMinutes) : null;
-  if (!t.resolvedAt) patch.resolutionDueAt = policy.resolutionMinutes ? dueAt(policy, calendar, t.createdAt, policy.resolutionMinutes, t.slaPausedMinutes) : null;
+  const due = (minutes: number | null, paused = 0) => (minutes ? dueAt(policy, calendar, t.createdAt, minutes, paused) : null);
+  if (!t.firstResponseAt) patch.firstResponseDueAt = due(policy.firstResponseMinutes);
+  if (!t.resolvedAt) patch.resolutionDueAt = due(policy.resolutionMinutes, t.slaPausedMinutes);
   if (target !== t.category) {
     const from = categoryOf(config, t.category).name;
     patch.triage = { ...(t.triage ?? { source: 'rules', confidence: 1, reason: '' }), reason: `重大投诉，由「${from}」转为「${categoryOf(config, target).name}」` };

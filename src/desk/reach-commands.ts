@@ -78,7 +78,8 @@ export const visitCommand: CommandSpec = {
     if (!result) throw new DeskError('invalid', `请写上回访方式和结果，例如 /visit ${code} 电话 未接通`);
     const receipt = input.deliveryId ? { source: `visit:${input.surface}`, keys: [input.deliveryId] } : undefined;
     try {
-      const r = await services.desk.recordFollowUpAttempt({ ticket: code, actor: input.actor, viaAgentGroup: input.viaAgentGroup, means, result, note: note.join(' ') || undefined, receipt });
+      const attempt = { ticket: code, actor: input.actor, viaAgentGroup: input.viaAgentGroup, means, result, note: note.join(' ') || undefined, receipt };
+      const r = await services.desk.recordFollowUpAttempt(attempt);
       const [row] = await services.database.db.select({ id: tickets.id }).from(tickets).where(eq(tickets.code, r.code));
       return { kind: 'ticket', view: await services.deliveryContext.ticketView(row.id), text: `${r.code}：${r.message}` };
     } catch (e) {

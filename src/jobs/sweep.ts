@@ -206,8 +206,10 @@ export async function fireTimers(deps: DeskDeps, claimed: ClaimedTimer[], now: D
   // starts nothing twice and skips nothing.
   for (const timer of followUps) {
     const started = await startFollowUp(deps, timer.ticketId, now);
+    const outcome = JSON.stringify({ outcome: started ? 'follow_up' : 'skipped: not awaiting survey' });
     await deps.database.db.execute(
-      sql`update ${timers} set status = 'fired', fired_at = ${sqlTime(now)}, lease_until = null, data = data || ${JSON.stringify({ outcome: started ? 'follow_up' : 'skipped: not awaiting survey' })}::jsonb where id = ${timer.id} and status = 'pending'`,
+      sql`update ${timers} set status = 'fired', fired_at = ${sqlTime(now)}, lease_until = null, data = data || ${outcome}::jsonb
+          where id = ${timer.id} and status = 'pending'`,
     );
     if (started) result.fired++;
     else result.skipped++;
@@ -234,7 +236,8 @@ function outcomeOf(deps: DeskDeps, t: TicketRow | undefined, timer: ClaimedTimer
     case 'survey.reminder':
       return t.status === 'resolved' && t.surveySentAt?.toISOString() === d.surveySentAt ? { type: 'survey_reminder' } : { type: 'skip', reason: 'survey answered' };
     case 'survey.unrated':
-      return t.status === 'resolved' && !t.followUpSince && t.surveySentAt?.toISOString() === d.surveySentAt ? { type: 'follow_up' } : { type: 'skip', reason: 'survey answered' };
+      if (t.status !== 'resolved' || t.followUpSince || t.surveySentAt?.toISOString() !== d.surveySentAt) return { type: 'skip', reason: 'survey answered' };
+      return { type: 'follow_up' };
     case 'sla.breach': {
       const done = doneAt(t, d);
       if (done && done <= timer.dueAt) return { type: 'skip', reason: 'met' };

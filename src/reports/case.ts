@@ -117,7 +117,16 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
     ['解决时间', t.resolvedAt && facts.resolved ? `${fmt(t.resolvedAt)}（用时 ${formatMinutes(rsMin ?? 0, clock)}${t.slaPausedMinutes ? `，已扣除等待客户 ${formatMinutes(t.slaPausedMinutes, clock)}` : ''}）` : '—'],
     ['解决结果', OUTCOME_LABELS[facts.resolution.outcome]],
     ['满意度回访', t.surveySentAt ? `发送于 ${fmt(t.surveySentAt)}` : facts.surveySent ? '已发送' : '未发送'],
-    ['客户评价', t.csatScore !== null ? `${t.csatScore} 分${t.csatComment ? `：${t.csatComment}` : ''}` : t.closeReason === 'unrated' ? unratedLabel(t.followUpAttempts) : t.followUpSince ? '待电话回访' : '—'],
+    [
+      '客户评价',
+      t.csatScore !== null
+        ? `${t.csatScore} 分${t.csatComment ? `：${t.csatComment}` : ''}`
+        : t.closeReason === 'unrated'
+          ? unratedLabel(t.followUpAttempts)
+          : t.followUpSince
+            ? '待电话回访'
+            : '—',
+    ],
     ['重开次数', String(t.reopenCount)],
   ];
   // A demo database says so at the top of every case report (chat, console, audit pack).
@@ -163,20 +172,26 @@ function detailOf(e: EventRow, byMessage: Map<number, typeof messages.$inferSele
     case 'survey_answered':
       return `${d.score} 分${d.comment ? `：${d.comment}` : ''}${d.via === 'phone' ? `（电话回访，回访人 ${String(d.byName ?? d.by ?? '')}${typeof d.calledAt === 'string' ? `，${due(d.calledAt)}` : ''}）` : ''}`;
     case 'closed':
-      return d.reason === 'satisfied' ? '客户满意，归档' : d.reason === 'unrated' ? `${unratedLabel(Number(d.followUpAttempts ?? 0))}，归档（不视为满意）` : String(d.reason ?? '');
+      if (d.reason === 'unrated') return `${unratedLabel(Number(d.followUpAttempts ?? 0))}，归档（不视为满意）`;
+      return d.reason === 'satisfied' ? '客户满意，归档' : String(d.reason ?? '');
     case 'follow_up_started':
       return `客户未评价满意度回访，回访人：${String(d.agentName ?? '待负责人指派')}（最多尝试 ${String(d.attemptsAllowed ?? '')} 次）`;
     case 'follow_up_attempt':
-      return `第 ${String(d.attempt)} 次：${String(d.means)}·${String(d.result)}，回访人 ${String(d.byName ?? '')}${due(d.at) ? `，${due(d.at)}` : ''}${d.note ? `；${String(d.note)}` : ''}`;
+      return (
+        `第 ${String(d.attempt)} 次：${String(d.means)}·${String(d.result)}，回访人 ${String(d.byName ?? '')}` +
+        `${due(d.at) ? `，${due(d.at)}` : ''}${d.note ? `；${String(d.note)}` : ''}`
+      );
     case 'promise_changed': {
-      const p = d.policy as { firstResponseMinutes?: number | null; resolutionMinutes?: number | null; clock?: 'business' | 'calendar'; major?: boolean } | undefined;
+      type Policy = { firstResponseMinutes?: number | null; resolutionMinutes?: number | null; clock?: 'business' | 'calendar' };
+      const p = d.policy as Policy | undefined;
+      const rule = (m: number | null | undefined, what: string) => promiseRule(m ?? null, p?.clock ?? 'business', config.calendar.hours, what);
       const c = d.category as { from: string; to: string } | undefined;
       const fr = d.firstResponseDue as { to?: string | null } | undefined;
       const rs = d.resolutionDue as { to?: string | null } | undefined;
       return [
         d.reason === 'major' ? '重大投诉，适用重大投诉时限' : '取消重大投诉，恢复分类原有时限',
         c ? `分类 ${categoryOf(config, c.from).name} → ${categoryOf(config, c.to).name}` : '',
-        p ? `${promiseRule(p.firstResponseMinutes ?? null, p.clock ?? 'business', config.calendar.hours, '首次回复')}、${promiseRule(p.resolutionMinutes ?? null, p.clock ?? 'business', config.calendar.hours, '解决')}` : '',
+        p ? `${rule(p.firstResponseMinutes, '首次回复')}、${rule(p.resolutionMinutes, '解决')}` : '',
         due(fr?.to) ? `首次响应时限 ${due(fr?.to)}` : '',
         due(rs?.to) ? `解决时限 ${due(rs?.to)}` : '',
       ]

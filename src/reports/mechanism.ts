@@ -92,7 +92,9 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange): 
     '2. **认领与跟进**：客服在群内认领工单并回复客户；工单未回复客户前不能标记解决。',
     '3. **解决**：客服标记解决后，系统自动向客户发送满意度回访（1–5 分）。',
     `4. **回访与归档**：客户评价 ${config.survey.satisfiedMin}–5 分视为满意，工单归档；低于 ${config.survey.satisfiedMin} 分视为不满意，工单自动重开并通知负责人继续处理。**只有客户表示满意才归档。**`,
-    `5. **未评价的电话回访**：${config.survey.reminderHours} 小时未评价提醒一次；发送回访 ${config.survey.unratedAfterDays} 天后仍未评价的，转为处理人（无处理人时为负责人）的电话回访任务，在客服群点名通知。回访人记录客户的评价，或每一次未果的尝试（时间、方式、结果）；${config.survey.followUpAttempts} 次未果后才按“未评价（已回访 ${config.survey.followUpAttempts} 次未果）”归档，**不视为满意**。`,
+    `5. **未评价的电话回访**：${config.survey.reminderHours} 小时未评价提醒一次；发送回访 ${config.survey.unratedAfterDays} 天后仍未评价的，` +
+      `转为处理人（无处理人时为负责人）的电话回访任务，在客服群点名通知。回访人记录客户的评价，或每一次未果的尝试（时间、方式、结果）；` +
+      `${config.survey.followUpAttempts} 次未果后才按“未评价（已回访 ${config.survey.followUpAttempts} 次未果）”归档，**不视为满意**。`,
     '6. **记录**：每一步操作都记录操作人和时间，写入哈希链事件日志（能检出什么、不能检出什么见第六节）。',
     '',
     '## 四、岗位职责',

@@ -14,7 +14,16 @@ export interface FollowUpTask {
  * On the ticket page: 「请电话联系客户」 when no e-mail or SMS reached the customer, and the 电话回访 form (score, the
  * customer's words, when) while the survey is open. Its own file: the ticket page belongs to the workspace too.
  */
-export function FollowUpPanel(props: { code: string; csrf: string; open: boolean; callCustomer: boolean; notice?: string; task?: FollowUpTask; version?: number; timeZone?: string }) {
+export function FollowUpPanel(props: {
+  code: string;
+  csrf: string;
+  open: boolean;
+  callCustomer: boolean;
+  notice?: string;
+  task?: FollowUpTask;
+  version?: number;
+  timeZone?: string;
+}) {
   if (!props.open && !props.callCustomer && !props.notice) return null;
   return (
     <section class="card" aria-labelledby="h-followup">

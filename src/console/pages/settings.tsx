@@ -66,7 +66,9 @@ export function SettingsPage(props: { config: Config; calendar: BusinessCalendar
             <b>满意度回访</b>：解决后自动发送回访；客户评价满意才归档，不满意自动重开并通知负责人。
           </li>
           <li>
-            <b>未评价的电话回访</b>：{config.survey.reminderHours} 小时未评价提醒一次；发送 {config.survey.unratedAfterDays} 天后仍未评价的，转为处理人（无处理人时为负责人）的电话回访任务（工作台“待电话回访”）。回访人录入客户评价，或登记每次未果的尝试（时间、方式、结果）；
+            <b>未评价的电话回访</b>：{config.survey.reminderHours} 小时未评价提醒一次；发送 {config.survey.unratedAfterDays}{' '}
+            天后仍未评价的，转为处理人（无处理人时为负责人）的电话回访任务（工作台“待电话回访”）。
+            回访人录入客户评价，或登记每次未果的尝试（时间、方式、结果）；
             {config.survey.followUpAttempts} 次未果后才按“未评价（已回访 {config.survey.followUpAttempts} 次未果）”归档，不视为满意。
           </li>
           <li>
