@@ -208,7 +208,8 @@ export function registerWorkspace(app: Hono<ConsoleEnv>, w: WorkspaceDeps): void
       />
     );
     const person = [...people.values()].find((p) => p.id === t.followUpAgentId)?.name ?? null;
-    const task = t.status === 'resolved' && t.followUpSince ? { since: t.followUpSince, person, attempts: t.followUpAttempts, max: config.survey.followUpAttempts } : undefined;
+    const following = t.status === 'resolved' && t.followUpSince;
+    const task = following ? { since: t.followUpSince!, person, attempts: t.followUpAttempts, max: config.survey.followUpAttempts } : undefined;
     const followUp = (
       <FollowUpPanel
         code={t.code}

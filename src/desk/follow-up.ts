@@ -125,7 +125,8 @@ export async function startFollowUp(deps: DeskDeps, ticketId: number, now: Date 
     const line = person
       ? `${head}请 ${name} 电话回访。接通后用 /csat ${t.code} 分数 录入评价；未接通用 /visit ${t.code} 电话 未接通 登记（${max} 次未果后按“未评价”归档）。`
       : `${head}且没有处理人，请负责人安排电话回访。`;
-    const ping = { ticketId: t.id, code: t.code, assigneeId: person, notify: person ? ('assignee' as const) : ('leads' as const), key: `follow-up:${t.id}:${seq}`, line };
+    const notify = person ? ('assignee' as const) : ('leads' as const);
+    const ping = { ticketId: t.id, code: t.code, assigneeId: person, notify, key: `follow-up:${t.id}:${seq}`, line };
     const rows = await pingRows(tx, deps, [ping]);
     await enqueue(tx, now, [...rows, ...cardUpdates(deps, t.id, seq)]);
     await syncTimers(tx, deps, updated, now);

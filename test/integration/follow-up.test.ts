@@ -46,7 +46,10 @@ describe.each(dbKinds)('电话回访 of an unanswered survey on %s', (kind) => {
     return jar;
   };
   /** A line typed in the agents' group, @bot, as Feishu delivers it; returns the event (re-send it for a re-delivery). */
-  const typed = (who: { userId: string }, text: string) => d.message({ openId: who.userId, chatId: AGENT_CHAT, chatType: 'group', text: `@_user_1 ${text}`, mentions: [bot()] });
+  const typed = (who: { userId: string }, text: string) =>
+    d.message({ openId: who.userId, chatId: AGENT_CHAT, chatType: 'group', text: `@_user_1 ${text}`, mentions: [bot()] });
+  const attempt = (code: string, extra: { means?: string; result?: string; at?: Date } = {}) =>
+    d.desk.recordFollowUpAttempt({ ticket: code, actor: AGENT, viaAgentGroup: true, means: '电话', result: '未接通', ...extra });
   const eventsOf = (id: number, type?: string) =>
     d.db
       .select()
@@ -105,7 +108,8 @@ describe.each(dbKinds)('电话回访 of an unanswered survey on %s', (kind) => {
     const [started] = await eventsOf(row.id, 'follow_up_started');
     expect(started).toMatchObject({ actor: 'system', data: { agentId: me.id, agentName: '小林', attemptsAllowed: 3 } });
     // Announced in the agents' group, @-mentioning the named person.
-    const notice = (await d.db.select().from(outbox).where(eq(outbox.kind, 'agents.text'))).find((o) => String(o.payload.text).includes(`待电话回访：工单 ${ticket.code}`))!;
+    const texts = await d.db.select().from(outbox).where(eq(outbox.kind, 'agents.text'));
+    const notice = texts.find((o) => String(o.payload.text).includes(`待电话回访：工单 ${ticket.code}`))!;
     expect(notice.payload).toMatchObject({ notify: 'assignee', mention: [{ userId: AGENT.userId }] });
     expect(String(notice.payload.text)).toContain('请 小林 电话回访');
     await d.settle();
@@ -167,7 +171,8 @@ describe.each(dbKinds)('电话回访 of an unanswered survey on %s', (kind) => {
       [`agent:feishu:${AGENT.userId}`, 2, '短信', '未回复', '小林'],
       [`agent:feishu:${AGENT.userId}`, 3, '电话', '拒接', '小林'],
     ]);
-    expect(attempts.map((e) => e.data.at)).toEqual([cst('2026-03-05T10:30:00'), cst('2026-03-05T15:00:00'), cst('2026-03-06T11:00:00')].map((x) => x.toISOString()));
+    const when = ['2026-03-05T10:30:00', '2026-03-05T15:00:00', '2026-03-06T11:00:00'].map((x) => cst(x).toISOString());
+    expect(attempts.map((e) => e.data.at)).toEqual(when);
     expect(attempts[0].data.note).toBe('上午十点半拨打');
     expect((await eventsOf(row.id, 'closed'))[0].data).toEqual({ reason: 'unrated', followUpAttempts: 3 });
 
@@ -212,7 +217,7 @@ describe.each(dbKinds)('电话回访 of an unanswered survey on %s', (kind) => {
     expect(queues.slice(queues.indexOf('id="q-followup"'), queues.indexOf('id="q-reminders"'))).not.toContain(ticket.code);
 
     const before = await counts();
-    await expect(d.desk.recordFollowUpAttempt({ ticket: ticket.code, actor: AGENT, viaAgentGroup: true, means: '电话', result: '未接通' })).rejects.toMatchObject({
+    await expect(attempt(ticket.code)).rejects.toMatchObject({
       code: 'not_following_up',
       message: `工单 ${ticket.code} 当前「已归档」，不在待电话回访中，不能登记回访未果。`,
     });
@@ -225,21 +230,19 @@ describe.each(dbKinds)('电话回访 of an unanswered survey on %s', (kind) => {
     const refused = typed(AGENT, `/visit ${ticket.code} 电话 未接通`);
     await d.send(refused);
     expect((await repliesTo(refused)).join()).toContain('客户尚在评价期内，不在待电话回访中');
-    await expect(d.desk.recordFollowUpAttempt({ ticket: ticket.code, actor: AGENT, viaAgentGroup: true, means: '飞鸽', result: '未接通' })).rejects.toMatchObject({ code: 'invalid' });
+    await expect(attempt(ticket.code, { means: '飞鸽' })).rejects.toMatchObject({ code: 'invalid' });
     at('2026-03-05T10:00:00');
     await sweep();
     const started = await counts();
-    await expect(d.desk.recordFollowUpAttempt({ ticket: ticket.code, actor: AGENT, viaAgentGroup: true, means: '电话', result: '  ' })).rejects.toMatchObject({ code: 'invalid' });
-    await expect(
-      d.desk.recordFollowUpAttempt({ ticket: ticket.code, actor: AGENT, viaAgentGroup: true, means: '电话', result: '未接通', at: cst('2026-03-05T09:00:00') }),
-    ).rejects.toMatchObject({ message: '回访时间不能早于回访任务开始的时间' });
+    await expect(attempt(ticket.code, { result: '  ' })).rejects.toMatchObject({ code: 'invalid' });
+    await expect(attempt(ticket.code, { at: cst('2026-03-05T09:00:00') })).rejects.toMatchObject({ message: '回访时间不能早于回访任务开始的时间' });
     expect(await counts()).toEqual(started);
     expect(before.events).toBeLessThan(started.events);
 
     await d.send(d.message({ openId: 'ou_fu_c4', chatId: 'oc_ou_fu_c4', text: '想咨询一下价格' }));
     const [open] = (await d.db.select().from(tickets).orderBy(tickets.id)).slice(-1);
     const beforeOpen = await counts();
-    await expect(d.desk.recordFollowUpAttempt({ ticket: open.code, actor: AGENT, viaAgentGroup: true, means: '电话', result: '未接通' })).rejects.toMatchObject({ code: 'not_following_up' });
+    await expect(attempt(open.code)).rejects.toMatchObject({ code: 'not_following_up' });
     expect(await counts()).toEqual(beforeOpen);
   });
 });
