@@ -160,8 +160,24 @@ export const configSchema = z.object({
       reminderHours: z.number().positive().default(24),
       unratedAfterDays: z.number().positive().default(3),
       satisfiedMin: z.number().int().min(1).max(5).default(4),
+      /** Failed phone follow-up attempts (电话回访) before an unanswered survey closes as unrated. */
+      followUpAttempts: z.number().int().min(1).max(10).default(3),
     })
-    .default({ reminderHours: 24, unratedAfterDays: 3, satisfiedMin: 4 }),
+    .default({ reminderHours: 24, unratedAfterDays: 3, satisfiedMin: 4, followUpAttempts: 3 }),
+  /**
+   * A major complaint (重大投诉) moves to this category (unless an agent chose the category) and gets its own,
+   * stricter promise: by default a first response in 1 h and a resolution in 24 h on the calendar clock (nights and
+   * holidays count: a customer threatening to go to a regulator does not wait for Monday). A config whose
+   * categories have no such id keeps the ticket's category and still applies the promise.
+   */
+  major: z
+    .object({
+      category: z.string().default('complaint'),
+      firstResponseMinutes: z.number().int().positive().default(60),
+      resolutionMinutes: z.number().int().positive().default(1440),
+      clock: z.enum(['business', 'calendar']).default('calendar'),
+    })
+    .prefault({}),
   web: z
     .object({ rateLimitPerMinute: z.number().int().positive().default(5), maxContentLength: z.number().int().positive().default(5000) })
     .default({ rateLimitPerMinute: 5, maxContentLength: 5000 }),

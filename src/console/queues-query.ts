@@ -1,10 +1,11 @@
 /**
  * The agents' queues: 待认领 (nobody holds it), 我的工单 (held by the viewer), 即将超时 / 已超时 (anyone's, by due
- * time). SLA states are computed by desk/view slaView, exactly as the cards compute them. Bounded: each queue reads at
+ * time), 待电话回访 (unanswered surveys turned into a named person's follow-up task, oldest first). SLA states are
+ * computed by desk/view slaView, exactly as the cards compute them. Bounded: each queue reads at
  * most QUEUE_LIMIT rows; 待认领 and 我的工单 are counted exactly in one aggregate, while 即将超时 / 已超时 are counted among
  * the 3 × QUEUE_LIMIT working tickets due first (a desk with more overdue tickets than that has a bigger problem).
  */
-import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { BusinessCalendar } from '../core/calendar.ts';
 import type { Database } from '../db/client.ts';
 import { agents, customers, ticketEvents, tickets } from '../db/schema/index.ts';
@@ -29,11 +30,23 @@ export interface QueueRow {
   sla: SlaView;
 }
 
+/** A follow-up task (电话回访): who must call, since when, and how many attempts failed so far. */
+export interface FollowUpRow {
+  code: string;
+  subject: string;
+  customerName: string | null;
+  since: Date;
+  person: string | null;
+  mine: boolean;
+  attempts: number;
+}
+
 export interface Queues {
   unclaimed: QueueRow[];
+  followUps: FollowUpRow[];
   mine: QueueRow[];
   due: QueueRow[];
-  counts: { unclaimed: number; mine: number; dueSoon: number; breached: number };
+  counts: { unclaimed: number; mine: number; dueSoon: number; breached: number; followUps: number };
   /** SLA reminders recorded on the viewer's tickets (what a chat agent gets as an @-mention). */
   reminders: Array<{ code: string; type: string; at: Date; data: Record<string, unknown> }>;
 }
@@ -101,11 +114,43 @@ export async function loadQueues(database: Database, calendar: BusinessCalendar,
     .map(toRow)
     .filter((r) => r.sla.state === 'breached' || r.sla.state === 'due_soon')
     .sort((a, b) => (a.sla.dueAt ?? '').localeCompare(b.sla.dueAt ?? ''));
+  const followUps = await loadFollowUps(database, myAgentIds);
   return {
     unclaimed: unclaimedRows.map(toRow),
+    followUps,
     mine: mineRows.map(toRow),
     due: due.slice(0, QUEUE_LIMIT),
-    counts: { unclaimed: counts.unclaimed, mine: counts.mine, dueSoon: due.filter((r) => r.sla.state === 'due_soon').length, breached: due.filter((r) => r.sla.state === 'breached').length },
+    counts: {
+      unclaimed: counts.unclaimed,
+      mine: counts.mine,
+      dueSoon: due.filter((r) => r.sla.state === 'due_soon').length,
+      breached: due.filter((r) => r.sla.state === 'breached').length,
+      followUps: followUps.length,
+    },
     reminders: reminders.map((r) => ({ ...r, data: r.data as Record<string, unknown> })),
   };
+}
+
+/** 待电话回访: resolved tickets whose unanswered survey became a follow-up task, the viewer's first, oldest first. */
+export async function loadFollowUps(database: Database, myAgentIds: number[]): Promise<FollowUpRow[]> {
+  const rows = await database.db
+    .select({ t: tickets, customerName: customers.name, name: agents.name, userId: agents.userId })
+    .from(tickets)
+    .innerJoin(customers, eq(customers.id, tickets.customerId))
+    .leftJoin(agents, eq(agents.id, tickets.followUpAgentId))
+    .where(and(eq(tickets.status, 'resolved'), isNotNull(tickets.followUpSince)))
+    .orderBy(asc(tickets.followUpSince), asc(tickets.id))
+    .limit(QUEUE_LIMIT);
+  const mine = (id: number | null) => id !== null && myAgentIds.includes(id);
+  return rows
+    .map((r) => ({
+      code: r.t.code,
+      subject: r.t.subject,
+      customerName: r.customerName,
+      since: r.t.followUpSince!,
+      person: r.name ?? r.userId ?? null,
+      mine: mine(r.t.followUpAgentId),
+      attempts: r.t.followUpAttempts,
+    }))
+    .sort((a, b) => Number(b.mine) - Number(a.mine));
 }

@@ -95,6 +95,34 @@ export function registerReachRoutes(app: Hono<ConsoleEnv>, deps: ReachRouteDeps)
     }
   });
 
+  // A failed follow-up attempt (电话回访未果): the form carries the ticket version, so a second submit records nothing.
+  app.post('/tickets/:code/follow-up-attempt', need('agent'), async (c) => {
+    const code = c.req.param('code');
+    const back = `/console/tickets/${encodeURIComponent(code)}`;
+    const form = await c.req.parseBody();
+    if (!checkCsrf(c, env, deps.key!, form.csrf)) return expired(c, back);
+    const field = (k: string) => (typeof form[k] === 'string' ? (form[k] as string).trim() : '');
+    const at = field('at') ? wallTimeToDate(field('at'), config.calendar.timeZone) : undefined;
+    try {
+      if (at === null) throw new DeskError('invalid', '尝试时间格式不正确');
+      const r = await services.desk.recordFollowUpAttempt({
+        ticket: code,
+        means: field('means'),
+        result: field('result'),
+        note: field('note') || undefined,
+        at,
+        expectVersion: /^\d+$/.test(field('version')) ? Number(field('version')) : undefined,
+        actor: actorOf(c, deps.key!, nowSeconds()),
+        viaAgentGroup: false,
+        role: c.get('viewer').role,
+      });
+      return c.redirect(`${back}?notice=${encodeURIComponent(r.message)}`, 303);
+    } catch (e) {
+      if (!(e instanceof DeskError)) throw e;
+      return refused(c, code, back, '未能登记回访', e);
+    }
+  });
+
   app.post('/tickets/:code/follow-up', need('agent'), async (c) => {
     const code = c.req.param('code');
     const back = `/console/tickets/${encodeURIComponent(code)}`;
@@ -116,19 +144,21 @@ export function registerReachRoutes(app: Hono<ConsoleEnv>, deps: ReachRouteDeps)
       return c.redirect(`${back}?notice=${encodeURIComponent(r.message)}`, 303);
     } catch (e) {
       if (!(e instanceof DeskError)) throw e;
-      return html(
-        c,
-        '未能录入回访',
-        <div class="card" role="alert">
-          <h1>未能录入回访</h1>
-          <p>{e.message}</p>
-          <p>未做任何修改。</p>
-          <p>
-            <a href={back}>返回工单 {code}</a>
-          </p>
-        </div>,
-        { status: STATUS[e.code] ?? 400, active: '/console/tickets' },
-      );
+      return refused(c, code, back, '未能录入回访', e);
     }
   });
+  const refused = (c: Ctx, code: string, back: string, title: string, e: DeskError) =>
+    html(
+      c,
+      title,
+      <div class="card" role="alert">
+        <h1>{title}</h1>
+        <p>{e.message}</p>
+        <p>未做任何修改。</p>
+        <p>
+          <a href={back}>返回工单 {code}</a>
+        </p>
+      </div>,
+      { status: STATUS[e.code] ?? 400, active: '/console/tickets' },
+    );
 }

@@ -220,7 +220,21 @@ export function registerWorkspace(app: Hono<ConsoleEnv>, w: WorkspaceDeps): void
         timeFormat={timeFormat(calendar.timeZone).full}
       />
     );
-    const followUp = <FollowUpPanel code={t.code} csrf={c.get('csrf')} open={t.status === 'resolved'} callCustomer={await undeliveredToCustomer(db, t.id)} notice={c.req.query('notice')} />;
+    const person = [...people.values()].find((p) => p.id === t.followUpAgentId)?.name ?? null;
+    const following = t.status === 'resolved' && t.followUpSince;
+    const task = following ? { since: t.followUpSince!, person, attempts: t.followUpAttempts, max: config.survey.followUpAttempts } : undefined;
+    const followUp = (
+      <FollowUpPanel
+        code={t.code}
+        csrf={c.get('csrf')}
+        open={t.status === 'resolved'}
+        callCustomer={await undeliveredToCustomer(db, t.id)}
+        notice={c.req.query('notice')}
+        task={task}
+        version={version}
+        timeZone={calendar.timeZone}
+      />
+    );
     return html(
       c,
       `工单 ${code}`,

@@ -61,8 +61,9 @@ export interface MetricTicket {
   reopenCount: number;
   /** 'phone' when an agent recorded the answer the customer gave by phone (电话回访); else the customer's own. */
   csatVia?: string | null;
-  /** Recorded failed phone follow-up attempts (电话回访); a ticket closed unrated after some is counted apart. */
-  followUpAttempts?: number | null;
+  /** The unanswered survey became a phone follow-up task (电话回访) at this instant, and the failed attempts so far. */
+  followUpSince?: Date | null;
+  followUpAttempts?: number;
 }
 
 export interface MetricOptions {
@@ -102,6 +103,12 @@ export interface TicketFacts {
   surveyAnswered: boolean;
   /** The answer was recorded by an agent from a phone call, not given by the customer themselves. */
   answeredByAgent?: boolean;
+  /**
+   * The phone follow-up of an unanswered survey: 'pending' while the named person works it, 'failed' when the ticket
+   * closed as unrated after the configured failed attempts (「未评价（已回访 N 次未果）」), null otherwise.
+   */
+  followUp?: 'pending' | 'failed' | null;
+  followUpAttempts?: number;
   score: number | null;
   reopenCount: number;
   isMajor: boolean;
@@ -193,6 +200,8 @@ export function ticketFacts(row: MetricTicket, opts: MetricOptions): TicketFacts
     surveySent: row.surveySentAt !== null || row.surveyAnsweredAt !== null,
     surveyAnswered: answered,
     answeredByAgent: answered && row.csatVia === 'phone',
+    followUp: !row.followUpSince ? null : row.status === 'resolved' ? 'pending' : outcome === 'unrated' ? 'failed' : null,
+    followUpAttempts: row.followUpAttempts ?? 0,
     score: answered ? row.csatScore : null,
     reopenCount: row.reopenCount,
     isMajor: row.isMajor,
@@ -286,11 +295,14 @@ export interface MetricsAcc {
   scores: number[];
   satisfied: number;
   unrated: number;
+  /** Of `unrated`: closed after the configured failed phone follow-up attempts. */
+  unratedAfterFollowUp: number;
   awaitingSurvey: number;
   /** Received tickets with a resolution promise (the resolution rate's denominator) and those of them confirmed. */
   withTarget: number;
   confirmed: number;
-  unratedAfterFollowUp: number;
+  /** Of `awaitingSurvey`: the survey went unanswered and a named person follows it up by phone. */
+  awaitingFollowUp: number;
   major: number;
   open: number;
   openAges: Histogram;
@@ -323,10 +335,11 @@ export function emptyAcc(): MetricsAcc {
     scores: [0, 0, 0, 0, 0],
     satisfied: 0,
     unrated: 0,
+    unratedAfterFollowUp: 0,
     awaitingSurvey: 0,
     withTarget: 0,
     confirmed: 0,
-    unratedAfterFollowUp: 0,
+    awaitingFollowUp: 0,
     major: 0,
     open: 0,
     openAges: {},
@@ -363,6 +376,7 @@ export function addFacts(acc: MetricsAcc, f: TicketFacts, satisfiedMin: number):
     if (f.confirmed) acc.confirmed++;
   }
   if (f.unratedAfterFollowUp) acc.unratedAfterFollowUp++;
+  if (f.followUp === 'pending') acc.awaitingFollowUp++;
   if (fr.outcome === 'breached' || rs.outcome === 'breached') acc.breachedTickets++;
   if (f.reopenCount > 0) acc.reopenedTickets++;
   acc.reopenCount += f.reopenCount;
@@ -385,7 +399,7 @@ export function addFacts(acc: MetricsAcc, f: TicketFacts, satisfiedMin: number):
 const COUNTS = [
   'received', 'firstMet', 'firstBreached', 'firstPending', 'resolved', 'closedSatisfied', 'resMet', 'resBreached', 'resPending', 'breachedTickets',
   'reopenedTickets', 'reopenCount', 'surveysSent', 'surveysAnswered', 'surveysAnsweredByAgent', 'scoreSum', 'satisfied', 'unrated', 'awaitingSurvey', 'major', 'open',
-  'withTarget', 'confirmed', 'unratedAfterFollowUp',
+  'withTarget', 'confirmed', 'unratedAfterFollowUp', 'awaitingFollowUp',
 ] as const;
 const HISTOGRAMS = ['firstMinutes', 'firstCalendarMinutes', 'resolutionMinutes', 'resolutionCalendarMinutes', 'openAges'] as const;
 
@@ -480,6 +494,10 @@ export interface Metrics {
     /** satisfied (score ≥ satisfiedMin) ÷ answered */
     satisfiedShare: number | null;
     unrated: number;
+    /** Of `unrated`: closed only after the configured failed phone follow-up attempts (「未评价（已回访 N 次未果）」). */
+    unratedAfterFollowUp: number;
+    /** Of `awaiting`: unanswered surveys a named person is following up by phone (待电话回访). */
+    awaitingFollowUp: number;
     /** answers per score, index 0 = 1 point … index 4 = 5 points */
     distribution: number[];
   };
@@ -548,6 +566,8 @@ export function finalizeMetrics(acc: MetricsAcc): Metrics {
       satisfied: acc.satisfied,
       satisfiedShare: ratio(acc.satisfied, acc.surveysAnswered),
       unrated: acc.unrated,
+      unratedAfterFollowUp: acc.unratedAfterFollowUp ?? 0,
+      awaitingFollowUp: acc.awaitingFollowUp ?? 0,
       distribution: [...acc.scores],
     },
     major: acc.major,
@@ -650,7 +670,12 @@ export function metricDefinitions(satisfiedMin: number, clocks?: readonly ClockO
     { name: '不计入解决率的工单', formula: '没有解决时限的类别（默认为“建议”）只记录、答复和采纳，不承诺解决时间，因此不进入解决率的分子和分母，数量另行列出。' },
     { name: '投诉解决率', formula: `投诉类工单按上述“解决率”口径计算，与参考值 92% 并列。${REFERENCE_NOTE}` },
     { name: '已解决·待回访', formula: '客服已标记解决、客户尚未评价的工单数（不计入解决率）。' },
-    { name: '未评价', formula: '回访提醒后仍未评价、按“未评价”归档的工单数（不视为满意，不计入已解决）；其中经电话回访仍未取得评价的另行计数（“已回访未果”）。' },
+    {
+      name: '未评价',
+      formula:
+        '客户未评价满意度回访，且电话回访达到规定次数仍未取得评价，按“未评价（已回访 N 次未果）”归档的工单数（不视为满意，不计入已解决）；' +
+        '待电话回访的工单计入“已解决·待回访”。',
+    },
     { name: '满意归档率', formula: '客户评价满意（含电话回访记录的满意）后归档的工单数 ÷ 收到工单数（含建议类）。' },
     { name: '回访应答率', formula: '客户已评价的工单数 ÷ 已发送满意度回访的工单数。' },
     { name: '平均满意度 / 满意占比', formula: `已评价工单的最近一次评分（1–5 分）的平均值；满意占比 = 评分 ≥ ${satisfiedMin} 分的工单数 ÷ 已评价工单数（分母只含已评价的，须与回访应答率一并阅读）。` },

@@ -78,6 +78,20 @@ export function customerPromise(args: { categoryName: string; policy: SlaPolicy;
   return { text, deadline };
 }
 
+/**
+ * The major-complaint promise (config.major) in the words of the rule sheets, and the sentence that states it:
+ * 「重大投诉（扬言向监管部门、媒体反映，或造成资金损失等）一律按投诉处理，1 小时内（全天候…）首次回复、24 小时内…解决。」
+ */
+export function majorPromiseText(config: Pick<Config, 'major' | 'categories' | 'calendar'>): { firstResponse: string; resolution: string; sentence: string } {
+  const m = config.major;
+  const hours = config.calendar.hours;
+  const firstResponse = promiseRule(m.firstResponseMinutes, m.clock, hours, '首次回复');
+  const resolution = promiseRule(m.resolutionMinutes, m.clock, hours, '解决');
+  const category = config.categories.find((c) => c.id === m.category)?.name;
+  const as = category ? `一律按“${category}”处理，并` : '';
+  return { firstResponse, resolution, sentence: `重大投诉（扬言向监管部门、媒体、律师反映，或造成资金损失、信息泄露等）${as}适用更严的时限：${firstResponse}，${resolution}；负责人立即介入。` };
+}
+
 /** The promise without a deadline, for the sheets that describe the rule: 「2 小时内（工作时间 …）首次回复」. */
 export function promiseRule(minutes: number | null, clock: SlaPolicy['clock'], hours: Hours, what = '首次回复'): string {
   if (minutes == null) return '不承诺时限';

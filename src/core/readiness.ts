@@ -133,7 +133,7 @@ export function evaluateReadiness(f: ReadinessFacts): ReadinessItem[] {
       ? warn('最近 6 个月没有发出回访', '工单解决后系统会自动回访；确认回访已开启')
       : share <= UNRATED_SHARE_LIMIT
         ? pass(`${pct(share)}（${s.unrated}/${s.sent}）`)
-        : warn(`${pct(share)}（${s.unrated}/${s.sent}），超过 ${pct(UNRATED_SHARE_LIMIT)}`, '对未评价的客户安排电话回访并记录结果（/csat 工单号 分数）'),
+        : warn(`${pct(share)}（${s.unrated}/${s.sent}），超过 ${pct(UNRATED_SHARE_LIMIT)}`, '未评价的工单会转为电话回访任务：接通后用 /csat 工单号 分数 录入，未接通用 /visit 工单号 电话 未接通 登记'),
   );
 
   add(

@@ -25,6 +25,8 @@ export interface SlaPolicy {
   dueSoonRatio: number;
   calendarVersion: string;
   timeZone: string;
+  /** The major-complaint promise (config.major) replaced the category's own targets. */
+  major?: boolean;
 }
 
 export type SlaState = 'none' | 'on_track' | 'due_soon' | 'breached' | 'met' | 'paused';
@@ -51,6 +53,13 @@ export function policyFor(category: Category, config: Config, calendar: Business
     calendarVersion: calendar.version,
     timeZone: calendar.timeZone,
   };
+}
+
+/** The major-complaint promise (重大投诉): the category's policy with config.major's targets and clock. */
+export function majorPolicyFor(category: Category, config: Config, calendar: BusinessCalendar): SlaPolicy {
+  const m = config.major;
+  const targets = { clock: m.clock, firstResponseMinutes: m.firstResponseMinutes, resolutionMinutes: m.resolutionMinutes };
+  return { ...policyFor(category, config, calendar), ...targets, major: true };
 }
 
 function addMinutes(policy: SlaPolicy, calendar: BusinessCalendar, from: Date, minutes: number): Date {

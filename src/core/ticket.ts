@@ -2,7 +2,9 @@
  * The ticket lifecycle as pure functions: (ticket, command, now) → { patch, events } or a typed refusal.
  *
  *   new → claimed → responded → resolved (survey out) → closed (satisfied | unrated)
- *                                    └─ unsatisfied → reopened → claimed/responded → resolved …
+ *                                    ├─ unsatisfied → reopened → claimed/responded → resolved …
+ *                                    └─ no answer after the reminder → 电话回访 task (still resolved) → answer | N failed
+ *                                       attempts → closed unrated
  *
  * Decisions (documented in the README):
  * - Any agent action on an unassigned ticket (respond, resolve) claims it for that agent first, recorded as its
@@ -10,7 +12,8 @@
  * - A ticket cannot be resolved before the customer has seen a response: "closed loop" means the customer was
  *   answered, not just that a button was pressed.
  * - `closed` is reached only from `resolved`, by a survey answer at or above the satisfied threshold, or by the
- *   unrated timeout after the reminder. Silence is never satisfaction. The one exception is a merge: a duplicate
+ *   unrated close after the configured failed phone follow-up attempts. Silence is never satisfaction, and it is
+ *   not the end either: an unanswered survey becomes a named person's follow-up task first. The one exception is a merge: a duplicate
  *   closes as `merged` into the ticket that carries the case (its customer gets that ticket's survey), and only an
  *   admin can undo it.
  */
@@ -38,7 +41,16 @@ export interface TicketState {
   csatScore: number | null;
   csatComment: string | null;
   reopenCount: number;
+  /** The unanswered survey became a follow-up task (电话回访) for followUpAgentId; failed attempts so far. */
+  followUpSince: Date | null;
+  followUpAgentId: number | null;
+  followUpAttempts: number;
 }
+
+/** How a follow-up attempt was made, and what came of a failed one (the words agents type in /visit). */
+export const FOLLOW_UP_MEANS = ['电话', '短信', '邮件', '上门'] as const;
+export const FOLLOW_UP_RESULTS = ['未接通', '拒接', '号码错误', '关机', '无人应答', '未回复', '其他'] as const;
+export type FollowUpMeans = (typeof FOLLOW_UP_MEANS)[number];
 
 export type Command =
   | { type: 'claim'; agentId: number }
@@ -55,7 +67,9 @@ export type Command =
   | { type: 'mergedSurveyAnswer'; score: number; comment?: string }
   | { type: 'customerMessage'; text: string }
   | { type: 'surveyAnswer'; score: number; comment?: string; satisfiedMin: number }
-  | { type: 'surveyTimeout' };
+  | { type: 'surveyTimeout' }
+  | { type: 'followUpStart'; agentId: number | null }
+  | { type: 'followUpAttempt'; agentId: number; means: FollowUpMeans; result: string; note?: string; at: Date; maxAttempts: number };
 
 export interface TicketEvent {
   type: string;
@@ -72,7 +86,8 @@ export type RefusalCode =
   | 'same_category'
   | 'empty_text'
   | 'no_change'
-  | 'not_merged';
+  | 'not_merged'
+  | 'not_following_up';
 
 export class TransitionError extends Error {
   override name = 'TransitionError';
@@ -225,14 +240,53 @@ export function transition(t: TicketState, cmd: Command, now: Date): Transition 
         };
       }
       return {
-        // Reopened tickets go back to their assignee; the lead is told (desk), the next survey starts fresh.
-        patch: { ...base, status: 'reopened', reopenCount: t.reopenCount + 1, resolvedAt: null, surveySentAt: null },
+        // Reopened tickets go back to their assignee; the lead is told (desk), the next survey (and follow-up) starts fresh.
+        patch: {
+          ...base,
+          status: 'reopened',
+          reopenCount: t.reopenCount + 1,
+          resolvedAt: null,
+          surveySentAt: null,
+          followUpSince: null,
+          followUpAgentId: null,
+          followUpAttempts: 0,
+        },
         events: [answered, { type: 'reopened', data: { reason: 'unsatisfied', score: cmd.score } }],
       };
     }
     case 'surveyTimeout': {
       if (t.status !== 'resolved') refuse('not_resolved', '工单不在回访中');
       return { patch: { status: 'closed', closedAt: now, closeReason: 'unrated' }, events: [{ type: 'closed', data: { reason: 'unrated' } }] };
+    }
+    case 'followUpStart': {
+      if (t.status !== 'resolved') refuse('not_resolved', '工单不在回访中');
+      if (t.followUpSince) refuse('no_change', '已在待电话回访中');
+      return {
+        patch: { followUpSince: now, followUpAgentId: cmd.agentId, followUpAttempts: 0 },
+        events: [{ type: 'follow_up_started', data: { agentId: cmd.agentId, surveySentAt: t.surveySentAt?.toISOString() ?? null } }],
+      };
+    }
+    case 'followUpAttempt': {
+      if (t.status !== 'resolved' || !t.followUpSince) refuse('not_following_up', '工单不在待电话回访中');
+      const attempts = t.followUpAttempts + 1;
+      const attempt: TicketEvent = {
+        type: 'follow_up_attempt',
+        data: {
+          agentId: cmd.agentId,
+          attempt: attempts,
+          of: cmd.maxAttempts,
+          means: cmd.means,
+          result: cmd.result,
+          note: cmd.note?.trim() || null,
+          at: cmd.at.toISOString(),
+        },
+      };
+      // Only the last allowed failed attempt closes it: unrated, never satisfied, with the count on the record.
+      if (attempts < cmd.maxAttempts) return { patch: { followUpAttempts: attempts }, events: [attempt] };
+      return {
+        patch: { followUpAttempts: attempts, status: 'closed', closedAt: now, closeReason: 'unrated' },
+        events: [attempt, { type: 'closed', data: { reason: 'unrated', followUpAttempts: attempts } }],
+      };
     }
   }
 }
@@ -256,6 +310,9 @@ export function initialState(category: string, isMajor = false): TicketState {
     csatScore: null,
     csatComment: null,
     reopenCount: 0,
+    followUpSince: null,
+    followUpAgentId: null,
+    followUpAttempts: 0,
   };
 }
 

@@ -26,6 +26,8 @@ export type DemoStep = { at: Date; key: string } & (
   | { type: 'message'; customer: DemoCustomer; text: string }
   | { type: 'act'; action: AgentActName; agent: DemoAgent; text?: string; category?: string; waitForCustomer?: boolean }
   | { type: 'survey'; score: number; comment?: string }
+  /** A failed phone follow-up attempt of a silent customer (电话回访), by the agent the task names. */
+  | { type: 'visit'; attempt: number; means: string; result: string; agent: DemoAgent }
   | { type: 'merge'; into: string; agent: DemoAgent }
   | { type: 'incident'; action: 'incident_reply' | 'incident_resolve'; agent: DemoAgent; text: string }
 );
@@ -180,7 +182,13 @@ export function planDemo(calendar: BusinessCalendar, opts: PlanOptions): DemoSte
       if (rnd() < 0.85) push({ at: awake(new Date(resolved2.getTime() + between(10, 600) * 60_000)), key, type: 'survey', score: rnd() < 0.6 ? 4 : 5, comment: texts.goodComment(pick) || undefined });
       return { key, resolveAt, outcome: 'reopened', text };
     }
-    // No answer: the reminder goes out after a day, the SLA sweep closes it as 未评价 after the waiting period.
+    // No answer: the reminder goes out after a day; after the waiting period the sweep makes it the agent's 电话回访
+    // task, and three failed calls on later working days close it as 「未评价（已回访 3 次未果）」.
+    let call = new Date(resolveAt.getTime() + 3 * 86_400_000);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      call = biz(call, between(60, 400));
+      push({ at: call, key, type: 'visit', attempt, means: attempt === 2 ? '短信' : '电话', result: attempt === 2 ? '未回复' : pick(['未接通', '无人应答', '拒接']), agent });
+    }
     return { key, resolveAt, outcome: 'silent', text };
   }
 

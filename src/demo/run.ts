@@ -142,6 +142,11 @@ export async function generateDemo(database: Database, deploymentConfig: Config,
       case 'survey':
         await desk.answerSurvey({ ticket: t.code, channel: t.customer.channel, customerExternalId: t.customer.externalId, score: step.score, comment: step.comment });
         return;
+      case 'visit':
+        // The first call comes after the task started: fire the due timers up to now first (the sweep would have).
+        if (step.attempt === 1) await sweep(step.at);
+        await desk.recordFollowUpAttempt({ ticket: t.code, actor: step.agent, viaAgentGroup: true, means: step.means, result: step.result });
+        return;
       case 'merge':
         await desk.merge({ ticket: t.code, into: codes.get(step.into)!.code, actor: step.agent, viaAgentGroup: true });
         return;

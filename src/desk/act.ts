@@ -1,7 +1,8 @@
 import { eq, sql } from 'drizzle-orm';
 import { categoryOf, type Config } from '../config.ts';
 import { transition, TransitionError, type Command, type TicketEvent } from '../core/ticket.ts';
-import { dueAt, elapsedMinutes, policyFor, type SlaPolicy } from '../core/sla.ts';
+import { dueAt, elapsedMinutes, type SlaPolicy } from '../core/sla.ts';
+import { majorPromiseChange, promisePolicy } from './major-promise.ts';
 import { ticketPromise } from './promise.ts';
 import type { Database, Tx } from '../db/client.ts';
 import { agents, customers, messages, ticketEvents, tickets } from '../db/schema/index.ts';
@@ -176,8 +177,9 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
       outbox.push((seq) => ({ channel: t.channel, kind: 'customer.survey', ticketId: t.id, idemKey: `survey:${t.id}:${seq}` }));
     }
     if (input.action === 'reclassify') {
-      // The promise follows the new category; the event keeps the old and new due times.
-      const policy = policyFor(categoryOf(deps.config, input.category!), deps.config, deps.calendar);
+      // The promise follows the new category (a major complaint keeps the major promise); the event keeps the old and
+      // new due times.
+      const policy = promisePolicy(deps.config, deps.calendar, input.category!, t.isMajor);
       extra.slaPolicy = policy as unknown as Record<string, unknown>;
       extra.firstResponseDueAt = policy.firstResponseMinutes ? dueAt(policy, deps.calendar, t.createdAt, policy.firstResponseMinutes) : null;
       extra.resolutionDueAt = policy.resolutionMinutes ? dueAt(policy, deps.calendar, t.createdAt, policy.resolutionMinutes, t.slaPausedMinutes) : null;
@@ -192,6 +194,13 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
         const model = await learnFrom(tx, deps, text, input.category!, now);
         events[0].data.learned = { examples: model.examples };
       }
+    }
+    if (input.action === 'major') {
+      // The major flag moves the ticket to 投诉 (unless an agent chose the category) under the major promise; clearing
+      // it restores the category's own promise.
+      const change = majorPromiseChange(deps.config, deps.calendar, t, patch.isMajor!);
+      Object.assign(extra, change.patch);
+      events.push({ ...change.event, data: { ...change.event.data, agentId } });
     }
 
     // The escalation names the leads it pages (roles.leads, by name): the case report says who it went to.
@@ -208,7 +217,11 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
     const merged = input.action === 'respond' || input.action === 'resolve' ? await survivorFollowUps(tx, deps, t, input.action, input.text?.trim(), now, last) : [];
     await enqueue(tx, now, [...fanOut(deps, outbox.map((f) => f(last))), ...escalation, ...merged, ...cardUpdates(deps, t.id, last)]);
     await syncTimers(tx, deps, updated, now);
-    return { ticketId: t.id, code: t.code, message: SUCCESS[input.action] };
+    const majorMessage = updated.isMajor
+      ? `已标记为重大投诉（${categoryOf(deps.config, updated.category).name}类），时限按重大投诉承诺重算`
+      : '已取消重大投诉标记，恢复该分类原有的时限';
+    const message = input.action === 'major' ? majorMessage : SUCCESS[input.action];
+    return { ticketId: t.id, code: t.code, message };
   });
   deps.wake();
   return result;

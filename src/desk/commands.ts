@@ -26,6 +26,8 @@ export interface CommandInput {
   viaAgentGroup: boolean;
   /** The channel it was typed in (replies go back there). */
   surface: string;
+  /** The platform's id of the message (Feishu message_id, DingTalk msgId): a command that records something keys on it. */
+  deliveryId?: string;
 }
 
 export interface CommandContext {
@@ -123,5 +125,5 @@ export async function runCommand(services: Services, raw: CommandInput): Promise
 registerReportCommands(registerCommand);
 // Triage: /merge, /unmerge, /major, /duty, /canned, /incident.
 registerTriageCommands(registerCommand);
-// Beyond the chat: /new (phone, visit, letter), /csat (a follow-up answer taken by phone).
+// Beyond the chat: /new (phone, visit, letter), /csat (a follow-up answer taken by phone), /visit (a failed attempt).
 registerReachCommands(registerCommand);

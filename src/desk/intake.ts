@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { categoryOf } from '../config.ts';
 import { classify } from '../core/classify.ts';
 import { initialState, isWorkable, transition, type Status, type TicketEvent } from '../core/ticket.ts';
-import { dueAt, elapsedMinutes, policyFor, type SlaPolicy } from '../core/sla.ts';
+import { dueAt, elapsedMinutes, type SlaPolicy } from '../core/sla.ts';
+import { majorCategoryOf, majorPromiseChange, promisePolicy } from './major-promise.ts';
 import { customerPromise } from '../core/promise.ts';
 import { ticketPromise } from './promise.ts';
 import { customers, inboundReceipts, messages, tickets } from '../db/schema/index.ts';
@@ -111,9 +112,22 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
       if (open.slaPausedSince) pausedMinutes += elapsedMinutes(policy, calendar, open.slaPausedSince, now);
       const resolutionDueAt = policy.resolutionMinutes && open.slaPausedSince ? dueAt(policy, calendar, open.createdAt, policy.resolutionMinutes, pausedMinutes) : open.resolutionDueAt;
       if (open.slaPausedSince) events[0].data.pausedMinutes = pausedMinutes - open.slaPausedMinutes;
+      // A message that makes the ticket a major complaint puts it under the major promise (and in 投诉).
+      const flagged = patch.isMajor && !open.isMajor;
+      const promiseChange = flagged ? majorPromiseChange(config, calendar, { ...open, slaPausedMinutes: pausedMinutes, resolutionDueAt }, true) : null;
+      if (promiseChange) events.push({ ...promiseChange.event, actor: SYSTEM });
       const [updated] = await tx
         .update(tickets)
-        .set({ ...patch, slaPausedMinutes: pausedMinutes, slaPausedSince: null, resolutionDueAt, lastCustomerMessageAt: now, nextResponseSince: nextResponseSinceAfter(open, now), updatedAt: now })
+        .set({
+          ...patch,
+          slaPausedMinutes: pausedMinutes,
+          slaPausedSince: null,
+          resolutionDueAt,
+          ...promiseChange?.patch,
+          lastCustomerMessageAt: now,
+          nextResponseSince: nextResponseSinceAfter(open, now),
+          updatedAt: now,
+        })
         .where(eq(tickets.id, open.id))
         .returning();
       await syncTimers(tx, deps, updated, now);
@@ -135,8 +149,10 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
 
     const chosen = msg.category && config.categories.some((c) => c.id === msg.category) ? msg.category : undefined;
     const cls = chosen ? categoryChoice(deps, chosen) : classify(config, text, model);
-    const category = categoryOf(config, cls.category);
     const major = msg.isProbe ? null : majorSignal(text);
+    // A major complaint is a complaint under its own promise, whatever the words looked like (never 「其他类问题」).
+    const category = categoryOf(config, major?.major ? (majorCategoryOf(config) ?? cls.category) : cls.category);
+    const priority = category.id !== cls.category ? category.priority : cls.priority;
     // A burst of similar tickets shares one incident card; otherwise likely duplicates are shown on the card.
     const gist = subjectOf(text);
     const placement = msg.isProbe || !text ? null : await placeInIncident(tx, deps, { text: gist, customerId: customer.id }, now);
@@ -149,7 +165,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
     // Incident members are worked together from the incident card; others may be handed to an agent on duty.
     const assignment = msg.isProbe || placement ? null : await autoAssign(tx, deps, category.id, now);
     const assigned = assignment ? transition(initialState(category.id), { type: 'assign', agentId: assignment.agentId, rule: assignment.rule }, now) : null;
-    const policy = policyFor(category, config, calendar);
+    const policy = promisePolicy(config, calendar, category.id, major?.major ?? false);
     const promise = customerPromise({ categoryName: category.name, policy, calendar, receivedAt: now, hours: config.calendar.hours }).text;
     const code = await nextTicketCode(tx, calendar.localDate(now), ticketCodePrefix(msg.isProbe));
     const [ticket] = await tx
@@ -161,7 +177,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
         replyTo: msg.replyTo,
         subject: gist,
         category: category.id,
-        priority: cls.priority,
+        priority,
         status: assigned?.patch.status ?? 'new',
         assigneeId: assignment?.agentId ?? null,
         claimedAt: assigned?.patch.claimedAt ?? null,
@@ -170,7 +186,11 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
         // Only the sandbox makes sandbox customers, so this flag cannot be claimed from outside.
         isSandbox: customer.isSandbox,
         isMajor: major?.major ?? false,
-        triage: { ...triageInfo(cls), ...(duplicates.length ? { duplicates } : {}) },
+        triage: {
+          ...triageInfo(cls),
+          ...(category.id !== cls.category ? { reason: `重大投诉，由「${categoryOf(config, cls.category).name}」转为「${category.name}」` } : {}),
+          ...(duplicates.length ? { duplicates } : {}),
+        },
         incidentId: placement?.incidentId ?? null,
         createdAt: now,
         lastCustomerMessageAt: now,
@@ -204,7 +224,8 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
             code,
             channel: msg.channel,
             category: category.id,
-            priority: cls.priority,
+            ...(category.id !== cls.category ? { classifiedAs: cls.category } : {}),
+            priority,
             confidence: cls.confidence,
             reason: cls.reason,
             source: cls.source,

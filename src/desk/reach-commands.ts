@@ -65,7 +65,33 @@ export const followUpCommand: CommandSpec = {
   },
 };
 
+/**
+ * /visit: one failed follow-up attempt (电话回访 nobody answered), by the named person or a lead. The platform's
+ * message id is recorded with the attempt, so a re-delivered command records nothing more.
+ */
+export const visitCommand: CommandSpec = {
+  usage: '/visit 工单号 电话|短信|邮件|上门 结果 [备注]',
+  summary: '登记一次回访未果（如 未接通 / 拒接 / 号码错误）；达到次数后按“未评价”归档',
+  async run({ services, input, args }) {
+    const code = args[0]?.toUpperCase();
+    if (!code || !CODE.test(code)) throw new DeskError('invalid', '请提供工单号，例如 /visit FB-20260302-0001 电话 未接通');
+    const [, means = '', result = '', ...note] = args;
+    if (!result) throw new DeskError('invalid', `请写上回访方式和结果，例如 /visit ${code} 电话 未接通`);
+    const receipt = input.deliveryId ? { source: `visit:${input.surface}`, keys: [input.deliveryId] } : undefined;
+    try {
+      const attempt = { ticket: code, actor: input.actor, viaAgentGroup: input.viaAgentGroup, means, result, note: note.join(' ') || undefined, receipt };
+      const r = await services.desk.recordFollowUpAttempt(attempt);
+      const [row] = await services.database.db.select({ id: tickets.id }).from(tickets).where(eq(tickets.code, r.code));
+      return { kind: 'ticket', view: await services.deliveryContext.ticketView(row.id), text: `${r.code}：${r.message}` };
+    } catch (e) {
+      if (e instanceof DeskError && e.code === 'already_handled') return { kind: 'text', text: `${code}：这条回访登记已处理过，未重复记录。` };
+      throw e;
+    }
+  },
+};
+
 export function registerReachCommands(register: (name: string, spec: CommandSpec) => void): void {
   register('new', newTicketCommand);
   register('csat', followUpCommand);
+  register('visit', visitCommand);
 }

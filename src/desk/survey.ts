@@ -72,7 +72,7 @@ export async function answerSurvey(deps: DeskDeps, input: SurveyAnswer): Promise
   return result;
 }
 
-/** After the reminder and the waiting period: closed as "unrated", never counted as satisfied. */
+/** Closes a resolved ticket as "unrated" (never satisfied) at once: records made before the phone follow-up existed. */
 export async function closeUnrated(deps: DeskDeps, ticketId: number, now: Date = deps.clock.now()): Promise<boolean> {
   const closed = await deps.database.db.transaction(async (tx) => {
     const t = await lockTicketById(tx, ticketId);

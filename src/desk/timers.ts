@@ -120,7 +120,8 @@ export function desiredTimers(t: TicketRow, config: Config, calendar: BusinessCa
       });
     }
   }
-  if (t.status === 'resolved' && t.surveySentAt) {
+  // Once the follow-up task started (电话回访), the named person works it: no more survey timers.
+  if (t.status === 'resolved' && t.surveySentAt && !t.followUpSince) {
     const sent = t.surveySentAt.toISOString();
     const data: TimerData = { surveySentAt: sent, business };
     specs.push({ kind: 'survey.reminder', dueAt: new Date(t.surveySentAt.getTime() + config.survey.reminderHours * 60 * MINUTE), dedupeKey: `survey:${t.id}:${sent}:reminder`, data });

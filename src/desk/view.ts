@@ -151,7 +151,11 @@ export async function loadTicketView(db: DbOrTx, config: Config, calendar: Busin
     id: t.id,
     code: t.code,
     status: t.status,
-    statusLabel: STATUS_LABELS[t.status as Status] ?? t.status,
+    // The card says a silent customer is being called back, and how far it got (the notice named the person).
+    statusLabel:
+      t.status === 'resolved' && t.followUpSince
+        ? `已解决·待电话回访（已尝试 ${t.followUpAttempts}/${config.survey.followUpAttempts} 次）`
+        : (STATUS_LABELS[t.status as Status] ?? t.status),
     category: { id: cat.id, name: cat.name, nameEn: cat.nameEn },
     categories: config.categories.map((x) => ({ id: x.id, name: x.name, nameEn: x.nameEn })),
     priority: t.priority,

@@ -22,7 +22,7 @@ import { SYSTEM, type DeskDeps } from '../desk/deps.ts';
 import { pingRows, type Ping } from '../desk/pings.ts';
 import { leadNames, peopleDirectory } from '../desk/people.ts';
 import { enqueue, type Enqueue, type TicketRow } from '../desk/store.ts';
-import { closeUnrated } from '../desk/survey.ts';
+import { startFollowUp } from '../desk/follow-up.ts';
 import { inWorkingTime, nextResponseDue, TARGET_LABELS, type SlaTarget, type TimerData, type TimerKind } from '../desk/timers.ts';
 import { excerpt } from '../core/text.ts';
 
@@ -35,7 +35,7 @@ export interface SweepOptions {
 
 export interface SweepResult {
   claimed: number;
-  /** Timers that did something (recorded a breach, queued a ping or a reminder, closed a survey). */
+  /** Timers that did something (recorded a breach, queued a ping or a reminder, started a phone follow-up). */
   fired: number;
   /** Timers that found nothing to do (target met, ticket paused, due time moved). */
   skipped: number;
@@ -112,12 +112,12 @@ type Outcome =
   | { type: 'breach' }
   | { type: 'ping'; ping: Ping; event: TicketEvent; stateChange: boolean }
   | { type: 'survey_reminder' }
-  | { type: 'unrated' };
+  | { type: 'follow_up' };
 
-/** Fires claimed timers in one transaction (plus one per unrated close, which is the desk's own use case). */
+/** Fires claimed timers in one transaction (plus one per follow-up task started, which is the desk's own use case). */
 export async function fireTimers(deps: DeskDeps, claimed: ClaimedTimer[], now: Date): Promise<Omit<SweepResult, 'claimed' | 'batches'>> {
   const result = { fired: 0, skipped: 0, deferred: 0, breaches: 0, pings: 0 };
-  const unrated: ClaimedTimer[] = [];
+  const followUps: ClaimedTimer[] = [];
 
   await deps.database.db.transaction(async (tx) => {
     const ids = [...new Set(claimed.map((c) => c.ticketId))].sort((a, b) => a - b);
@@ -125,7 +125,7 @@ export async function fireTimers(deps: DeskDeps, claimed: ClaimedTimer[], now: D
     const byId = new Map(rows.map((t) => [t.id, t]));
 
     const decided = claimed.map((timer) => ({ timer, outcome: decide(deps, byId.get(timer.ticketId), timer, now) }));
-    for (const d of decided) if (d.outcome.type === 'unrated') unrated.push(d.timer);
+    for (const d of decided) if (d.outcome.type === 'follow_up') followUps.push(d.timer);
 
     // Deferred pings move to the next opening and stay pending.
     const deferred = decided.filter((d) => d.outcome.type === 'defer');
@@ -135,7 +135,7 @@ export async function fireTimers(deps: DeskDeps, claimed: ClaimedTimer[], now: D
     result.deferred = deferred.length;
 
     // Mark fired only what is still pending: a sweeper whose lease ran out loses the race here, not in the outbox.
-    const toFire = decided.filter((d) => d.outcome.type !== 'defer' && d.outcome.type !== 'unrated');
+    const toFire = decided.filter((d) => d.outcome.type !== 'defer' && d.outcome.type !== 'follow_up');
     if (toFire.length === 0) return;
     const values = sql.join(
       toFire.map((d) => sql`(${d.timer.id}::bigint, ${JSON.stringify({ outcome: d.outcome.type === 'skip' ? `skipped: ${d.outcome.reason}` : d.outcome.type })}::jsonb)`),
@@ -190,7 +190,7 @@ export async function fireTimers(deps: DeskDeps, claimed: ClaimedTimer[], now: D
         channel: ticket.channel,
         kind: 'customer.text',
         ticketId: ticket.id,
-        payload: { text: surveyReminderText(deps, ticket), purpose: 'notice' },
+        payload: { text: surveyReminderText(ticket), purpose: 'notice' },
         idemKey: `survey-reminder:${timer.dedupeKey}`,
       });
     }
@@ -202,14 +202,17 @@ export async function fireTimers(deps: DeskDeps, claimed: ClaimedTimer[], now: D
     await enqueue(tx, now, out);
   });
 
-  // The unrated close is the desk's use case (its own transaction, idempotent on the ticket's status); the timer is
-  // marked fired after it, so a crash in between closes nothing twice and skips nothing.
-  for (const timer of unrated) {
-    const closed = await closeUnrated(deps, timer.ticketId, now);
+  // Silence is not satisfaction: the unanswered survey becomes a named person's phone follow-up (the desk's use case,
+  // its own transaction, idempotent on the ticket's state); the timer is marked fired after it, so a crash in between
+  // starts nothing twice and skips nothing.
+  for (const timer of followUps) {
+    const started = await startFollowUp(deps, timer.ticketId, now);
+    const outcome = JSON.stringify({ outcome: started ? 'follow_up' : 'skipped: not awaiting survey' });
     await deps.database.db.execute(
-      sql`update ${timers} set status = 'fired', fired_at = ${sqlTime(now)}, lease_until = null, data = data || ${JSON.stringify({ outcome: closed ? 'unrated' : 'skipped: not resolved' })}::jsonb where id = ${timer.id} and status = 'pending'`,
+      sql`update ${timers} set status = 'fired', fired_at = ${sqlTime(now)}, lease_until = null, data = data || ${outcome}::jsonb
+          where id = ${timer.id} and status = 'pending'`,
     );
-    if (closed) result.fired++;
+    if (started) result.fired++;
     else result.skipped++;
   }
   return result;
@@ -234,7 +237,8 @@ function outcomeOf(deps: DeskDeps, t: TicketRow | undefined, timer: ClaimedTimer
     case 'survey.reminder':
       return t.status === 'resolved' && t.surveySentAt?.toISOString() === d.surveySentAt ? { type: 'survey_reminder' } : { type: 'skip', reason: 'survey answered' };
     case 'survey.unrated':
-      return t.status === 'resolved' && t.surveySentAt?.toISOString() === d.surveySentAt ? { type: 'unrated' } : { type: 'skip', reason: 'survey answered' };
+      if (t.status !== 'resolved' || t.followUpSince || t.surveySentAt?.toISOString() !== d.surveySentAt) return { type: 'skip', reason: 'survey answered' };
+      return { type: 'follow_up' };
     case 'sla.breach': {
       const done = doneAt(t, d);
       if (done && done <= timer.dueAt) return { type: 'skip', reason: 'met' };
@@ -327,7 +331,6 @@ function localTime(deps: DeskDeps, d: Date): string {
   return new Intl.DateTimeFormat('zh-CN', { timeZone: deps.calendar.timeZone, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }).format(d).replaceAll('/', '-');
 }
 
-function surveyReminderText(deps: DeskDeps, t: TicketRow): string {
-  const days = deps.config.survey.unratedAfterDays;
-  return `您好，您的反馈（工单 ${t.code}）已处理完毕，我们还没有收到您的评价。请花几秒钟为本次服务打分（1–5 分）；${days} 天内未评价的工单将归档为"未评价"。`;
+function surveyReminderText(t: TicketRow): string {
+  return `您好，您的反馈（工单 ${t.code}）已处理完毕，我们还没有收到您的评价。请花几秒钟为本次服务打分（1–5 分）；如果一直没有收到您的评价，我们的客服会再与您联系回访。`;
 }

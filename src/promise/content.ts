@@ -5,7 +5,7 @@
  */
 import type { Config, Env } from '../config.ts';
 import type { BusinessCalendar, SpecialDay } from '../core/calendar.ts';
-import { promiseRule, workingHoursText } from '../core/promise.ts';
+import { promiseRule, workingHoursText, majorPromiseText } from '../core/promise.ts';
 import { CHANNEL_LABELS } from '../desk/view.ts';
 
 /** Channels that are ours, not the customer's. */
@@ -48,6 +48,8 @@ export interface CommitmentContent {
   company: string;
   channels: Array<{ name: string; label: string; how: string }>;
   categories: Array<{ name: string; firstResponse: string; resolution: string }>;
+  /** The major-complaint promise (config.major): its row of the table and the sentence under it. */
+  major: { firstResponse: string; resolution: string; sentence: string };
   workdays: string;
   hours: string;
   years: Array<{ year: number; days: SpecialDay[]; loaded: boolean }>;
@@ -68,6 +70,7 @@ export function commitmentContent(args: { config: Config; env: Env; calendar: Bu
     company: companyLabel(config),
     channels: customerChannels(args.channels).map((name) => ({ name, label: CHANNEL_LABELS[name] ?? name, how: howToReach(name, env) })),
     categories: config.categories.map((c) => ({ name: c.name, firstResponse: promiseRule(c.firstResponseMinutes, c.clock, hours, '首次回复'), resolution: promiseRule(c.resolutionMinutes, c.clock, hours, '解决') })),
+    major: majorPromiseText(config),
     workdays: config.calendar.workdays.map((d) => WEEKDAY[d]).join('、'),
     hours: workingHoursText(hours),
     years: [year, year + 1].filter((y) => y === year || calendar.hasDataFor(y)).map((y) => ({ year: y, days: calendar.specialDays(y), loaded: calendar.hasDataFor(y) })),
@@ -75,7 +78,7 @@ export function commitmentContent(args: { config: Config; env: Env; calendar: Bu
       '每条反馈都会立即回复工单号和最晚回复时间；您可随时通过工单链接查看进度。',
       `问题解决后我们会请您评价（1–5 分）：${s.satisfiedMin}–5 分视为满意并结案；低于 ${s.satisfiedMin} 分会重新处理并由负责人跟进。`,
       `${s.reminderHours} 小时未评价会提醒一次；仍未评价的，由专人电话回访，回访不成功才记为“未评价”，绝不记为满意。`,
-      '涉及向监管部门、媒体反映或造成损失的重大投诉，负责人会立即介入。',
+      '涉及向监管部门、媒体反映或造成损失的重大投诉，按投诉处理并适用更严的时限（见上表“重大投诉”），负责人会立即介入。',
     ],
     formUrl: new URL('/feedback', env.PUBLIC_BASE_URL).toString(),
     privacy: config.privacy.notice,

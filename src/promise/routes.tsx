@@ -52,8 +52,14 @@ function PromisePage(p: { c: CommitmentContent; embed: string }) {
                 <td>{cat.resolution}</td>
               </tr>
             ))}
+            <tr>
+              <td>重大投诉</td>
+              <td>{c.major.firstResponse}</td>
+              <td>{c.major.resolution}</td>
+            </tr>
           </tbody>
         </table>
+        <p>{c.major.sentence}</p>
         <p>
           工作时间：{c.workdays} {c.hours}，按国家法定节假日和调休安排调整。每条反馈的回复都会写明最晚回复的具体时间。
         </p>

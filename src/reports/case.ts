@@ -11,6 +11,7 @@ import { CASE_CHAIN_SCOPE } from '../records/claims.ts';
 import { ticketFacts, type TicketFacts, type TargetOutcome } from '../core/metrics.ts';
 import { formatMinutes, type SlaPolicy } from '../core/sla.ts';
 import { STATUS_LABELS, type Status } from '../core/ticket.ts';
+import { promiseRule } from '../core/promise.ts';
 import type { Database } from '../db/client.ts';
 import { agents, customers, messages } from '../db/schema/index.ts';
 import { caseReport, EVENT_LABELS, type EventRow } from '../desk/case.ts';
@@ -132,7 +133,16 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
     ['解决时间', t.resolvedAt && facts.resolved ? `${fmt(t.resolvedAt)}（用时 ${formatMinutes(rsMin ?? 0, clock)}${t.slaPausedMinutes ? `，已扣除等待客户 ${formatMinutes(t.slaPausedMinutes, clock)}` : ''}）` : '—'],
     ['解决结果', OUTCOME_LABELS[facts.resolution.outcome]],
     ['满意度回访', t.surveySentAt ? `发送于 ${fmt(t.surveySentAt)}` : facts.surveySent ? '已发送' : '未发送'],
-    ['客户评价', t.csatScore !== null ? `${t.csatScore} 分${t.csatComment ? `：${t.csatComment}` : ''}` : t.closeReason === 'unrated' ? '未评价（超时，按未评价归档）' : '—'],
+    [
+      '客户评价',
+      t.csatScore !== null
+        ? `${t.csatScore} 分${t.csatComment ? `：${t.csatComment}` : ''}`
+        : t.closeReason === 'unrated'
+          ? unratedLabel(t.followUpAttempts)
+          : t.followUpSince
+            ? '待电话回访'
+            : '—',
+    ],
     ['重开次数', String(t.reopenCount)],
   ];
   // A demo database says so at the top of every case report (chat, console, audit pack).
@@ -147,6 +157,9 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
   const doc = { code: t.code, title, summary, sla, timeline, story: told, signOff, chain: report.chain, eventCount: report.events.length, facts };
   return { ...doc, markdown: caseMarkdown(doc, chainLine, fmt), html: caseHtml(doc, chainLine, fmt, config.company.name, fmt(now)) };
 }
+
+/** 「未评价（已回访 3 次未果）」; records closed before the phone follow-up existed say only 未评价. */
+const unratedLabel = (attempts: number) => (attempts > 0 ? `未评价（已回访 ${attempts} 次未果）` : '未评价（按未评价归档）');
 
 /** A phone call, visit or letter typed in by an agent names them (desk/record-ticket.ts). */
 function recorded(d: Record<string, unknown>): string {
@@ -201,7 +214,32 @@ function detailOf(
       return `${body}（来源：${String(d.file)} 第 ${String(d.row)} 行${d.originalCode ? `，原编号 ${String(d.originalCode)}` : ''}；原收到时间 ${due(d.receivedAt)}；文件 SHA-256 ${String(d.sha256)}；导入人 ${String(d.by ?? '')}）`;
     case 'closed':
       if (d.reason === 'imported') return '按历史台账所记办结归档（原台账没有满意的评价，不视为满意）';
-      return d.reason === 'satisfied' ? '客户满意，归档' : d.reason === 'unrated' ? '回访提醒后未评价，按未评价归档（不视为满意）' : String(d.reason ?? '');
+      if (d.reason === 'unrated') return `${unratedLabel(Number(d.followUpAttempts ?? 0))}，归档（不视为满意）`;
+      return d.reason === 'satisfied' ? '客户满意，归档' : String(d.reason ?? '');
+    case 'follow_up_started':
+      return `客户未评价满意度回访，回访人：${String(d.agentName ?? '待负责人指派')}（最多尝试 ${String(d.attemptsAllowed ?? '')} 次）`;
+    case 'follow_up_attempt':
+      return (
+        `第 ${String(d.attempt)} 次：${String(d.means)}·${String(d.result)}，回访人 ${String(d.byName ?? '')}` +
+        `${due(d.at) ? `，${due(d.at)}` : ''}${d.note ? `；${String(d.note)}` : ''}`
+      );
+    case 'promise_changed': {
+      type Policy = { firstResponseMinutes?: number | null; resolutionMinutes?: number | null; clock?: 'business' | 'calendar' };
+      const p = d.policy as Policy | undefined;
+      const rule = (m: number | null | undefined, what: string) => promiseRule(m ?? null, p?.clock ?? 'business', config.calendar.hours, what);
+      const c = d.category as { from: string; to: string } | undefined;
+      const fr = d.firstResponseDue as { to?: string | null } | undefined;
+      const rs = d.resolutionDue as { to?: string | null } | undefined;
+      return [
+        d.reason === 'major' ? '重大投诉，适用重大投诉时限' : '取消重大投诉，恢复分类原有时限',
+        c ? `分类 ${categoryOf(config, c.from).name} → ${categoryOf(config, c.to).name}` : '',
+        p ? `${rule(p.firstResponseMinutes, '首次回复')}、${rule(p.resolutionMinutes, '解决')}` : '',
+        due(fr?.to) ? `首次响应时限 ${due(fr?.to)}` : '',
+        due(rs?.to) ? `解决时限 ${due(rs?.to)}` : '',
+      ]
+        .filter(Boolean)
+        .join('；');
+    }
     case 'reopened':
       return `客户不满意（${d.score ?? ''} 分），重新处理`;
     case 'reclassified':

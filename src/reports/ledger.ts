@@ -7,7 +7,7 @@
  * 重大投诉 (timelines), 服务承诺 (the SLA policy and calendar in force), 说明 (definitions, provenance and the
  * digest of the event log's chain heads, which ties the file to the tamper-evident log).
  */
-import { promiseRule } from '../core/promise.ts';
+import { promiseRule, majorPromiseText } from '../core/promise.ts';
 import { companyLabel } from '../promise/content.ts';
 import { computeStats } from './stats.ts';
 import { monthLabel, unfinishedNote } from './range.ts';
@@ -16,7 +16,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
-import { categoryOf } from '../config.ts';
+import { categoryOf, type Config } from '../config.ts';
 import { addFacts, emptyAcc, finalizeMetrics, metricDefinitions, REFERENCE_NOTE, ticketFacts, type Metrics, type MetricsAcc, type TicketFacts } from '../core/metrics.ts';
 import { STATUS_LABELS, type Status } from '../core/ticket.ts';
 import { CHANNEL_LABELS, maskContact, maskName } from '../desk/view.ts';
@@ -157,6 +157,13 @@ export function surveyWho(answer: { via?: unknown; by?: unknown; byName?: unknow
 /** 处理结果 of an imported row: the old sheet's words, not a Loopdesk outcome. */
 const importedResult = (t: LedgerTicket, f: TicketFacts) => `导入：${t.imported?.result ?? (f.outcome === 'satisfied' ? '满意' : '已办结')}`;
 
+/** 处理结果, with the phone follow-up of an unanswered survey told apart from a plain survey outcome. */
+export function resultLabel(f: TicketFacts): string {
+  if (f.followUp === 'failed') return `未评价（已回访 ${f.followUpAttempts ?? 0} 次未果）`;
+  if (f.followUp === 'pending') return '已解决·待电话回访';
+  return RESULT_LABELS[f.outcome];
+}
+
 const asIs = (d: Date | null) => d;
 
 /**
@@ -193,13 +200,13 @@ export function ledgerRow(
     f.resolution.minutes,
     f.resolution.calendarMinutes,
     OUTCOME_LABELS[f.resolution.outcome],
-    t.imported ? freeText(importedResult(t, f)) : RESULT_LABELS[f.outcome],
+    t.imported ? freeText(importedResult(t, f)) : resultLabel(f),
     date(t.surveySentAt),
     date(t.surveyAnsweredAt),
     f.score,
     freeText(t.csatComment),
     t.reopenCount,
-    STATUS_LABELS[t.status as Status] ?? t.status,
+    f.followUp === 'pending' ? '已解决·待电话回访' : (STATUS_LABELS[t.status as Status] ?? t.status),
     t.isMajor ? '是' : '否',
     receiverOf(t, people),
     ...followUpOf(t, f, people),
@@ -532,7 +539,7 @@ async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: C
     columns: `t.id::float8 as id, t.code, t.category, a.platform as agent_platform, a.user_id as agent_user_id, a.name as agent_name,
       e.seq, e.type, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at`,
     from: `ticket_events e join tickets t on t.id = e.ticket_id left join agents a on a.id = t.assignee_id`,
-    where: `${IN_RANGE} and not t.is_probe and e.type in ('survey_sent', 'survey_answered', 'reopened', 'closed')`,
+    where: `${IN_RANGE} and not t.is_probe and e.type in ('survey_sent', 'survey_answered', 'reopened', 'closed', 'follow_up_started', 'follow_up_attempt')`,
     params: rangeParams(range),
   };
   const people = await loadPeople(database.db, config);
@@ -573,12 +580,20 @@ async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: C
         current.answered = byPhone && typeof data.calledAt === 'string' ? new Date(data.calledAt) : at;
         current.score = Number(data.score);
         current.comment = (data.comment as string | null) ?? null;
+      } else if (current && r.type === 'follow_up_started') {
+        current.result = '待电话回访';
+      } else if (current && r.type === 'follow_up_attempt') {
+        // Who tried, when and how: every failed attempt of the follow-up, in order.
+        current.method = String(data.means ?? '');
+        const who = String(data.byName ?? data.agentId ?? '');
+        current.by = current.by && current.by !== who ? `${current.by}、${who}` : who;
+        current.result = `回访未果 ${String(data.attempt)} 次（${String(data.means)}·${String(data.result)}）`;
       } else if (current && r.type === 'reopened') {
         current.result = '不满意，已重开';
         await flush();
       } else if (current && r.type === 'closed') {
-        // A close reason without a label here (a newer one) still reads as Chinese, never as its internal name.
-        current.result = data.reason === 'satisfied' ? '满意，已归档' : String(data.reason ?? '').startsWith('unrated') ? '未评价，已归档' : '已归档';
+        const unrated = data.followUpAttempts ? `未评价（已回访 ${String(data.followUpAttempts)} 次未果），已归档` : '未评价，已归档';
+        current.result = data.reason === 'satisfied' ? '满意，已归档' : data.reason === 'unrated' ? unrated : '已归档';
         await flush();
       }
     }
@@ -608,6 +623,16 @@ async function majorTimelines(deps: StatsDeps, range: DateRange, unmasked: boole
   return { codes, rows, checks };
 }
 
+/** The survey rule in one place for the 服务承诺 sheet: answer, reminder, then a named person's phone follow-up. */
+export function surveyRuleText(config: Config): string {
+  const s = config.survey;
+  return (
+    `解决后自动发送；${s.satisfiedMin}–5 分为满意（归档），低于 ${s.satisfiedMin} 分重开并通知负责人。` +
+    `${s.reminderHours} 小时未评价提醒一次；发送 ${s.unratedAfterDays} 天后仍未评价的，转为处理人（无处理人时为负责人）的电话回访任务，` +
+    `回访人记录客户评价或每次未果的尝试（时间、方式、结果）；${s.followUpAttempts} 次未果才按“未评价（已回访 ${s.followUpAttempts} 次未果）”归档，绝不视为满意。`
+  );
+}
+
 /** 服务承诺: categories and promises, working hours, holidays and make-up days of the years in range, survey rules. */
 export function policySheetRows(deps: Pick<StatsDeps, 'config' | 'calendar'>, range: Pick<DateRange, 'fromDay' | 'toDay'>): Cell[][] {
   const { config, calendar } = deps;
@@ -615,12 +640,14 @@ export function policySheetRows(deps: Pick<StatsDeps, 'config' | 'calendar'>, ra
   const rule = (m: number | null, clock: 'business' | 'calendar', what: string) => promiseRule(m, clock, config.calendar.hours, what);
   const rows: Cell[][] = [['分类', '首次响应承诺（告知客户的原话）', '解决承诺', '计时方式', '优先级']];
   for (const c of config.categories) rows.push([c.name, rule(c.firstResponseMinutes, c.clock, '首次回复'), rule(c.resolutionMinutes, c.clock, '解决'), clockLabel(c.clock), PRIORITY_LABELS[c.priority] ?? c.priority]);
+  const major = majorPromiseText(config);
+  rows.push(['重大投诉', major.firstResponse, major.resolution, clockLabel(config.major.clock), '—'], ['', major.sentence]);
   const weekday = ['', '周一', '周二', '周三', '周四', '周五', '周六', '周日'];
   rows.push(
     [],
     ['工作时间', config.calendar.hours.map((h) => `${h.start}–${h.end}`).join('、'), '工作日', config.calendar.workdays.map((d) => weekday[d]).join('、'), '时区', zoneLabel(calendar.timeZone)],
     ['日历版本', calendarVersionLabel(calendar.version), '说明', '每张工单在受理时保存当时的时限与日历版本，台账按各自的快照判定是否及时。'],
-    ['满意度回访', `解决后自动发送；${config.survey.reminderHours} 小时未评价提醒一次；再过 ${config.survey.unratedAfterDays} 天仍未评价按“未评价”归档（不视为满意）；${config.survey.satisfiedMin}–5 分为满意（归档），低于 ${config.survey.satisfiedMin} 分重开。`],
+    ['满意度回访', surveyRuleText(config)],
     ['超时升级', config.sla.ladder.map((s) => `超时 ${s.afterMinutes} 分钟通知${s.notify === 'assignee' ? '处理人' : s.notify === 'leads' ? '负责人' : '管理员'}`).join('；'), '即将超时提醒', `时限过去 ${Math.round(config.sla.dueSoonRatio * 100)}% 时提醒`],
     [],
     ['日期', '类型', '名称'],

@@ -7,7 +7,7 @@ import type { Config } from '../config.ts';
 import { definitionsMarkdown, REFERENCE_NOTE, type Metrics } from '../core/metrics.ts';
 import { NAME_MISSING, zoneLabel } from './wording.ts';
 import { policyFor } from '../core/sla.ts';
-import { customerPromise, promiseRule, workingHoursText } from '../core/promise.ts';
+import { customerPromise, promiseRule, workingHoursText, majorPromiseText } from '../core/promise.ts';
 import { CHANNEL_LABELS } from '../desk/view.ts';
 import { companyLabel, customerChannels } from '../promise/content.ts';
 import { monthLabel, unfinishedNote } from './range.ts';
@@ -89,6 +89,9 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange, o
     row(['分类', '首次回复承诺', '解决承诺']),
     row(['---', '---', '---']),
     ...config.categories.map((c) => row([c.name, dur(c.firstResponseMinutes, c.clock, '首次回复'), dur(c.resolutionMinutes, c.clock, '解决')])),
+    row(['重大投诉', majorPromiseText(config).firstResponse, majorPromiseText(config).resolution]),
+    '',
+    majorPromiseText(config).sentence,
     '',
     `工作时间为${workdays} ${hours}（${zoneLabel(calendar.timeZone)}），按国家法定节假日及调休安排自动调整。等待客户补充信息期间暂停计时，客户回复后恢复。每张工单保存受理时的时限快照，规则调整不影响历史工单的判定。`,
     '',
@@ -97,21 +100,24 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange, o
     '1. **受理**：客户提交反馈，系统生成工单并自动回复工单号与时限承诺；客服群即时收到工单卡片。',
     '2. **认领与跟进**：客服在群内认领工单并回复客户；工单未回复客户前不能标记解决。',
     '3. **解决**：客服标记解决后，系统自动向客户发送满意度回访（1–5 分）。',
-    `4. **回访与归档**：客户评价 ${config.survey.satisfiedMin}–5 分视为满意，工单归档；低于 ${config.survey.satisfiedMin} 分视为不满意，工单自动重开并通知负责人继续处理；${config.survey.reminderHours} 小时未评价提醒一次，再过 ${config.survey.unratedAfterDays} 天仍未评价按“未评价”归档，**不视为满意**。`,
-    '5. **记录**：每一步操作都记录操作人和时间，写入哈希链事件日志（能检出什么、不能检出什么见第六节）。',
+    `4. **回访与归档**：客户评价 ${config.survey.satisfiedMin}–5 分视为满意，工单归档；低于 ${config.survey.satisfiedMin} 分视为不满意，工单自动重开并通知负责人继续处理。**只有客户表示满意才归档。**`,
+    `5. **未评价的电话回访**：${config.survey.reminderHours} 小时未评价提醒一次；发送回访 ${config.survey.unratedAfterDays} 天后仍未评价的，` +
+      `转为处理人（无处理人时为负责人）的电话回访任务，在客服群点名通知。回访人记录客户的评价，或每一次未果的尝试（时间、方式、结果）；` +
+      `${config.survey.followUpAttempts} 次未果后才按“未评价（已回访 ${config.survey.followUpAttempts} 次未果）”归档，**不视为满意**。`,
+    '6. **记录**：每一步操作都记录操作人和时间，写入哈希链事件日志（能检出什么、不能检出什么见第六节）。',
     '',
     '## 四、岗位职责',
     '',
     `- **受理与处理（客服）**：${agents || '客服群成员'}——认领工单、回复客户、处理并标记解决。`,
     `- **跟进与督办（负责人）**：${leads || '由管理员指定'}——接收超时升级、重大投诉和客户不满意的通知，督促处理。`,
-    `- **回访**：系统在工单解决后自动向客户发起满意度回访，客户不满意时由负责人跟进。`,
+    `- **回访**：系统在工单解决后自动向客户发起满意度回访；客户未评价的，由处理人电话回访并登记每次尝试；客户不满意时由负责人跟进。`,
     `- **管理员**：${admins || '由公司指定'}——维护分类与时限、导出台账与审核材料。`,
     '- 台账逐张工单记录受理人、跟进人（处理人）、回访方式与回访人，升级给负责人时记录负责人姓名，均写姓名而非平台编号。',
     '',
     '## 五、跟进与升级规则',
     '',
     `- 时限过去 ${Math.round(config.sla.dueSoonRatio * 100)}% 时提醒处理人；超时后按以下顺序升级：${config.sla.ladder.map((s) => `超时 ${s.afterMinutes} 分钟通知${s.notify === 'assignee' ? '处理人' : s.notify === 'leads' ? '负责人' : '管理员'}`).join('，')}。`,
-    '- 涉及向监管部门（工信部、12300、12321、315 等）、媒体或律师反映的重大投诉，系统立即标记并通知负责人。',
+    '- 涉及向监管部门（工信部、通管局、12300、12315、消协等）、媒体或律师反映，或造成资金损失的重大投诉，系统立即标记、转为投诉类、按重大投诉时限重新计时并通知负责人。',
     '- 客户评价不满意的工单自动重开，回到原处理人，并通知负责人。',
     '',
     '## 六、记录与追溯',

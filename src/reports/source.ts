@@ -39,6 +39,8 @@ export const METRIC_COLUMNS = [
   't.csat_score',
   't.reopen_count',
   't.csat_via',
+  ts('t.follow_up_since', 'follow_up_since'),
+  't.follow_up_attempts',
 ].join(', ');
 
 /** Extra columns of the ledger row: who, what, and the head of the ticket's hash chain. */
@@ -119,8 +121,8 @@ export function toMetricTicket(r: RawRow): SourceTicket {
     csatScore: num(r.csat_score),
     csatVia: (r.csat_via as string | null) ?? null,
     reopenCount: Number(r.reopen_count ?? 0),
-    // Failed phone follow-ups (电话回访): read when METRIC_COLUMNS selects `follow_up_attempts` (one line there).
-    followUpAttempts: num(r.follow_up_attempts),
+    followUpSince: date(r.follow_up_since),
+    followUpAttempts: Number(r.follow_up_attempts ?? 0),
   };
 }
 
@@ -170,6 +172,8 @@ export function toLedgerTicket(r: RawRow): LedgerTicket {
     csatScore: num(r.csat_score),
     csatVia: (r.csat_via as string | null) ?? null,
     reopenCount: Number(r.reopen_count ?? 0),
+    followUpSince: date(r.follow_up_since),
+    followUpAttempts: Number(r.follow_up_attempts ?? 0),
     code: r.code as string,
     priority: r.priority as string,
     subject: r.subject as string,

@@ -2,7 +2,8 @@
  * A realistic week built through the desk (intake, act, survey, with the clock moved between steps), the same
  * week as test/unit/metrics.test.ts, so the known answers carry over:
  *
- *   G  bug        Mon 09:00  replied 09:30, resolved 10:00, flagged major — awaiting the survey
+ *   G  complaint  Mon 09:00  filed as bug by the customer, flagged major at intake (工信部) → moved to 投诉 under the
+ *                            major promise (1 h / 24 h, calendar clock); replied 09:30, resolved 10:00 — awaiting the survey
  *   A  bug        Mon 10:00  replied 11:00, resolved 15:00, 5 points — closed satisfied
  *   C  consult.   Mon 10:00  replied Fri 10:00 (late), resolved 11:00, 2 points → reopened, resolved 15:00, 4 points
  *   D  bug probe  Mon 10:30  never answered: counted nowhere, not in the ledger

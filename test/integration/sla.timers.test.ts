@@ -264,7 +264,7 @@ describe.each(dbKinds)('SLA timers on %s', (kind) => {
     expect(p.at(-1)!.text).toContain('下次响应已超时');
   });
 
-  it('survey: a reminder to the customer after 24 h, then closed as unrated after 3 days (never satisfied)', async () => {
+  it('survey: a reminder to the customer after 24 h, then a phone follow-up task for the assignee after 3 days (never closed by silence)', async () => {
     await start();
     const c = await customer('APP 闪退');
     await act(c.code, 'respond', { text: '已修复，请重试' });
@@ -282,8 +282,13 @@ describe.each(dbKinds)('SLA timers on %s', (kind) => {
     at('2026-03-05T11:00:00');
     await sweep();
     const [row] = await t.db.select().from(tickets).where(eq(tickets.id, c.ticketId));
-    expect(row).toMatchObject({ status: 'closed', closeReason: 'unrated', csatScore: null });
-    expect((await events(c.ticketId, 'closed'))[0].data).toEqual({ reason: 'unrated' });
+    const [me] = await t.db.select().from(agents).where(eq(agents.userId, 'ou_agent'));
+    expect(row).toMatchObject({ status: 'resolved', closeReason: null, csatScore: null, followUpAgentId: me.id, followUpAttempts: 0 });
+    expect(row.followUpSince?.toISOString()).toBe(cst('2026-03-05T11:00:00').toISOString());
+    expect(await events(c.ticketId, 'closed')).toHaveLength(0);
+    expect((await events(c.ticketId, 'follow_up_started'))[0].data).toMatchObject({ agentId: me.id, agentName: '小王', attemptsAllowed: 3 });
+    expect((await pings()).at(-1)).toMatchObject({ notify: 'assignee', mention: ['ou_agent'] });
+    expect((await pings()).at(-1)!.text).toContain(`待电话回访：工单 ${c.code}`);
     at('2026-03-09T11:00:00');
     expect((await sweep()).claimed).toBe(0);
 

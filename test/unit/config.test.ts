@@ -10,7 +10,8 @@ describe('config', () => {
     expect([byId.consultation.firstResponseMinutes, byId.consultation.resolutionMinutes]).toEqual([480, 4320]); // 1 个工作日: what a customer reads is what they may wait
     expect([byId.suggestion.firstResponseMinutes, byId.suggestion.resolutionMinutes]).toEqual([480, null]);
     expect(c.calendar.timeZone).toBe('Asia/Shanghai');
-    expect(c.survey).toEqual({ reminderHours: 24, unratedAfterDays: 3, satisfiedMin: 4 });
+    expect(c.survey).toEqual({ reminderHours: 24, unratedAfterDays: 3, satisfiedMin: 4, followUpAttempts: 3 });
+    expect(c.major).toEqual({ category: 'complaint', firstResponseMinutes: 60, resolutionMinutes: 1440, clock: 'calendar' });
   });
 
   it.each([

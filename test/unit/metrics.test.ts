@@ -190,10 +190,23 @@ describe('computeMetrics on the hand-built week', () => {
       satisfied: 2,
       satisfiedShare: 1,
       unrated: 1,
+      unratedAfterFollowUp: 0,
+      awaitingFollowUp: 0,
       distribution: [0, 0, 0, 1, 1],
     });
     expect(m.major).toBe(1);
     expect(m.backlog).toEqual({ open: 2, oldestAgeMinutes: 3960, medianAgeMinutes: (30 + 3960) / 2 });
+  });
+
+  it('tells an unrated close after the phone follow-up, and a follow-up in progress, apart from the plain ones', () => {
+    const failed = { ...T2, followUpSince: sh('2026-03-06 11:00'), followUpAttempts: 3, closedAt: sh('2026-03-09 09:00') };
+    const pending = { ...T7, followUpSince: sh('2026-03-05 10:00'), followUpAttempts: 1 };
+    expect(ticketFacts(failed, opts)).toMatchObject({ outcome: 'unrated', followUp: 'failed', followUpAttempts: 3 });
+    expect(ticketFacts(pending, opts)).toMatchObject({ outcome: 'awaiting_survey', followUp: 'pending' });
+    expect(ticketFacts(T2, opts).followUp).toBeNull();
+    const s = computeMetrics([T1, failed, T3, pending], opts).survey;
+    expect(s).toMatchObject({ unrated: 1, unratedAfterFollowUp: 1, awaiting: 1, awaitingFollowUp: 1, satisfied: 2 });
+    expect(computeMetrics([T1, T2, T3, T7], opts).survey).toMatchObject({ unrated: 1, unratedAfterFollowUp: 0, awaitingFollowUp: 0 });
   });
 
   it('filters and breaks down by category, channel and handler', () => {

@@ -83,7 +83,7 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
       return queued ? 'ignored' : 'duplicate';
     }
     try {
-      const answer = await core.runCommand({ text, actor, viaAgentGroup: true, surface: CHANNEL });
+      const answer = await core.runCommand({ text, actor, viaAgentGroup: true, surface: CHANNEL, deliveryId: msg.msgId });
       await desk.enqueueReply(CHANNEL, answer, msg.msgId, replyTo, receipt);
     } catch (e) {
       if (e instanceof DeskError && e.code === 'already_handled') return 'duplicate';

@@ -207,7 +207,7 @@ export function createHelpdeskInbound(deps: HelpdeskInboundDeps) {
       ]);
       if (t.status === 'closed') return;
       const who = byCustomer ? '客户' : '服务台';
-      const waiting = t.status === 'resolved' ? '满意度回访将按未评价处理，除非客户另行评价。' : '客户可能已看不到后续回复，如仍需跟进请通过其他方式联系客户。';
+      const waiting = t.status === 'resolved' ? '客户如不再评价，将转为电话回访任务（未接通用 /visit 登记），回访未果才按未评价归档。' : '客户可能已看不到后续回复，如仍需跟进请通过其他方式联系客户。';
       await enqueue(
         tx,
         now,

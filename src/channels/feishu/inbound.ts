@@ -190,7 +190,7 @@ export function createFeishuInbound(deps: InboundDeps) {
       }
       // A command may act before its answer is queued; a re-push runs it again, and the state machine refuses a
       // repeated action while the answer's outbox key keeps the first answer.
-      const reply = await core.runCommand({ text: parsed.text, actor, viaAgentGroup: true, surface: 'feishu' });
+      const reply = await core.runCommand({ text: parsed.text, actor, viaAgentGroup: true, surface: 'feishu', deliveryId: m.message_id });
       // A ticket card in a command answer is a read-only copy: the buttons live on the ticket's own card.
       const answer = reply.kind === 'ticket' ? { ...reply, view: { ...reply.view, actions: [] } } : reply;
       await desk.enqueueReply('feishu', answer, m.message_id, replyTo, receipt);

@@ -1,7 +1,7 @@
 import type { Config } from '../../config.ts';
 import { STATUS_LABELS, type Status } from '../../core/ticket.ts';
 import { CHANNEL_LABELS, maskName } from '../../desk/view.ts';
-import type { QueueRow, Queues } from '../queues-query.ts';
+import type { FollowUpRow, QueueRow, Queues } from '../queues-query.ts';
 import { SlaBadge, timeFormat } from './common.tsx';
 
 const REMINDER_LABELS: Record<string, string> = { sla_due_soon: '即将超时提醒', sla_breached: '已超时', sla_escalated: '已升级给负责人' };
@@ -52,6 +52,45 @@ function QueueTable(props: { id: string; rows: QueueRow[]; config: Config; fmt: 
   );
 }
 
+/** 待电话回访: each task names the person who must call; attempts so far of the configured number. */
+function FollowUpTable(props: { rows: FollowUpRow[]; fmt: ReturnType<typeof timeFormat>; attempts: number }) {
+  if (props.rows.length === 0) return <p class="muted">没有待电话回访的工单。</p>;
+  return (
+    <div class="scroll">
+      <table class="list data" aria-describedby="q-followup">
+        <thead>
+          <tr>
+            <th scope="col">工单</th>
+            <th scope="col">主题</th>
+            <th scope="col">回访人</th>
+            <th scope="col">已尝试</th>
+            <th scope="col">转为回访任务</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((r) => (
+            <tr>
+              <td data-label="工单">
+                <a href={`/console/tickets/${r.code}`}>{r.code}</a>
+                {r.mine ? <span class="badge">我的</span> : null}
+              </td>
+              <td data-label="主题">
+                {r.subject}
+                <span class="muted small"> · {maskName(r.customerName)}</span>
+              </td>
+              <td data-label="回访人">{r.person ?? '待负责人指派'}</td>
+              <td data-label="已尝试">
+                {r.attempts} / {props.attempts} 次
+              </td>
+              <td data-label="转为回访任务">{props.fmt.short(r.since)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 /** 工作台: the three queues with counts; `#queues` is refreshed in place by /console/assets/live.js (works without it). */
 export function QueuesPage(props: { q: Queues; config: Config; timeZone: string; generatedAt: Date; localOnly: boolean }) {
   const { q } = props;
@@ -81,6 +120,10 @@ export function QueuesPage(props: { q: Queues; config: Config; timeZone: string;
             <div class="v">{q.counts.breached}</div>
             <div class="l">已超时</div>
           </a>
+          <a class="kpi" role="listitem" href="#q-followup">
+            <div class="v">{q.counts.followUps}</div>
+            <div class="l">待回访</div>
+          </a>
         </div>
         <section class="card" aria-labelledby="q-unclaimed">
           <h2 id="q-unclaimed" style="margin-top:0">
@@ -99,6 +142,12 @@ export function QueuesPage(props: { q: Queues; config: Config; timeZone: string;
             即将超时 / 已超时（{q.counts.dueSoon + q.counts.breached}，按到期时间）
           </h2>
           <QueueTable id="q-due" rows={q.due} config={props.config} fmt={fmt} empty="没有即将超时或已超时的工单。" showAssignee />
+        </section>
+        <section class="card" aria-labelledby="q-followup">
+          <h2 id="q-followup" style="margin-top:0">
+            待电话回访（{q.counts.followUps}）
+          </h2>
+          <FollowUpTable rows={q.followUps} fmt={fmt} attempts={props.config.survey.followUpAttempts} />
         </section>
         <section class="card" aria-labelledby="q-reminders">
           <h2 id="q-reminders" style="margin-top:0">

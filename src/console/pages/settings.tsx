@@ -1,4 +1,5 @@
 import type { SignOff } from '../../reports/sign-off.ts';
+import { majorPromiseText } from '../../core/promise.ts';
 import type { Config } from '../../config.ts';
 import type { BusinessCalendar, SpecialDay } from '../../core/calendar.ts';
 import { metricDefinitions } from '../../core/metrics.ts';
@@ -65,13 +66,19 @@ export function SettingsPage(props: {
             <b>统一收集</b>：{props.channels.map((c) => CHANNEL_LABELS[c.channel] ?? c.channel).join('、') || '各渠道'}的反馈进入同一个工单队列，每条反馈生成工单号，并立即向客户回复工单号与时限承诺。
           </li>
           <li>
-            <b>分类响应</b>：按下表分类，不同类别承诺不同的首次响应与解决时限；涉及向监管部门、媒体、律师反映的重大投诉立即通知负责人。
+            <b>分类响应</b>：按下表分类，不同类别承诺不同的首次响应与解决时限。{majorPromiseText(config).sentence}
           </li>
           <li>
             <b>闭环处理</b>：受理 → 跟进 → 解决 → 回访 → 归档，系统不允许跳过任何一步；每一步记录操作人与时间。
           </li>
           <li>
-            <b>满意度回访</b>：解决后自动发送回访；客户评价满意才归档，不满意自动重开并通知负责人；{config.survey.reminderHours} 小时未评价提醒一次，再过 {config.survey.unratedAfterDays} 天仍未评价按“未评价”归档（不视为满意）。
+            <b>满意度回访</b>：解决后自动发送回访；客户评价满意才归档，不满意自动重开并通知负责人。
+          </li>
+          <li>
+            <b>未评价的电话回访</b>：{config.survey.reminderHours} 小时未评价提醒一次；发送 {config.survey.unratedAfterDays}{' '}
+            天后仍未评价的，转为处理人（无处理人时为负责人）的电话回访任务（工作台“待电话回访”）。
+            回访人录入客户评价，或登记每次未果的尝试（时间、方式、结果）；
+            {config.survey.followUpAttempts} 次未果后才按“未评价（已回访 {config.survey.followUpAttempts} 次未果）”归档，不视为满意。
           </li>
           <li>
             <b>可追溯</b>：每张工单的事件日志逐条哈希链接（SHA-256），任何事后修改都能被校验发现；台账可随时按任意区间导出。

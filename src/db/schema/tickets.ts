@@ -81,6 +81,12 @@ export const tickets = pgTable(
     /** Who gave the survey answer: 'customer' (their own) or 'phone' (an agent recorded what they said). */
     csatVia: text('csat_via'),
     reopenCount: integer('reopen_count').notNull().default(0),
+    /** The unanswered survey became a phone follow-up task (电话回访) at this instant; null otherwise. */
+    followUpSince: ts('follow_up_since'),
+    /** The named person who must call the customer back (the assignee, else the first lead). */
+    followUpAgentId: bigint('follow_up_agent_id', { mode: 'number' }).references(() => agents.id),
+    /** Failed follow-up attempts so far; the ticket closes as unrated only when it reaches survey.followUpAttempts. */
+    followUpAttempts: integer('follow_up_attempts').notNull().default(0),
     /** Classification reason and confidence, and likely duplicates (triage). */
     triage: jsonb('triage').$type<TriageInfo>(),
     /** Closed as merged into this ticket (reversible by an admin). */
@@ -108,6 +114,7 @@ export const tickets = pgTable(
     index('tickets_customer_created').on(t.customerId, t.createdAt),
     index('tickets_merged_into').on(t.mergedIntoId).where(sql`merged_into_id is not null`),
     index('tickets_incident').on(t.incidentId).where(sql`incident_id is not null`),
+    index('tickets_follow_up').on(t.followUpSince).where(sql`follow_up_since is not null and status = 'resolved'`),
   ],
 );
 
