@@ -138,13 +138,15 @@ export function receiverOf(t: Pick<LedgerTicket, 'receivedBy'>, people: PeopleDi
  * words each survey the same way (surveyWho).
  */
 export function followUpOf(
-  t: Pick<LedgerTicket, 'csatVia' | 'surveyAnswer' | 'surveySentAt' | 'surveyAnsweredAt'>,
-  f: Pick<TicketFacts, 'surveySent'>,
+  t: Pick<LedgerTicket, 'csatVia' | 'surveyAnswer' | 'surveySentAt' | 'surveyAnsweredAt' | 'lastAttempt'>,
+  f: Pick<TicketFacts, 'surveySent' | 'followUp'>,
   people: PeopleDirectory,
 ): [Cell, Cell] {
   // A phone answer to an earlier survey (the ticket reopened and was resolved again) is not the latest survey's.
   const current = t.surveyAnsweredAt !== null && (t.surveySentAt === null || t.surveyAnsweredAt >= t.surveySentAt);
   if (t.csatVia === 'phone' && current) return surveyWho(t.surveyAnswer ?? {}, people);
+  // Silence followed up by a named person: their last attempt's means and name (「未评价（已回访 N 次未果）」).
+  if (f.followUp && t.lastAttempt) return [t.lastAttempt.means || '电话', t.lastAttempt.byName || '客服（未登记姓名）'];
   return f.surveySent ? surveyWho(null, people) : [null, null];
 }
 
@@ -585,8 +587,9 @@ async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: C
       } else if (current && r.type === 'follow_up_attempt') {
         // Who tried, when and how: every failed attempt of the follow-up, in order.
         current.method = String(data.means ?? '');
-        const who = String(data.byName ?? data.agentId ?? '');
-        current.by = current.by && current.by !== who ? `${current.by}、${who}` : who;
+        const who = String(data.byName ?? '客服（未登记姓名）');
+        const before = current.by === AUTO_SURVEY ? null : current.by;
+        current.by = before && before !== who ? `${before}、${who}` : who;
         current.result = `回访未果 ${String(data.attempt)} 次（${String(data.means)}·${String(data.result)}）`;
       } else if (current && r.type === 'reopened') {
         current.result = '不满意，已重开';

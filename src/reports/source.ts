@@ -61,17 +61,21 @@ export const LEDGER_COLUMNS = [
   'h.seq as chain_length',
   'w.received_by::text as received_by',
   'w.survey_answer::text as survey_answer',
+  'w.last_attempt::text as last_attempt',
 ].join(', ');
 
 /**
  * Who received the ticket (the agent who typed a phone call, visit or letter: `created`.recordedBy) and who took
- * the last survey answer (a phone follow-up names the agent: `survey_answered`.via/by/byName), from the event log.
+ * the last survey answer (a phone follow-up names the agent: `survey_answered`.via/by/byName) and the last failed
+ * follow-up attempt (`follow_up_attempt`.means/byName), from the event log.
  */
 const WHO_FROM_EVENTS = `select
     (array_agg(e.data->'recordedBy' order by e.seq) filter (where e.type = 'created'))[1] as received_by,
     (array_agg(jsonb_build_object('via', e.data->'via', 'by', e.data->'by', 'byName', e.data->'byName') order by e.seq desc)
-      filter (where e.type = 'survey_answered'))[1] as survey_answer
-  from ticket_events e where e.ticket_id = t.id and e.type in ('created', 'survey_answered')`;
+      filter (where e.type = 'survey_answered'))[1] as survey_answer,
+    (array_agg(jsonb_build_object('means', e.data->'means', 'byName', e.data->'byName') order by e.seq desc)
+      filter (where e.type = 'follow_up_attempt'))[1] as last_attempt
+  from ticket_events e where e.ticket_id = t.id and e.type in ('created', 'survey_answered', 'follow_up_attempt')`;
 
 export const LEDGER_FROM = `tickets t
   join customers c on c.id = t.customer_id
@@ -143,6 +147,8 @@ export interface LedgerTicket extends SourceTicket {
   receivedBy?: { actor?: string; name?: string | null } | null;
   /** The last survey answer's via / by / byName (a phone follow-up names the agent). */
   surveyAnswer?: { via?: string | null; by?: string | null; byName?: string | null } | null;
+  /** The last failed phone follow-up attempt of an unanswered survey (电话回访). */
+  lastAttempt?: { means?: string | null; byName?: string | null } | null;
   /** Where an imported earlier record came from (null for Loopdesk's own tickets). */
   imported: ImportedFrom | null;
 }
@@ -188,6 +194,7 @@ export function toLedgerTicket(r: RawRow): LedgerTicket {
     chainLength: Number(r.chain_length ?? 0),
     receivedBy: r.received_by ? JSON.parse(r.received_by as string) : null,
     surveyAnswer: r.survey_answer ? JSON.parse(r.survey_answer as string) : null,
+    lastAttempt: r.last_attempt ? JSON.parse(r.last_attempt as string) : null,
     imported: r.imported_json ? (JSON.parse(String(r.imported_json)) as ImportedFrom) : null,
   };
 }

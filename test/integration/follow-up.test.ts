@@ -200,6 +200,9 @@ describe.each(dbKinds)('电话回访 of an unanswered survey on %s', (kind) => {
     expect(survey.row[survey.header.indexOf('回访人')]).toBe('小林');
     const ledger = rowsOf('台账');
     expect(ledger.row[ledger.header.indexOf('处理结果')]).toBe('未评价（已回访 3 次未果）');
+    // 回访方式 / 回访人 name the last attempt's means and the person who made it, not the unanswered questionnaire.
+    expect(['回访方式', '回访人'].map((h) => ledger.row[ledger.header.indexOf(h)])).toEqual([expect.any(String), '小林']);
+    expect(ledger.row[ledger.header.indexOf('回访方式')]).not.toBe('系统问卷');
   }, 120_000);
 
   it('a customer who answers during the follow-up closes it normally; then attempts are refused with nothing written', async () => {

@@ -89,8 +89,8 @@ describe('case reports, mechanism description, audit package, digest', () => {
     expect(md).toContain('- 官网留言（区间内 6 件）');
     expect(md).toContain('陈主管');
     expect(md).toContain('全部类别解决率 **40.0%**（客户确认解决 2 件 ÷ 有解决时限的工单 5 件；');
-    expect(md).toContain('其中投诉 1 件、投诉解决率 **0.0%**，参考值 92%（注）');
-    expect(md).toContain('| 投诉 | 1 | 0 | 0.0% | 92%（注） |');
+    expect(md).toContain('其中投诉 2 件、投诉解决率 **0.0%**，参考值 92%（注）');
+    expect(md).toContain('| 投诉 | 2 | 0 | 0.0% | 92%（注） |');
     expect(md).toMatch(/\| 2026-03 \| 6 \| 60\.0% \| 40\.0% \| 1 \| 1 \| 33\.3% \| 100\.0% \| 50\.0% \|/);
     // §六 says what the records prove and what they do not (records/claims.ts), nothing stronger.
     expect(md).toContain('已封存的日期内删除整张工单、删除工单末尾的事件或删除整天的事件，都可检出并指明工单');
