@@ -594,11 +594,11 @@ export interface MetricDefinition {
 
 /** The 92% reference, footnoted wherever it is printed: a figure reported by the press, not a rule. */
 export const REFERENCE_NOTE =
-  '参考值 92% 为媒体报道的临港试点审核通过企业平均投诉解决率，仅作行业参考，不是监管规定的达标线；本系统的解决率按下方口径计算，二者口径可能不同。';
+  '参考值 92% 为媒体报道的临港试点审核通过企业平均投诉解决率，仅作行业参考，不是监管规定的达标线；本系统的解决率按口径说明中的定义计算，二者口径可能不同。';
 
 /** One line for cards and short messages; the full 口径说明 is metricDefinitions(). */
 export const DEFINITIONS_SHORT =
-  '口径：按收到时间统计，不含拨测工单；解决率 = 客户确认解决（含电话回访确认）÷ 有解决时限的工单（建议类不计入），已解决·待回访与未评价另列；参考值 92% 为媒体报道的行业数字，非规定。完整口径见台账“口径说明”页。';
+  '口径：按收到时间统计，不含拨测工单；解决率 = 客户确认解决（含电话回访确认）÷ 有解决时限的工单（建议类不计入），已解决·待回访与未评价另列；参考值 92% 为媒体报道的行业数字，非规定。完整口径见台账“说明”页的“口径说明”。';
 
 /** The unit of every count a reviewer reads: one word everywhere. */
 export const UNIT = '件';

@@ -257,23 +257,42 @@ function mdCell(v: unknown): string {
   return String(v ?? '').replaceAll('|', '｜');
 }
 
-/** The 服务承诺 rows (ledger.ts policySheetRows) as Markdown tables, split at the blank rows. */
+/**
+ * The 服务承诺 rows (ledger.ts policySheetRows) as a document: the promises and the holidays as tables, the rules
+ * between them (label, value pairs) as a list. Blocks are separated by blank rows.
+ */
 export function policyMarkdown(company: string, rows: ReadonlyArray<ReadonlyArray<unknown>>): string {
-  const out = [`# ${company} 服务承诺与工作日历`, ''];
-  let block: Array<ReadonlyArray<unknown>> = [];
-  const flush = () => {
-    if (!block.length) return;
-    const width = Math.max(...block.map((r) => r.length));
-    const pad = (r: ReadonlyArray<unknown>) => [...r, ...Array(width - r.length).fill('')];
-    out.push(`| ${pad(block[0]).map(mdCell).join(' | ')} |`, `| ${Array(width).fill('---').join(' | ')} |`, ...block.slice(1).map((r) => `| ${pad(r).map(mdCell).join(' | ')} |`), '');
-    block = [];
-  };
+  const blocks: Array<Array<ReadonlyArray<unknown>>> = [[]];
   for (const r of rows) {
-    if (r.length === 0) flush();
-    else block.push(r);
+    if (r.length === 0) blocks.push([]);
+    else blocks[blocks.length - 1].push(r);
   }
-  flush();
-  return `${out.join('\n')}\n`;
+  const table = (block: Array<ReadonlyArray<unknown>>) => {
+    const width = Math.max(...block.map((r) => r.length));
+    const line = (r: ReadonlyArray<unknown>) => `| ${[...r, ...Array(width - r.length).fill('')].map(mdCell).join(' | ')} |`;
+    return [line(block[0]), `| ${Array(width).fill('---').join(' | ')} |`, ...block.slice(1).map(line), ''];
+  };
+  const pairs = (block: Array<ReadonlyArray<unknown>>) =>
+    block.flatMap((r) => {
+      const items: string[] = [];
+      for (let i = 0; i + 1 < r.length; i += 2) if (r[i] !== undefined && r[i] !== '') items.push(`**${mdCell(r[i])}**：${mdCell(r[i + 1])}`);
+      return items.length ? [`- ${items.join('；')}`] : [];
+    });
+  const [promises, rules, ...rest] = blocks.filter((b) => b.length);
+  const titles = ['一、分类与时限承诺', '二、工作时间与规则', '三、法定节假日与调休'];
+  return `${[
+    `# ${company} 服务承诺与工作日历`,
+    '',
+    `## ${titles[0]}`,
+    '',
+    ...(promises ? table(promises) : []),
+    `## ${titles[1]}`,
+    '',
+    ...(rules ? [...pairs(rules), ''] : []),
+    `## ${titles[2]}`,
+    '',
+    ...rest.flatMap((b) => (b.length > 1 ? table(b) : ['区间内没有法定节假日或调休安排。', ''])),
+  ].join('\n')}\n`;
 }
 
 interface ReadmeArgs {
