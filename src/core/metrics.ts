@@ -600,6 +600,14 @@ export const REFERENCE_NOTE =
 export const DEFINITIONS_SHORT =
   '口径：按收到时间统计，不含拨测工单；解决率 = 客户确认解决（含电话回访确认）÷ 有解决时限的工单（建议类不计入），已解决·待回访与未评价另列；参考值 92% 为媒体报道的行业数字，非规定。完整口径见台账“说明”页的“口径说明”。';
 
+/** How a 解决率 is made up, in the reviewer's words (the ledger's 说明 and the audit pack's 说明.md). */
+export function resolutionBreakdown(r: Metrics['resolution']): string {
+  return (
+    `客户确认解决 ${r.confirmed} 件 ÷ 有解决时限的工单 ${r.withTarget} 件；已解决·待回访 ${r.awaitingSurvey} 件、未评价 ${r.unrated} 件另列，不计为已解决；` +
+    `无解决时限的 ${r.excludedNoTarget} 件不计入`
+  );
+}
+
 /** The unit of every count a reviewer reads: one word everywhere. */
 export const UNIT = '件';
 

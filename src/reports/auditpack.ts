@@ -17,7 +17,7 @@ import { evidenceSeals } from '../db/schema/index.ts';
 import { verifyRecords } from '../records/verify.ts';
 import { localTimeFormatter } from './format.ts';
 import { policySheetRows, writeLedgerXlsx, type LedgerSummary } from './ledger.ts';
-import { definitionsMarkdown, REFERENCE_NOTE } from '../core/metrics.ts';
+import { definitionsMarkdown, REFERENCE_NOTE, resolutionBreakdown } from '../core/metrics.ts';
 import { pct } from '../../cards/stats.ts';
 import { mechanismMarkdown, type MechanismDeps } from './mechanism.ts';
 import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
@@ -94,7 +94,9 @@ export async function verifyChains(deps: Pick<MechanismDeps, 'database'>, range:
   await side?.write(HEADS_HEADER);
   const summary: ChainSummary = { tickets: 0, events: 0, intact: 0, broken: [], headsDigest: '', probes: [], probesDigest: null };
   const q = {
-    columns: `t.code, t.is_probe, t.evidence_salt, e.v, e.ticket_id::float8 as ticket_id, e.seq, e.type, e.actor, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at, e.prev_hash, e.hash`,
+    columns:
+      't.code, t.is_probe, t.evidence_salt, e.v, e.ticket_id::float8 as ticket_id, e.seq, e.type, e.actor, e.data::text as data, ' +
+      '(extract(epoch from e.at) * 1000)::float8 as at, e.prev_hash, e.hash',
     from: 'ticket_events e join tickets t on t.id = e.ticket_id',
     where: IN_RANGE,
     params: rangeParams(range),
@@ -335,7 +337,7 @@ function packReadme(a: ReadmeArgs): string {
     '',
     '## 主要数字',
     '',
-    `- 台账 ${ledger.rows} 件；解决率 ${pct(r.rate)}（客户确认解决 ${r.confirmed} 件 ÷ 有解决时限的工单 ${r.withTarget} 件）；参考值 ${pct(r.reference, 0)}（注）。`,
+    `- 台账 ${ledger.rows} 件；解决率 ${pct(r.rate)}（${resolutionBreakdown(r)}）；参考值 ${pct(r.reference, 0)}（注）。`,
     `- 重大投诉 ${a.majors.length} 件，处理记录见“重大投诉”文件夹。`,
     `- 事件日志：客户工单 ${a.chains.intact}/${a.chains.tickets} 件完整${a.chains.broken.length ? `；校验失败：${a.chains.broken.map((b) => b.code).join('、')}` : ''}。`,
     '',
@@ -380,7 +382,10 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
     await add('客户反馈处理机制说明.docx', null, docxPath);
     const probes = await probeLog(deps.database, range);
     await add('渠道拨测记录.csv', probeLogCsv(probes, local));
-    if (opts.readiness) await add('预审自检.md', `# ${readinessSummary(opts.readiness)}\n\n生成时间：${local(deps.now)}（北京时间）\n\n${readinessLines(opts.readiness, { reviewer: true }).map((l) => `- ${l}`).join('\n')}\n`);
+    if (opts.readiness) {
+      const lines = readinessLines(opts.readiness, { reviewer: true }).map((l) => `- ${l}`);
+      await add('预审自检.md', `# ${readinessSummary(opts.readiness)}\n\n生成时间：${local(deps.now)}（北京时间）\n\n${lines.join('\n')}\n`);
+    }
 
     const majors = (await rawQuery<{ code: string }>(deps.database, `select t.code from tickets t where ${IN_RANGE} and t.is_major and not t.is_probe order by t.created_at, t.id`, rangeParams(range))).map(
       (r) => r.code,
@@ -434,7 +439,12 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
       ...(demo ? { demo: true, demoNotice: DEMO_NOTICE } : {}),
       generatedAt: deps.now.toISOString(),
       generatedAtLocal: local(deps.now),
-      range: { from: range.fromDay, to: range.toDay, timeZone: calendar.timeZone, ...(range.unfinishedMonth ? { unfinishedMonth: range.unfinishedMonth } : {}) },
+      range: {
+        from: range.fromDay,
+        to: range.toDay,
+        timeZone: calendar.timeZone,
+        ...(range.unfinishedMonth ? { unfinishedMonth: range.unfinishedMonth } : {}),
+      },
       source: opts.source ?? '客户反馈系统',
       labels: MANIFEST_LABELS,
       files: listed,

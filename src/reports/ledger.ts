@@ -17,7 +17,8 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { categoryOf } from '../config.ts';
-import { addFacts, emptyAcc, finalizeMetrics, metricDefinitions, REFERENCE_NOTE, ticketFacts, type Metrics, type MetricsAcc, type TicketFacts } from '../core/metrics.ts';
+import { addFacts, emptyAcc, finalizeMetrics, metricDefinitions, REFERENCE_NOTE, resolutionBreakdown, ticketFacts } from '../core/metrics.ts';
+import type { Metrics, MetricsAcc, TicketFacts } from '../core/metrics.ts';
 import { STATUS_LABELS, type Status } from '../core/ticket.ts';
 import { CHANNEL_LABELS, maskContact, maskName } from '../desk/view.ts';
 import { maskFreeText } from '../core/mask.ts';
@@ -237,7 +238,8 @@ export async function writeLedgerCsv(deps: StatsDeps, range: DateRange, out: str
   // A demo ledger says so on its first line, before the header, where nobody opening it can miss it.
   const demo = await isDemoDatabase(deps.database);
   const unfinished = unfinishedNote(range);
-  await write(`\uFEFF${demo ? `${csvField(DEMO_NOTICE, local)}\r\n` : ''}${unfinished ? `${csvField(unfinished, local)}\r\n` : ''}${LEDGER_SHEET_COLUMNS.map((c) => c.header).join(',')}\r\n`);
+  const notices = [...(demo ? [DEMO_NOTICE] : []), ...(unfinished ? [unfinished] : [])].map((n) => `${csvField(n, local)}\r\n`).join('');
+  await write(`\uFEFF${notices}${LEDGER_SHEET_COLUMNS.map((c) => c.header).join(',')}\r\n`);
   let buffer = '';
   const pass = await ledgerPass(deps, range, opts, (cells) => {
     buffer += `${cells.map((c) => csvField(c, local)).join(',')}\r\n`;
@@ -422,7 +424,9 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
 async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: Cell[]) => void | Promise<void>): Promise<number> {
   const { config, database } = deps;
   const q = {
-    columns: `t.id::float8 as id, t.code, t.category, coalesce(a.name, case when a.id is null then null else '${NAME_MISSING}' end) as agent, e.seq, e.type, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at`,
+    columns:
+      `t.id::float8 as id, t.code, t.category, coalesce(a.name, case when a.id is null then null else '${NAME_MISSING}' end) as agent, ` +
+      'e.seq, e.type, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at',
     from: `ticket_events e join tickets t on t.id = e.ticket_id left join agents a on a.id = t.assignee_id`,
     where: `${IN_RANGE} and not t.is_probe and e.type in ('survey_sent', 'survey_answered', 'reopened', 'closed')`,
     params: rangeParams(range),
@@ -496,11 +500,14 @@ export function policySheetRows(deps: Pick<StatsDeps, 'config' | 'calendar'>, ra
   const clockLabel = (c: string) => (c === 'business' ? '工作时间' : '自然时间');
   const rule = (m: number | null, clock: 'business' | 'calendar', what: string) => promiseRule(m, clock, config.calendar.hours, what);
   const rows: Cell[][] = [['分类', '首次响应承诺（告知客户的原话）', '解决承诺', '计时方式', '优先级']];
-  for (const c of config.categories) rows.push([c.name, rule(c.firstResponseMinutes, c.clock, '首次回复'), rule(c.resolutionMinutes, c.clock, '解决'), clockLabel(c.clock), PRIORITY_LABELS[c.priority] ?? c.priority]);
+  for (const c of config.categories) {
+    rows.push([c.name, rule(c.firstResponseMinutes, c.clock, '首次回复'), rule(c.resolutionMinutes, c.clock, '解决'), clockLabel(c.clock), PRIORITY_LABELS[c.priority] ?? c.priority]);
+  }
   const weekday = ['', '周一', '周二', '周三', '周四', '周五', '周六', '周日'];
+  const hoursText = config.calendar.hours.map((h) => `${h.start}–${h.end}`).join('、');
   rows.push(
     [],
-    ['工作时间', config.calendar.hours.map((h) => `${h.start}–${h.end}`).join('、'), '工作日', config.calendar.workdays.map((d) => weekday[d]).join('、'), '时区', zoneLabel(calendar.timeZone)],
+    ['工作时间', hoursText, '工作日', config.calendar.workdays.map((d) => weekday[d]).join('、'), '时区', zoneLabel(calendar.timeZone)],
     ['日历版本', calendarVersionLabel(calendar.version), '说明', '每张工单在受理时保存当时的时限与日历版本，台账按各自的快照判定是否及时。'],
     ['满意度回访', `解决后自动发送；${config.survey.reminderHours} 小时未评价提醒一次；再过 ${config.survey.unratedAfterDays} 天仍未评价按“未评价”归档（不视为满意）；${config.survey.satisfiedMin}–5 分为满意（归档），低于 ${config.survey.satisfiedMin} 分重开。`],
     ['超时升级', config.sla.ladder.map((s) => `超时 ${s.afterMinutes} 分钟通知${s.notify === 'assignee' ? '处理人' : s.notify === 'leads' ? '负责人' : '管理员'}`).join('；'), '即将超时提醒', `时限过去 ${Math.round(config.sla.dueSoonRatio * 100)}% 时提醒`],
@@ -529,7 +536,7 @@ function explanationRows(deps: StatsDeps, s: LedgerSummary, opts: LedgerOptions,
     ...(s.range.unfinishedMonth ? [['未结束的月份', unfinishedNote(s.range)]] : []),
     ['回访记录', `${s.surveys} 次满意度回访（含重开后的再次回访）`],
     ['重大投诉', `${s.majorComplaints} 件，完整时间线见“重大投诉”页`],
-    ['本区间解决率', `${pct(s.total.resolution.rate)}（客户确认解决 ${s.total.resolution.confirmed} 件 ÷ 有解决时限的工单 ${s.total.resolution.withTarget} 件；已解决·待回访 ${s.total.resolution.awaitingSurvey} 件、未评价 ${s.total.resolution.unrated} 件另列，不计为已解决；无解决时限的 ${s.total.resolution.excludedNoTarget} 件不计入）`],
+    ['本区间解决率', `${pct(s.total.resolution.rate)}（${resolutionBreakdown(s.total.resolution)}）`],
     ['客户信息', opts.unmasked ? '未脱敏（按明确要求导出完整姓名与联系方式，请妥善保管）' : '已脱敏（姓名保留首字，手机号保留前三后四位；内容摘要与评价内容里的手机号、证件号、银行卡号、订单号保留前三后四位，邮箱保留首字与域名）'],
     ['事件日志摘要（SHA-256）', s.eventLogDigest],
     ['摘要算法', '按台账行顺序，对每行“工单号 + 空格 + 事件链头哈希 + 换行”拼接后计算 SHA-256。事件链头哈希是该工单事件日志最后一条的哈希，每条哈希 = SHA-256(上一条哈希 + 本条内容)，任何事后修改都会改变链头，从而改变本摘要。'],
