@@ -68,7 +68,12 @@ function kpis(m: Metrics, backlogNow: Metrics['backlog'], complaint: { rate: num
       hint: `满意占比 ${pct(m.survey.satisfiedShare)}，应答率 ${pct(m.survey.responseRate)}，满意归档率 ${pct(m.resolution.satisfiedRate)}`,
       tone: m.survey.satisfiedShare === null ? 'neutral' : m.survey.satisfiedShare >= 0.9 ? 'good' : 'warn',
     },
-    { label: '当前积压', value: `${backlogNow.open} 件`, hint: backlogNow.oldestAgeMinutes === null ? undefined : `最久 ${calDur(backlogNow.oldestAgeMinutes)}`, tone: backlogNow.open ? 'warn' : 'good' },
+    {
+      label: '当前积压',
+      value: `${backlogNow.open} 件`,
+      hint: backlogNow.oldestAgeMinutes === null ? undefined : `最久 ${calDur(backlogNow.oldestAgeMinutes)}`,
+      tone: backlogNow.open ? 'warn' : 'good',
+    },
   ];
 }
 
@@ -120,18 +125,25 @@ export function satisfactionChartSpec(m: Metrics): Record<string, unknown> {
 
 export function statsMarkdown(stats: StatsResult, title: string, generatedAt: string, categoryNames: Record<string, string>): string {
   const m = stats.metrics;
+  const { firstResponse: fr, resolution: r, survey: sv } = m;
+  const backlog = stats.backlogNow;
+  const complaint = complaintRate(stats);
   const lines = [
     `**${title}**`,
     `区间：${stats.range.label}　生成：${generatedAt}`,
     ...(unfinishedNote(stats.range) ? [unfinishedNote(stats.range)!] : []),
     '',
     `- 收到工单：${m.received} 件${m.major ? `（重大投诉 ${m.major} 件）` : ''}`,
-    `- 首次响应及时率：${pct(m.firstResponse.metRate)}（及时 ${m.firstResponse.met} / 超时 ${m.firstResponse.breached}，待响应 ${m.firstResponse.pending} 件；按各类别承诺的计时方式）；中位 ${dur(m.firstResponse.medianMinutes)}，P90 ${dur(m.firstResponse.p90Minutes)}（工作时间）`,
-    `- 解决率（全部类别）：${pct(m.resolution.rate)}（客户确认 ${m.resolution.confirmed} / 有解决时限 ${m.resolution.withTarget} 件；已解决·待回访 ${m.resolution.awaitingSurvey} 件、未评价 ${m.resolution.unrated} 件另列；无解决时限 ${m.resolution.excludedNoTarget} 件不计入）`,
-    `- 投诉解决率：${pct(complaintRate(stats).rate)}（投诉 ${complaintRate(stats).received} 件；参考值 ${pct(m.resolution.reference, 0)}，媒体报道的行业数字，不是规定）；满意归档率 ${pct(m.resolution.satisfiedRate)}；解决时长中位 ${dur(m.resolution.medianMinutes)}`,
+    `- 首次响应及时率：${pct(fr.metRate)}（及时 ${fr.met} / 超时 ${fr.breached}，待响应 ${fr.pending} 件；按各类别承诺的计时方式）；` +
+      `中位 ${dur(fr.medianMinutes)}，P90 ${dur(fr.p90Minutes)}（工作时间）`,
+    `- 解决率（全部类别）：${pct(r.rate)}（客户确认 ${r.confirmed} / 有解决时限 ${r.withTarget} 件；` +
+      `已解决·待回访 ${r.awaitingSurvey} 件、未评价 ${r.unrated} 件另列；无解决时限 ${r.excludedNoTarget} 件不计入）`,
+    `- 投诉解决率：${pct(complaint.rate)}（投诉 ${complaint.received} 件；参考值 ${pct(r.reference, 0)}，媒体报道的行业数字，不是规定）；` +
+      `满意归档率 ${pct(r.satisfiedRate)}；解决时长中位 ${dur(r.medianMinutes)}`,
     `- 超时工单：${m.breaches.tickets} 件（首次响应 ${m.breaches.firstResponse}，解决 ${m.breaches.resolution}）；重开 ${m.reopened.tickets} 件（${m.reopened.count} 次）`,
-    `- 回访：已发 ${m.survey.sent} 件，已评价 ${m.survey.answered} 件（应答率 ${pct(m.survey.responseRate)}），平均 ${m.survey.averageScore ?? '—'} 分，满意占比 ${pct(m.survey.satisfiedShare)}，未评价 ${m.survey.unrated} 件`,
-    `- 区间内未解决：${m.backlog.open} 件；当前全部积压：${stats.backlogNow.open} 件${stats.backlogNow.oldestAgeMinutes !== null ? `，最久 ${calDur(stats.backlogNow.oldestAgeMinutes)}` : ''}`,
+    `- 回访：已发 ${sv.sent} 件，已评价 ${sv.answered} 件（应答率 ${pct(sv.responseRate)}），平均 ${sv.averageScore ?? '—'} 分，` +
+      `满意占比 ${pct(sv.satisfiedShare)}，未评价 ${sv.unrated} 件`,
+    `- 区间内未解决：${m.backlog.open} 件；当前全部积压：${backlog.open} 件${backlog.oldestAgeMinutes !== null ? `，最久 ${calDur(backlog.oldestAgeMinutes)}` : ''}`,
     ...(m.imported ? [`- 另有导入的历史记录 ${m.imported} 件（上线前的旧台账），不计入以上任何指标`] : []),
   ];
   if (stats.byCategory.length) {

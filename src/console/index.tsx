@@ -246,7 +246,9 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
   app.get('/ledger', need('lead'), async (c) => {
     const { range, error } = rangeOf(c.req.query('from'), c.req.query('to'));
     const { months, total } = await rangeMonths(services, range);
-    return html(c, '台账', <LedgerPage range={range} months={months} total={total} csrf={c.get('csrf')} canUnmask={c.get('viewer').role === 'admin'} config={services.config} error={error} />, { active: '/console/ledger', status: error ? 400 : 200 });
+    const canUnmask = c.get('viewer').role === 'admin';
+    const page = <LedgerPage range={range} months={months} total={total} csrf={c.get('csrf')} canUnmask={canUnmask} config={services.config} error={error} />;
+    return html(c, '台账', page, { active: '/console/ledger', status: error ? 400 : 200 });
   });
 
   app.post('/ledger/download', need('lead'), async (c) => {

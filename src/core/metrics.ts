@@ -630,11 +630,19 @@ export interface MetricDefinition {
 
 /** The 92% reference, footnoted wherever it is printed: a figure reported by the press, not a rule. */
 export const REFERENCE_NOTE =
-  '参考值 92% 为媒体报道的临港试点审核通过企业平均投诉解决率，仅作行业参考，不是监管规定的达标线；本系统的解决率按下方口径计算，二者口径可能不同。';
+  '参考值 92% 为媒体报道的临港试点审核通过企业平均投诉解决率，仅作行业参考，不是监管规定的达标线；本系统的解决率按口径说明中的定义计算，二者口径可能不同。';
 
 /** One line for cards and short messages; the full 口径说明 is metricDefinitions(). */
 export const DEFINITIONS_SHORT =
-  '口径：按收到时间统计，不含拨测工单；解决率 = 客户确认解决（含电话回访确认）÷ 有解决时限的工单（建议类不计入），已解决·待回访与未评价另列；参考值 92% 为媒体报道的行业数字，非规定。完整口径见台账“口径说明”页。';
+  '口径：按收到时间统计，不含拨测工单；解决率 = 客户确认解决（含电话回访确认）÷ 有解决时限的工单（建议类不计入），已解决·待回访与未评价另列；参考值 92% 为媒体报道的行业数字，非规定。完整口径见台账“说明”页的“口径说明”。';
+
+/** How a 解决率 is made up, in the reviewer's words (the ledger's 说明 and the audit pack's 说明.md). */
+export function resolutionBreakdown(r: Metrics['resolution']): string {
+  return (
+    `客户确认解决 ${r.confirmed} 件 ÷ 有解决时限的工单 ${r.withTarget} 件；已解决·待回访 ${r.awaitingSurvey} 件、未评价 ${r.unrated} 件另列，不计为已解决；` +
+    `无解决时限的 ${r.excludedNoTarget} 件不计入`
+  );
+}
 
 /** The unit of every count a reviewer reads: one word everywhere. */
 export const UNIT = '件';
@@ -665,7 +673,9 @@ export function metricDefinitions(satisfiedMin: number, clocks?: readonly ClockO
     { name: '首次响应时长（中位数、P90）', formula: '收到 → 首次回复的分钟数；“计时分钟”按工单的计时方式，“自然分钟”为实际经过时间。中位数取排序后居中的值（偶数个取中间两值平均），P90 取第 ⌈0.9×件数⌉ 个值。' },
     {
       name: '解决率',
-      formula: '客户确认解决的工单数 ÷ 有解决时限的工单数。“客户确认解决”= 客户本人评价满意后归档，或客服电话回访时记录客户表示满意（标明“电话回访”及回访人）。已标记解决但尚未评价（已解决·待回访）和未评价归档的工单都不算已解决，另行列出。投诉类的解决率与参考值 92% 并列，见“投诉解决率”。',
+      formula:
+        '客户确认解决的工单数 ÷ 有解决时限的工单数。“客户确认解决”= 客户本人评价满意后归档，或客服电话回访时记录客户表示满意（标明“电话回访”及回访人）。' +
+        '已标记解决但尚未评价（已解决·待回访）和未评价归档的工单都不算已解决，另行列出。投诉类的解决率与参考值 92% 并列，见“投诉解决率”。',
     },
     { name: '不计入解决率的工单', formula: '没有解决时限的类别（默认为“建议”）只记录、答复和采纳，不承诺解决时间，因此不进入解决率的分子和分母，数量另行列出。' },
     { name: '投诉解决率', formula: `投诉类工单按上述“解决率”口径计算，与参考值 92% 并列。${REFERENCE_NOTE}` },

@@ -73,7 +73,7 @@ export function mountAdminRoutes(app: Hono<AppEnv>, services: Services): void {
       const log = c.get('log');
       const write = format === 'xlsx' ? writeLedgerXlsx : writeLedgerCsv;
       // Headers are sent as soon as the body starts; a failure after that can only cut the download short.
-      write(deps, r, pass, { unmasked, source: `管理接口 GET /api/ledger.${format}`, by: q.by })
+      write(deps, r, pass, { unmasked, source: `管理接口导出（${format === 'csv' ? 'CSV' : 'XLSX'}）`, by: q.by })
         .then(() => pass.end())
         .catch((e: unknown) => {
           log.error('ledger export failed', { err: String(e) });

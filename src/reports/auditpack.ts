@@ -17,7 +17,7 @@ import { evidenceSeals } from '../db/schema/index.ts';
 import { verifyRecords } from '../records/verify.ts';
 import { localTimeFormatter } from './format.ts';
 import { policySheetRows, writeLedgerXlsx, type LedgerSummary } from './ledger.ts';
-import { definitionsMarkdown, REFERENCE_NOTE } from '../core/metrics.ts';
+import { definitionsMarkdown, REFERENCE_NOTE, resolutionBreakdown } from '../core/metrics.ts';
 import { pct } from '../../cards/stats.ts';
 import { mechanismMarkdown, type MechanismDeps } from './mechanism.ts';
 import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
@@ -103,7 +103,9 @@ export async function verifyChains(
   await side?.write(HEADS_HEADER);
   const summary: ChainSummary = { tickets: 0, events: 0, intact: 0, broken: [], headsDigest: '', probes: [], probesDigest: null };
   const q = {
-    columns: `t.code, t.is_probe, t.evidence_salt, e.v, e.ticket_id::float8 as ticket_id, e.seq, e.type, e.actor, e.data::text as data, (extract(epoch from e.at) * 1000)::float8 as at, e.prev_hash, e.hash`,
+    columns:
+      't.code, t.is_probe, t.evidence_salt, e.v, e.ticket_id::float8 as ticket_id, e.seq, e.type, e.actor, e.data::text as data, ' +
+      '(extract(epoch from e.at) * 1000)::float8 as at, e.prev_hash, e.hash',
     from: 'ticket_events e join tickets t on t.id = e.ticket_id',
     where: IN_RANGE,
     params: rangeParams(range),
@@ -269,23 +271,42 @@ function mdCell(v: unknown): string {
   return String(v ?? '').replaceAll('|', '｜');
 }
 
-/** The 服务承诺 rows (ledger.ts policySheetRows) as Markdown tables, split at the blank rows. */
+/**
+ * The 服务承诺 rows (ledger.ts policySheetRows) as a document: the promises and the holidays as tables, the rules
+ * between them (label, value pairs) as a list. Blocks are separated by blank rows.
+ */
 export function policyMarkdown(company: string, rows: ReadonlyArray<ReadonlyArray<unknown>>): string {
-  const out = [`# ${company} 服务承诺与工作日历`, ''];
-  let block: Array<ReadonlyArray<unknown>> = [];
-  const flush = () => {
-    if (!block.length) return;
-    const width = Math.max(...block.map((r) => r.length));
-    const pad = (r: ReadonlyArray<unknown>) => [...r, ...Array(width - r.length).fill('')];
-    out.push(`| ${pad(block[0]).map(mdCell).join(' | ')} |`, `| ${Array(width).fill('---').join(' | ')} |`, ...block.slice(1).map((r) => `| ${pad(r).map(mdCell).join(' | ')} |`), '');
-    block = [];
-  };
+  const blocks: Array<Array<ReadonlyArray<unknown>>> = [[]];
   for (const r of rows) {
-    if (r.length === 0) flush();
-    else block.push(r);
+    if (r.length === 0) blocks.push([]);
+    else blocks[blocks.length - 1].push(r);
   }
-  flush();
-  return `${out.join('\n')}\n`;
+  const table = (block: Array<ReadonlyArray<unknown>>) => {
+    const width = Math.max(...block.map((r) => r.length));
+    const line = (r: ReadonlyArray<unknown>) => `| ${[...r, ...Array(width - r.length).fill('')].map(mdCell).join(' | ')} |`;
+    return [line(block[0]), `| ${Array(width).fill('---').join(' | ')} |`, ...block.slice(1).map(line), ''];
+  };
+  const pairs = (block: Array<ReadonlyArray<unknown>>) =>
+    block.flatMap((r) => {
+      const items: string[] = [];
+      for (let i = 0; i + 1 < r.length; i += 2) if (r[i] !== undefined && r[i] !== '') items.push(`**${mdCell(r[i])}**：${mdCell(r[i + 1])}`);
+      return items.length ? [`- ${items.join('；')}`] : [];
+    });
+  const [promises, rules, ...rest] = blocks.filter((b) => b.length);
+  const titles = ['一、分类与时限承诺', '二、工作时间与规则', '三、法定节假日与调休'];
+  return `${[
+    `# ${company} 服务承诺与工作日历`,
+    '',
+    `## ${titles[0]}`,
+    '',
+    ...(promises ? table(promises) : []),
+    `## ${titles[1]}`,
+    '',
+    ...(rules ? [...pairs(rules), ''] : []),
+    `## ${titles[2]}`,
+    '',
+    ...rest.flatMap((b) => (b.length > 1 ? table(b) : ['区间内没有法定节假日或调休安排。', ''])),
+  ].join('\n')}\n`;
 }
 
 interface ReadmeArgs {
@@ -328,7 +349,7 @@ function packReadme(a: ReadmeArgs): string {
     '',
     '## 主要数字',
     '',
-    `- 台账 ${ledger.rows} 件；解决率 ${pct(r.rate)}（客户确认解决 ${r.confirmed} 件 ÷ 有解决时限的工单 ${r.withTarget} 件）；参考值 ${pct(r.reference, 0)}（注）。`,
+    `- 台账 ${ledger.rows} 件；解决率 ${pct(r.rate)}（${resolutionBreakdown(r)}）；参考值 ${pct(r.reference, 0)}（注）。`,
     `- 重大投诉 ${a.majors.length} 件，处理记录见“重大投诉”文件夹。`,
     `- 事件日志：客户工单 ${a.chains.intact}/${a.chains.tickets} 件完整${a.chains.broken.length ? `；校验失败：${a.chains.broken.map((b) => b.code).join('、')}` : ''}。`,
     '',
@@ -382,7 +403,10 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
     await add('客户反馈处理机制说明.docx', null, docxPath);
     const probes = await probeLog(deps.database, range);
     await add('渠道拨测记录.csv', csv(probeLogCsv(probes, local)));
-    if (opts.readiness) await add('预审自检.md', md(`# ${readinessSummary(opts.readiness)}\n\n生成时间：${local(deps.now)}（北京时间）\n\n${readinessLines(opts.readiness, { reviewer: true }).map((l) => `- ${l}`).join('\n')}\n`));
+    if (opts.readiness) {
+      const lines = readinessLines(opts.readiness, { reviewer: true }).map((l) => `- ${l}`);
+      await add('预审自检.md', md(`# ${readinessSummary(opts.readiness)}\n\n生成时间：${local(deps.now)}（北京时间）\n\n${lines.join('\n')}\n`));
+    }
 
     const majors = (await rawQuery<{ code: string }>(deps.database, `select t.code from tickets t where ${IN_RANGE} and t.is_major and not t.is_probe order by t.created_at, t.id`, rangeParams(range))).map(
       (r) => r.code,
@@ -437,7 +461,12 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
       ...(demo ? { demo: true, demoNotice: DEMO_NOTICE } : {}),
       generatedAt: deps.now.toISOString(),
       generatedAtLocal: local(deps.now),
-      range: { from: range.fromDay, to: range.toDay, timeZone: calendar.timeZone, ...(range.unfinishedMonth ? { unfinishedMonth: range.unfinishedMonth } : {}) },
+      range: {
+        from: range.fromDay,
+        to: range.toDay,
+        timeZone: calendar.timeZone,
+        ...(range.unfinishedMonth ? { unfinishedMonth: range.unfinishedMonth } : {}),
+      },
       source: opts.source ?? '客户反馈系统',
       labels: MANIFEST_LABELS,
       files: listed,

@@ -67,7 +67,7 @@ const ledger: CliCommand = async (argv, ctx) => {
   const path = resolve(ctx.cwd, values.out as string);
   const csv = values.csv === true || path.toLowerCase().endsWith('.csv');
   const started = performance.now();
-  const opts = { unmasked: values.unmasked === true, source: `命令行 loopdesk ledger${values.unmasked ? ' --unmasked' : ''}`, by: values.by as string | undefined };
+  const opts = { unmasked: values.unmasked === true, source: `命令行导出${values.unmasked ? '（未脱敏）' : ''}`, by: values.by as string | undefined };
   const s = csv ? await writeLedgerCsv(statsDeps(ctx.services), range, path, opts) : await writeLedgerXlsx(statsDeps(ctx.services), range, path, opts);
   const rate = s.total.resolution.rate;
   ctx.out(

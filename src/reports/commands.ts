@@ -173,7 +173,7 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
       const range = rangeArgs(services, args, () => reviewWindow(now, services.calendar));
       const name = `投诉处理台账_${range.fromDay}_${range.toDay}.xlsx`;
       const path = exportPath(name);
-      const summary = await writeLedgerXlsx(statsDeps(services), range, path, { source: '群命令 /ledger', by: await exporter(services, input.actor) });
+      const summary = await writeLedgerXlsx(statsDeps(services), range, path, { source: '客服群命令导出', by: await exporter(services, input.actor) });
       const rate = summary.total.resolution.rate;
       return {
         kind: 'file',
@@ -225,7 +225,7 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
       const name = `审核材料_${range.fromDay}_${range.toDay}.zip`;
       const path = exportPath(name);
       const pack = await writeAuditPack({ ...statsDeps(services), channels: services.channels.map((c) => c.name), evidenceKeyed: Boolean(services.env.EVIDENCE_KEY) }, range, path, {
-        source: '群命令 /auditpack',
+        source: '客服群命令生成',
         by: await exporter(services, input.actor),
         evidenceKey: services.env.EVIDENCE_KEY,
         screenshots: async (dir) => (await import('../screenshots/audit.ts')).auditScreenshots(services, dir),

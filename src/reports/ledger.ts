@@ -17,7 +17,8 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { categoryOf, type Config } from '../config.ts';
-import { addFacts, emptyAcc, finalizeMetrics, metricDefinitions, REFERENCE_NOTE, ticketFacts, type Metrics, type MetricsAcc, type TicketFacts } from '../core/metrics.ts';
+import { addFacts, emptyAcc, finalizeMetrics, metricDefinitions, REFERENCE_NOTE, resolutionBreakdown, ticketFacts } from '../core/metrics.ts';
+import type { Metrics, MetricsAcc, TicketFacts } from '../core/metrics.ts';
 import { STATUS_LABELS, type Status } from '../core/ticket.ts';
 import { CHANNEL_LABELS, maskContact, maskName } from '../desk/view.ts';
 import { maskFreeText } from '../core/mask.ts';
@@ -326,7 +327,8 @@ export async function writeLedgerCsv(deps: StatsDeps, range: DateRange, out: str
   // A demo ledger says so on its first line, before the header, where nobody opening it can miss it.
   const demo = await isDemoDatabase(deps.database);
   const unfinished = unfinishedNote(range);
-  await write(`\uFEFF${demo ? `${csvField(DEMO_NOTICE, local)}\r\n` : ''}${unfinished ? `${csvField(unfinished, local)}\r\n` : ''}${LEDGER_SHEET_COLUMNS.map((c) => c.header).join(',')}\r\n`);
+  const notices = [...(demo ? [DEMO_NOTICE] : []), ...(unfinished ? [unfinished] : [])].map((n) => `${csvField(n, local)}\r\n`).join('');
+  await write(`\uFEFF${notices}${LEDGER_SHEET_COLUMNS.map((c) => c.header).join(',')}\r\n`);
   let buffer = '';
   const pass = await ledgerPass(deps, range, opts, (cells) => {
     buffer += `${cells.map((c) => csvField(c, local)).join(',')}\r\n`;
@@ -642,13 +644,16 @@ export function policySheetRows(deps: Pick<StatsDeps, 'config' | 'calendar'>, ra
   const clockLabel = (c: string) => (c === 'business' ? '工作时间' : '自然时间');
   const rule = (m: number | null, clock: 'business' | 'calendar', what: string) => promiseRule(m, clock, config.calendar.hours, what);
   const rows: Cell[][] = [['分类', '首次响应承诺（告知客户的原话）', '解决承诺', '计时方式', '优先级']];
-  for (const c of config.categories) rows.push([c.name, rule(c.firstResponseMinutes, c.clock, '首次回复'), rule(c.resolutionMinutes, c.clock, '解决'), clockLabel(c.clock), PRIORITY_LABELS[c.priority] ?? c.priority]);
+  for (const c of config.categories) {
+    rows.push([c.name, rule(c.firstResponseMinutes, c.clock, '首次回复'), rule(c.resolutionMinutes, c.clock, '解决'), clockLabel(c.clock), PRIORITY_LABELS[c.priority] ?? c.priority]);
+  }
   const major = majorPromiseText(config);
   rows.push(['重大投诉', major.firstResponse, major.resolution, clockLabel(config.major.clock), '—'], ['', major.sentence]);
   const weekday = ['', '周一', '周二', '周三', '周四', '周五', '周六', '周日'];
+  const hoursText = config.calendar.hours.map((h) => `${h.start}–${h.end}`).join('、');
   rows.push(
     [],
-    ['工作时间', config.calendar.hours.map((h) => `${h.start}–${h.end}`).join('、'), '工作日', config.calendar.workdays.map((d) => weekday[d]).join('、'), '时区', zoneLabel(calendar.timeZone)],
+    ['工作时间', hoursText, '工作日', config.calendar.workdays.map((d) => weekday[d]).join('、'), '时区', zoneLabel(calendar.timeZone)],
     ['日历版本', calendarVersionLabel(calendar.version), '说明', '每张工单在受理时保存当时的时限与日历版本，台账按各自的快照判定是否及时。'],
     ['满意度回访', surveyRuleText(config)],
     ['超时升级', config.sla.ladder.map((s) => `超时 ${s.afterMinutes} 分钟通知${s.notify === 'assignee' ? '处理人' : s.notify === 'leads' ? '负责人' : '管理员'}`).join('；'), '即将超时提醒', `时限过去 ${Math.round(config.sla.dueSoonRatio * 100)}% 时提醒`],
@@ -700,7 +705,7 @@ function explanationRows(deps: StatsDeps, s: LedgerSummary, opts: LedgerOptions,
     ...(s.range.unfinishedMonth ? [['未结束的月份', unfinishedNote(s.range)]] : []),
     ['回访记录', `${s.surveys} 次满意度回访（含重开后的再次回访）`],
     ['重大投诉', `${s.majorComplaints} 件，完整时间线见“重大投诉”页`],
-    ['本区间解决率', `${pct(s.total.resolution.rate)}（客户确认解决 ${s.total.resolution.confirmed} 件 ÷ 有解决时限的工单 ${s.total.resolution.withTarget} 件；已解决·待回访 ${s.total.resolution.awaitingSurvey} 件、未评价 ${s.total.resolution.unrated} 件另列，不计为已解决；无解决时限的 ${s.total.resolution.excludedNoTarget} 件不计入）`],
+    ['本区间解决率', `${pct(s.total.resolution.rate)}（${resolutionBreakdown(s.total.resolution)}）`],
     ['客户信息', opts.unmasked ? '未脱敏（按明确要求导出完整姓名与联系方式，请妥善保管）' : '已脱敏（姓名保留首字，手机号保留前三后四位；内容摘要与评价内容里的手机号、证件号、银行卡号、订单号保留前三后四位，邮箱保留首字与域名）'],
     ['事件日志摘要（SHA-256）', s.eventLogDigest],
     ['摘要算法', '按台账行顺序，对每行“工单号 + 空格 + 事件链头哈希 + 换行”拼接后计算 SHA-256。事件链头哈希是该工单事件日志最后一条的哈希，每条哈希 = SHA-256(上一条哈希 + 本条内容)，任何事后修改都会改变链头，从而改变本摘要。'],

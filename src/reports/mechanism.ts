@@ -133,7 +133,8 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange, o
             `无解决时限的建议等 ${total.resolution.excludedNoTarget} 件不计入）；另有已解决·待回访 ${total.resolution.awaitingSurvey} 件、未评价 ${total.resolution.unrated} 件` +
             `（其中已回访未果 ${total.resolution.unratedAfterFollowUp} 件），均不计为已解决。`,
           '',
-          `其中投诉 ${complaintRow?.metrics.received ?? 0} 件、投诉解决率 **${pct(complaintRow?.metrics.resolution.rate ?? null)}**，参考值 ${pct(total.resolution.reference, 0)}（注）。`,
+          `其中投诉 ${complaintRow?.metrics.received ?? 0} 件、投诉解决率 **${pct(complaintRow?.metrics.resolution.rate ?? null)}**，` +
+            `参考值 ${pct(total.resolution.reference, 0)}（注）。`,
           '',
           `首次响应及时率 **${pct(total.firstResponse.metRate)}**（按各类别承诺的计时方式判定，见第二节）。满意归档率 **${pct(total.resolution.satisfiedRate)}**（满意归档 ÷ 收到），` +
             `满意占比 **${pct(total.survey.satisfiedShare)}**（满意 ÷ 已评价），回访应答率 **${pct(total.survey.responseRate)}**（已评价 ÷ 已回访），满意度平均 **${avg(total)}** 分。`,
@@ -151,8 +152,8 @@ export async function mechanismMarkdown(deps: MechanismDeps, range: DateRange, o
     '',
     row(['类别', '收到（件）', '客户确认解决（件）', '解决率', '参考值']),
     row(['---', '---:', '---:', '---:', '---:']),
-    ...stats.byCategory.map((c) =>
-      row([c.name, c.metrics.received, c.metrics.resolution.confirmed, c.metrics.resolution.withTarget ? pct(c.metrics.resolution.rate) : '不计入（无解决时限）', c.key === 'complaint' ? `${pct(c.metrics.resolution.reference, 0)}（注）` : '—']),
+    ...stats.byCategory.map(({ key, name, metrics: { received, resolution: r } }) =>
+      row([name, received, r.confirmed, r.withTarget ? pct(r.rate) : '不计入（无解决时限）', key === 'complaint' ? `${pct(r.reference, 0)}（注）` : '—']),
     ),
     row(['全部类别', total.received, total.resolution.confirmed, pct(rate), '—']),
     '',

@@ -18,6 +18,7 @@ import { reviewWindow, type DateRange } from './range.ts';
 import { rawQuery } from './source.ts';
 import { computeStats } from './stats.ts';
 import { statsDeps } from './commands.ts';
+import { NAME_MISSING } from './wording.ts';
 
 /** Fetches a path of the service as a visitor would; tests pass `app.request`. */
 export type PageFetcher = (path: string) => Promise<{ status: number; text: string }>;
@@ -74,7 +75,7 @@ export async function readinessFacts(services: Services, opts: { fetchPage?: Pag
   const range = opts.range ?? reviewWindow(now, calendar);
   const fetchPage = opts.fetchPage ?? publicFetcher(env.PUBLIC_BASE_URL);
   const base = env.PUBLIC_BASE_URL;
-  const names = (list: Array<{ name?: string; userId: string }>) => list.map((p) => p.name ?? p.userId);
+  const names = (list: Array<{ name?: string; userId: string }>) => list.map((p) => p.name ?? NAME_MISSING);
   const stats = await computeStats(statsDeps(services), range);
   const complaint = stats.byCategory.find((c) => c.key === 'complaint')?.metrics;
   const db = services.database;

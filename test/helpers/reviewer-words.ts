@@ -3,7 +3,7 @@
  * configuration values, internal ids or developer words.
  *
  * Latin words are refused unless listed in ALLOWED_LATIN, each with its reason: names of standards a reviewer checks
- * with their own tools (SHA-256, HMAC), file formats they open (Excel, CSV…), the statistic P90 (defined in 口径说明),
+ * with their own tools (SHA-256, HMAC), file formats they open (Excel, CSV, XLSX), the statistic P90 (defined in 口径说明),
  * and the two ticket-code prefixes (FB, TC; explained in 说明). SLA is NOT allowed: the files say 时限 / 承诺.
  * Web addresses and page paths are data (the self-check names the page it could not reach), not words.
  * Customer-typed text (quoted as evidence) and contact details are removed before the scan by the caller.
@@ -11,7 +11,7 @@
 import ExcelJS from 'exceljs';
 import { strFromU8, unzipSync } from 'fflate';
 
-export const ALLOWED_LATIN = new Set(['SHA', 'HMAC', 'Excel', 'CSV', 'XLSX', 'DOCX', 'P90', 'FB', 'TC', 'QR']);
+export const ALLOWED_LATIN = new Set(['SHA', 'HMAC', 'Excel', 'CSV', 'XLSX', 'P90', 'FB', 'TC']);
 
 /** Always wrong, whatever the allowed list says. */
 export const FORBIDDEN: Array<[RegExp, string]> = [

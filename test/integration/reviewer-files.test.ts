@@ -48,7 +48,8 @@ describe.each(dbKinds)('reviewer-facing files on %s', (kind) => {
       channels: [recordingChannel('feishu').factory],
       config: {
         company: { name: '临港某科技有限公司', nameEn: 'Lingang Tech' },
-        roles: { agents: [AGENT], leads: [{ platform: 'feishu', userId: 'ou_lead', name: '陈主管' }], admins: [{ platform: 'feishu', userId: 'ou_admin', name: '管理员' }] },
+        // An agent whose name nobody entered: the files say 姓名未登记, never the platform id.
+        roles: { agents: [AGENT, { platform: 'feishu', userId: 'ou_noname' }], leads: [{ platform: 'feishu', userId: 'ou_lead', name: '陈主管' }], admins: [{ platform: 'feishu', userId: 'ou_admin', name: '管理员' }] },
       },
     });
     week = await buildWeek(t);
@@ -184,6 +185,19 @@ describe.each(dbKinds)('reviewer-facing files on %s', (kind) => {
     const md = await mechanismMarkdown({ ...statsDeps(t.services), channels: ['web', 'feishu', 'probes'] }, reviewWindow(t.clock.now(), t.services.calendar));
     findings.push(...scanText('机制说明.md', md));
     expect(findings.map((f) => `${f.file}: 「${f.match}」（${f.why}）… ${f.context}`)).toEqual([]);
+  });
+
+  it('names an unnamed handler 姓名未登记 in the ledger and the case report, never by platform id', async () => {
+    const r = await t.desk.intake({ channel: 'web', dedupeKey: 'noname-1', customer: { externalId: 'v-n', name: '吴十' }, replyTo: { visitor: 'v-n' }, text: '发票抬头写错了' });
+    await t.desk.act({ ticket: r.code, actor: { platform: 'feishu', userId: 'ou_noname' }, viaAgentGroup: true, action: 'claim' });
+    await t.desk.act({ ticket: r.code, actor: { platform: 'feishu', userId: 'ou_noname' }, viaAgentGroup: true, action: 'respond', text: '已为您重开发票。' });
+    expect(await cli(['--from', '2026-03', '--csv', '--out', 'noname.csv']).run('ledger')).toBe(0);
+    const csv = readFileSync(join(dir, 'noname.csv'), 'utf8');
+    const doc = (await buildCase(statsDeps(t.services), r.code))!;
+    for (const text of [csv, doc.markdown]) {
+      expect(text).toContain('姓名未登记');
+      expect(text).not.toContain('ou_noname');
+    }
   });
 
   it('the scan itself catches what it must', () => {

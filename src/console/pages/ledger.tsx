@@ -14,7 +14,17 @@ const cell = (c: (typeof SUMMARY_COLUMNS)[number], m: Metrics) => {
   return c.pct ? pct(v) : v === null ? '—' : String(v);
 };
 
-export function LedgerPage(props: { range: DateRange; months: MonthFigures[]; total: Metrics; csrf: string; canUnmask: boolean; config: Config; error?: string }) {
+export interface LedgerPageProps {
+  range: DateRange;
+  months: MonthFigures[];
+  total: Metrics;
+  csrf: string;
+  canUnmask: boolean;
+  config: Config;
+  error?: string;
+}
+
+export function LedgerPage(props: LedgerPageProps) {
   const { range } = props;
   return (
     <div>
@@ -82,7 +92,10 @@ export function LedgerPage(props: { range: DateRange; months: MonthFigures[]; to
               </tr>
             </thead>
             <tbody>
-              {[...props.months.map((m) => ({ label: m.month + (m.partial ? '（未结束）' : ''), metrics: m.metrics })), { label: '合计', metrics: props.total }].map((r) => (
+              {[
+                ...props.months.map((m) => ({ label: m.month + (m.partial ? '（未结束）' : ''), metrics: m.metrics })),
+                { label: '合计', metrics: props.total },
+              ].map((r) => (
                 <tr>
                   <th scope="row">{r.label}</th>
                   {PAGE_SUMMARY_COLUMNS.map((c) => (

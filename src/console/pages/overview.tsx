@@ -85,7 +85,11 @@ export function OverviewPage(props: { data: OverviewData; config: Config; timeZo
             desc="每月有解决时限的反馈中客户确认解决的比例；虚线为媒体报道的行业参考值 92%（不是规定）。"
             target={t.resolution.reference}
             targetLabel="参考值 92%"
-            points={data.months.map((m) => ({ label: monthLabel(m), value: m.metrics.resolution.rate, note: `客户确认 ${m.metrics.resolution.confirmed} / ${m.metrics.resolution.withTarget} 件，待回访 ${m.metrics.resolution.awaitingSurvey} 件，未评价 ${m.metrics.resolution.unrated} 件` }))}
+            points={data.months.map(({ metrics: { resolution: r }, ...m }) => ({
+              label: monthLabel(m),
+              value: r.rate,
+              note: `客户确认 ${r.confirmed} / ${r.withTarget} 件，待回访 ${r.awaitingSurvey} 件，未评价 ${r.unrated} 件`,
+            }))}
           />
         </div>
         <div class="card">
