@@ -25,6 +25,7 @@ header .hint{color:#646a73;font-size:13px}main{display:grid;grid-template-column
 #toast{position:fixed;top:14px;left:50%;transform:translateX(-50%);padding:8px 16px;border-radius:6px;background:#1f2329;color:#fff;display:none;z-index:9}
 #toast.success{background:#34c724}#toast.error{background:#f54a45}#toast.warning{background:#ff8800}
 .empty{color:#8f959e;text-align:center;margin-top:24px}
+.clock{display:flex;gap:6px;align-items:center;margin-left:auto;font-size:13px;white-space:nowrap}.clock button{border:1px solid #ff8800;color:#ff8800;background:#fff;border-radius:6px;padding:2px 8px;cursor:pointer}
 .h-dt{background:#1677ff}.dt-l{font-size:12px;color:#646a73}.switch a{padding:2px 10px;border-radius:14px;border:1px solid #dee0e3;color:#1f2329;text-decoration:none;font-size:13px}.switch a.on{background:#1f2329;color:#fff}
 @media (max-width:800px){main{grid-template-columns:1fr;height:auto}.log{min-height:360px}}
 `;
@@ -51,11 +52,15 @@ function draw(){
   }
   document.querySelectorAll('[data-persona]').forEach(b=>b.classList.toggle('on',b.dataset.persona===S.customer||b.dataset.persona===S.agent));
 }
-async function poll(){try{const r=await fetch('/sandbox/api/state?rev='+S.rev);if(r.ok){const j=await r.json();for(const m of j.messages)S.msgs.set(m.id,m);if(j.messages.length)draw();S.rev=j.rev;}}catch(e){}}
+function clock(c){if(!c)return;const d=new Date(c.now);const h=Math.round(c.aheadMs/36e5);
+  $('#clock-now').textContent=d.toLocaleString('zh-CN',{timeZone:'Asia/Shanghai',month:'numeric',day:'numeric',weekday:'short',hour:'2-digit',minute:'2-digit'})+(h>0?'（已快进 '+h+' 小时）':'');}
+async function poll(){try{const r=await fetch('/sandbox/api/state?rev='+S.rev);if(r.ok){const j=await r.json();for(const m of j.messages)S.msgs.set(m.id,m);if(j.messages.length)draw();S.rev=j.rev;clock(j.clock);}}catch(e){}}
 async function say(side){const input=$('#'+side+'-input');const text=input.value.trim();if(!text)return;input.value='';
   await post('/sandbox/api/say',{platform:P.platform,as:side==='customer'?S.customer:S.agent,text,id:uid()});await poll();}
 document.addEventListener('click',async(ev)=>{
   const p=ev.target.closest('[data-persona]');if(p){if(p.dataset.side==='customer')S.customer=p.dataset.persona;else S.agent=p.dataset.persona;draw();return;}
+  const k=ev.target.closest('[data-jump]');if(k){k.disabled=true;const j=await post('/sandbox/api/clock',{jump:k.dataset.jump});k.disabled=false;
+    if(j.clock){clock(j.clock);toast({type:'success',content:'沙盒时间已快进'+(j.fired?'，触发了 '+j.fired+' 个到期提醒':'')});}await poll();return;}
   const q=ev.target.closest('[data-say]');if(q){$('#agents-input').value=q.dataset.say;return say('agents');}
   const b=ev.target.closest('.btn');if(!b)return;
   const msg=b.closest('[data-id]');const inAgents=!!b.closest('#agents-log');let form;
@@ -83,7 +88,9 @@ export function sandboxPage(opts: { company: string; platform: 'feishu' | 'dingt
     : '消息走真实的飞书渠道代码与卡片 JSON；';
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Loopdesk 沙盒 · ${escapeHtml(opts.company)}</title><style>${SANDBOX_CSS}</style></head><body>
-<header><h1>Loopdesk 沙盒 · ${name}</h1><span class="switch"><a href="/sandbox"${dt ? '' : ' class="on"'}>飞书</a> <a href="/sandbox?platform=dingtalk"${dt ? ' class="on"' : ''}>钉钉</a></span><span class="hint">左边是客户与机器人的单聊，右边是客服群。${hint}沙盒工单不计入台账和任何统计。</span></header>
+<header><h1>Loopdesk 沙盒 · ${name}</h1><span class="switch"><a href="/sandbox"${dt ? '' : ' class="on"'}>飞书</a> <a href="/sandbox?platform=dingtalk"${dt ? ' class="on"' : ''}>钉钉</a></span><span class="hint">左边是客户与机器人的单聊，右边是客服群。${hint}沙盒工单不计入台账和任何统计。</span>
+<span class="clock" title="只快进沙盒工单的时钟：时限提醒、升级、回访提醒和未评价关闭会按快进后的时间出现；真实工单不受影响">沙盒时间 <b id="clock-now"></b>
+<button type="button" data-jump="hour">快进 1 小时</button><button type="button" data-jump="workday">快进 1 个工作日</button></span></header>
 ${warning}<div id="toast"></div>
 <main>
 <section class="pane" id="customer"><div class="pane-h"><b>客户 ↔ ${escapeHtml(opts.company)}机器人</b><span class="who">${personaButtons('customer')}</span></div>

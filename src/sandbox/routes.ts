@@ -13,6 +13,7 @@ import { messageView } from './view.ts';
 const clientId = z.string().regex(/^[\w-]{8,64}$/, '缺少或无效的请求编号');
 const platform = z.enum(['feishu', 'dingtalk']).default('feishu');
 const sayBody = z.object({ platform, as: z.string(), text: z.string().trim().min(1, '消息不能为空').max(2000, '消息太长（最多 2000 字）'), id: clientId });
+const clockBody = z.object({ jump: z.enum(['hour', 'workday'], '快进只能是 hour 或 workday') });
 const clickBody = z.object({
   platform,
   as: z.string(),
@@ -34,7 +35,7 @@ export function mountSandbox(app: Hono<AppEnv>, deps: SandboxRouteDeps): void {
   const company = core.config.company.name;
   let people: Promise<void> | null = null;
   const ready = () =>
-    (people ??= ensureSandboxPeople(core.database, { feishu: !!state.feishu, dingtalk: !!state.dingtalk }).catch((e) => {
+    (people ??= Promise.all([ensureSandboxPeople(core.database, { feishu: !!state.feishu, dingtalk: !!state.dingtalk }), state.world.load()]).then(() => {}, (e) => {
       people = null;
       throw e;
     }));
@@ -62,10 +63,22 @@ export function mountSandbox(app: Hono<AppEnv>, deps: SandboxRouteDeps): void {
     return c.html(sandboxPage({ company, platform: which, available: { feishu: !!state.feishu, dingtalk: !!state.dingtalk } }));
   });
 
-  app.get('/sandbox/api/state', (c) => {
+  /** The sandbox clock as the page shows it: its time, and how far it is ahead of the real one. */
+  const clockView = () => ({ now: state.world.clock.now().toISOString(), aheadMs: state.world.offsetMs() });
+
+  app.get('/sandbox/api/state', async (c) => {
+    await ready();
     const since = Number(c.req.query('rev') ?? -1);
-    if (since === chats.rev) return c.json({ rev: chats.rev, messages: [] });
-    return c.json({ rev: chats.rev, messages: chats.all().filter((m) => m.rev > since).map((m) => messageView(m, company)) });
+    if (since === chats.rev) return c.json({ rev: chats.rev, messages: [], clock: clockView() });
+    return c.json({ rev: chats.rev, messages: chats.all().filter((m) => m.rev > since).map((m) => messageView(m, company)), clock: clockView() });
+  });
+
+  // 快进: the sandbox's own clock jumps ahead and its tickets' due timers fire (clock.ts); real tickets are untouched.
+  app.post('/sandbox/api/clock', async (c) => {
+    const body = await parse(clockBody, c);
+    await ready();
+    const r = await state.world.jump(body.jump);
+    return c.json({ ok: true, fired: r.fired, clock: clockView() });
   });
 
   const driver = (p: 'feishu' | 'dingtalk') => {

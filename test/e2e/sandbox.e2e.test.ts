@@ -179,4 +179,19 @@ describe.skipIf(!haveChromium)('the sandbox in headless Chromium', () => {
     await expect.poll(async () => (await ticket(b)).closeReason, { timeout: 10_000 }).toBe('merged');
     await page.screenshot({ path: join(ARTIFACTS, '07-merged.png') });
   });
+
+  it('快进: the sandbox clock jumps a working day and the broken promise is told in the group', async () => {
+    await page.goto(`${base}/sandbox`);
+    // 李先生's earlier ticket was merged (closed): this message opens a new one.
+    await page.locator('[data-persona=li]').click();
+    await say('customer', '官网打不开了，一直报错 502');
+    const card = page.locator('#agents-log .card', { hasText: '官网打不开' }).last();
+    await card.waitFor({ timeout: 15_000 });
+    const code = /FB-\d{8}-\d{4,}/.exec((await card.locator('.card-t').textContent()) ?? '')![0];
+    await page.getByRole('button', { name: '快进 1 个工作日' }).click();
+    await toast(/沙盒时间已快进/);
+    await page.locator('#agents-log .msg', { hasText: `${code}` }).filter({ hasText: '已超时' }).last().waitFor({ timeout: 15_000 });
+    await expect.poll(() => page.locator('#clock-now').textContent()).toContain('已快进');
+    await page.screenshot({ path: join(ARTIFACTS, '08-fast-clock.png') });
+  });
 });
