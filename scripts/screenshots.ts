@@ -27,8 +27,12 @@ import { generateDemo } from '../src/demo/run.ts';
 const OUT = join(import.meta.dirname, '../docs/screenshots');
 const ADMIN_TOKEN = 'screenshots-admin-token-0123456789';
 const AGENT = { platform: 'feishu', userId: 'ou_sandbox_agent_zhang' };
-/** Days of demo history behind the /stats card and the console pictures (a full month for /stats month). */
-const DEMO_DAYS = Number(process.env.SCREENSHOTS_DEMO_DAYS ?? 45);
+/**
+ * Demo history behind the /stats card and the console pictures: six months (the overview's range) at a few tickets a
+ * working day, so that every chart is filled and the run stays a few minutes on a loaded machine.
+ */
+const DEMO_DAYS = Number(process.env.SCREENSHOTS_DEMO_DAYS ?? 183);
+const DEMO_PER_DAY = Number(process.env.SCREENSHOTS_DEMO_PER_DAY ?? 3);
 
 async function main() {
   const launched = await launchChromium();
@@ -178,7 +182,7 @@ async function demoShots(browser: Browser): Promise<string[]> {
   const end = new Date('2026-03-20T09:30:00Z');
   const database = await openDatabase({ memory: true });
   const config = parseConfig({ company: { name: '临港示例科技', nameEn: 'Lingang Demo' } });
-  const summary = await generateDemo(database, config, { endAt: end, days: DEMO_DAYS, perWorkingDay: 12 });
+  const summary = await generateDemo(database, config, { endAt: end, days: DEMO_DAYS, perWorkingDay: DEMO_PER_DAY });
   process.stdout.write(`screenshots: demo history of ${summary.tickets} tickets in ${(summary.elapsedMs / 1000).toFixed(0)} s\n`);
   let app: ReturnType<typeof createApp> | null = null;
   const server = serve({ fetch: (r, bindings) => app!.fetch(r, bindings), port: 0, hostname: '127.0.0.1' });

@@ -44,9 +44,9 @@ export interface CoreServices {
   deliveryContext: DeliveryContext;
   /**
    * Runs a command typed in an agents' group with the full services (some commands drive the outbox or probes).
-   * `within` replaces some of them for this command (the sandbox's fast clock: its own desk and clock).
+   * `within` replaces the desk for this command (the sandbox's fast clock: its own desk, sandbox/clock.ts).
    */
-  runCommand(input: CommandInput, within?: Pick<CoreServices, 'desk' | 'clock'>): Promise<CommandReply>;
+  runCommand(input: CommandInput, within?: Pick<CoreServices, 'desk'>): Promise<CommandReply>;
 }
 
 export type ChannelFactory = (core: CoreServices) => Channel | null;

@@ -125,7 +125,8 @@ export function sandboxWorld(real: CoreServices): SandboxWorld {
       ),
   });
 
-  const core: CoreServices = { ...real, clock, desk, runCommand: (input) => real.runCommand(input, { desk, clock }) };
+  // Typed commands act through the sandbox's desk; what they report (/stats today, /sla) stays on the real clock.
+  const core: CoreServices = { ...real, clock, desk, runCommand: (input) => real.runCommand(input, { desk }) };
   return { clock, desk, core, offsetMs: () => offset, load, jump, sweep, drawAhead };
 }
 

@@ -4,7 +4,7 @@ import { PERSONAS } from './personas.ts';
 export const SANDBOX_CSS = `
 *{box-sizing:border-box}body{margin:0;font:14px/1.5 -apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#eef0f3;color:#1f2329}
 header{display:flex;gap:16px;align-items:center;padding:10px 16px;background:#fff;border-bottom:1px solid #dee0e3}header h1{font-size:16px;margin:0}
-header .hint{color:#646a73;font-size:13px}main{display:grid;grid-template-columns:minmax(300px,420px) 1fr;gap:12px;padding:12px;height:calc(100vh - 52px)}
+header h1,header .switch{white-space:nowrap}header .hint{color:#646a73;font-size:13px;flex:1 1 200px;min-width:0}main{display:grid;grid-template-columns:minmax(300px,420px) 1fr;gap:12px;padding:12px;height:calc(100vh - 52px)}
 .pane{display:flex;flex-direction:column;background:#f5f6f7;border:1px solid #dee0e3;border-radius:8px;min-height:0}
 .pane-h{display:flex;gap:8px;align-items:center;padding:8px 12px;background:#fff;border-bottom:1px solid #dee0e3;border-radius:8px 8px 0 0}
 .pane-h b{flex:1}.who button{border:1px solid #dee0e3;background:#fff;border-radius:14px;padding:2px 10px;cursor:pointer}.who button.on{background:#3370ff;color:#fff;border-color:#3370ff}

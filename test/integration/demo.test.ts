@@ -28,6 +28,7 @@ import { buildCase } from '../../src/reports/case.ts';
 import { statsDeps } from '../../src/reports/commands.ts';
 import { SUMMARY_COLUMNS, writeLedgerCsv, writeLedgerXlsx } from '../../src/reports/ledger.ts';
 import { mechanismMarkdown } from '../../src/reports/mechanism.ts';
+import { mechanismDocx } from '../../src/reports/mechanism-docx.ts';
 import { rangeOfDays } from '../../src/reports/range.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { createPostgresDatabase, dbKinds, type DbKind } from '../helpers/db.ts';
@@ -160,6 +161,8 @@ describe.each(dbKinds)('loopdesk demo on %s', (kind) => {
     const deps = { ...statsDeps(services), channels: [] };
     const mechanism = await mechanismMarkdown(deps, range);
     expect(mechanism.split('\n')[0]).toContain(DEMO_LABEL);
+    const docx = unzipSync(new Uint8Array(await mechanismDocx(deps, range)));
+    expect(strFromU8(docx['word/document.xml'])).toContain(`【${DEMO_LABEL}】`);
 
     const zipPath = join(dir, 'pack.zip');
     await writeAuditPack(deps, range, zipPath);
