@@ -59,6 +59,7 @@ async function say(side){const input=$('#'+side+'-input');const text=input.value
   await post('/sandbox/api/say',{platform:P.platform,as:side==='customer'?S.customer:S.agent,text,id:uid()});await poll();}
 document.addEventListener('click',async(ev)=>{
   const p=ev.target.closest('[data-persona]');if(p){if(p.dataset.side==='customer')S.customer=p.dataset.persona;else S.agent=p.dataset.persona;draw();return;}
+  const dc=ev.target.closest('[data-cards]');if(dc){ev.preventDefault();const j=await post('/sandbox/api/dingtalk-cards',{cards:dc.dataset.cards});if(j.ok)location.reload();return;}
   const k=ev.target.closest('[data-jump]');if(k){k.disabled=true;const j=await post('/sandbox/api/clock',{jump:k.dataset.jump});k.disabled=false;
     if(j.clock){clock(j.clock);toast({type:'success',content:'沙盒时间已快进'+(j.fired?'，触发了 '+j.fired+' 个到期提醒':'')});}await poll();return;}
   const q=ev.target.closest('[data-say]');if(q){$('#agents-input').value=q.dataset.say;return say('agents');}
@@ -77,18 +78,24 @@ const personaButtons = (role: 'customer' | 'agent') =>
     .join('');
 
 /** The sandbox page: the customer's chat with the bot on the left, the agents' group on the right. */
-export function sandboxPage(opts: { company: string; platform: 'feishu' | 'dingtalk'; available: { feishu: boolean; dingtalk: boolean } }): string {
+export function sandboxPage(opts: { company: string; platform: 'feishu' | 'dingtalk'; available: { feishu: boolean; dingtalk: boolean }; dingTalkCards?: 'template' | 'markdown' }): string {
   const dt = opts.platform === 'dingtalk';
   const name = dt ? '钉钉' : '飞书';
   const warning = opts.available[opts.platform] ? '' : `<div class="text error">已配置真实的${name}应用：沙盒不能同时扮演${name}，这里只能查看。</div>`;
   // The chats of the platform shown: the customers' 1:1 chats (prefix + persona key) and the agents' group.
   const chats = { platform: opts.platform, p2p: dt ? 'cid_sandbox_p2p_' : 'oc_sandbox_p2p_', agents: dt ? 'cid_sandbox_agents' : 'oc_sandbox_agents' };
+  const md = dt && opts.dingTalkCards === 'markdown';
+  const cardsSwitch = dt
+    ? `<span class="switch"><a href="#" data-cards="template"${md ? '' : ' class="on"'}>模板卡片</a> <a href="#" data-cards="markdown"${md ? ' class="on"' : ''}>Markdown 消息</a></span>`
+    : '';
   const hint = dt
-    ? '钉钉：卡片由模板参数绘制（cards/dingtalk），群里也可以输入命令，如 /claim、/reply 工单号 内容。'
+    ? md
+      ? '钉钉（未配置卡片模板）：工单以 Markdown 消息发到群里，客服输入命令处理，如 /claim 工单号、/reply 工单号 内容、/resolve 工单号；客户回复数字 1–5 评价。'
+      : '钉钉：卡片由模板参数绘制（cards/dingtalk），群里也可以输入命令，如 /claim、/reply 工单号 内容。'
     : '消息走真实的飞书渠道代码与卡片 JSON；';
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Loopdesk 沙盒 · ${escapeHtml(opts.company)}</title><style>${SANDBOX_CSS}</style></head><body>
-<header><h1>Loopdesk 沙盒 · ${name}</h1><span class="switch"><a href="/sandbox"${dt ? '' : ' class="on"'}>飞书</a> <a href="/sandbox?platform=dingtalk"${dt ? ' class="on"' : ''}>钉钉</a></span><span class="hint">左边是客户与机器人的单聊，右边是客服群。${hint}沙盒工单不计入台账和任何统计。</span>
+<header><h1>Loopdesk 沙盒 · ${name}</h1><span class="switch"><a href="/sandbox"${dt ? '' : ' class="on"'}>飞书</a> <a href="/sandbox?platform=dingtalk"${dt ? ' class="on"' : ''}>钉钉</a></span>${cardsSwitch}<span class="hint">左边是客户与机器人的单聊，右边是客服群。${hint}沙盒工单不计入台账和任何统计。</span>
 <span class="clock" title="只快进沙盒工单的时钟：时限提醒、升级、回访提醒和未评价关闭会按快进后的时间出现；真实工单不受影响">沙盒时间 <b id="clock-now"></b>
 <button type="button" data-jump="hour">快进 1 小时</button><button type="button" data-jump="workday">快进 1 个工作日</button></span></header>
 ${warning}<div id="toast"></div>

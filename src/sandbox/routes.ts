@@ -13,6 +13,7 @@ import { messageView } from './view.ts';
 const clientId = z.string().regex(/^[\w-]{8,64}$/, '缺少或无效的请求编号');
 const platform = z.enum(['feishu', 'dingtalk']).default('feishu');
 const sayBody = z.object({ platform, as: z.string(), text: z.string().trim().min(1, '消息不能为空').max(2000, '消息太长（最多 2000 字）'), id: clientId });
+const cardsBody = z.object({ cards: z.enum(['template', 'markdown'], '钉钉卡片方式只能是 template 或 markdown') });
 const clockBody = z.object({ jump: z.enum(['hour', 'workday'], '快进只能是 hour 或 workday') });
 const clickBody = z.object({
   platform,
@@ -60,7 +61,7 @@ export function mountSandbox(app: Hono<AppEnv>, deps: SandboxRouteDeps): void {
 
   app.get('/sandbox', (c) => {
     const which = c.req.query('platform') === 'dingtalk' ? 'dingtalk' : 'feishu';
-    return c.html(sandboxPage({ company, platform: which, available: { feishu: !!state.feishu, dingtalk: !!state.dingtalk } }));
+    return c.html(sandboxPage({ company, platform: which, available: { feishu: !!state.feishu, dingtalk: !!state.dingtalk }, dingTalkCards: state.dingtalk?.cards() ?? 'template' }));
   });
 
   /** The sandbox clock as the page shows it: its time, and how far it is ahead of the real one. */
@@ -71,6 +72,14 @@ export function mountSandbox(app: Hono<AppEnv>, deps: SandboxRouteDeps): void {
     const since = Number(c.req.query('rev') ?? -1);
     if (since === chats.rev) return c.json({ rev: chats.rev, messages: [], clock: clockView() });
     return c.json({ rev: chats.rev, messages: chats.all().filter((m) => m.rev > since).map((m) => messageView(m, company)), clock: clockView() });
+  });
+
+  // DingTalk with the template card, or without it (markdown messages and typed commands), as a deployment chooses.
+  app.post('/sandbox/api/dingtalk-cards', async (c) => {
+    const body = await parse(cardsBody, c);
+    driver('dingtalk');
+    state.dingtalk!.setCards(body.cards);
+    return c.json({ ok: true, cards: body.cards });
   });
 
   // 快进: the sandbox's own clock jumps ahead and its tickets' due timers fire (clock.ts); real tickets are untouched.

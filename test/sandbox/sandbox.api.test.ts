@@ -87,6 +87,9 @@ describe.each(dbKinds)('sandbox API on %s', (kind) => {
     expect(empty.status).toBe(400);
     expect(JSON.stringify(await empty.json())).toContain('消息不能为空');
     expect((await post('/sandbox/api/say', { as: 'nobody', text: '你好', id: id() })).status).toBe(400);
+    const cards = await post('/sandbox/api/dingtalk-cards', { cards: 'pictures' });
+    expect(cards.status).toBe(400);
+    expect(JSON.stringify(await cards.json())).toContain('钉钉卡片方式');
     const notJson = await t.app.request('/sandbox/api/say', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'as=wang' }, LOCAL);
     expect(notJson.status).toBe(415);
     // A customer cannot click a card in the agents' group.
