@@ -152,6 +152,20 @@ async function main() {
     await settle();
     await page.waitForTimeout(900);
     await shot('dingtalk-card.png', dtCard);
+
+    // 快进: a working day ahead on the sandbox clock, the broken promise told in the group.
+    await page.goto(`${base}/sandbox`);
+    await page.locator('[data-persona=li]').click();
+    await page.locator('#customer-input').fill('官网打不开了，一直报错 502');
+    await page.locator('#customer-input').press('Enter');
+    await page.locator('#agents-log .card', { hasText: '官网打不开' }).last().waitFor();
+    await settle();
+    await page.getByRole('button', { name: '快进 1 个工作日' }).click();
+    await page.locator('#agents-log .msg', { hasText: '已超时' }).last().waitFor({ timeout: 20_000 });
+    await settle();
+    await page.waitForTimeout(1200);
+    await toastGone();
+    await shot('sandbox-fast-clock.png', page);
     await ctx.close();
 
     // ── the web form and a ticket page on a phone ────────────────────────────────────────────────────────────

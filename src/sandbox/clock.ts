@@ -99,6 +99,7 @@ export function sandboxWorld(real: CoreServices): SandboxWorld {
     ));
 
   async function sweep(): Promise<number> {
+    await load(); // after a restart, before anyone opened the page
     if (offset === 0) return 0;
     const r = await sweepDueTimers({ ...real.desk.deps, clock }, clock.now(), { sandboxOnly: true });
     await deliverNow();
@@ -108,7 +109,7 @@ export function sandboxWorld(real: CoreServices): SandboxWorld {
   async function jump(by: Jump) {
     await load();
     const from = clock.now();
-    offset += (by === 'hour' ? HOUR : nextWorkingDay(real, from).getTime() - from.getTime());
+    offset += by === 'hour' ? HOUR : nextWorkingDay(real, from).getTime() - from.getTime();
     await kvSet(db, SANDBOX_CLOCK_KEY, { offsetMs: offset });
     const fired = await sweep();
     return { offsetMs: offset, now: clock.now(), fired };
