@@ -24,7 +24,8 @@ export function createApp(services: Services) {
     // Paths and status only: bodies may hold customer data and secrets. The sandbox page polls several times a second:
     // its successful polls are debug lines, so the terminal a newcomer watches keeps the sandbox's URL in view.
     const poll = c.req.path === '/sandbox/api/state' && c.res.status === 200;
-    c.get('log')[poll ? 'debug' : 'info']('request', { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) });
+    const line = { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) };
+    c.get('log')[poll ? 'debug' : 'info']('request', line);
   });
   app.use(bodyLimits(services.channels.flatMap((ch) => Object.entries(ch.bodyLimits ?? {}))));
   app.onError((err, c) => errorResponse(c, err));

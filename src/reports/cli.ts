@@ -161,7 +161,8 @@ const stats: CliCommand = async (argv, ctx) => {
   if (a.values.json) ctx.out(JSON.stringify(demo ? { demo: true, notice: DEMO_NOTICE, ...s } : s, null, 2));
   else {
     const names = Object.fromEntries(ctx.services.config.categories.map((c) => [c.id, c.name]));
-    ctx.out(statsView(s, { mark: demo ? `【${DEMO_LABEL}】` : undefined, categoryNames: names, generatedAt: localTimeFormatter(ctx.services.calendar.timeZone)(s.generatedAt) }).markdown);
+    const generatedAt = localTimeFormatter(ctx.services.calendar.timeZone)(s.generatedAt);
+    ctx.out(statsView(s, { mark: demo ? `【${DEMO_LABEL}】` : undefined, categoryNames: names, generatedAt }).markdown);
   }
   return EXIT.ok;
 };

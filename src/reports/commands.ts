@@ -48,7 +48,8 @@ export function categoryNames(services: Pick<Services, 'config'>): Record<string
  * an interactive message as it is; `text` is the markdown every other surface (DingTalk) shows instead.
  */
 export function statsReply(services: Pick<Services, 'config' | 'calendar'>, stats: StatsResult, title?: string, demo = false): CommandReply {
-  const view = statsView(stats, { title, mark: demo ? `【${DEMO_LABEL}】` : undefined, categoryNames: categoryNames(services), generatedAt: localTimeFormatter(services.calendar.timeZone)(stats.generatedAt) });
+  const generatedAt = localTimeFormatter(services.calendar.timeZone)(stats.generatedAt);
+  const view = statsView(stats, { title, mark: demo ? `【${DEMO_LABEL}】` : undefined, categoryNames: categoryNames(services), generatedAt });
   return { kind: 'card', card: renderStatsCard(view), text: view.markdown };
 }
 

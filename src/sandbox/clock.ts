@@ -62,7 +62,8 @@ export function sandboxWorld(real: CoreServices): SandboxWorld {
     if (offset === 0) return;
     const now = real.clock.now();
     await db.execute(
-      sql`update ${outbox} set run_at = ${sqlTime(now)} where status = 'pending' and attempts = 0 and created_at > ${sqlTime(now)} and run_at <= ${sqlTime(clock.now())}`,
+      sql`update ${outbox} set run_at = ${sqlTime(now)}
+          where status = 'pending' and attempts = 0 and created_at > ${sqlTime(now)} and run_at <= ${sqlTime(clock.now())}`,
     );
     real.desk.deps.wake();
   };
@@ -115,15 +116,11 @@ export function sandboxWorld(real: CoreServices): SandboxWorld {
     return { offsetMs: offset, now: clock.now(), fired };
   }
 
+  const viewAhead = (id: number) => loadTicketView(db, real.config, real.calendar, id, clock.now(), real.env.PUBLIC_BASE_URL);
   const drawAhead = (sender: ChannelSender): ChannelSender => ({
     name: sender.name,
     deliver: (row, ctx) =>
-      sender.deliver(
-        row,
-        offset === 0
-          ? ctx
-          : { ...ctx, ticketView: async (id) => ((await isSandboxId(id)) ? loadTicketView(db, real.config, real.calendar, id, clock.now(), real.env.PUBLIC_BASE_URL) : ctx.ticketView(id)) },
-      ),
+      sender.deliver(row, offset === 0 ? ctx : { ...ctx, ticketView: async (id) => ((await isSandboxId(id)) ? viewAhead(id) : ctx.ticketView(id)) }),
   });
 
   // Typed commands act through the sandbox's desk; what they report (/stats today, /sla) stays on the real clock.

@@ -4,7 +4,9 @@ import { PERSONAS } from './personas.ts';
 export const SANDBOX_CSS = `
 *{box-sizing:border-box}body{margin:0;font:14px/1.5 -apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#eef0f3;color:#1f2329}
 header{display:flex;gap:16px;align-items:center;padding:10px 16px;background:#fff;border-bottom:1px solid #dee0e3}header h1{font-size:16px;margin:0}
-header h1,header .switch{white-space:nowrap}header .hint{color:#646a73;font-size:13px;flex:1 1 200px;min-width:0}main{display:grid;grid-template-columns:minmax(300px,420px) 1fr;gap:12px;padding:12px;height:calc(100vh - 52px)}
+header h1,header .switch{white-space:nowrap}
+header .hint{color:#646a73;font-size:13px;flex:1 1 200px;min-width:0}
+main{display:grid;grid-template-columns:minmax(300px,420px) 1fr;gap:12px;padding:12px;height:calc(100vh - 52px)}
 .pane{display:flex;flex-direction:column;background:#f5f6f7;border:1px solid #dee0e3;border-radius:8px;min-height:0}
 .pane-h{display:flex;gap:8px;align-items:center;padding:8px 12px;background:#fff;border-bottom:1px solid #dee0e3;border-radius:8px 8px 0 0}
 .pane-h b{flex:1}.who button{border:1px solid #dee0e3;background:#fff;border-radius:14px;padding:2px 10px;cursor:pointer}.who button.on{background:#3370ff;color:#fff;border-color:#3370ff}
@@ -25,7 +27,8 @@ header h1,header .switch{white-space:nowrap}header .hint{color:#646a73;font-size
 #toast{position:fixed;top:14px;left:50%;transform:translateX(-50%);padding:8px 16px;border-radius:6px;background:#1f2329;color:#fff;display:none;z-index:9}
 #toast.success{background:#34c724}#toast.error{background:#f54a45}#toast.warning{background:#ff8800}
 .empty{color:#8f959e;text-align:center;margin-top:24px}
-.clock{display:flex;gap:6px;align-items:center;margin-left:auto;font-size:13px;white-space:nowrap}.clock button{border:1px solid #ff8800;color:#ff8800;background:#fff;border-radius:6px;padding:2px 8px;cursor:pointer}
+.clock{display:flex;gap:6px;align-items:center;margin-left:auto;font-size:13px;white-space:nowrap}
+.clock button{border:1px solid #ff8800;color:#ff8800;background:#fff;border-radius:6px;padding:2px 8px;cursor:pointer}
 .h-dt{background:#1677ff}.dt-l{font-size:12px;color:#646a73}.switch a{padding:2px 10px;border-radius:14px;border:1px solid #dee0e3;color:#1f2329;text-decoration:none;font-size:13px}.switch a.on{background:#1f2329;color:#fff}
 @media (max-width:800px){main{grid-template-columns:1fr;height:auto}.log{min-height:360px}}
 `;
@@ -53,13 +56,16 @@ function draw(){
   document.querySelectorAll('[data-persona]').forEach(b=>b.classList.toggle('on',b.dataset.persona===S.customer||b.dataset.persona===S.agent));
 }
 function clock(c){if(!c)return;const d=new Date(c.now);const h=Math.round(c.aheadMs/36e5);
-  $('#clock-now').textContent=d.toLocaleString('zh-CN',{timeZone:'Asia/Shanghai',month:'numeric',day:'numeric',weekday:'short',hour:'2-digit',minute:'2-digit'})+(h>0?'（已快进 '+h+' 小时）':'');}
-async function poll(){try{const r=await fetch('/sandbox/api/state?rev='+S.rev);if(r.ok){const j=await r.json();for(const m of j.messages)S.msgs.set(m.id,m);if(j.messages.length)draw();S.rev=j.rev;clock(j.clock);}}catch(e){}}
+  const f={timeZone:'Asia/Shanghai',month:'numeric',day:'numeric',weekday:'short',hour:'2-digit',minute:'2-digit'};
+  $('#clock-now').textContent=d.toLocaleString('zh-CN',f)+(h>0?'（已快进 '+h+' 小时）':'');}
+async function poll(){try{const r=await fetch('/sandbox/api/state?rev='+S.rev);
+  if(r.ok){const j=await r.json();for(const m of j.messages)S.msgs.set(m.id,m);if(j.messages.length)draw();S.rev=j.rev;clock(j.clock);}}catch(e){}}
 async function say(side){const input=$('#'+side+'-input');const text=input.value.trim();if(!text)return;input.value='';
   await post('/sandbox/api/say',{platform:P.platform,as:side==='customer'?S.customer:S.agent,text,id:uid()});await poll();}
 document.addEventListener('click',async(ev)=>{
   const p=ev.target.closest('[data-persona]');if(p){if(p.dataset.side==='customer')S.customer=p.dataset.persona;else S.agent=p.dataset.persona;draw();return;}
-  const dc=ev.target.closest('[data-cards]');if(dc){ev.preventDefault();const j=await post('/sandbox/api/dingtalk-cards',{cards:dc.dataset.cards});if(j.ok)location.reload();return;}
+  const dc=ev.target.closest('[data-cards]');
+  if(dc){ev.preventDefault();const j=await post('/sandbox/api/dingtalk-cards',{cards:dc.dataset.cards});if(j.ok)location.reload();return;}
   const k=ev.target.closest('[data-jump]');if(k){k.disabled=true;const j=await post('/sandbox/api/clock',{jump:k.dataset.jump});k.disabled=false;
     if(j.clock){clock(j.clock);toast({type:'success',content:'沙盒时间已快进'+(j.fired?'，触发了 '+j.fired+' 个到期提醒':'')});}await poll();return;}
   const q=ev.target.closest('[data-say]');if(q){$('#agents-input').value=q.dataset.say;return say('agents');}
@@ -78,7 +84,15 @@ const personaButtons = (role: 'customer' | 'agent') =>
     .join('');
 
 /** The sandbox page: the customer's chat with the bot on the left, the agents' group on the right. */
-export function sandboxPage(opts: { company: string; platform: 'feishu' | 'dingtalk'; available: { feishu: boolean; dingtalk: boolean }; dingTalkCards?: 'template' | 'markdown' }): string {
+export interface SandboxPageOptions {
+  company: string;
+  platform: 'feishu' | 'dingtalk';
+  available: { feishu: boolean; dingtalk: boolean };
+  /** DingTalk with the template card or with markdown messages (no template configured). */
+  dingTalkCards?: 'template' | 'markdown';
+}
+
+export function sandboxPage(opts: SandboxPageOptions): string {
   const dt = opts.platform === 'dingtalk';
   const name = dt ? '钉钉' : '飞书';
   const warning = opts.available[opts.platform] ? '' : `<div class="text error">已配置真实的${name}应用：沙盒不能同时扮演${name}，这里只能查看。</div>`;
@@ -86,7 +100,8 @@ export function sandboxPage(opts: { company: string; platform: 'feishu' | 'dingt
   const chats = { platform: opts.platform, p2p: dt ? 'cid_sandbox_p2p_' : 'oc_sandbox_p2p_', agents: dt ? 'cid_sandbox_agents' : 'oc_sandbox_agents' };
   const md = dt && opts.dingTalkCards === 'markdown';
   const cardsSwitch = dt
-    ? `<span class="switch"><a href="#" data-cards="template"${md ? '' : ' class="on"'}>模板卡片</a> <a href="#" data-cards="markdown"${md ? ' class="on"' : ''}>Markdown 消息</a></span>`
+    ? `<span class="switch"><a href="#" data-cards="template"${md ? '' : ' class="on"'}>模板卡片</a> ` +
+      `<a href="#" data-cards="markdown"${md ? ' class="on"' : ''}>Markdown 消息</a></span>`
     : '';
   const hint = dt
     ? md

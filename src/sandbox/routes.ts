@@ -36,10 +36,13 @@ export function mountSandbox(app: Hono<AppEnv>, deps: SandboxRouteDeps): void {
   const company = core.config.company.name;
   let people: Promise<void> | null = null;
   const ready = () =>
-    (people ??= Promise.all([ensureSandboxPeople(core.database, { feishu: !!state.feishu, dingtalk: !!state.dingtalk }), state.world.load()]).then(() => {}, (e) => {
-      people = null;
-      throw e;
-    }));
+    (people ??= Promise.all([ensureSandboxPeople(core.database, { feishu: !!state.feishu, dingtalk: !!state.dingtalk }), state.world.load()]).then(
+      () => {},
+      (e) => {
+        people = null;
+        throw e;
+      },
+    ));
 
   const guard: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (!fromLoopback(c) && !adminSession(c, core.env, core.config, Math.floor(core.clock.now().getTime() / 1000))) {
@@ -61,7 +64,8 @@ export function mountSandbox(app: Hono<AppEnv>, deps: SandboxRouteDeps): void {
 
   app.get('/sandbox', (c) => {
     const which = c.req.query('platform') === 'dingtalk' ? 'dingtalk' : 'feishu';
-    return c.html(sandboxPage({ company, platform: which, available: { feishu: !!state.feishu, dingtalk: !!state.dingtalk }, dingTalkCards: state.dingtalk?.cards() ?? 'template' }));
+    const available = { feishu: !!state.feishu, dingtalk: !!state.dingtalk };
+    return c.html(sandboxPage({ company, platform: which, available, dingTalkCards: state.dingtalk?.cards() ?? 'template' }));
   });
 
   /** The sandbox clock as the page shows it: its time, and how far it is ahead of the real one. */

@@ -20,7 +20,8 @@ describe.each(dbKinds)('sandbox fast clock on %s', (kind) => {
   });
   afterAll(() => t?.close());
 
-  const post = (path: string, body: unknown) => t.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, LOCAL);
+  const json = { 'content-type': 'application/json' };
+  const post = (path: string, body: unknown) => t.app.request(path, { method: 'POST', headers: json, body: JSON.stringify(body) }, LOCAL);
   async function settle() {
     for (let i = 0; i < 100; i++) if ((await t.services.outbox.wake()).claimed === 0) return;
     throw new Error('outbox did not settle');
@@ -39,7 +40,8 @@ describe.each(dbKinds)('sandbox fast clock on %s', (kind) => {
   it('jumps the sandbox tickets ahead: breach, escalation, survey reminder and unrated close come; a real ticket is untouched', async () => {
     expect((await state()).clock.aheadMs).toBe(0);
     await post('/sandbox/api/say', { as: 'wang', text: 'App 登录一直报错 500，所有功能都用不了', id: id() });
-    const web = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.0.0.7' }, body: JSON.stringify({ name: '赵', contact: 'zhao@example.com', content: '网页上的真实反馈：App 登录报错 500' }) });
+    const feedback = { name: '赵', contact: 'zhao@example.com', content: '网页上的真实反馈：App 登录报错 500' };
+    const web = await t.app.request('/api/feedback', { method: 'POST', headers: { ...json, 'x-forwarded-for': '10.0.0.7' }, body: JSON.stringify(feedback) });
     expect(web.status).toBeLessThan(300);
     await settle();
     const [sandboxTicket] = await t.db.select().from(tickets).where(eq(tickets.isSandbox, true));
@@ -68,7 +70,8 @@ describe.each(dbKinds)('sandbox fast clock on %s', (kind) => {
     // The agent works the sandbox ticket on the sandbox clock; the survey reaches the customer.
     const card = (await state()).messages.find((m) => m.chatId === 'oc_sandbox_agents' && m.html.includes(sandboxTicket.code) && m.html.includes('认领'))!;
     await post('/sandbox/api/click', { as: 'zhang', message: card.id, value: { action: 'claim', ticket: sandboxTicket.code }, id: id() });
-    await post('/sandbox/api/click', { as: 'zhang', message: card.id, value: { action: 'respond', ticket: sandboxTicket.code }, form: { reply: '您好，登录问题已修复，请再试一次。' }, id: id() });
+    const reply = { reply: '您好，登录问题已修复，请再试一次。' };
+    await post('/sandbox/api/click', { as: 'zhang', message: card.id, value: { action: 'respond', ticket: sandboxTicket.code }, form: reply, id: id() });
     const done = await post('/sandbox/api/click', { as: 'zhang', message: card.id, value: { action: 'resolve', ticket: sandboxTicket.code }, id: id() });
     expect(((await done.json()) as { toast: { type: string; content: string } }).toast).toMatchObject({ type: 'success' });
     await settle();

@@ -190,7 +190,8 @@ describe('the sandbox in the request log', () => {
       expect((await t.app.request('/sandbox', {}, LOCAL)).status).toBe(200);
       for (let i = 0; i < 3; i++) expect((await t.app.request('/sandbox/api/state?rev=-1', {}, LOCAL)).status).toBe(200);
       expect((await t.app.request('/sandbox/api/state', {}, REMOTE)).status).toBe(403);
-      const paths = lines.map((l) => JSON.parse(l) as { msg: string; path?: string; status?: number }).filter((l) => l.msg === 'request').map((l) => `${l.path} ${l.status}`);
+      const logged = lines.map((l) => JSON.parse(l) as { msg: string; path?: string; status?: number });
+      const paths = logged.filter((l) => l.msg === 'request').map((l) => `${l.path} ${l.status}`);
       expect(paths).toEqual(['/sandbox 200', '/sandbox/api/state 403']);
     } finally {
       await t.close();
