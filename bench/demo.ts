@@ -41,7 +41,28 @@ async function baseline(): Promise<number> {
   return perCall;
 }
 
+/**
+ * Is it the disk? The same short history on a data directory and in memory (no file system at all), CPU of each:
+ * a ratio near 1 says the cost is the statements, not durability.
+ */
+async function diskVersusMemory(days: number): Promise<{ disk: number; memory: number; steps: number }> {
+  const run = async (memory: boolean) => {
+    const d = mkdtempSync(join(tmpdir(), 'loopdesk-bench-demo-cmp-'));
+    const db = await openDatabase(memory ? { memory: true } : { dataDir: d });
+    const c = cpu();
+    const s = await generateDemo(db, config, { endAt: new Date(), days, perWorkingDay: PER_DAY });
+    const used = cpu() - c;
+    await db.close();
+    rmSync(d, { recursive: true, force: true });
+    return { used, steps: s.steps };
+  };
+  const disk = await run(false);
+  const memory = await run(true);
+  return { disk: disk.used, memory: memory.used, steps: disk.steps };
+}
+
 const base = await baseline();
+const cmp = await diskVersusMemory(Number(process.env.BENCH_DEMO_COMPARE_DAYS ?? 10));
 const dir = mkdtempSync(join(tmpdir(), 'loopdesk-bench-demo-'));
 const w0 = performance.now();
 const c0 = cpu();
@@ -64,4 +85,7 @@ table(`loopdesk demo: ${DAYS} days at ~${PER_DAY} tickets a working day (target:
   { measure: 'baseline: one intake call (ms)', value: base },
   { measure: 'ratio step / intake call', value: summary.elapsedMs / summary.steps / base },
   { measure: 'refused steps', value: summary.refused.length },
+  { measure: `same ${cmp.steps} steps: CPU on a data dir (s)`, value: cmp.disk / 1000 },
+  { measure: `same ${cmp.steps} steps: CPU in memory (s)`, value: cmp.memory / 1000 },
+  { measure: 'ratio data dir / memory', value: cmp.disk / cmp.memory },
 ]);

@@ -159,8 +159,9 @@ export function statsNotes(stats: Pick<StatsResult, 'range'>): string[] {
   return [...(unfinished ? [unfinished] : []), DEFINITIONS_SHORT];
 }
 
-export function statsView(stats: StatsResult, opts: { title?: string; categoryNames: Record<string, string>; generatedAt: string }): StatsView {
-  const title = opts.title ?? `客服数据 · ${stats.range.label}`;
+/** `mark` goes before the title (【演示数据】 on a demo database: the card then says so wherever it is shown). */
+export function statsView(stats: StatsResult, opts: { title?: string; mark?: string; categoryNames: Record<string, string>; generatedAt: string }): StatsView {
+  const title = `${opts.mark ?? ''}${opts.title ?? `客服数据 · ${stats.range.label}`}`;
   return {
     title,
     rangeLabel: stats.range.label,

@@ -1,8 +1,9 @@
 /**
- * `npm run screenshots`: draws the pictures in docs/screenshots/ from a throwaway service on 127.0.0.1 (embedded
- * database in a temporary folder, a fixed clock on a Monday morning): the sandbox with the ticket card in each state,
- * the survey card and the /stats card; a few web tickets worked through the desk for the console overview and the
- * ledger page; the web form and a customer's ticket page at phone width. Needs Chromium (/usr/bin/chromium).
+ * `npm run screenshots`: draws the pictures in docs/screenshots/ from throwaway services on 127.0.0.1 (embedded
+ * databases in a temporary folder and in memory, fixed clocks): the sandbox with the ticket card in each state, the
+ * survey card and the DingTalk template card; the web form and a customer's ticket page at phone width; and, from a
+ * shorter `loopdesk demo` history (marked 演示数据 as every demo artefact is), the /stats card, the console overview
+ * and the ledger page. Needs Chromium (/usr/bin/chromium).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { eq } from 'drizzle-orm';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createWebChannel } from '../src/channels/web/index.tsx';
 import { parseConfig, parseEnv } from '../src/config.ts';
 import { fixedClock } from '../src/core/clock.ts';
@@ -21,10 +22,17 @@ import { createLogger } from '../src/log.ts';
 import { createSandboxChannel, createSandboxDingTalkChannel } from '../src/sandbox/index.ts';
 import { launchChromium } from '../src/screenshots/chromium.ts';
 import { createServices } from '../src/services.ts';
+import { generateDemo } from '../src/demo/run.ts';
 
 const OUT = join(import.meta.dirname, '../docs/screenshots');
 const ADMIN_TOKEN = 'screenshots-admin-token-0123456789';
 const AGENT = { platform: 'feishu', userId: 'ou_sandbox_agent_zhang' };
+/**
+ * Demo history behind the /stats card and the console pictures: six months (the overview's range) at a few tickets a
+ * working day, so that every chart is filled and the run stays a few minutes on a loaded machine.
+ */
+const DEMO_DAYS = Number(process.env.SCREENSHOTS_DEMO_DAYS ?? 183);
+const DEMO_PER_DAY = Number(process.env.SCREENSHOTS_DEMO_PER_DAY ?? 3);
 
 async function main() {
   const launched = await launchChromium();
@@ -127,12 +135,6 @@ async function main() {
     await click('标记解决');
     await click(/^5 分/, page.locator('#customer-log .card', { hasText: '服务满意度回访' }).last());
     await shot('card-closed.png', agentCard());
-    await page.locator('#agents-input').fill('/stats week');
-    await page.locator('#agents-input').press('Enter');
-    await settle();
-    const stats = page.locator('#agents-log .card', { hasText: '客服数据' }).last();
-    await stats.waitFor();
-    await shot('stats-card.png', stats);
     await unclip.evaluate((el) => el.remove());
     await page.waitForTimeout(300);
     await shot('sandbox.png', page);
@@ -150,21 +152,23 @@ async function main() {
     await settle();
     await page.waitForTimeout(900);
     await shot('dingtalk-card.png', dtCard);
+
+    // 快进: a working day ahead on the sandbox clock, the broken promise told in the group.
+    await page.goto(`${base}/sandbox`);
+    await page.locator('[data-persona=li]').click();
+    await page.locator('#customer-input').fill('官网打不开了，一直报错 502');
+    await page.locator('#customer-input').press('Enter');
+    await page.locator('#agents-log .card', { hasText: '官网打不开' }).last().waitFor();
+    await settle();
+    await page.getByRole('button', { name: '快进 1 个工作日' }).click();
+    await page.locator('#agents-log .msg', { hasText: '已超时' }).last().waitFor({ timeout: 20_000 });
+    await settle();
+    await page.waitForTimeout(1200);
+    await toastGone();
+    await shot('sandbox-fast-clock.png', page);
     await ctx.close();
 
-    // ── the console (admin token sign-in), the ledger page, the web form and a ticket page on a phone ──────
-    const desk = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
-    const cp = await desk.newPage();
-    await cp.goto(`${base}/console/login`);
-    await cp.getByLabel('管理令牌（ADMIN_TOKEN）').fill(ADMIN_TOKEN);
-    await cp.getByRole('button', { name: '用管理令牌登录' }).click();
-    await cp.waitForURL(/\/console\//);
-    await cp.goto(`${base}/console/overview`);
-    await shot('console-overview.png', cp);
-    await cp.goto(`${base}/console/ledger`);
-    await shot('console-ledger.png', cp);
-    await desk.close();
-
+    // ── the web form and a ticket page on a phone ────────────────────────────────────────────────────────────
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN', isMobile: true });
     const pp = await phone.newPage();
     await pp.goto(`${base}/feedback`);
@@ -172,6 +176,8 @@ async function main() {
     await pp.goto(`${base}/t/${token}`);
     await shot('ticket-page-phone.png', pp);
     await phone.close();
+    // ── demo history (loopdesk demo): the /stats card, the console overview and the ledger page ─────────────────
+    written.push(...(await demoShots(browser)));
     process.stdout.write(`screenshots: ${written.length} pictures in docs/screenshots/\n${written.map((w) => `  ${w}`).join('\n')}\n`);
   } finally {
     await browser.close();
@@ -179,6 +185,59 @@ async function main() {
     await new Promise<void>((r) => server.close(() => r()));
     await database.close();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Charts and figures need history: a shorter `loopdesk demo` (same generator, same use cases) in an in-memory database,
+ * served on its own; every picture from it carries the 演示数据 mark the product puts on demo data.
+ */
+async function demoShots(browser: Browser): Promise<string[]> {
+  const end = new Date('2026-03-20T09:30:00Z');
+  const database = await openDatabase({ memory: true });
+  const config = parseConfig({ company: { name: '临港示例科技', nameEn: 'Lingang Demo' } });
+  const summary = await generateDemo(database, config, { endAt: end, days: DEMO_DAYS, perWorkingDay: DEMO_PER_DAY });
+  process.stdout.write(`screenshots: demo history of ${summary.tickets} tickets in ${(summary.elapsedMs / 1000).toFixed(0)} s\n`);
+  let app: ReturnType<typeof createApp> | null = null;
+  const server = serve({ fetch: (r, bindings) => app!.fetch(r, bindings), port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((r) => (server.listening ? r() : server.once('listening', () => r())));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const env = parseEnv({ ADMIN_TOKEN, PUBLIC_BASE_URL: base, LOG_LEVEL: 'warn' });
+  const services = createServices({ env, config, database, clock: fixedClock(end), log: createLogger('warn'), channels: [createSandboxChannel] });
+  app = createApp(services);
+  await services.start();
+  const written: string[] = [];
+  try {
+    const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN' });
+    const page = await ctx.newPage();
+    await page.goto(`${base}/sandbox`);
+    await page.addStyleTag({ content: 'main{height:auto!important} .log{overflow:visible!important}' });
+    await page.locator('#agents-input').fill('/stats month');
+    await page.locator('#agents-input').press('Enter');
+    const stats = page.locator('#agents-log .card', { hasText: '客服数据' }).last();
+    await stats.waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(500);
+    await stats.screenshot({ path: join(OUT, 'stats-card.png') });
+    written.push('stats-card.png');
+    await ctx.close();
+
+    const desk = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+    const cp = await desk.newPage();
+    await cp.goto(`${base}/console/login`);
+    await cp.getByLabel('管理令牌（ADMIN_TOKEN）').fill(ADMIN_TOKEN);
+    await cp.getByRole('button', { name: '用管理令牌登录' }).click();
+    await cp.waitForURL(/\/console\//);
+    for (const [name, path] of [['console-overview.png', '/console/overview'], ['console-ledger.png', '/console/ledger']]) {
+      await cp.goto(`${base}${path}`);
+      await cp.screenshot({ path: join(OUT, name) });
+      written.push(name);
+    }
+    await desk.close();
+    return written;
+  } finally {
+    await services.stop();
+    await new Promise<void>((r) => server.close(() => r()));
+    await database.close();
   }
 }
 

@@ -42,8 +42,11 @@ export interface CoreServices {
   database: Database;
   desk: Desk;
   deliveryContext: DeliveryContext;
-  /** Runs a command typed in an agents' group with the full services (some commands drive the outbox or probes). */
-  runCommand(input: CommandInput): Promise<CommandReply>;
+  /**
+   * Runs a command typed in an agents' group with the full services (some commands drive the outbox or probes).
+   * `within` replaces the desk for this command (the sandbox's fast clock: its own desk, sandbox/clock.ts).
+   */
+  runCommand(input: CommandInput, within?: Pick<CoreServices, 'desk'>): Promise<CommandReply>;
 }
 
 export type ChannelFactory = (core: CoreServices) => Channel | null;
@@ -125,7 +128,7 @@ export function createServices(opts: ServiceOptions): Services {
     database: opts.database,
     desk,
     deliveryContext,
-    runCommand: (input) => runCommand(services!, input),
+    runCommand: (input, within) => runCommand(within ? { ...services!, ...within } : services!, input),
   };
   const channels = opts.channels.map((f) => f(core)).filter((c): c is Channel => c !== null);
   deskDeps.agentSurfaces.push(...channels.filter((c) => c.agentSurface).map((c) => c.name));

@@ -4,6 +4,7 @@
  * Ledgers stream: the first bytes leave before the last row is read.
  */
 import { PassThrough, Readable } from 'node:stream';
+import { DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { reviewWindow, parseFromTo, parsePeriod, BadRangeError, type DateRange } from '../reports/range.ts';
@@ -59,7 +60,8 @@ export function mountAdminRoutes(app: Hono<AppEnv>, services: Services): void {
       r = p;
     } else r = q.from || q.to ? range(services, q.from, q.to) : parsePeriod('month', services.clock.now(), services.calendar)!;
     const stats = await computeStats(statsDeps(services), r, { category: q.category, channel: q.channel, agentId: q.agent }, { breakdowns: 'full' });
-    return c.json(stats);
+    // A demo database says so in every answer made from it (demo/marker.ts).
+    return c.json((await isDemoDatabase(services.database)) ? { demo: true, notice: DEMO_NOTICE, ...stats } : stats);
   });
 
   for (const format of ['xlsx', 'csv'] as const) {

@@ -21,8 +21,11 @@ export function createApp(services: Services) {
     const started = performance.now();
     await next();
     c.header('x-request-id', requestId);
-    // Paths and status only: bodies may hold customer data and secrets.
-    c.get('log').info('request', { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) });
+    // Paths and status only: bodies may hold customer data and secrets. The sandbox page polls several times a second:
+    // its successful polls are debug lines, so the terminal a newcomer watches keeps the sandbox's URL in view.
+    const poll = c.req.path === '/sandbox/api/state' && c.res.status === 200;
+    const line = { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) };
+    c.get('log')[poll ? 'debug' : 'info']('request', line);
   });
   app.use(bodyLimits(services.channels.flatMap((ch) => Object.entries(ch.bodyLimits ?? {}))));
   app.onError((err, c) => errorResponse(c, err));

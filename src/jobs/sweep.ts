@@ -31,6 +31,8 @@ export interface SweepOptions {
   batchSize?: number;
   /** How long a claim holds before another sweeper may take the timers over (default 60 s). */
   leaseSeconds?: number;
+  /** Only the timers of sandbox tickets: the sandbox's fast clock sweeps its own world ahead of real time (sandbox/clock.ts). */
+  sandboxOnly?: boolean;
 }
 
 export interface SweepResult {
@@ -69,6 +71,7 @@ export async function claimDueTimers(deps: DeskDeps, now: Date, opts: SweepOptio
         where ${timers.id} in (
           select id from ${timers}
           where status = 'pending' and due_at <= ${sqlTime(now)} and (lease_until is null or lease_until < ${sqlTime(now)})
+            ${opts.sandboxOnly ? sql`and ticket_id in (select id from ${tickets} where is_sandbox)` : sql``}
           order by due_at, id limit ${opts.batchSize ?? 1000}
           for update skip locked)
         returning id, ticket_id, kind, due_at, dedupe_key, data`,

@@ -3,6 +3,7 @@
  * against the caller's working directory (`ctx.cwd`), which matters when the command runs inside the service
  * through its control socket.
  */
+import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -160,10 +161,12 @@ const stats: CliCommand = async (argv, ctx) => {
     return EXIT.usage;
   }
   const s = await computeStats(statsDeps(ctx.services), range);
-  if (a.values.json) ctx.out(JSON.stringify(s, null, 2));
+  const demo = await isDemoDatabase(ctx.services.database);
+  if (a.values.json) ctx.out(JSON.stringify(demo ? { demo: true, notice: DEMO_NOTICE, ...s } : s, null, 2));
   else {
     const names = Object.fromEntries(ctx.services.config.categories.map((c) => [c.id, c.name]));
-    const view = statsView(s, { categoryNames: names, generatedAt: localTimeFormatter(ctx.services.calendar.timeZone)(s.generatedAt) });
+    const generatedAt = localTimeFormatter(ctx.services.calendar.timeZone)(s.generatedAt);
+    const view = statsView(s, { mark: demo ? `【${DEMO_LABEL}】` : undefined, categoryNames: names, generatedAt });
     // The JSON is for machines; the text is what gets printed and filed, so it is signed like every export.
     ctx.out(`${view.markdown}\n\n${signOffMarkdown(signOffOf(statsDeps(ctx.services), a.values.by as string | undefined))}`);
   }

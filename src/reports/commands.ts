@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { SlaView } from '../../cards/view.ts';
 import { statsView } from '../../cards/stats.ts';
+import { DEMO_LABEL, isDemoDatabase } from '../demo/marker.ts';
 import { renderStatsCard } from '../../cards/feishu/stats.ts';
 import { categoryOf } from '../config.ts';
 import { formatMinutes } from '../core/sla.ts';
@@ -53,8 +54,9 @@ export function categoryNames(services: Pick<Services, 'config'>): Record<string
  * The stats answer: `card` is the Feishu card JSON 2.0 (with the chart elements), which the Feishu sender posts as
  * an interactive message as it is; `text` is the markdown every other surface (DingTalk) shows instead.
  */
-export function statsReply(services: Pick<Services, 'config' | 'calendar'>, stats: StatsResult, title?: string): CommandReply {
-  const view = statsView(stats, { title, categoryNames: categoryNames(services), generatedAt: localTimeFormatter(services.calendar.timeZone)(stats.generatedAt) });
+export function statsReply(services: Pick<Services, 'config' | 'calendar'>, stats: StatsResult, title?: string, demo = false): CommandReply {
+  const generatedAt = localTimeFormatter(services.calendar.timeZone)(stats.generatedAt);
+  const view = statsView(stats, { title, mark: demo ? `【${DEMO_LABEL}】` : undefined, categoryNames: categoryNames(services), generatedAt });
   return { kind: 'card', card: renderStatsCard(view), text: view.markdown };
 }
 
@@ -136,7 +138,7 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
     async run({ services, args }) {
       const range = parsePeriod(args[0], services.clock.now(), services.calendar);
       if (!range || args.length > 1) throw new DeskError('invalid', `无法识别的时间范围：${args.join(' ')}`);
-      return statsReply(services, await computeStats(statsDeps(services), range));
+      return statsReply(services, await computeStats(statsDeps(services), range), undefined, await isDemoDatabase(services.database));
     },
   },
   open: {

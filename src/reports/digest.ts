@@ -10,6 +10,7 @@ import type { Job } from '../jobs/scheduler.ts';
 import { addDays, rangeOfDays } from './range.ts';
 import { computeStats } from './stats.ts';
 import { statsDeps, statsReply } from './commands.ts';
+import { isDemoDatabase } from '../demo/marker.ts';
 import { postEvidenceRoots } from '../records/anchor.ts';
 
 export async function postDailyDigest(services: Services): Promise<{ posted: number; range?: { from: string; to: string }; roots?: string[] }> {
@@ -22,7 +23,7 @@ export async function postDailyDigest(services: Services): Promise<{ posted: num
   for (let i = 0; i < 14 && !calendar.isWorkingDay(from); i++) from = addDays(from, -1);
   const range = rangeOfDays(from, to, calendar.timeZone, from === to ? `昨日（${to}）` : `${from} 至 ${to}`);
   const stats = await computeStats(statsDeps(services), range);
-  const reply = statsReply(services, stats, `每日客服数据 · ${range.label}`);
+  const reply = statsReply(services, stats, `每日客服数据 · ${range.label}`, await isDemoDatabase(services.database));
   const surfaces = services.desk.deps.agentSurfaces;
   for (const surface of surfaces) await services.desk.enqueueReply(surface, reply, `digest:${today}`);
   const holidays = holidayDataWarning(calendar, services.clock.now());

@@ -9,6 +9,9 @@ import type { Toast } from './feishu.ts';
 import { DT_AGENTS_CID, dtP2pCid, staffIdOf, type Persona } from './personas.ts';
 
 const ROBOT = 'ding_sandbox';
+const TEMPLATE_ID = 'sandbox_loopdesk_card.schema';
+/** DingTalk cards in the sandbox: the imported template (DINGTALK_CARD_TEMPLATE_ID set), or markdown messages and typed commands (unset). */
+export type DingTalkCards = 'template' | 'markdown';
 /** Session webhooks live about 90 minutes in DingTalk. */
 const SESSION_MS = 90 * 60_000;
 
@@ -34,7 +37,7 @@ export function sandboxDingTalk(core: CoreServices, chats: SandboxChats) {
     clientSecret: 'sandbox',
     robotCode: ROBOT,
     agentConversationId: DT_AGENTS_CID,
-    cardTemplateId: 'sandbox_loopdesk_card.schema',
+    cardTemplateId: TEMPLATE_ID,
     mode: 'stream',
     apiBase: 'https://api.dingtalk.com',
     oapiBase: 'https://oapi.dingtalk.com',
@@ -92,6 +95,10 @@ export function sandboxDingTalk(core: CoreServices, chats: SandboxChats) {
     return TOASTS[outcome];
   }
 
-  return { sender, say, click };
+  /** Switches as a deployment does by setting or unsetting DINGTALK_CARD_TEMPLATE_ID: the channel's sender reads it per delivery. */
+  const setCards = (mode: DingTalkCards) => void (settings.cardTemplateId = mode === 'template' ? TEMPLATE_ID : null);
+  const cards = (): DingTalkCards => (settings.cardTemplateId ? 'template' : 'markdown');
+
+  return { sender, say, click, setCards, cards };
 }
 export type SandboxDingTalk = ReturnType<typeof sandboxDingTalk>;

@@ -4,6 +4,7 @@ import { sandboxFeishu } from './feishu.ts';
 import { mountSandbox } from './routes.ts';
 import { dingTalkTaken, feishuTaken, sandboxEnabled } from './settings.ts';
 import { sandboxState } from './state.ts';
+import { SANDBOX_SWEEP_MS } from './clock.ts';
 
 /**
  * The sandbox plays Feishu (channel name `feishu`: an agents' surface with the Feishu sender) and serves /sandbox.
@@ -13,13 +14,22 @@ import { sandboxState } from './state.ts';
 export const createSandboxChannel: ChannelFactory = (core) => {
   if (!sandboxEnabled(core.env)) return null;
   const state = sandboxState(core);
-  state.feishu = feishuTaken(core.env) ? null : sandboxFeishu(core, state.chats);
+  state.feishu = feishuTaken(core.env) ? null : sandboxFeishu(state.world.core, state.chats);
+  let ticking: NodeJS.Timeout | undefined;
   return {
     name: state.feishu ? 'feishu' : 'sandbox',
     agentSurface: Boolean(state.feishu),
-    sender: state.feishu?.sender,
+    sender: state.feishu ? state.world.drawAhead(state.feishu.sender) : undefined,
     routes: (app) => mountSandbox(app, { core, state }),
-    health: () => ({ mode: 'sandbox', state: 'ready', path: '/sandbox' }),
+    health: () => ({ mode: 'sandbox', state: 'ready', path: '/sandbox', clockAheadMs: state.world.offsetMs() }),
+    async start() {
+      // The service's sweep fires what is due in real time; a sandbox ahead of it sweeps its own tickets.
+      ticking = setInterval(() => void state.world.sweep().catch((e) => core.log.warn('sandbox sweep failed', { err: String(e) })), SANDBOX_SWEEP_MS);
+      ticking.unref();
+    },
+    async stop() {
+      clearInterval(ticking);
+    },
   };
 };
 
@@ -27,8 +37,8 @@ export const createSandboxChannel: ChannelFactory = (core) => {
 export const createSandboxDingTalkChannel: ChannelFactory = (core) => {
   if (!sandboxEnabled(core.env) || dingTalkTaken(core.env)) return null;
   const state = sandboxState(core);
-  state.dingtalk = sandboxDingTalk(core, state.chats);
-  return { name: 'dingtalk', agentSurface: true, sender: state.dingtalk.sender, health: () => ({ mode: 'sandbox', state: 'ready' }) };
+  state.dingtalk = sandboxDingTalk(state.world.core, state.chats);
+  return { name: 'dingtalk', agentSurface: true, sender: state.world.drawAhead(state.dingtalk.sender), health: () => ({ mode: 'sandbox', state: 'ready' }) };
 };
 
 export { sandboxEnabled } from './settings.ts';

@@ -4,7 +4,9 @@ import { PERSONAS } from './personas.ts';
 export const SANDBOX_CSS = `
 *{box-sizing:border-box}body{margin:0;font:14px/1.5 -apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#eef0f3;color:#1f2329}
 header{display:flex;gap:16px;align-items:center;padding:10px 16px;background:#fff;border-bottom:1px solid #dee0e3}header h1{font-size:16px;margin:0}
-header .hint{color:#646a73;font-size:13px}main{display:grid;grid-template-columns:minmax(300px,420px) 1fr;gap:12px;padding:12px;height:calc(100vh - 52px)}
+header h1,header .switch{white-space:nowrap}
+header .hint{color:#646a73;font-size:13px;flex:1 1 200px;min-width:0}
+main{display:grid;grid-template-columns:minmax(300px,420px) 1fr;gap:12px;padding:12px;height:calc(100vh - 52px)}
 .pane{display:flex;flex-direction:column;background:#f5f6f7;border:1px solid #dee0e3;border-radius:8px;min-height:0}
 .pane-h{display:flex;gap:8px;align-items:center;padding:8px 12px;background:#fff;border-bottom:1px solid #dee0e3;border-radius:8px 8px 0 0}
 .pane-h b{flex:1}.who button{border:1px solid #dee0e3;background:#fff;border-radius:14px;padding:2px 10px;cursor:pointer}.who button.on{background:#3370ff;color:#fff;border-color:#3370ff}
@@ -25,6 +27,8 @@ header .hint{color:#646a73;font-size:13px}main{display:grid;grid-template-column
 #toast{position:fixed;top:14px;left:50%;transform:translateX(-50%);padding:8px 16px;border-radius:6px;background:#1f2329;color:#fff;display:none;z-index:9}
 #toast.success{background:#34c724}#toast.error{background:#f54a45}#toast.warning{background:#ff8800}
 .empty{color:#8f959e;text-align:center;margin-top:24px}
+.clock{display:flex;gap:6px;align-items:center;margin-left:auto;font-size:13px;white-space:nowrap}
+.clock button{border:1px solid #ff8800;color:#ff8800;background:#fff;border-radius:6px;padding:2px 8px;cursor:pointer}
 .h-dt{background:#1677ff}.dt-l{font-size:12px;color:#646a73}.switch a{padding:2px 10px;border-radius:14px;border:1px solid #dee0e3;color:#1f2329;text-decoration:none;font-size:13px}.switch a.on{background:#1f2329;color:#fff}
 @media (max-width:800px){main{grid-template-columns:1fr;height:auto}.log{min-height:360px}}
 `;
@@ -51,11 +55,19 @@ function draw(){
   }
   document.querySelectorAll('[data-persona]').forEach(b=>b.classList.toggle('on',b.dataset.persona===S.customer||b.dataset.persona===S.agent));
 }
-async function poll(){try{const r=await fetch('/sandbox/api/state?rev='+S.rev);if(r.ok){const j=await r.json();for(const m of j.messages)S.msgs.set(m.id,m);if(j.messages.length)draw();S.rev=j.rev;}}catch(e){}}
+function clock(c){if(!c)return;const d=new Date(c.now);const h=Math.round(c.aheadMs/36e5);
+  const f={timeZone:'Asia/Shanghai',month:'numeric',day:'numeric',weekday:'short',hour:'2-digit',minute:'2-digit'};
+  $('#clock-now').textContent=d.toLocaleString('zh-CN',f)+(h>0?'（已快进 '+h+' 小时）':'');}
+async function poll(){try{const r=await fetch('/sandbox/api/state?rev='+S.rev);
+  if(r.ok){const j=await r.json();for(const m of j.messages)S.msgs.set(m.id,m);if(j.messages.length)draw();S.rev=j.rev;clock(j.clock);}}catch(e){}}
 async function say(side){const input=$('#'+side+'-input');const text=input.value.trim();if(!text)return;input.value='';
   await post('/sandbox/api/say',{platform:P.platform,as:side==='customer'?S.customer:S.agent,text,id:uid()});await poll();}
 document.addEventListener('click',async(ev)=>{
   const p=ev.target.closest('[data-persona]');if(p){if(p.dataset.side==='customer')S.customer=p.dataset.persona;else S.agent=p.dataset.persona;draw();return;}
+  const dc=ev.target.closest('[data-cards]');
+  if(dc){ev.preventDefault();const j=await post('/sandbox/api/dingtalk-cards',{cards:dc.dataset.cards});if(j.ok)location.reload();return;}
+  const k=ev.target.closest('[data-jump]');if(k){k.disabled=true;const j=await post('/sandbox/api/clock',{jump:k.dataset.jump});k.disabled=false;
+    if(j.clock){clock(j.clock);toast({type:'success',content:'沙盒时间已快进'+(j.fired?'，触发了 '+j.fired+' 个到期提醒':'')});}await poll();return;}
   const q=ev.target.closest('[data-say]');if(q){$('#agents-input').value=q.dataset.say;return say('agents');}
   const b=ev.target.closest('.btn');if(!b)return;
   const msg=b.closest('[data-id]');const inAgents=!!b.closest('#agents-log');let form;
@@ -72,18 +84,35 @@ const personaButtons = (role: 'customer' | 'agent') =>
     .join('');
 
 /** The sandbox page: the customer's chat with the bot on the left, the agents' group on the right. */
-export function sandboxPage(opts: { company: string; platform: 'feishu' | 'dingtalk'; available: { feishu: boolean; dingtalk: boolean } }): string {
+export interface SandboxPageOptions {
+  company: string;
+  platform: 'feishu' | 'dingtalk';
+  available: { feishu: boolean; dingtalk: boolean };
+  /** DingTalk with the template card or with markdown messages (no template configured). */
+  dingTalkCards?: 'template' | 'markdown';
+}
+
+export function sandboxPage(opts: SandboxPageOptions): string {
   const dt = opts.platform === 'dingtalk';
   const name = dt ? '钉钉' : '飞书';
   const warning = opts.available[opts.platform] ? '' : `<div class="text error">已配置真实的${name}应用：沙盒不能同时扮演${name}，这里只能查看。</div>`;
   // The chats of the platform shown: the customers' 1:1 chats (prefix + persona key) and the agents' group.
   const chats = { platform: opts.platform, p2p: dt ? 'cid_sandbox_p2p_' : 'oc_sandbox_p2p_', agents: dt ? 'cid_sandbox_agents' : 'oc_sandbox_agents' };
+  const md = dt && opts.dingTalkCards === 'markdown';
+  const cardsSwitch = dt
+    ? `<span class="switch"><a href="#" data-cards="template"${md ? '' : ' class="on"'}>模板卡片</a> ` +
+      `<a href="#" data-cards="markdown"${md ? ' class="on"' : ''}>Markdown 消息</a></span>`
+    : '';
   const hint = dt
-    ? '钉钉：卡片由模板参数绘制（cards/dingtalk），群里也可以输入命令，如 /claim、/reply 工单号 内容。'
+    ? md
+      ? '钉钉（未配置卡片模板）：工单以 Markdown 消息发到群里，客服输入命令处理，如 /claim 工单号、/reply 工单号 内容、/resolve 工单号；客户回复数字 1–5 评价。'
+      : '钉钉：卡片由模板参数绘制（cards/dingtalk），群里也可以输入命令，如 /claim、/reply 工单号 内容。'
     : '消息走真实的飞书渠道代码与卡片 JSON；';
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Loopdesk 沙盒 · ${escapeHtml(opts.company)}</title><style>${SANDBOX_CSS}</style></head><body>
-<header><h1>Loopdesk 沙盒 · ${name}</h1><span class="switch"><a href="/sandbox"${dt ? '' : ' class="on"'}>飞书</a> <a href="/sandbox?platform=dingtalk"${dt ? ' class="on"' : ''}>钉钉</a></span><span class="hint">左边是客户与机器人的单聊，右边是客服群。${hint}沙盒工单不计入台账和任何统计。</span></header>
+<header><h1>Loopdesk 沙盒 · ${name}</h1><span class="switch"><a href="/sandbox"${dt ? '' : ' class="on"'}>飞书</a> <a href="/sandbox?platform=dingtalk"${dt ? ' class="on"' : ''}>钉钉</a></span>${cardsSwitch}<span class="hint">左边是客户与机器人的单聊，右边是客服群。${hint}沙盒工单不计入台账和任何统计。</span>
+<span class="clock" title="只快进沙盒工单的时钟：时限提醒、升级、回访提醒和未评价关闭会按快进后的时间出现；真实工单不受影响">沙盒时间 <b id="clock-now"></b>
+<button type="button" data-jump="hour">快进 1 小时</button><button type="button" data-jump="workday">快进 1 个工作日</button></span></header>
 ${warning}<div id="toast"></div>
 <main>
 <section class="pane" id="customer"><div class="pane-h"><b>客户 ↔ ${escapeHtml(opts.company)}机器人</b><span class="who">${personaButtons('customer')}</span></div>

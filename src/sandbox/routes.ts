@@ -13,6 +13,8 @@ import { messageView } from './view.ts';
 const clientId = z.string().regex(/^[\w-]{8,64}$/, '缺少或无效的请求编号');
 const platform = z.enum(['feishu', 'dingtalk']).default('feishu');
 const sayBody = z.object({ platform, as: z.string(), text: z.string().trim().min(1, '消息不能为空').max(2000, '消息太长（最多 2000 字）'), id: clientId });
+const cardsBody = z.object({ cards: z.enum(['template', 'markdown'], '钉钉卡片方式只能是 template 或 markdown') });
+const clockBody = z.object({ jump: z.enum(['hour', 'workday'], '快进只能是 hour 或 workday') });
 const clickBody = z.object({
   platform,
   as: z.string(),
@@ -34,10 +36,13 @@ export function mountSandbox(app: Hono<AppEnv>, deps: SandboxRouteDeps): void {
   const company = core.config.company.name;
   let people: Promise<void> | null = null;
   const ready = () =>
-    (people ??= ensureSandboxPeople(core.database, { feishu: !!state.feishu, dingtalk: !!state.dingtalk }).catch((e) => {
-      people = null;
-      throw e;
-    }));
+    (people ??= Promise.all([ensureSandboxPeople(core.database, { feishu: !!state.feishu, dingtalk: !!state.dingtalk }), state.world.load()]).then(
+      () => {},
+      (e) => {
+        people = null;
+        throw e;
+      },
+    ));
 
   const guard: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (!fromLoopback(c) && !adminSession(c, core.env, core.config, Math.floor(core.clock.now().getTime() / 1000))) {
@@ -59,13 +64,34 @@ export function mountSandbox(app: Hono<AppEnv>, deps: SandboxRouteDeps): void {
 
   app.get('/sandbox', (c) => {
     const which = c.req.query('platform') === 'dingtalk' ? 'dingtalk' : 'feishu';
-    return c.html(sandboxPage({ company, platform: which, available: { feishu: !!state.feishu, dingtalk: !!state.dingtalk } }));
+    const available = { feishu: !!state.feishu, dingtalk: !!state.dingtalk };
+    return c.html(sandboxPage({ company, platform: which, available, dingTalkCards: state.dingtalk?.cards() ?? 'template' }));
   });
 
-  app.get('/sandbox/api/state', (c) => {
+  /** The sandbox clock as the page shows it: its time, and how far it is ahead of the real one. */
+  const clockView = () => ({ now: state.world.clock.now().toISOString(), aheadMs: state.world.offsetMs() });
+
+  app.get('/sandbox/api/state', async (c) => {
+    await ready();
     const since = Number(c.req.query('rev') ?? -1);
-    if (since === chats.rev) return c.json({ rev: chats.rev, messages: [] });
-    return c.json({ rev: chats.rev, messages: chats.all().filter((m) => m.rev > since).map((m) => messageView(m, company)) });
+    if (since === chats.rev) return c.json({ rev: chats.rev, messages: [], clock: clockView() });
+    return c.json({ rev: chats.rev, messages: chats.all().filter((m) => m.rev > since).map((m) => messageView(m, company)), clock: clockView() });
+  });
+
+  // DingTalk with the template card, or without it (markdown messages and typed commands), as a deployment chooses.
+  app.post('/sandbox/api/dingtalk-cards', async (c) => {
+    const body = await parse(cardsBody, c);
+    driver('dingtalk');
+    state.dingtalk!.setCards(body.cards);
+    return c.json({ ok: true, cards: body.cards });
+  });
+
+  // 快进: the sandbox's own clock jumps ahead and its tickets' due timers fire (clock.ts); real tickets are untouched.
+  app.post('/sandbox/api/clock', async (c) => {
+    const body = await parse(clockBody, c);
+    await ready();
+    const r = await state.world.jump(body.jump);
+    return c.json({ ok: true, fired: r.fired, clock: clockView() });
   });
 
   const driver = (p: 'feishu' | 'dingtalk') => {

@@ -142,6 +142,31 @@ describe.skipIf(!haveChromium)('the sandbox in headless Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, '06-dingtalk-closed.png') });
   });
 
+  it('DingTalk without a card template: markdown messages, typed commands, the score typed as a number', async () => {
+    await page.goto(`${base}/sandbox?platform=dingtalk`);
+    await Promise.all([page.waitForEvent('load'), page.getByRole('link', { name: 'Markdown 消息' }).click()]);
+    expect(await page.locator('[data-cards=markdown]').getAttribute('class')).toBe('on');
+    await say('customer', '钉钉里反馈：发票抬头开错了');
+    const msg = page.locator('#agents-log .msg', { hasText: '发票抬头开错了' }).last();
+    await msg.waitFor({ timeout: 15_000 });
+    const code = /FB-\d{8}-\d{4,}/.exec((await msg.textContent()) ?? '')![0];
+    // No template: the ticket is a markdown message naming the commands, not a card with buttons.
+    expect(await page.locator('#agents-log .card.dt', { hasText: code }).count()).toBe(0);
+    expect(await msg.textContent()).toContain('/claim');
+    await say('agents', `/claim ${code}`);
+    await expect.poll(async () => (await ticket(code)).status, { timeout: 10_000 }).toBe('claimed');
+    await say('agents', `/reply ${code} 已为您重开发票，请查收邮件。`);
+    await customerLog().getByText('已为您重开发票，请查收邮件。').waitFor({ timeout: 10_000 });
+    await say('agents', `/resolve ${code}`);
+    await customerLog().locator('.msg', { hasText: '回复数字 1–5' }).last().waitFor({ timeout: 15_000 });
+    await say('customer', '5 很及时');
+    await expect.poll(async () => (await ticket(code)).status, { timeout: 10_000 }).toBe('closed');
+    expect((await ticket(code)).csatScore).toBe(5);
+    await page.screenshot({ path: join(ARTIFACTS, '06b-dingtalk-markdown.png') });
+    await Promise.all([page.waitForEvent('load'), page.getByRole('link', { name: '模板卡片' }).click()]);
+    expect(await page.locator('[data-cards=template]').getAttribute('class')).toBe('on');
+  });
+
   it('two customers and two agents: assignment, a second claim refused, a duplicate merged', async () => {
     await page.goto(`${base}/sandbox`);
     await page.locator('[data-persona=wang]').click();
@@ -178,5 +203,20 @@ describe.skipIf(!haveChromium)('the sandbox in headless Chromium', () => {
     await merge.click();
     await expect.poll(async () => (await ticket(b)).closeReason, { timeout: 10_000 }).toBe('merged');
     await page.screenshot({ path: join(ARTIFACTS, '07-merged.png') });
+  });
+
+  it('快进: the sandbox clock jumps a working day and the broken promise is told in the group', async () => {
+    await page.goto(`${base}/sandbox`);
+    // 李先生's earlier ticket was merged (closed): this message opens a new one.
+    await page.locator('[data-persona=li]').click();
+    await say('customer', '官网打不开了，一直报错 502');
+    const card = page.locator('#agents-log .card', { hasText: '官网打不开' }).last();
+    await card.waitFor({ timeout: 15_000 });
+    const code = /FB-\d{8}-\d{4,}/.exec((await card.locator('.card-t').textContent()) ?? '')![0];
+    await page.getByRole('button', { name: '快进 1 个工作日' }).click();
+    await toast(/沙盒时间已快进/);
+    await page.locator('#agents-log .msg', { hasText: `${code}` }).filter({ hasText: '已超时' }).last().waitFor({ timeout: 15_000 });
+    await expect.poll(() => page.locator('#clock-now').textContent()).toContain('已快进');
+    await page.screenshot({ path: join(ARTIFACTS, '08-fast-clock.png') });
   });
 });

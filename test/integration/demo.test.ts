@@ -28,6 +28,7 @@ import { buildCase } from '../../src/reports/case.ts';
 import { statsDeps } from '../../src/reports/commands.ts';
 import { SUMMARY_COLUMNS, writeLedgerCsv, writeLedgerXlsx } from '../../src/reports/ledger.ts';
 import { mechanismMarkdown } from '../../src/reports/mechanism.ts';
+import { mechanismDocx } from '../../src/reports/mechanism-docx.ts';
 import { rangeOfDays } from '../../src/reports/range.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { createPostgresDatabase, dbKinds, type DbKind } from '../helpers/db.ts';
@@ -161,6 +162,8 @@ describe.each(dbKinds)('loopdesk demo on %s', (kind) => {
     const deps = { ...statsDeps(services), channels: [] };
     const mechanism = await mechanismMarkdown(deps, range);
     expect(mechanism.split('\n')[0]).toContain(DEMO_LABEL);
+    const docx = unzipSync(new Uint8Array(await mechanismDocx(deps, range)));
+    expect(strFromU8(docx['word/document.xml'])).toContain(`【${DEMO_LABEL}】`);
 
     const zipPath = join(dir, 'pack.zip');
     await writeAuditPack(deps, range, zipPath);
@@ -176,6 +179,18 @@ describe.each(dbKinds)('loopdesk demo on %s', (kind) => {
     for (const n of cases) expect(strFromU8(files[n])).toContain(DEMO_LABEL);
   });
 
+  it('the /stats card (Feishu card and markdown) and GET /api/stats say 演示数据', async () => {
+    const actor = { platform: 'feishu', userId: 'ou_demo_lina' };
+    const reply = await services.runCommand({ text: '/stats month', actor, viaAgentGroup: true, surface: 'feishu' });
+    if (reply.kind !== 'card') throw new Error(`expected the stats card, got ${reply.kind}`);
+    expect(JSON.stringify(reply.card)).toContain(`【${DEMO_LABEL}】客服数据`);
+    expect(reply.text.split('\n')[0]).toContain(`【${DEMO_LABEL}】`);
+    const app = createApp(services);
+    const api = await app.request('/api/stats?period=month', { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    expect(api.status).toBe(200);
+    expect(await api.json()).toMatchObject({ demo: true, notice: expect.stringContaining(DEMO_LABEL), metrics: { received: expect.any(Number) } });
+  });
+
   it('every console page shows the 演示数据 banner', async () => {
     const app = createApp(services);
     const login = await app.request('/console/login');
@@ -187,7 +202,9 @@ describe.each(dbKinds)('loopdesk demo on %s', (kind) => {
     expect(signIn.status).toBe(303);
     const session = [cookie, ...signIn.headers.getSetCookie().map((c) => c.split(';')[0])].join('; ');
     const [major] = await queryRows<{ code: string }>(database.db, sql`select code from tickets where is_major limit 1`);
-    for (const path of ['/console/overview', '/console/tickets', `/console/tickets/${major.code}`, '/console/ledger', '/console/settings']) {
+    const pages = ['/console/overview', '/console/queues', '/console/tickets', `/console/tickets/${major.code}`, '/console/ledger'];
+    pages.push('/console/readiness', '/console/customers', '/console/new-ticket', '/console/settings');
+    for (const path of pages) {
       const res = await app.request(path, { headers: { cookie: session } });
       expect([path, res.status]).toEqual([path, 200]);
       const page = await res.text();

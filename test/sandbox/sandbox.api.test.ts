@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createTestDesk, TEST_ADMIN_TOKEN, type TestDesk } from '../helpers/services.ts';
 import { seal, sessionKey, SESSION_COOKIE, tokenFingerprint } from '../../src/console/session.ts';
 import { dbKinds } from '../helpers/db.ts';
+import { createLogger } from '../../src/log.ts';
 
 const LOCAL = { incoming: { socket: { remoteAddress: '127.0.0.1' } } };
 const REMOTE = { incoming: { socket: { remoteAddress: '203.0.113.9' } } };
@@ -87,6 +88,9 @@ describe.each(dbKinds)('sandbox API on %s', (kind) => {
     expect(empty.status).toBe(400);
     expect(JSON.stringify(await empty.json())).toContain('消息不能为空');
     expect((await post('/sandbox/api/say', { as: 'nobody', text: '你好', id: id() })).status).toBe(400);
+    const cards = await post('/sandbox/api/dingtalk-cards', { cards: 'pictures' });
+    expect(cards.status).toBe(400);
+    expect(JSON.stringify(await cards.json())).toContain('钉钉卡片方式');
     const notJson = await t.app.request('/sandbox/api/say', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'as=wang' }, LOCAL);
     expect(notJson.status).toBe(415);
     // A customer cannot click a card in the agents' group.
@@ -172,6 +176,23 @@ describe('when the sandbox is on', () => {
       expect(await (await t.app.request('/sandbox', {}, LOCAL)).text()).toContain('已配置真实的飞书应用');
       const r = await t.app.request('/sandbox/api/say', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ as: 'wang', text: '你好', id: id() }) }, LOCAL);
       expect(r.status).toBe(409);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('the sandbox in the request log', () => {
+  it('logs the page and refused requests, not its successful polls (the terminal of npm start keeps the sandbox URL in view)', async () => {
+    const lines: string[] = [];
+    const t = await createTestDesk({ channels: [createWebChannel, createSandboxChannel], log: createLogger('info', {}, (l) => lines.push(l)) });
+    try {
+      expect((await t.app.request('/sandbox', {}, LOCAL)).status).toBe(200);
+      for (let i = 0; i < 3; i++) expect((await t.app.request('/sandbox/api/state?rev=-1', {}, LOCAL)).status).toBe(200);
+      expect((await t.app.request('/sandbox/api/state', {}, REMOTE)).status).toBe(403);
+      const logged = lines.map((l) => JSON.parse(l) as { msg: string; path?: string; status?: number });
+      const paths = logged.filter((l) => l.msg === 'request').map((l) => `${l.path} ${l.status}`);
+      expect(paths).toEqual(['/sandbox 200', '/sandbox/api/state 403']);
     } finally {
       await t.close();
     }
