@@ -18,8 +18,8 @@ export interface PersonRef {
 /** Who could not be named: the platform, never the id. */
 export function unnamedPerson(platform: string): string {
   if (platform === 'console') return '管理员（令牌登录）';
-  if (platform === 'local') return '控制台账号（未登记姓名）';
-  return `${CHANNEL_LABELS[platform] ?? '平台'}成员（未登记姓名）`;
+  if (platform === 'local') return '控制台账号（姓名未登记）';
+  return `${CHANNEL_LABELS[platform] ?? '平台'}成员（姓名未登记）`;
 }
 
 /** actor string (`agent:<platform>:<userId>`) → display name, for every person the database or the config knows. */

@@ -114,7 +114,7 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
     ['渠道', CHANNEL_LABELS[t.channel] ?? t.channel],
     ['分类', cat.name],
     ['客户', contact ? `${customerName}　${contact}` : customerName],
-    ['受理人', recordedBy ? (recordedBy.name ?? people(recordedBy.actor) ?? '客服（未登记姓名）') : '系统自动受理（客户自助提交，系统即时生成工单并回复时限）'],
+    ['受理人', recordedBy ? (recordedBy.name ?? people(recordedBy.actor) ?? '客服（姓名未登记）') : '系统自动受理（客户自助提交，系统即时生成工单并回复时限）'],
     ['跟进人（处理人）', assignee ? (people(assignee) ?? '未分配') : (t.imported?.handler ?? '未分配')],
     ['收到时间', fmt(t.createdAt)],
     ['内容摘要', t.subject],

@@ -130,7 +130,7 @@ export const AUTO_SURVEY = '系统自动发送';
 export function receiverOf(t: Pick<LedgerTicket, 'receivedBy'>, people: PeopleDirectory): string {
   const r = t.receivedBy;
   if (!r) return AUTO_RECEIVED;
-  return (r.name && r.name.trim()) || people(r.actor) || '客服（未登记姓名）';
+  return (r.name && r.name.trim()) || people(r.actor) || '客服（姓名未登记）';
 }
 
 /**
@@ -147,7 +147,7 @@ export function followUpOf(
   const current = t.surveyAnsweredAt !== null && (t.surveySentAt === null || t.surveyAnsweredAt >= t.surveySentAt);
   if (t.csatVia === 'phone' && current) return surveyWho(t.surveyAnswer ?? {}, people);
   // Silence followed up by a named person: their last attempt's means and name (「未评价（已回访 N 次未果）」).
-  if (f.followUp && t.lastAttempt) return [t.lastAttempt.means || '电话', t.lastAttempt.byName || '客服（未登记姓名）'];
+  if (f.followUp && t.lastAttempt) return [t.lastAttempt.means || '电话', t.lastAttempt.byName || '客服（姓名未登记）'];
   return f.surveySent ? surveyWho(null, people) : [null, null];
 }
 
@@ -155,7 +155,7 @@ export function followUpOf(
 export function surveyWho(answer: { via?: unknown; by?: unknown; byName?: unknown } | null, people: PeopleDirectory): [string, string] {
   if (answer?.via !== 'phone') return ['系统问卷', AUTO_SURVEY];
   const name = typeof answer.byName === 'string' && answer.byName.trim() ? answer.byName.trim() : people(typeof answer.by === 'string' ? answer.by : null);
-  return ['电话', name ?? '客服（未登记姓名）'];
+  return ['电话', name ?? '客服（姓名未登记）'];
 }
 /** 处理结果 of an imported row: the old sheet's words, not a Loopdesk outcome. */
 const importedResult = (t: LedgerTicket, f: TicketFacts) => `导入：${t.imported?.result ?? (f.outcome === 'satisfied' ? '满意' : '已办结')}`;
@@ -589,7 +589,7 @@ async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: C
       } else if (current && r.type === 'follow_up_attempt') {
         // Who tried, when and how: every failed attempt of the follow-up, in order.
         current.method = String(data.means ?? '');
-        const who = String(data.byName ?? '客服（未登记姓名）');
+        const who = String(data.byName ?? '客服（姓名未登记）');
         const before = current.by === AUTO_SURVEY ? null : current.by;
         current.by = before && before !== who ? `${before}、${who}` : who;
         current.result = `回访未果 ${String(data.attempt)} 次（${String(data.means)}·${String(data.result)}）`;
@@ -671,7 +671,7 @@ export function policySheetRows(deps: Pick<StatsDeps, 'config' | 'calendar'>, ra
 /** 说明: who each name column of 台账 is (the reviewer's 「谁受理、谁跟进、谁回访」). */
 const RESPONSIBILITY_ROWS: Cell[][] = [
   [],
-  ['责任人', '台账中的人员一律写姓名（平台显示名或控制台账号名），不写平台内部编号；无法取得姓名时注明“未登记姓名”。'],
+  ['责任人', '台账中的人员一律写姓名（平台显示名或控制台账号名），不写平台内部编号；无法取得姓名时注明“姓名未登记”。'],
   [
     '受理人',
     `客服代客户登记的电话、来访、信函工单，为登记的客服；客户通过飞书、钉钉、官网留言、邮件、开放接口等自助渠道提交的，由系统在收到时自动生成工单并回复工单号与时限承诺，记为“${AUTO_RECEIVED}”。`,

@@ -1,6 +1,6 @@
 /**
  * The sandbox's fast clock: 「快进」 jumps the sandbox's own world ahead (+1 小时, +1 工作日) so that SLA reminders,
- * escalations and the survey reminder and 未评价 close can be seen without waiting. It is an injected clock, real
+ * escalations and the survey reminder and the 电话回访 task can be seen without waiting. It is an injected clock, real
  * time plus an offset, given only to the sandbox's own desk and to a sweep that fires only the timers of sandbox
  * tickets. Real tickets never see it: an action from the sandbox's group on a ticket that is not a sandbox ticket
  * goes to the service's own desk, on the real clock. Time never runs back, so the offset is kept (in `kv`) across

@@ -37,7 +37,7 @@ describe.each(dbKinds)('sandbox fast clock on %s', (kind) => {
   };
   const eventsOf = (ticketId: number) => t.db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, ticketId)).orderBy(ticketEvents.seq);
 
-  it('jumps the sandbox tickets ahead: breach, escalation, survey reminder and unrated close come; a real ticket is untouched', async () => {
+  it('jumps the sandbox tickets ahead: breach, escalation, survey reminder and the 电话回访 task come; a real ticket is untouched', async () => {
     expect((await state()).clock.aheadMs).toBe(0);
     await post('/sandbox/api/say', { as: 'wang', text: 'App 登录一直报错 500，所有功能都用不了', id: id() });
     const feedback = { name: '赵', contact: 'zhao@example.com', content: '网页上的真实反馈：App 登录报错 500' };
@@ -86,12 +86,13 @@ describe.each(dbKinds)('sandbox fast clock on %s', (kind) => {
     expect((await eventsOf(sandboxTicket.id)).map((e) => e.type)).toContain('survey_reminded');
     expect((await customerChat()).length).toBeGreaterThan(before);
 
-    // Three days after the survey, silence closes it as 未评价.
+    // Three days after the survey, silence is not satisfaction: it becomes a named person's 电话回访 task.
     await jump('workday');
     await jump('workday');
-    const [closed] = await t.db.select().from(tickets).where(eq(tickets.id, sandboxTicket.id));
-    expect(closed.status).toBe('closed');
-    expect(closed.closeReason).toBe('unrated');
+    const [following] = await t.db.select().from(tickets).where(eq(tickets.id, sandboxTicket.id));
+    expect(following.status).toBe('resolved');
+    expect(following.followUpSince).not.toBeNull();
+    expect((await eventsOf(sandboxTicket.id)).map((e) => e.type)).toContain('follow_up_started');
 
     // A real ticket clicked in the sandbox's group is acted on at real time, whatever the sandbox clock says.
     const realCard = (await state()).messages.find((m) => m.chatId === 'oc_sandbox_agents' && m.html.includes(realTicket.code) && m.html.includes('认领'))!;
