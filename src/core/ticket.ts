@@ -17,7 +17,8 @@
 
 export const STATUSES = ['new', 'claimed', 'responded', 'resolved', 'reopened', 'closed'] as const;
 export type Status = (typeof STATUSES)[number];
-export type CloseReason = 'satisfied' | 'unrated' | 'merged';
+/** `probe`: a channel probe's own ticket, closed by the probe (never a customer's). */
+export type CloseReason = 'satisfied' | 'unrated' | 'merged' | 'probe';
 
 export interface TicketState {
   status: Status;

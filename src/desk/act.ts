@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { categoryOf, type Config } from '../config.ts';
 import { transition, TransitionError, type Command, type TicketEvent } from '../core/ticket.ts';
-import { dueAt, elapsedMinutes, policyFor, type SlaPolicy } from '../core/sla.ts';
+import { dueAt, elapsedMinutes, policyFor } from '../core/sla.ts';
 import { ticketPromise } from './promise.ts';
 import type { Database, Tx } from '../db/client.ts';
 import { agents, customers, messages, ticketEvents, tickets } from '../db/schema/index.ts';
@@ -169,7 +169,7 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
     }
     if (input.action === 'resolve') {
       if (t.slaPausedSince) {
-        extra.slaPausedMinutes = t.slaPausedMinutes + elapsedMinutes(t.slaPolicy as unknown as SlaPolicy, deps.calendar, t.slaPausedSince, now);
+        extra.slaPausedMinutes = t.slaPausedMinutes + elapsedMinutes(t.slaPolicy, deps.calendar, t.slaPausedSince, now);
         extra.slaPausedSince = null;
       }
       outbox.push((seq) => ({ channel: t.channel, kind: 'customer.survey', ticketId: t.id, idemKey: `survey:${t.id}:${seq}` }));
@@ -177,7 +177,7 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
     if (input.action === 'reclassify') {
       // The promise follows the new category; the event keeps the old and new due times.
       const policy = policyFor(categoryOf(deps.config, input.category!), deps.config, deps.calendar);
-      extra.slaPolicy = policy as unknown as Record<string, unknown>;
+      extra.slaPolicy = policy;
       extra.firstResponseDueAt = policy.firstResponseMinutes ? dueAt(policy, deps.calendar, t.createdAt, policy.firstResponseMinutes) : null;
       extra.resolutionDueAt = policy.resolutionMinutes ? dueAt(policy, deps.calendar, t.createdAt, policy.resolutionMinutes, t.slaPausedMinutes) : null;
       Object.assign(events[0].data, {

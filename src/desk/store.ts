@@ -10,7 +10,7 @@ import { CONTACT_OUTBOX_CHANNEL, isContactChannel } from '../core/contact.ts';
 
 export type TicketRow = typeof tickets.$inferSelect;
 /** The row seen by the pure state machine (status and close reason are stored as text). */
-export const stateOf = (row: TicketRow) => row as unknown as TicketState;
+export const stateOf = (row: TicketRow): TicketState => row;
 
 /** NOTIFY channel that wakes outbox workers in other instances (sent by a trigger; PostgreSQL delivers it on commit). */
 export const OUTBOX_CHANNEL = 'loopdesk_outbox';

@@ -105,7 +105,7 @@ async function backlog(services: Services, where: { assigneeId?: number }): Prom
       code: t.code,
       worst: worst?.view.state ?? 'none',
       dueAt: worst?.view.dueAt ?? null,
-      line: `${icon} **${t.code}** ${categoryOf(services.config, t.category).name}${t.isMajor ? '·重大' : ''}｜${STATUS_LABELS[t.status as Status] ?? t.status}｜${a ? (a.name ?? a.userId) : '未认领'}｜已等 ${age}｜${sla}\n　${cutText(t.subject, 60)}`,
+      line: `${icon} **${t.code}** ${categoryOf(services.config, t.category).name}${t.isMajor ? '·重大' : ''}｜${STATUS_LABELS[t.status] ?? t.status}｜${a ? (a.name ?? a.userId) : '未认领'}｜已等 ${age}｜${sla}\n　${cutText(t.subject, 60)}`,
     };
   });
 }

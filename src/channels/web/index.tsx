@@ -6,7 +6,7 @@ import { categoryOf } from '../../config.ts';
 import { policyFor } from '../../core/sla.ts';
 import { promiseRule } from '../../core/promise.ts';
 import { ticketPromise } from '../../desk/promise.ts';
-import { STATUS_LABELS, type Status } from '../../core/ticket.ts';
+import { STATUS_LABELS } from '../../core/ticket.ts';
 import { customers, messages, tickets } from '../../db/schema/index.ts';
 import { ApiError } from '../../http/errors.ts';
 import type { AppEnv } from '../../http/env.ts';
@@ -181,7 +181,7 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
           <TicketPage
             company={config.company.name}
             code={t.code}
-            statusLabel={STATUS_LABELS[t.status as Status] ?? t.status}
+            statusLabel={STATUS_LABELS[t.status] ?? t.status}
             promise={ticketPromise(config, calendar, t)}
             justCreated={c.req.query('new') === '1'}
             messages={thread.map((m) => ({ who: m.direction === 'in' ? 'customer' : 'company', at: shanghaiTime(m.at, config.calendar.timeZone), body: m.body }))}
