@@ -9,7 +9,8 @@ import { tickets } from './db/schema/index.ts';
 import { createDesk, type Desk } from './desk/index.ts';
 import { SYSTEM, type DeskDeps } from './desk/deps.ts';
 import { appendEvents, enqueue, lockTicketById } from './desk/store.ts';
-import { loadTicketView } from './desk/view.ts';
+import { createDeliveryContext } from './desk/delivery-context.ts';
+import { createChannelStore, type ChannelStore } from './desk/channel-store.ts';
 import { createOutboxWorker, outboxHealth, type OutboxWorker } from './jobs/outbox.ts';
 import type { ChannelSender, DeliveryContext, OutboxRow } from './channels/types.ts';
 import type { AppEnv } from './http/env.ts';
@@ -39,8 +40,11 @@ export interface CoreServices {
   calendar: BusinessCalendar;
   clock: Clock;
   log: Logger;
+  /** For the composition root and the sandbox; channels read through `store` and change through `desk`. */
   database: Database;
   desk: Desk;
+  /** What channels may read or keep in the database (desk/channel-store.ts). */
+  store: ChannelStore;
   deliveryContext: DeliveryContext;
   /** Runs a command typed in an agents' group with the full services (some commands drive the outbox or probes). */
   runCommand(input: CommandInput): Promise<CommandReply>;
@@ -96,24 +100,8 @@ export function createServices(opts: ServiceOptions): Services {
   const desk = createDesk(deskDeps);
   const db = opts.database.db;
 
-  const deliveryContext: DeliveryContext = {
-    database: opts.database,
-    config: opts.config,
-    log,
-    now: () => clock.now(),
-    ticketView: (id) => loadTicketView(db, opts.config, calendar, id, clock.now(), opts.env.PUBLIC_BASE_URL),
-    async ticketRoute(id) {
-      const [t] = await db.select({ channel: tickets.channel, replyTo: tickets.replyTo, code: tickets.code }).from(tickets).where(eq(tickets.id, id));
-      if (!t) throw new Error(`ticket ${id} not found`);
-      return t;
-    },
-    async saveCardRef(id, surface, ref) {
-      await db
-        .update(tickets)
-        .set({ cardRefs: sql`${tickets.cardRefs} || ${JSON.stringify({ [surface]: ref })}::jsonb` })
-        .where(eq(tickets.id, id));
-    },
-  };
+  const store = createChannelStore(opts.database);
+  const deliveryContext = createDeliveryContext({ database: opts.database, config: opts.config, calendar, clock, log, publicBaseUrl: opts.env.PUBLIC_BASE_URL });
 
   let services: Services | undefined;
   const core: CoreServices = {
@@ -124,6 +112,7 @@ export function createServices(opts: ServiceOptions): Services {
     log,
     database: opts.database,
     desk,
+    store,
     deliveryContext,
     runCommand: (input) => runCommand(services!, input),
   };

@@ -11,6 +11,7 @@ import { openRecordedTicket, type RecordedTicket } from './record-ticket.ts';
 import { recordFollowUp, type FollowUpInput } from './follow-up.ts';
 import { cleanDeep } from '../core/text.ts';
 import { recordReceipt, type DeliveryReceipt } from './receipts.ts';
+import { recordTwinClosed, rerouteReplies, type TwinClosed } from './platform-twin.ts';
 
 /**
  * The use cases, each one database transaction; channels and HTTP call these, never the tables. Every input is
@@ -30,6 +31,9 @@ export function createDesk(deps: DeskDeps) {
     /** Duplicates: close one ticket as merged into the one that carries the case (admins can undo it). */
     merge: (input: MergeInput) => mergeTickets(deps, cleanDeep(input)),
     unmerge: (input: UnmergeInput) => unmergeTicket(deps, input),
+    /** A platform's own ticket beside ours (Feishu helpdesk): the customer answers there now; it closed there. */
+    rerouteReplies: (input: { ticketId: number; replyTo: Record<string, unknown>; unlessField: string }) => rerouteReplies(deps, cleanDeep(input)),
+    recordTwinClosed: (input: TwinClosed) => recordTwinClosed(deps, cleanDeep(input)),
     /** Incident card buttons: reply to / resolve every ticket of a burst. */
     incidentAct: (input: IncidentAction) => incidentAct(deps, cleanDeep(input)),
     /** Queues a command's answer for the surface it was typed in (`replyTo`: e.g. the message to reply to). */

@@ -5,7 +5,7 @@ import { outbox, ticketCodeCounters, tickets } from '../db/schema/index.ts';
 import { appendChained } from '../records/chain.ts';
 import type { TicketEvent, TicketState } from '../core/ticket.ts';
 import type { OutboxKind } from './types.ts';
-import { routeIncidentItems } from './incidents.ts';
+import { routeIncidentItems } from './incident-routing.ts';
 import { CONTACT_OUTBOX_CHANNEL, isContactChannel } from '../core/contact.ts';
 
 export type TicketRow = typeof tickets.$inferSelect;
