@@ -15,7 +15,8 @@ import { createOutboxWorker, outboxHealth, type OutboxWorker } from './jobs/outb
 import type { ChannelSender, DeliveryContext, OutboxRow } from './channels/types.ts';
 import type { AppEnv } from './http/env.ts';
 import { createLogger, type Logger } from './log.ts';
-import { runCommand, type CommandInput, type CommandReply } from './desk/commands.ts';
+import { runCommand, type CommandInput, type CommandReply, type CommandTable } from './desk/commands.ts';
+import { commandTable } from './command-table.ts';
 import { CALL_THE_CUSTOMER, CONTACT_OUTBOX_CHANNEL } from './core/contact.ts';
 import { cutText } from './core/text.ts';
 
@@ -54,6 +55,8 @@ export type ChannelFactory = (core: CoreServices) => Channel | null;
 
 export interface Services extends CoreServices {
   channels: Channel[];
+  /** The commands typed in an agents' group (src/command-table.ts). */
+  commands: CommandTable<Services>;
   outbox: OutboxWorker;
   health(): Promise<Record<string, unknown>>;
   /** Starts long connections and the outbox worker. */
@@ -167,6 +170,7 @@ export function createServices(opts: ServiceOptions): Services {
   services = {
     ...core,
     channels,
+    commands: commandTable(),
     outbox,
     async health() {
       const box = await outboxHealth(opts.database, clock.now());

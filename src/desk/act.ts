@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { categoryOf, type Config } from '../config.ts';
 import { transition, TransitionError, type Command, type TicketEvent } from '../core/ticket.ts';
 import { dueAt, elapsedMinutes, policyFor } from '../core/sla.ts';
@@ -7,7 +7,6 @@ import type { Database, Tx } from '../db/client.ts';
 import { agents, customers, messages, ticketEvents, tickets } from '../db/schema/index.ts';
 import { LOCAL_PLATFORM, localAccountRole } from './accounts.ts';
 import { fillPlaceholders, findCanned } from './canned.ts';
-import { survivorFollowUps } from './merge.ts';
 import { firstMessageOf, learnFrom } from './triage.ts';
 import type { AgentRef } from './types.ts';
 import { agentActor, customerActor, SYSTEM, type DeskDeps } from './deps.ts';
@@ -258,3 +257,30 @@ export function cardUpdates(deps: DeskDeps, ticketId: number, seq: number): Enqu
 }
 
 export { customerActor, SYSTEM };
+
+/**
+ * What the customers of tickets merged into `t` get when it is answered or resolved (called by `act` in its
+ * transaction): the reply, and the survey (on their own ticket, which records their answer).
+ */
+export async function survivorFollowUps(tx: Tx, deps: DeskDeps, t: TicketRow, action: 'respond' | 'resolve', text: string | undefined, now: Date, seq: number): Promise<Enqueue[]> {
+  const merged = await tx
+    .select()
+    .from(tickets)
+    .where(and(eq(tickets.mergedIntoId, t.id), eq(tickets.status, 'closed'), eq(tickets.closeReason, 'merged')))
+    .orderBy(tickets.id)
+    .for('update');
+  const out: Enqueue[] = [];
+  for (const m of merged) {
+    if (action === 'respond' && text) {
+      const [s] = await appendEvents(tx, m.id, SYSTEM, now, [{ type: 'survivor_replied', data: { via: t.code, seq } }]);
+      out.push({ channel: m.channel, kind: 'customer.text', ticketId: m.id, payload: { text: `（工单 ${t.code}）${text}`, purpose: 'reply' }, idemKey: `merged-reply:${m.id}:${s}` });
+    }
+    if (action === 'resolve') {
+      const { patch, events } = applyTransition(m, { type: 'mergedSurveySent', via: t.code }, now);
+      await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, m.id));
+      const [s] = await appendEvents(tx, m.id, SYSTEM, now, events);
+      out.push({ channel: m.channel, kind: 'customer.survey', ticketId: m.id, idemKey: `survey:${m.id}:${s}` });
+    }
+  }
+  return out;
+}

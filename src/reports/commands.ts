@@ -27,16 +27,14 @@ import { mechanismMarkdown } from './mechanism.ts';
 import { runReadiness } from './readiness.ts';
 import { readinessLines, readinessSummary } from '../core/readiness.ts';
 import { BadRangeError, lastMonthsToDate, parseFromTo, parsePeriod, type DateRange } from './range.ts';
-import { computeStats, type StatsDeps, type StatsResult } from './stats.ts';
+import { computeStats, statsDeps, type StatsDeps, type StatsResult } from './stats.ts';
 import { cutText } from '../core/text.ts';
 
 const CODE = /^FB-\d{8}-\d{4,}$/i;
 const LIST_LIMIT = 20;
 const WORKING: Status[] = ['new', 'claimed', 'responded', 'reopened'];
 
-export function statsDeps(services: Pick<Services, 'database' | 'config' | 'calendar' | 'clock'>): StatsDeps {
-  return { database: services.database, config: services.config, calendar: services.calendar, now: services.clock.now() };
-}
+export { statsDeps };
 
 export function categoryNames(services: Pick<Services, 'config'>): Record<string, string> {
   return Object.fromEntries(services.config.categories.map((c) => [c.id, c.name]));
@@ -122,7 +120,7 @@ async function agentIdOf(services: Services, platform: string, userId: string): 
   return a?.id ?? null;
 }
 
-export const reportCommandSpecs: Record<string, CommandSpec> = {
+export const reportCommandSpecs: Record<string, CommandSpec<Services>> = {
   stats: {
     usage: '/stats [today|yesterday|week|month|YYYY-MM|YYYY-MM-DD]',
     summary: '数据统计卡片（工单量、首次响应及时率、解决率、满意度，附图表）',
@@ -232,6 +230,6 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
 };
 
 /** Called once from desk/commands.ts after its own commands, so `/case` here replaces the plain one. */
-export function registerReportCommands(register: (name: string, spec: CommandSpec) => void): void {
+export function registerReportCommands(register: (name: string, spec: CommandSpec<Services>) => void): void {
   for (const [name, spec] of Object.entries(reportCommandSpecs)) register(name, spec);
 }
