@@ -12,6 +12,7 @@ import { recordFollowUp, type FollowUpInput } from './follow-up.ts';
 import { cleanDeep } from '../core/text.ts';
 import { recordReceipt, type DeliveryReceipt } from './receipts.ts';
 import { recordTwinClosed, rerouteReplies, type TwinClosed } from './platform-twin.ts';
+import { deliveryFailed, type DeadDelivery } from './delivery-failed.ts';
 
 /**
  * The use cases, each one database transaction; channels and HTTP call these, never the tables. Every input is
@@ -31,6 +32,8 @@ export function createDesk(deps: DeskDeps) {
     /** Duplicates: close one ticket as merged into the one that carries the case (admins can undo it). */
     merge: (input: MergeInput) => mergeTickets(deps, cleanDeep(input)),
     unmerge: (input: UnmergeInput) => unmergeTicket(deps, input),
+    /** The outbox gave up on a customer message: the agents are told, the ticket's log records it. */
+    deliveryFailed: (row: DeadDelivery, reason: string) => deliveryFailed(deps, row, reason),
     /** A platform's own ticket beside ours (Feishu helpdesk): the customer answers there now; it closed there. */
     rerouteReplies: (input: { ticketId: number; replyTo: Record<string, unknown>; unlessField: string }) => rerouteReplies(deps, cleanDeep(input)),
     recordTwinClosed: (input: TwinClosed) => recordTwinClosed(deps, cleanDeep(input)),
