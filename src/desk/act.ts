@@ -262,7 +262,7 @@ export { customerActor, SYSTEM };
  * What the customers of tickets merged into `t` get when it is answered or resolved (called by `act` in its
  * transaction): the reply, and the survey (on their own ticket, which records their answer).
  */
-export async function survivorFollowUps(tx: Tx, deps: DeskDeps, t: TicketRow, action: 'respond' | 'resolve', text: string | undefined, now: Date, seq: number): Promise<Enqueue[]> {
+export async function survivorFollowUps(tx: Tx, _deps: DeskDeps, t: TicketRow, action: 'respond' | 'resolve', text: string | undefined, now: Date, seq: number): Promise<Enqueue[]> {
   const merged = await tx
     .select()
     .from(tickets)

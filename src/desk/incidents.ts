@@ -4,7 +4,7 @@
  * every ticket keeps its own SLA, event log and ledger row. Only the agents' group is spared: card posts and SLA
  * pings of member tickets become (debounced) updates of the one incident card.
  */
-import { and, eq, gte, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, sql } from 'drizzle-orm';
 import type { IncidentView } from '../../cards/view.ts';
 import type { AgentRef } from './types.ts';
 import { bigramVector, cosine } from '../core/similarity.ts';

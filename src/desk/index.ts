@@ -4,7 +4,6 @@ import { intake, type InboundMessage } from './intake.ts';
 import { answerSurvey, closeUnrated, type SurveyAnswer } from './survey.ts';
 import { enqueue } from './store.ts';
 import type { CommandReply } from './commands.ts';
-import type { AgentRef } from './types.ts';
 import { mergeTickets, unmergeTicket, type MergeInput, type UnmergeInput } from './merge.ts';
 import { incidentAct, type IncidentAction } from './incidents.ts';
 import { openRecordedTicket, type RecordedTicket } from './record-ticket.ts';

@@ -6,10 +6,9 @@
 import { and, desc, eq } from 'drizzle-orm';
 import type { Status } from '../core/ticket.ts';
 import type { AgentRef } from './types.ts';
-import type { Tx } from '../db/client.ts';
 import { ticketEvents, tickets } from '../db/schema/index.ts';
 import { actorRole, applyTransition, cardUpdates, checkVersion, upsertAgent, type ActResult, type Role } from './act.ts';
-import { agentActor, SYSTEM, type DeskDeps } from './deps.ts';
+import { agentActor, type DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';
 import { appendEvents, enqueue, lockTicketByCode, type Enqueue, type TicketRow } from './store.ts';
 import { syncTimers } from './timers.ts';

@@ -27,7 +27,7 @@ import { mechanismMarkdown } from './mechanism.ts';
 import { runReadiness } from './readiness.ts';
 import { readinessLines, readinessSummary } from '../core/readiness.ts';
 import { BadRangeError, lastMonthsToDate, parseFromTo, parsePeriod, type DateRange } from './range.ts';
-import { computeStats, statsDeps, type StatsDeps, type StatsResult } from './stats.ts';
+import { computeStats, statsDeps, type StatsResult } from './stats.ts';
 import { cutText } from '../core/text.ts';
 
 const CODE = /^FB-\d{8}-\d{4,}$/i;

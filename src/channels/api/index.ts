@@ -68,7 +68,7 @@ const originOf = (u: string) => new URL(u).origin;
  * replies and surveys go back to it by a signed webhook through the outbox.
  */
 export const createInboundApiChannel: ChannelFactory = (core: CoreServices): ProbeableChannel | null => {
-  const { config, desk, env, clock, log } = core;
+  const { config, desk, env, clock } = core;
   const sources = new Map(config.inbound.sources.map((s) => [s.name, s]));
   if (sources.size === 0) return null;
   const { store } = core;

@@ -44,15 +44,6 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
   const notYourSurvey = (code: string, route: DingTalkReplyTo) =>
     `感谢参与！工单 ${code} 的满意度评价需由提交这条反馈的${route.senderNick ? ` ${route.senderNick} ` : ''}本人完成。如果您也有问题要反馈，请直接 @我 描述，我们会单独受理。`;
 
-  async function reply(text: string, msg: RobotMessage, key: string) {
-    await desk.enqueueReply(CHANNEL, { kind: 'text', text }, key, {
-      conversationId: msg.conversationId,
-      sessionWebhook: msg.sessionWebhook,
-      sessionWebhookExpiredTime: msg.sessionWebhookExpiredTime,
-      atUserId: msg.senderStaffId,
-    });
-  }
-
   async function agentMessage(msg: RobotMessage, keys: string[]): Promise<Outcome> {
     // Recorded with the queued answer, in one transaction (a command that acts is refused if run twice).
     const receipt = { source: RECEIPT_SOURCE, keys };

@@ -41,7 +41,7 @@ export const createEmailChannel: ChannelFactory = (core: CoreServices): EmailCha
     const code = codeFromIds(ids, settings!.domain) ?? codeFromSubject(p.subject ?? '');
     if (!code) return null;
     const row = await core.store.ticket({ code });
-    if (!row || row.ticket.channel !== 'email') return null;
+    if (row?.ticket.channel !== 'email') return null;
     return { id: row.ticket.id, code: row.ticket.code, status: row.ticket.status, owner: row.customer.externalId };
   }
 
@@ -152,7 +152,7 @@ export const createEmailChannel: ChannelFactory = (core: CoreServices): EmailCha
       // scanners follow every link in a message.
       const ticketOf = async (token: string) => {
         const row = await core.store.ticket({ accessToken: token });
-        if (!row || row.ticket.channel !== 'email') throw new ApiError('not_found', '链接无效或已失效');
+        if (row?.ticket.channel !== 'email') throw new ApiError('not_found', '链接无效或已失效');
         return { t: row.ticket, owner: row.customer.externalId };
       };
       app.get('/email/survey/:token', async (c) => {

@@ -66,7 +66,7 @@ export function createStatusSync(deps: StatusSyncDeps) {
 
   async function sync(ticketId: number): Promise<boolean> {
     const t = (await deps.store.ticket({ id: ticketId }))?.ticket;
-    if (!t || t.channel !== 'helpdesk') return false;
+    if (t?.channel !== 'helpdesk') return false;
     const hdId = (t.replyTo as Partial<HelpdeskReplyTo>).helpdeskTicketId;
     const want = helpdeskStatusFor(t.status);
     if (!hdId || !want) return false;

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { categoryOf } from '../../config.ts';
 import { policyFor } from '../../core/sla.ts';
 import { promiseRule } from '../../core/promise.ts';
 import { ticketPromise } from '../../desk/promise.ts';
@@ -169,7 +168,6 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
       app.get('/t/:token', async (c) => {
         const { t } = await ticketByToken(c.req.param('token'));
         const thread = await store.customerThread(t.id);
-        const category = categoryOf(config, t.category);
         return c.html(
           <TicketPage
             company={config.company.name}
