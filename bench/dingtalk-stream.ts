@@ -9,7 +9,7 @@
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { count } from 'drizzle-orm';
 import { parseConfig, parseEnv } from '../src/config.ts';
-import { type Database } from '../src/db/client.ts';
+import type { Database } from '../src/db/client.ts';
 import { openDatabase } from '../src/db/node.ts';
 import { tickets } from '../src/db/schema/index.ts';
 import { createServices, type Channel } from '../src/services.ts';

@@ -1,22 +1,20 @@
-import { eq, sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import type { Config, Env } from './config.ts';
 import { createCalendar, holidayDataWarning, type BusinessCalendar } from './core/calendar.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import type { HolidayData } from './core/holidays.ts';
 import type { Database } from './db/client.ts';
-import { tickets } from './db/schema/index.ts';
 import { createDesk, type Desk } from './desk/index.ts';
-import { SYSTEM, type DeskDeps } from './desk/deps.ts';
-import { appendEvents, enqueue, lockTicketById } from './desk/store.ts';
-import { loadTicketView } from './desk/view.ts';
+import { createDeliveryContext } from './desk/delivery-context.ts';
+import { createChannelStore, type ChannelStore } from './desk/channel-store.ts';
+import type { DeskDeps } from './desk/deps.ts';
+import { CONTACT_OUTBOX_CHANNEL } from './core/contact.ts';
 import { createOutboxWorker, outboxHealth, type OutboxWorker } from './jobs/outbox.ts';
-import type { ChannelSender, DeliveryContext, OutboxRow } from './channels/types.ts';
+import type { ChannelSender, DeliveryContext } from './channels/types.ts';
 import type { AppEnv } from './http/env.ts';
 import { createLogger, type Logger } from './log.ts';
-import { runCommand, type CommandInput, type CommandReply } from './desk/commands.ts';
-import { CALL_THE_CUSTOMER, CONTACT_OUTBOX_CHANNEL } from './core/contact.ts';
-import { cutText } from './core/text.ts';
+import { runCommand, type CommandInput, type CommandReply, type CommandTable } from './desk/commands.ts';
+import { commandTable } from './command-table.ts';
 
 /** A channel plugs into the service: its outbound sender, its HTTP routes, its long connection. */
 export interface Channel {
@@ -39,8 +37,11 @@ export interface CoreServices {
   calendar: BusinessCalendar;
   clock: Clock;
   log: Logger;
+  /** For the composition root and the sandbox; channels read through `store` and change through `desk`. */
   database: Database;
   desk: Desk;
+  /** What channels may read or keep in the database (desk/channel-store.ts). */
+  store: ChannelStore;
   deliveryContext: DeliveryContext;
   /**
    * Runs a command typed in an agents' group with the full services (some commands drive the outbox or probes).
@@ -53,6 +54,8 @@ export type ChannelFactory = (core: CoreServices) => Channel | null;
 
 export interface Services extends CoreServices {
   channels: Channel[];
+  /** The commands typed in an agents' group (src/command-table.ts). */
+  commands: CommandTable<Services>;
   outbox: OutboxWorker;
   health(): Promise<Record<string, unknown>>;
   /** Starts long connections and the outbox worker. */
@@ -97,26 +100,9 @@ export function createServices(opts: ServiceOptions): Services {
     wake: () => void worker?.wake(),
   };
   const desk = createDesk(deskDeps);
-  const db = opts.database.db;
 
-  const deliveryContext: DeliveryContext = {
-    database: opts.database,
-    config: opts.config,
-    log,
-    now: () => clock.now(),
-    ticketView: (id) => loadTicketView(db, opts.config, calendar, id, clock.now(), opts.env.PUBLIC_BASE_URL),
-    async ticketRoute(id) {
-      const [t] = await db.select({ channel: tickets.channel, replyTo: tickets.replyTo, code: tickets.code }).from(tickets).where(eq(tickets.id, id));
-      if (!t) throw new Error(`ticket ${id} not found`);
-      return t;
-    },
-    async saveCardRef(id, surface, ref) {
-      await db
-        .update(tickets)
-        .set({ cardRefs: sql`${tickets.cardRefs} || ${JSON.stringify({ [surface]: ref })}::jsonb` })
-        .where(eq(tickets.id, id));
-    },
-  };
+  const store = createChannelStore(opts.database);
+  const deliveryContext = createDeliveryContext({ database: opts.database, config: opts.config, calendar, clock, log, publicBaseUrl: opts.env.PUBLIC_BASE_URL });
 
   let services: Services | undefined;
   const core: CoreServices = {
@@ -127,43 +113,12 @@ export function createServices(opts: ServiceOptions): Services {
     log,
     database: opts.database,
     desk,
+    store,
     deliveryContext,
     runCommand: (input, within) => runCommand(within ? { ...services!, ...within } : services!, input),
   };
   const channels = opts.channels.map((f) => f(core)).filter((c): c is Channel => c !== null);
   deskDeps.agentSurfaces.push(...channels.filter((c) => c.agentSurface).map((c) => c.name));
-
-  /** A customer we cannot reach is a broken promise: say so in the agents' group and in the ticket's log. */
-  async function onDead(row: OutboxRow, reason: string) {
-    if (!row.kind.startsWith('customer.') || row.ticketId === null) return;
-    const now = clock.now();
-    await db.transaction(async (tx) => {
-      const t = await lockTicketById(tx, row.ticketId!);
-      if (!t) return;
-      await appendEvents(tx, t.id, SYSTEM, now, [{ type: 'delivery_failed', data: { outboxId: row.id, kind: row.kind, reason: cutText(reason, 500) } }]);
-      await enqueue(
-        tx,
-        now,
-        deskDeps.agentSurfaces.map((s) => ({
-          channel: s,
-          kind: 'agents.text' as const,
-          ticketId: t.id,
-          payload: {
-            text:
-              row.kind === 'customer.survey'
-                ? `⚠️ 工单 ${t.code} 的满意度回访无法送达客户（${cutText(reason, 200)}），请电话回访客户，并用 /csat ${t.code} 评分 客户原话 记录结果。`
-                : `⚠️ 工单 ${t.code} 的消息无法送达客户（${cutText(reason, 200)}），请通过其他方式联系客户。`,
-            notify: 'assignee',
-          },
-          // No route at all is said once per ticket (and once more for the survey), not for every message.
-          idemKey: reason.startsWith(CALL_THE_CUSTOMER) ? `unreachable:${t.id}:${row.kind}:${s}` : `dead:${row.id}:${s}`,
-        })),
-      );
-      // The card then says 「请电话联系客户」 (desk/view.ts).
-      await enqueue(tx, now, deskDeps.agentSurfaces.map((s) => ({ channel: s, kind: 'agents.card' as const, ticketId: t.id, idemKey: `dead-card:${row.id}:${s}` })));
-    });
-    worker?.wake();
-  }
 
   worker = createOutboxWorker({
     database: opts.database,
@@ -174,13 +129,17 @@ export function createServices(opts: ServiceOptions): Services {
     maxAttempts: opts.config.outbox.maxAttempts,
     leaseSeconds: opts.config.outbox.leaseSeconds,
     backoffBaseMs: opts.outbox?.backoffBaseMs,
-    onDead,
+    onDead: async (row, reason) => {
+      await desk.deliveryFailed(row, reason);
+      worker?.wake();
+    },
   });
   const outbox = worker;
 
   services = {
     ...core,
     channels,
+    commands: commandTable(),
     outbox,
     async health() {
       const box = await outboxHealth(opts.database, clock.now());

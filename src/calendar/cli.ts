@@ -1,7 +1,7 @@
 /** `npx loopdesk calendar import FILE`: a year of holidays the shipped data does not have yet. */
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import type { CliCommand } from '../cli/commands.ts';
+import type { CliCommand } from '../cli/types.ts';
 import { HolidayImportError, parseHolidayFile } from '../core/holiday-import.ts';
 import { saveImportedYears } from './imported.ts';
 

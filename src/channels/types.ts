@@ -1,11 +1,8 @@
-import type { Config } from '../config.ts';
-import type { Database } from '../db/client.ts';
-import type { TicketView } from '../../cards/view.ts';
-import type { Logger } from '../log.ts';
-import type { AgentRef, OutboxKind } from '../desk/types.ts';
+import type { DeliveryContext, OutboxKind } from '../desk/types.ts';
 
-// The desk's own words for who acts and what it asks of a channel; channels use them through this module.
-export type { AgentRef, OutboxKind } from '../desk/types.ts';
+// The desk's own words for who acts, what it asks of a channel and what a sender may read; channels use them
+// through this module.
+export type { AgentRef, DeliveryContext, OutboxKind } from '../desk/types.ts';
 
 export interface OutboxRow {
   id: number;
@@ -15,19 +12,6 @@ export interface OutboxRow {
   ticketId: number | null;
   payload: Record<string, unknown>;
   attempts: number;
-}
-
-export interface DeliveryContext {
-  database: Database;
-  config: Config;
-  log: Logger;
-  now(): Date;
-  /** The ticket as the cards show it, read at delivery time (so a late card shows the latest state). */
-  ticketView(ticketId: number): Promise<TicketView>;
-  /** The ticket's reply-to data and channel, for customer-side messages. */
-  ticketRoute(ticketId: number): Promise<{ channel: string; replyTo: Record<string, unknown>; code: string }>;
-  /** Remember the platform id of the agents' card, so later changes update it in place. */
-  saveCardRef(ticketId: number, surface: string, ref: string): Promise<void>;
 }
 
 /** A channel's outbound half. Throw RetryLater for transient failures, Undeliverable for permanent ones. */

@@ -6,16 +6,14 @@ import { calendarCommand, calendarUsage } from '../calendar/cli.ts';
 import { readinessCommand, readinessUsage } from '../reports/readiness-cli.ts';
 import { importLedgerCommand, importLedgerUsage } from '../imports/cli.ts';
 import type { Services } from '../services.ts';
+import { EXIT, type CliCommand } from './types.ts';
 import { userCommand } from './users.ts';
 
-/** A CLI command runs against the services (locally, or inside the running service via the control socket). */
-export type CliCommand = (argv: string[], ctx: { services: Services; out: (text: string) => void; cwd: string }) => Promise<number>;
+export { EXIT, type CliCommand } from './types.ts';
 
-export const EXIT = { ok: 0, usage: 64, notFound: 2, chainBroken: 3 } as const;
-
+/** The CLI's one command table (order: the usage text's); filled below, never from other modules. */
 const cliCommands = new Map<string, { usage: string; run: CliCommand }>();
-
-export function registerCliCommand(name: string, usage: string, run: CliCommand): void {
+function registerCliCommand(name: string, usage: string, run: CliCommand): void {
   cliCommands.set(name, { usage, run });
 }
 

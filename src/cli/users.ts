@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { addLocalAccount, disableLocalAccount, issueLoginLink, listLocalAccounts, loginPath } from '../desk/accounts.ts';
 import { DeskError } from '../desk/errors.ts';
-import type { CliCommand } from './commands.ts';
+import type { CliCommand } from './types.ts';
 
 const USAGE = [
   '用法：',

@@ -12,13 +12,9 @@ import { runReadiness } from '../reports/readiness.ts';
 import { localTimeFormatter } from '../reports/format.ts';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
-import { asc, eq } from 'drizzle-orm';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { Child } from 'hono/jsx';
-import { agents, tickets, messages as messagesTable } from '../db/schema/index.ts';
-import { slaView } from '../desk/view.ts';
 import type { AppEnv } from '../http/env.ts';
-import { buildCase } from '../reports/case.ts';
 import { writeLedgerCsv, writeLedgerXlsx } from '../reports/ledger.ts';
 import { BadRangeError, reviewWindow, parseFromTo, type DateRange } from '../reports/range.ts';
 import { signOffOf } from '../reports/sign-off.ts';
@@ -32,7 +28,6 @@ import { LedgerPage } from './pages/ledger.tsx';
 import { LoginPage } from './pages/login.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { SettingsPage } from './pages/settings.tsx';
-import { TicketPage, type TicketMessage } from './pages/ticket.tsx';
 import { TicketsPage } from './pages/tickets.tsx';
 import {
   checkCsrf,

@@ -138,6 +138,6 @@ export function checkCsrf(c: Context, env: Env, key: Buffer, token: unknown): bo
 
 /** Only same-site paths under /console are followed after login (no open redirect). */
 export function safeNext(next: string | undefined | null): string {
-  if (!next || !next.startsWith('/console/') || next.startsWith('//') || /[\\\r\n]/.test(next) || next.startsWith('/console/auth/')) return '/console/overview';
+  if (!next?.startsWith('/console/') || next.startsWith('//') || /[\\\r\n]/.test(next) || next.startsWith('/console/auth/')) return '/console/overview';
   return next;
 }

@@ -32,7 +32,6 @@ import { QueuesPage } from './pages/queues.tsx';
 import { TicketPage, type TicketMessage } from './pages/ticket.tsx';
 import { loadQueues, viewerAgentIds } from './queues-query.ts';
 import { checkCsrf, csrfToken, SESSION_TTL_SECONDS, writeSession, type ConsoleRole } from './session.ts';
-import type { Status } from '../core/ticket.ts';
 
 type Ctx = Context<ConsoleEnv>;
 type PageStatus = 200 | 400 | 403 | 404 | 409;
@@ -192,7 +191,7 @@ export function registerWorkspace(app: Hono<ConsoleEnv>, w: WorkspaceDeps): void
     const me = people.get(`agent:${actor.platform}:${actor.userId}`);
     const view = await loadTicketView(db, config, calendar, t.id, now);
     const version = await ticketVersion(db, t.id);
-    const fromState: string[] = [...actionsFor(t.status as Status, { duplicates: true }), ...(t.status !== 'closed' ? ['note'] : []), ...(t.closeReason === 'merged' ? ['unmerge'] : [])];
+    const fromState: string[] = [...actionsFor(t.status, { duplicates: true }), ...(t.status !== 'closed' ? ['note'] : []), ...(t.closeReason === 'merged' ? ['unmerge'] : [])];
     const allowed = TICKET_ACTION_NAMES.filter((a) => fromState.includes(a) && mayUse(viewer.role as Role, a));
     const actions = (
       <TicketActions

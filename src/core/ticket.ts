@@ -20,8 +20,11 @@
 
 export const STATUSES = ['new', 'claimed', 'responded', 'resolved', 'reopened', 'closed'] as const;
 export type Status = (typeof STATUSES)[number];
-/** 'imported': an earlier record brought in from an old ledger without a satisfied answer (desk/import-records.ts). */
-export type CloseReason = 'satisfied' | 'unrated' | 'merged' | 'imported';
+/**
+ * 'imported': an earlier record brought in from an old ledger without a satisfied answer (desk/import-records.ts);
+ * `probe`: a channel probe's own ticket, closed by the probe (never a customer's).
+ */
+export type CloseReason = 'satisfied' | 'unrated' | 'merged' | 'imported' | 'probe';
 
 export interface TicketState {
   status: Status;

@@ -1,14 +1,13 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { categoryOf, type Config } from '../config.ts';
 import { transition, TransitionError, type Command, type TicketEvent } from '../core/ticket.ts';
-import { dueAt, elapsedMinutes, type SlaPolicy } from '../core/sla.ts';
+import { dueAt, elapsedMinutes, policyFor, type SlaPolicy } from '../core/sla.ts';
 import { majorPromiseChange, promisePolicy } from './major-promise.ts';
 import { ticketPromise } from './promise.ts';
 import type { Database, Tx } from '../db/client.ts';
 import { agents, customers, messages, ticketEvents, tickets } from '../db/schema/index.ts';
 import { LOCAL_PLATFORM, localAccountRole } from './accounts.ts';
 import { fillPlaceholders, findCanned } from './canned.ts';
-import { survivorFollowUps } from './merge.ts';
 import { firstMessageOf, learnFrom } from './triage.ts';
 import type { AgentRef } from './types.ts';
 import { agentActor, customerActor, SYSTEM, type DeskDeps } from './deps.ts';
@@ -171,7 +170,7 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
     }
     if (input.action === 'resolve') {
       if (t.slaPausedSince) {
-        extra.slaPausedMinutes = t.slaPausedMinutes + elapsedMinutes(t.slaPolicy as unknown as SlaPolicy, deps.calendar, t.slaPausedSince, now);
+        extra.slaPausedMinutes = t.slaPausedMinutes + elapsedMinutes(t.slaPolicy, deps.calendar, t.slaPausedSince, now);
         extra.slaPausedSince = null;
       }
       outbox.push((seq) => ({ channel: t.channel, kind: 'customer.survey', ticketId: t.id, idemKey: `survey:${t.id}:${seq}` }));
@@ -180,7 +179,7 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
       // The promise follows the new category (a major complaint keeps the major promise); the event keeps the old and
       // new due times.
       const policy = promisePolicy(deps.config, deps.calendar, input.category!, t.isMajor);
-      extra.slaPolicy = policy as unknown as Record<string, unknown>;
+      extra.slaPolicy = policy;
       extra.firstResponseDueAt = policy.firstResponseMinutes ? dueAt(policy, deps.calendar, t.createdAt, policy.firstResponseMinutes) : null;
       extra.resolutionDueAt = policy.resolutionMinutes ? dueAt(policy, deps.calendar, t.createdAt, policy.resolutionMinutes, t.slaPausedMinutes) : null;
       Object.assign(events[0].data, {
@@ -274,3 +273,30 @@ export function cardUpdates(deps: DeskDeps, ticketId: number, seq: number): Enqu
 }
 
 export { customerActor, SYSTEM };
+
+/**
+ * What the customers of tickets merged into `t` get when it is answered or resolved (called by `act` in its
+ * transaction): the reply, and the survey (on their own ticket, which records their answer).
+ */
+export async function survivorFollowUps(tx: Tx, _deps: DeskDeps, t: TicketRow, action: 'respond' | 'resolve', text: string | undefined, now: Date, seq: number): Promise<Enqueue[]> {
+  const merged = await tx
+    .select()
+    .from(tickets)
+    .where(and(eq(tickets.mergedIntoId, t.id), eq(tickets.status, 'closed'), eq(tickets.closeReason, 'merged')))
+    .orderBy(tickets.id)
+    .for('update');
+  const out: Enqueue[] = [];
+  for (const m of merged) {
+    if (action === 'respond' && text) {
+      const [s] = await appendEvents(tx, m.id, SYSTEM, now, [{ type: 'survivor_replied', data: { via: t.code, seq } }]);
+      out.push({ channel: m.channel, kind: 'customer.text', ticketId: m.id, payload: { text: `（工单 ${t.code}）${text}`, purpose: 'reply' }, idemKey: `merged-reply:${m.id}:${s}` });
+    }
+    if (action === 'resolve') {
+      const { patch, events } = applyTransition(m, { type: 'mergedSurveySent', via: t.code }, now);
+      await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, m.id));
+      const [s] = await appendEvents(tx, m.id, SYSTEM, now, events);
+      out.push({ channel: m.channel, kind: 'customer.survey', ticketId: m.id, idemKey: `survey:${m.id}:${s}` });
+    }
+  }
+  return out;
+}

@@ -1,13 +1,13 @@
 import type { TicketView } from '../../cards/view.ts';
-import type { AgentRef } from './types.ts';
-import type { Services } from '../services.ts';
+import type { Config, Env } from '../config.ts';
+import type { BusinessCalendar } from '../core/calendar.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Database } from '../db/client.ts';
+import type { Logger } from '../log.ts';
+import type { AgentRef, DeliveryContext } from './types.ts';
+import type { Desk } from './index.ts';
 import { roleOf, type AgentActionName, type Role } from './act.ts';
 import { DeskError } from './errors.ts';
-import { registerReportCommands } from '../reports/commands.ts';
-import { probeCommand } from '../probes/command.ts';
-import { registerTriageCommands } from './triage-commands.ts';
-import { registerReachCommands } from './reach-commands.ts';
-import { storyCommand } from './story-command.ts';
 import { cleanDeep } from '../core/text.ts';
 import { TICKET_CODE_TYPED } from '../core/ticket-code.ts';
 
@@ -30,8 +30,23 @@ export interface CommandInput {
   deliveryId?: string;
 }
 
-export interface CommandContext {
-  services: Services;
+/**
+ * What every command may use. The services assembled at the composition root (services.ts) are one; commands that
+ * need more of them (reports, probes) are typed `CommandSpec<Services>` where they are written.
+ */
+export interface CommandHost {
+  env: Env;
+  config: Config;
+  calendar: BusinessCalendar;
+  clock: Clock;
+  log: Logger;
+  database: Database;
+  desk: Desk;
+  deliveryContext: DeliveryContext;
+}
+
+export interface CommandContext<S extends CommandHost = CommandHost> {
+  services: S;
   input: CommandInput;
   role: Role;
   args: string[];
@@ -39,23 +54,19 @@ export interface CommandContext {
   rest: string;
 }
 
-export interface CommandSpec {
+export interface CommandSpec<S extends CommandHost = CommandHost> {
   usage: string;
   summary: string;
   /** Lowest role allowed. */
   minRole?: Role;
-  run(ctx: CommandContext): Promise<CommandReply>;
+  run(ctx: CommandContext<S>): Promise<CommandReply>;
 }
+
+/** The one command table, in /help order; assembled at the composition root (src/command-table.ts). */
+export type CommandTable<S extends CommandHost = CommandHost> = ReadonlyMap<string, CommandSpec<S>>;
 
 const RANK: Record<Role, number> = { agent: 1, lead: 2, admin: 3 };
 const CODE = TICKET_CODE_TYPED;
-
-/** The command table; other modules (stats, ledger, probes…) add theirs with `registerCommand`. */
-const commands = new Map<string, CommandSpec>();
-
-export function registerCommand(name: string, spec: CommandSpec): void {
-  commands.set(name, spec);
-}
 
 function ticketAction(action: AgentActionName, opts: { needsText?: boolean; wait?: boolean; category?: boolean } = {}): CommandSpec['run'] {
   return async ({ services, input, args, rest }) => {
@@ -78,38 +89,41 @@ function ticketAction(action: AgentActionName, opts: { needsText?: boolean; wait
   };
 }
 
-registerCommand('help', {
+/** Lists the commands of the table the person may use. */
+export const helpCommand: CommandSpec<CommandHost & { commands: CommandTable }> = {
   usage: '/help',
   summary: '查看可用命令',
-  async run({ role }) {
-    const lines = [...commands.entries()]
+  async run({ services, role }) {
+    const lines = [...services.commands.entries()]
       .filter(([, s]) => RANK[role] >= RANK[s.minRole ?? 'agent'])
       .map(([, s]) => `- \`${s.usage}\` ${s.summary}`);
     return { kind: 'markdown', title: 'Loopdesk 命令', markdown: lines.join('\n') };
   },
-});
-registerCommand('probe', probeCommand);
-registerCommand('claim', { usage: '/claim 工单号', summary: '认领工单', run: ticketAction('claim') });
-registerCommand('reply', { usage: '/reply 工单号 内容', summary: '回复客户', run: ticketAction('respond', { needsText: true }) });
-registerCommand('wait', { usage: '/wait 工单号 内容', summary: '回复客户并等待客户答复（暂停计时）', run: ticketAction('respond', { needsText: true, wait: true }) });
-registerCommand('note', { usage: '/note 工单号 内容', summary: '添加内部备注（客户不可见）', run: ticketAction('note', { needsText: true }) });
-registerCommand('resolve', { usage: '/resolve 工单号', summary: '标记解决并向客户发送满意度回访', run: ticketAction('resolve') });
-registerCommand('reclassify', { usage: '/reclassify 工单号 分类', summary: '重新分类（按新分类重算时限）', run: ticketAction('reclassify', { category: true }) });
-registerCommand('escalate', { usage: '/escalate 工单号 [原因]', summary: '升级给负责人', run: ticketAction('escalate') });
-registerCommand('story', storyCommand);
+};
+
+/** The card's actions typed as commands. */
+export const ticketCommands: Record<string, CommandSpec> = {
+  claim: { usage: '/claim 工单号', summary: '认领工单', run: ticketAction('claim') },
+  reply: { usage: '/reply 工单号 内容', summary: '回复客户', run: ticketAction('respond', { needsText: true }) },
+  wait: { usage: '/wait 工单号 内容', summary: '回复客户并等待客户答复（暂停计时）', run: ticketAction('respond', { needsText: true, wait: true }) },
+  note: { usage: '/note 工单号 内容', summary: '添加内部备注（客户不可见）', run: ticketAction('note', { needsText: true }) },
+  resolve: { usage: '/resolve 工单号', summary: '标记解决并向客户发送满意度回访', run: ticketAction('resolve') },
+  reclassify: { usage: '/reclassify 工单号 分类', summary: '重新分类（按新分类重算时限）', run: ticketAction('reclassify', { category: true }) },
+  escalate: { usage: '/escalate 工单号 [原因]', summary: '升级给负责人', run: ticketAction('escalate') },
+};
 
 /**
  * Runs one typed command. Refusals (unknown command, bad arguments, no permission) come back as a short text
  * reply with the usage, never as an exception: the person typing it should see why.
  */
-export async function runCommand(services: Services, raw: CommandInput): Promise<CommandReply> {
+export async function runCommand<S extends CommandHost & { commands: CommandTable<S> }>(services: S, raw: CommandInput): Promise<CommandReply> {
   const input = cleanDeep(raw);
   const text = input.text.trim();
   const match = /^\/(\S+)\s*([\s\S]*)$/.exec(text);
   if (!match) return { kind: 'text', text: '命令以 / 开头，输入 /help 查看可用命令。' };
   const name = match[1].toLowerCase();
   const rest = match[2];
-  const spec = commands.get(name);
+  const spec = services.commands.get(name);
   if (!spec) return { kind: 'text', text: `未知命令 /${name}。输入 /help 查看可用命令。` };
   const role = roleOf(services.config, input.actor, input.viaAgentGroup);
   if (!role) return { kind: 'text', text: '只有客服成员可以使用命令。' };
@@ -121,9 +135,3 @@ export async function runCommand(services: Services, raw: CommandInput): Promise
     throw e;
   }
 }
-// Reporting commands (/stats, /open, /mine, /sla, /ledger, /case, /report, /auditpack).
-registerReportCommands(registerCommand);
-// Triage: /merge, /unmerge, /major, /duty, /canned, /incident.
-registerTriageCommands(registerCommand);
-// Beyond the chat: /new (phone, visit, letter), /csat (a follow-up answer taken by phone), /visit (a failed attempt).
-registerReachCommands(registerCommand);

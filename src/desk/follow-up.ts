@@ -49,7 +49,7 @@ export async function recordFollowUp(deps: DeskDeps, input: FollowUpInput): Prom
     if (!t) throw new DeskError('not_found', `找不到工单 ${input.ticket}`);
     if (t.status !== 'resolved') {
       if (t.surveyAnsweredAt && t.csatScore !== null) throw new DeskError('already_answered', `客户已评价（${t.csatScore} 分），不能再录入回访`);
-      throw new DeskError('not_resolved', `工单 ${t.code} 当前为「${STATUS_LABELS[t.status as Status] ?? t.status}」，只有已解决、等待回访的工单可以录入回访`);
+      throw new DeskError('not_resolved', `工单 ${t.code} 当前为「${STATUS_LABELS[t.status] ?? t.status}」，只有已解决、等待回访的工单可以录入回访`);
     }
     if (t.resolvedAt && calledAt < t.resolvedAt) throw new DeskError('invalid', '回访时间不能早于工单解决时间');
     const agentId = await upsertAgent(tx, input.actor, role);

@@ -11,7 +11,7 @@ import { categoryOf } from '../config.ts';
 import { IMPORTED_CODE_PREFIX } from '../core/imported.ts';
 import { policyFor } from '../core/sla.ts';
 import { cutText } from '../core/text.ts';
-import type { TicketEvent } from '../core/ticket.ts';
+import type { CloseReason, TicketEvent } from '../core/ticket.ts';
 import { queryRows } from '../db/client.ts';
 import { customers, inboundReceipts, messages, ticketCodeCounters, tickets, type ImportedFrom } from '../db/schema/index.ts';
 import { appendChained, type ChainInput } from '../records/chain.ts';
@@ -136,7 +136,7 @@ export async function importRecords(deps: DeskDeps, input: ImportInput): Promise
               subject: cutText(r.content.split('\n').find((l) => l.trim())?.trim() ?? r.content, 80),
               category: category.id,
               priority: category.priority,
-              status: 'closed',
+              status: 'closed' as const,
               accessToken: newAccessToken(),
               imported: from,
               createdAt: r.receivedAt,
@@ -149,7 +149,7 @@ export async function importRecords(deps: DeskDeps, input: ImportInput): Promise
               csatVia: r.score !== null ? 'import' : null,
               closedAt,
               // Not satisfied by the customer's own word in Loopdesk: archived as the old ledger says, reason 'imported'.
-              closeReason: satisfied ? 'satisfied' : 'imported',
+              closeReason: (satisfied ? 'satisfied' : 'imported') as CloseReason,
               // The old sheet records no promise: no target, so the ledger claims neither 及时 nor 超时.
               slaPolicy: {
                 ...policyFor(category, config, calendar),

@@ -4,7 +4,7 @@
  * every ticket keeps its own SLA, event log and ledger row. Only the agents' group is spared: card posts and SLA
  * pings of member tickets become (debounced) updates of the one incident card.
  */
-import { and, eq, gte, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, sql } from 'drizzle-orm';
 import type { IncidentView } from '../../cards/view.ts';
 import type { AgentRef } from './types.ts';
 import { bigramVector, cosine } from '../core/similarity.ts';
@@ -14,14 +14,12 @@ import { act, roleOf } from './act.ts';
 import { CHANNEL_LABELS } from './view.ts';
 import { SYSTEM, type DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';
-import { appendEvents, enqueue, type Enqueue } from './store.ts';
+import { appendEvents, enqueue } from './store.ts';
 import { similarOpenTickets } from './triage.ts';
 import { cutText } from '../core/text.ts';
+import { incidentCardRows } from './incident-routing.ts';
+import { recordReceipt, type DeliveryReceipt } from './receipts.ts';
 
-/** Incident card updates are coalesced: at most one per incident and surface in this period. */
-export const INCIDENT_CARD_DEBOUNCE_MS = 5_000;
-/** SLA pings of member tickets: one per incident, surface and audience in this period. */
-const PING_BUCKET_MS = 10 * 60_000;
 const CENTROID_TERMS = 300;
 const SAMPLES = 5;
 
@@ -31,66 +29,6 @@ function addToCentroid(centroid: Record<string, number>, v: Map<string, number>)
   const m = toMap(centroid);
   for (const [k, x] of v) m.set(k, (m.get(k) ?? 0) + x);
   return Object.fromEntries([...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, CENTROID_TERMS));
-}
-
-/**
- * The incident card's outbox rows for every surface: one now (the first change of a period shows at once) and one
- * at the end of the period (it shows whatever else arrived meanwhile). Later changes in the same period are
- * already covered by the trailing row, so a burst of 500 tickets costs one PATCH per period, not 500.
- */
-export function incidentCardRows(surfaces: string[], incidentId: number, now: Date): Enqueue[] {
-  const bucket = Math.floor(now.getTime() / INCIDENT_CARD_DEBOUNCE_MS);
-  const end = new Date((bucket + 1) * INCIDENT_CARD_DEBOUNCE_MS);
-  return surfaces.flatMap((s) => [
-    { channel: s, kind: 'agents.incident' as const, ticketId: null, payload: { incidentId }, idemKey: `incident:${incidentId}:${s}:${bucket}:now` },
-    { channel: s, kind: 'agents.incident' as const, ticketId: null, payload: { incidentId }, idemKey: `incident:${incidentId}:${s}:${bucket}:end`, runAt: end },
-  ]);
-}
-
-/** SLA pings and major pages (timer keys sla:… / major:…); an agent's own escalation is never folded. */
-const isFoldedPing = (i: Enqueue) => i.kind === 'agents.text' && (i.idemKey.startsWith('ping:sla:') || i.idemKey.startsWith('ping:major:'));
-
-/**
- * Rewrites outbox rows about member tickets (called by `enqueue`): a card of a ticket that has none on that surface
- * becomes an incident card update, and SLA pings / major pages (`ping:` keys) become one notice per incident.
- */
-export async function routeIncidentItems(tx: Tx, now: Date, items: Enqueue[]): Promise<Enqueue[]> {
-  const ids = [...new Set(items.filter((i) => i.ticketId !== null && (i.kind === 'agents.card' || isFoldedPing(i))).map((i) => i.ticketId!))];
-  if (ids.length === 0) return items;
-  const rows = await tx
-    .select({ id: tickets.id, incidentId: tickets.incidentId, cardRefs: tickets.cardRefs, code: incidents.code })
-    .from(tickets)
-    .innerJoin(incidents, eq(incidents.id, tickets.incidentId))
-    .where(and(inArray(tickets.id, ids), isNotNull(tickets.incidentId)));
-  if (rows.length === 0) return items;
-  const member = new Map(rows.map((r) => [r.id, r]));
-  const out: Enqueue[] = [];
-  const seen = new Set<string>();
-  const push = (e: Enqueue) => {
-    if (!seen.has(e.idemKey)) out.push(e);
-    seen.add(e.idemKey);
-  };
-  for (const i of items) {
-    const m = i.ticketId !== null ? member.get(i.ticketId) : undefined;
-    if (!m) {
-      push(i);
-    } else if (i.kind === 'agents.card') {
-      if (m.cardRefs?.[i.channel]) push(i);
-      else incidentCardRows([i.channel], m.incidentId!, now).forEach(push);
-    } else if (isFoldedPing(i)) {
-      const bucket = Math.floor(now.getTime() / PING_BUCKET_MS);
-      const text = String(i.payload?.text ?? '');
-      push({
-        ...i,
-        ticketId: null,
-        payload: { ...i.payload, text: `【事件 ${m.code}】${text}\n（同一事件其他工单的同类提醒已合并，请看事件卡片）` },
-        idemKey: `incident-ping:${m.incidentId}:${i.channel}:${String(i.payload?.notify ?? '')}:${bucket}`,
-      });
-    } else {
-      push(i);
-    }
-  }
-  return out;
 }
 
 async function nextIncidentCode(tx: Tx, localDate: string): Promise<string> {
@@ -239,6 +177,8 @@ export interface IncidentAction {
   /** incident_reply: the same answer to every waiting customer; incident_resolve: (answer and) resolve them all. */
   action: 'incident_reply' | 'incident_resolve';
   text?: string;
+  /** The click's receipt: each member's change records its own part, the incident's last transaction the whole. */
+  receipt?: DeliveryReceipt;
 }
 
 export interface IncidentActResult {
@@ -251,6 +191,9 @@ export interface IncidentActResult {
 /**
  * Acts on every member ticket, one ticket per transaction through `act` (each keeps its own log, outbox rows and
  * timers; a refusal on one does not undo the others). The incident closes once no member is left to work.
+ * A receipt is written in the transaction of each change it records (`<key>:<ticket>:<action>` with the member's
+ * change, the key itself with the incident's): after a crash half-way, the platform's re-push does the rest, and a
+ * re-push of a finished click changes nothing.
  */
 export async function incidentAct(deps: DeskDeps, input: IncidentAction): Promise<IncidentActResult> {
   const role = roleOf(deps.config, input.actor, input.viaAgentGroup);
@@ -259,6 +202,8 @@ export async function incidentAct(deps: DeskDeps, input: IncidentAction): Promis
   if (!inc) throw new DeskError('not_found', `找不到事件 ${input.incident}`);
   const text = input.text?.trim() ?? '';
   if (input.action === 'incident_reply' && !text) throw new DeskError('empty_text', '请填写要发给全部客户的回复');
+  const { receipt } = input;
+  const part = (code: string, action: string): DeliveryReceipt | undefined => receipt && { source: receipt.source, keys: receipt.keys.map((k) => `${k}:${code}:${action}`) };
   const members = await deps.database.db
     .select({ code: tickets.code, status: tickets.status, firstResponseAt: tickets.firstResponseAt })
     .from(tickets)
@@ -266,11 +211,15 @@ export async function incidentAct(deps: DeskDeps, input: IncidentAction): Promis
     .orderBy(tickets.id);
   let done = 0;
   let skipped = 0;
+  // A member's change this click already made before a crash counts as done; the re-push does not repeat it.
+  const doneBefore = (e: unknown) => {
+    if (!(e instanceof DeskError && e.code === 'already_handled')) throw e;
+  };
   const base = { actor: input.actor, viaAgentGroup: input.viaAgentGroup, via: inc.code };
   for (const m of members) {
     try {
-      if (text) await act(deps, { ...base, ticket: m.code, action: 'respond', text });
-      if (input.action === 'incident_resolve') await act(deps, { ...base, ticket: m.code, action: 'resolve', text: text || undefined });
+      if (text) await act(deps, { ...base, ticket: m.code, action: 'respond', text, receipt: part(m.code, 'respond') }).catch(doneBefore);
+      if (input.action === 'incident_resolve') await act(deps, { ...base, ticket: m.code, action: 'resolve', text: text || undefined, receipt: part(m.code, 'resolve') }).catch(doneBefore);
       done++;
     } catch (e) {
       if (!(e instanceof DeskError)) throw e;
@@ -279,6 +228,7 @@ export async function incidentAct(deps: DeskDeps, input: IncidentAction): Promis
   }
   const now = deps.clock.now();
   await deps.database.db.transaction(async (tx) => {
+    await recordReceipt(tx, receipt);
     const [left] = await tx
       .select({ n: sql<number>`count(*)::int` })
       .from(tickets)

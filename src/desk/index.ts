@@ -4,7 +4,6 @@ import { intake, type InboundMessage } from './intake.ts';
 import { answerSurvey, closeUnrated, type SurveyAnswer } from './survey.ts';
 import { enqueue } from './store.ts';
 import type { CommandReply } from './commands.ts';
-import type { AgentRef } from './types.ts';
 import { mergeTickets, unmergeTicket, type MergeInput, type UnmergeInput } from './merge.ts';
 import { incidentAct, type IncidentAction } from './incidents.ts';
 import { openRecordedTicket, type RecordedTicket } from './record-ticket.ts';
@@ -12,6 +11,8 @@ import { recordFollowUp, recordFollowUpAttempt, startFollowUp, type FollowUpAtte
 import { cleanDeep } from '../core/text.ts';
 import { recordReceipt, type DeliveryReceipt } from './receipts.ts';
 import { writeStory, type StoryInput } from './story.ts';
+import { recordTwinClosed, rerouteReplies, type TwinClosed } from './platform-twin.ts';
+import { deliveryFailed, type DeadDelivery } from './delivery-failed.ts';
 
 /**
  * The use cases, each one database transaction; channels and HTTP call these, never the tables. Every input is
@@ -41,6 +42,11 @@ export function createDesk(deps: DeskDeps) {
     /** Duplicates: close one ticket as merged into the one that carries the case (admins can undo it). */
     merge: (input: MergeInput) => mergeTickets(deps, cleanDeep(input)),
     unmerge: (input: UnmergeInput) => unmergeTicket(deps, input),
+    /** The outbox gave up on a customer message: the agents are told, the ticket's log records it. */
+    deliveryFailed: (row: DeadDelivery, reason: string) => deliveryFailed(deps, row, reason),
+    /** A platform's own ticket beside ours (Feishu helpdesk): the customer answers there now; it closed there. */
+    rerouteReplies: (input: { ticketId: number; replyTo: Record<string, unknown>; unlessField: string }) => rerouteReplies(deps, cleanDeep(input)),
+    recordTwinClosed: (input: TwinClosed) => recordTwinClosed(deps, cleanDeep(input)),
     /** Incident card buttons: reply to / resolve every ticket of a burst. */
     incidentAct: (input: IncidentAction) => incidentAct(deps, cleanDeep(input)),
     /** Queues a command's answer for the surface it was typed in (`replyTo`: e.g. the message to reply to). */

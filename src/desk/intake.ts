@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { categoryOf } from '../config.ts';
 import { classify } from '../core/classify.ts';
 import { initialState, isWorkable, transition, type Status, type TicketEvent } from '../core/ticket.ts';
-import { dueAt, elapsedMinutes, type SlaPolicy } from '../core/sla.ts';
+import { dueAt, elapsedMinutes, policyFor, type SlaPolicy } from '../core/sla.ts';
 import { majorCategoryOf, majorPromiseChange, promisePolicy } from './major-promise.ts';
 import { customerPromise } from '../core/promise.ts';
 import { ticketPromise } from './promise.ts';
@@ -107,7 +107,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
           events.push({ type: 'major_flagged', actor: SYSTEM, data: { agentId: null, reason: reasons.join('；'), reasons, matches: signal.matches } });
         }
       }
-      const policy = open.slaPolicy as unknown as SlaPolicy;
+      const policy = open.slaPolicy;
       let pausedMinutes = open.slaPausedMinutes;
       if (open.slaPausedSince) pausedMinutes += elapsedMinutes(policy, calendar, open.slaPausedSince, now);
       const resolutionDueAt = policy.resolutionMinutes && open.slaPausedSince ? dueAt(policy, calendar, open.createdAt, policy.resolutionMinutes, pausedMinutes) : open.resolutionDueAt;
@@ -196,7 +196,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
         lastCustomerMessageAt: now,
         firstResponseDueAt: policy.firstResponseMinutes ? dueAt(policy, calendar, now, policy.firstResponseMinutes) : null,
         resolutionDueAt: policy.resolutionMinutes ? dueAt(policy, calendar, now, policy.resolutionMinutes) : null,
-        slaPolicy: policy as unknown as Record<string, unknown>,
+        slaPolicy: policy,
         updatedAt: now,
       })
       .returning();
@@ -262,7 +262,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
  */
 function nextResponseSinceAfter(t: typeof tickets.$inferSelect, now: Date): Date | null {
   if (t.nextResponseSince) return t.nextResponseSince;
-  return t.firstResponseAt && isWorkable(t.status as Status) ? now : null;
+  return t.firstResponseAt && isWorkable(t.status) ? now : null;
 }
 
 class Duplicate extends Error {}

@@ -34,7 +34,7 @@ type Fields = Pick<TicketRow, 'category' | 'slaPolicy' | 'firstResponseDueAt' | 
 export function majorPromiseChange(config: Config, calendar: BusinessCalendar, t: TicketRow, major: boolean): { patch: Partial<Fields>; event: TicketEvent } {
   const target = major && !agentChoseCategory(t) ? (majorCategoryOf(config) ?? t.category) : t.category;
   const policy = promisePolicy(config, calendar, target, major);
-  const patch: Partial<Fields> = { category: target, slaPolicy: policy as unknown as Record<string, unknown> };
+  const patch: Partial<Fields> = { category: target, slaPolicy: policy };
   const due = (minutes: number | null, paused = 0) => (minutes ? dueAt(policy, calendar, t.createdAt, minutes, paused) : null);
   if (!t.firstResponseAt) patch.firstResponseDueAt = due(policy.firstResponseMinutes);
   if (!t.resolvedAt) patch.resolutionDueAt = due(policy.resolutionMinutes, t.slaPausedMinutes);

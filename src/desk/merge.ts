@@ -6,10 +6,9 @@
 import { and, desc, eq } from 'drizzle-orm';
 import type { Status } from '../core/ticket.ts';
 import type { AgentRef } from './types.ts';
-import type { Tx } from '../db/client.ts';
 import { ticketEvents, tickets } from '../db/schema/index.ts';
 import { actorRole, applyTransition, cardUpdates, checkVersion, upsertAgent, type ActResult, type Role } from './act.ts';
-import { agentActor, SYSTEM, type DeskDeps } from './deps.ts';
+import { agentActor, type DeskDeps } from './deps.ts';
 import { DeskError } from './errors.ts';
 import { appendEvents, enqueue, lockTicketByCode, type Enqueue, type TicketRow } from './store.ts';
 import { syncTimers } from './timers.ts';
@@ -110,31 +109,4 @@ export async function unmergeTicket(deps: DeskDeps, input: UnmergeInput): Promis
   });
   deps.wake();
   return result;
-}
-
-/**
- * What the customers of tickets merged into `t` get when it is answered or resolved (called by `act` in its
- * transaction): the reply, and the survey (on their own ticket, which records their answer).
- */
-export async function survivorFollowUps(tx: Tx, deps: DeskDeps, t: TicketRow, action: 'respond' | 'resolve', text: string | undefined, now: Date, seq: number): Promise<Enqueue[]> {
-  const merged = await tx
-    .select()
-    .from(tickets)
-    .where(and(eq(tickets.mergedIntoId, t.id), eq(tickets.status, 'closed'), eq(tickets.closeReason, 'merged')))
-    .orderBy(tickets.id)
-    .for('update');
-  const out: Enqueue[] = [];
-  for (const m of merged) {
-    if (action === 'respond' && text) {
-      const [s] = await appendEvents(tx, m.id, SYSTEM, now, [{ type: 'survivor_replied', data: { via: t.code, seq } }]);
-      out.push({ channel: m.channel, kind: 'customer.text', ticketId: m.id, payload: { text: `（工单 ${t.code}）${text}`, purpose: 'reply' }, idemKey: `merged-reply:${m.id}:${s}` });
-    }
-    if (action === 'resolve') {
-      const { patch, events } = applyTransition(m, { type: 'mergedSurveySent', via: t.code }, now);
-      await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, m.id));
-      const [s] = await appendEvents(tx, m.id, SYSTEM, now, events);
-      out.push({ channel: m.channel, kind: 'customer.survey', ticketId: m.id, idemKey: `survey:${m.id}:${s}` });
-    }
-  }
-  return out;
 }

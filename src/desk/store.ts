@@ -6,12 +6,12 @@ import { outbox, ticketCodeCounters, tickets } from '../db/schema/index.ts';
 import { appendChained } from '../records/chain.ts';
 import type { TicketEvent, TicketState } from '../core/ticket.ts';
 import type { OutboxKind } from './types.ts';
-import { routeIncidentItems } from './incidents.ts';
+import { routeIncidentItems } from './incident-routing.ts';
 import { CONTACT_OUTBOX_CHANNEL, isContactChannel } from '../core/contact.ts';
 
 export type TicketRow = typeof tickets.$inferSelect;
 /** The row seen by the pure state machine (status and close reason are stored as text). */
-export const stateOf = (row: TicketRow) => row as unknown as TicketState;
+export const stateOf = (row: TicketRow): TicketState => row;
 
 /** NOTIFY channel that wakes outbox workers in other instances (sent by a trigger; PostgreSQL delivers it on commit). */
 export const OUTBOX_CHANNEL = 'loopdesk_outbox';

@@ -76,7 +76,7 @@ export async function answerSurvey(deps: DeskDeps, input: SurveyAnswer): Promise
 export async function closeUnrated(deps: DeskDeps, ticketId: number, now: Date = deps.clock.now()): Promise<boolean> {
   const closed = await deps.database.db.transaction(async (tx) => {
     const t = await lockTicketById(tx, ticketId);
-    if (!t || t.status !== 'resolved') return false;
+    if (t?.status !== 'resolved') return false;
     const { patch, events } = applyTransition(t, { type: 'surveyTimeout' }, now);
     const [updated] = await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, t.id)).returning();
     const seqs = await appendEvents(tx, t.id, SYSTEM, now, events);

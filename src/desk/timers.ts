@@ -11,7 +11,7 @@
 import { and, eq, gt, notInArray, sql } from 'drizzle-orm';
 import type { BusinessCalendar } from '../core/calendar.ts';
 import { dueAt, dueSoonAt, type SlaPolicy } from '../core/sla.ts';
-import { isWorkable, type Status } from '../core/ticket.ts';
+import { isWorkable } from '../core/ticket.ts';
 import type { Config } from '../config.ts';
 import type { Tx } from '../db/client.ts';
 import { tickets, timers } from '../db/schema/index.ts';
@@ -56,8 +56,8 @@ export interface OpenTarget {
 
 /** The SLA targets still running on a ticket (not met, not paused), with their due and due-soon instants. */
 export function openTargets(t: TicketRow, calendar: BusinessCalendar): OpenTarget[] {
-  const policy = t.slaPolicy as unknown as SlaPolicy;
-  if (!isWorkable(t.status as Status)) return [];
+  const policy = t.slaPolicy;
+  if (!isWorkable(t.status)) return [];
   const out: OpenTarget[] = [];
   if (policy.firstResponseMinutes != null && t.firstResponseDueAt && !t.firstResponseAt) {
     out.push({ target: 'first', due: t.firstResponseDueAt, dueSoon: dueSoonAt(policy, calendar, t.createdAt, policy.firstResponseMinutes) });
@@ -72,7 +72,7 @@ export function openTargets(t: TicketRow, calendar: BusinessCalendar): OpenTarge
 
 /** The next-response target, running from the first unanswered customer message (policy.nextResponseMinutes). */
 export function nextResponseDue(t: TicketRow, calendar: BusinessCalendar): { due: Date; dueSoon: Date } | null {
-  const policy = t.slaPolicy as unknown as SlaPolicy;
+  const policy = t.slaPolicy;
   if (policy.nextResponseMinutes == null || !t.nextResponseSince) return null;
   return {
     due: dueAt(policy, calendar, t.nextResponseSince, policy.nextResponseMinutes),
@@ -100,7 +100,7 @@ export function inWorkingTime(calendar: BusinessCalendar, at: Date): boolean {
 export function desiredTimers(t: TicketRow, config: Config, calendar: BusinessCalendar, now: Date): TimerSpec[] {
   // Planted probe complaints test the intake path; they page nobody (and are kept out of the KPIs).
   if (t.isProbe || t.status === 'closed') return [];
-  const policy = t.slaPolicy as unknown as SlaPolicy;
+  const policy = t.slaPolicy;
   const business = policy.clock === 'business';
   const specs: TimerSpec[] = [];
   for (const o of openTargets(t, calendar)) {

@@ -1,3 +1,7 @@
+import type { TicketView, IncidentView } from '../../cards/view.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+
 /** Types the desk defines and the channels use: who acts, and what the desk asks a channel to deliver. */
 
 /**
@@ -17,4 +21,20 @@ export interface AgentRef {
   platform: string;
   userId: string;
   name?: string | null;
+}
+
+/** What a channel's sender is given for each outbox row: reads of the ticket or incident, and where its card is. */
+export interface DeliveryContext {
+  config: Config;
+  log: Logger;
+  now(): Date;
+  /** The ticket as the cards show it, read at delivery time (so a late card shows the latest state). */
+  ticketView(ticketId: number): Promise<TicketView>;
+  /** The ticket's reply-to data and channel, for customer-side messages; its card refs and private-page token. */
+  ticketRoute(ticketId: number): Promise<{ channel: string; replyTo: Record<string, unknown>; code: string; cardRefs: Record<string, string>; accessToken: string }>;
+  /** Remember the platform id of the agents' card, so later changes update it in place. */
+  saveCardRef(ticketId: number, surface: string, ref: string): Promise<void>;
+  /** The incident card as it is now, and the platform ids it was posted under. */
+  incidentCard(incidentId: number): Promise<{ view: IncidentView; cardRefs: Record<string, string> }>;
+  saveIncidentCardRef(incidentId: number, surface: string, ref: string): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { ERASED_TEXT } from '../core/hash.ts';
 import type { ActionName, SlaView, TicketView } from '../../cards/view.ts';
 import { categoryOf, type Config } from '../config.ts';
 import type { BusinessCalendar } from '../core/calendar.ts';
-import { elapsedMinutes, formatMinutes, formatMinutesEn, slaState, type SlaPolicy } from '../core/sla.ts';
+import { elapsedMinutes, formatMinutes, formatMinutesEn, slaState } from '../core/sla.ts';
 import { ticketPromise } from './promise.ts';
 import { isWorkable, STATUS_LABELS, type Status } from '../core/ticket.ts';
 import type { DbOrTx } from '../db/client.ts';
@@ -48,7 +48,7 @@ export function maskContact(phone: string | null | undefined, email: string | nu
 
 /** The SLA state of one target as the card shows it. Labels use the policy's clock ("24小时" of business time). */
 export function slaView(row: TicketRow, calendar: BusinessCalendar, now: Date, target: 'first' | 'resolution' | 'next'): SlaView {
-  const policy = row.slaPolicy as unknown as SlaPolicy;
+  const policy = row.slaPolicy;
   const clock = policy.clock;
   const minutes = target === 'first' ? policy.firstResponseMinutes : target === 'resolution' ? policy.resolutionMinutes : row.nextResponseSince ? policy.nextResponseMinutes : null;
   const doneAt = target === 'first' ? row.firstResponseAt : target === 'resolution' ? (row.resolvedAt ?? row.closedAt) : null;
@@ -103,7 +103,7 @@ const SOURCE_LABELS: Record<string, string> = { rules: '规则', learned: '历�
 
 /** Classification, likely duplicates still open, incident, merge target and canned replies of a ticket. */
 async function triageView(db: DbOrTx, config: Config, calendar: BusinessCalendar, t: TicketRow, customerName: string): Promise<Pick<TicketView, 'classification' | 'duplicates' | 'incident' | 'mergedInto' | 'canned'>> {
-  const workable = isWorkable(t.status as Status);
+  const workable = isWorkable(t.status);
   const info = t.triage;
   const dupIds = workable && !t.incidentId ? (info?.duplicates ?? []).map((d) => d.id) : [];
   const open = dupIds.length
@@ -155,7 +155,7 @@ export async function loadTicketView(db: DbOrTx, config: Config, calendar: Busin
     statusLabel:
       t.status === 'resolved' && t.followUpSince
         ? `已解决·待电话回访（已尝试 ${t.followUpAttempts}/${config.survey.followUpAttempts} 次）`
-        : (STATUS_LABELS[t.status as Status] ?? t.status),
+        : (STATUS_LABELS[t.status] ?? t.status),
     category: { id: cat.id, name: cat.name, nameEn: cat.nameEn },
     categories: config.categories.map((x) => ({ id: x.id, name: x.name, nameEn: x.nameEn })),
     priority: t.priority,
@@ -176,7 +176,7 @@ export async function loadTicketView(db: DbOrTx, config: Config, calendar: Busin
     reopenCount: t.reopenCount,
     csatScore: t.csatScore,
     csatComment: t.csatComment,
-    actions: actionsFor(t.status as Status, { duplicates: (triage.duplicates?.length ?? 0) > 0 }),
+    actions: actionsFor(t.status, { duplicates: (triage.duplicates?.length ?? 0) > 0 }),
     callCustomer: isContactChannel(t.channel) && (await undeliveredToCustomer(db, t.id)),
     url: baseUrl ? `${baseUrl.replace(/\/$/, '')}/console/tickets/${t.code}` : null,
   };

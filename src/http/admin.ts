@@ -10,9 +10,9 @@ import { z } from 'zod';
 import { reviewWindow, parseFromTo, parsePeriod, BadRangeError, type DateRange } from '../reports/range.ts';
 import { writeLedgerCsv, writeLedgerXlsx, xlsxLedgerAvailable, XLSX_UNAVAILABLE } from '../reports/ledger.ts';
 import { computeStats } from '../reports/stats.ts';
-import { statsDeps } from '../reports/commands.ts';
+import { statsDeps } from '../reports/stats.ts';
 import type { Services } from '../services.ts';
-import { adminAuth } from './app.ts';
+import { adminAuth } from './admin-auth.ts';
 import type { AppEnv } from './env.ts';
 import { ApiError } from './errors.ts';
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { eraseCustomer } from '../records/erase.ts';
 import { exportCustomer } from '../records/export.ts';
 import type { Services } from '../services.ts';
-import { adminAuth } from './app.ts';
+import { adminAuth } from './admin-auth.ts';
 import type { AppEnv } from './env.ts';
 
 const exportQuery = z.object({ key: z.string().trim().min(1, '请提供客户编号或联系方式（key）'), format: z.enum(['json', 'md']).default('json') }).strict();

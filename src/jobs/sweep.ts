@@ -12,11 +12,11 @@
  *   breach is recorded with its true time (the due time), not the sweep's.
  */
 import { inArray, sql } from 'drizzle-orm';
-import { formatMinutes, type SlaPolicy } from '../core/sla.ts';
+import { formatMinutes } from '../core/sla.ts';
 import { appendChained } from '../records/chain.ts';
-import { isWorkable, type Status, type TicketEvent } from '../core/ticket.ts';
+import { isWorkable, type TicketEvent } from '../core/ticket.ts';
 import { queryRows, sqlTime, type Tx } from '../db/client.ts';
-import { ticketEvents, tickets, timers } from '../db/schema/index.ts';
+import { tickets, timers } from '../db/schema/index.ts';
 import { cardUpdates } from '../desk/act.ts';
 import { SYSTEM, type DeskDeps } from '../desk/deps.ts';
 import { pingRows, type Ping } from '../desk/pings.ts';
@@ -252,12 +252,12 @@ function outcomeOf(deps: DeskDeps, t: TicketRow | undefined, timer: ClaimedTimer
     case 'sla.escalate': {
       if (t.isProbe) return { type: 'skip', reason: 'probe' };
       if (doneAt(t, d)) return { type: 'skip', reason: 'met' };
-      if (!isWorkable(t.status as Status)) return { type: 'skip', reason: 'not open' };
+      if (!isWorkable(t.status)) return { type: 'skip', reason: 'not open' };
       if (d.target === 'resolution' && t.slaPausedSince) return { type: 'skip', reason: 'paused' };
       const due = currentDue(deps, t, d.target!);
       if (!due || due.toISOString() !== d.due) return { type: 'skip', reason: 'due time moved' };
       const target = TARGET_LABELS[d.target!];
-      const policy = t.slaPolicy as unknown as SlaPolicy;
+      const policy = t.slaPolicy;
       const subject = excerpt(t.subject, 30);
       if (timer.kind === 'sla.due_soon') {
         if (now >= due) return { type: 'skip', reason: 'already due' };
@@ -313,7 +313,7 @@ function doneAt(t: TicketRow, d: TimerData): Date | null {
     case 'next':
       // The window the timer was armed for was answered when the ticket no longer waits on that message.
       if (t.nextResponseSince?.toISOString() !== d.since) return t.lastResponseAt ?? t.updatedAt;
-      return isWorkable(t.status as Status) ? null : (t.resolvedAt ?? t.closedAt);
+      return isWorkable(t.status) ? null : (t.resolvedAt ?? t.closedAt);
   }
   return null;
 }

@@ -1,4 +1,5 @@
 import type { CommandSpec } from '../desk/commands.ts';
+import type { Services } from '../services.ts';
 import { enqueue } from '../desk/store.ts';
 import { channelTable, channelTableMarkdown } from './report.ts';
 import { probeDrivers, runProbes } from './run.ts';
@@ -8,7 +9,7 @@ import { probeDrivers, runProbes } from './run.ts';
  * must be answered sooner); the table follows in the same group when the run ends, and failures alert every
  * agents' group. `/probe status` shows the table without probing.
  */
-export const probeCommand: CommandSpec = {
+export const probeCommand: CommandSpec<Services> = {
   usage: '/probe [status]',
   summary: '拨测各渠道（模拟投诉并跟踪到客服群卡片）；/probe status 查看渠道健康表',
   async run({ services, args, input }) {

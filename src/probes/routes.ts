@@ -1,4 +1,4 @@
-import { adminAuth } from '../http/app.ts';
+import { adminAuth } from '../http/admin-auth.ts';
 import type { Channel, ChannelFactory } from '../services.ts';
 import { channelTable } from './report.ts';
 import { runProbes } from './run.ts';

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CliCommand } from '../cli/commands.ts';
+import type { CliCommand } from '../cli/types.ts';
 import { evidenceDeps } from './anchor.ts';
 import { verifyRecords } from './verify.ts';
 import { DeskError } from '../desk/errors.ts';

@@ -43,7 +43,7 @@ export async function runRetention(database: Database, now: Date, months: number
     await database.db.transaction(async (tx) => {
       const [t] = await tx.select().from(tickets).where(eq(tickets.id, Number(r.id))).for('update');
       // Re-checked under the lock: a run beside another (or a reopened ticket) erases nothing twice.
-      if (!t || t.status !== 'closed' || !t.closedAt || t.closedAt >= cutoff || t.evidenceSalt === null) return;
+      if (t?.status !== 'closed' || !t.closedAt || t.closedAt >= cutoff || t.evidenceSalt === null) return;
       const scrub = new Set<string>([t.subject, t.csatComment].filter((v): v is string => !!v && v.length >= 2));
       await eraseTicketData(tx, t, { actor: 'system', reason, customerId: t.customerId }, now, scrub, { legacyFieldsKept: 0 });
       await scrubOutbox(tx, [t.id], [t.code], scrub);

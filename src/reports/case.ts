@@ -9,7 +9,7 @@ import type { BusinessCalendar } from '../core/calendar.ts';
 import type { ChainCheck } from '../core/hash.ts';
 import { CASE_CHAIN_SCOPE } from '../records/claims.ts';
 import { ticketFacts, type TicketFacts, type TargetOutcome } from '../core/metrics.ts';
-import { formatMinutes, type SlaPolicy } from '../core/sla.ts';
+import { formatMinutes } from '../core/sla.ts';
 import { STATUS_LABELS, type Status } from '../core/ticket.ts';
 import { promiseRule } from '../core/promise.ts';
 import type { Database } from '../db/client.ts';
@@ -83,8 +83,8 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
   const fmt = localTimeFormatter(calendar.timeZone);
   const customerName = opts.unmasked ? (customer?.name ?? '匿名客户') : maskName(customer?.name);
   const contact = opts.unmasked ? (customer?.phone ?? customer?.email ?? null) : maskContact(customer?.phone, customer?.email);
-  const facts = ticketFacts({ ...t, slaPolicy: t.slaPolicy as unknown as SlaPolicy }, { calendar, satisfiedMin: config.survey.satisfiedMin, now });
-  const clock = (t.slaPolicy as unknown as SlaPolicy).clock ?? 'business';
+  const facts = ticketFacts(t, { calendar, satisfiedMin: config.survey.satisfiedMin, now });
+  const clock = t.slaPolicy.clock ?? 'business';
   const cat = categoryOf(config, t.category);
 
   const actorLabel = (actor: string) => {

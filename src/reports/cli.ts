@@ -7,7 +7,7 @@ import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CliCommand } from '../cli/commands.ts';
+import type { CliCommand } from '../cli/types.ts';
 import { writeAuditPack } from './auditpack.ts';
 import { buildCase } from './case.ts';
 import { statsDeps } from './commands.ts';
@@ -173,7 +173,7 @@ const stats: CliCommand = async (argv, ctx) => {
   return EXIT.ok;
 };
 
-/** The lead's CLI registers these: `registerReportCli(registerCliCommand)`. */
+/** The CLI's table (cli/commands.ts) takes these: `registerReportCli(registerCliCommand)`. */
 export const reportCommands: Record<string, CliCommand> = { ledger, case: caseCmd, report, 'audit-pack': auditPack, stats };
 
 export function registerReportCli(register: (name: string, usage: string, run: CliCommand) => void): void {

@@ -29,7 +29,7 @@ import { mechanismMarkdown } from './mechanism.ts';
 import { runReadiness } from './readiness.ts';
 import { readinessLines, readinessSummary } from '../core/readiness.ts';
 import { BadRangeError, reviewWindow, parseFromTo, parsePeriod, type DateRange } from './range.ts';
-import { computeStats, type StatsDeps, type StatsResult } from './stats.ts';
+import { computeStats, statsDeps, type StatsDeps, type StatsResult } from './stats.ts';
 import { cutText } from '../core/text.ts';
 import { TICKET_CODE_TYPED } from '../core/ticket-code.ts';
 
@@ -37,9 +37,7 @@ const CODE = TICKET_CODE_TYPED;
 const LIST_LIMIT = 20;
 const WORKING: Status[] = ['new', 'claimed', 'responded', 'reopened'];
 
-export function statsDeps(services: Pick<Services, 'database' | 'config' | 'calendar' | 'clock'>): StatsDeps {
-  return { database: services.database, config: services.config, calendar: services.calendar, now: services.clock.now() };
-}
+export { statsDeps };
 
 /** 制表人 of a file a chat command exports: the person who typed it, by name (desk/people.ts). */
 async function exporter(services: Services, actor: CommandContext['input']['actor']): Promise<string | null> {
@@ -114,7 +112,7 @@ async function backlog(services: Services, where: { assigneeId?: number }): Prom
       code: t.code,
       worst: worst?.view.state ?? 'none',
       dueAt: worst?.view.dueAt ?? null,
-      line: `${icon} **${t.code}** ${categoryOf(services.config, t.category).name}${t.isMajor ? '·重大' : ''}｜${STATUS_LABELS[t.status as Status] ?? t.status}｜${a ? (a.name ?? a.userId) : '未认领'}｜已等 ${age}｜${sla}\n　${cutText(t.subject, 60)}`,
+      line: `${icon} **${t.code}** ${categoryOf(services.config, t.category).name}${t.isMajor ? '·重大' : ''}｜${STATUS_LABELS[t.status] ?? t.status}｜${a ? (a.name ?? a.userId) : '未认领'}｜已等 ${age}｜${sla}\n　${cutText(t.subject, 60)}`,
     };
   });
 }
@@ -131,7 +129,7 @@ async function agentIdOf(services: Services, platform: string, userId: string): 
   return a?.id ?? null;
 }
 
-export const reportCommandSpecs: Record<string, CommandSpec> = {
+export const reportCommandSpecs: Record<string, CommandSpec<Services>> = {
   stats: {
     usage: '/stats [today|yesterday|week|month|近6个月|YYYY-MM|YYYY-MM-DD]',
     summary: '数据统计卡片（工单量、首次响应及时率、解决率、满意度，附图表）',
@@ -244,6 +242,6 @@ export const reportCommandSpecs: Record<string, CommandSpec> = {
 };
 
 /** Called once from desk/commands.ts after its own commands, so `/case` here replaces the plain one. */
-export function registerReportCommands(register: (name: string, spec: CommandSpec) => void): void {
+export function registerReportCommands(register: (name: string, spec: CommandSpec<Services>) => void): void {
   for (const [name, spec] of Object.entries(reportCommandSpecs)) register(name, spec);
 }

@@ -1,5 +1,5 @@
 /** `npx loopdesk readiness`: the reviewer's self-check; exit 0 when nothing fails, 1 otherwise. */
-import type { CliCommand } from '../cli/commands.ts';
+import type { CliCommand } from '../cli/types.ts';
 import { readinessExitCode } from '../core/readiness.ts';
 import { readinessText, runReadiness } from './readiness.ts';
 

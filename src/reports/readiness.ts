@@ -17,7 +17,7 @@ import { verifyChains } from './auditpack.ts';
 import { reviewWindow, type DateRange } from './range.ts';
 import { rawQuery } from './source.ts';
 import { computeStats } from './stats.ts';
-import { statsDeps } from './commands.ts';
+import { statsDeps } from './stats.ts';
 import { NAME_MISSING } from './wording.ts';
 
 /** Fetches a path of the service as a visitor would; tests pass `app.request`. */

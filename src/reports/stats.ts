@@ -277,3 +277,8 @@ export async function monthlyMetrics(deps: StatsDeps, range: DateRange): Promise
   }
   return { months: [...months].map(([month, acc]) => ({ month, metrics: finalizeMetrics(acc) })), total: finalizeMetrics(total) };
 }
+
+/** The figures' inputs from the services (database, config, calendar, the clock's now). */
+export function statsDeps(services: Pick<StatsDeps, 'database' | 'config' | 'calendar'> & { clock: { now(): Date } }): StatsDeps {
+  return { database: services.database, config: services.config, calendar: services.calendar, now: services.clock.now() };
+}

@@ -80,7 +80,7 @@ export async function startFakeOAuth(): Promise<FakeOAuth> {
         const c = codes.get(String(b.code));
         codes.delete(String(b.code));
         if (b.grant_type !== 'authorization_code' || b.client_id !== FAKE_APPS.feishu.id || b.client_secret !== FAKE_APPS.feishu.secret) return send(400, { code: 20002, error: 'invalid_client' });
-        if (!c || c.platform !== 'feishu' || c.redirectUri !== b.redirect_uri) return send(400, { code: 20003, error: 'invalid_grant', error_description: 'code invalid or used' });
+        if (c?.platform !== 'feishu' || c.redirectUri !== b.redirect_uri) return send(400, { code: 20003, error: 'invalid_grant', error_description: 'code invalid or used' });
         const token = `u-${randomBytes(8).toString('hex')}`;
         tokens.set(token, c.person);
         return send(200, { code: 0, access_token: token, expires_in: 7200, token_type: 'Bearer', scope: '' });
@@ -99,7 +99,7 @@ export async function startFakeOAuth(): Promise<FakeOAuth> {
         const c = codes.get(String(b.code));
         codes.delete(String(b.code));
         if (b.clientId !== FAKE_APPS.dingtalk.id || b.clientSecret !== FAKE_APPS.dingtalk.secret || b.grantType !== 'authorization_code') return send(400, { code: 'InvalidClient', message: 'bad client' });
-        if (!c || c.platform !== 'dingtalk') return send(400, { code: 'InvalidAuthCode', message: '不合法的临时授权码' });
+        if (c?.platform !== 'dingtalk') return send(400, { code: 'InvalidAuthCode', message: '不合法的临时授权码' });
         const token = `d-${randomBytes(8).toString('hex')}`;
         tokens.set(token, c.person);
         return send(200, { accessToken: token, refreshToken: 'r', expireIn: 7200, corpId: 'ding-corp' });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { inject } from 'vitest';
-import { type Database } from '../../src/db/client.ts';
+import type { Database } from '../../src/db/client.ts';
 import { openDatabase } from '../../src/db/node.ts';
 
 export type DbKind = 'pglite' | 'postgres';

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
 import { inboundReceipts, tickets } from '../../src/db/schema/index.ts';
 import { cardSignature, robotSignature } from '../../src/channels/dingtalk/verify.ts';
 import { dbKinds } from '../helpers/db.ts';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, type Database } from '../../src/db/client.ts';
 import { createSharedPacer } from '../../src/channels/feishu/rate-limit.ts';
+import { createChannelStore } from '../../src/desk/channel-store.ts';
 import { dbKinds, openTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 /**
@@ -22,8 +23,8 @@ describe.each(dbKinds)('Feishu pacing across instances on %s', (kind) => {
   it('slots of one chat are spaced by the gap across both instances; another chat is not held up', async () => {
     const perSecond = 50;
     const gap = Math.ceil(1100 / perSecond);
-    const a = createSharedPacer(database, perSecond);
-    const b = createSharedPacer(second, perSecond);
+    const a = createSharedPacer(createChannelStore(database).pacing, perSecond);
+    const b = createSharedPacer(createChannelStore(second).pacing, perSecond);
     const busy = Promise.all([...Array.from({ length: 10 }, () => a.take('chat_id:oc_busy')), ...Array.from({ length: 10 }, () => b.take('chat_id:oc_busy'))]);
     // A quiet chat asked meanwhile is not queued behind the busy one.
     const quiet = await b.take('chat_id:oc_quiet');
@@ -34,8 +35,8 @@ describe.each(dbKinds)('Feishu pacing across instances on %s', (kind) => {
   });
 
   it('a 230020 from Feishu holds the chat off for every instance', async () => {
-    const a = createSharedPacer(database, 50);
-    const b = createSharedPacer(second, 50);
+    const a = createSharedPacer(createChannelStore(database).pacing, 50);
+    const b = createSharedPacer(createChannelStore(second).pacing, 50);
     const first = await a.take('chat_id:oc_held');
     await a.holdOff('chat_id:oc_held', 300);
     const next = await b.take('chat_id:oc_held');

@@ -1,19 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { helpdeskChannel, type HelpdeskChannel } from '../../src/channels/feishu-helpdesk/index.ts';
 import { messages, ticketEvents, tickets } from '../../src/db/schema/index.ts';
 import { AGENT_CHAT, buttons, startFeishuDesk, type FeishuDesk } from '../fakes/feishu/harness.ts';
 import { helpdeskMessageEvent, helpdeskTicketCreatedEvent, helpdeskTicketUpdatedEvent } from '../fakes/feishu/events.ts';
 import { FAULTS, type FakeHelpdeskTicket } from '../fakes/feishu/server.ts';
+import { dbKinds, type DbKind } from '../helpers/db.ts';
 
 const HD = { id: '6939771743531696147', token: 'ht-fake-helpdesk-token' };
 const AGENT = 'ou_agent_hd';
 /** Whoever speaks for the helpdesk in its conversations (its bot, our relayed replies). */
 const HELPDESK_BOT = 'ou_helpdesk_bot';
 
-async function startHelpdeskDesk(mode: 'webhook' | 'ws', env: Record<string, string> = {}) {
+async function startHelpdeskDesk(mode: 'webhook' | 'ws', env: Record<string, string> = {}, kind: DbKind = 'pglite') {
   const d = await startFeishuDesk({
     mode,
+    kind,
     helpdesk: HD,
     env: { FEISHU_HELPDESK_ID: HD.id, FEISHU_HELPDESK_TOKEN: HD.token, ...env },
     extraChannels: [helpdeskChannel({ sweepSeconds: 0, subscribeRetrySeconds: 3600 })],
@@ -277,5 +279,70 @@ describe('Feishu Helpdesk with wrong helpdesk credentials', () => {
     expect(d.fake.helpdesk.subscriptions).toEqual([]);
     const services = await d.services.health();
     expect((services.channels as Record<string, { state: string }>).helpdesk.state).toBe('error');
+  });
+});
+
+/**
+ * Issue 17, defect 10: the helpdesk's survey answer and "closed on their side" record their receipt in the
+ * transaction of the change. A crash inside the change (the event log refuses the write, and the dying process
+ * cannot forget its receipt) must leave the re-push free to do it.
+ */
+describe.each(dbKinds)('Feishu Helpdesk receipts on %s', (kind) => {
+  let d: FeishuDesk;
+  beforeAll(async () => {
+    ({ d } = await startHelpdeskDesk('webhook', {}, kind));
+  });
+  afterAll(() => d?.close());
+
+  async function crashInsideChanges<T>(work: () => Promise<T>): Promise<T> {
+    await d.db.execute(sql.raw(`create or replace function loopdesk_test_crash() returns trigger language plpgsql as $$ begin raise exception 'simulated crash'; end $$`));
+    await d.db.execute(sql.raw(`create trigger loopdesk_test_crash_events before insert on ticket_events for each row execute function loopdesk_test_crash()`));
+    await d.db.execute(sql.raw(`create trigger loopdesk_test_crash_receipts before delete on inbound_receipts for each row execute function loopdesk_test_crash()`));
+    try {
+      return await work();
+    } finally {
+      await d.db.execute(sql.raw(`drop trigger loopdesk_test_crash_events on ticket_events`));
+      await d.db.execute(sql.raw(`drop trigger loopdesk_test_crash_receipts on inbound_receipts`));
+    }
+  }
+  const ticketOf = async (hdId: string) => (await d.db.select().from(tickets).where(eq(tickets.channel, 'helpdesk'))).find((r) => (r.replyTo as any).helpdeskTicketId === hdId)!;
+  async function resolvedTicket(customer: string) {
+    const hd = d.fake.helpdesk.open(customer, '李四');
+    await d.send(helpdeskTicketCreatedEvent(d.defaults, { ticketId: hd.ticketId, chatId: hd.chatId, guestOpenId: customer, guestName: '李四' }));
+    const text = '发票一直没有开出来';
+    const m = d.fake.helpdesk.write(hd.ticketId, 'guest', text);
+    await d.send(helpdeskMessageEvent(d.defaults, { ticketId: hd.ticketId, chatId: hd.chatId, senderOpenId: customer, text, messageId: m.messageId }));
+    await d.settle();
+    const ours = await ticketOf(hd.ticketId);
+    await d.desk.act({ ticket: ours.code, actor: { platform: 'feishu', userId: 'ou_hd_agent' }, viaAgentGroup: true, action: 'respond', text: '已为您重开发票' });
+    await d.desk.act({ ticket: ours.code, actor: { platform: 'feishu', userId: 'ou_hd_agent' }, viaAgentGroup: true, action: 'resolve' });
+    await d.settle();
+    return { hd, ours };
+  }
+
+  it('a survey answer that crashed is recorded by the re-push', async () => {
+    const customer = `ou_hd_crash_survey_${kind}`;
+    const { hd } = await resolvedTicket(customer);
+    const five = d.fake.helpdesk.write(hd.ticketId, 'guest', '5');
+    const answer = helpdeskMessageEvent(d.defaults, { ticketId: hd.ticketId, senderOpenId: customer, text: '5', messageId: five.messageId });
+    await crashInsideChanges(() => d.send(answer));
+    expect((await ticketOf(hd.ticketId)).status).toBe('resolved');
+    expect((await d.send(answer)).status).toBe(200);
+    expect(await ticketOf(hd.ticketId)).toMatchObject({ status: 'closed', closeReason: 'satisfied', csatScore: 5 });
+  });
+
+  it('a close on their side that crashed is recorded by the re-push, and told to the agents once', async () => {
+    const customer = `ou_hd_crash_close_${kind}`;
+    const { hd, ours } = await resolvedTicket(customer);
+    const closedEv = helpdeskTicketUpdatedEvent(d.defaults, { ticketId: hd.ticketId, guestOpenId: customer, status: 51 }, { status: 1 }, { closedByOpenId: customer });
+    await crashInsideChanges(() => d.send(closedEv));
+    const recorded = async () => (await d.db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, ours.id))).filter((e) => e.type === 'helpdesk_closed');
+    expect(await recorded()).toHaveLength(0);
+    expect((await d.send(closedEv)).status).toBe(200);
+    expect((await d.send(closedEv)).status).toBe(200);
+    await d.settle();
+    expect(await recorded()).toHaveLength(1);
+    const notices = d.fake.messagesIn(AGENT_CHAT).filter((m) => JSON.stringify(m.content).includes('客户已在飞书服务台关闭') && JSON.stringify(m.content).includes(ours.code));
+    expect(notices).toHaveLength(1);
   });
 });

@@ -7,7 +7,7 @@ import ExcelJS from 'exceljs';
 import { unzipSync, strFromU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
-import { outbox, ticketEvents, tickets } from '../../src/db/schema/index.ts';
+import { outbox, ticketEvents } from '../../src/db/schema/index.ts';
 import { runCommand } from '../../src/desk/commands.ts';
 import { buildCase } from '../../src/reports/case.ts';
 import { reportCommands } from '../../src/reports/cli.ts';
@@ -23,7 +23,6 @@ describe('case reports, mechanism description, audit package, digest', () => {
   let t: TestDesk;
   let week: Week;
   let dir: string;
-  const range = rangeOfDays('2026-03-01', '2026-03-31', 'Asia/Shanghai');
   const cli = (argv: string[]) => {
     const lines: string[] = [];
     return { ctx: { services: t.services, out: (s: string) => void lines.push(s), cwd: dir }, lines, argv };

@@ -12,7 +12,7 @@ import { recordingChannel } from '../helpers/recording-channel.ts';
 /** Shanghai wall time → Date (UTC+8, no DST). */
 const cst = (local: string) => new Date(`${local}+08:00`);
 
-export const SLA_CONFIG = {
+const SLA_CONFIG = {
   categories: [
     { id: 'bug', name: '产品故障', nameEn: 'Bug', firstResponseMinutes: 120, resolutionMinutes: 1440, nextResponseMinutes: 60, keywords: ['闪退'] },
     { id: 'hotline', name: '热线', nameEn: 'Hotline', firstResponseMinutes: 60, resolutionMinutes: null, clock: 'calendar', keywords: ['热线'] },

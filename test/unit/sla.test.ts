@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { categoryOf, parseConfig, type Category } from '../../src/config.ts';
+import { categoryOf, parseConfig } from '../../src/config.ts';
 import { createCalendar } from '../../src/core/calendar.ts';
 import { dueAt, dueSoonAt, elapsedMinutes, formatMinutes, formatMinutesEn, policyFor, slaState, type SlaPolicy } from '../../src/core/sla.ts';
 

@@ -4,8 +4,6 @@ import type { Config } from '../../config.ts';
 import { DeskError } from '../../desk/errors.ts';
 import { ApiError } from '../../http/errors.ts';
 import type { AppEnv } from '../../http/env.ts';
-import { kvGet, kvSet } from '../../probes/kv.ts';
-import { isProbeMarker } from '../../probes/marker.ts';
 import type { ProbeableChannel } from '../../probes/types.ts';
 import type { ChannelFactory, CoreServices } from '../../services.ts';
 import { RetryLater, Undeliverable, type ChannelSender, type OutboxRow } from '../types.ts';
@@ -70,10 +68,10 @@ const originOf = (u: string) => new URL(u).origin;
  * replies and surveys go back to it by a signed webhook through the outbox.
  */
 export const createInboundApiChannel: ChannelFactory = (core: CoreServices): ProbeableChannel | null => {
-  const { config, desk, env, clock, log } = core;
+  const { config, desk, env, clock } = core;
   const sources = new Map(config.inbound.sources.map((s) => [s.name, s]));
   if (sources.size === 0) return null;
-  const db = core.database.db;
+  const { store } = core;
   const ownOrigins = new Set([originOf(env.PUBLIC_BASE_URL), ...(config.probes.baseUrl ? [originOf(config.probes.baseUrl)] : [])]);
   let lastInboundAt: Date | null = null;
 
@@ -156,7 +154,7 @@ export const createInboundApiChannel: ChannelFactory = (core: CoreServices): Pro
       app.post('/api/inbound', async (c) => {
         const { source, body } = await authenticated(c, c.req.header(SOURCE_HEADER));
         const m = inboundSchema.parse(body);
-        const isProbe = m.probe ? await isProbeMarker(db, m.probe) : false;
+        const isProbe = m.probe ? await store.isProbeMarker(m.probe) : false;
         const channelLabel = m.channel ?? source.label ?? source.name;
         const result = await desk.intake({
           channel: 'api',
@@ -189,7 +187,7 @@ export const createInboundApiChannel: ChannelFactory = (core: CoreServices): Pro
         const { body } = await authenticated(c, c.req.param('source'));
         const w = body as Partial<ApiWebhookBody>;
         if (typeof w.ticket !== 'string') throw new ApiError('bad_request', 'ticket missing');
-        await kvSet(db, `probe:callback:${w.ticket}`, { type: w.type, purpose: w.purpose ?? null, at: clock.now().toISOString() }, clock.now());
+        await store.kv.set(`probe:callback:${w.ticket}`, { type: w.type, purpose: w.purpose ?? null, at: clock.now().toISOString() }, clock.now());
         return c.json({ ok: true });
       });
     },
@@ -208,7 +206,7 @@ export const createInboundApiChannel: ChannelFactory = (core: CoreServices): Pro
         if (res.status !== 201) throw new Error(`POST /api/inbound 返回 HTTP ${res.status}：${(await res.text()).slice(0, 200)}`);
       },
       async ackReceived(code) {
-        const got = await kvGet<{ purpose: string | null }>(db, `probe:callback:${code}`);
+        const got = await store.kv.get<{ purpose: string | null }>(`probe:callback:${code}`);
         return got?.purpose === 'ack';
       },
     },

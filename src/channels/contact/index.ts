@@ -1,7 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer';
-import { eq } from 'drizzle-orm';
 import { CALL_THE_CUSTOMER, CONTACT_OUTBOX_CHANNEL, contactRoute } from '../../core/contact.ts';
-import { customers, tickets } from '../../db/schema/index.ts';
 import type { Channel, ChannelFactory, CoreServices } from '../../services.ts';
 import { messageIdFor } from '../email/threading.ts';
 import { RetryLater, Undeliverable, type ChannelSender, type OutboxRow } from '../types.ts';
@@ -17,7 +15,7 @@ import { createTencentSms } from './sms-tencent.ts';
  * a dead letter, the agents' group is told and the ticket says 「请电话联系客户」.
  */
 export const createContactChannel: ChannelFactory = (core: CoreServices): Channel => {
-  const { env, config, database, log } = core;
+  const { env, config, store, log } = core;
   const email = contactEmailSettings(env, config.company.name);
   const smsConfig = smsSettings(env);
   let transport: Transporter | null = null;
@@ -52,13 +50,9 @@ export const createContactChannel: ChannelFactory = (core: CoreServices): Channe
     async deliver(row) {
       if (row.kind === 'agents.mail') return mailAgent(row);
       if (row.kind !== 'customer.text' && row.kind !== 'customer.survey') throw new Undeliverable(`contact channel cannot deliver ${row.kind}`);
-      const [found] = await database.db
-        .select({ t: tickets, c: customers })
-        .from(tickets)
-        .innerJoin(customers, eq(customers.id, tickets.customerId))
-        .where(eq(tickets.id, row.ticketId!));
+      const found = await store.ticket({ id: row.ticketId! });
       if (!found) throw new Undeliverable(`ticket ${row.ticketId} not found`);
-      const { t, c } = found;
+      const { ticket: t, customer: c } = found;
       // A probe's contact is made up: the probe checks intake and the queue, not a stranger's inbox.
       if (t.isProbe) return;
       const route = contactRoute(c, { email: !!email, sms: !!sms });

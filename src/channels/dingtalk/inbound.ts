@@ -1,11 +1,9 @@
-import { and, desc, eq, isNotNull, isNull, or } from 'drizzle-orm';
-import { customers, tickets } from '../../db/schema/index.ts';
 import { runTicketAction } from '../../desk/action-table.ts';
 import { DeskError } from '../../desk/errors.ts';
 import type { CoreServices } from '../../services.ts';
 import type { AgentRef } from '../types.ts';
 import { cardCallbackSchema, cardParamsOf, contentOf, robotMessageSchema, surveyAnswerOf, type DingTalkReplyTo, type RobotMessage } from './payloads.ts';
-import { hasReceipt, RECEIPT_SOURCE, recentSet } from './receipts.ts';
+import { RECEIPT_SOURCE, recentSet } from './receipts.ts';
 import { CHANNEL, type SessionBook } from './outbound.ts';
 import type { DingTalkSettings } from './settings.ts';
 import { cutText } from '../../core/text.ts';
@@ -18,7 +16,6 @@ export type Outcome = 'ticket' | 'duplicate' | 'command' | 'survey' | 'action' |
  */
 export function createInbound(core: CoreServices, settings: DingTalkSettings, sessions: SessionBook) {
   const { desk, log } = core;
-  const db = core.database.db;
   // Most redeliveries arrive within a minute; the durable receipts catch the rest.
   const recent = recentSet(10 * 60_000);
 
@@ -30,21 +27,8 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
 
   /** The customer's ticket that waits for a survey answer, if any. */
   async function awaitingSurvey(externalId: string): Promise<{ code: string; route: DingTalkReplyTo } | null> {
-    const [row] = await db
-      .select({ code: tickets.code, replyTo: tickets.replyTo })
-      .from(tickets)
-      .innerJoin(customers, eq(customers.id, tickets.customerId))
-      .where(
-        and(
-          eq(customers.channel, CHANNEL),
-          eq(customers.externalId, externalId),
-          // A merged ticket waits for an answer too: its customer got the survey of the ticket carrying the case.
-          or(eq(tickets.status, 'resolved'), and(eq(tickets.closeReason, 'merged'), isNotNull(tickets.surveySentAt), isNull(tickets.surveyAnsweredAt))),
-        ),
-      )
-      .orderBy(desc(tickets.id))
-      .limit(1);
-    return row ? { code: row.code, route: (row.replyTo ?? {}) as unknown as DingTalkReplyTo } : null;
+    const row = await core.store.awaitingSurvey(CHANNEL, externalId);
+    return row ? { code: row.ticket.code, route: row.ticket.replyTo as unknown as DingTalkReplyTo } : null;
   }
 
   /**
@@ -59,15 +43,6 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
 
   const notYourSurvey = (code: string, route: DingTalkReplyTo) =>
     `感谢参与！工单 ${code} 的满意度评价需由提交这条反馈的${route.senderNick ? ` ${route.senderNick} ` : ''}本人完成。如果您也有问题要反馈，请直接 @我 描述，我们会单独受理。`;
-
-  async function reply(text: string, msg: RobotMessage, key: string) {
-    await desk.enqueueReply(CHANNEL, { kind: 'text', text }, key, {
-      conversationId: msg.conversationId,
-      sessionWebhook: msg.sessionWebhook,
-      sessionWebhookExpiredTime: msg.sessionWebhookExpiredTime,
-      atUserId: msg.senderStaffId,
-    });
-  }
 
   async function agentMessage(msg: RobotMessage, keys: string[]): Promise<Outcome> {
     // Recorded with the queued answer, in one transaction (a command that acts is refused if run twice).
@@ -98,7 +73,7 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
     const vote = attachments.length === 0 ? surveyAnswerOf(text) : null;
     if (vote) {
       // A redelivered "5" must not become a new ticket once the first one closed the survey.
-      if (await hasReceipt(db, msg.msgId)) return 'duplicate';
+      if (await core.store.seen(RECEIPT_SOURCE, msg.msgId)) return 'duplicate';
       const waiting = await awaitingSurvey(externalId);
       if (waiting) {
         const code = waiting.code;
@@ -188,7 +163,7 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
     try {
       if (params.action === 'csat') {
         if (!params.score) return 'refused';
-        const [t] = await db.select({ replyTo: tickets.replyTo }).from(tickets).where(eq(tickets.code, params.ticket));
+        const t = (await core.store.ticket({ code: params.ticket }))?.ticket;
         const route = (t?.replyTo ?? {}) as unknown as DingTalkReplyTo;
         // In a group the customer is the group (and only its opener rates); 1:1, it is the person who clicked.
         if (t && !isOpener(route, { staffId: cb.userId, senderId: cb.userId })) {

@@ -9,7 +9,6 @@ import { CHANNEL, createDingTalkSender, createSessionBook } from './outbound.ts'
 import { dingTalkSettings, type DingTalkSettings } from './settings.ts';
 import { createStreamSupervisor, TOPIC_CARD, TOPIC_ROBOT, type SupervisorOptions } from './stream.ts';
 import { cardSignature, checkSignature, robotSignature, SIGNATURE_WINDOW_MS } from './verify.ts';
-import { claimSignature } from './receipts.ts';
 import { cleanDeep } from '../../core/text.ts';
 
 export interface DingTalkChannelOptions {
@@ -136,7 +135,7 @@ function mountHttpCallbacks(app: Hono<AppEnv>, core: CoreServices, settings: Din
   /** The signature is fresh, and not reused for another body (it covers the timestamp only). */
   async function authenticate(sign: string, raw: string, what: string): Promise<void> {
     const digest = createHash('sha256').update(raw).digest('base64url');
-    if (!(await claimSignature(core.database.db, sign, digest, SIGNATURE_WINDOW_MS))) throw new ApiError('unauthorized', `${what}签名校验失败：签名已被使用`);
+    if (!(await core.store.claimSignature('dingtalk', sign, digest, SIGNATURE_WINDOW_MS))) throw new ApiError('unauthorized', `${what}签名校验失败：签名已被使用`);
   }
 
   app.post('/dingtalk/robot', async (c) => {

@@ -1,12 +1,9 @@
 import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
-import { eq } from 'drizzle-orm';
 import type { TicketView } from '../../../cards/view.ts';
 import { surveyCardParams, ticketCardParams } from '../../../cards/dingtalk/params.ts';
 import { incidentMarkdown, incidentTitle, surveyMarkdown, surveyTitle, ticketMarkdownWithCommands, ticketTitle } from '../../../cards/dingtalk/markdown.ts';
-import { loadIncidentView, saveIncidentCardRef } from '../../desk/incidents.ts';
 import type { Config } from '../../config.ts';
-import { incidents, tickets } from '../../db/schema/index.ts';
 import type { CommandReply } from '../../desk/commands.ts';
 import { Undeliverable, type AgentRef, type ChannelSender, type DeliveryContext, type OutboxRow } from '../types.ts';
 import { SessionUnavailable, type DingTalkApi } from './api.ts';
@@ -89,10 +86,7 @@ export function createDingTalkSender(settings: DingTalkSettings, api: DingTalkAp
     return 'api';
   }
 
-  async function cardRefs(ctx: DeliveryContext, ticketId: number): Promise<Record<string, string>> {
-    const [row] = await ctx.database.db.select({ refs: tickets.cardRefs }).from(tickets).where(eq(tickets.id, ticketId));
-    return row?.refs ?? {};
-  }
+  const cardRefs = async (ctx: DeliveryContext, ticketId: number) => (await ctx.ticketRoute(ticketId)).cardRefs;
 
   async function customerRoute(ctx: DeliveryContext, ticketId: number) {
     const r = await ctx.ticketRoute(ticketId);
@@ -146,13 +140,12 @@ export function createDingTalkSender(settings: DingTalkSettings, api: DingTalkAp
    */
   async function deliverIncident(row: OutboxRow, ctx: DeliveryContext) {
     const id = Number(row.payload.incidentId);
-    const view = await loadIncidentView(ctx.database.db, id);
-    const [inc] = await ctx.database.db.select({ refs: incidents.cardRefs }).from(incidents).where(eq(incidents.id, id));
+    const { view, cardRefs: refs } = await ctx.incidentCard(id);
     const step = [1000, 300, 100, 30, 10, 3].find((n) => view.count >= n) ?? 0;
     const fingerprint = `md:${view.status}:${step}:${view.waiting === 0}`;
-    if (inc?.refs?.[CHANNEL] === fingerprint) return;
+    if (refs[CHANNEL] === fingerprint) return;
     await api.sendToGroup(agentGroup(), 'sampleMarkdown', { title: incidentTitle(view), text: incidentMarkdown(view) });
-    await saveIncidentCardRef(ctx.database.db, id, CHANNEL, fingerprint);
+    await ctx.saveIncidentCardRef(id, CHANNEL, fingerprint);
   }
 
   async function deliverSurvey(row: OutboxRow, ctx: DeliveryContext) {

@@ -13,7 +13,7 @@ export function cardSignature(timestamp: string, secret: string): string {
 /**
  * DingTalk documents ±1 h, but it signs each callback when it sends it: 5 minutes covers clock skew and network
  * delay (Feishu's window is the same). A signature covers the timestamp only, so within the window a reused one
- * is refused unless it comes with the same body (receipts.ts `claimSignature`).
+ * is refused unless it comes with the same body (the desk's channel store, `claimSignature`).
  */
 export const SIGNATURE_WINDOW_MS = 5 * 60_000;
 

@@ -1,8 +1,7 @@
 import { ImapFlow, type FetchMessageObject, type MessageStructureObject } from 'imapflow';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import type { Logger } from '../../log.ts';
-import type { Db } from '../../db/client.ts';
-import { kvGet, kvSet } from '../../probes/kv.ts';
+import type { ChannelStore } from '../../desk/channel-store.ts';
 import type { EmailSettings } from './config.ts';
 
 export interface InboundMail {
@@ -25,7 +24,7 @@ const BATCH = 50;
  * position moves past a message only after it was handled: a crash re-reads at most the message in hand, which
  * the desk then recognises by its Message-ID.
  */
-export function createInbox(settings: EmailSettings, db: Db, log: Logger, now: () => Date) {
+export function createInbox(settings: EmailSettings, kv: ChannelStore['kv'], log: Logger, now: () => Date) {
   const key = `email:imap:${settings.imap.user}@${settings.imap.host}:${settings.imap.mailbox}`;
   let client: ImapFlow | null = null;
   let connecting: Promise<ImapFlow> | null = null;
@@ -108,7 +107,7 @@ export function createInbox(settings: EmailSettings, db: Db, log: Logger, now: (
           const mb = c.mailbox;
           if (!mb) throw new Error('mailbox not selected');
           uidValidity = String(mb.uidValidity);
-          const saved = await kvGet<UidState>(db, key);
+          const saved = await kv.get<UidState>(key);
           let lastUid = saved?.lastUid ?? 0;
           if (saved && saved.uidValidity !== uidValidity) {
             // The server renumbered the mailbox: read it again; Message-ID receipts keep old mail from becoming new tickets.
@@ -134,7 +133,7 @@ export function createInbox(settings: EmailSettings, db: Db, log: Logger, now: (
             from: { address: (from?.address ?? '').toLowerCase(), name: from?.name || undefined },
             attachments: attachmentsOf(m.bodyStructure, m.uid, uidValidity),
           });
-          await kvSet(db, key, { uidValidity, lastUid: m.uid } satisfies UidState, now());
+          await kv.set(key, { uidValidity, lastUid: m.uid } satisfies UidState, now());
           await c.messageFlagsAdd(String(m.uid), ['\\Seen'], { uid: true }).catch(() => {});
           handled++;
         }

@@ -1,8 +1,6 @@
-import { and, eq } from 'drizzle-orm';
-import { customers, tickets } from '../../db/schema/index.ts';
 import { DeskError } from '../../desk/errors.ts';
 import { ApiError } from '../../http/errors.ts';
-import { isProbeMarker, PROBE_HEADER } from '../../probes/marker.ts';
+import { PROBE_HEADER } from '../../probes/marker.ts';
 import type { ProbeableChannel } from '../../probes/types.ts';
 import type { Channel, ChannelFactory, CoreServices } from '../../services.ts';
 import { detectAutomated, stripQuoted } from './automated.ts';
@@ -30,9 +28,8 @@ export const createEmailChannel: ChannelFactory = (core: CoreServices): EmailCha
   const { env, config, desk, clock, log } = core;
   const settings = emailSettings(env, config.company.name);
   if (!settings) return null;
-  const db = core.database.db;
   const transport = createTransport(settings);
-  const inbox = createInbox(settings, db, log.child({ channel: 'email' }), () => clock.now());
+  const inbox = createInbox(settings, core.store.kv, log.child({ channel: 'email' }), () => clock.now());
   const stats = { handled: 0, ignored: 0, lastInboundAt: null as Date | null, lastIgnored: null as string | null };
   let timer: NodeJS.Timeout | null = null;
   let polling: Promise<number> | null = null;
@@ -43,12 +40,9 @@ export const createEmailChannel: ChannelFactory = (core: CoreServices): EmailCha
     const ids = [p.inReplyTo ?? '', ...(Array.isArray(p.references) ? p.references : p.references ? [p.references] : [])].filter(Boolean);
     const code = codeFromIds(ids, settings!.domain) ?? codeFromSubject(p.subject ?? '');
     if (!code) return null;
-    const [row] = await db
-      .select({ id: tickets.id, code: tickets.code, status: tickets.status, owner: customers.externalId })
-      .from(tickets)
-      .innerJoin(customers, eq(customers.id, tickets.customerId))
-      .where(and(eq(tickets.code, code), eq(tickets.channel, 'email')));
-    return row ?? null;
+    const row = await core.store.ticket({ code });
+    if (row?.ticket.channel !== 'email') return null;
+    return { id: row.ticket.id, code: row.ticket.code, status: row.ticket.status, owner: row.customer.externalId };
   }
 
   async function handle(mail: InboundMail) {
@@ -79,7 +73,7 @@ export const createEmailChannel: ChannelFactory = (core: CoreServices): EmailCha
       }
     }
 
-    const isProbe = await isProbeMarker(db, headerText(p.headers.get(PROBE_HEADER)));
+    const isProbe = await core.store.isProbeMarker(headerText(p.headers.get(PROBE_HEADER)));
     const fresh = !thread && !isReplySubject(subject);
     const text = fresh && subject ? `${subject}\n\n${body}`.trim() : body || subject;
     const messageId = p.messageId?.trim();
@@ -157,13 +151,9 @@ export const createEmailChannel: ChannelFactory = (core: CoreServices): EmailCha
       // A link in the survey mail opens a confirmation page; only the POST records the score, because mail
       // scanners follow every link in a message.
       const ticketOf = async (token: string) => {
-        const [row] = await db
-          .select({ t: tickets, owner: customers.externalId })
-          .from(tickets)
-          .innerJoin(customers, eq(customers.id, tickets.customerId))
-          .where(eq(tickets.accessToken, token));
-        if (!row || row.t.channel !== 'email') throw new ApiError('not_found', '链接无效或已失效');
-        return row;
+        const row = await core.store.ticket({ accessToken: token });
+        if (row?.ticket.channel !== 'email') throw new ApiError('not_found', '链接无效或已失效');
+        return { t: row.ticket, owner: row.customer.externalId };
       };
       app.get('/email/survey/:token', async (c) => {
         const { t } = await ticketOf(c.req.param('token'));

@@ -1,6 +1,4 @@
 import nodemailer, { type Transporter } from 'nodemailer';
-import { eq } from 'drizzle-orm';
-import { tickets } from '../../db/schema/index.ts';
 import { RetryLater, Undeliverable, type ChannelSender, type DeliveryContext, type OutboxRow } from '../types.ts';
 import type { EmailSettings } from './config.ts';
 import { messageIdFor, replySubject } from './threading.ts';
@@ -38,8 +36,7 @@ export function createEmailSender(settings: EmailSettings, transport: Transporte
       let text: string;
       let html: string | undefined;
       if (row.kind === 'customer.survey') {
-        const [t] = await ctx.database.db.select({ token: tickets.accessToken }).from(tickets).where(eq(tickets.id, row.ticketId!));
-        const link = (n: number) => `${publicBaseUrl}/email/survey/${t.token}?score=${n}`;
+        const link = (n: number) => `${publicBaseUrl}/email/survey/${route.accessToken}?score=${n}`;
         const scores = [5, 4, 3, 2, 1];
         text = [
           `您好，您的反馈（工单 ${route.code}）已处理完毕。请为本次服务打分（5 分最满意）：`,

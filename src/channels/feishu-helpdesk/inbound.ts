@@ -1,11 +1,5 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { inboundReceipts, tickets } from '../../db/schema/index.ts';
 import { DeskError } from '../../desk/errors.ts';
-import { customerActor, SYSTEM } from '../../desk/deps.ts';
-import { fanOut } from '../../desk/act.ts';
-import { appendEvents, enqueue, lockTicketById } from '../../desk/store.ts';
-import { kvGet, kvSet } from '../../probes/kv.ts';
 import type { CoreServices } from '../../services.ts';
 import { Undeliverable } from '../types.ts';
 import { isClosedStatus, HD_STATUS, type HelpdeskApi } from './api.ts';
@@ -67,8 +61,8 @@ export interface HelpdeskInboundDeps {
  */
 export function createHelpdeskInbound(deps: HelpdeskInboundDeps) {
   const { core, hd } = deps;
-  const { desk, database, log, clock } = core;
-  const db = database.db;
+  const { desk, store, log, clock } = core;
+  const { kv } = store;
   const budget = deps.timeBoxMs ?? DEFAULT_TIME_BOX_MS;
 
   async function timeBox(work: Promise<unknown>, what: string): Promise<Record<string, never>> {
@@ -82,23 +76,20 @@ export function createHelpdeskInbound(deps: HelpdeskInboundDeps) {
     return {};
   }
 
-  async function firstDelivery(key: string): Promise<boolean> {
-    const fresh = await db.insert(inboundReceipts).values({ source: SOURCE, externalId: key }).onConflictDoNothing().returning({ k: inboundReceipts.externalId });
-    return fresh.length === 1;
-  }
-  const forget = (key: string) => db.delete(inboundReceipts).where(and(eq(inboundReceipts.source, SOURCE), inArray(inboundReceipts.externalId, [key])));
-  const seen = async (key: string) =>
-    (await db.select({ k: inboundReceipts.externalId }).from(inboundReceipts).where(and(eq(inboundReceipts.source, SOURCE), eq(inboundReceipts.externalId, key)))).length > 0;
+  const seen = (key: string) => store.seen(SOURCE, key);
+  /** Receipts are written by the use case, in the transaction of the change they record (desk/receipts.ts). */
+  const receiptOf = (key: string) => ({ source: SOURCE, keys: [key] });
+  const alreadyHandled = (e: unknown) => e instanceof DeskError && e.code === 'already_handled';
 
   async function remember(ticketId: string, ref: HelpdeskTicketRef): Promise<void> {
-    const known = await kvGet<HelpdeskTicketRef>(db, kvKeys.ticket(ticketId));
+    const known = await kv.get<HelpdeskTicketRef>(kvKeys.ticket(ticketId));
     const next = { ...known, ...Object.fromEntries(Object.entries(ref).filter(([, v]) => v)) } as HelpdeskTicketRef;
-    if (JSON.stringify(next) !== JSON.stringify(known)) await kvSet(db, kvKeys.ticket(ticketId), next, clock.now());
+    if (JSON.stringify(next) !== JSON.stringify(known)) await kv.set(kvKeys.ticket(ticketId), next, clock.now());
   }
 
   /** The ticket's customer: remembered from its events, or looked up once (a message may beat ticket.created). */
   async function refOf(ticketId: string): Promise<HelpdeskTicketRef | undefined> {
-    const known = await kvGet<HelpdeskTicketRef>(db, kvKeys.ticket(ticketId));
+    const known = await kv.get<HelpdeskTicketRef>(kvKeys.ticket(ticketId));
     if (known?.guestOpenId) return known;
     let t;
     try {
@@ -123,17 +114,15 @@ export function createHelpdeskInbound(deps: HelpdeskInboundDeps) {
   }
 
   async function answerSurvey(hdTicketId: string, guest: string, score: number, key: string, via: string): Promise<boolean> {
-    const ours = await ourTicketOf(database, hdTicketId);
-    if (!ours || ours.status !== 'resolved') return false;
-    if (!(await firstDelivery(key))) return true;
+    const ours = await ourTicketOf(store, hdTicketId);
+    if (!ours) return false;
+    // Answered before (a re-push): it was this survey's answer, not a new message.
+    if (ours.status !== 'resolved') return seen(key);
     try {
-      await desk.answerSurvey({ ticket: ours.code, channel: SOURCE, customerExternalId: guest, score });
+      await desk.answerSurvey({ ticket: ours.code, channel: SOURCE, customerExternalId: guest, score, receipt: receiptOf(key) });
     } catch (err) {
-      if (err instanceof DeskError) log.info('helpdesk survey answer refused', { code: ours.code, via, reason: err.message });
-      else {
-        await forget(key).catch(() => {});
-        throw err;
-      }
+      if (!(err instanceof DeskError)) throw err;
+      if (!alreadyHandled(err)) log.info('helpdesk survey answer refused', { code: ours.code, via, reason: err.message });
     }
     return true;
   }
@@ -169,54 +158,23 @@ export function createHelpdeskInbound(deps: HelpdeskInboundDeps) {
       attachments,
     });
     // The customer came back through a new helpdesk ticket while ours was still open: answer them there.
-    if (!r.created && !r.duplicate) {
-      await db
-        .update(tickets)
-        .set({ replyTo: sql`${tickets.replyTo} || ${JSON.stringify(replyTo)}::jsonb` })
-        .where(and(eq(tickets.id, r.ticketId), sql`${tickets.replyTo}->>'helpdeskTicketId' is distinct from ${hdTicketId}`));
-    }
+    if (!r.created && !r.duplicate) await desk.rerouteReplies({ ticketId: r.ticketId, replyTo: { ...replyTo }, unlessField: 'helpdeskTicketId' });
   }
 
   /** Their ticket closed and not by us: the event log says so, and the agents are told (once). */
   async function recordClosedThere(hdTicketId: string, status: number, closedBy: string | undefined, guest: string | undefined): Promise<void> {
-    const pushed = await kvGet<PushedStatus>(db, kvKeys.pushed(hdTicketId));
+    const pushed = await kv.get<PushedStatus>(kvKeys.pushed(hdTicketId));
     if (pushed && isClosedStatus(pushed.status)) return;
-    const key = `closed:${hdTicketId}`;
-    if (!(await firstDelivery(key))) return;
-    try {
-      await recordClose(hdTicketId, status, closedBy, guest);
-    } catch (err) {
-      await forget(key).catch(() => {});
-      throw err;
-    }
-  }
-
-  async function recordClose(hdTicketId: string, status: number, closedBy: string | undefined, guest: string | undefined): Promise<void> {
     const now = clock.now();
-    await kvSet(db, kvKeys.closed(hdTicketId), { status, closedBy: closedBy ?? null, at: now.toISOString() }, now);
-    const ours = await ourTicketOf(database, hdTicketId);
+    await kv.set(kvKeys.closed(hdTicketId), { status, closedBy: closedBy ?? null, at: now.toISOString() }, now);
+    const ours = await ourTicketOf(store, hdTicketId);
     if (!ours) return;
     const byCustomer = !!closedBy && closedBy === guest;
-    const deskDeps = desk.deps;
-    await db.transaction(async (tx) => {
-      const t = await lockTicketById(tx, ours.id);
-      if (!t) return;
-      const actor = byCustomer ? customerActor(t.customerId) : SYSTEM;
-      const [seq] = await appendEvents(tx, t.id, actor, now, [
-        { type: 'helpdesk_closed', data: { helpdeskTicketId: hdTicketId, helpdeskStatus: status, by: byCustomer ? 'customer' : (closedBy ?? 'helpdesk') } },
-      ]);
-      if (t.status === 'closed') return;
-      const who = byCustomer ? '客户' : '服务台';
-      const waiting = t.status === 'resolved' ? '客户如不再评价，将转为电话回访任务（未接通用 /visit 登记），回访未果才按未评价归档。' : '客户可能已看不到后续回复，如仍需跟进请通过其他方式联系客户。';
-      await enqueue(
-        tx,
-        now,
-        fanOut(deskDeps, [
-          { channel: 'agents', kind: 'agents.text', ticketId: t.id, payload: { text: `ℹ️ ${who}已在飞书服务台关闭了工单 ${t.code} 对应的服务台工单。${waiting}`, notify: 'assignee' }, idemKey: `helpdesk-closed:${t.id}:${seq}` },
-        ]),
-      );
-    });
-    deskDeps.wake();
+    await desk
+      .recordTwinClosed({ ticketId: ours.id, helpdeskTicketId: hdTicketId, helpdeskStatus: status, closedBy, byCustomer, receipt: receiptOf(`closed:${hdTicketId}`) })
+      .catch((e: unknown) => {
+        if (!alreadyHandled(e)) throw e;
+      });
   }
 
   async function onTicketUpdated(data: unknown): Promise<void> {
@@ -225,7 +183,7 @@ export function createHelpdeskInbound(deps: HelpdeskInboundDeps) {
     const { object: t, old_object: old } = parsed.data;
     const guest = t.guest?.id?.open_id;
     if (guest) await remember(t.ticket_id, { guestOpenId: guest, guestName: t.guest?.name, chatId: t.chat_id });
-    const ref = guest ? { guestOpenId: guest } : await kvGet<HelpdeskTicketRef>(db, kvKeys.ticket(t.ticket_id));
+    const ref = guest ? { guestOpenId: guest } : await kv.get<HelpdeskTicketRef>(kvKeys.ticket(t.ticket_id));
     // The helpdesk's own satisfaction rating, when it uses the same 1–5 scale.
     if (ref?.guestOpenId && t.score && t.score >= 1 && t.score <= 5 && Number.isInteger(t.score)) {
       await answerSurvey(t.ticket_id, ref.guestOpenId, t.score, `rating:${t.ticket_id}`, 'helpdesk rating');

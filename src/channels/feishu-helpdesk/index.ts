@@ -57,7 +57,7 @@ function buildChannel(core: CoreServices, settings: HelpdeskSettings, opts: Help
   const api = createFeishuApi(settings.feishu, log, { helpDesk: { id: settings.helpdeskId, token: settings.helpdeskToken } });
   const hd = createHelpdeskApi(api);
   const stats = { subscribedAt: null as string | null, subscribeError: null as string | null, lastInboundAt: null as string | null, lastSweepError: null as string | null };
-  const status: StatusSync = createStatusSync({ database: core.database, hd, log, now: () => core.clock.now() });
+  const status: StatusSync = createStatusSync({ store: core.store, hd, log, now: () => core.clock.now() });
   const inbound = createHelpdeskInbound({ core: { ...core, log }, hd, timeBoxMs: opts.timeBoxMs, onInbound: () => (stats.lastInboundAt = core.clock.now().toISOString()) });
   addFeishuEventHandlers(core, inbound.handlers);
   const timers = new Set<NodeJS.Timeout>();
@@ -114,7 +114,7 @@ function buildChannel(core: CoreServices, settings: HelpdeskSettings, opts: Help
   return {
     name: 'helpdesk',
     agentSurface: false,
-    sender: createHelpdeskSender({ database: core.database, hd, status, log }),
+    sender: createHelpdeskSender({ kv: core.store.kv, hd, status, log }),
     syncStatuses,
     subscribe,
     async start() {

@@ -1,8 +1,5 @@
-import { and, eq, gte, inArray, sql } from 'drizzle-orm';
-import { tickets } from '../../db/schema/index.ts';
-import type { Database } from '../../db/client.ts';
+import type { ChannelStore } from '../../desk/channel-store.ts';
 import type { Logger } from '../../log.ts';
-import { kvGet, kvSet } from '../../probes/kv.ts';
 import { Undeliverable, type ChannelSender, type DeliveryContext, type OutboxRow } from '../types.ts';
 import { HD_SOLVED, HD_STATUS, textOfContent, type HelpdeskApi } from './api.ts';
 import { cutText } from '../../core/text.ts';
@@ -53,7 +50,7 @@ export function helpdeskStatusFor(status: string): PushedStatus | null {
 }
 
 export interface StatusSyncDeps {
-  database: Database;
+  store: ChannelStore;
   hd: HelpdeskApi;
   log: Logger;
   now(): Date;
@@ -65,44 +62,41 @@ export interface StatusSyncDeps {
  * the customer nothing, so only the sweep sees it).
  */
 export function createStatusSync(deps: StatusSyncDeps) {
-  const db = deps.database.db;
+  const { kv } = deps.store;
 
   async function sync(ticketId: number): Promise<boolean> {
-    const [t] = await db.select({ status: tickets.status, channel: tickets.channel, replyTo: tickets.replyTo }).from(tickets).where(eq(tickets.id, ticketId));
-    if (!t || t.channel !== 'helpdesk') return false;
+    const t = (await deps.store.ticket({ id: ticketId }))?.ticket;
+    if (t?.channel !== 'helpdesk') return false;
     const hdId = (t.replyTo as Partial<HelpdeskReplyTo>).helpdeskTicketId;
     const want = helpdeskStatusFor(t.status);
     if (!hdId || !want) return false;
-    const last = await kvGet<PushedStatus>(db, kvKeys.pushed(hdId));
+    const last = await kv.get<PushedStatus>(kvKeys.pushed(hdId));
     if (last && last.status === want.status && last.solved === want.solved) return false;
     // Closed on their side: ours no longer drives theirs (a push would reopen it, or overwrite who closed it).
-    if (await kvGet(db, kvKeys.closed(hdId))) return false;
+    if (await kv.get(kvKeys.closed(hdId))) return false;
     try {
       await deps.hd.update(hdId, want);
     } catch (e) {
       if (!(e instanceof Undeliverable)) throw e;
       // Gone or not ours to change: remember the refusal, so the sweep does not retry it every minute.
       deps.log.warn('helpdesk refused the status update', { ticketId, helpdeskTicketId: hdId, err: e.message });
-      await kvSet(db, kvKeys.pushed(hdId), { ...want, refused: cutText(e.message, 200) }, deps.now());
+      await kv.set(kvKeys.pushed(hdId), { ...want, refused: cutText(e.message, 200) }, deps.now());
       return false;
     }
-    await kvSet(db, kvKeys.pushed(hdId), want, deps.now());
+    await kv.set(kvKeys.pushed(hdId), want, deps.now());
     return true;
   }
 
   /** Every helpdesk ticket of ours changed in the last `days`; returns how many were pushed. */
   async function sweep(days = 7): Promise<number> {
     const since = new Date(deps.now().getTime() - days * 86_400_000);
-    const rows = await db
-      .select({ id: tickets.id })
-      .from(tickets)
-      .where(and(eq(tickets.channel, 'helpdesk'), inArray(tickets.status, ['resolved', 'closed', 'reopened']), gte(tickets.updatedAt, since)));
+    const ids = await deps.store.ticketsChangedSince('helpdesk', ['resolved', 'closed', 'reopened'], since);
     let n = 0;
-    for (const r of rows) {
+    for (const id of ids) {
       try {
-        if (await sync(r.id)) n++;
+        if (await sync(id)) n++;
       } catch (e) {
-        deps.log.warn('helpdesk status sync failed', { ticketId: r.id, err: String(e) });
+        deps.log.warn('helpdesk status sync failed', { ticketId: id, err: String(e) });
       }
     }
     return n;
@@ -116,11 +110,11 @@ export type StatusSync = ReturnType<typeof createStatusSync>;
  * customer.text and customer.survey → a message in the helpdesk ticket. The ticket-message API has no idempotency
  * key, so a retry first looks for the message in the ticket (a lost answer may hide a sent message).
  */
-export function createHelpdeskSender(deps: { database: Database; hd: HelpdeskApi; status: StatusSync; log: Logger }): ChannelSender {
-  const db = deps.database.db;
+export function createHelpdeskSender(deps: { kv: ChannelStore['kv']; hd: HelpdeskApi; status: StatusSync; log: Logger }): ChannelSender {
+  const { kv } = deps;
 
   async function alreadySent(row: OutboxRow, hdId: string, text: string): Promise<boolean> {
-    if (await kvGet(db, kvKeys.sent(row.idemKey))) return true;
+    if (await kv.get(kvKeys.sent(row.idemKey))) return true;
     if (row.attempts === 0) return false;
     const recent = await deps.hd.recentMessages(hdId);
     return recent.some((m) => textOfContent(m.content) === text);
@@ -136,7 +130,7 @@ export function createHelpdeskSender(deps: { database: Database; hd: HelpdeskApi
       const text = row.kind === 'customer.survey' ? surveyText(route.code) : String(row.payload.text ?? '');
       if (!(await alreadySent(row, to.helpdeskTicketId, text))) {
         const messageId = await deps.hd.sendText(to.helpdeskTicketId, text);
-        await kvSet(db, kvKeys.sent(row.idemKey), { messageId: messageId ?? null, ticketId: to.helpdeskTicketId }, ctx.now());
+        await kv.set(kvKeys.sent(row.idemKey), { messageId: messageId ?? null, ticketId: to.helpdeskTicketId }, ctx.now());
       }
       // The message is out; a failed status push must not resend it (the sweep retries the push).
       await deps.status.sync(row.ticketId!).catch((e) => deps.log.warn('helpdesk status sync failed', { ticketId: row.ticketId, err: String(e) }));
@@ -145,12 +139,6 @@ export function createHelpdeskSender(deps: { database: Database; hd: HelpdeskApi
 }
 
 /** Our open-or-resolved ticket for a helpdesk ticket (the survey answer and "closed on their side" look it up). */
-export async function ourTicketOf(database: Database, hdTicketId: string) {
-  const [row] = await database.db
-    .select({ id: tickets.id, code: tickets.code, status: tickets.status })
-    .from(tickets)
-    .where(and(eq(tickets.channel, 'helpdesk'), sql`${tickets.replyTo}->>'helpdeskTicketId' = ${hdTicketId}`))
-    .orderBy(sql`${tickets.id} desc`)
-    .limit(1);
-  return row;
+export async function ourTicketOf(store: ChannelStore, hdTicketId: string) {
+  return (await store.ticketByReplyTo('helpdesk', 'helpdeskTicketId', hdTicketId))?.ticket;
 }

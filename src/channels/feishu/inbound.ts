@@ -1,17 +1,13 @@
 import * as lark from '@larksuiteoapi/node-sdk';
-import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { renderIncidentCard, renderSurveyCard, renderTicketCard, toast, type CallbackAnswer } from '../../../cards/feishu/index.ts';
-import { incidentByCode, loadIncidentView } from '../../desk/incidents.ts';
 import { WAIT_YES } from '../../../cards/feishu/ticket.ts';
-import { tickets } from '../../db/schema/index.ts';
 import { DeskError, type DeskErrorCode } from '../../desk/errors.ts';
 import { runTicketAction } from '../../desk/action-table.ts';
 import type { DeliveryReceipt } from '../../desk/receipts.ts';
 import type { CoreServices } from '../../services.ts';
 import { sdkLogger, type FeishuApi } from './client.ts';
 import type { FeishuSettings } from './config.ts';
-import { firstDelivery, forgetDelivery } from './receipts.ts';
 import type { FeishuReplyTo } from './sender.ts';
 import { cleanDeep, cutText } from '../../core/text.ts';
 import { TICKET_CODE } from '../../core/ticket-code.ts';
@@ -136,7 +132,7 @@ export interface InboundDeps {
  */
 export function createFeishuInbound(deps: InboundDeps) {
   const { core, settings, api } = deps;
-  const { desk, database, log } = core;
+  const { desk, store, log } = core;
   const budget = deps.timeBoxMs ?? DEFAULT_TIME_BOX_MS;
 
   /** Answer by the deadline whatever the database does; late work finishes on its own and is logged. */
@@ -151,13 +147,8 @@ export function createFeishuInbound(deps: InboundDeps) {
   }
 
   async function ticketOfCard(messageIds: string[]): Promise<{ id: number; code: string } | undefined> {
-    if (messageIds.length === 0) return undefined;
-    const [row] = await database.db
-      .select({ id: tickets.id, code: tickets.code })
-      .from(tickets)
-      .where(sql`${tickets.cardRefs}->>'feishu' in ${messageIds}`)
-      .limit(1);
-    return row;
+    const row = await store.ticket({ cardRef: { surface: 'feishu', refs: messageIds } });
+    return row && { id: row.ticket.id, code: row.ticket.code };
   }
 
   async function onAgentMessage(e: MessageEvent, parsed: Parsed, openId: string): Promise<void> {
@@ -226,8 +217,8 @@ export function createFeishuInbound(deps: InboundDeps) {
   }
 
   /** The incident card's buttons act on every member ticket; the card must be the incident's own. */
-  async function actOnIncident(e: CardActionEvent, v: z.infer<typeof incidentValue>, openId: string): Promise<CallbackAnswer> {
-    const inc = await incidentByCode(database.db, v.incident);
+  async function actOnIncident(e: CardActionEvent, v: z.infer<typeof incidentValue>, openId: string, receipt: DeliveryReceipt | undefined): Promise<CallbackAnswer> {
+    const inc = await store.incidentByCode(v.incident);
     if (!inc) return toast('error', `找不到事件 ${v.incident}`);
     if (!e.context?.open_message_id || inc.cardRefs.feishu !== e.context.open_message_id) return toast('error', '卡片与事件不符，操作被拒绝');
     const reply = e.action.form_value?.reply;
@@ -237,13 +228,14 @@ export function createFeishuInbound(deps: InboundDeps) {
       viaAgentGroup: !!settings.agentChatId && e.context.open_chat_id === settings.agentChatId,
       action: v.action,
       text: typeof reply === 'string' ? reply : undefined,
+      receipt,
     });
-    return toast('success', r.message, renderIncidentCard(await loadIncidentView(database.db, inc.id)));
+    return toast('success', r.message, renderIncidentCard(await store.incidentView(inc.id)));
   }
 
   async function act(e: CardActionEvent, receipt: DeliveryReceipt | undefined): Promise<CallbackAnswer> {
     const incident = incidentValue.safeParse(e.action?.value);
-    if (incident.success && e.operator?.open_id) return actOnIncident(e, incident.data, e.operator.open_id);
+    if (incident.success && e.operator?.open_id) return actOnIncident(e, incident.data, e.operator.open_id, receipt);
     const parsed = actionValue.safeParse(e.action?.value);
     const openId = e.operator?.open_id;
     if (!parsed.success || !openId) return toast('error', '无效的操作');
@@ -285,23 +277,18 @@ export function createFeishuInbound(deps: InboundDeps) {
   }
 
   async function ticketOfCode(code: string) {
-    const [row] = await database.db.select({ id: tickets.id, cardRefs: tickets.cardRefs }).from(tickets).where(sql`${tickets.code} = ${code}`);
-    return row;
+    return (await store.ticket({ code }))?.ticket;
   }
 
   /** Every click gets a toast: success with the new card, or the reason it was refused (nothing changed). */
   async function onCardAction(e: CardActionEvent): Promise<CallbackAnswer> {
-    // The receipt is written by the use case, in the transaction of the change it records (an incident click,
-    // several transactions, still takes its receipt first).
+    // The receipt is written by the use case, in the transaction of the change it records (an incident click: in
+    // each member's transaction and the incident's, desk/incidents.ts).
     const receipt = e.event_id ? { source: 'feishu', keys: [`card:${e.event_id}`] } : undefined;
-    const work = (async () => {
-      if (receipt && incidentValue.safeParse(e.action?.value).success && !(await firstDelivery(database, receipt.keys))) return toast('info', '该操作已处理');
-      return act(e, receipt);
-    })().catch(async (err): Promise<CallbackAnswer> => {
+    const work = act(e, receipt).catch(async (err): Promise<CallbackAnswer> => {
       if (err instanceof DeskError && err.code === 'already_handled') return toast('info', err.message);
       if (err instanceof DeskError) return toast(REFUSAL_IS_ERROR.has(err.code) ? 'error' : 'warning', err.message);
       log.error('feishu card action failed', { err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-      if (receipt && incidentValue.safeParse(e.action?.value).success) await forgetDelivery(database, receipt.keys).catch(() => {});
       return toast('error', '系统繁忙，请稍后重试');
     });
     return timeBox(work, () => toast('info', '正在处理，卡片稍后更新'), 'card.action.trigger');

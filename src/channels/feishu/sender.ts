@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
-import { eq } from 'drizzle-orm';
 import { renderIncidentCard, renderMarkdownCard, renderNoticeCard, renderSurveyCard, renderTicketCard, type Card } from '../../../cards/feishu/index.ts';
-import { incidents, tickets } from '../../db/schema/index.ts';
-import { loadIncidentView, saveIncidentCardRef } from '../../desk/incidents.ts';
 import type { CommandReply } from '../../desk/commands.ts';
 import type { Config } from '../../config.ts';
 import { RetryLater, Undeliverable, type AgentRef, type ChannelSender, type DeliveryContext, type OutboxRow } from '../types.ts';
@@ -102,16 +99,11 @@ export function createFeishuSender(deps: SenderDeps): ChannelSender {
     return res.file_key!;
   }
 
-  async function cardRefOf(ctx: DeliveryContext, ticketId: number): Promise<string | undefined> {
-    const [row] = await ctx.database.db.select({ refs: tickets.cardRefs }).from(tickets).where(eq(tickets.id, ticketId));
-    return row?.refs?.feishu;
-  }
-
   /** The card as it is now: PATCH the posted one, or post it (once: uuid) and remember its message id. */
   async function deliverCard(row: OutboxRow, ctx: DeliveryContext): Promise<void> {
     const ticketId = row.ticketId!;
     const card = renderTicketCard(await ctx.ticketView(ticketId));
-    const ref = await cardRefOf(ctx, ticketId);
+    const ref = (await ctx.ticketRoute(ticketId)).cardRefs.feishu;
     if (ref) {
       try {
         return await patch(ref, card);
@@ -128,10 +120,9 @@ export function createFeishuSender(deps: SenderDeps): ChannelSender {
   /** The incident card: PATCH it, or post it once (one uuid per incident, whichever row gets there first). */
   async function deliverIncident(row: OutboxRow, ctx: DeliveryContext): Promise<void> {
     const id = Number(row.payload.incidentId);
-    const view = await loadIncidentView(ctx.database.db, id);
+    const { view, cardRefs } = await ctx.incidentCard(id);
     const card = renderIncidentCard(view);
-    const [inc] = await ctx.database.db.select({ refs: incidents.cardRefs }).from(incidents).where(eq(incidents.id, id));
-    const ref = inc?.refs?.feishu;
+    const ref = cardRefs.feishu;
     if (ref) {
       try {
         return await patch(ref, card);
@@ -141,7 +132,7 @@ export function createFeishuSender(deps: SenderDeps): ChannelSender {
       }
     }
     const messageId = await create('chat_id', agentChat(), interactive(card), `incident-card:${id}:${ref ?? ''}`);
-    if (messageId) await saveIncidentCardRef(ctx.database.db, id, 'feishu', messageId);
+    if (messageId) await ctx.saveIncidentCardRef(id, 'feishu', messageId);
   }
 
   async function toCustomer(ctx: DeliveryContext, row: OutboxRow, build: (to: FeishuReplyTo) => { msg: Message; asReply: boolean }): Promise<void> {

@@ -1,18 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { categoryOf } from '../../config.ts';
 import { policyFor } from '../../core/sla.ts';
 import { promiseRule } from '../../core/promise.ts';
 import { ticketPromise } from '../../desk/promise.ts';
-import { STATUS_LABELS, type Status } from '../../core/ticket.ts';
-import { customers, messages, tickets } from '../../db/schema/index.ts';
+import { STATUS_LABELS } from '../../core/ticket.ts';
 import { ApiError } from '../../http/errors.ts';
 import type { AppEnv } from '../../http/env.ts';
 import type { Channel, ChannelFactory, CoreServices } from '../../services.ts';
 import { DeskError } from '../../desk/errors.ts';
-import { isProbeMarker, PROBE_HEADER } from '../../probes/marker.ts';
+import { PROBE_HEADER } from '../../probes/marker.ts';
 import { FeedbackForm, TicketPage } from './pages.tsx';
 import { isContactChannel } from '../../core/contact.ts';
 import { clientAddress, createRateLimiter } from './rate-limit.ts';
@@ -90,8 +87,7 @@ const privatePageHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
 const wantsHtml = (c: Context<AppEnv>) => (c.req.header('content-type') ?? '').includes('form') && (c.req.header('accept') ?? '').includes('text/html');
 
 export const createWebChannel: ChannelFactory = (core: CoreServices): Channel => {
-  const { config, desk, database, calendar } = core;
-  const db = database.db;
+  const { config, desk, store, calendar } = core;
   const limiter = createRateLimiter(config.web.rateLimitPerMinute, 60_000, () => core.clock.now().getTime());
   const schema = feedbackSchema(config.web.maxContentLength);
   // The longest allowed content (at most 4 bytes a character in UTF-8, more when form-encoded) and the other fields.
@@ -113,10 +109,10 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
   }
 
   async function ticketByToken(token: string) {
-    const [row] = await db.select({ t: tickets, c: customers }).from(tickets).innerJoin(customers, eq(customers.id, tickets.customerId)).where(eq(tickets.accessToken, token));
+    const row = await store.ticket({ accessToken: token });
     // Phone, visit and letter customers get the same private page in their SMS or e-mail.
-    if (!row || !isContactChannel(row.t.channel)) throw new ApiError('not_found', '链接无效或已失效');
-    return row;
+    if (!row || !isContactChannel(row.ticket.channel)) throw new ApiError('not_found', '链接无效或已失效');
+    return { t: row.ticket, c: row.customer };
   }
 
   return {
@@ -161,7 +157,7 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
           // The customer's consent to this processing is kept in the event log, with a digest of the notice shown.
           consent: consent ? { given: true, notice: noticeDigest(config.privacy.notice) } : undefined,
           // Only our own probes carry a marker the database knows; a planted complaint counts as real.
-          isProbe: await isProbeMarker(db, c.req.header(PROBE_HEADER)),
+          isProbe: await store.isProbeMarker(c.req.header(PROBE_HEADER)),
         });
         const url = `/t/${result.accessToken}`;
         if (wantsHtml(c)) return c.redirect(`${url}?new=1`, 303);
@@ -171,17 +167,12 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
       app.use('/t/*', privatePageHeaders);
       app.get('/t/:token', async (c) => {
         const { t } = await ticketByToken(c.req.param('token'));
-        const thread = await db
-          .select({ direction: messages.direction, body: messages.body, at: messages.createdAt })
-          .from(messages)
-          .where(and(eq(messages.ticketId, t.id), inArray(messages.direction, ['in', 'out'])))
-          .orderBy(asc(messages.id));
-        const category = categoryOf(config, t.category);
+        const thread = await store.customerThread(t.id);
         return c.html(
           <TicketPage
             company={config.company.name}
             code={t.code}
-            statusLabel={STATUS_LABELS[t.status as Status] ?? t.status}
+            statusLabel={STATUS_LABELS[t.status] ?? t.status}
             promise={ticketPromise(config, calendar, t)}
             justCreated={c.req.query('new') === '1'}
             messages={thread.map((m) => ({ who: m.direction === 'in' ? 'customer' : 'company', at: shanghaiTime(m.at, config.calendar.timeZone), body: m.body }))}

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DeskError } from '../../desk/errors.ts';
 import { ApiError } from '../../http/errors.ts';
-import { kvGet, kvList, kvSet } from '../../probes/kv.ts';
 import type { Channel, ChannelFactory, CoreServices } from '../../services.ts';
 import { RetryLater, Undeliverable, type ChannelSender, type OutboxRow } from '../types.ts';
 import { createWecomClient, WecomApiError, type KfMessage } from './client.ts';
@@ -46,7 +45,7 @@ const windowKey = (openKfId: string, user: string) => `wecom:window:${openKfId}:
 export const createWecomChannel: ChannelFactory = (core: CoreServices): WecomChannel | null => {
   const { env, config, desk, clock, log } = core;
   if (!env.WECOM_CORP_ID || !env.WECOM_SECRET || !env.WECOM_TOKEN || !env.WECOM_AES_KEY) return null;
-  const db = core.database.db;
+  const { kv } = core.store;
   const crypto = createWecomCrypto(env.WECOM_TOKEN, env.WECOM_AES_KEY, env.WECOM_CORP_ID);
   const client = createWecomClient({ apiBase: env.WECOM_API_BASE.replace(/\/$/, ''), corpId: env.WECOM_CORP_ID, secret: env.WECOM_SECRET, now: () => clock.now().getTime() });
   const windowMs = config.wecom.replyWindowHours * 3_600_000;
@@ -71,7 +70,7 @@ export const createWecomChannel: ChannelFactory = (core: CoreServices): WecomCha
   async function handle(m: KfMessage) {
     if (m.origin !== 3 || !m.external_userid) return; // events and our own servicers' messages
     const user = m.external_userid;
-    await kvSet(db, windowKey(m.open_kfid, user), { lastCustomerAt: m.send_time * 1000, sent: 0 } satisfies ReplyWindow, clock.now());
+    await kv.set(windowKey(m.open_kfid, user), { lastCustomerAt: m.send_time * 1000, sent: 0 } satisfies ReplyWindow, clock.now());
     const menu = SURVEY_MENU.exec(m.text?.menu_id ?? '');
     if (menu) {
       try {
@@ -112,14 +111,14 @@ export const createWecomChannel: ChannelFactory = (core: CoreServices): WecomCha
         do {
           again.delete(openKfId);
           for (;;) {
-            const cursor = (await kvGet<string>(db, cursorKey(openKfId))) ?? undefined;
+            const cursor = (await kv.get<string>(cursorKey(openKfId))) ?? undefined;
             const page = await client.syncMsg({ cursor, token: callbackToken, open_kfid: openKfId });
             for (const m of page.msg_list) {
               await handle(m);
               n++;
             }
             // The cursor moves only after the page is in the desk: a crash repeats the page, which msgid dedupes.
-            if (page.next_cursor) await kvSet(db, cursorKey(openKfId), page.next_cursor, clock.now());
+            if (page.next_cursor) await kv.set(cursorKey(openKfId), page.next_cursor, clock.now());
             if (!page.has_more) break;
           }
         } while (again.has(openKfId));
@@ -149,7 +148,7 @@ export const createWecomChannel: ChannelFactory = (core: CoreServices): WecomCha
       const route = await ctx.ticketRoute(row.ticketId!);
       const to = route.replyTo as unknown as WecomReplyTo;
       const key = windowKey(to.openKfId, to.externalUserId);
-      const w = await kvGet<ReplyWindow>(db, key);
+      const w = await kv.get<ReplyWindow>(key);
       const now = ctx.now().getTime();
       if (!w || now - w.lastCustomerAt > windowMs) throw new Undeliverable(`微信客服：客户最后一条消息已超过 ${config.wecom.replyWindowHours} 小时，无法再发送，请等客户再次来信或改用电话联系`);
       if (w.sent >= config.wecom.replyLimit) throw new Undeliverable(`微信客服：客户上次来信后已发送 ${w.sent} 条消息（上限 ${config.wecom.replyLimit} 条），须等客户回复后才能再发`);
@@ -178,7 +177,7 @@ export const createWecomChannel: ChannelFactory = (core: CoreServices): WecomCha
         }
         throw new RetryLater(`微信客服接口无法连接：${(e as Error).message}`);
       }
-      await kvSet(db, key, { ...w, sent: w.sent + 1 } satisfies ReplyWindow, ctx.now());
+      await kv.set(key, { ...w, sent: w.sent + 1 } satisfies ReplyWindow, ctx.now());
     },
   };
 
@@ -215,7 +214,7 @@ export const createWecomChannel: ChannelFactory = (core: CoreServices): WecomCha
     }),
     async start() {
       // Catch up on what arrived while we were down (no callback token: the ordinary rate limit applies).
-      for (const { key } of await kvList<string>(db, 'wecom:cursor:')) background(sync(key.slice('wecom:cursor:'.length)));
+      for (const { key } of await kv.list<string>('wecom:cursor:')) background(sync(key.slice('wecom:cursor:'.length)));
     },
     async stop() {
       await Promise.all([...pending]);

@@ -2,6 +2,8 @@ import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { agents, customers } from './people.ts';
 import { incidents } from './incidents.ts';
+import type { CloseReason, Status } from '../../core/ticket.ts';
+import type { SlaPolicy } from '../../core/sla.ts';
 
 /** How the ticket was classified, shown on the card (source: rules | learned | default | customer | agent). */
 /** Where an imported earlier record came from (src/imports/): kept on the ticket and in its `imported` event. */
@@ -43,7 +45,7 @@ export const tickets = pgTable(
     subject: text('subject').notNull(),
     category: text('category').notNull(),
     priority: text('priority').notNull().default('normal'),
-    status: text('status').notNull(),
+    status: text('status').$type<Status>().notNull(),
     assigneeId: bigint('assignee_id', { mode: 'number' }).references(() => agents.id),
     /** Unguessable token for the customer's own ticket page (web channel). */
     accessToken: text('access_token').notNull(),
@@ -66,13 +68,13 @@ export const tickets = pgTable(
     surveyAnsweredAt: ts('survey_answered_at'),
     closedAt: ts('closed_at'),
     /** satisfied | unrated | merged */
-    closeReason: text('close_reason'),
+    closeReason: text('close_reason').$type<CloseReason>(),
     firstResponseDueAt: ts('first_response_due_at'),
     resolutionDueAt: ts('resolution_due_at'),
     /** The first customer message still waiting for an agent's answer (next-response target); null when answered. */
     nextResponseSince: ts('next_response_since'),
     /** The policy (targets, clock, calendar version) the due times were computed from: old rows never change. */
-    slaPolicy: jsonb('sla_policy').$type<Record<string, unknown>>().notNull(),
+    slaPolicy: jsonb('sla_policy').$type<SlaPolicy>().notNull(),
     /** Paused minutes so far and the open pause, if any. */
     slaPausedMinutes: integer('sla_paused_minutes').notNull().default(0),
     slaPausedSince: ts('sla_paused_since'),
