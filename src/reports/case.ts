@@ -258,10 +258,9 @@ function detailOf(
     case 'sla_breached':
     case 'sla_escalated':
       return `${TARGETS[String(d.target)] ?? d.target ?? ''}${due(d.dueAt) ? `，时限 ${due(d.dueAt)}` : ''}${notified(d, config, people)}`;
-    default: {
-      const rest = Object.entries(d).filter(([k]) => k !== 'messageId' && k !== 'timer');
-      return [body, rest.length ? JSON.stringify(Object.fromEntries(rest)) : ''].filter(Boolean).join(' ');
-    }
+    default:
+      // An event without its own wording shows its label and message only: a reviewer never reads raw event data.
+      return body;
   }
 }
 

@@ -116,7 +116,8 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
     await page.getByRole('button', { name: '筛选' }).click();
     await page.waitForURL(/category=bug/);
     const codes = await page.locator('table.list td[data-label="工单号"] a').allTextContents();
-    expect(new Set(codes)).toEqual(new Set([week.A, week.E, week.G]));
+    // G names a regulator: the major flag made it a 投诉, so the bug filter lists A and E.
+    expect(new Set(codes)).toEqual(new Set([week.A, week.E]));
     await shot(page, '03-tickets-filtered');
     await page.getByLabel('分类').selectOption('');
     await page.getByLabel('时限状态').selectOption('breached');
@@ -147,14 +148,17 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
     expect(xlsx.suggestedFilename()).toBe('投诉处理台账_2026-03-01_2026-03-31.xlsx');
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(readFileSync(await xlsx.path()) as unknown as ArrayBuffer);
-    expect(wb.getWorksheet('台账')!.rowCount - 1).toBe(received);
+    // One row per ticket under the header; the sign-off (制表人 …) follows the rows.
     const codes: string[] = [];
-    wb.getWorksheet('台账')!.eachRow((row, n) => void (n > 1 && codes.push(String(row.getCell(1).value))));
+    wb.getWorksheet('台账')!.eachRow((row) => void (/^FB-/.test(String(row.getCell(1).value)) && codes.push(String(row.getCell(1).value))));
+    expect(codes).toHaveLength(received);
     expect(new Set(codes)).toEqual(new Set([week.A, week.B, week.C, week.E, week.G, week.F].filter((c) => c.startsWith('FB-202603'))));
     const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /下载 CSV/ }).click()]);
-    const text = readFileSync(await csv.path(), 'utf8');
-    expect(text.startsWith('\uFEFF工单号,')).toBe(true);
-    expect(text.trim().split('\r\n')).toHaveLength(received + 1);
+    const lines = readFileSync(await csv.path(), 'utf8').replace(/^\uFEFF/, '').split('\r\n');
+    // March is still running on the fixture's day: the first line says so, then the header and one line per ticket.
+    expect(lines.some((l) => l.startsWith('工单号,'))).toBe(true);
+    expect(lines.filter((l) => l.startsWith('FB-'))).toHaveLength(received);
+    expect(lines.some((l) => l.startsWith('制表人,'))).toBe(true);
     await page.context().close();
   });
 

@@ -4,14 +4,14 @@
  *
  * Latin words are refused unless listed in ALLOWED_LATIN, each with its reason: names of standards a reviewer checks
  * with their own tools (SHA-256, HMAC), file formats they open (Excel, CSV, XLSX), the statistic P90 (defined in 口径说明),
- * and the two ticket-code prefixes (FB, TC; explained in 说明). SLA is NOT allowed: the files say 时限 / 承诺.
+ * and the ticket-code prefixes (FB, TC, DR for imported records; explained in 说明). SLA is NOT allowed: the files say 时限 / 承诺.
  * Web addresses and page paths are data (the self-check names the page it could not reach), not words.
  * Customer-typed text (quoted as evidence) and contact details are removed before the scan by the caller.
  */
 import ExcelJS from 'exceljs';
 import { strFromU8, unzipSync } from 'fflate';
 
-export const ALLOWED_LATIN = new Set(['SHA', 'HMAC', 'Excel', 'CSV', 'XLSX', 'P90', 'FB', 'TC']);
+export const ALLOWED_LATIN = new Set(['SHA', 'HMAC', 'Excel', 'CSV', 'XLSX', 'P90', 'FB', 'TC', 'DR']);
 
 /** Always wrong, whatever the allowed list says. */
 export const FORBIDDEN: Array<[RegExp, string]> = [
@@ -54,10 +54,11 @@ function stripData(text: string): string {
     .replace(/https?:\/\/[^\s，。（）、|]+/g, ' ')
     .replace(/(?<![\w/])\/[a-z][\w/-]*/g, ' ')
     .replace(/[0-9a-f]{16,}/gi, ' ')
+    .replace(/[0-9a-f]{8,}…/gi, ' ')
     .replace(/\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8}\b/g, ' ')
     .replace(/\d{4}-\d{2}-\d{2}T[\d:.]+Z?/g, ' ')
     .replace(/[^\s@，。（）、]+@[^\s@，。（）、]+/g, ' ')
-    .replace(/[^\s/，。（）、"“”]+\.(?:xlsx|csv|md|html|docx|zip|png|txt|json)\b/gi, ' ');
+    .replace(/[^\s/，。、"“”]+\.(?:xlsx|csv|md|html|docx|zip|png|txt|json)\b/gi, ' ');
 }
 
 export function scanText(file: string, raw: string, exempt: readonly string[] = []): Finding[] {
