@@ -99,7 +99,7 @@ async function benchKind(kind: 'pglite' | 'postgres') {
 async function main() {
   const rows: Array<Record<string, string | number>> = [];
   const handoffRows: Array<Record<string, string | number>> = [];
-  for (const kind of ['pglite', 'postgres'] as const) {
+  for (const kind of (process.env.BENCH_DB ? [process.env.BENCH_DB] : ['pglite', 'postgres']) as Array<'pglite' | 'postgres'>) {
     const r = await benchKind(kind);
     const s = summarize(r.intake.latencies);
     const b = summarize(r.base.latencies);

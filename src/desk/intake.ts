@@ -17,6 +17,8 @@ import { autoAssign } from './assign.ts';
 import { placeInIncident } from './incidents.ts';
 import { categoryChoice, currentModel, majorSignal, similarOpenTickets, triageInfo, unansweredIsMajor, unansweredRun } from './triage.ts';
 import { cutText } from '../core/text.ts';
+import { createGate, type Gate } from '../core/gate.ts';
+import type { Database } from '../db/client.ts';
 
 const attachment = z.object({ kind: z.string(), name: z.string().optional(), ref: z.string() });
 
@@ -58,6 +60,20 @@ export interface IntakeResult {
   promise: string;
 }
 
+/**
+ * Intake transactions in flight per database. PGlite has one connection and serves queries in arrival order, so a
+ * burst of queued intakes would make every card send and click wait behind all of them: one intake at a time leaves
+ * the others waiting here, and an outbox claim or a click waits for one intake at most. On PostgreSQL the pool has
+ * 10 connections; intakes take at most 6 of them.
+ */
+export const INTAKE_SLOTS = { pglite: 1, postgres: 6 } as const;
+const gates = new WeakMap<Database, Gate>();
+export function intakeGate(database: Database): Gate {
+  let gate = gates.get(database);
+  if (!gate) gates.set(database, (gate = createGate(INTAKE_SLOTS[database.kind])));
+  return gate;
+}
+
 export async function intake(deps: DeskDeps, input: InboundMessage): Promise<IntakeResult> {
   const msg = inboundMessageSchema.parse(input);
   const { config, calendar } = deps;
@@ -67,7 +83,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
   // Read before the transaction: the model is cached, and PGlite cannot run a query beside an open transaction.
   const model = await currentModel(deps, now.getTime());
 
-  const result = await deps.database.db.transaction(async (tx) => {
+  const result = await intakeGate(deps.database).run(() => deps.database.db.transaction(async (tx) => {
     // Receipts first: a concurrent re-delivery blocks on the unique key until we commit, then sees the conflict.
     const keys = [msg.dedupeKey, ...msg.extraDedupeKeys].map((k) => ({ source: msg.channel, externalId: k }));
     const fresh = await tx.insert(inboundReceipts).values(keys).onConflictDoNothing().returning({ externalId: inboundReceipts.externalId });
@@ -150,11 +166,13 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
     const assigned = assignment ? transition(initialState(category.id), { type: 'assign', agentId: assignment.agentId, rule: assignment.rule }, now) : null;
     const policy = policyFor(category, config, calendar);
     const promise = customerPromise({ categoryName: category.name, policy, calendar, receivedAt: now, hours: config.calendar.hours }).text;
-    const code = await nextTicketCode(tx, calendar.localDate(now));
-    const [ticket] = await tx
+    // The day's counter row is locked from the moment the number is taken until commit, and every intake of the day
+    // takes it: so the ticket is written under a placeholder and numbered last, in the few statements that need the
+    // code (ticket row, events, acknowledgement). Same transaction, so a failure rolls the number back: no gaps.
+    const [draft] = await tx
       .insert(tickets)
       .values({
-        code,
+        code: `~${newAccessToken()}`,
         channel: msg.channel,
         customerId: customer.id,
         replyTo: msg.replyTo,
@@ -179,10 +197,11 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
         updatedAt: now,
       })
       .returning();
-    await syncTimers(tx, deps, ticket, now, { fresh: true });
+    // A major complaint's timers page the leads naming the code: those wait for the number.
+    if (!draft.isMajor) await syncTimers(tx, deps, draft, now, { fresh: true });
     const [message] = await tx
       .insert(messages)
-      .values({ ticketId: ticket.id, direction: 'in', authorKind: 'customer', authorId: String(customer.id), body: text, attachments: msg.attachments, platformMessageId: msg.dedupeKey, createdAt: now })
+      .values({ ticketId: draft.id, direction: 'in', authorKind: 'customer', authorId: String(customer.id), body: text, attachments: msg.attachments, platformMessageId: msg.dedupeKey, createdAt: now })
       .returning({ id: messages.id });
     // The promise text is kept in the log as evidence of what the customer was told; the acknowledgement is the
     // bot's (it does not count as a first response).
@@ -191,6 +210,11 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
       ...(placement ? [{ type: 'incident_joined', actor: SYSTEM, data: { incident: placement.code, created: placement.created, score: placement.score } }] : []),
       ...(assigned && assignment ? assigned.events.map((e) => ({ ...e, actor: SYSTEM, data: { ...e.data, agent: `${assignment.agent.platform}:${assignment.agent.userId}` } })) : []),
     ];
+    await tx.update(inboundReceipts).set({ ticketId: draft.id }).where(sql`${inboundReceipts.source} = ${msg.channel} and ${inboundReceipts.externalId} in ${keys.map((k) => k.externalId)}`);
+
+    const code = await nextTicketCode(tx, calendar.localDate(now));
+    const [ticket] = await tx.update(tickets).set({ code }).where(eq(tickets.id, draft.id)).returning();
+    if (ticket.isMajor) await syncTimers(tx, deps, ticket, now, { fresh: true });
     const seqs = await appendEvents(
       tx,
       ticket.id,
@@ -220,13 +244,12 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
       ],
     );
     const ackSeq = seqs[seqs.length - 1];
-    await tx.update(inboundReceipts).set({ ticketId: ticket.id }).where(sql`${inboundReceipts.source} = ${msg.channel} and ${inboundReceipts.externalId} in ${keys.map((k) => k.externalId)}`);
     await enqueue(tx, now, [
       { channel: msg.channel, kind: 'customer.text', ticketId: ticket.id, payload: { text: ackText(code, promise, msg.channel), purpose: 'ack' }, idemKey: `ack:${ticket.id}:${ackSeq}` },
       ...deps.agentSurfaces.map((s) => ({ channel: s, kind: 'agents.card' as const, ticketId: ticket.id, idemKey: `card:${ticket.id}:${seqs[0]}:${s}` })),
     ]);
     return { ticketId: ticket.id, code, accessToken: ticket.accessToken, created: true, duplicate: false, promise };
-  }).catch(async (e) => {
+  })).catch(async (e) => {
     if (!(e instanceof Duplicate)) throw e;
     return duplicateResult(deps, msg, text);
   });
