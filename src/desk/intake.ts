@@ -13,7 +13,7 @@ import { agentActor, customerActor, SYSTEM } from './deps.ts';
 import { isContactChannel } from '../core/contact.ts';
 import { appendEvents, enqueue, lockOpenTicketOf, newAccessToken, nextTicketCode, stateOf } from './store.ts';
 import { syncTimers } from './timers.ts';
-import { autoAssign } from './assign.ts';
+import { assignmentCandidates, takeTurn } from './assign.ts';
 import { placeInIncident } from './incidents.ts';
 import { categoryChoice, currentModel, majorSignal, similarOpenTickets, triageInfo, unansweredIsMajor, unansweredRun } from './triage.ts';
 import { cutText } from '../core/text.ts';
@@ -162,13 +162,13 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
             .slice(0, 3)
             .map((d) => ({ id: d.id, code: d.code, score: Math.round(d.score * 100) / 100 }));
     // Incident members are worked together from the incident card; others may be handed to an agent on duty.
-    const assignment = msg.isProbe || placement ? null : await autoAssign(tx, deps, category.id, now);
-    const assigned = assignment ? transition(initialState(category.id), { type: 'assign', agentId: assignment.agentId, rule: assignment.rule }, now) : null;
+    const candidates = msg.isProbe || placement ? null : await assignmentCandidates(tx, deps, category.id, now);
     const policy = policyFor(category, config, calendar);
     const promise = customerPromise({ categoryName: category.name, policy, calendar, receivedAt: now, hours: config.calendar.hours }).text;
     // The day's counter row is locked from the moment the number is taken until commit, and every intake of the day
-    // takes it: so the ticket is written under a placeholder and numbered last, in the few statements that need the
-    // code (ticket row, events, acknowledgement). Same transaction, so a failure rolls the number back: no gaps.
+    // takes it (the rotation's cursor likewise): so the ticket is written under a placeholder and numbered and
+    // assigned last, in the few statements that need them (ticket row, events, acknowledgement). Same transaction,
+    // so a failure rolls the number back: no gaps.
     const [draft] = await tx
       .insert(tickets)
       .values({
@@ -179,9 +179,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
         subject: gist,
         category: category.id,
         priority: cls.priority,
-        status: assigned?.patch.status ?? 'new',
-        assigneeId: assignment?.agentId ?? null,
-        claimedAt: assigned?.patch.claimedAt ?? null,
+        status: 'new',
         accessToken: newAccessToken(),
         isProbe: msg.isProbe,
         // Only the sandbox makes sandbox customers, so this flag cannot be claimed from outside.
@@ -203,6 +201,17 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
       .insert(messages)
       .values({ ticketId: draft.id, direction: 'in', authorKind: 'customer', authorId: String(customer.id), body: text, attachments: msg.attachments, platformMessageId: msg.dedupeKey, createdAt: now })
       .returning({ id: messages.id });
+    await tx.update(inboundReceipts).set({ ticketId: draft.id }).where(sql`${inboundReceipts.source} = ${msg.channel} and ${inboundReceipts.externalId} in ${keys.map((k) => k.externalId)}`);
+
+    const code = await nextTicketCode(tx, calendar.localDate(now));
+    const assignment = candidates ? await takeTurn(tx, candidates, now) : null;
+    const assigned = assignment ? transition(initialState(category.id), { type: 'assign', agentId: assignment.agentId, rule: assignment.rule }, now) : null;
+    const [ticket] = await tx
+      .update(tickets)
+      .set({ code, ...(assigned && assignment ? { status: assigned.patch.status, assigneeId: assignment.agentId, claimedAt: assigned.patch.claimedAt } : {}) })
+      .where(eq(tickets.id, draft.id))
+      .returning();
+    if (ticket.isMajor) await syncTimers(tx, deps, ticket, now, { fresh: true });
     // The promise text is kept in the log as evidence of what the customer was told; the acknowledgement is the
     // bot's (it does not count as a first response).
     const triageEvents: Array<TicketEvent & { actor?: string }> = [
@@ -210,11 +219,6 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
       ...(placement ? [{ type: 'incident_joined', actor: SYSTEM, data: { incident: placement.code, created: placement.created, score: placement.score } }] : []),
       ...(assigned && assignment ? assigned.events.map((e) => ({ ...e, actor: SYSTEM, data: { ...e.data, agent: `${assignment.agent.platform}:${assignment.agent.userId}` } })) : []),
     ];
-    await tx.update(inboundReceipts).set({ ticketId: draft.id }).where(sql`${inboundReceipts.source} = ${msg.channel} and ${inboundReceipts.externalId} in ${keys.map((k) => k.externalId)}`);
-
-    const code = await nextTicketCode(tx, calendar.localDate(now));
-    const [ticket] = await tx.update(tickets).set({ code }).where(eq(tickets.id, draft.id)).returning();
-    if (ticket.isMajor) await syncTimers(tx, deps, ticket, now, { fresh: true });
     const seqs = await appendEvents(
       tx,
       ticket.id,
