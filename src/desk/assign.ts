@@ -77,8 +77,6 @@ export async function assignmentCandidates(tx: Tx, deps: DeskDeps, category: str
     const onDuty = r.duty === 'on' || (r.duty === 'auto' && r.onDuty && business);
     return onDuty && (counts.get(r.id) ?? 0) < cfg.maxOpenPerAgent;
   };
-  // The cursor row exists before anyone locks it (the insert is a no-op after the first ticket).
-  await tx.insert(kv).values({ key: cursorKey(rule), value: { last: null }, updatedAt: now }).onConflictDoNothing({ target: kv.key });
   return { pool, rule, rows, eligible };
 }
 
@@ -90,7 +88,13 @@ const cursorKey = (rule: string) => `assign:cursor:${rule}`;
  */
 export async function takeTurn(tx: Tx, c: Candidates, now: Date): Promise<Assignment | null> {
   const { pool, rule, rows, eligible } = c;
-  const [cursor] = await tx.select({ value: kv.value }).from(kv).where(eq(kv.key, cursorKey(rule))).for('update');
+  const lock = () => tx.select({ value: kv.value }).from(kv).where(eq(kv.key, cursorKey(rule))).for('update');
+  let [cursor] = await lock();
+  if (!cursor) {
+    // The rotation's first ticket makes the row (an insert on every ticket would wait on the locked row each time).
+    await tx.insert(kv).values({ key: cursorKey(rule), value: { last: null }, updatedAt: now }).onConflictDoNothing({ target: kv.key });
+    [cursor] = await lock();
+  }
   const last = (cursor.value as { last: string | null }).last;
   const start = last ? pool.findIndex((p) => key(p) === last) + 1 : 0;
   for (let i = 0; i < pool.length; i++) {
