@@ -59,8 +59,13 @@ if (!existsSync(join(out, 'main.js'))) {
   } catch {
     rmSync(tmp, { recursive: true, force: true }); // another start built the same sources meanwhile
   }
-  // Bundles of older sources.
-  for (const e of readdirSync(cache)) if (e.startsWith('.loopdesk-') && e !== `.loopdesk-${id}` && !e.endsWith('.partial')) rmSync(join(cache, e), { recursive: true, force: true });
+  // Bundles of older sources, after a week: a service still running from one imports parts of it later (the audit
+  // pack, reports), so a fresh build must not pull it away.
+  const weekAgo = Date.now() - 7 * 86_400_000;
+  for (const e of readdirSync(cache)) {
+    const p = join(cache, e);
+    if (e.startsWith('.loopdesk-') && e !== `.loopdesk-${id}` && statSync(p).mtimeMs < weekAgo) rmSync(p, { recursive: true, force: true });
+  }
   writeFileSync(join(out, 'built-from.txt'), `${SOURCES.join(', ')} of ${root}\n`);
 }
 // Stack traces name the TypeScript lines.
