@@ -1,6 +1,6 @@
 import type { DeskDeps } from './deps.ts';
 import { act, type AgentAction } from './act.ts';
-import { intake, type InboundMessage } from './intake.ts';
+import { intake, intakeGate, type InboundMessage } from './intake.ts';
 import { answerSurvey, closeUnrated, type SurveyAnswer } from './survey.ts';
 import { enqueue } from './store.ts';
 import type { CommandReply } from './commands.ts';
@@ -20,7 +20,8 @@ export function createDesk(deps: DeskDeps) {
   return {
     deps,
     intake: (msg: InboundMessage) => intake(deps, cleanDeep(msg)),
-    act: (action: AgentAction) => act(deps, cleanDeep(action)),
+    // An agent's click or command goes before intakes still waiting for their turn (issue 18: clicks under a flood).
+    act: (action: AgentAction) => intakeGate(deps.database).urgent(() => act(deps, cleanDeep(action))),
     answerSurvey: (answer: SurveyAnswer) => answerSurvey(deps, cleanDeep(answer)),
     closeUnrated: (ticketId: number) => closeUnrated(deps, ticketId),
     /** A phone call, visit or letter typed in by an agent: a ticket like any other, the agent recorded. */

@@ -32,3 +32,32 @@ describe('createGate', () => {
     expect(gate.waiting).toBe(0);
   });
 });
+
+describe('createGate urgent work', () => {
+  it('holds back callers not yet started while urgent work runs, then lets them in in order', async () => {
+    const gate = createGate(1);
+    const log: string[] = [];
+    let releaseFirst!: () => void;
+    const first = gate.run(async () => {
+      log.push('intake 1');
+      await new Promise<void>((r) => (releaseFirst = r));
+    });
+    const second = gate.run(async () => void log.push('intake 2'));
+    let releaseClick!: () => void;
+    const click = gate.urgent(async () => {
+      log.push('click');
+      await new Promise<void>((r) => (releaseClick = r));
+      log.push('click done');
+    });
+    await new Promise((r) => setTimeout(r, 0));
+    releaseFirst();
+    await first;
+    await new Promise((r) => setTimeout(r, 0));
+    // The slot is free, but the click is still running: intake 2 waits.
+    expect(log).toEqual(['intake 1', 'click']);
+    expect(gate.waiting).toBe(1);
+    releaseClick();
+    await Promise.all([click, second]);
+    expect(log).toEqual(['intake 1', 'click', 'click done', 'intake 2']);
+  });
+});
