@@ -52,7 +52,12 @@ if (!existsSync(join(out, 'main.js'))) {
     sourcemap: 'linked',
     logLevel: 'error',
     // A package's JSON data (chinese-days' calendar) is read into the bundle: Node would want an import attribute.
-    plugins: [{ name: 'package-json-data', setup: (b) => b.onResolve({ filter: /^[^./].*\.json$/ }, (a) => ({ path: createRequire(a.importer).resolve(a.path) })) }],
+    plugins: [
+      {
+        name: 'package-json-data',
+        setup: (b) => b.onResolve({ filter: /^[^./].*\.json$/ }, (a) => ({ path: createRequire(a.importer).resolve(a.path) })),
+      },
+    ],
   });
   try {
     renameSync(tmp, out);
