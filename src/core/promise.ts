@@ -46,6 +46,14 @@ export function clockText(clock: SlaPolicy['clock'], hours: Hours): string {
   return clock === 'business' ? `（工作时间 ${workingHoursText(hours)}）` : '（全天候计时，含夜间和节假日）';
 }
 
+// Building an Intl formatter costs far more than using one (every acknowledgement names a deadline): one per zone.
+const clockFormats = new Map<string, Intl.DateTimeFormat>();
+function clockFormat(timeZone: string): Intl.DateTimeFormat {
+  let f = clockFormats.get(timeZone);
+  if (!f) clockFormats.set(timeZone, (f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })));
+  return f;
+}
+
 /** '2 月 14 日（周六，调休上班）10:00'; the year is added when it differs from `ref`'s. */
 export function deadlineText(at: Date, calendar: BusinessCalendar, ref?: Date): string {
   const iso = calendar.localDate(at);
@@ -53,7 +61,7 @@ export function deadlineText(at: Date, calendar: BusinessCalendar, ref?: Date): 
   const weekday = WEEKDAYS[new Date(Date.UTC(y, m - 1, d)).getUTCDay()];
   const info = calendar.dayInfo(iso);
   const note = info.kind === 'makeup' ? '，调休上班' : info.kind === 'holiday' ? `，${info.name ?? '节假日'}` : '';
-  const time = new Intl.DateTimeFormat('en-GB', { timeZone: calendar.timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+  const time = clockFormat(calendar.timeZone).format(at);
   const year = ref && calendar.localDate(ref).slice(0, 4) !== iso.slice(0, 4) ? `${y} 年 ` : '';
   return `${year}${m} 月 ${d} 日（${weekday}${note}）${time}`;
 }

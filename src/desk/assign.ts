@@ -47,6 +47,19 @@ export async function openCounts(tx: Tx, agentIds: number[]): Promise<Map<number
 
 /** Picks the agent for a new ticket of `category`, or null (assignment off, nobody on duty or everyone full). */
 export async function autoAssign(tx: Tx, deps: DeskDeps, category: string, now: Date): Promise<Assignment | null> {
+  const c = await assignmentCandidates(tx, deps, category, now);
+  return c ? takeTurn(tx, c, now) : null;
+}
+
+export interface Candidates {
+  pool: AgentRef[];
+  rule: string;
+  rows: Map<string, typeof agents.$inferSelect>;
+  eligible: (p: AgentRef) => boolean;
+}
+
+/** Who may take a new ticket of `category` (reads only, no lock); null when assignment is off or nobody is named. */
+export async function assignmentCandidates(tx: Tx, deps: DeskDeps, category: string, now: Date): Promise<Candidates | null> {
   const cfg = deps.config.assignment;
   if (cfg.mode === 'off') return null;
   const byCategory = cfg.mode === 'category' ? cfg.byCategory[category] : undefined;
@@ -64,17 +77,30 @@ export async function autoAssign(tx: Tx, deps: DeskDeps, category: string, now: 
     const onDuty = r.duty === 'on' || (r.duty === 'auto' && r.onDuty && business);
     return onDuty && (counts.get(r.id) ?? 0) < cfg.maxOpenPerAgent;
   };
+  return { pool, rule, rows, eligible };
+}
 
-  // The rotation's cursor is one locked row: concurrent intakes take turns instead of picking the same person.
-  const cursorKey = `assign:cursor:${rule}`;
-  await tx.insert(kv).values({ key: cursorKey, value: { last: null }, updatedAt: now }).onConflictDoNothing({ target: kv.key });
-  const [cursor] = await tx.select({ value: kv.value }).from(kv).where(eq(kv.key, cursorKey)).for('update');
+const cursorKey = (rule: string) => `assign:cursor:${rule}`;
+
+/**
+ * The rotation's turn: its cursor is one locked row, so concurrent intakes take turns instead of picking the same
+ * person. The lock lasts to commit: intake takes it last, beside the ticket number.
+ */
+export async function takeTurn(tx: Tx, c: Candidates, now: Date): Promise<Assignment | null> {
+  const { pool, rule, rows, eligible } = c;
+  const lock = () => tx.select({ value: kv.value }).from(kv).where(eq(kv.key, cursorKey(rule))).for('update');
+  let [cursor] = await lock();
+  if (!cursor) {
+    // The rotation's first ticket makes the row (an insert on every ticket would wait on the locked row each time).
+    await tx.insert(kv).values({ key: cursorKey(rule), value: { last: null }, updatedAt: now }).onConflictDoNothing({ target: kv.key });
+    [cursor] = await lock();
+  }
   const last = (cursor.value as { last: string | null }).last;
   const start = last ? pool.findIndex((p) => key(p) === last) + 1 : 0;
   for (let i = 0; i < pool.length; i++) {
     const p = pool[(start + i) % pool.length];
     if (!eligible(p)) continue;
-    await tx.update(kv).set({ value: { last: key(p) }, updatedAt: now }).where(eq(kv.key, cursorKey));
+    await tx.update(kv).set({ value: { last: key(p) }, updatedAt: now }).where(eq(kv.key, cursorKey(rule)));
     const r = rows.get(key(p))!;
     return { agentId: r.id, agent: { platform: r.platform, userId: r.userId, name: r.name }, rule };
   }

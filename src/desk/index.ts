@@ -1,6 +1,6 @@
 import type { DeskDeps } from './deps.ts';
 import { act, type AgentAction } from './act.ts';
-import { intake, type InboundMessage } from './intake.ts';
+import { intake, intakeGate, type InboundMessage } from './intake.ts';
 import { answerSurvey, closeUnrated, type SurveyAnswer } from './survey.ts';
 import { enqueue } from './store.ts';
 import type { CommandReply } from './commands.ts';
@@ -22,7 +22,8 @@ export function createDesk(deps: DeskDeps) {
   return {
     deps,
     intake: (msg: InboundMessage) => intake(deps, cleanDeep(msg)),
-    act: (action: AgentAction) => act(deps, cleanDeep(action)),
+    // An agent's click or command goes before intakes still waiting for their turn (issue 18: clicks under a flood).
+    act: (action: AgentAction) => intakeGate(deps.database).urgent(() => act(deps, cleanDeep(action))),
     answerSurvey: (answer: SurveyAnswer) => answerSurvey(deps, cleanDeep(answer)),
     /**
      * Closes a resolved ticket as unrated at once. Only for records made before the phone follow-up existed (test

@@ -15,10 +15,12 @@ import { agentActor, customerActor, SYSTEM } from './deps.ts';
 import { isContactChannel } from '../core/contact.ts';
 import { appendEvents, enqueue, lockOpenTicketOf, newAccessToken, nextTicketCode, stateOf } from './store.ts';
 import { syncTimers } from './timers.ts';
-import { autoAssign } from './assign.ts';
+import { assignmentCandidates, takeTurn } from './assign.ts';
 import { placeInIncident } from './incidents.ts';
 import { categoryChoice, currentModel, majorSignal, similarOpenTickets, triageInfo, unansweredIsMajor, unansweredRun } from './triage.ts';
 import { cutText } from '../core/text.ts';
+import { createGate, type Gate } from '../core/gate.ts';
+import type { Database } from '../db/client.ts';
 
 const attachment = z.object({ kind: z.string(), name: z.string().optional(), ref: z.string() });
 
@@ -60,6 +62,20 @@ export interface IntakeResult {
   promise: string;
 }
 
+/**
+ * Intake transactions in flight per database. PGlite has one connection and serves queries in arrival order, so a
+ * burst of queued intakes would make every card send and click wait behind all of them: one intake at a time leaves
+ * the others waiting here, and an outbox claim or a click waits for one intake at most. On PostgreSQL the pool has
+ * 10 connections; intakes take at most 6 of them.
+ */
+export const INTAKE_SLOTS = { pglite: 1, postgres: 6 } as const;
+const gates = new WeakMap<Database, Gate>();
+export function intakeGate(database: Database): Gate {
+  let gate = gates.get(database);
+  if (!gate) gates.set(database, (gate = createGate(INTAKE_SLOTS[database.kind])));
+  return gate;
+}
+
 export async function intake(deps: DeskDeps, input: InboundMessage): Promise<IntakeResult> {
   const msg = inboundMessageSchema.parse(input);
   const { config, calendar } = deps;
@@ -69,7 +85,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
   // Read before the transaction: the model is cached, and PGlite cannot run a query beside an open transaction.
   const model = await currentModel(deps, now.getTime());
 
-  const result = await deps.database.db.transaction(async (tx) => {
+  const result = await intakeGate(deps.database).run(() => deps.database.db.transaction(async (tx) => {
     // Receipts first: a concurrent re-delivery blocks on the unique key until we commit, then sees the conflict.
     const keys = [msg.dedupeKey, ...msg.extraDedupeKeys].map((k) => ({ source: msg.channel, externalId: k }));
     const fresh = await tx.insert(inboundReceipts).values(keys).onConflictDoNothing().returning({ externalId: inboundReceipts.externalId });
@@ -163,24 +179,24 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
             .slice(0, 3)
             .map((d) => ({ id: d.id, code: d.code, score: Math.round(d.score * 100) / 100 }));
     // Incident members are worked together from the incident card; others may be handed to an agent on duty.
-    const assignment = msg.isProbe || placement ? null : await autoAssign(tx, deps, category.id, now);
-    const assigned = assignment ? transition(initialState(category.id), { type: 'assign', agentId: assignment.agentId, rule: assignment.rule }, now) : null;
+    const candidates = msg.isProbe || placement ? null : await assignmentCandidates(tx, deps, category.id, now);
     const policy = promisePolicy(config, calendar, category.id, major?.major ?? false);
     const promise = customerPromise({ categoryName: category.name, policy, calendar, receivedAt: now, hours: config.calendar.hours }).text;
-    const code = await nextTicketCode(tx, calendar.localDate(now), ticketCodePrefix(msg.isProbe));
-    const [ticket] = await tx
+    // The day's counter row is locked from the moment the number is taken until commit, and every intake of the day
+    // takes it (the rotation's cursor likewise): so the ticket is written under a placeholder and numbered and
+    // assigned last, in the few statements that need them (ticket row, events, acknowledgement). Same transaction,
+    // so a failure rolls the number back: no gaps.
+    const [draft] = await tx
       .insert(tickets)
       .values({
-        code,
+        code: `~${newAccessToken()}`,
         channel: msg.channel,
         customerId: customer.id,
         replyTo: msg.replyTo,
         subject: gist,
         category: category.id,
         priority,
-        status: assigned?.patch.status ?? 'new',
-        assigneeId: assignment?.agentId ?? null,
-        claimedAt: assigned?.patch.claimedAt ?? null,
+        status: 'new',
         accessToken: newAccessToken(),
         isProbe: msg.isProbe,
         // Only the sandbox makes sandbox customers, so this flag cannot be claimed from outside.
@@ -200,11 +216,23 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
         updatedAt: now,
       })
       .returning();
-    await syncTimers(tx, deps, ticket, now, { fresh: true });
+    // A major complaint's timers page the leads naming the code: those wait for the number.
+    if (!draft.isMajor) await syncTimers(tx, deps, draft, now, { fresh: true });
     const [message] = await tx
       .insert(messages)
-      .values({ ticketId: ticket.id, direction: 'in', authorKind: 'customer', authorId: String(customer.id), body: text, attachments: msg.attachments, platformMessageId: msg.dedupeKey, createdAt: now })
+      .values({ ticketId: draft.id, direction: 'in', authorKind: 'customer', authorId: String(customer.id), body: text, attachments: msg.attachments, platformMessageId: msg.dedupeKey, createdAt: now })
       .returning({ id: messages.id });
+    await tx.update(inboundReceipts).set({ ticketId: draft.id }).where(sql`${inboundReceipts.source} = ${msg.channel} and ${inboundReceipts.externalId} in ${keys.map((k) => k.externalId)}`);
+
+    const code = await nextTicketCode(tx, calendar.localDate(now), ticketCodePrefix(msg.isProbe));
+    const assignment = candidates ? await takeTurn(tx, candidates, now) : null;
+    const assigned = assignment ? transition(initialState(category.id), { type: 'assign', agentId: assignment.agentId, rule: assignment.rule }, now) : null;
+    const [ticket] = await tx
+      .update(tickets)
+      .set({ code, ...(assigned && assignment ? { status: assigned.patch.status, assigneeId: assignment.agentId, claimedAt: assigned.patch.claimedAt } : {}) })
+      .where(eq(tickets.id, draft.id))
+      .returning();
+    if (ticket.isMajor) await syncTimers(tx, deps, ticket, now, { fresh: true });
     // The promise text is kept in the log as evidence of what the customer was told; the acknowledgement is the
     // bot's (it does not count as a first response).
     const triageEvents: Array<TicketEvent & { actor?: string }> = [
@@ -242,13 +270,12 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
       ],
     );
     const ackSeq = seqs[seqs.length - 1];
-    await tx.update(inboundReceipts).set({ ticketId: ticket.id }).where(sql`${inboundReceipts.source} = ${msg.channel} and ${inboundReceipts.externalId} in ${keys.map((k) => k.externalId)}`);
     await enqueue(tx, now, [
       { channel: msg.channel, kind: 'customer.text', ticketId: ticket.id, payload: { text: ackText(code, promise, msg.channel), purpose: 'ack' }, idemKey: `ack:${ticket.id}:${ackSeq}` },
       ...deps.agentSurfaces.map((s) => ({ channel: s, kind: 'agents.card' as const, ticketId: ticket.id, idemKey: `card:${ticket.id}:${seqs[0]}:${s}` })),
     ]);
     return { ticketId: ticket.id, code, accessToken: ticket.accessToken, created: true, duplicate: false, promise };
-  }).catch(async (e) => {
+  })).catch(async (e) => {
     if (!(e instanceof Duplicate)) throw e;
     return duplicateResult(deps, msg, text);
   });

@@ -42,10 +42,10 @@ export function feishuInstanceEnv(o: { databaseUrl: string; port: number; fakeUr
   };
 }
 
-/** Starts `node --import tsx src/main.ts` (signals reach the service itself) and resolves once it is ready. */
+/** Starts the service as `npm start` runs it (`node scripts/start.mjs`: signals reach the service itself) and resolves once it is ready. */
 export function startInstance(env: Record<string, string>): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['scripts/start.mjs'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     const onData = (d: Buffer) => {
       out += d;

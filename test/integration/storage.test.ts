@@ -79,6 +79,33 @@ describe.each(dbKinds)('storage on %s', (kind) => {
     t.clock.set('2026-03-02T02:00:00Z');
   });
 
+  it('concurrent intakes of different customers get gapless codes, even when one fails after taking its number', async () => {
+    t.clock.set('2026-03-05T02:00:00Z');
+    // A failure at the very end of the transaction (the acknowledgement event), after the code was taken.
+    await t.db.execute(sql`create or replace function fail_marked_ack() returns trigger language plpgsql as $$
+      begin
+        if new.type = 'acknowledged' and exists (select 1 from messages m where m.ticket_id = new.ticket_id and m.body like '%模拟故障%') then
+          raise exception 'simulated failure';
+        end if;
+        return new;
+      end $$`);
+    await t.db.execute(sql`create trigger fail_marked_ack before insert on ticket_events for each row execute function fail_marked_ack()`);
+    try {
+      const results = await Promise.allSettled(
+        Array.from({ length: 24 }, (_, i) => t.desk.intake({ ...message(`om_gap${i}`, i % 5 === 2 ? `模拟故障 ${i}` : `无法登录 ${i}`), customer: { externalId: `ou_gap${i}` } })),
+      );
+      const codes = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.code] : []));
+      expect(results.filter((r) => r.status === 'rejected')).toHaveLength(5);
+      expect(codes.sort()).toEqual(Array.from({ length: 19 }, (_, i) => `FB-20260305-${String(i + 1).padStart(4, '0')}`));
+      // What is stored agrees: every ticket of the day, the failed ones left nothing behind.
+      const stored = await t.db.select({ code: tickets.code }).from(tickets).where(sql`${tickets.code} like 'FB-20260305-%'`);
+      expect(stored.map((r) => r.code).sort()).toEqual(codes);
+    } finally {
+      await t.db.execute(sql`drop trigger fail_marked_ack on ticket_events`);
+      t.clock.set('2026-03-02T02:00:00Z');
+    }
+  });
+
   it('bad input leaves nothing half-written', async () => {
     const before = await t.db.select({ n: count() }).from(tickets);
     await expect(t.desk.intake({ ...message('om_empty'), text: '   ' })).rejects.toThrow('消息内容为空');
