@@ -11,7 +11,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/core/' },
       to: {
-        path: ['^src/(db|channels|http|desk|jobs|console|probes|reports|records|sandbox|workers)/', '^src/(services|main|worker|cli)\\.ts$', 'drizzle-orm', 'postgres', '@electric-sql/pglite'],
+        path: [
+          '^src/(db|channels|http|desk|jobs|console|probes|reports|records|sandbox|workers)/',
+          '^src/(services|main|worker|cli)\\.ts$',
+          'drizzle-orm',
+          'postgres',
+          '@electric-sql/pglite',
+        ],
         pathNot: '^src/core/',
       },
     },

@@ -62,7 +62,16 @@ async function run(bursts: boolean) {
   const fake = await startFakeFeishu({ appId: APP_ID, appSecret: SECRET, chatQps: LIMITS.perChat });
   const dir = mkdtempSync(join(tmpdir(), 'loopdesk-bench-burst-'));
   const database = await openDatabase({ dataDir: dir });
-  const env = parseEnv({ LOG_LEVEL: 'silent', FEISHU_APP_ID: APP_ID, FEISHU_APP_SECRET: SECRET, FEISHU_VERIFICATION_TOKEN: TOKEN, FEISHU_ENCRYPT_KEY: KEY, FEISHU_DOMAIN: fake.url, FEISHU_EVENT_MODE: 'webhook', FEISHU_AGENT_CHAT_ID: AGENTS });
+  const env = parseEnv({
+    LOG_LEVEL: 'silent',
+    FEISHU_APP_ID: APP_ID,
+    FEISHU_APP_SECRET: SECRET,
+    FEISHU_VERIFICATION_TOKEN: TOKEN,
+    FEISHU_ENCRYPT_KEY: KEY,
+    FEISHU_DOMAIN: fake.url,
+    FEISHU_EVENT_MODE: 'webhook',
+    FEISHU_AGENT_CHAT_ID: AGENTS,
+  });
   const config = parseConfig({ triage: { bursts: { enabled: bursts } } });
   const services = createServices({ env, config, database, log: silentLogger, channels: [feishuChannel({ perTargetQps: LIMITS.perChat })] });
   await services.start();
@@ -146,7 +155,10 @@ async function run(bursts: boolean) {
   ackLatency.sort((a, b) => a - b);
   answers.sort((a, b) => a - b);
   const toAgents = fake.messagesIn(AGENTS).length;
-  const [{ n: members }] = (await database.db.select({ n: tickets.id }).from(tickets).then((r) => [{ n: r.length }])) as Array<{ n: number }>;
+  const [{ n: members }] = (await database.db
+    .select({ n: tickets.id })
+    .from(tickets)
+    .then((r) => [{ n: r.length }])) as Array<{ n: number }>;
   const incs = await database.db.select().from(incidents);
 
   await server.close();
@@ -177,9 +189,17 @@ async function run(bursts: boolean) {
 async function main() {
   const rows = [await run(true)];
   if (process.env.BENCH_BASELINE !== '0') rows.push(await run(false));
-  table(`Burst: ${N} similar messages from ${N} customers in ${SECONDS} s → Feishu webhook → desk → fake Feishu (limits: ${LIMITS.perChat}/s per chat, ${LIMITS.perCard}/s per card, ${LIMITS.perApp}/s per app)`, rows);
+  table(
+    `Burst: ${N} similar messages from ${N} customers in ${SECONDS} s → Feishu webhook → desk → fake Feishu (limits: ${LIMITS.perChat}/s per chat, ${LIMITS.perCard}/s per card, ${LIMITS.perApp}/s per app)`,
+    rows,
+  );
   const r = rows[0];
-  const pass = r.acked === `${N}/${N}` && r['msgs to agents'] < 20 && r['peak/chat/s'] <= LIMITS.perChat && r['peak/card/s'] <= LIMITS.perCard && r['peak app sends/s'] <= LIMITS.perApp;
+  const pass =
+    r.acked === `${N}/${N}` &&
+    r['msgs to agents'] < 20 &&
+    r['peak/chat/s'] <= LIMITS.perChat &&
+    r['peak/card/s'] <= LIMITS.perCard &&
+    r['peak app sends/s'] <= LIMITS.perApp;
   console.log(`\ntarget: every customer acknowledged, < 20 messages to the agents' group, within the limits → ${pass ? 'PASS' : 'FAIL'}`);
   if (!pass) process.exitCode = 1;
 }

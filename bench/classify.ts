@@ -28,21 +28,39 @@ function corpus(seed: number, n: number): Array<{ text: string; label: string }>
     z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
     return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
   };
-  const pick = <T,>(a: T[]) => a[Math.floor(rnd() * a.length)];
+  const pick = <T>(a: T[]) => a[Math.floor(rnd() * a.length)];
   const han = () => String.fromCodePoint(0x4e00 + Math.floor(rnd() * 3000));
   const phrases: Record<string, string[][]> = {
-    bug: [['对账单', '导出的报表', '同步任务', '子账号权限', '支付页面', '登录', '消息推送', '订单列表', '发票下载', '小程序'], ['数据对不上', '一直转圈', '金额显示为负数', '重复生成两份', '同步失败', '打不开', '闪退', '白屏', '报错 500', '加载很慢']],
-    complaint: [['你们销售', '上次的客服', '续费时', '合同里', '售后', '退款流程', '账单', '快递'], ['承诺的没兑现', '态度恶劣', '多收了我们一年的钱', '一直推脱', '完全不负责任', '没人回复', '拖了两周', '太失望了']],
-    consultation: [['子账号', '发票抬头', 'API 调用额度', '数据保留期', '企业版', '私有化部署', '发货时间', '积分'], ['在哪里设置', '上限是多少', '支持哪些格式', '需要什么材料', '多少钱', '怎么开通', '能不能改', '有没有优惠']],
-    suggestion: [['报表页面', '移动端', '审批流', '通知提醒', '搜索', '首页', '导出功能', '客服入口'], ['要是能加个筛选就好了', '最好支持自定义字段', '能配合企业微信就更方便', '加一个夜间主题吧', '希望增加批量操作', '建议优化一下排版']],
-    other: [['你好', '在吗', '麻烦', '请转告', '谢谢'], ['', '我是老客户', '找一下张经理', '上次聊过的事', '收到了']],
+    bug: [
+      ['对账单', '导出的报表', '同步任务', '子账号权限', '支付页面', '登录', '消息推送', '订单列表', '发票下载', '小程序'],
+      ['数据对不上', '一直转圈', '金额显示为负数', '重复生成两份', '同步失败', '打不开', '闪退', '白屏', '报错 500', '加载很慢'],
+    ],
+    complaint: [
+      ['你们销售', '上次的客服', '续费时', '合同里', '售后', '退款流程', '账单', '快递'],
+      ['承诺的没兑现', '态度恶劣', '多收了我们一年的钱', '一直推脱', '完全不负责任', '没人回复', '拖了两周', '太失望了'],
+    ],
+    consultation: [
+      ['子账号', '发票抬头', 'API 调用额度', '数据保留期', '企业版', '私有化部署', '发货时间', '积分'],
+      ['在哪里设置', '上限是多少', '支持哪些格式', '需要什么材料', '多少钱', '怎么开通', '能不能改', '有没有优惠'],
+    ],
+    suggestion: [
+      ['报表页面', '移动端', '审批流', '通知提醒', '搜索', '首页', '导出功能', '客服入口'],
+      ['要是能加个筛选就好了', '最好支持自定义字段', '能配合企业微信就更方便', '加一个夜间主题吧', '希望增加批量操作', '建议优化一下排版'],
+    ],
+    other: [
+      ['你好', '在吗', '麻烦', '请转告', '谢谢'],
+      ['', '我是老客户', '找一下张经理', '上次聊过的事', '收到了'],
+    ],
   };
   const labels = Object.keys(phrases);
   return Array.from({ length: n }, () => {
     const label = pick(labels);
     const [subjects, predicates] = phrases[label];
     const noise = Array.from({ length: 1 + Math.floor(rnd() * 4) }, han).join('');
-    return { text: `${pick(['您好，', '', '麻烦看下，', '急！', ''])}${pick(subjects)}${noise}${pick(predicates)}，订单 ${Math.floor(rnd() * 1e6)}${pick(['。', '，谢谢', '！', ''])}`, label };
+    return {
+      text: `${pick(['您好，', '', '麻烦看下，', '急！', ''])}${pick(subjects)}${noise}${pick(predicates)}，订单 ${Math.floor(rnd() * 1e6)}${pick(['。', '，谢谢', '！', ''])}`,
+      label,
+    };
   });
 }
 
@@ -94,4 +112,5 @@ table('Model', [
   { what: 'JSON.parse on load (ms)', value: parseMs.toFixed(1) },
   { what: 'JSON.stringify per reclassification (ms)', value: stringifyMs.toFixed(1) },
 ]);
-if (!(globalThis as { gc?: () => void }).gc) console.log('\n(heap figures without --expose-gc are approximate: NODE_OPTIONS=--expose-gc npx tsx bench/classify.ts)');
+if (!(globalThis as { gc?: () => void }).gc)
+  console.log('\n(heap figures without --expose-gc are approximate: NODE_OPTIONS=--expose-gc npx tsx bench/classify.ts)');

@@ -96,22 +96,52 @@ async function main() {
 
     const clock = fixedClock(NOW);
     const config = parseConfig({ roles: { agents: [{ platform: 'feishu', userId: 'ou_desk', name: '测试客服' }], leads: [], admins: [] } });
-    const services = createServices({ env: parseEnv({ ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'silent', PUBLIC_BASE_URL: 'http://bench.test' }), config, database, clock, log: silentLogger, channels: [createWebChannel] });
+    const services = createServices({
+      env: parseEnv({ ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'silent', PUBLIC_BASE_URL: 'http://bench.test' }),
+      config,
+      database,
+      clock,
+      log: silentLogger,
+      channels: [createWebChannel],
+    });
     const app = createApp(services);
     // A few real tickets through the desk: messages and a hash-chained log for the ticket page.
     const made = [];
     for (let i = 0; i < 3; i++) {
-      const r = await services.desk.intake({ channel: 'web', dedupeKey: `bench-${i}`, customer: { externalId: `bench-${i}`, name: '测试', phone: '13700000000' }, replyTo: {}, text: `支付后没到账，订单 ${i}`, category: 'bug' });
-      await services.desk.act({ ticket: r.code, actor: { platform: 'feishu', userId: 'ou_desk', name: '测试客服' }, viaAgentGroup: true, action: 'respond', text: '正在核查。' });
+      const r = await services.desk.intake({
+        channel: 'web',
+        dedupeKey: `bench-${i}`,
+        customer: { externalId: `bench-${i}`, name: '测试', phone: '13700000000' },
+        replyTo: {},
+        text: `支付后没到账，订单 ${i}`,
+        category: 'bug',
+      });
+      await services.desk.act({
+        ticket: r.code,
+        actor: { platform: 'feishu', userId: 'ou_desk', name: '测试客服' },
+        viaAgentGroup: true,
+        action: 'respond',
+        text: '正在核查。',
+      });
       made.push(r.code);
     }
 
     // Sign in once (token), like a browser.
     const login = await app.request('/console/login');
-    const csrfCookie = login.headers.getSetCookie().find((c) => c.startsWith('loopdesk_csrf='))!.split(';')[0];
+    const csrfCookie = login.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('loopdesk_csrf='))!
+      .split(';')[0];
     const csrf = /name="csrf" value="([^"]+)"/.exec(await login.text())![1];
-    const signed = await app.request('/console/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie }, body: new URLSearchParams({ csrf, token: TOKEN }).toString() });
-    const session = signed.headers.getSetCookie().find((c) => c.startsWith('loopdesk_console='))!.split(';')[0];
+    const signed = await app.request('/console/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie },
+      body: new URLSearchParams({ csrf, token: TOKEN }).toString(),
+    });
+    const session = signed.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('loopdesk_console='))!
+      .split(';')[0];
     const cookie = `${csrfCookie}; ${session}`;
 
     const get = async (path: string) => {
@@ -130,7 +160,13 @@ async function main() {
       }
       times.sort((a, b) => a - b);
       const median = times[Math.floor(times.length / 2)];
-      rows.push({ page: name, path: path.length > 48 ? `${path.slice(0, 45)}…` : path, 'median ms': Math.round(median), 'max ms': Math.round(times[times.length - 1]), '< 200 ms': median < TARGET_MS ? 'yes' : 'NO' });
+      rows.push({
+        page: name,
+        path: path.length > 48 ? `${path.slice(0, 45)}…` : path,
+        'median ms': Math.round(median),
+        'max ms': Math.round(times[times.length - 1]),
+        '< 200 ms': median < TARGET_MS ? 'yes' : 'NO',
+      });
     };
     const once = async (name: string, path: string, before?: () => void | Promise<void>) => {
       await before?.();
@@ -150,9 +186,17 @@ async function main() {
     const touch = (where: string, n: number) => async () => {
       forgetOverview(services);
       bump++;
-      await services.database.db.execute(sql.raw(`update tickets set updated_at = '${NOW}'::timestamptz + interval '${bump} seconds' where id in (select id from tickets where ${where} order by random() limit ${n})`));
+      await services.database.db.execute(
+        sql.raw(
+          `update tickets set updated_at = '${NOW}'::timestamptz + interval '${bump} seconds' where id in (select id from tickets where ${where} order by random() limit ${n})`,
+        ),
+      );
     };
-    await measure('overview after 50 recent tickets changed', '/console/overview', touch(`created_at > '${NOW}'::timestamptz - interval '3 days' and status = 'closed'`, 50));
+    await measure(
+      'overview after 50 recent tickets changed',
+      '/console/overview',
+      touch(`created_at > '${NOW}'::timestamptz - interval '3 days' and status = 'closed'`, 50),
+    );
     // Worst case: 200 changes spread over the whole year (every touched day is recomputed).
     await once('overview after 200 changes spread over a year', '/console/overview', touch(`status = 'closed'`, 200));
     const lastMonth = '/console/ledger?from=2025-09-01&to=2026-02-28';
@@ -178,10 +222,22 @@ async function main() {
     const deps = { database, config, calendar: services.calendar, now: clock.now() };
     let t0 = performance.now();
     await computeStats(deps, range);
-    rows.push({ page: 'baseline: computeStats 6 months, cold', path: '(reports/stats.ts)', 'median ms': Math.round(performance.now() - t0), 'max ms': Math.round(performance.now() - t0), '< 200 ms': 'one-off' });
+    rows.push({
+      page: 'baseline: computeStats 6 months, cold',
+      path: '(reports/stats.ts)',
+      'median ms': Math.round(performance.now() - t0),
+      'max ms': Math.round(performance.now() - t0),
+      '< 200 ms': 'one-off',
+    });
     t0 = performance.now();
     await computeStats(deps, range);
-    rows.push({ page: 'baseline: computeStats 6 months, warm', path: '(reports/stats.ts)', 'median ms': Math.round(performance.now() - t0), 'max ms': Math.round(performance.now() - t0), '< 200 ms': 'one-off' });
+    rows.push({
+      page: 'baseline: computeStats 6 months, warm',
+      path: '(reports/stats.ts)',
+      'median ms': Math.round(performance.now() - t0),
+      'max ms': Math.round(performance.now() - t0),
+      '< 200 ms': 'one-off',
+    });
 
     table(`Web console on PostgreSQL, ${N.toLocaleString('en')} tickets (server time via app.request, ${RUNS} runs each; target < ${TARGET_MS} ms)`, rows);
     await services.stop();

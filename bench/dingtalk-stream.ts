@@ -23,7 +23,10 @@ const N = Number(process.argv[2] ?? 600);
 const TEXTS = ['登录后 APP 闪退，报错 500', '怎么导出上个月的发票？', '退款一直没到账，我要投诉', '建议增加深色模式', '付款后订单一直显示待支付'];
 
 type Request = { cmd: 'start' } | { cmd: 'run'; tag: string } | { cmd: 'close' };
-type Reply = { cmd: 'started'; base: string; gatewayUrl: string; clientId: string; clientSecret: string } | { cmd: 'done'; latencies: number[]; seconds: number } | { cmd: 'closed' };
+type Reply =
+  | { cmd: 'started'; base: string; gatewayUrl: string; clientId: string; clientSecret: string }
+  | { cmd: 'done'; latencies: number[]; seconds: number }
+  | { cmd: 'closed' };
 
 /** Worker side: the fake DingTalk, pushing N messages from N customers and timing each frame → ack. */
 async function fakeWorker() {
@@ -32,14 +35,28 @@ async function fakeWorker() {
     if (req.cmd === 'start') {
       fake = await startFakeDingTalk({ redeliverAfterMs: 120_000 });
       await fake.waitFor(() => true);
-      parentPort!.postMessage({ cmd: 'started', base: fake.base, gatewayUrl: fake.gatewayUrl, clientId: fake.clientId, clientSecret: fake.clientSecret } satisfies Reply);
+      parentPort!.postMessage({
+        cmd: 'started',
+        base: fake.base,
+        gatewayUrl: fake.gatewayUrl,
+        clientId: fake.clientId,
+        clientSecret: fake.clientSecret,
+      } satisfies Reply);
     } else if (req.cmd === 'run') {
       const f = fake!;
       await f.waitFor(() => f.openSockets === 1, 10_000, 'connection');
       const now = Date.now();
       const t0 = performance.now();
-      const frames: Frame[] = Array.from({ length: N }, (_, i) =>
-        f.robotMessage({ now, msgId: `${req.tag}-${i}`, senderStaffId: `${req.tag}-cust-${i}`, conversationId: `cid-${req.tag}-${i}`, text: { content: TEXTS[i % TEXTS.length] } }).frame,
+      const frames: Frame[] = Array.from(
+        { length: N },
+        (_, i) =>
+          f.robotMessage({
+            now,
+            msgId: `${req.tag}-${i}`,
+            senderStaffId: `${req.tag}-cust-${i}`,
+            conversationId: `cid-${req.tag}-${i}`,
+            text: { content: TEXTS[i % TEXTS.length] },
+          }).frame,
       );
       await f.waitFor(() => frames.every((x) => x.ackedAt !== null), 120_000, 'acks');
       const seconds = (performance.now() - t0) / 1000;
@@ -104,7 +121,14 @@ async function loopdesk(kind: 'pglite' | 'postgres'): Promise<Row & { ackedPerSe
     drop = pg.drop;
     database = await openDatabase({ databaseUrl: pg.url });
   } else database = await openDatabase({ memory: true });
-  const env = parseEnv({ DINGTALK_CLIENT_ID: info.clientId, DINGTALK_CLIENT_SECRET: info.clientSecret, DINGTALK_AGENT_CONVERSATION_ID: 'cidAgents', DINGTALK_API_BASE: info.base, DINGTALK_GATEWAY_URL: info.gatewayUrl, LOG_LEVEL: 'silent' });
+  const env = parseEnv({
+    DINGTALK_CLIENT_ID: info.clientId,
+    DINGTALK_CLIENT_SECRET: info.clientSecret,
+    DINGTALK_AGENT_CONVERSATION_ID: 'cidAgents',
+    DINGTALK_API_BASE: info.base,
+    DINGTALK_GATEWAY_URL: info.gatewayUrl,
+    LOG_LEVEL: 'silent',
+  });
   const services = createServices({ env, config: parseConfig({}), database, log: silentLogger, channels: [dingTalkChannel()] });
   const channel = services.channels[0] as Channel & { settle(): Promise<void> };
   // The outbox worker runs too (acks to customers, cards to the agents' group), as in production.
@@ -120,7 +144,13 @@ async function loopdesk(kind: 'pglite' | 'postgres'): Promise<Row & { ackedPerSe
   await drop();
   await w.next({ cmd: 'close' });
   await w.worker.terminate();
-  return { name: `Loopdesk → tickets (${kind === 'pglite' ? 'PGlite' : 'PostgreSQL'})`, perSecond: N / seconds, ackedPerSecond: N / r.seconds, p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99) };
+  return {
+    name: `Loopdesk → tickets (${kind === 'pglite' ? 'PGlite' : 'PostgreSQL'})`,
+    perSecond: N / seconds,
+    ackedPerSecond: N / r.seconds,
+    p50: percentile(r.latencies, 50),
+    p99: percentile(r.latencies, 99),
+  };
 }
 
 if (!isMainThread) {
@@ -130,11 +160,15 @@ if (!isMainThread) {
   const rows: Array<Row & { ackedPerSecond?: number }> = [bare, await loopdesk('pglite')];
   if (process.env.TEST_DATABASE_URL) rows.push(await loopdesk('postgres'));
   const num = (n: number, w = 8) => n.toFixed(0).padStart(w);
-  console.log(`\nDingTalk stream intake: ${N} robot messages from ${N} customers, real dingtalk-stream ${'2.1.5'} client, fake gateway in a worker thread (Node ${process.version})\n`);
+  console.log(
+    `\nDingTalk stream intake: ${N} robot messages from ${N} customers, real dingtalk-stream ${'2.1.5'} client, fake gateway in a worker thread (Node ${process.version})\n`,
+  );
   console.log('| handler                           | tickets/s | acks/s | ack p50 ms | ack p99 ms | vs ceiling |');
   console.log('|-----------------------------------|----------:|-------:|-----------:|-----------:|-----------:|');
   for (const r of rows) {
-    console.log(`| ${r.name.padEnd(33)} | ${r === bare ? '       —' : num(r.perSecond)}  | ${num(r.ackedPerSecond ?? r.perSecond, 6)} | ${num(r.p50, 10)} | ${num(r.p99, 10)} | ${r === bare ? '     1.00x' : `${((r.ackedPerSecond ?? r.perSecond) / bare.perSecond).toFixed(2).padStart(9)}x`} |`);
+    console.log(
+      `| ${r.name.padEnd(33)} | ${r === bare ? '       —' : num(r.perSecond)}  | ${num(r.ackedPerSecond ?? r.perSecond, 6)} | ${num(r.p50, 10)} | ${num(r.p99, 10)} | ${r === bare ? '     1.00x' : `${((r.ackedPerSecond ?? r.perSecond) / bare.perSecond).toFixed(2).padStart(9)}x`} |`,
+    );
   }
   console.log('\nacks/s and "vs ceiling" compare how fast frames are acknowledged; tickets/s is messages committed as tickets (ack → intake transaction).');
   process.exit(0);

@@ -56,16 +56,37 @@ const nextMessage = () => {
 async function benchKind(kind: BenchDbKind) {
   const fake = await startFakeFeishu({ appId: APP_ID, appSecret: SECRET, chatQps: 100_000 });
   const { database, drop } = await openBenchDb(kind, 'loopdesk_bench_feishu');
-  const env = parseEnv({ LOG_LEVEL: 'silent', FEISHU_APP_ID: APP_ID, FEISHU_APP_SECRET: SECRET, FEISHU_VERIFICATION_TOKEN: TOKEN, FEISHU_ENCRYPT_KEY: KEY, FEISHU_DOMAIN: fake.url, FEISHU_EVENT_MODE: 'webhook', FEISHU_AGENT_CHAT_ID: AGENTS });
+  const env = parseEnv({
+    LOG_LEVEL: 'silent',
+    FEISHU_APP_ID: APP_ID,
+    FEISHU_APP_SECRET: SECRET,
+    FEISHU_VERIFICATION_TOKEN: TOKEN,
+    FEISHU_ENCRYPT_KEY: KEY,
+    FEISHU_DOMAIN: fake.url,
+    FEISHU_EVENT_MODE: 'webhook',
+    FEISHU_AGENT_CHAT_ID: AGENTS,
+  });
   // Pacing lifted so the fake gets the cards quickly (card refs are needed for the click phase). Burst grouping off:
   // these near-identical events would otherwise share one incident card (bench/burst.ts measures that).
-  const services = createServices({ env, config: parseConfig({ triage: { bursts: { enabled: false } } }), database, log: silentLogger, channels: [feishuChannel({ perTargetQps: 100_000 })] });
+  const services = createServices({
+    env,
+    config: parseConfig({ triage: { bursts: { enabled: false } } }),
+    database,
+    log: silentLogger,
+    channels: [feishuChannel({ perTargetQps: 100_000 })],
+  });
   await services.start();
   const real = await listen(createApp(services).fetch);
 
   const ceilingApp = new Hono();
   ceilingApp.post('/feishu/webhook', async (c) => {
-    const v = verifyWebhook({ raw: await c.req.text(), headers: Object.fromEntries(c.req.raw.headers), encryptKey: KEY, verificationToken: TOKEN, nowMs: Date.now() });
+    const v = verifyWebhook({
+      raw: await c.req.text(),
+      headers: Object.fromEntries(c.req.raw.headers),
+      encryptKey: KEY,
+      verificationToken: TOKEN,
+      nowMs: Date.now(),
+    });
     return c.json(v.kind === 'challenge' ? { challenge: v.challenge } : {});
   });
   const ceiling = await listen(ceilingApp.fetch);
@@ -88,7 +109,10 @@ async function benchKind(kind: BenchDbKind) {
   const [mixedMsgs, mixedClicks] = await Promise.all([
     load(N, CONCURRENCY, async () => void (await send(real.url, nextMessage()))),
     load(clicks, 4, async (i) => {
-      const r = (await send(real.url, cardActionEvent(defaults, { openId: 'ou_bench_agent', value: { action: 'claim', ticket: codes[i] }, messageId: cards[i].messageId, chatId: AGENTS }))) as { toast?: { type: string } };
+      const r = (await send(
+        real.url,
+        cardActionEvent(defaults, { openId: 'ou_bench_agent', value: { action: 'claim', ticket: codes[i] }, messageId: cards[i].messageId, chatId: AGENTS }),
+      )) as { toast?: { type: string } };
       if (r.toast?.type === 'success') toastsOk++;
     }),
   ]);
@@ -104,10 +128,18 @@ async function benchKind(kind: BenchDbKind) {
     { scenario: 'message event → new ticket', 'req/s': intake.rate, 'p50 ms': it.p50, 'p99 ms': it.p99, 'vs ceiling': intake.rate / ceil.rate },
     { scenario: `sustained ${sustainedRate}/s (open loop, 5 s)`, 'req/s': sustainedRate, 'p50 ms': su.p50, 'p99 ms': su.p99, 'vs ceiling': NaN },
     { scenario: 'message events during clicks', 'req/s': mixedMsgs.rate, 'p50 ms': mm.p50, 'p99 ms': mm.p99, 'vs ceiling': mixedMsgs.rate / ceil.rate },
-    { scenario: `card click (claim) under load, ${toastsOk}/${clicks} ok; goal p99 < ${clickGoal} ms: ${mc.p99 < clickGoal ? 'met' : 'not met'}`, 'req/s': mixedClicks.rate, 'p50 ms': mc.p50, 'p99 ms': mc.p99, 'vs ceiling': NaN },
+    {
+      scenario: `card click (claim) under load, ${toastsOk}/${clicks} ok; goal p99 < ${clickGoal} ms: ${mc.p99 < clickGoal ? 'met' : 'not met'}`,
+      'req/s': mixedClicks.rate,
+      'p50 ms': mc.p50,
+      'p99 ms': mc.p99,
+      'vs ceiling': NaN,
+    },
   ]);
   console.log(loadNote());
-  console.log(`\nintake/ceiling throughput ratio ${(intake.rate / ceil.rate).toFixed(3)}; p99 ratio ${(it.p99 / c.p99).toFixed(1)}×; sustained p99 ${su.p99.toFixed(1)} ms (target < 100 ms); click p99 under load ${mc.p99.toFixed(1)} ms (Feishu's limit 3000 ms)`);
+  console.log(
+    `\nintake/ceiling throughput ratio ${(intake.rate / ceil.rate).toFixed(3)}; p99 ratio ${(it.p99 / c.p99).toFixed(1)}×; sustained p99 ${su.p99.toFixed(1)} ms (target < 100 ms); click p99 under load ${mc.p99.toFixed(1)} ms (Feishu's limit 3000 ms)`,
+  );
 
   await real.close();
   await ceiling.close();

@@ -20,14 +20,19 @@ const CONCURRENCY = 16;
 const STEADY_RATE = 50;
 const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 10);
 
-const post = (app: { request: Hono['request'] }, path: string, body: string) => app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+const post = (app: { request: Hono['request'] }, path: string, body: string) =>
+  app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 const payload = (i: number) => JSON.stringify({ contact: `138${String(i).padStart(8, '0')}`, content: `第 ${i} 条反馈：页面加载很慢，希望尽快处理` });
 
 async function benchKind(kind: BenchDbKind) {
   const { database, drop } = await openBenchDb(kind, 'loopdesk_bench_intake');
   const handedAt = new Map<number, number>();
   // Records when the worker hands the agents' card row over: how fast a customer's message reaches the agents.
-  const recorder = (): Channel => ({ name: 'rec', agentSurface: true, sender: { name: 'rec', deliver: async (row) => void handedAt.set(row.ticketId!, performance.now()) } });
+  const recorder = (): Channel => ({
+    name: 'rec',
+    agentSurface: true,
+    sender: { name: 'rec', deliver: async (row) => void handedAt.set(row.ticketId!, performance.now()) },
+  });
   const services = createServices({
     env: parseEnv({ LOG_LEVEL: 'silent' }),
     // Burst grouping off: these near-identical posts would share one incident card, and this measures each ticket's.
@@ -111,7 +116,15 @@ async function main() {
     });
     const sat = summarize(r.saturated);
     const st = summarize(r.steady);
-    const row = (load: string, h: typeof sat, goal: string, met: boolean) => ({ driver: kind, load, rows: h.n, 'p50 ms': h.p50, 'p99 ms': h.p99, goal, met: met ? 'yes' : 'no' });
+    const row = (load: string, h: typeof sat, goal: string, met: boolean) => ({
+      driver: kind,
+      load,
+      rows: h.n,
+      'p50 ms': h.p50,
+      'p99 ms': h.p99,
+      goal,
+      met: met ? 'yes' : 'no',
+    });
     handoffRows.push(row(`saturation (${CONCURRENCY} in flight)`, sat, 'p99 < 1000', sat.p99 < 1000));
     handoffRows.push(row(`steady ${STEADY_RATE}/s for ${STEADY_SECONDS} s`, st, 'p50 < 50, p99 < 250', st.p50 < 50 && st.p99 < 250));
   }

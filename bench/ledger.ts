@@ -63,16 +63,42 @@ async function childCeiling(out: string, rows: number, surveys: number): Promise
   const started = performance.now();
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: out, useStyles: true, useSharedStrings: false });
   const ws = wb.addWorksheet('台账', { views: [{ state: 'frozen', ySplit: 1 }] });
-  ws.columns = LEDGER_SHEET_COLUMNS.map((c) => ({ width: c.width, style: c.kind === 'date' ? { numFmt: 'yyyy-mm-dd hh:mm:ss' } : c.kind === 'minutes' ? { numFmt: '0.0' } : c.kind === 'int' ? { numFmt: '0' } : {} }));
+  ws.columns = LEDGER_SHEET_COLUMNS.map((c) => ({
+    width: c.width,
+    style: c.kind === 'date' ? { numFmt: 'yyyy-mm-dd hh:mm:ss' } : c.kind === 'minutes' ? { numFmt: '0.0' } : c.kind === 'int' ? { numFmt: '0' } : {},
+  }));
   ws.addRow(LEDGER_SHEET_COLUMNS.map((c) => c.header)).commit();
   const t0 = Date.parse('2025-09-01T00:00:00+08:00');
   for (let g = 1; g <= rows; g++) {
     const created = new Date(t0 + g * 15_552);
     ws.addRow([
-      `FB-20251001-${String(g).padStart(7, '0')}`, '官网留言', '客*', '138****5678', '咨询', `bench ticket ${g} 登录后闪退，报错 500`,
-      wall(created), wall(new Date(created.getTime() + 7_200_000)), wall(new Date(created.getTime() + 600_000)), 10.5, 10, '及时', '客服7',
-      wall(new Date(created.getTime() + 86_400_000)), wall(new Date(created.getTime() + 3_600_000)), 60, 60, '及时', '满意归档',
-      wall(new Date(created.getTime() + 3_600_000)), wall(new Date(created.getTime() + 7_200_000)), 5, null, 0, '已归档', '否', 4,
+      `FB-20251001-${String(g).padStart(7, '0')}`,
+      '官网留言',
+      '客*',
+      '138****5678',
+      '咨询',
+      `bench ticket ${g} 登录后闪退，报错 500`,
+      wall(created),
+      wall(new Date(created.getTime() + 7_200_000)),
+      wall(new Date(created.getTime() + 600_000)),
+      10.5,
+      10,
+      '及时',
+      '客服7',
+      wall(new Date(created.getTime() + 86_400_000)),
+      wall(new Date(created.getTime() + 3_600_000)),
+      60,
+      60,
+      '及时',
+      '满意归档',
+      wall(new Date(created.getTime() + 3_600_000)),
+      wall(new Date(created.getTime() + 7_200_000)),
+      5,
+      null,
+      0,
+      '已归档',
+      '否',
+      4,
       'f'.repeat(64),
     ]).commit();
     if (g % 1000 === 0) await sheetBackpressure(ws);
@@ -83,7 +109,17 @@ async function childCeiling(out: string, rows: number, surveys: number): Promise
   sv.addRow(['工单号', '分类', '处理人', '回访次序', '回访发送时间', '评价时间', '满意度评分', '评价内容', '回访结果']).commit();
   for (let g = 1; g <= surveys; g++) {
     const sent = new Date(t0 + g * 15_552);
-    sv.addRow([`FB-20251001-${String(g).padStart(7, '0')}`, '咨询', '客服7', 1, wall(sent), wall(new Date(sent.getTime() + 3_600_000)), 5, null, '满意，已归档']).commit();
+    sv.addRow([
+      `FB-20251001-${String(g).padStart(7, '0')}`,
+      '咨询',
+      '客服7',
+      1,
+      wall(sent),
+      wall(new Date(sent.getTime() + 3_600_000)),
+      5,
+      null,
+      '满意，已归档',
+    ]).commit();
     if (g % 1000 === 0) await sheetBackpressure(sv);
   }
   sv.commit();
@@ -98,8 +134,19 @@ async function childLedger(url: string, out: string, format: 'xlsx' | 'csv'): Pr
     const deps = { database, config, calendar, now: NOW };
     const range = rangeOfDays(FROM_DAY, TO_DAY, calendar.timeZone);
     const started = performance.now();
-    const s = format === 'xlsx' ? await writeLedgerXlsx(deps, range, out, { batchSize: Number(process.env.BENCH_BATCH ?? 1000) }) : await writeLedgerCsv(deps, range, out, { batchSize: Number(process.env.BENCH_BATCH ?? 1000) });
-    return { ms: performance.now() - started, rows: s.rows, bytes: statSync(out).size, maxRssMb: process.resourceUsage().maxRSS / 1024, baseRssMb, cpuMs: cpuMs(), extra: { surveys: s.surveys } };
+    const s =
+      format === 'xlsx'
+        ? await writeLedgerXlsx(deps, range, out, { batchSize: Number(process.env.BENCH_BATCH ?? 1000) })
+        : await writeLedgerCsv(deps, range, out, { batchSize: Number(process.env.BENCH_BATCH ?? 1000) });
+    return {
+      ms: performance.now() - started,
+      rows: s.rows,
+      bytes: statSync(out).size,
+      maxRssMb: process.resourceUsage().maxRSS / 1024,
+      baseRssMb,
+      cpuMs: cpuMs(),
+      extra: { surveys: s.surveys },
+    };
   } finally {
     await database.close();
   }
@@ -124,7 +171,11 @@ async function childStats(url: string): Promise<PhaseResult> {
     }
     warm.sort((a, b) => a - b);
     const s = await computeStats(deps, month);
-    return { ms: warm[3], maxRssMb: process.resourceUsage().maxRSS / 1024, extra: { cold, warmMin: warm[0], warmMax: warm[warm.length - 1], received: s.metrics.received } };
+    return {
+      ms: warm[3],
+      maxRssMb: process.resourceUsage().maxRSS / 1024,
+      extra: { cold, warmMin: warm[0], warmMax: warm[warm.length - 1], received: s.metrics.received },
+    };
   } finally {
     await database.close();
   }
@@ -134,7 +185,10 @@ async function childStats(url: string): Promise<PhaseResult> {
 
 function policySql(): string {
   const cases = config.categories
-    .map((c) => `when '${c.id}' then '${JSON.stringify({ category: c.id, clock: c.clock, firstResponseMinutes: c.firstResponseMinutes, resolutionMinutes: c.resolutionMinutes, nextResponseMinutes: null, dueSoonRatio: 0.75, calendarVersion: calendar.version, timeZone: calendar.timeZone })}'::jsonb`)
+    .map(
+      (c) =>
+        `when '${c.id}' then '${JSON.stringify({ category: c.id, clock: c.clock, firstResponseMinutes: c.firstResponseMinutes, resolutionMinutes: c.resolutionMinutes, nextResponseMinutes: null, dueSoonRatio: 0.75, calendarVersion: calendar.version, timeZone: calendar.timeZone })}'::jsonb`,
+    )
     .join(' ');
   return `case b.cat ${cases} end`;
 }
@@ -150,7 +204,9 @@ async function seed(url: string): Promise<Record<string, number>> {
   try {
     await sql`set synchronous_commit = off`;
     await step('customers+agents', async () => {
-      await sql.unsafe(`insert into customers (channel, external_id, name, phone) select 'web', 'c' || g, '客户' || g, '138' || lpad(g::text, 8, '0') from generate_series(1, 100000) g`);
+      await sql.unsafe(
+        `insert into customers (channel, external_id, name, phone) select 'web', 'c' || g, '客户' || g, '138' || lpad(g::text, 8, '0') from generate_series(1, 100000) g`,
+      );
       await sql.unsafe(`insert into agents (platform, user_id, name) select 'feishu', 'ou_' || g, '客服' || g from generate_series(1, 20) g`);
     });
     const span = (Date.parse(`${TO_DAY}T24:00:00+08:00`) - Date.parse(`${FROM_DAY}T00:00:00+08:00`)) / 1000;
@@ -203,7 +259,10 @@ async function seed(url: string): Promise<Record<string, number>> {
 // ── driver ───────────────────────────────────────────────────────────────────────────────────────────────────
 
 function runChild(args: string[]): PhaseResult {
-  const r = spawnSync(join(import.meta.dirname, '../node_modules/.bin/tsx'), [import.meta.filename, '--child', ...args], { encoding: 'utf8', maxBuffer: 16 * MB });
+  const r = spawnSync(join(import.meta.dirname, '../node_modules/.bin/tsx'), [import.meta.filename, '--child', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 16 * MB,
+  });
   if (r.status !== 0) throw new Error(`phase ${args[0]} failed:\n${r.stderr}\n${r.stdout}`);
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]) as PhaseResult;
@@ -218,9 +277,42 @@ async function measure(url: string, dir: string): Promise<boolean> {
   const rate = (p: PhaseResult) => (p.rows ?? 0) / (p.ms / 1000);
   const cpuRate = (p: PhaseResult) => (p.rows ?? 0) / ((p.cpuMs ?? p.ms) / 1000);
   table(`Ledger: ${N.toLocaleString()} tickets over 6 months, PostgreSQL (${ledger.rows} rows after probes, ${ledger.extra?.surveys} survey records)`, [
-    { phase: 'ceiling: exceljs, same sheets, generated rows', 'rows/s': Math.round(rate(ceiling)), seconds: ceiling.ms / 1000, 'vs ceiling': 1, 'rows/CPU-s': Math.round(cpuRate(ceiling)), 'CPU vs ceiling': 1, 'file MB': (ceiling.bytes ?? 0) / MB, 'base RSS MB': ceiling.baseRssMb ?? NaN, 'peak RSS MB': ceiling.maxRssMb, target: '—' },
-    { phase: 'ledger XLSX (6 sheets) from PostgreSQL', 'rows/s': Math.round(rate(ledger)), seconds: ledger.ms / 1000, 'vs ceiling': rate(ledger) / rate(ceiling), 'rows/CPU-s': Math.round(cpuRate(ledger)), 'CPU vs ceiling': cpuRate(ledger) / cpuRate(ceiling), 'file MB': (ledger.bytes ?? 0) / MB, 'base RSS MB': ledger.baseRssMb ?? NaN, 'peak RSS MB': ledger.maxRssMb, target: '≥ 0.6, < 300 MB' },
-    { phase: 'ledger CSV (台账) from PostgreSQL', 'rows/s': Math.round(rate(csv)), seconds: csv.ms / 1000, 'vs ceiling': rate(csv) / rate(ceiling), 'rows/CPU-s': Math.round(cpuRate(csv)), 'CPU vs ceiling': cpuRate(csv) / cpuRate(ceiling), 'file MB': (csv.bytes ?? 0) / MB, 'base RSS MB': csv.baseRssMb ?? NaN, 'peak RSS MB': csv.maxRssMb, target: '< 300 MB' },
+    {
+      phase: 'ceiling: exceljs, same sheets, generated rows',
+      'rows/s': Math.round(rate(ceiling)),
+      seconds: ceiling.ms / 1000,
+      'vs ceiling': 1,
+      'rows/CPU-s': Math.round(cpuRate(ceiling)),
+      'CPU vs ceiling': 1,
+      'file MB': (ceiling.bytes ?? 0) / MB,
+      'base RSS MB': ceiling.baseRssMb ?? NaN,
+      'peak RSS MB': ceiling.maxRssMb,
+      target: '—',
+    },
+    {
+      phase: 'ledger XLSX (6 sheets) from PostgreSQL',
+      'rows/s': Math.round(rate(ledger)),
+      seconds: ledger.ms / 1000,
+      'vs ceiling': rate(ledger) / rate(ceiling),
+      'rows/CPU-s': Math.round(cpuRate(ledger)),
+      'CPU vs ceiling': cpuRate(ledger) / cpuRate(ceiling),
+      'file MB': (ledger.bytes ?? 0) / MB,
+      'base RSS MB': ledger.baseRssMb ?? NaN,
+      'peak RSS MB': ledger.maxRssMb,
+      target: '≥ 0.6, < 300 MB',
+    },
+    {
+      phase: 'ledger CSV (台账) from PostgreSQL',
+      'rows/s': Math.round(rate(csv)),
+      seconds: csv.ms / 1000,
+      'vs ceiling': rate(csv) / rate(ceiling),
+      'rows/CPU-s': Math.round(cpuRate(csv)),
+      'CPU vs ceiling': cpuRate(csv) / cpuRate(ceiling),
+      'file MB': (csv.bytes ?? 0) / MB,
+      'base RSS MB': csv.baseRssMb ?? NaN,
+      'peak RSS MB': csv.maxRssMb,
+      target: '< 300 MB',
+    },
   ]);
   table(`/stats ${STATS_MONTH} (${stats.extra?.received?.toLocaleString()} tickets in the month)`, [
     { run: 'cold: daily aggregates rebuilt', ms: stats.extra?.cold ?? NaN, target: '—' },
@@ -230,7 +322,9 @@ async function measure(url: string, dir: string): Promise<boolean> {
   ]);
   const ok = rate(ledger) / rate(ceiling) >= 0.6 && ledger.maxRssMb < 300 && csv.maxRssMb < 300 && stats.ms < 300;
   const [load1] = (await import('node:os')).loadavg();
-  console.log(`${ok ? '\nall targets met' : '\nsome targets missed'} (load average ${load1.toFixed(1)} on ${(await import('node:os')).cpus().length} CPUs; rows/CPU-s counts this process only, not PostgreSQL)`);
+  console.log(
+    `${ok ? '\nall targets met' : '\nsome targets missed'} (load average ${load1.toFixed(1)} on ${(await import('node:os')).cpus().length} CPUs; rows/CPU-s counts this process only, not PostgreSQL)`,
+  );
   return ok;
 }
 
@@ -248,7 +342,11 @@ async function main() {
     await db.close();
     console.log(`seeding ${N.toLocaleString()} tickets (${FROM_DAY} … ${TO_DAY}) into ${name} …`);
     const seedTimes = await seed(url.toString());
-    console.log(`seeded in ${Object.entries(seedTimes).map(([k, v]) => `${k} ${k === 'eventRows' ? v : `${v.toFixed(1)} s`}`).join(', ')}`);
+    console.log(
+      `seeded in ${Object.entries(seedTimes)
+        .map(([k, v]) => `${k} ${k === 'eventRows' ? v : `${v.toFixed(1)} s`}`)
+        .join(', ')}`,
+    );
 
     await measure(url.toString(), dir);
   } finally {
@@ -261,7 +359,14 @@ async function main() {
 const argv = process.argv.slice(2);
 if (argv[0] === '--child') {
   const [, phase, a, b] = argv;
-  const result = phase === 'ceiling' ? await childCeiling(a, Number(b), Number(argv[4])) : phase === 'ledger' ? await childLedger(a, b, 'xlsx') : phase === 'csv' ? await childLedger(a, b, 'csv') : await childStats(a);
+  const result =
+    phase === 'ceiling'
+      ? await childCeiling(a, Number(b), Number(argv[4]))
+      : phase === 'ledger'
+        ? await childLedger(a, b, 'xlsx')
+        : phase === 'csv'
+          ? await childLedger(a, b, 'csv')
+          : await childStats(a);
   console.log(JSON.stringify(result));
 } else if (argv[0] === '--measure') {
   // Profiling aid: the phases against an already seeded database (`tsx bench/ledger.ts --measure URL`).

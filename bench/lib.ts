@@ -51,7 +51,10 @@ export async function openLoop(rate: number, seconds: number, fn: (i: number) =>
 }
 
 /** The machine's load averages (1, 5, 15 min), printed under every table: the machine is shared. */
-export const loadNote = () => `load average ${loadavg().map((x) => x.toFixed(2)).join(' / ')}`;
+export const loadNote = () =>
+  `load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ')}`;
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

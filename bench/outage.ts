@@ -26,7 +26,14 @@ const KEY = 'outage-encrypt-key';
 const AGENTS = 'oc_outage_agents';
 
 /** What customers write in the minutes after an outage: the same trouble in their own words. */
-const PHRASES = ['APP 打不开了，一直转圈', '登录不上去，提示网络错误', '付款页面白屏，钱扣了没有到账吗', 'APP 闪退，刚更新完就打不开', '页面一直加载失败，是不是服务器挂了', '提交订单报错 502'];
+const PHRASES = [
+  'APP 打不开了，一直转圈',
+  '登录不上去，提示网络错误',
+  '付款页面白屏，钱扣了没有到账吗',
+  'APP 闪退，刚更新完就打不开',
+  '页面一直加载失败，是不是服务器挂了',
+  '提交订单报错 502',
+];
 
 async function freshDatabase(): Promise<string> {
   const admin = postgres(PG, { max: 1, onnotice: () => {} });
@@ -63,7 +70,9 @@ async function main() {
     const messageId = newId('om');
     const chatId = `oc_p2p_outage_${i}`;
     fake.knowMessage(messageId, chatId); // replies to the customer's message land in their chat
-    const req = webhookRequest(messageEvent(defaults, { openId: `ou_outage_${i}`, chatId, messageId, text: `${PHRASES[i % PHRASES.length]}（${i}）` }), { encryptKey: KEY });
+    const req = webhookRequest(messageEvent(defaults, { openId: `ou_outage_${i}`, chatId, messageId, text: `${PHRASES[i % PHRASES.length]}（${i}）` }), {
+      encryptKey: KEY,
+    });
     const start = performance.now();
     sentAt.set(messageId, Date.now());
     pending.push(
@@ -104,7 +113,8 @@ async function main() {
 
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   const [db] = await sql`select count(*)::int as tickets, count(distinct customer_id)::int as customers, count(distinct code)::int as codes from tickets`;
-  const [days] = await sql`select count(*)::int as n, sum(m)::int as gapless_total from (select max(split_part(code, '-', 3)::int) as m from tickets group by split_part(code, '-', 2)) x`;
+  const [days] =
+    await sql`select count(*)::int as n, sum(m)::int as gapless_total from (select max(split_part(code, '-', 3)::int) as m from tickets group by split_part(code, '-', 2)) x`;
   const [inc] = await sql`select count(*)::int as incidents from incidents`.catch(() => [{ incidents: NaN }]);
   await sql.end();
 
@@ -118,16 +128,54 @@ async function main() {
   const l = summarize(latencies);
   const a = summarize(ackDelays);
   const doubled = [...count.values()].filter((n) => n > 1).length;
-  table(`Outage burst: ${N} messages from ${N} customers in ${SECONDS} s (sent in ${sendSeconds.toFixed(1)} s), Feishu webhook, 2 processes, PostgreSQL; load average ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`, [
-    { figure: 'webhook answered 200', goal: `${N}`, result: `${latencies.length - failed}`, ok: failed === 0 ? '✓' : '✗' },
-    { figure: 'HTTP answer p50 / p99 / max', goal: '< 3000 ms (Feishu re-pushes after 3 s)', result: `${l.p50.toFixed(0)} / ${l.p99.toFixed(0)} / ${Math.max(...latencies).toFixed(0)} ms`, ok: Math.max(...latencies) < 3000 ? '✓' : '✗' },
-    { figure: 'tickets stored (one per customer)', goal: `${N}`, result: `${db.tickets} (${db.customers} customers, ${db.codes} distinct codes)`, ok: db.tickets === N && db.customers === N && db.codes === N ? '✓' : '✗' },
-    { figure: 'ticket codes gapless', goal: `per-day maxima sum to ${N}`, result: `${days.gapless_total} over ${days.n} day(s)`, ok: days.gapless_total === N ? '✓' : '✗' },
-    { figure: 'customers acknowledged', goal: `${N}, once each`, result: `${first.size}, ${doubled} twice or more`, ok: first.size === N && doubled === 0 ? '✓' : '✗' },
-    { figure: 'acknowledgement delay p50 / p99 / last', goal: '—', result: `${a.p50.toFixed(1)} / ${a.p99.toFixed(1)} / ${Math.max(...ackDelays).toFixed(1)} s (all answered ${drainedSeconds.toFixed(0)} s after the first message)`, ok: '' },
-    { figure: 'cards in the agents\' group', goal: 'a few (bursts grouped), none refused', result: `${agentCards.length} sent, ${refusedAgents} refused, ${inc.incidents} incident(s)`, ok: refusedAgents === 0 ? '✓' : '✗' },
-    { figure: 'sends refused by the limits (retried by the outbox)', goal: '—', result: `${refused.length} (230020 per chat: ${refused.filter((c) => c.status === 400).length}, 99991400 per app: ${refused.filter((c) => c.status === 429).length})`, ok: '' },
-  ]);
+  table(
+    `Outage burst: ${N} messages from ${N} customers in ${SECONDS} s (sent in ${sendSeconds.toFixed(1)} s), Feishu webhook, 2 processes, PostgreSQL; load average ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`,
+    [
+      { figure: 'webhook answered 200', goal: `${N}`, result: `${latencies.length - failed}`, ok: failed === 0 ? '✓' : '✗' },
+      {
+        figure: 'HTTP answer p50 / p99 / max',
+        goal: '< 3000 ms (Feishu re-pushes after 3 s)',
+        result: `${l.p50.toFixed(0)} / ${l.p99.toFixed(0)} / ${Math.max(...latencies).toFixed(0)} ms`,
+        ok: Math.max(...latencies) < 3000 ? '✓' : '✗',
+      },
+      {
+        figure: 'tickets stored (one per customer)',
+        goal: `${N}`,
+        result: `${db.tickets} (${db.customers} customers, ${db.codes} distinct codes)`,
+        ok: db.tickets === N && db.customers === N && db.codes === N ? '✓' : '✗',
+      },
+      {
+        figure: 'ticket codes gapless',
+        goal: `per-day maxima sum to ${N}`,
+        result: `${days.gapless_total} over ${days.n} day(s)`,
+        ok: days.gapless_total === N ? '✓' : '✗',
+      },
+      {
+        figure: 'customers acknowledged',
+        goal: `${N}, once each`,
+        result: `${first.size}, ${doubled} twice or more`,
+        ok: first.size === N && doubled === 0 ? '✓' : '✗',
+      },
+      {
+        figure: 'acknowledgement delay p50 / p99 / last',
+        goal: '—',
+        result: `${a.p50.toFixed(1)} / ${a.p99.toFixed(1)} / ${Math.max(...ackDelays).toFixed(1)} s (all answered ${drainedSeconds.toFixed(0)} s after the first message)`,
+        ok: '',
+      },
+      {
+        figure: "cards in the agents' group",
+        goal: 'a few (bursts grouped), none refused',
+        result: `${agentCards.length} sent, ${refusedAgents} refused, ${inc.incidents} incident(s)`,
+        ok: refusedAgents === 0 ? '✓' : '✗',
+      },
+      {
+        figure: 'sends refused by the limits (retried by the outbox)',
+        goal: '—',
+        result: `${refused.length} (230020 per chat: ${refused.filter((c) => c.status === 400).length}, 99991400 per app: ${refused.filter((c) => c.status === 429).length})`,
+        ok: '',
+      },
+    ],
+  );
 }
 
 main().catch((e) => {

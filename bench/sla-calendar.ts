@@ -6,7 +6,16 @@
  */
 import { createCalendar, type BusinessCalendar } from '../src/core/calendar.ts';
 
-const config = { timeZone: 'Asia/Shanghai', workdays: [1, 2, 3, 4, 5], hours: [{ start: '09:00', end: '12:00' }, { start: '13:30', end: '18:30' }], holidays: [], workingDays: [] };
+const config = {
+  timeZone: 'Asia/Shanghai',
+  workdays: [1, 2, 3, 4, 5],
+  hours: [
+    { start: '09:00', end: '12:00' },
+    { start: '13:30', end: '18:30' },
+  ],
+  holidays: [],
+  workingDays: [],
+};
 const calendar = createCalendar(config, () => {});
 
 /** The obvious implementation: step one minute at a time. Only here to compare against. */
@@ -35,11 +44,15 @@ const rows = [
   measure('addBusinessMinutes 120 min', 200_000, (i) => calendar.addBusinessMinutes(starts[i % 1000], 120)),
   measure('addBusinessMinutes 4320 min', 200_000, (i) => calendar.addBusinessMinutes(starts[i % 1000], 4320)),
   measure('addBusinessMinutes 20000 min', 50_000, (i) => calendar.addBusinessMinutes(starts[i % 1000], 20_000)),
-  measure('businessMinutesBetween 30 days', 100_000, (i) => calendar.businessMinutesBetween(starts[i % 1000], new Date(starts[i % 1000].getTime() + 30 * 86_400_000))),
+  measure('businessMinutesBetween 30 days', 100_000, (i) =>
+    calendar.businessMinutesBetween(starts[i % 1000], new Date(starts[i % 1000].getTime() + 30 * 86_400_000)),
+  ),
   // A fresh calendar has an empty day cache: this is the cost paid once per process (Intl calls per day).
   measure('createCalendar + first 4320 min (cold)', 500, (i) => createCalendar(config, () => {}).addBusinessMinutes(starts[i % 1000], 4320)),
 ];
 
 const baseline = rows[1].usPerCall;
 console.log('sla-calendar (Asia/Shanghai, 2025–2026 data)');
-console.table(rows.map((r) => ({ case: r.name, calls: r.calls, 'µs/call': r.usPerCall.toFixed(2), 'vs 4320-min baseline': `${(baseline / r.usPerCall).toFixed(0)}×` })));
+console.table(
+  rows.map((r) => ({ case: r.name, calls: r.calls, 'µs/call': r.usPerCall.toFixed(2), 'vs 4320-min baseline': `${(baseline / r.usPerCall).toFixed(0)}×` })),
+);

@@ -28,15 +28,30 @@ const OPEN_EVERY = 10; // 10% of tickets open
 const AGENTS = 20;
 const DUE_TICKETS = 500; // × 2 timers = 1,000 due timers per sweep
 const CHUNK = 100_000;
-const POLICY = JSON.stringify({ category: 'bug', clock: 'business', firstResponseMinutes: 120, resolutionMinutes: 1440, nextResponseMinutes: null, dueSoonRatio: 0.75, calendarVersion: 'bench', timeZone: 'Asia/Shanghai' });
+const POLICY = JSON.stringify({
+  category: 'bug',
+  clock: 'business',
+  firstResponseMinutes: 120,
+  resolutionMinutes: 1440,
+  nextResponseMinutes: null,
+  dueSoonRatio: 0.75,
+  calendarVersion: 'bench',
+  timeZone: 'Asia/Shanghai',
+});
 
 const iso = (d: Date) => `'${d.toISOString()}'::timestamptz`;
 const exec = (database: Database, text: string) => database.db.execute(sql.raw(text));
 
 async function seed(database: Database, from: number, to: number): Promise<void> {
   await exec(database, `insert into customers (channel, external_id) select 'web', 'bench-' || g from generate_series(1, 1000) g on conflict do nothing`);
-  await exec(database, `insert into agents (platform, user_id, name) select 'feishu', 'ou_bench_' || g, '客服' || g from generate_series(1, ${AGENTS}) g on conflict do nothing`);
-  const [{ c0, a0 }] = await queryRows<{ c0: number; a0: number }>(database.db, sql.raw(`select (select min(id) from customers) as c0, (select min(id) from agents) as a0`));
+  await exec(
+    database,
+    `insert into agents (platform, user_id, name) select 'feishu', 'ou_bench_' || g, '客服' || g from generate_series(1, ${AGENTS}) g on conflict do nothing`,
+  );
+  const [{ c0, a0 }] = await queryRows<{ c0: number; a0: number }>(
+    database.db,
+    sql.raw(`select (select min(id) from customers) as c0, (select min(id) from agents) as a0`),
+  );
   for (let a = from; a <= to; a += CHUNK) {
     const b = Math.min(to, a + CHUNK - 1);
     const open = `g % ${OPEN_EVERY} = 0`;
@@ -107,7 +122,15 @@ async function armDue(database: Database, round: string): Promise<void> {
 
 function deps(database: Database): DeskDeps {
   const config = parseConfig({});
-  return { database, config, calendar: createCalendar(config.calendar, () => {}), clock: fixedClock(NOW), log: silentLogger, agentSurfaces: ['feishu'], wake: () => {} };
+  return {
+    database,
+    config,
+    calendar: createCalendar(config.calendar, () => {}),
+    clock: fixedClock(NOW),
+    log: silentLogger,
+    agentSurfaces: ['feishu'],
+    wake: () => {},
+  };
 }
 
 interface Row {
@@ -150,8 +173,19 @@ async function compare(subjects: Subject[], measuredRounds = 5): Promise<Row[]> 
   for (let i = 0; i < measuredRounds; i++) for (const s of subjects) await round(s, true);
   const rows: Row[] = [];
   for (const s of subjects) {
-    const [counts] = await queryRows<{ timers: string; events: string }>(s.database.db, sql.raw(`select (select count(*) from timers) as timers, (select count(*) from ticket_events) as events`));
-    rows.push({ database: s.label, tickets: s.tickets, open: s.tickets / OPEN_EVERY, timerRows: Number(counts.timers), eventRows: Number(counts.events), sweepsMs: [...s.times].sort((a, b) => a - b), last: s.last! });
+    const [counts] = await queryRows<{ timers: string; events: string }>(
+      s.database.db,
+      sql.raw(`select (select count(*) from timers) as timers, (select count(*) from ticket_events) as events`),
+    );
+    rows.push({
+      database: s.label,
+      tickets: s.tickets,
+      open: s.tickets / OPEN_EVERY,
+      timerRows: Number(counts.timers),
+      eventRows: Number(counts.events),
+      sweepsMs: [...s.times].sort((a, b) => a - b),
+      last: s.last!,
+    });
   }
   return rows;
 }
@@ -206,7 +240,9 @@ async function main() {
 
   const median = (xs: number[]) => xs[Math.floor(xs.length / 2)];
   const base = median(rows[0].sweepsMs);
-  console.log(`sla-sweep: one sweep firing ${DUE_TICKETS * 2} due timers (${DUE_TICKETS} breaches + ${DUE_TICKETS} assignee pings, ${AGENTS} assignees), one batch (default batch size 1000)`);
+  console.log(
+    `sla-sweep: one sweep firing ${DUE_TICKETS * 2} due timers (${DUE_TICKETS} breaches + ${DUE_TICKETS} assignee pings, ${AGENTS} assignees), one batch (default batch size 1000)`,
+  );
   console.table(
     rows.map((r) => ({
       database: r.database,
@@ -222,7 +258,11 @@ async function main() {
   );
   const ratio = median(rows[1].sweepsMs) / base;
   console.log(`ratio 1M / 100k on PostgreSQL: ${ratio.toFixed(2)} (target ≤ 1.5) · 1M sweep ${median(rows[1].sweepsMs).toFixed(0)} ms (target < 1000 ms)`);
-  console.log(`seeding (not measured): ${Object.entries(seedSeconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(' · ')}`);
+  console.log(
+    `seeding (not measured): ${Object.entries(seedSeconds)
+      .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+      .join(' · ')}`,
+  );
   if (ratio > 1.5 || median(rows[1].sweepsMs) >= 1000) process.exitCode = 1;
 }
 

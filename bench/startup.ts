@@ -24,7 +24,11 @@ const status = (pid: number, field: string) => Number(new RegExp(`${field}:\\s+(
 function start(dataDir: string, cmd: string[] = ['npm', 'start', '--silent']): Promise<{ ms: number; peakMb: number; idleMb: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(cmd[0], cmd.slice(1), { cwd: root, env: { ...process.env, DATA_DIR: dataDir, PORT: '0', DATABASE_URL: '', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(cmd[0], cmd.slice(1), {
+      cwd: root,
+      env: { ...process.env, DATA_DIR: dataDir, PORT: '0', DATABASE_URL: '', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let out = '';
     child.stdout!.on('data', (d) => {
       out += d;
@@ -36,7 +40,10 @@ function start(dataDir: string, cmd: string[] = ['npm', 'start', '--silent']): P
         const peakMb = pids.reduce((s, p) => s + status(p, 'VmHWM'), 0);
         const idleMb = pids.reduce((s, p) => s + status(p, 'VmRSS'), 0);
         child.kill('SIGTERM');
-        for (const p of pids) try { process.kill(p, 'SIGTERM'); } catch {} // whichever start command is in use
+        for (const p of pids)
+          try {
+            process.kill(p, 'SIGTERM');
+          } catch {} // whichever start command is in use
         child.once('exit', () => setTimeout(() => resolve({ ms, peakMb, idleMb }), 500));
       }, 2000);
     });
@@ -52,7 +59,11 @@ type Run = Awaited<ReturnType<typeof start>>;
 const runs = { template: [] as Run[], initdb: [] as Run[], restart: [] as Run[], tsx: [] as Run[], rebuild: [] as Run[] };
 // `npm start` runs a bundle of src/ made when a source changed (scripts/start.mjs): one start after a change (the
 // bundle made anew, here by touching main.ts), which also leaves the bundle ready for the rounds.
-const touch = () => { const f = join(root, 'src/main.ts'); const now = new Date(); utimesSync(f, now, now); };
+const touch = () => {
+  const f = join(root, 'src/main.ts');
+  const now = new Date();
+  utimesSync(f, now, now);
+};
 {
   touch();
   const d = mkdtempSync(join(tmpdir(), 'loopdesk-bench-rebuild-'));
@@ -76,7 +87,13 @@ for (let i = 0; i < ROUNDS; i++) {
     rmSync(b, { recursive: true, force: true });
   }
 }
-const row = (name: string, r: typeof runs.template, target: string) => ({ start: name, 'ready ms (median)': Math.round(median(r.map((x) => x.ms))), 'peak RSS MB': Math.round(median(r.map((x) => x.peakMb))), 'idle RSS MB': Math.round(median(r.map((x) => x.idleMb))), target });
+const row = (name: string, r: typeof runs.template, target: string) => ({
+  start: name,
+  'ready ms (median)': Math.round(median(r.map((x) => x.ms))),
+  'peak RSS MB': Math.round(median(r.map((x) => x.peakMb))),
+  'idle RSS MB': Math.round(median(r.map((x) => x.idleMb))),
+  target,
+});
 rows.push(row('first start, template (npm install made it)', runs.template, '< 3000 ms, < 500 MB peak'));
 rows.push(row('first start, initdb + migrations (baseline)', runs.initdb, '—'));
 rows.push(row('restart on the existing DATA_DIR', runs.restart, '< 1500 ms, idle < 400 MB'));
@@ -85,4 +102,6 @@ rows.push(row('first start after a source change (bundle made, 1 run)', runs.reb
 table(`npm start on PGlite, ${ROUNDS} rounds, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`, rows);
 const ratio = median(runs.template.map((x) => x.ms)) / median(runs.initdb.map((x) => x.ms));
 console.log(`restart from the bundle ÷ through tsx: ${(median(runs.restart.map((x) => x.ms)) / median(runs.tsx.map((x) => x.ms))).toFixed(2)} of the time`);
-console.log(`first start from the template ÷ with initdb: ${ratio.toFixed(2)} of the time, ${(median(runs.template.map((x) => x.peakMb)) / median(runs.initdb.map((x) => x.peakMb))).toFixed(2)} of the peak memory`);
+console.log(
+  `first start from the template ÷ with initdb: ${ratio.toFixed(2)} of the time, ${(median(runs.template.map((x) => x.peakMb)) / median(runs.initdb.map((x) => x.peakMb))).toFixed(2)} of the peak memory`,
+);

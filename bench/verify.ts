@@ -61,7 +61,17 @@ const insertJson = (database: Database, table: string, rows: unknown[]) =>
 /** Customers, then each day's tickets with their messages and events, then that day's seal. */
 async function generate(database: Database): Promise<void> {
   const customers = [];
-  for (let c = 1; c <= CUSTOMERS; c++) customers.push({ id: c, channel: 'web', external_id: `web:bench-${c}`, name: `客户${c}`, phone: `138${String(c).padStart(8, '0')}`, email: null, created_at: new Date(START).toISOString(), erased_at: null });
+  for (let c = 1; c <= CUSTOMERS; c++)
+    customers.push({
+      id: c,
+      channel: 'web',
+      external_id: `web:bench-${c}`,
+      name: `客户${c}`,
+      phone: `138${String(c).padStart(8, '0')}`,
+      email: null,
+      created_at: new Date(START).toISOString(),
+      erased_at: null,
+    });
   for (let i = 0; i < customers.length; i += 20_000) await insertJson(database, 'customers', customers.slice(i, i + 20_000));
   const perDay = Math.ceil(TICKETS / DAYS);
   const clock = fixedClock(new Date(START));
@@ -85,28 +95,119 @@ async function generate(database: Database): Promise<void> {
         const m2 = 2 * i + 2;
         const code = `FB-B${String(id).padStart(8, '0')}`;
         tickets.push({
-          id, code, channel: 'web', customer_id: customerId, reply_to: {}, subject, category: 'bug', priority: 'normal', status: 'responded', assignee_id: null, access_token: `tok${id}`,
-          is_probe: false, is_major: false, escalated: false, waiting_on_customer: false, created_at: new Date(at).toISOString(), claimed_at: null,
-          first_response_at: new Date(at + 60_000).toISOString(), last_response_at: new Date(at + 60_000).toISOString(), last_customer_message_at: new Date(at).toISOString(),
-          resolved_at: null, survey_sent_at: null, survey_answered_at: null, closed_at: null, close_reason: null, first_response_due_at: null, resolution_due_at: null, next_response_since: null,
-          sla_policy: { clock: 'business', firstResponseMinutes: 120, resolutionMinutes: 1440 }, sla_paused_minutes: 0, sla_paused_since: null, csat_score: null, csat_comment: null, reopen_count: 0,
-          triage: null, merged_into_id: null, incident_id: null, card_refs: {}, evidence_salt: salt, updated_at: new Date(at + 60_000).toISOString(),
+          id,
+          code,
+          channel: 'web',
+          customer_id: customerId,
+          reply_to: {},
+          subject,
+          category: 'bug',
+          priority: 'normal',
+          status: 'responded',
+          assignee_id: null,
+          access_token: `tok${id}`,
+          is_probe: false,
+          is_major: false,
+          escalated: false,
+          waiting_on_customer: false,
+          created_at: new Date(at).toISOString(),
+          claimed_at: null,
+          first_response_at: new Date(at + 60_000).toISOString(),
+          last_response_at: new Date(at + 60_000).toISOString(),
+          last_customer_message_at: new Date(at).toISOString(),
+          resolved_at: null,
+          survey_sent_at: null,
+          survey_answered_at: null,
+          closed_at: null,
+          close_reason: null,
+          first_response_due_at: null,
+          resolution_due_at: null,
+          next_response_since: null,
+          sla_policy: { clock: 'business', firstResponseMinutes: 120, resolutionMinutes: 1440 },
+          sla_paused_minutes: 0,
+          sla_paused_since: null,
+          csat_score: null,
+          csat_comment: null,
+          reopen_count: 0,
+          triage: null,
+          merged_into_id: null,
+          incident_id: null,
+          card_refs: {},
+          evidence_salt: salt,
+          updated_at: new Date(at + 60_000).toISOString(),
         });
         messages.push(
-          { id: m1, ticket_id: id, direction: 'in', author_kind: 'customer', author_id: String(customerId), body: inBody, attachments: [], platform_message_id: null, created_at: new Date(at).toISOString(), erased_at: null },
-          { id: m2, ticket_id: id, direction: 'out', author_kind: 'agent', author_id: 'agent:feishu:ou_bench', body: outBody, attachments: [], platform_message_id: null, created_at: new Date(at + 60_000).toISOString(), erased_at: null },
+          {
+            id: m1,
+            ticket_id: id,
+            direction: 'in',
+            author_kind: 'customer',
+            author_id: String(customerId),
+            body: inBody,
+            attachments: [],
+            platform_message_id: null,
+            created_at: new Date(at).toISOString(),
+            erased_at: null,
+          },
+          {
+            id: m2,
+            ticket_id: id,
+            direction: 'out',
+            author_kind: 'agent',
+            author_id: 'agent:feishu:ou_bench',
+            body: outBody,
+            attachments: [],
+            platform_message_id: null,
+            created_at: new Date(at + 60_000).toISOString(),
+            erased_at: null,
+          },
         );
         const contact = contactDigest(salt, { name: `客户${customerId}`, phone: `138${String(customerId).padStart(8, '0')}`, email: null });
         const list = [
-          { type: 'created', actor: `customer:${customerId}`, at, data: { code, channel: 'web', category: 'bug', messageId: m1, content: messageDigest(salt, m1, { ticketId: id, direction: 'in', body: inBody, attachments: [] }), contact, subject: subjectDigest(salt, subject) } },
+          {
+            type: 'created',
+            actor: `customer:${customerId}`,
+            at,
+            data: {
+              code,
+              channel: 'web',
+              category: 'bug',
+              messageId: m1,
+              content: messageDigest(salt, m1, { ticketId: id, direction: 'in', body: inBody, attachments: [] }),
+              contact,
+              subject: subjectDigest(salt, subject),
+            },
+          },
           { type: 'acknowledged', actor: 'system', at, data: { text: `您好，我们已收到您的反馈，工单号 ${code}。` } },
-          { type: 'responded', actor: 'agent:feishu:ou_bench', at: at + 60_000, data: { agentId: 1, first: true, waitForCustomer: false, messageId: m2, content: messageDigest(salt, m2, { ticketId: id, direction: 'out', body: outBody, attachments: [] }) } },
+          {
+            type: 'responded',
+            actor: 'agent:feishu:ou_bench',
+            at: at + 60_000,
+            data: {
+              agentId: 1,
+              first: true,
+              waitForCustomer: false,
+              messageId: m2,
+              content: messageDigest(salt, m2, { ticketId: id, direction: 'out', body: outBody, attachments: [] }),
+            },
+          },
         ];
         let prevHash = GENESIS_HASH;
         list.forEach((e, k) => {
           const row = { ticketId: id, seq: k + 1, type: e.type, actor: e.actor, data: e.data, at: new Date(e.at), prevHash, v: CHAIN_VERSION };
           const hash = eventHash(row, salt);
-          events.push({ id: ++eventId, ticket_id: id, seq: k + 1, type: e.type, actor: e.actor, data: e.data, at: row.at.toISOString(), prev_hash: prevHash, hash, v: CHAIN_VERSION });
+          events.push({
+            id: ++eventId,
+            ticket_id: id,
+            seq: k + 1,
+            type: e.type,
+            actor: e.actor,
+            data: e.data,
+            at: row.at.toISOString(),
+            prev_hash: prevHash,
+            hash,
+            v: CHAIN_VERSION,
+          });
           prevHash = hash;
         });
       }
@@ -118,14 +219,25 @@ async function generate(database: Database): Promise<void> {
     await sealDay({ database, clock, calendar });
     if (day % 30 === 29) process.stderr.write(`  generated ${last} tickets\n`);
   }
-  for (const [t, n] of [['tickets', TICKETS], ['messages', 2 * TICKETS], ['ticket_events', eventId], ['customers', CUSTOMERS]] as const) await rawQuery(database, `select setval(pg_get_serial_sequence('${t}', 'id'), ${n})`);
+  for (const [t, n] of [
+    ['tickets', TICKETS],
+    ['messages', 2 * TICKETS],
+    ['ticket_events', eventId],
+    ['customers', CUSTOMERS],
+  ] as const)
+    await rawQuery(database, `select setval(pg_get_serial_sequence('${t}', 'id'), ${n})`);
   await rawQuery(database, 'analyze');
 }
 
 /** The version-1 writer this change replaced: read the head, hash the data as stored, insert. */
 async function appendV1(database: Database, ticketId: number, events: Array<{ type: string; data: Record<string, unknown> }>, at: Date) {
   await database.db.transaction(async (tx) => {
-    const [last] = await tx.select({ seq: ticketEvents.seq, hash: ticketEvents.hash }).from(ticketEvents).where(sql`${ticketEvents.ticketId} = ${ticketId}`).orderBy(sql`seq desc`).limit(1);
+    const [last] = await tx
+      .select({ seq: ticketEvents.seq, hash: ticketEvents.hash })
+      .from(ticketEvents)
+      .where(sql`${ticketEvents.ticketId} = ${ticketId}`)
+      .orderBy(sql`seq desc`)
+      .limit(1);
     let seq = last?.seq ?? 0;
     let prevHash = last?.hash ?? GENESIS_HASH;
     const rows = events.map((e) => {
@@ -143,14 +255,24 @@ async function appendV2(database: Database, ticketId: number, events: Array<{ ty
 }
 
 async function intakeCost(database: Database) {
-  const services = createServices({ env: parseEnv({ ADMIN_TOKEN: 'bench-admin-token-0123456789' }), config: parseConfig({}), database, clock: fixedClock('2026-09-01T02:00:00Z'), log: silentLogger, channels: [createWebChannel] });
+  const services = createServices({
+    env: parseEnv({ ADMIN_TOKEN: 'bench-admin-token-0123456789' }),
+    config: parseConfig({}),
+    database,
+    clock: fixedClock('2026-09-01T02:00:00Z'),
+    log: silentLogger,
+    channels: [createWebChannel],
+  });
   // A customer message with its message row, as intake appends it: the commitment reads the message and the contact.
   const [{ id: mId }] = await rawQuery<{ id: number }>(database, "select id::float8 as id from messages where ticket_id = 1 and direction = 'in'");
   const events = [{ type: 'customer_message', data: { messageId: Number(mId) } }];
   const at = new Date('2026-09-01T02:00:00Z');
   const rounds: Record<string, number> = { v1: 0, v2: 0 };
   for (let r = 0; r < 2; r++) {
-    for (const [name, fn] of [['v1', appendV1], ['v2', appendV2]] as const) {
+    for (const [name, fn] of [
+      ['v1', appendV1],
+      ['v2', appendV2],
+    ] as const) {
       const t0 = performance.now();
       for (let i = 0; i < APPENDS; i++) await fn(database, 2 + (i % 1000), events, at);
       if (r === 1) rounds[name] = (performance.now() - t0) / APPENDS;
@@ -158,7 +280,14 @@ async function intakeCost(database: Database) {
   }
   const t0 = performance.now();
   const n = Math.min(APPENDS, 500);
-  for (let i = 0; i < n; i++) await services.desk.intake({ channel: 'web', dedupeKey: `bench-${i}`, customer: { externalId: `web:bench-intake-${i}`, name: '客户', phone: '13800000000' }, replyTo: {}, text: '登录后闪退，报错 500' });
+  for (let i = 0; i < n; i++)
+    await services.desk.intake({
+      channel: 'web',
+      dedupeKey: `bench-${i}`,
+      customer: { externalId: `web:bench-intake-${i}`, name: '客户', phone: '13800000000' },
+      replyTo: {},
+      text: '登录后闪退，报错 500',
+    });
   const intakeMs = (performance.now() - t0) / n;
   await services.stop();
   return { v1: rounds.v1, v2: rounds.v2, intakeMs };
@@ -173,15 +302,27 @@ async function main() {
     const t0 = performance.now();
     const report = await verifyRecords({ database, clock: fixedClock(new Date(START + DAYS * 86_400_000)), calendar });
     const s = (performance.now() - t0) / 1000;
-    if (report.findings.length) throw new Error(`verify found ${report.findings.length} problems in generated data: ${JSON.stringify(report.findings.slice(0, 3))}`);
+    if (report.findings.length)
+      throw new Error(`verify found ${report.findings.length} problems in generated data: ${JSON.stringify(report.findings.slice(0, 3))}`);
     table(`loopdesk verify on PostgreSQL (generation took ${genS.toFixed(0)} s)`, [
-      { tickets: report.tickets, events: report.events, seals: report.seals, findings: report.findings.length, seconds: s.toFixed(1), 'tickets/s': Math.round(report.tickets / s) },
+      {
+        tickets: report.tickets,
+        events: report.events,
+        seals: report.seals,
+        findings: report.findings.length,
+        seconds: s.toFixed(1),
+        'tickets/s': Math.round(report.tickets / s),
+      },
     ]);
     const c = await intakeCost(database);
     table('cost of the version-2 commitments on intake (same run, same database)', [
       { what: 'append 1 event, v1 writer (before)', 'ms/txn': c.v1.toFixed(2), ratio: '1.00' },
       { what: 'append 1 event, v2 writer (commitments)', 'ms/txn': c.v2.toFixed(2), ratio: (c.v2 / c.v1).toFixed(2) },
-      { what: 'whole web intake (v2 writer)', 'ms/txn': c.intakeMs.toFixed(2), ratio: `writer delta = ${(((c.v2 - c.v1) / c.intakeMs) * 100).toFixed(1)}% of intake` },
+      {
+        what: 'whole web intake (v2 writer)',
+        'ms/txn': c.intakeMs.toFixed(2),
+        ratio: `writer delta = ${(((c.v2 - c.v1) / c.intakeMs) * 100).toFixed(1)}% of intake`,
+      },
     ]);
   } finally {
     await drop();

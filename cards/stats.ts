@@ -46,7 +46,8 @@ function kpis(m: Metrics, backlogNow: Metrics['backlog'], complaint: { rate: num
     {
       label: '收到工单',
       value: `${m.received} 件`,
-      hint: [m.major ? `重大投诉 ${m.major} 件` : '', m.imported ? `另有导入的历史记录 ${m.imported} 件，不计入指标` : ''].filter(Boolean).join('；') || undefined,
+      hint:
+        [m.major ? `重大投诉 ${m.major} 件` : '', m.imported ? `另有导入的历史记录 ${m.imported} 件，不计入指标` : ''].filter(Boolean).join('；') || undefined,
       tone: m.major ? 'warn' : 'neutral',
     },
     {
@@ -147,7 +148,10 @@ export function statsMarkdown(stats: StatsResult, title: string, generatedAt: st
     ...(m.imported ? [`- 另有导入的历史记录 ${m.imported} 件（上线前的旧台账），不计入以上任何指标`] : []),
   ];
   if (stats.byCategory.length) {
-    lines.push('', `按分类：${stats.byCategory.map((c) => `${categoryNames[c.key] ?? c.name} ${c.metrics.received}（及时 ${pct(c.metrics.firstResponse.metRate, 0)}，解决 ${pct(c.metrics.resolution.rate, 0)}）`).join(' · ')}`);
+    lines.push(
+      '',
+      `按分类：${stats.byCategory.map((c) => `${categoryNames[c.key] ?? c.name} ${c.metrics.received}（及时 ${pct(c.metrics.firstResponse.metRate, 0)}，解决 ${pct(c.metrics.resolution.rate, 0)}）`).join(' · ')}`,
+    );
   }
   lines.push('', ...statsNotes(stats).slice(unfinishedNote(stats.range) ? 1 : 0));
   return lines.join('\n');

@@ -13,6 +13,8 @@ if (process.env.DATABASE_URL) {
     const path = await buildTemplate(migrationsFolder);
     console.log(`loopdesk: embedded-database template ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${path})`);
   } catch (e) {
-    console.warn(`loopdesk: could not prepare the embedded-database template (${templatePath()}): ${e instanceof Error ? e.message : String(e)}; the first start will initialise the database itself`);
+    console.warn(
+      `loopdesk: could not prepare the embedded-database template (${templatePath()}): ${e instanceof Error ? e.message : String(e)}; the first start will initialise the database itself`,
+    );
   }
 }

@@ -51,7 +51,14 @@ async function main() {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const env = parseEnv({ ADMIN_TOKEN, PUBLIC_BASE_URL: base, DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
   const config = parseConfig({ company: { name: '临港示例科技', nameEn: 'Lingang Demo' } });
-  const services = createServices({ env, config, database, clock, log: createLogger('warn'), channels: [createWebChannel, createSandboxChannel, createSandboxDingTalkChannel] });
+  const services = createServices({
+    env,
+    config,
+    database,
+    clock,
+    log: createLogger('warn'),
+    channels: [createWebChannel, createSandboxChannel, createSandboxDingTalkChannel],
+  });
   app = createApp(services);
   await services.start();
   const settle = async () => {
@@ -72,7 +79,11 @@ async function main() {
     let token = '';
     for (const [i, [text, score]] of samples.entries()) {
       clock.set(new Date(Date.parse('2026-02-23T02:00:00Z') + i * 86_400_000 * 1.2));
-      const res = await app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.0.0.${i + 1}` }, body: JSON.stringify({ name: `客户${i + 1}`, contact: `1380000000${i}`, content: text }) });
+      const res = await app.request('/api/feedback', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.0.0.${i + 1}` },
+        body: JSON.stringify({ name: `客户${i + 1}`, contact: `1380000000${i}`, content: text }),
+      });
       const body = (await res.json()) as { ticket: string };
       const [row] = await database.db.select({ customerId: tickets.customerId, token: tickets.accessToken }).from(tickets).where(eq(tickets.code, body.ticket));
       token = row.token;
@@ -227,7 +238,10 @@ async function demoShots(browser: Browser): Promise<string[]> {
     await cp.getByLabel('管理令牌（ADMIN_TOKEN）').fill(ADMIN_TOKEN);
     await cp.getByRole('button', { name: '用管理令牌登录' }).click();
     await cp.waitForURL(/\/console\//);
-    for (const [name, path] of [['console-overview.png', '/console/overview'], ['console-ledger.png', '/console/ledger']]) {
+    for (const [name, path] of [
+      ['console-overview.png', '/console/overview'],
+      ['console-ledger.png', '/console/ledger'],
+    ]) {
       await cp.goto(`${base}${path}`);
       await cp.screenshot({ path: join(OUT, name) });
       written.push(name);

@@ -29,7 +29,14 @@ async function main(argv: string[]): Promise<number> {
     return r.code;
   }
   try {
-    const services = createServices({ env, config, database, holidays: await loadHolidayData(database.db), log: createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL), channels: await loadChannels(env, config) });
+    const services = createServices({
+      env,
+      config,
+      database,
+      holidays: await loadHolidayData(database.db),
+      log: createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL),
+      channels: await loadChannels(env, config),
+    });
     return await runCli(argv, { services, out, cwd: process.cwd() });
   } finally {
     await database.close();
@@ -39,7 +46,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
-    process.stderr.write(`loopdesk: ${e instanceof ConfigError || e instanceof DataDirLockedError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.stderr.write(
+      `loopdesk: ${e instanceof ConfigError || e instanceof DataDirLockedError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
     process.exit(1);
   },
 );

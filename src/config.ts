@@ -9,7 +9,11 @@ export const DEFAULT_PRIVACY_NOTICE =
 const privacySchema = z
   .object({
     /** Months after a ticket closes before its personal data is erased (default 36, at least 6). */
-    retentionMonths: z.number().int().min(MIN_RETENTION_MONTHS, `privacy.retentionMonths 不得少于 ${MIN_RETENTION_MONTHS} 个月（审核要求保留 6 个月记录）`).default(36),
+    retentionMonths: z
+      .number()
+      .int()
+      .min(MIN_RETENTION_MONTHS, `privacy.retentionMonths 不得少于 ${MIN_RETENTION_MONTHS} 个月（审核要求保留 6 个月记录）`)
+      .default(36),
     /** The scheduled erasure run (daily at 03:30 company time); false = only `customer erase` and dry runs. */
     retentionEnabled: z.boolean().default(true),
     notice: z.string().min(1).default(DEFAULT_PRIVACY_NOTICE),
@@ -22,7 +26,10 @@ export const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .url()
-    .refine((v) => /^postgres(ql)?:\/\//i.test(v), 'DATABASE_URL must be a PostgreSQL URL (postgres://user:pass@host:5432/db); unset it to use the embedded database')
+    .refine(
+      (v) => /^postgres(ql)?:\/\//i.test(v),
+      'DATABASE_URL must be a PostgreSQL URL (postgres://user:pass@host:5432/db); unset it to use the embedded database',
+    )
     .optional(),
   DATA_DIR: z.string().default('./data'),
   LOOPDESK_CONFIG: z.string().optional(),
@@ -39,7 +46,10 @@ export const envSchema = z.object({
   FEISHU_ENCRYPT_KEY: z.string().optional(),
   FEISHU_DOMAIN: z
     .string()
-    .refine((v) => v === 'feishu' || v === 'lark' || /^https?:\/\/[^\s/]+/i.test(v), 'FEISHU_DOMAIN must be "feishu", "lark" or a base URL such as https://open.feishu.cn')
+    .refine(
+      (v) => v === 'feishu' || v === 'lark' || /^https?:\/\/[^\s/]+/i.test(v),
+      'FEISHU_DOMAIN must be "feishu", "lark" or a base URL such as https://open.feishu.cn',
+    )
     .default('feishu'),
   FEISHU_EVENT_MODE: z.enum(['ws', 'webhook']).default('ws'),
   FEISHU_AGENT_CHAT_ID: z.string().optional(),
@@ -126,32 +136,55 @@ export const configSchema = z.object({
       preparer: z.string().trim().min(1).max(50).optional(),
     })
     .default({ name: '我们的团队', nameEn: 'Our team' }),
-  categories: z.array(categorySchema).min(1).default(() => defaultCategories()),
+  categories: z
+    .array(categorySchema)
+    .min(1)
+    .default(() => defaultCategories()),
   defaultCategory: z.string().default('other'),
   calendar: z
     .object({
       timeZone: z.string().default('Asia/Shanghai'),
       /** ISO weekdays (1 = Monday … 7 = Sunday) that are working days unless a holiday says otherwise. */
       workdays: z.array(z.number().int().min(1).max(7)).default([1, 2, 3, 4, 5]),
-      hours: z.array(z.object({ start: hhmm, end: hhmm })).min(1).default([{ start: '09:00', end: '12:00' }, { start: '13:30', end: '18:30' }]),
+      hours: z
+        .array(z.object({ start: hhmm, end: hhmm }))
+        .min(1)
+        .default([
+          { start: '09:00', end: '12:00' },
+          { start: '13:30', end: '18:30' },
+        ]),
       /** Extra days off (added to the shipped statutory calendar). */
       holidays: z.array(isoDate).default([]),
       /** Extra working days (调休 make-up days, or overrides). */
       workingDays: z.array(isoDate).default([]),
     })
-    .default({ timeZone: 'Asia/Shanghai', workdays: [1, 2, 3, 4, 5], hours: [{ start: '09:00', end: '12:00' }, { start: '13:30', end: '18:30' }], holidays: [], workingDays: [] }),
+    .default({
+      timeZone: 'Asia/Shanghai',
+      workdays: [1, 2, 3, 4, 5],
+      hours: [
+        { start: '09:00', end: '12:00' },
+        { start: '13:30', end: '18:30' },
+      ],
+      holidays: [],
+      workingDays: [],
+    }),
   sla: z
     .object({
       dueSoonRatio: z.number().gt(0).lt(1).default(0.75),
-      ladder: z
-        .array(z.object({ afterMinutes: z.number().int().min(0), notify: z.enum(['assignee', 'leads', 'admins']) }))
-        .default([
-          { afterMinutes: 0, notify: 'assignee' },
-          { afterMinutes: 30, notify: 'leads' },
-          { afterMinutes: 120, notify: 'admins' },
-        ]),
+      ladder: z.array(z.object({ afterMinutes: z.number().int().min(0), notify: z.enum(['assignee', 'leads', 'admins']) })).default([
+        { afterMinutes: 0, notify: 'assignee' },
+        { afterMinutes: 30, notify: 'leads' },
+        { afterMinutes: 120, notify: 'admins' },
+      ]),
     })
-    .default({ dueSoonRatio: 0.75, ladder: [{ afterMinutes: 0, notify: 'assignee' }, { afterMinutes: 30, notify: 'leads' }, { afterMinutes: 120, notify: 'admins' }] }),
+    .default({
+      dueSoonRatio: 0.75,
+      ladder: [
+        { afterMinutes: 0, notify: 'assignee' },
+        { afterMinutes: 30, notify: 'leads' },
+        { afterMinutes: 120, notify: 'admins' },
+      ],
+    }),
   roles: z
     .object({ agents: z.array(platformUser).default([]), leads: z.array(platformUser).default([]), admins: z.array(platformUser).default([]) })
     .default({ agents: [], leads: [], admins: [] }),
@@ -283,14 +316,89 @@ export type Config = z.infer<typeof configSchema>;
  * exactly that (a 24 h business target would be three working days). See README 「承诺的措辞」.
  */
 export function defaultCategories(): Category[] {
-  const c = (id: string, name: string, nameEn: string, first: number | null, resolution: number | null, keywords: string[], priority: Category['priority'] = 'normal'): Category => ({
-    id, name, nameEn, firstResponseMinutes: first, resolutionMinutes: resolution, nextResponseMinutes: null, clock: 'business', keywords, patterns: [], priority,
+  const c = (
+    id: string,
+    name: string,
+    nameEn: string,
+    first: number | null,
+    resolution: number | null,
+    keywords: string[],
+    priority: Category['priority'] = 'normal',
+  ): Category => ({
+    id,
+    name,
+    nameEn,
+    firstResponseMinutes: first,
+    resolutionMinutes: resolution,
+    nextResponseMinutes: null,
+    clock: 'business',
+    keywords,
+    patterns: [],
+    priority,
   });
   return [
-    c('bug', '产品故障', 'Bug', 120, 1440, ['崩溃', '闪退', '报错', '无法登录', '登不上', '登录不了', '打不开', '白屏', '卡死', '出错', '故障', '异常', 'bug', 'error', 'crash', 'broken', "doesn't work", 'not working'], 'high'),
-    c('complaint', '投诉', 'Complaint', 120, 2880, ['投诉', '退款', '欺骗', '差评', '骗人', '太差', '垃圾', '维权', '不满意', '乱扣费', 'complaint', 'refund', 'scam', 'terrible'], 'high'),
-    c('consultation', '咨询', 'Consultation', 480, 4320, ['怎么', '如何', '是否', '多少钱', '请问', '能不能', '可以吗', '问一下', '咨询', 'how', 'what', 'price', 'can i', 'is it possible']),
-    c('suggestion', '建议', 'Suggestion', 480, null, ['建议', '希望增加', '希望能', '能否增加', '要是能', 'suggest', 'feature request', 'would be nice'], 'low'),
+    c(
+      'bug',
+      '产品故障',
+      'Bug',
+      120,
+      1440,
+      [
+        '崩溃',
+        '闪退',
+        '报错',
+        '无法登录',
+        '登不上',
+        '登录不了',
+        '打不开',
+        '白屏',
+        '卡死',
+        '出错',
+        '故障',
+        '异常',
+        'bug',
+        'error',
+        'crash',
+        'broken',
+        "doesn't work",
+        'not working',
+      ],
+      'high',
+    ),
+    c(
+      'complaint',
+      '投诉',
+      'Complaint',
+      120,
+      2880,
+      ['投诉', '退款', '欺骗', '差评', '骗人', '太差', '垃圾', '维权', '不满意', '乱扣费', 'complaint', 'refund', 'scam', 'terrible'],
+      'high',
+    ),
+    c('consultation', '咨询', 'Consultation', 480, 4320, [
+      '怎么',
+      '如何',
+      '是否',
+      '多少钱',
+      '请问',
+      '能不能',
+      '可以吗',
+      '问一下',
+      '咨询',
+      'how',
+      'what',
+      'price',
+      'can i',
+      'is it possible',
+    ]),
+    c(
+      'suggestion',
+      '建议',
+      'Suggestion',
+      480,
+      null,
+      ['建议', '希望增加', '希望能', '能否增加', '要是能', 'suggest', 'feature request', 'would be nice'],
+      'low',
+    ),
     c('other', '其他', 'Other', 480, 4320, []),
   ];
 }
@@ -319,7 +427,8 @@ export function parseConfig(value: unknown, source = 'config'): Config {
   const config = result.data;
   const ids = new Set(config.categories.map((c) => c.id));
   if (ids.size !== config.categories.length) throw new ConfigError(`${source} is invalid:\n  categories: duplicate id`);
-  if (!ids.has(config.defaultCategory)) throw new ConfigError(`${source} is invalid:\n  defaultCategory: "${config.defaultCategory}" is not one of the categories`);
+  if (!ids.has(config.defaultCategory))
+    throw new ConfigError(`${source} is invalid:\n  defaultCategory: "${config.defaultCategory}" is not one of the categories`);
   for (const c of config.categories) {
     for (const p of c.patterns) {
       try {
@@ -362,7 +471,8 @@ export function parseConfigJson(text: string, source = 'LOOPDESK_CONFIG_JSON'): 
 
 /** The config the environment names: a file (LOOPDESK_CONFIG), the JSON itself (LOOPDESK_CONFIG_JSON), or the defaults. */
 export function configFromEnv(env: Pick<Env, 'LOOPDESK_CONFIG' | 'LOOPDESK_CONFIG_JSON'>): Config {
-  if (env.LOOPDESK_CONFIG && env.LOOPDESK_CONFIG_JSON) throw new ConfigError('set LOOPDESK_CONFIG (a file) or LOOPDESK_CONFIG_JSON (the JSON itself), not both');
+  if (env.LOOPDESK_CONFIG && env.LOOPDESK_CONFIG_JSON)
+    throw new ConfigError('set LOOPDESK_CONFIG (a file) or LOOPDESK_CONFIG_JSON (the JSON itself), not both');
   return env.LOOPDESK_CONFIG_JSON ? parseConfigJson(env.LOOPDESK_CONFIG_JSON) : loadConfig(env.LOOPDESK_CONFIG);
 }
 

@@ -4,7 +4,8 @@
  */
 
 /** Fields whose value is customer data or a secret: replaced whole. */
-const SENSITIVE_KEY = /^(text|body|content|comment|reply|contact|phone|mobile|email|token|accesstoken|access_token|params|password|secret|authorization|cookie|sessionwebhook|signature|sign)$/i;
+const SENSITIVE_KEY =
+  /^(text|body|content|comment|reply|contact|phone|mobile|email|token|accesstoken|access_token|params|password|secret|authorization|cookie|sessionwebhook|signature|sign)$/i;
 
 const RULES: Array<[RegExp, string]> = [
   // drizzle: "Failed query: …\nparams: a,b,c" — the values of the query, often a message body or a token.

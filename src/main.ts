@@ -42,7 +42,12 @@ async function main() {
   const log = createLogger(env.LOG_LEVEL);
   const firstStart = !env.DATABASE_URL && !existsSync(join(resolve(env.DATA_DIR), 'pglite'));
   if (firstStart) log.info('first start: initialising the embedded database (a few seconds)', { dataDir: resolve(env.DATA_DIR) });
-  const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, onNotice: (m) => log.debug('postgres notice', { m }), onProgress: (m) => process.stderr.write(`loopdesk: ${m}\n`) });
+  const database = await openDatabase({
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.DATA_DIR,
+    onNotice: (m) => log.debug('postgres notice', { m }),
+    onProgress: (m) => process.stderr.write(`loopdesk: ${m}\n`),
+  });
   const abortIfInterrupted = async () => {
     if (!interrupted) return;
     await database.close();
@@ -70,7 +75,13 @@ async function main() {
     await shutdown(); // the PGlite lock and control socket go with it
     throw e;
   });
-  log.info('ready', { port: addressPort(server), pid: process.pid, database: database.kind, channels: services.channels.map((c) => c.name), startupMs: Math.round(performance.now() - started) });
+  log.info('ready', {
+    port: addressPort(server),
+    pid: process.pid,
+    database: database.kind,
+    channels: services.channels.map((c) => c.name),
+    startupMs: Math.round(performance.now() - started),
+  });
   if (sandboxEnabled(env)) process.stdout.write(sandboxBanner(addressPort(server) ?? env.PORT));
 
   let stopping = false;
@@ -94,9 +105,11 @@ function listen(fetch: Parameters<typeof serve>[0]['fetch'], port: number, hostn
   return new Promise((resolveListen, reject) => {
     const server = serve({ fetch, port, hostname }, () => resolveListen(server));
     server.once('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EADDRINUSE') reject(new StartupError(`端口 ${port} 已被占用（port ${port} is in use）：先停止占用它的程序，或用 PORT=3001 npm start 换一个端口。`));
+      if (e.code === 'EADDRINUSE')
+        reject(new StartupError(`端口 ${port} 已被占用（port ${port} is in use）：先停止占用它的程序，或用 PORT=3001 npm start 换一个端口。`));
       else if (e.code === 'EACCES') reject(new StartupError(`没有权限监听端口 ${port}（port ${port} needs privileges）：用 1024 以上的端口，如 PORT=3000。`));
-      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') reject(new StartupError(`HOST=${hostname} 不是本机地址（not an address of this machine）：不设置 HOST 即监听所有地址。`));
+      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND')
+        reject(new StartupError(`HOST=${hostname} 不是本机地址（not an address of this machine）：不设置 HOST 即监听所有地址。`));
       else reject(e);
     });
   });
@@ -115,4 +128,3 @@ main().catch((e) => {
   }
   process.exit(1);
 });
-

@@ -12,7 +12,10 @@ export const nodeLines = [
 export function nodeSupportWarning(version: string, today: Date): string | null {
   const major = Number(/^v?(\d+)/.exec(version)?.[1]);
   const line = nodeLines.find((l) => l.major === major);
-  const supported = nodeLines.filter((l) => new Date(`${l.endOfLife}T23:59:59Z`) >= today).map((l) => l.major).join(' / ');
+  const supported = nodeLines
+    .filter((l) => new Date(`${l.endOfLife}T23:59:59Z`) >= today)
+    .map((l) => l.major)
+    .join(' / ');
   if (!line) {
     const newest = nodeLines[nodeLines.length - 1]!.major;
     if (major > newest) return null; // a newer line: untested, but nothing known to be wrong with it

@@ -102,7 +102,14 @@ export function createServices(opts: ServiceOptions): Services {
   const desk = createDesk(deskDeps);
 
   const store = createChannelStore(opts.database);
-  const deliveryContext = createDeliveryContext({ database: opts.database, config: opts.config, calendar, clock, log, publicBaseUrl: opts.env.PUBLIC_BASE_URL });
+  const deliveryContext = createDeliveryContext({
+    database: opts.database,
+    config: opts.config,
+    calendar,
+    clock,
+    log,
+    publicBaseUrl: opts.env.PUBLIC_BASE_URL,
+  });
 
   let services: Services | undefined;
   const core: CoreServices = {

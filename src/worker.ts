@@ -46,7 +46,9 @@ export default {
       } finally {
         // Answer first, deliver after: the desk already woke the outbox on commit; joining that drain here (wake()
         // coalesces) keeps it alive past the answer. The cron tick is the backstop for anything left.
-        const drained = READ_ONLY.has(request.method) ? Promise.resolve() : rt.services.outbox.wake().catch((e) => rt.log.error('outbox drain failed', { err: String(e) }));
+        const drained = READ_ONLY.has(request.method)
+          ? Promise.resolve()
+          : rt.services.outbox.wake().catch((e) => rt.log.error('outbox drain failed', { err: String(e) }));
         // A body may still read the database while it streams (the ledger export): close after it is sent.
         let sent: Promise<unknown> = Promise.resolve();
         if (response?.body) {

@@ -37,7 +37,9 @@ export function ticketMarkdown(view: TicketView): string {
     view.callCustomer ? '📞 **请电话联系客户**（邮件/短信无法送达）' : '',
     view.mergedInto ? `🔗 已合并到 ${view.mergedInto}` : '',
   ].filter(Boolean);
-  const why = view.classification ? `**分类依据**：${view.classification.sourceLabel} · 置信度 ${view.classification.confidence.toFixed(2)} · ${view.classification.reason}` : '';
+  const why = view.classification
+    ? `**分类依据**：${view.classification.sourceLabel} · 置信度 ${view.classification.confidence.toFixed(2)} · ${view.classification.reason}`
+    : '';
   const dups = view.duplicates?.length ? `**可能重复**：${view.duplicates.map((d) => `${d.code}（${d.score.toFixed(2)}）`).join('，')}` : '';
   const lines = [
     `### ${ticketTitle(view)}`,
@@ -70,7 +72,13 @@ const HINT: Record<Exclude<ActionName, 'csat'>, (code: string, view: TicketView)
 /** Without a template: the same facts, and the commands for the actions that make sense now. */
 export function ticketMarkdownWithCommands(view: TicketView): string {
   const hints = view.actions.filter((a): a is Exclude<ActionName, 'csat'> => a !== 'csat').map((a) => `- ${HINT[a](view.code, view)}`);
-  if (view.canned?.length && view.actions.includes('respond')) hints.push(`- 快捷回复：\`/canned send ${view.code} 编号\`（${view.canned.slice(0, 8).map((c) => `${c.id}=${c.title}`).join('，')}）`);
+  if (view.canned?.length && view.actions.includes('respond'))
+    hints.push(
+      `- 快捷回复：\`/canned send ${view.code} 编号\`（${view.canned
+        .slice(0, 8)
+        .map((c) => `${c.id}=${c.title}`)
+        .join('，')}）`,
+    );
   return hints.length ? `${ticketMarkdown(view)}\n\n**操作**（在本群 @机器人 发送）：\n${hints.join('\n')}` : ticketMarkdown(view);
 }
 
@@ -86,9 +94,14 @@ export function surveyTitle(code: string): string {
  */
 export function surveyMarkdown(code: string, where: 'single' | 'group'): string {
   const choices = [5, 4, 3, 2, 1].map((n) =>
-    where === 'single' ? `- [${n} 分 · ${SCORE_LABELS[n]}](dtmd://dingtalkclient/sendMessage?content=${encodeURIComponent(String(n))})` : `- ${n} 分 · ${SCORE_LABELS[n]}`,
+    where === 'single'
+      ? `- [${n} 分 · ${SCORE_LABELS[n]}](dtmd://dingtalkclient/sendMessage?content=${encodeURIComponent(String(n))})`
+      : `- ${n} 分 · ${SCORE_LABELS[n]}`,
   );
-  const how = where === 'single' ? '点击下方选项，或直接回复数字 1–5（可在数字后附上意见，如「5 很及时」）：' : '请 @我 并回复数字 1–5（可在数字后附上意见，如「@我 5 很及时」）：';
+  const how =
+    where === 'single'
+      ? '点击下方选项，或直接回复数字 1–5（可在数字后附上意见，如「5 很及时」）：'
+      : '请 @我 并回复数字 1–5（可在数字后附上意见，如「@我 5 很及时」）：';
   return `### ${surveyTitle(code)}\n您的问题已处理完毕，对本次服务满意吗？${how}\n\n${choices.join('\n')}`;
 }
 
@@ -111,7 +124,12 @@ export function incidentMarkdown(view: IncidentView): string {
     ...view.samples.slice(0, 5).map((s) => quote(s)),
   ];
   if (view.actions.length) {
-    lines.push('', '**操作**（在本群 @机器人 发送）：', `- 回复全部：\`/incident ${view.code} reply 内容\``, `- 全部解决并回访：\`/incident ${view.code} resolve 内容\``);
+    lines.push(
+      '',
+      '**操作**（在本群 @机器人 发送）：',
+      `- 回复全部：\`/incident ${view.code} reply 内容\``,
+      `- 全部解决并回访：\`/incident ${view.code} resolve 内容\``,
+    );
   }
   return lines.join('\n');
 }

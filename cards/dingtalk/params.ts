@@ -39,7 +39,10 @@ export function surveyCardParams(code: string, answeredScore: number | null): Re
   return {
     title: surveyTitle(code),
     ticket: code,
-    markdown: answeredScore === null ? `### ${surveyTitle(code)}\n您的问题已处理完毕，对本次服务满意吗？请点击下方按钮打分。` : surveyAnsweredMarkdown(code, answeredScore),
+    markdown:
+      answeredScore === null
+        ? `### ${surveyTitle(code)}\n您的问题已处理完毕，对本次服务满意吗？请点击下方按钮打分。`
+        : surveyAnsweredMarkdown(code, answeredScore),
     answered: flag(answeredScore !== null),
     score: answeredScore === null ? '' : String(answeredScore),
     score_label: answeredScore === null ? '' : (SCORE_LABELS[answeredScore] ?? ''),

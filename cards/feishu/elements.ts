@@ -13,13 +13,23 @@ export const markdown = (content: string): Element => ({ tag: 'markdown', conten
 
 /** For values we interpolate into markdown: `<at id=all>` or links typed by someone else must stay text. */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/([*_~`[\]\\])/g, '\\$1');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/([*_~`[\]\\])/g, '\\$1');
 }
 
 /** `<at id=ou_x></at>` is a real mention in card markdown; `all` mentions everyone in the chat. */
 export const mention = (openId: string) => `<at id=${openId.replace(/[^\w-]/g, '')}></at>`;
 
-export function button(opts: { name: string; text: string; type?: 'primary' | 'default' | 'danger' | 'primary_filled'; value: ActionValue | IncidentActionValue; submit?: boolean }): Element {
+export function button(opts: {
+  name: string;
+  text: string;
+  type?: 'primary' | 'default' | 'danger' | 'primary_filled';
+  value: ActionValue | IncidentActionValue;
+  submit?: boolean;
+}): Element {
   return {
     tag: 'button',
     name: opts.name,

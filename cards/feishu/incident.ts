@@ -14,19 +14,36 @@ export function renderIncidentCard(v: IncidentView): Card {
     `**渠道**：${channels || '—'}${v.major ? `　🚨 **重大投诉 ${v.major} 个**` : ''}`,
     `**状态**：${escapeMarkdown(v.statusLabel)}　每位客户都已单独收到受理回执，各工单分别计时、分别入台账。`,
   ];
-  const elements: Element[] = [markdown(lines.join('\n')), { tag: 'hr' }, markdown('**客户原话（节选）**'), ...v.samples.slice(0, 5).map((s) => plainDiv(`· ${s}`))];
+  const elements: Element[] = [
+    markdown(lines.join('\n')),
+    { tag: 'hr' },
+    markdown('**客户原话（节选）**'),
+    ...v.samples.slice(0, 5).map((s) => plainDiv(`· ${s}`)),
+  ];
   if (v.actions.length) {
-    elements.push({ tag: 'hr' }, {
-      tag: 'form',
-      name: 'incident_form',
-      elements: [
-        { tag: 'input', name: 'reply', input_type: 'multiline_text', rows: 3, max_length: 1000, required: false, placeholder: plain('统一回复（发给本事件的每一位客户）'), width: 'fill' },
-        columns([
-          button({ name: 'incident_reply', text: '回复全部', type: 'primary', submit: true, value: value('incident_reply', v) }),
-          button({ name: 'incident_resolve', text: '全部解决并回访', submit: true, value: value('incident_resolve', v) }),
-        ]),
-      ],
-    });
+    elements.push(
+      { tag: 'hr' },
+      {
+        tag: 'form',
+        name: 'incident_form',
+        elements: [
+          {
+            tag: 'input',
+            name: 'reply',
+            input_type: 'multiline_text',
+            rows: 3,
+            max_length: 1000,
+            required: false,
+            placeholder: plain('统一回复（发给本事件的每一位客户）'),
+            width: 'fill',
+          },
+          columns([
+            button({ name: 'incident_reply', text: '回复全部', type: 'primary', submit: true, value: value('incident_reply', v) }),
+            button({ name: 'incident_resolve', text: '全部解决并回访', submit: true, value: value('incident_resolve', v) }),
+          ]),
+        ],
+      },
+    );
   }
   return card({
     title: `📣 事件 ${v.code} · ${v.title}`.slice(0, 120),

@@ -16,7 +16,9 @@ export function renderSurveyCard(v: Pick<TicketView, 'code' | 'subject'>, compan
       summary: `工单 ${v.code} 已评价`,
       elements: [
         intro,
-        plainDiv(`您的评分：${'★'.repeat(answered.score)}${'☆'.repeat(5 - answered.score)}（${answered.score} 分，${LABELS[answered.score]}）${answered.comment ? `\n您的意见：${answered.comment}` : ''}`),
+        plainDiv(
+          `您的评分：${'★'.repeat(answered.score)}${'☆'.repeat(5 - answered.score)}（${answered.score} 分，${LABELS[answered.score]}）${answered.comment ? `\n您的意见：${answered.comment}` : ''}`,
+        ),
       ],
     });
   }
@@ -32,7 +34,11 @@ export function renderSurveyCard(v: Pick<TicketView, 'code' | 'subject'>, compan
         name: 'csat_form',
         elements: [
           { tag: 'input', name: 'comment', required: false, max_length: 500, width: 'fill', placeholder: plain('（选填）还有什么想告诉我们的？') },
-          columns([1, 2, 3, 4, 5].map((n) => button({ name: `csat_${n}`, text: `${n} 分 ${LABELS[n]}`, type: n >= 4 ? 'primary' : 'default', submit: true, value: score(n) }))),
+          columns(
+            [1, 2, 3, 4, 5].map((n) =>
+              button({ name: `csat_${n}`, text: `${n} 分 ${LABELS[n]}`, type: n >= 4 ? 'primary' : 'default', submit: true, value: score(n) }),
+            ),
+          ),
         ],
       },
     ],

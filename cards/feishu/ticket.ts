@@ -30,8 +30,15 @@ export function renderTicketCard(v: TicketView): Card {
     v.callCustomer ? '📞 **请电话联系客户**（邮件/短信无法送达）' : '',
     v.mergedInto ? `🔗 已合并到 ${escapeMarkdown(v.mergedInto)}` : '',
   ].filter(Boolean);
-  const why = v.classification ? [`**分类依据**：${escapeMarkdown(v.classification.sourceLabel)} · 置信度 ${v.classification.confidence.toFixed(2)} · ${escapeMarkdown(v.classification.reason)}`] : [];
-  const sla = v.status === 'closed' ? '' : `\n**首次响应**：${escapeMarkdown(v.firstResponse.label)}\n**解决时限**：${escapeMarkdown(v.resolution.label)}${v.paused ? '（等待客户，已暂停）' : ''}`;
+  const why = v.classification
+    ? [
+        `**分类依据**：${escapeMarkdown(v.classification.sourceLabel)} · 置信度 ${v.classification.confidence.toFixed(2)} · ${escapeMarkdown(v.classification.reason)}`,
+      ]
+    : [];
+  const sla =
+    v.status === 'closed'
+      ? ''
+      : `\n**首次响应**：${escapeMarkdown(v.firstResponse.label)}\n**解决时限**：${escapeMarkdown(v.resolution.label)}${v.paused ? '（等待客户，已暂停）' : ''}`;
   const lines = [
     `**分类**：${escapeMarkdown(v.category.name)}　**渠道**：${escapeMarkdown(v.channelLabel)}　**优先级**：${escapeMarkdown(v.priority)}`,
     ...why,
@@ -48,13 +55,20 @@ export function renderTicketCard(v: TicketView): Card {
   if (has('claim')) quick.push(button({ name: 'claim', text: '认领', type: 'primary', value: value('claim', v) }));
   if (has('resolve')) quick.push(button({ name: 'resolve', text: '标记解决', value: value('resolve', v) }));
   if (has('escalate') && !v.escalated) quick.push(button({ name: 'escalate', text: '升级', type: 'danger', value: value('escalate', v) }));
-  if (has('major')) quick.push(button({ name: 'major', text: v.isMajor ? '取消重大投诉' : '标记重大投诉', value: { action: 'major', ticket: v.code, major: !v.isMajor } }));
+  if (has('major'))
+    quick.push(button({ name: 'major', text: v.isMajor ? '取消重大投诉' : '标记重大投诉', value: { action: 'major', ticket: v.code, major: !v.isMajor } }));
   if (quick.length) elements.push({ tag: 'hr' }, columns(quick));
 
   // Likely the same problem as other customers' open tickets: one click merges this one into that one.
   if (has('merge') && v.duplicates?.length) {
-    elements.push(markdown(`**可能重复**（相似度）：\n${v.duplicates.map((d) => `- ${escapeMarkdown(d.code)}「${escapeMarkdown(d.subject.slice(0, 40))}」${d.score.toFixed(2)}`).join('\n')}`));
-    elements.push(columns(v.duplicates.map((d, i) => button({ name: `merge_${i}`, text: `合并到 ${d.code}`, value: { action: 'merge', ticket: v.code, into: d.code } }))));
+    elements.push(
+      markdown(
+        `**可能重复**（相似度）：\n${v.duplicates.map((d) => `- ${escapeMarkdown(d.code)}「${escapeMarkdown(d.subject.slice(0, 40))}」${d.score.toFixed(2)}`).join('\n')}`,
+      ),
+    );
+    elements.push(
+      columns(v.duplicates.map((d, i) => button({ name: `merge_${i}`, text: `合并到 ${d.code}`, value: { action: 'merge', ticket: v.code, into: d.code } }))),
+    );
   }
 
   if (has('respond')) {
@@ -62,9 +76,26 @@ export function renderTicketCard(v: TicketView): Card {
       tag: 'form',
       name: 'respond_form',
       elements: [
-        { tag: 'input', name: 'reply', input_type: 'multiline_text', rows: 3, max_length: 1000, required: !v.canned?.length, placeholder: plain(v.canned?.length ? '回复客户（留空则发送所选快捷回复）' : '回复客户（客户将以公司名义收到）'), width: 'fill' },
+        {
+          tag: 'input',
+          name: 'reply',
+          input_type: 'multiline_text',
+          rows: 3,
+          max_length: 1000,
+          required: !v.canned?.length,
+          placeholder: plain(v.canned?.length ? '回复客户（留空则发送所选快捷回复）' : '回复客户（客户将以公司名义收到）'),
+          width: 'fill',
+        },
         ...(v.canned?.length
-          ? [{ tag: 'select_static', name: 'canned', width: 'fill', placeholder: plain('快捷回复（本分类优先）'), options: v.canned.map((c) => ({ text: plain(c.title), value: c.id })) }]
+          ? [
+              {
+                tag: 'select_static',
+                name: 'canned',
+                width: 'fill',
+                placeholder: plain('快捷回复（本分类优先）'),
+                options: v.canned.map((c) => ({ text: plain(c.title), value: c.id })),
+              },
+            ]
           : []),
         {
           tag: 'select_static',
@@ -88,7 +119,14 @@ export function renderTicketCard(v: TicketView): Card {
         tag: 'form',
         name: 'reclassify_form',
         elements: [
-          { tag: 'select_static', name: 'category', required: true, width: 'fill', placeholder: plain('改为其他分类'), options: others.map((c) => ({ text: plain(c.name), value: c.id })) },
+          {
+            tag: 'select_static',
+            name: 'category',
+            required: true,
+            width: 'fill',
+            placeholder: plain('改为其他分类'),
+            options: others.map((c) => ({ text: plain(c.name), value: c.id })),
+          },
           button({ name: 'reclassify', text: '重新分类', submit: true, value: value('reclassify', v) }),
         ],
       });

@@ -5,7 +5,6 @@ import { customerCommand, customerUsage, retentionCommand, retentionUsage, verif
 import { calendarCommand, calendarUsage } from '../calendar/cli.ts';
 import { readinessCommand, readinessUsage } from '../reports/readiness-cli.ts';
 import { importLedgerCommand, importLedgerUsage } from '../imports/cli.ts';
-import type { Services } from '../services.ts';
 import { EXIT, type CliCommand } from './types.ts';
 import { userCommand } from './users.ts';
 
@@ -18,7 +17,11 @@ function registerCliCommand(name: string, usage: string, run: CliCommand): void 
 }
 
 export function cliUsage(): string {
-  return ['用法：loopdesk <命令>', ...[...cliCommands.values()].map((c) => `  loopdesk ${c.usage}`), '  loopdesk demo [--data-dir 目录]        生成六个月的演示数据（单独的数据库，标记为演示数据）'].join('\n');
+  return [
+    '用法：loopdesk <命令>',
+    ...[...cliCommands.values()].map((c) => `  loopdesk ${c.usage}`),
+    '  loopdesk demo [--data-dir 目录]        生成六个月的演示数据（单独的数据库，标记为演示数据）',
+  ].join('\n');
 }
 
 export async function runCli(argv: string[], ctx: Parameters<CliCommand>[1]): Promise<number> {
@@ -43,7 +46,10 @@ registerCliCommand('ticket', 'ticket show 工单号             显示工单时�
     out('用法：loopdesk ticket show FB-20260302-0001');
     return EXIT.usage;
   }
-  const doc = await buildCase({ database: services.database, config: services.config, calendar: services.calendar, now: services.clock.now() }, code.toUpperCase());
+  const doc = await buildCase(
+    { database: services.database, config: services.config, calendar: services.calendar, now: services.clock.now() },
+    code.toUpperCase(),
+  );
   if (!doc) {
     out(`找不到工单 ${code}`);
     return EXIT.notFound;

@@ -22,7 +22,9 @@ export const userCommand: CliCommand = async (argv, { services, out }) => {
     if (sub === 'add') {
       const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' } }, strict: true });
       const { account, token } = await addLocalAccount(deps, { name: values.name ?? '', role: values.role ?? '', email: values.email });
-      out(`已创建账号「${account.name}」（${ROLE[account.role]}${account.email ? `，${account.email}` : ''}）。一次性登录链接（72 小时内有效，只能使用一次）：`);
+      out(
+        `已创建账号「${account.name}」（${ROLE[account.role]}${account.email ? `，${account.email}` : ''}）。一次性登录链接（72 小时内有效，只能使用一次）：`,
+      );
       out(url(token));
       return 0;
     }

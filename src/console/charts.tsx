@@ -52,7 +52,12 @@ export interface Series {
 }
 
 /** Stacked columns (tickets per week by category). */
-export function StackedBars(props: { title: string; desc: string; bars: Array<{ label: string; short: string; values: Record<string, number> }>; series: Series[] }) {
+export function StackedBars(props: {
+  title: string;
+  desc: string;
+  bars: Array<{ label: string; short: string; values: Record<string, number> }>;
+  series: Series[];
+}) {
   const id = nextId('sb');
   const W = 760;
   const H = 300;
@@ -143,7 +148,13 @@ export function StackedBars(props: { title: string; desc: string; bars: Array<{ 
 }
 
 /** A rate per period as columns, with a dashed reference line (the target, or the 92% reference). */
-export function RateBars(props: { title: string; desc: string; points: Array<{ label: string; value: number | null; note?: string }>; target: number; targetLabel: string }) {
+export function RateBars(props: {
+  title: string;
+  desc: string;
+  points: Array<{ label: string; value: number | null; note?: string }>;
+  target: number;
+  targetLabel: string;
+}) {
   const id = nextId('rb');
   const W = 520;
   const H = 260;
@@ -275,7 +286,14 @@ export function HBars(props: { title: string; desc: string; rows: Array<{ label:
 }
 
 /** A value per period as a line with labelled points (average satisfaction, 1–5). */
-export function LinePoints(props: { title: string; desc: string; points: Array<{ label: string; value: number | null; note?: string }>; min: number; max: number; format: (v: number) => string }) {
+export function LinePoints(props: {
+  title: string;
+  desc: string;
+  points: Array<{ label: string; value: number | null; note?: string }>;
+  min: number;
+  max: number;
+  format: (v: number) => string;
+}) {
   const id = nextId('lp');
   const W = 520;
   const H = 220;
@@ -321,7 +339,9 @@ export function LinePoints(props: { title: string; desc: string; points: Array<{
           </text>
         </g>
       ))}
-      {present.length > 1 ? <polyline points={present.map((p) => `${x(p.i)},${y(p.value)}`).join(' ')} fill="none" stroke={PALETTE[0]} stroke-width="2.5" /> : null}
+      {present.length > 1 ? (
+        <polyline points={present.map((p) => `${x(p.i)},${y(p.value)}`).join(' ')} fill="none" stroke={PALETTE[0]} stroke-width="2.5" />
+      ) : null}
       {props.points.map((p, i) => (
         <g>
           {p.value !== null ? (

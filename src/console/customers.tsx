@@ -109,11 +109,18 @@ export function registerCustomerRoutes(app: Hono<ConsoleEnv>, deps: CustomerRout
   app.post('/customers/erase', need('admin'), async (c) => {
     const form = await c.req.parseBody();
     const field = (k: string) => (typeof form[k] === 'string' ? (form[k] as string).trim() : '');
-    if (!checkCsrf(c, env, deps.key()!, form.csrf)) return html(c, '页面已过期', <Lookup error="安全校验未通过（页面已过期或来自其他网站），未做任何修改。请刷新后重试。" />, { active: ACTIVE, status: 403 });
-    if (field('confirm') !== 'yes') return html(c, '客户个人信息', <Lookup value={field('key')} error="请勾选确认后再删除，未做任何修改。" />, { active: ACTIVE, status: 400 });
+    if (!checkCsrf(c, env, deps.key()!, form.csrf))
+      return html(c, '页面已过期', <Lookup error="安全校验未通过（页面已过期或来自其他网站），未做任何修改。请刷新后重试。" />, {
+        active: ACTIVE,
+        status: 403,
+      });
+    if (field('confirm') !== 'yes')
+      return html(c, '客户个人信息', <Lookup value={field('key')} error="请勾选确认后再删除，未做任何修改。" />, { active: ACTIVE, status: 400 });
     try {
       const r = await eraseCustomer(services.database.db, now(), { key: field('key'), reason: field('reason'), actor: `admin:${c.get('viewer').name}` });
-      const notice = r.alreadyErased ? `客户 #${r.customerId} 的个人信息此前已删除，未做任何修改。` : `已删除客户 #${r.customerId} 的个人信息：工单 ${r.tickets.join('、') || '无'}，消息 ${r.messages} 条。`;
+      const notice = r.alreadyErased
+        ? `客户 #${r.customerId} 的个人信息此前已删除，未做任何修改。`
+        : `已删除客户 #${r.customerId} 的个人信息：工单 ${r.tickets.join('、') || '无'}，消息 ${r.messages} 条。`;
       return html(c, '客户个人信息', <Lookup notice={notice} />, { active: ACTIVE });
     } catch (e) {
       if (!(e instanceof DeskError)) throw e;

@@ -55,7 +55,8 @@ export interface ConsoleEnv {
 }
 type Ctx = Context<ConsoleEnv>;
 
-const CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 export function consoleApp(services: Services): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
@@ -132,7 +133,13 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
     const error = c.req.query('error');
     return c.html(
       <Page title="登录" company={company} demo={demo}>
-        <LoginPage csrf={key ? csrfToken(c, env, key) : null} next={next} providers={key ? providers : []} error={key ? error : 'closed'} tokenEnabled={Boolean(env.ADMIN_TOKEN)} />
+        <LoginPage
+          csrf={key ? csrfToken(c, env, key) : null}
+          next={next}
+          providers={key ? providers : []}
+          error={key ? error : 'closed'}
+          tokenEnabled={Boolean(env.ADMIN_TOKEN)}
+        />
       </Page>,
     );
   });
@@ -149,7 +156,15 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
       return back('token');
     }
     const iat = nowSeconds();
-    writeSession(c, env, key, { v: 1, method: 'token', userId: 'admin', name: '令牌登录', tk: tokenFingerprint(env.ADMIN_TOKEN!), iat, exp: iat + SESSION_TTL_SECONDS });
+    writeSession(c, env, key, {
+      v: 1,
+      method: 'token',
+      userId: 'admin',
+      name: '令牌登录',
+      tk: tokenFingerprint(env.ADMIN_TOKEN!),
+      iat,
+      exp: iat + SESSION_TTL_SECONDS,
+    });
     c.get('log').info('console login', { method: 'token' });
     return c.redirect(next, 303);
   });
@@ -198,7 +213,12 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
   // ── pages ─────────────────────────────────────────────────────────────────────────────────────────────────
   app.get('/overview', need('agent'), async (c) => {
     const data = await overviewData(services);
-    return html(c, '概览', <OverviewPage data={data} config={config} timeZone={calendar.timeZone} canSeeDefinitions={roleAtLeast(c.get('viewer').role, 'lead')} />, { active: '/console/overview' });
+    return html(
+      c,
+      '概览',
+      <OverviewPage data={data} config={config} timeZone={calendar.timeZone} canSeeDefinitions={roleAtLeast(c.get('viewer').role, 'lead')} />,
+      { active: '/console/overview' },
+    );
   });
 
   app.get('/tickets', need('agent'), async (c) => {
@@ -208,7 +228,12 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
     const now = services.clock.now();
     const [result, agentList] = await Promise.all([listTickets(services.database, config, calendar, now, q), listAgents(services.database)]);
     const channelNames = [...new Set([...services.channels.map((x) => x.name).filter((n) => n !== 'probes'), 'feishu', 'dingtalk', 'web', 'email', 'api'])];
-    return html(c, '工单', <TicketsPage q={q} result={result} config={config} channels={channelNames} agents={agentList} timeZone={calendar.timeZone} error={error} />, { active: '/console/tickets' });
+    return html(
+      c,
+      '工单',
+      <TicketsPage q={q} result={result} config={config} channels={channelNames} agents={agentList} timeZone={calendar.timeZone} error={error} />,
+      { active: '/console/tickets' },
+    );
   });
 
   // 新建工单 and 电话回访 (issue 13): console/reach.tsx. `key` is read per request (it may come from the database).
@@ -248,7 +273,18 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
 
   app.post('/ledger/download', need('lead'), async (c) => {
     const form = await c.req.parseBody();
-    if (!checkCsrf(c, env, key!, form.csrf)) return html(c, '页面已过期', <div class="card"><h1>页面已过期</h1><p>请返回 <a href="/console/ledger">台账</a> 重新下载。</p></div>, { status: 403 });
+    if (!checkCsrf(c, env, key!, form.csrf))
+      return html(
+        c,
+        '页面已过期',
+        <div class="card">
+          <h1>页面已过期</h1>
+          <p>
+            请返回 <a href="/console/ledger">台账</a> 重新下载。
+          </p>
+        </div>,
+        { status: 403 },
+      );
     const { range, error } = rangeOf(String(form.from ?? ''), String(form.to ?? ''));
     if (error) return c.redirect(`/console/ledger?error=1`, 303);
     const format = form.format === 'csv' ? 'csv' : 'xlsx';
@@ -277,7 +313,9 @@ export function consoleApp(services: Services): Hono<ConsoleEnv> {
 
   app.get('/readiness', need('lead'), async (c) => {
     const items = await runReadiness(services);
-    return html(c, '预审自检', <ReadinessPage items={items} generatedAt={localTimeFormatter(calendar.timeZone)(services.clock.now())} />, { active: '/console/readiness' });
+    return html(c, '预审自检', <ReadinessPage items={items} generatedAt={localTimeFormatter(calendar.timeZone)(services.clock.now())} />, {
+      active: '/console/readiness',
+    });
   });
 
   app.get('/settings', need('lead'), async (c) => {

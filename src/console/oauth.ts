@@ -83,9 +83,14 @@ export function feishuProvider(env: Env): OAuthProvider | null {
       return u.toString();
     },
     async exchange(code, redirectUri) {
-      const tok = await callJson(`${open}/open-apis/authen/v2/oauth/token`, json({ grant_type: 'authorization_code', client_id: clientId, client_secret: clientSecret, code, redirect_uri: redirectUri }), '飞书换取 user_access_token');
+      const tok = await callJson(
+        `${open}/open-apis/authen/v2/oauth/token`,
+        json({ grant_type: 'authorization_code', client_id: clientId, client_secret: clientSecret, code, redirect_uri: redirectUri }),
+        '飞书换取 user_access_token',
+      );
       const accessToken = typeof tok.access_token === 'string' ? tok.access_token : null;
-      if ((tok.code !== undefined && tok.code !== 0) || !accessToken) throw new OAuthError(`飞书换取 user_access_token 失败：${String(tok.error_description ?? tok.msg ?? tok.error ?? tok.code)}`);
+      if ((tok.code !== undefined && tok.code !== 0) || !accessToken)
+        throw new OAuthError(`飞书换取 user_access_token 失败：${String(tok.error_description ?? tok.msg ?? tok.error ?? tok.code)}`);
       const info = await callJson(`${open}/open-apis/authen/v1/user_info`, { headers: { authorization: `Bearer ${accessToken}` } }, '飞书获取用户信息');
       const data = (info.data ?? {}) as Record<string, unknown>;
       if (info.code !== 0 || typeof data.open_id !== 'string') throw new OAuthError(`飞书获取用户信息失败：${String(info.msg ?? info.code)}`);
@@ -109,11 +114,22 @@ export function dingtalkProvider(env: Env): OAuthProvider | null {
     codeParam: 'authCode',
     authorizeUrl(state, redirectUri) {
       const u = new URL(`${login}/oauth2/auth`);
-      u.search = new URLSearchParams({ redirect_uri: redirectUri, response_type: 'code', client_id: clientId, scope: 'openid', state, prompt: 'consent' }).toString();
+      u.search = new URLSearchParams({
+        redirect_uri: redirectUri,
+        response_type: 'code',
+        client_id: clientId,
+        scope: 'openid',
+        state,
+        prompt: 'consent',
+      }).toString();
       return u.toString();
     },
     async exchange(code) {
-      const tok = await callJson(`${api}/v1.0/oauth2/userAccessToken`, json({ clientId, clientSecret, code, grantType: 'authorization_code' }), '钉钉换取用户 token');
+      const tok = await callJson(
+        `${api}/v1.0/oauth2/userAccessToken`,
+        json({ clientId, clientSecret, code, grantType: 'authorization_code' }),
+        '钉钉换取用户 token',
+      );
       if (typeof tok.accessToken !== 'string') throw new OAuthError(`钉钉换取用户 token 失败：${String(tok.message ?? tok.code ?? '')}`);
       const me = await callJson(`${api}/v1.0/contact/users/me`, { headers: { 'x-acs-dingtalk-access-token': tok.accessToken } }, '钉钉获取用户信息');
       if (typeof me.unionId !== 'string' || !me.unionId) throw new OAuthError('钉钉获取用户信息失败：没有 unionId');
@@ -126,7 +142,11 @@ export function dingtalkProvider(env: Env): OAuthProvider | null {
   async function staffIdOf(unionId: string): Promise<string | null> {
     const app = await callJson(`${api}/v1.0/oauth2/accessToken`, json({ appKey: clientId, appSecret: clientSecret }), '钉钉应用 token');
     if (typeof app.accessToken !== 'string') return null;
-    const r = await callJson(`${oapi}/topapi/user/getbyunionid?access_token=${encodeURIComponent(app.accessToken)}`, json({ unionid: unionId }), '钉钉 unionId 换 userid');
+    const r = await callJson(
+      `${oapi}/topapi/user/getbyunionid?access_token=${encodeURIComponent(app.accessToken)}`,
+      json({ unionid: unionId }),
+      '钉钉 unionId 换 userid',
+    );
     const userid = (r.result as { userid?: unknown } | undefined)?.userid;
     return r.errcode === 0 && typeof userid === 'string' && userid ? userid : null;
   }

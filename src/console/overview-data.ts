@@ -139,7 +139,10 @@ export async function rangeMonths(services: Services, range: DateRange): Promise
     mergeAcc(acc, day);
     mergeAcc(total, day);
   }
-  return { months: [...months].map(([month, acc]) => ({ month, partial: month === today.slice(0, 7), metrics: finalizeMetrics(acc) })), total: finalizeMetrics(total) };
+  return {
+    months: [...months].map(([month, acc]) => ({ month, partial: month === today.slice(0, 7), metrics: finalizeMetrics(acc) })),
+    total: finalizeMetrics(total),
+  };
 }
 
 export function forgetOverview(services: Services): void {

@@ -76,11 +76,20 @@ export async function loadQueues(database: Database, calendar: BusinessCalendar,
   // The nearest open target: first response while unanswered, else resolution (paused clocks sort last).
   const nearestDue = sql`least(case when ${tickets.firstResponseAt} is null then ${tickets.firstResponseDueAt} end, case when ${tickets.slaPausedSince} is null then ${tickets.resolutionDueAt} end)`;
   const [unclaimedRows, mineRows, dueRows, [counts], reminders] = await Promise.all([
-    select().where(and(working, isNull(tickets.assigneeId))).orderBy(asc(tickets.createdAt), asc(tickets.id)).limit(QUEUE_LIMIT),
+    select()
+      .where(and(working, isNull(tickets.assigneeId)))
+      .orderBy(asc(tickets.createdAt), asc(tickets.id))
+      .limit(QUEUE_LIMIT),
     select().where(mineCond).orderBy(sql`${nearestDue} asc nulls last`, asc(tickets.id)).limit(QUEUE_LIMIT),
-    select().where(and(working, sql`(${nearestDue} is not null or ${tickets.nextResponseSince} is not null)`)).orderBy(sql`${nearestDue} asc nulls last`, asc(tickets.id)).limit(QUEUE_LIMIT * 3),
+    select()
+      .where(and(working, sql`(${nearestDue} is not null or ${tickets.nextResponseSince} is not null)`))
+      .orderBy(sql`${nearestDue} asc nulls last`, asc(tickets.id))
+      .limit(QUEUE_LIMIT * 3),
     db
-      .select({ unclaimed: sql<number>`count(*) filter (where ${tickets.assigneeId} is null)::int`, mine: sql<number>`count(*) filter (where ${mineCond})::int` })
+      .select({
+        unclaimed: sql<number>`count(*) filter (where ${tickets.assigneeId} is null)::int`,
+        mine: sql<number>`count(*) filter (where ${mineCond})::int`,
+      })
       .from(tickets)
       .where(working),
     myAgentIds.length

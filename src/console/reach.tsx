@@ -37,7 +37,11 @@ export function wallTimeToDate(value: string, timeZone: string): Date | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(value);
   if (!m) return null;
   const asUtc = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).formatToParts(new Date(asUtc)).map((p) => [p.type, Number(p.value)]));
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
+      .formatToParts(new Date(asUtc))
+      .map((p) => [p.type, Number(p.value)]),
+  );
   const offset = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute) - asUtc;
   return new Date(asUtc - offset);
 }
@@ -64,7 +68,14 @@ export function registerReachRoutes(app: Hono<ConsoleEnv>, deps: ReachRouteDeps)
     html(
       c,
       '新建工单',
-      <NewTicketPage csrf={c.get('csrf')} submissionId={randomUUID()} categories={config.categories.map((x) => ({ id: x.id, name: x.name }))} values={values} error={error} maxLength={config.web.maxContentLength} />,
+      <NewTicketPage
+        csrf={c.get('csrf')}
+        submissionId={randomUUID()}
+        categories={config.categories.map((x) => ({ id: x.id, name: x.name }))}
+        values={values}
+        error={error}
+        maxLength={config.web.maxContentLength}
+      />,
       { active: '/console/new-ticket', status },
     );
 
@@ -74,7 +85,13 @@ export function registerReachRoutes(app: Hono<ConsoleEnv>, deps: ReachRouteDeps)
     const form = await c.req.parseBody();
     if (!checkCsrf(c, env, deps.key!, form.csrf)) return expired(c, '/console/new-ticket');
     const field = (k: string) => (typeof form[k] === 'string' ? (form[k] as string) : '');
-    const values: NewTicketValues = { channel: field('channel'), name: field('name'), contact: field('contact'), category: field('category') || undefined, text: field('text') };
+    const values: NewTicketValues = {
+      channel: field('channel'),
+      name: field('name'),
+      contact: field('contact'),
+      category: field('category') || undefined,
+      text: field('text'),
+    };
     try {
       const r = await services.desk.openRecordedTicket({
         channel: values.channel!,
@@ -87,7 +104,11 @@ export function registerReachRoutes(app: Hono<ConsoleEnv>, deps: ReachRouteDeps)
         viaAgentGroup: false,
         role: c.get('viewer').role,
       });
-      const notice = r.duplicate ? `这张工单已登记过（${r.code}），未重复创建。` : r.created ? `已登记工单 ${r.code}。${reachLine(env, values.contact!)}` : `客户已有未结工单 ${r.code}，内容已追加。`;
+      const notice = r.duplicate
+        ? `这张工单已登记过（${r.code}），未重复创建。`
+        : r.created
+          ? `已登记工单 ${r.code}。${reachLine(env, values.contact!)}`
+          : `客户已有未结工单 ${r.code}，内容已追加。`;
       return c.redirect(`/console/tickets/${r.code}?notice=${encodeURIComponent(notice)}`, 303);
     } catch (e) {
       if (!(e instanceof DeskError)) throw e;

@@ -74,7 +74,9 @@ export async function settledDays(deps: RollupDeps, range: DateRange): Promise<M
 
   const unknown = days.filter((d) => !mem.days.has(d));
   if (unknown.length) {
-    const rows = await rawQuery<{ key: string; value: string }>(database, `select key, value::text as value from kv where key = any($1::text[])`, [`{${unknown.map(dayKey).join(',')}}`]);
+    const rows = await rawQuery<{ key: string; value: string }>(database, `select key, value::text as value from kv where key = any($1::text[])`, [
+      `{${unknown.map(dayKey).join(',')}}`,
+    ]);
     for (const r of rows) {
       const stored = JSON.parse(r.value) as StoredDay;
       if (stored.v === version) mem.days.set(r.key.slice('console:day:'.length), stored);
@@ -187,7 +189,10 @@ export type OpenTicket = typeof tickets.$inferSelect;
 
 /** Every ticket still being worked (the backlog): the live half of every figure. */
 export async function openTickets(database: Database): Promise<OpenTicket[]> {
-  const rows = await database.db.select(OPEN_COLUMNS).from(tickets).where(and(inArray(tickets.status, [...WORKING_STATUSES]), eq(tickets.isSandbox, false)));
+  const rows = await database.db
+    .select(OPEN_COLUMNS)
+    .from(tickets)
+    .where(and(inArray(tickets.status, [...WORKING_STATUSES]), eq(tickets.isSandbox, false)));
   return rows as OpenTicket[];
 }
 

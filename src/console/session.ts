@@ -95,7 +95,13 @@ export function readSession(c: Context, key: Buffer, nowSeconds: number): Sessio
 }
 
 export function writeSession(c: Context, env: Env, key: Buffer, payload: SessionPayload): void {
-  setCookie(c, SESSION_COOKIE, seal(key, payload), { path: '/console', httpOnly: true, sameSite: 'Lax', secure: secure(c, env), maxAge: payload.exp - payload.iat });
+  setCookie(c, SESSION_COOKIE, seal(key, payload), {
+    path: '/console',
+    httpOnly: true,
+    sameSite: 'Lax',
+    secure: secure(c, env),
+    maxAge: payload.exp - payload.iat,
+  });
 }
 
 export function clearSession(c: Context): void {
@@ -104,7 +110,13 @@ export function clearSession(c: Context): void {
 
 export function writeOAuthState(c: Context, env: Env, key: Buffer, st: Omit<OAuthState, 'exp'>, nowSeconds: number): void {
   // Lax: the platform's redirect back to us is a top-level GET, which Lax cookies accompany.
-  setCookie(c, OAUTH_COOKIE, seal(key, { ...st, exp: nowSeconds + OAUTH_TTL_SECONDS }), { path: '/console/auth', httpOnly: true, sameSite: 'Lax', secure: secure(c, env), maxAge: OAUTH_TTL_SECONDS });
+  setCookie(c, OAUTH_COOKIE, seal(key, { ...st, exp: nowSeconds + OAUTH_TTL_SECONDS }), {
+    path: '/console/auth',
+    httpOnly: true,
+    sameSite: 'Lax',
+    secure: secure(c, env),
+    maxAge: OAUTH_TTL_SECONDS,
+  });
 }
 
 export function takeOAuthState(c: Context, key: Buffer, nowSeconds: number): OAuthState | null {

@@ -39,7 +39,13 @@ export const listQuery = z.object({
   from: z.preprocess(empty, isoDay.optional()),
   to: z.preprocess(empty, isoDay.optional()),
   q: z.preprocess((v) => (typeof v === 'string' ? v.trim() || undefined : v), z.string().max(100).optional()),
-  after: z.preprocess(empty, z.string().regex(/^\d{1,15}_\d{1,18}$/).optional()),
+  after: z.preprocess(
+    empty,
+    z
+      .string()
+      .regex(/^\d{1,15}_\d{1,18}$/)
+      .optional(),
+  ),
 });
 export type ListQuery = z.infer<typeof listQuery>;
 
@@ -136,7 +142,11 @@ export async function listTickets(database: Database, config: Config, calendar: 
       next = `${Number(edge.ms)}_${Number(edge.id)}`;
     }
   } else {
-    const rows = await rawQuery<{ id: number }>(database, `select t.id::float8 as id from tickets t where ${where} order by t.created_at desc, t.id desc limit ${PAGE_SIZE + 1}`, s.params);
+    const rows = await rawQuery<{ id: number }>(
+      database,
+      `select t.id::float8 as id from tickets t where ${where} order by t.created_at desc, t.id desc limit ${PAGE_SIZE + 1}`,
+      s.params,
+    );
     ids = rows.map((r) => Number(r.id));
   }
   const more = ids.length > PAGE_SIZE;
@@ -177,7 +187,12 @@ async function listBySla(database: Database, calendar: BusinessCalendar, now: Da
   const matching = judged
     .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id)
     .filter((r) => r.createdAt.getTime() < ms || (r.createdAt.getTime() === ms && r.id < id));
-  const page = await loadRows(database, matching.slice(0, PAGE_SIZE).map((r) => r.id), calendar, now);
+  const page = await loadRows(
+    database,
+    matching.slice(0, PAGE_SIZE).map((r) => r.id),
+    calendar,
+    now,
+  );
   return { rows: page, next: matching.length > PAGE_SIZE ? cursorOf(page[page.length - 1].t) : null, searchCapped: false };
 }
 

@@ -71,7 +71,14 @@ const DONE: Record<TicketActionName, string> = {
   note: '已添加内部备注',
 };
 
-const STATUS_OF: Partial<Record<DeskErrorCode, PageStatus>> = { forbidden: 403, not_your_ticket: 403, not_found: 404, invalid: 400, empty_text: 400, bad_score: 400 };
+const STATUS_OF: Partial<Record<DeskErrorCode, PageStatus>> = {
+  forbidden: 403,
+  not_your_ticket: 403,
+  not_found: 404,
+  invalid: 400,
+  empty_text: 400,
+  bad_score: 400,
+};
 
 /** Refreshes `[data-live]` regions and flags a changed ticket; the pages work without it. Same origin, no CDN. */
 const LIVE_JS = `'use strict';
@@ -171,27 +178,52 @@ export function registerWorkspace(app: Hono<ConsoleEnv>, w: WorkspaceDeps): void
     const now = services.clock.now();
     const q = await loadQueues(services.database, calendar, now, ids);
     const localOnly = (await localAccountCount(services.database)) > 0;
-    return html(c, '工作台', <QueuesPage q={q} config={config} timeZone={calendar.timeZone} generatedAt={now} localOnly={localOnly} />, { active: '/console/queues' });
+    return html(c, '工作台', <QueuesPage q={q} config={config} timeZone={calendar.timeZone} generatedAt={now} localOnly={localOnly} />, {
+      active: '/console/queues',
+    });
   });
 
   // ── one ticket ───────────────────────────────────────────────────────────────────────────────────────────────
   async function ticketPage(c: Ctx, code: string, flash?: { ok?: string; error?: string }, status: PageStatus = 200) {
     const now = services.clock.now();
     const doc = /^[\w-]{1,40}$/.test(code) ? await buildCase({ database: services.database, config, calendar, now }, code, { by: c.get('viewer').name }) : null;
-    if (!doc) return html(c, '找不到工单', <div class="card"><h1>找不到工单 {code}</h1><p><a href="/console/tickets">返回工单列表</a></p></div>, { status: 404, active: '/console/tickets' });
+    if (!doc)
+      return html(
+        c,
+        '找不到工单',
+        <div class="card">
+          <h1>找不到工单 {code}</h1>
+          <p>
+            <a href="/console/tickets">返回工单列表</a>
+          </p>
+        </div>,
+        { status: 404, active: '/console/tickets' },
+      );
     const db = services.database.db;
     const [t] = await db.select().from(tickets).where(eq(tickets.code, code));
     const rows = await db.select().from(messagesTable).where(eq(messagesTable.ticketId, t.id)).orderBy(asc(messagesTable.id));
     const people = new Map((await db.select().from(agents)).map((a) => [`agent:${a.platform}:${a.userId}`, { id: a.id, name: a.name ?? a.userId }]));
-    const author = (m: (typeof rows)[number]) => (m.authorKind === 'customer' ? '客户' : m.authorKind === 'bot' ? '系统自动回复' : (people.get(m.authorId ?? '')?.name ?? '客服'));
-    const msgs: TicketMessage[] = rows.map((m) => ({ id: m.id, direction: m.direction, author: author(m), body: m.body, attachments: m.attachments.length, at: m.createdAt }));
+    const author = (m: (typeof rows)[number]) =>
+      m.authorKind === 'customer' ? '客户' : m.authorKind === 'bot' ? '系统自动回复' : (people.get(m.authorId ?? '')?.name ?? '客服');
+    const msgs: TicketMessage[] = rows.map((m) => ({
+      id: m.id,
+      direction: m.direction,
+      author: author(m),
+      body: m.body,
+      attachments: m.attachments.length,
+      at: m.createdAt,
+    }));
     const sla = { first: slaView(t, calendar, now, 'first'), resolution: slaView(t, calendar, now, 'resolution'), next: slaView(t, calendar, now, 'next') };
     const viewer = c.get('viewer');
     const actor = actorOf(viewer);
     const me = people.get(`agent:${actor.platform}:${actor.userId}`);
     const view = await loadTicketView(db, config, calendar, t.id, now);
     const version = await ticketVersion(db, t.id);
-    const fromState: string[] = [...actionsFor(t.status, { duplicates: true }), ...(t.status !== 'closed' ? ['note'] : []), ...(t.closeReason === 'merged' ? ['unmerge'] : [])];
+    const fromState: string[] = [
+      ...actionsFor(t.status, { duplicates: true }),
+      ...(t.status !== 'closed' ? ['note'] : []),
+      ...(t.closeReason === 'merged' ? ['unmerge'] : []),
+    ];
     const allowed = TICKET_ACTION_NAMES.filter((a) => fromState.includes(a) && mayUse(viewer.role as Role, a));
     const actions = (
       <TicketActions
@@ -285,7 +317,10 @@ export function registerWorkspace(app: Hono<ConsoleEnv>, w: WorkspaceDeps): void
   });
 
   app.get('/tickets/:code/version', need('agent'), async (c) => {
-    const [t] = await services.database.db.select({ id: tickets.id }).from(tickets).where(eq(tickets.code, c.req.param('code')));
+    const [t] = await services.database.db
+      .select({ id: tickets.id })
+      .from(tickets)
+      .where(eq(tickets.code, c.req.param('code')));
     if (!t) return c.json({ error: { code: 'not_found', message: '找不到工单', requestId: c.get('requestId') } }, 404);
     return c.json({ version: await ticketVersion(services.database.db, t.id) });
   });
@@ -299,7 +334,8 @@ export function registerWorkspace(app: Hono<ConsoleEnv>, w: WorkspaceDeps): void
     const action = String(form.action ?? '') as TicketActionName;
     if (!TICKET_ACTION_NAMES.includes(action)) return refuse(`未知操作「${String(form.action ?? '')}」`, 400);
     const viewer = c.get('viewer');
-    if (!mayUse(viewer.role as Role, action)) return refuse(`「${TICKET_ACTIONS[action].label}」仅限${TICKET_ACTIONS[action].min === 'admin' ? '管理员' : '负责人'}操作`, 403);
+    if (!mayUse(viewer.role as Role, action))
+      return refuse(`「${TICKET_ACTIONS[action].label}」仅限${TICKET_ACTIONS[action].min === 'admin' ? '管理员' : '负责人'}操作`, 403);
     const version = Number(form.version);
     if (!Number.isInteger(version) || version < 0) return refuse('表单缺少工单版本，请刷新页面后重试。', 400);
     const str = (k: string) => (typeof form[k] === 'string' ? (form[k] as string) : undefined);
@@ -313,7 +349,15 @@ export function registerWorkspace(app: Hono<ConsoleEnv>, w: WorkspaceDeps): void
     });
     if (!fields.success) return refuse('表单内容有误，请检查后重试。', 400);
     try {
-      await runTicketAction(services.desk, { action, ticket: code, actor: actorOf(viewer), viaAgentGroup: false, role: viewer.role as Role, expectVersion: version, fields: fields.data });
+      await runTicketAction(services.desk, {
+        action,
+        ticket: code,
+        actor: actorOf(viewer),
+        viaAgentGroup: false,
+        role: viewer.role as Role,
+        expectVersion: version,
+        fields: fields.data,
+      });
     } catch (e) {
       if (!(e instanceof DeskError)) throw e;
       c.get('log').info('console action refused', { action, ticket: code, code: e.code });

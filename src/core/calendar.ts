@@ -62,7 +62,11 @@ interface Day {
   intervals: number[];
 }
 
-export function createCalendar(cfg: CalendarConfig, warn: (msg: string) => void = (m) => console.warn(m), data: HolidayData = SHIPPED_HOLIDAYS): BusinessCalendar {
+export function createCalendar(
+  cfg: CalendarConfig,
+  warn: (msg: string) => void = (m) => console.warn(m),
+  data: HolidayData = SHIPPED_HOLIDAYS,
+): BusinessCalendar {
   const zone = createZone(cfg.timeZone);
   const hours = normaliseHours(cfg.hours);
   const workdays = new Set(cfg.workdays);
@@ -79,7 +83,9 @@ export function createCalendar(cfg: CalendarConfig, warn: (msg: string) => void 
     if (data.sources.has(year)) return true;
     if (!warned.has(year)) {
       warned.add(year);
-      warn(`calendar: NO STATUTORY HOLIDAY DATA FOR ${year}; treating ${year} as plain weekdays (holidays count as working days, make-up Saturdays do not). Import the State Council notice with \`npx loopdesk calendar import FILE\`, add the days to calendar.holidays / calendar.workingDays, or upgrade Loopdesk.`);
+      warn(
+        `calendar: NO STATUTORY HOLIDAY DATA FOR ${year}; treating ${year} as plain weekdays (holidays count as working days, make-up Saturdays do not). Import the State Council notice with \`npx loopdesk calendar import FILE\`, add the days to calendar.holidays / calendar.workingDays, or upgrade Loopdesk.`,
+      );
     }
     return false;
   };
@@ -315,7 +321,9 @@ function fnv1a(text: string): string {
 export function holidayDataWarning(calendar: BusinessCalendar, now: Date): string | null {
   const today = calendar.localDate(now);
   const year = Number(today.slice(0, 4));
-  if (!calendar.hasDataFor(year)) return `缺少 ${year} 年的法定节假日安排，当前按普通周末计算时限：请用 npx loopdesk calendar import 文件 导入，或升级 Loopdesk。`;
-  if (today.slice(5, 7) >= '11' && !calendar.hasDataFor(year + 1)) return `尚未载入 ${year + 1} 年的法定节假日安排（国务院通常在 11 月发布），1 月 1 日起将按普通周末计算时限：发布后请用 npx loopdesk calendar import 文件 导入，或升级 Loopdesk。`;
+  if (!calendar.hasDataFor(year))
+    return `缺少 ${year} 年的法定节假日安排，当前按普通周末计算时限：请用 npx loopdesk calendar import 文件 导入，或升级 Loopdesk。`;
+  if (today.slice(5, 7) >= '11' && !calendar.hasDataFor(year + 1))
+    return `尚未载入 ${year + 1} 年的法定节假日安排（国务院通常在 11 月发布），1 月 1 日起将按普通周末计算时限：发布后请用 npx loopdesk calendar import 文件 导入，或升级 Loopdesk。`;
   return null;
 }

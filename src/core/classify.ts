@@ -43,7 +43,13 @@ export function classifyByRules(config: Config, text: string): Classification {
     if (found.length > (best?.found.length ?? 0)) best = { c, found };
   }
   if (best) {
-    return { category: best.c.id, priority: best.c.priority, confidence: Math.min(0.95, 0.6 + 0.1 * best.found.length), reason: `关键词${best.found.slice(0, 3).join('')}`, source: 'rules' };
+    return {
+      category: best.c.id,
+      priority: best.c.priority,
+      confidence: Math.min(0.95, 0.6 + 0.1 * best.found.length),
+      reason: `关键词${best.found.slice(0, 3).join('')}`,
+      source: 'rules',
+    };
   }
   const d = config.categories.find((c) => c.id === config.defaultCategory)!;
   return { category: d.id, priority: d.priority, confidence: 0.3, reason: '未命中规则，默认分类', source: 'default' };
@@ -62,5 +68,11 @@ export function classify(config: Config, text: string, model?: BayesModel | null
   const learned = predict(model, text);
   const category = config.categories.find((c) => c.id === learned?.label);
   if (!learned || !category || learned.confidence <= rules.confidence) return rules;
-  return { category: category.id, priority: category.priority, confidence: learned.confidence, reason: `历史分类学习（${model.examples} 条样本，置信度 ${learned.confidence.toFixed(2)}）`, source: 'learned' };
+  return {
+    category: category.id,
+    priority: category.priority,
+    confidence: learned.confidence,
+    reason: `历史分类学习（${model.examples} 条样本，置信度 ${learned.confidence.toFixed(2)}）`,
+    source: 'learned',
+  };
 }

@@ -48,7 +48,10 @@ function parseJson(text: string): Day[] {
     throw new HolidayImportError('JSON 需要 "holidays" 和/或 "workdays" 两个对象（日期 → 节日名称）');
   }
   const out: Day[] = [];
-  for (const [key, kind] of [['holidays', 'holiday'], ['workdays', 'makeup']] as const) {
+  for (const [key, kind] of [
+    ['holidays', 'holiday'],
+    ['workdays', 'makeup'],
+  ] as const) {
     const map = (obj[key] ?? {}) as Record<string, unknown>;
     if (typeof map !== 'object' || Array.isArray(map)) throw new HolidayImportError(`"${key}" 应为对象（日期 → 节日名称）`);
     for (const [date, name] of Object.entries(map)) {
@@ -61,7 +64,10 @@ function parseJson(text: string): Day[] {
 
 /** RFC 5545 lines are folded: a line starting with a space or tab continues the previous one. */
 function unfold(text: string): string[] {
-  return text.replace(/\r\n/g, '\n').replace(/\n[ \t]/g, '').split('\n');
+  return text
+    .replace(/\r\n/g, '\n')
+    .replace(/\n[ \t]/g, '')
+    .split('\n');
 }
 
 function parseIcs(text: string): Day[] {
@@ -94,7 +100,8 @@ function icsEventDays(e: Record<string, string>, line: number): Day[] {
   const summary = e.SUMMARY ?? '';
   const apple = e['X-APPLE-SPECIAL-DAY'] ?? '';
   const text = `${summary} ${e.DESCRIPTION ?? ''}`;
-  const kind = /ALTERNATE-WORKDAY/i.test(apple) || (/班/.test(text) && !/休/.test(text)) ? 'makeup' : /WORK-HOLIDAY/i.test(apple) || /休|假/.test(text) ? 'holiday' : null;
+  const kind =
+    /ALTERNATE-WORKDAY/i.test(apple) || (/班/.test(text) && !/休/.test(text)) ? 'makeup' : /WORK-HOLIDAY/i.test(apple) || /休|假/.test(text) ? 'holiday' : null;
   if (!kind) return []; // other events (solar terms, birthdays) are not part of the work calendar
   const start = icsDate(e.DTSTART, where);
   const endExclusive = e.DTEND ? icsDate(e.DTEND, where) : null;

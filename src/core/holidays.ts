@@ -37,7 +37,11 @@ export function holidayName(raw: string): string {
 const SHIPPED_PACKAGE = 'chinese-days 1.5.7';
 
 /** Builds holiday data from the chinese-days JSON shape ({ holidays: {date: name}, workdays: {date: name} }). */
-export function fromChineseDaysJson(json: { holidays?: Record<string, string>; workdays?: Record<string, string> }, source: string, version: string): HolidayData {
+export function fromChineseDaysJson(
+  json: { holidays?: Record<string, string>; workdays?: Record<string, string> },
+  source: string,
+  version: string,
+): HolidayData {
   const days = new Map<string, HolidayDay>();
   const sources = new Map<number, string>();
   for (const [date, name] of Object.entries(json.holidays ?? {})) days.set(date, { kind: 'holiday', name: holidayName(name) });
@@ -59,6 +63,9 @@ export function withImportedYears(base: HolidayData, imported: readonly Imported
     sources.set(y.year, y.source);
     for (const d of y.days) days.set(d.date, { kind: d.kind, name: d.name });
   }
-  const tag = [...imported].sort((a, b) => a.year - b.year).map((y) => `${y.year}:${y.days.length}`).join(',');
+  const tag = [...imported]
+    .sort((a, b) => a.year - b.year)
+    .map((y) => `${y.year}:${y.days.length}`)
+    .join(',');
   return { version: `${base.version}+import(${tag})`, sources, days };
 }

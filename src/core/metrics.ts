@@ -156,11 +156,28 @@ export function ticketFacts(row: MetricTicket, opts: MetricOptions): TicketFacts
   const day = calendar.localDate(row.createdAt);
   const resolved = row.status === 'resolved' || row.status === 'closed' ? row.closeReason !== 'merged' && row.resolvedAt !== null : false;
 
-  const first = slaState({ policy, calendar, start: row.createdAt, targetMinutes: policy.firstResponseMinutes, pausedMinutes: 0, pausedSince: null, doneAt: row.firstResponseAt, now });
+  const first = slaState({
+    policy,
+    calendar,
+    start: row.createdAt,
+    targetMinutes: policy.firstResponseMinutes,
+    pausedMinutes: 0,
+    pausedSince: null,
+    doneAt: row.firstResponseAt,
+    now,
+  });
   const firstDue = row.firstResponseDueAt ?? first.dueAt;
   // The stored promise is what the customer was told; judge against it when it is there.
   const firstOutcome: TargetOutcome =
-    policy.firstResponseMinutes == null ? 'none' : row.firstResponseAt ? (firstDue && row.firstResponseAt <= firstDue ? 'met' : 'breached') : firstDue && now > firstDue ? 'breached' : 'pending';
+    policy.firstResponseMinutes == null
+      ? 'none'
+      : row.firstResponseAt
+        ? firstDue && row.firstResponseAt <= firstDue
+          ? 'met'
+          : 'breached'
+        : firstDue && now > firstDue
+          ? 'breached'
+          : 'pending';
   const res = slaState({
     policy,
     calendar,
@@ -173,7 +190,15 @@ export function ticketFacts(row: MetricTicket, opts: MetricOptions): TicketFacts
   });
 
   const outcome: TicketOutcome =
-    row.closeReason === 'merged' ? 'merged' : row.status === 'closed' ? (row.closeReason === 'satisfied' ? 'satisfied' : 'unrated') : row.status === 'resolved' ? 'awaiting_survey' : 'open';
+    row.closeReason === 'merged'
+      ? 'merged'
+      : row.status === 'closed'
+        ? row.closeReason === 'satisfied'
+          ? 'satisfied'
+          : 'unrated'
+        : row.status === 'resolved'
+          ? 'awaiting_survey'
+          : 'open';
   const answered = row.surveyAnsweredAt !== null && row.csatScore !== null;
   return {
     day,
@@ -397,9 +422,31 @@ export function addFacts(acc: MetricsAcc, f: TicketFacts, satisfiedMin: number):
 }
 
 const COUNTS = [
-  'received', 'firstMet', 'firstBreached', 'firstPending', 'resolved', 'closedSatisfied', 'resMet', 'resBreached', 'resPending', 'breachedTickets',
-  'reopenedTickets', 'reopenCount', 'surveysSent', 'surveysAnswered', 'surveysAnsweredByAgent', 'scoreSum', 'satisfied', 'unrated', 'awaitingSurvey', 'major', 'open',
-  'withTarget', 'confirmed', 'unratedAfterFollowUp', 'awaitingFollowUp',
+  'received',
+  'firstMet',
+  'firstBreached',
+  'firstPending',
+  'resolved',
+  'closedSatisfied',
+  'resMet',
+  'resBreached',
+  'resPending',
+  'breachedTickets',
+  'reopenedTickets',
+  'reopenCount',
+  'surveysSent',
+  'surveysAnswered',
+  'surveysAnsweredByAgent',
+  'scoreSum',
+  'satisfied',
+  'unrated',
+  'awaitingSurvey',
+  'major',
+  'open',
+  'withTarget',
+  'confirmed',
+  'unratedAfterFollowUp',
+  'awaitingFollowUp',
 ] as const;
 const HISTOGRAMS = ['firstMinutes', 'firstCalendarMinutes', 'resolutionMinutes', 'resolutionCalendarMinutes', 'openAges'] as const;
 
@@ -514,7 +561,10 @@ function quantiles(h: Histogram): { median: number | null; p90: number | null } 
   for (const [, c] of e) n += c;
   if (n === 0) return { median: null, p90: null };
   const mid = n >> 1;
-  return { median: n % 2 ? atRank(e, mid) : round1((atRank(e, mid - 1) + atRank(e, mid)) / 2), p90: atRank(e, Math.min(n, Math.max(1, Math.ceil(0.9 * n))) - 1) };
+  return {
+    median: n % 2 ? atRank(e, mid) : round1((atRank(e, mid - 1) + atRank(e, mid)) / 2),
+    p90: atRank(e, Math.min(n, Math.max(1, Math.ceil(0.9 * n))) - 1),
+  };
 }
 
 export function finalizeMetrics(acc: MetricsAcc): Metrics {
@@ -662,22 +712,36 @@ function clockWords(clocks: readonly ClockOfCategory[] | undefined): string {
 
 export function metricDefinitions(satisfiedMin: number, clocks?: readonly ClockOfCategory[]): MetricDefinition[] {
   return [
-    { name: '统计口径', formula: '按“收到时间”落在所选区间内的工单统计（北京时间自然日），数值为导出时刻的状态。拨测工单（编号以 TC 开头）与被合并的重复工单不计入任何指标。' },
-    { name: '统计区间', formula: '默认“近 6 个月”= 前 6 个完整自然月加本月 1 日至今天；控制台、台账、审核材料包、机制说明和统计卡片使用同一区间。本月尚未结束时，其数字标注“未结束”，不是最终结果。' },
+    {
+      name: '统计口径',
+      formula: '按“收到时间”落在所选区间内的工单统计（北京时间自然日），数值为导出时刻的状态。拨测工单（编号以 TC 开头）与被合并的重复工单不计入任何指标。',
+    },
+    {
+      name: '统计区间',
+      formula:
+        '默认“近 6 个月”= 前 6 个完整自然月加本月 1 日至今天；控制台、台账、审核材料包、机制说明和统计卡片使用同一区间。本月尚未结束时，其数字标注“未结束”，不是最终结果。',
+    },
     { name: '计量单位', formula: '工单数一律以“件”计；比率保留一位小数。' },
     { name: '收到工单数', formula: '区间内收到的工单数（不含拨测、合并）。' },
     {
       name: '首次响应及时率',
       formula: `首次对客户可见的回复时间 ≤ 承诺时限（按工单受理时的时限快照）的工单数 ÷（及时数 + 超时数），尚在时限内未回复的不计入分母。计时方式与承诺一致：${clockWords(clocks)}（工作时间：工作日 09:00–12:00、13:30–18:30，已含法定节假日与调休）。`,
     },
-    { name: '首次响应时长（中位数、P90）', formula: '收到 → 首次回复的分钟数；“计时分钟”按工单的计时方式，“自然分钟”为实际经过时间。中位数取排序后居中的值（偶数个取中间两值平均），P90 取第 ⌈0.9×件数⌉ 个值。' },
+    {
+      name: '首次响应时长（中位数、P90）',
+      formula:
+        '收到 → 首次回复的分钟数；“计时分钟”按工单的计时方式，“自然分钟”为实际经过时间。中位数取排序后居中的值（偶数个取中间两值平均），P90 取第 ⌈0.9×件数⌉ 个值。',
+    },
     {
       name: '解决率',
       formula:
         '客户确认解决的工单数 ÷ 有解决时限的工单数。“客户确认解决”= 客户本人评价满意后归档，或客服电话回访时记录客户表示满意（标明“电话回访”及回访人）。' +
         '已标记解决但尚未评价（已解决·待回访）和未评价归档的工单都不算已解决，另行列出。投诉类的解决率与参考值 92% 并列，见“投诉解决率”。',
     },
-    { name: '不计入解决率的工单', formula: '没有解决时限的类别（默认为“建议”）只记录、答复和采纳，不承诺解决时间，因此不进入解决率的分子和分母，数量另行列出。' },
+    {
+      name: '不计入解决率的工单',
+      formula: '没有解决时限的类别（默认为“建议”）只记录、答复和采纳，不承诺解决时间，因此不进入解决率的分子和分母，数量另行列出。',
+    },
     { name: '投诉解决率', formula: `投诉类工单按上述“解决率”口径计算，与参考值 92% 并列。${REFERENCE_NOTE}` },
     { name: '已解决·待回访', formula: '客服已标记解决、客户尚未评价的工单数（不计入解决率）。' },
     {
@@ -688,7 +752,10 @@ export function metricDefinitions(satisfiedMin: number, clocks?: readonly ClockO
     },
     { name: '满意归档率', formula: '客户评价满意（含电话回访记录的满意）后归档的工单数 ÷ 收到工单数（含建议类）。' },
     { name: '回访应答率', formula: '客户已评价的工单数 ÷ 已发送满意度回访的工单数。' },
-    { name: '平均满意度 / 满意占比', formula: `已评价工单的最近一次评分（1–5 分）的平均值；满意占比 = 评分 ≥ ${satisfiedMin} 分的工单数 ÷ 已评价工单数（分母只含已评价的，须与回访应答率一并阅读）。` },
+    {
+      name: '平均满意度 / 满意占比',
+      formula: `已评价工单的最近一次评分（1–5 分）的平均值；满意占比 = 评分 ≥ ${satisfiedMin} 分的工单数 ÷ 已评价工单数（分母只含已评价的，须与回访应答率一并阅读）。`,
+    },
     { name: '解决时长（中位数）', formula: '收到 → 最后一次标记解决的分钟数；计时分钟扣除等待客户答复的暂停时间。' },
     { name: '超时工单数', formula: '首次响应或解决任一项超过承诺时限的工单数（已完成但晚于时限，或未完成且当前已过时限）。' },
     { name: '重开', formula: '客户评价不满意后重新打开的工单数，及重开总次数。' },

@@ -77,7 +77,14 @@ export interface PromiseFacts {
  * 「产品故障类问题：我们将在 2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复，最晚 2 月 14 日（周六，调休上班）10:00 前。」
  * `receivedAt` is when the clock started (the ticket's creation); `hours` the working hours of the calendar.
  */
-export function customerPromise(args: { categoryName: string; policy: SlaPolicy; calendar: BusinessCalendar; receivedAt: Date; hours: Hours; deadline?: Date }): PromiseFacts {
+export function customerPromise(args: {
+  categoryName: string;
+  policy: SlaPolicy;
+  calendar: BusinessCalendar;
+  receivedAt: Date;
+  hours: Hours;
+  deadline?: Date;
+}): PromiseFacts {
   const { categoryName, policy, calendar, receivedAt, hours } = args;
   const target = policy.firstResponseMinutes;
   if (target == null) return { text: `${categoryName}类问题：我们已收到，会尽快处理。`, deadline: null };
@@ -97,7 +104,11 @@ export function majorPromiseText(config: Pick<Config, 'major' | 'categories' | '
   const resolution = promiseRule(m.resolutionMinutes, m.clock, hours, '解决');
   const category = config.categories.find((c) => c.id === m.category)?.name;
   const as = category ? `一律按“${category}”处理，并` : '';
-  return { firstResponse, resolution, sentence: `重大投诉（扬言向监管部门、媒体、律师反映，或造成资金损失、信息泄露等）${as}适用更严的时限：${firstResponse}，${resolution}；负责人立即介入。` };
+  return {
+    firstResponse,
+    resolution,
+    sentence: `重大投诉（扬言向监管部门、媒体、律师反映，或造成资金损失、信息泄露等）${as}适用更严的时限：${firstResponse}，${resolution}；负责人立即介入。`,
+  };
 }
 
 /** The promise without a deadline, for the sheets that describe the rule: 「2 小时内（工作时间 …）首次回复」. */

@@ -69,7 +69,11 @@ function channelCheck(c: ChannelFact, now: Date): Check {
   if (!c.lastProbeAt) return fail('从未拨测', `运行 npx loopdesk probe ${c.name}（或在客服群发送 /probe）`);
   const hours = (now.getTime() - c.lastProbeAt.getTime()) / 3_600_000;
   if (!c.lastProbeOk) return fail(`最近一次拨测失败${c.failedStep ? `（${c.failedStep}）` : ''}`, `排查「${c.label}」后重新运行 npx loopdesk probe ${c.name}`);
-  if (hours > PROBE_MAX_AGE_HOURS) return fail(`最近一次成功拨测在 ${Math.floor(hours)} 小时前（要求 ${PROBE_MAX_AGE_HOURS} 小时内）`, `运行 npx loopdesk probe ${c.name}，并保持定时拨测开启`);
+  if (hours > PROBE_MAX_AGE_HOURS)
+    return fail(
+      `最近一次成功拨测在 ${Math.floor(hours)} 小时前（要求 ${PROBE_MAX_AGE_HOURS} 小时内）`,
+      `运行 npx loopdesk probe ${c.name}，并保持定时拨测开启`,
+    );
   return pass(`${Math.max(0, Math.round(hours))} 小时内拨测成功`);
 }
 
@@ -77,7 +81,13 @@ export function evaluateReadiness(f: ReadinessFacts): ReadinessItem[] {
   const items: ReadinessItem[] = [];
   const add = (id: string, label: string, check: Check) => items.push({ id, label, ...check });
 
-  add('company', '公司名称', f.companyName ? pass(f.companyName) : fail('未配置，页面和文件上显示的是占位名称', '在配置文件（LOOPDESK_CONFIG）中填写 company.name，与营业执照上的名称一致'));
+  add(
+    'company',
+    '公司名称',
+    f.companyName
+      ? pass(f.companyName)
+      : fail('未配置，页面和文件上显示的是占位名称', '在配置文件（LOOPDESK_CONFIG）中填写 company.name，与营业执照上的名称一致'),
+  );
 
   const { agents, leads, admins } = f.roles;
   const missing = [!agents.length && '客服（受理人）', !leads.length && '负责人（跟进与回访）', !admins.length && '管理员'].filter(Boolean);
@@ -85,7 +95,10 @@ export function evaluateReadiness(f: ReadinessFacts): ReadinessItem[] {
     'roles',
     '岗位职责（谁受理、谁跟进、谁回访）',
     missing.length
-      ? fail(`未指定：${missing.join('、')}`, '在配置 roles.agents / roles.leads / roles.admins 中写明每个岗位的人员姓名，或用 npx loopdesk user add --role agent|lead|admin 开通控制台账号')
+      ? fail(
+          `未指定：${missing.join('、')}`,
+          '在配置 roles.agents / roles.leads / roles.admins 中写明每个岗位的人员姓名，或用 npx loopdesk user add --role agent|lead|admin 开通控制台账号',
+        )
       : pass(`客服 ${agents.join('、')}；负责人 ${leads.join('、')}；管理员 ${admins.join('、')}`),
   );
 
@@ -96,10 +109,18 @@ export function evaluateReadiness(f: ReadinessFacts): ReadinessItem[] {
   add('promise-page', '服务承诺公示页（/promise）', page(f.promisePage, '确认服务可从外网通过 PUBLIC_BASE_URL 访问，并在官网和 App 中链接 /promise'));
   add('privacy', '隐私说明（反馈表单）', page(f.privacyNotice, '确认反馈表单（/feedback）可访问并展示隐私说明（配置 privacy.notice）'));
 
-  if (!f.firstTicketAt) add('records', '处理记录时长', fail('还没有任何客户反馈记录', `正式上线并开始受理客户反馈；审核需要最近 ${MONTHS_REQUIRED} 个月的记录`));
+  if (!f.firstTicketAt)
+    add('records', '处理记录时长', fail('还没有任何客户反馈记录', `正式上线并开始受理客户反馈；审核需要最近 ${MONTHS_REQUIRED} 个月的记录`));
   else if (f.monthsOfRecords < MONTHS_REQUIRED) {
     const since = new Date(f.firstTicketAt.getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
-    add('records', '处理记录时长', warn(`自 ${since} 上线以来共 ${f.monthsOfRecords} 个完整月的记录（审核看最近 ${MONTHS_REQUIRED} 个月）`, `如实说明上线时间；满 ${MONTHS_REQUIRED} 个月后再提交，或在说明中注明记录起始日期`));
+    add(
+      'records',
+      '处理记录时长',
+      warn(
+        `自 ${since} 上线以来共 ${f.monthsOfRecords} 个完整月的记录（审核看最近 ${MONTHS_REQUIRED} 个月）`,
+        `如实说明上线时间；满 ${MONTHS_REQUIRED} 个月后再提交，或在说明中注明记录起始日期`,
+      ),
+    );
   } else add('records', '处理记录时长', pass(`已有 ${f.monthsOfRecords} 个完整月的记录`));
 
   const fr = f.firstResponse;
@@ -133,14 +154,20 @@ export function evaluateReadiness(f: ReadinessFacts): ReadinessItem[] {
       ? warn('最近 6 个月没有发出回访', '工单解决后系统会自动回访；确认回访已开启')
       : share <= UNRATED_SHARE_LIMIT
         ? pass(`${pct(share)}（${s.unrated}/${s.sent}）`)
-        : warn(`${pct(share)}（${s.unrated}/${s.sent}），超过 ${pct(UNRATED_SHARE_LIMIT)}`, '未评价的工单会转为电话回访任务：接通后用 /csat 工单号 分数 录入，未接通用 /visit 工单号 电话 未接通 登记'),
+        : warn(
+            `${pct(share)}（${s.unrated}/${s.sent}），超过 ${pct(UNRATED_SHARE_LIMIT)}`,
+            '未评价的工单会转为电话回访任务：接通后用 /csat 工单号 分数 录入，未接通用 /visit 工单号 电话 未接通 登记',
+          ),
   );
 
   add(
     'open-breaches',
     '未处理的超时工单',
     f.openBreaches.length
-      ? fail(`${f.openBreaches.length} 件仍在超时：${f.openBreaches.slice(0, 5).join('、')}${f.openBreaches.length > 5 ? ' 等' : ''}`, '立即处理这些工单（客服群 /sla 查看）')
+      ? fail(
+          `${f.openBreaches.length} 件仍在超时：${f.openBreaches.slice(0, 5).join('、')}${f.openBreaches.length > 5 ? ' 等' : ''}`,
+          '立即处理这些工单（客服群 /sla 查看）',
+        )
       : pass('没有超时未处理的工单'),
   );
 
@@ -160,7 +187,10 @@ export function evaluateReadiness(f: ReadinessFacts): ReadinessItem[] {
     'event-log',
     '事件日志防篡改校验',
     e.broken.length
-      ? fail(`${e.broken.length} 件工单的哈希链校验失败：${e.broken.slice(0, 5).join('、')}`, '不要直接修改数据库；用 npx loopdesk ticket show 工单号 查看断点并说明原因')
+      ? fail(
+          `${e.broken.length} 件工单的哈希链校验失败：${e.broken.slice(0, 5).join('、')}`,
+          '不要直接修改数据库；用 npx loopdesk ticket show 工单号 查看断点并说明原因',
+        )
       : e.tickets
         ? pass(`${e.tickets} 件工单的哈希链全部完整`)
         : warn('没有可校验的工单', '开始受理后再校验'),
@@ -171,9 +201,15 @@ export function evaluateReadiness(f: ReadinessFacts): ReadinessItem[] {
     'holidays',
     '法定节假日数据',
     !h.currentLoaded
-      ? fail(`缺少 ${h.year} 年的放假安排，当前按普通周末计算时限`, `用 npx loopdesk calendar import 文件 导入 ${h.year} 年国务院放假通知（ICS 或 JSON），或升级 Loopdesk`)
+      ? fail(
+          `缺少 ${h.year} 年的放假安排，当前按普通周末计算时限`,
+          `用 npx loopdesk calendar import 文件 导入 ${h.year} 年国务院放假通知（ICS 或 JSON），或升级 Loopdesk`,
+        )
       : h.fromNovember && !h.nextLoaded
-        ? fail(`缺少 ${h.nextYear} 年的放假安排（国务院通常在 11 月发布），1 月 1 日起将按普通周末计算`, `通知发布后用 npx loopdesk calendar import 文件 导入 ${h.nextYear} 年的安排，或升级 Loopdesk`)
+        ? fail(
+            `缺少 ${h.nextYear} 年的放假安排（国务院通常在 11 月发布），1 月 1 日起将按普通周末计算`,
+            `通知发布后用 npx loopdesk calendar import 文件 导入 ${h.nextYear} 年的安排，或升级 Loopdesk`,
+          )
         : pass(h.nextLoaded ? `${h.year}、${h.nextYear} 年已载入` : `${h.year} 年已载入（${h.nextYear} 年的安排一般在 11 月发布）`),
   );
   return items;

@@ -112,7 +112,8 @@ export function slaState(args: {
   }
   if (pausedSince) {
     // Pausing does not undo a breach that already happened; otherwise the time left is frozen at the pause.
-    if (pausedSince > dueBeforePause) return { state: 'breached', dueAt: dueBeforePause, remainingMinutes: null, overdueMinutes: since(dueBeforePause, pausedSince) };
+    if (pausedSince > dueBeforePause)
+      return { state: 'breached', dueAt: dueBeforePause, remainingMinutes: null, overdueMinutes: since(dueBeforePause, pausedSince) };
     return { state: 'paused', dueAt: due, remainingMinutes: since(pausedSince, dueBeforePause), overdueMinutes: null };
   }
   if (now > due) return { state: 'breached', dueAt: due, remainingMinutes: null, overdueMinutes: since(due, now) };

@@ -185,7 +185,10 @@ export function transition(t: TicketState, cmd: Command, now: Date): Transition 
     case 'setMajor': {
       if (t.isMajor === cmd.major) refuse('no_change', cmd.major ? '已是重大投诉' : '不是重大投诉');
       const detail = { ...(cmd.reasons ? { reasons: cmd.reasons } : {}), ...(cmd.matches ? { matches: cmd.matches } : {}) };
-      return { patch: { isMajor: cmd.major }, events: [{ type: cmd.major ? 'major_flagged' : 'major_cleared', data: { agentId: cmd.agentId, reason: cmd.reason, ...detail } }] };
+      return {
+        patch: { isMajor: cmd.major },
+        events: [{ type: cmd.major ? 'major_flagged' : 'major_cleared', data: { agentId: cmd.agentId, reason: cmd.reason, ...detail } }],
+      };
     }
     case 'assign': {
       // Auto-assignment hands an unclaimed ticket to an agent on duty; it counts as that agent's claim.
@@ -215,7 +218,10 @@ export function transition(t: TicketState, cmd: Command, now: Date): Transition 
       };
     }
     case 'mergedSurveySent': {
-      return { patch: { surveySentAt: now, surveyAnsweredAt: null, csatScore: null, csatComment: null }, events: [{ type: 'survey_sent', data: { via: cmd.via } }] };
+      return {
+        patch: { surveySentAt: now, surveyAnsweredAt: null, csatScore: null, csatComment: null },
+        events: [{ type: 'survey_sent', data: { via: cmd.via } }],
+      };
     }
     case 'mergedSurveyAnswer': {
       if (!t.surveySentAt || t.surveyAnsweredAt) refuse('not_resolved', t.surveyAnsweredAt ? '已收到您的评价，感谢！' : '工单尚未解决');

@@ -179,4 +179,3 @@ export async function migrateDatabase(database: Database): Promise<void> {
     await client.end({ timeout: 5 });
   }
 }
-

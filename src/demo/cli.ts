@@ -34,11 +34,18 @@ export async function openDemoTarget(target: DemoTarget): Promise<{ database: Da
     const probe = openPostgres(target.databaseUrl, undefined, 1);
     try {
       const tables = (
-        await queryRows<{ name: string }>(probe.db, sql`select table_name as name from information_schema.tables where table_schema = 'public'`).catch((e: Error) => {
-          throw new DemoTargetRefused(`无法打开数据库 ${redact(target.databaseUrl!)}：${(e.cause as Error | undefined)?.message ?? e.message}（演示数据写入一个已存在的空数据库，例如先 createdb loopdesk_demo）`);
-        })
+        await queryRows<{ name: string }>(probe.db, sql`select table_name as name from information_schema.tables where table_schema = 'public'`).catch(
+          (e: Error) => {
+            throw new DemoTargetRefused(
+              `无法打开数据库 ${redact(target.databaseUrl!)}：${(e.cause as Error | undefined)?.message ?? e.message}（演示数据写入一个已存在的空数据库，例如先 createdb loopdesk_demo）`,
+            );
+          },
+        )
       ).map((r) => r.name);
-      if (tables.length > 0 && !tables.includes('tickets')) throw new DemoTargetRefused(`数据库 ${redact(target.databaseUrl)} 不是空的，也不是 Loopdesk 数据库（有 ${tables.length} 张其他表）：演示数据只写入空数据库或演示数据库。`);
+      if (tables.length > 0 && !tables.includes('tickets'))
+        throw new DemoTargetRefused(
+          `数据库 ${redact(target.databaseUrl)} 不是空的，也不是 Loopdesk 数据库（有 ${tables.length} 张其他表）：演示数据只写入空数据库或演示数据库。`,
+        );
     } finally {
       await probe.close();
     }
@@ -57,8 +64,12 @@ async function checkContents(database: Database, where: string) {
   try {
     await migrateDatabase(database);
     const mark = await demoMark(database);
-    const [n] = await queryRows<{ rows: number }>(database.db, sql`select ((select count(*) from tickets) + (select count(*) from customers) + (select count(*) from agents))::int as rows`);
-    if (!mark && Number(n.rows) > 0) throw new DemoTargetRefused(`${where} 里已有真实数据（未标记为演示数据库）：演示数据不会写入其中。请指定空目录，例如 --data-dir ${DEFAULT_DEMO_DIR}。`);
+    const [n] = await queryRows<{ rows: number }>(
+      database.db,
+      sql`select ((select count(*) from tickets) + (select count(*) from customers) + (select count(*) from agents))::int as rows`,
+    );
+    if (!mark && Number(n.rows) > 0)
+      throw new DemoTargetRefused(`${where} 里已有真实数据（未标记为演示数据库）：演示数据不会写入其中。请指定空目录，例如 --data-dir ${DEFAULT_DEMO_DIR}。`);
     if (mark?.status === 'generating') throw new DemoTargetRefused(`${where} 里有一次未完成的演示数据生成（开始于 ${mark.startedAt}）：请删除它后重新运行。`);
     return { database, existing: mark };
   } catch (e) {
@@ -74,7 +85,13 @@ export async function runDemoCli(argv: string[], ctx: { config: Config; out: (te
   try {
     args = parseArgs({
       args: argv,
-      options: { 'data-dir': { type: 'string' }, 'database-url': { type: 'string' }, days: { type: 'string' }, 'per-day': { type: 'string' }, seed: { type: 'string' } },
+      options: {
+        'data-dir': { type: 'string' },
+        'database-url': { type: 'string' },
+        days: { type: 'string' },
+        'per-day': { type: 'string' },
+        seed: { type: 'string' },
+      },
       strict: true,
     }).values;
   } catch (e) {
@@ -129,8 +146,17 @@ export async function runDemoCli(argv: string[], ctx: { config: Config; out: (te
 function demoReport(s: DemoSummary, dir: string | undefined): string {
   return [
     `${DEMO_LABEL}已生成：${s.fromDay} 至 ${s.toDay}，${s.tickets} 张工单，${s.steps} 个操作，SLA 超时 ${s.breaches} 次，用时 ${(s.elapsedMs / 1000).toFixed(1)} 秒。`,
-    ...(s.refused.length ? [`注意：${s.refused.length} 个计划操作被拒绝（${s.refused.slice(0, 3).map((r) => `${r.key} ${r.type}：${r.reason}`).join('；')}）`] : []),
-    dir ? `打开控制台：DATA_DIR=${dir} ADMIN_TOKEN=<至少16位> npm start，然后访问 http://localhost:3000/console` : '打开控制台：DATABASE_URL=<同一数据库> ADMIN_TOKEN=<至少16位> npm start',
+    ...(s.refused.length
+      ? [
+          `注意：${s.refused.length} 个计划操作被拒绝（${s.refused
+            .slice(0, 3)
+            .map((r) => `${r.key} ${r.type}：${r.reason}`)
+            .join('；')}）`,
+        ]
+      : []),
+    dir
+      ? `打开控制台：DATA_DIR=${dir} ADMIN_TOKEN=<至少16位> npm start，然后访问 http://localhost:3000/console`
+      : '打开控制台：DATABASE_URL=<同一数据库> ADMIN_TOKEN=<至少16位> npm start',
   ].join('\n');
 }
 

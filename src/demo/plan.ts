@@ -52,10 +52,20 @@ export const DEMO_LEAD: DemoAgent = { platform: 'feishu', userId: 'ou_demo_wangj
 
 /** Every channel the desk knows, weighted by how customers of a typical company write. */
 const CHANNELS: Array<[string, number]> = [
-  ['feishu', 26], ['dingtalk', 18], ['web', 20], ['wecom', 14], ['email', 10], ['api', 7], ['helpdesk', 5],
+  ['feishu', 26],
+  ['dingtalk', 18],
+  ['web', 20],
+  ['wecom', 14],
+  ['email', 10],
+  ['api', 7],
+  ['helpdesk', 5],
 ];
 const CATEGORIES: Array<[string, number]> = [
-  ['consultation', 38], ['bug', 26], ['complaint', 12], ['suggestion', 14], ['other', 10],
+  ['consultation', 38],
+  ['bug', 26],
+  ['complaint', 12],
+  ['suggestion', 14],
+  ['other', 10],
 ];
 /** Arrivals per local hour on a working day (customers write before and after office hours too). */
 const HOURS = [0, 0, 0, 0, 0, 0, 0, 1, 3, 8, 10, 10, 6, 6, 9, 10, 9, 8, 6, 4, 3, 2, 1, 1];
@@ -76,7 +86,19 @@ export function mulberry32(seed: number): () => number {
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function zoneOffsetMinutes(timeZone: string, at: Date): number {
   let f = formatters.get(timeZone);
-  if (!f) formatters.set(timeZone, (f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })));
+  if (!f)
+    formatters.set(
+      timeZone,
+      (f = new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+      })),
+    );
   const parts = Object.fromEntries(f.formatToParts(at).map((p) => [p.type, p.value]));
   const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute));
   return Math.round((asUtc - Math.floor(at.getTime() / 60_000) * 60_000) / 60_000);
@@ -129,7 +151,10 @@ export function planDemo(calendar: BusinessCalendar, opts: PlanOptions): DemoSte
   const push = (s: DemoStep) => void steps.push(s);
 
   /** One ordinary ticket, from the customer's message to the archived survey (or as far as endAt lets it go). */
-  function ticket(arrival: Date, opts2: { category?: string; channel?: string; customer?: DemoCustomer; text?: string } = {}): { key: string; resolveAt: Date; outcome: string; text: string } {
+  function ticket(
+    arrival: Date,
+    opts2: { category?: string; channel?: string; customer?: DemoCustomer; text?: string } = {},
+  ): { key: string; resolveAt: Date; outcome: string; text: string } {
     const key = `t${++tickets}`;
     const category = opts2.category ?? weighted(CATEGORIES);
     const customer = opts2.customer ?? newCustomer(opts2.channel ?? weighted(CHANNELS));
@@ -179,7 +204,14 @@ export function planDemo(calendar: BusinessCalendar, opts: PlanOptions): DemoSte
       push({ at: again, key, type: 'act', action: 'respond', text: texts.reopenReply(pick), agent });
       const resolved2 = biz(again, between(30, 240));
       push({ at: resolved2, key, type: 'act', action: 'resolve', agent });
-      if (rnd() < 0.85) push({ at: awake(new Date(resolved2.getTime() + between(10, 600) * 60_000)), key, type: 'survey', score: rnd() < 0.6 ? 4 : 5, comment: texts.goodComment(pick) || undefined });
+      if (rnd() < 0.85)
+        push({
+          at: awake(new Date(resolved2.getTime() + between(10, 600) * 60_000)),
+          key,
+          type: 'survey',
+          score: rnd() < 0.6 ? 4 : 5,
+          comment: texts.goodComment(pick) || undefined,
+        });
       return { key, resolveAt, outcome: 'reopened', text };
     }
     // No answer: the reminder goes out after a day; after the waiting period the sweep makes it the agent's 电话回访
@@ -187,7 +219,15 @@ export function planDemo(calendar: BusinessCalendar, opts: PlanOptions): DemoSte
     let call = new Date(resolveAt.getTime() + 3 * 86_400_000);
     for (let attempt = 1; attempt <= 3; attempt++) {
       call = biz(call, between(60, 400));
-      push({ at: call, key, type: 'visit', attempt, means: attempt === 2 ? '短信' : '电话', result: attempt === 2 ? '未回复' : pick(['未接通', '无人应答', '拒接']), agent });
+      push({
+        at: call,
+        key,
+        type: 'visit',
+        attempt,
+        means: attempt === 2 ? '短信' : '电话',
+        result: attempt === 2 ? '未回复' : pick(['未接通', '无人应答', '拒接']),
+        agent,
+      });
     }
     return { key, resolveAt, outcome: 'silent', text };
   }
@@ -266,7 +306,10 @@ export function planDemo(calendar: BusinessCalendar, opts: PlanOptions): DemoSte
     const info = calendar.dayInfo(day);
     if (info.working) workingDays.push(day);
     // Days off keep a trickle (a tenth of a working day, less on holidays): someone always writes.
-    const count = Math.max(info.working ? 1 : 0, Math.round(opts.perWorkingDay * (info.working ? between(0.8, 1.2) : info.kind === 'holiday' ? between(0.04, 0.12) : between(0.08, 0.2))));
+    const count = Math.max(
+      info.working ? 1 : 0,
+      Math.round(opts.perWorkingDay * (info.working ? between(0.8, 1.2) : info.kind === 'holiday' ? between(0.04, 0.12) : between(0.08, 0.2))),
+    );
     for (let i = 0; i < count; i++) {
       let hour = 0;
       let x = rnd() * HOURS.reduce((s, w) => s + w, 0);

@@ -108,7 +108,15 @@ export async function generateDemo(database: Database, deploymentConfig: Config,
   await database.db.execute(sql`update outbox set status = 'sent', sent_at = created_at, attempts = 1, lease_until = null where status = 'pending'`);
   summary.tickets = codes.size;
   summary.elapsedMs = Math.round(performance.now() - started);
-  await writeDemoMark(database, { status: 'complete', startedAt: new Date(Date.now() - summary.elapsedMs).toISOString(), finishedAt: new Date().toISOString(), fromDay, toDay, seed, tickets: summary.tickets });
+  await writeDemoMark(database, {
+    status: 'complete',
+    startedAt: new Date(Date.now() - summary.elapsedMs).toISOString(),
+    finishedAt: new Date().toISOString(),
+    fromDay,
+    toDay,
+    seed,
+    tickets: summary.tickets,
+  });
   return summary;
 
   async function play(step: DemoStep): Promise<void> {
@@ -137,10 +145,24 @@ export async function generateDemo(database: Database, deploymentConfig: Config,
             return;
           }
         }
-        await desk.act({ ticket: t.code, actor: step.agent, viaAgentGroup: true, action: step.action, text: step.text, category: step.category, waitForCustomer: step.waitForCustomer });
+        await desk.act({
+          ticket: t.code,
+          actor: step.agent,
+          viaAgentGroup: true,
+          action: step.action,
+          text: step.text,
+          category: step.category,
+          waitForCustomer: step.waitForCustomer,
+        });
         return;
       case 'survey':
-        await desk.answerSurvey({ ticket: t.code, channel: t.customer.channel, customerExternalId: t.customer.externalId, score: step.score, comment: step.comment });
+        await desk.answerSurvey({
+          ticket: t.code,
+          channel: t.customer.channel,
+          customerExternalId: t.customer.externalId,
+          score: step.score,
+          comment: step.comment,
+        });
         return;
       case 'visit':
         // The first call comes after the task started: fire the due timers up to now first (the sweep would have).
@@ -151,7 +173,11 @@ export async function generateDemo(database: Database, deploymentConfig: Config,
         await desk.merge({ ticket: t.code, into: codes.get(step.into)!.code, actor: step.agent, viaAgentGroup: true });
         return;
       case 'incident': {
-        const [row] = await database.db.select({ code: incidents.code }).from(tickets).innerJoin(incidents, eq(incidents.id, tickets.incidentId)).where(eq(tickets.code, t.code));
+        const [row] = await database.db
+          .select({ code: incidents.code })
+          .from(tickets)
+          .innerJoin(incidents, eq(incidents.id, tickets.incidentId))
+          .where(eq(tickets.code, t.code));
         if (!row) throw new DeskError('not_found', `${t.code} 不属于任何事件`);
         await desk.incidentAct({ incident: row.code, actor: step.agent, viaAgentGroup: true, action: step.action, text: step.text });
         return;

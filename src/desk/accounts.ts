@@ -33,13 +33,20 @@ const newAccount = z.object({
 });
 
 /** Creates the account (and its agents row) and a first login link; refuses a name already taken. */
-export async function addLocalAccount(deps: DeskDeps, input: { name: string; role: string; email?: string }): Promise<{ account: LocalAccount; token: string }> {
+export async function addLocalAccount(
+  deps: DeskDeps,
+  input: { name: string; role: string; email?: string },
+): Promise<{ account: LocalAccount; token: string }> {
   const parsed = newAccount.safeParse(input);
   if (!parsed.success) throw new DeskError('invalid', parsed.error.issues.map((i) => i.message).join('；'));
   const { name, role, email } = parsed.data;
   const now = deps.clock.now();
   return deps.database.db.transaction(async (tx) => {
-    const [account] = await tx.insert(localAccounts).values({ name, role, email: email ?? null, createdAt: now }).onConflictDoNothing({ target: localAccounts.name }).returning();
+    const [account] = await tx
+      .insert(localAccounts)
+      .values({ name, role, email: email ?? null, createdAt: now })
+      .onConflictDoNothing({ target: localAccounts.name })
+      .returning();
     if (!account) throw new DeskError('invalid', `已有名为「${name}」的账号（停用的账号也占用名字）`);
     await tx
       .insert(agents)
@@ -52,7 +59,9 @@ export async function addLocalAccount(deps: DeskDeps, input: { name: string; rol
 
 async function insertLink(tx: Tx, accountId: number, now: Date): Promise<string> {
   const token = randomBytes(24).toString('base64url');
-  await tx.insert(loginLinks).values({ tokenHash: hashToken(token), accountId, expiresAt: new Date(now.getTime() + LOGIN_LINK_TTL_HOURS * 3600_000), createdAt: now });
+  await tx
+    .insert(loginLinks)
+    .values({ tokenHash: hashToken(token), accountId, expiresAt: new Date(now.getTime() + LOGIN_LINK_TTL_HOURS * 3600_000), createdAt: now });
   return token;
 }
 
@@ -87,8 +96,14 @@ export async function disableLocalAccount(deps: DeskDeps, name: string): Promise
     if (!account) throw new DeskError('not_found', `没有名为「${name}」的账号`);
     if (account.disabledAt) return account;
     const [done] = await tx.update(localAccounts).set({ disabledAt: now }).where(eq(localAccounts.id, account.id)).returning();
-    await tx.update(loginLinks).set({ usedAt: now }).where(and(eq(loginLinks.accountId, account.id), isNull(loginLinks.usedAt)));
-    await tx.update(agents).set({ duty: 'off', onDuty: false }).where(and(eq(agents.platform, LOCAL_PLATFORM), eq(agents.userId, String(account.id))));
+    await tx
+      .update(loginLinks)
+      .set({ usedAt: now })
+      .where(and(eq(loginLinks.accountId, account.id), isNull(loginLinks.usedAt)));
+    await tx
+      .update(agents)
+      .set({ duty: 'off', onDuty: false })
+      .where(and(eq(agents.platform, LOCAL_PLATFORM), eq(agents.userId, String(account.id))));
     return done;
   });
 }
@@ -101,13 +116,21 @@ export async function redeemLoginLink(deps: DeskDeps, token: string): Promise<Lo
   if (!/^[\w-]{20,64}$/.test(token)) throw new DeskError('invalid', '登录链接无效');
   const now = deps.clock.now();
   return deps.database.db.transaction(async (tx) => {
-    const [link] = await tx.select().from(loginLinks).where(eq(loginLinks.tokenHash, hashToken(token))).for('update');
+    const [link] = await tx
+      .select()
+      .from(loginLinks)
+      .where(eq(loginLinks.tokenHash, hashToken(token)))
+      .for('update');
     if (!link) throw new DeskError('invalid', '登录链接无效');
     if (link.usedAt) throw new DeskError('invalid', '此登录链接已使用过，每个链接只能登录一次。请联系管理员重新生成（loopdesk user link 姓名）');
     if (link.expiresAt <= now) throw new DeskError('invalid', '此登录链接已过期，请联系管理员重新生成（loopdesk user link 姓名）');
     const [account] = await tx.select().from(localAccounts).where(eq(localAccounts.id, link.accountId));
     if (!account || account.disabledAt) throw new DeskError('forbidden', '此账号已停用');
-    const spent = await tx.update(loginLinks).set({ usedAt: now }).where(and(eq(loginLinks.tokenHash, link.tokenHash), isNull(loginLinks.usedAt))).returning({ h: loginLinks.tokenHash });
+    const spent = await tx
+      .update(loginLinks)
+      .set({ usedAt: now })
+      .where(and(eq(loginLinks.tokenHash, link.tokenHash), isNull(loginLinks.usedAt)))
+      .returning({ h: loginLinks.tokenHash });
     if (spent.length === 0) throw new DeskError('invalid', '此登录链接已使用过');
     return account;
   });

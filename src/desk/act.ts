@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { categoryOf, type Config } from '../config.ts';
 import { transition, TransitionError, type Command, type TicketEvent } from '../core/ticket.ts';
-import { dueAt, elapsedMinutes, policyFor, type SlaPolicy } from '../core/sla.ts';
+import { dueAt, elapsedMinutes } from '../core/sla.ts';
 import { majorPromiseChange, promisePolicy } from './major-promise.ts';
 import { ticketPromise } from './promise.ts';
 import type { Database, Tx } from '../db/client.ts';
@@ -78,7 +78,10 @@ export async function actorRole(deps: DeskDeps, actor: AgentRef, viaAgentGroup: 
 
 /** The ticket's version for stale-form checks: its last event's seq (0 before any). */
 export async function ticketVersion(tx: Tx | Database['db'], ticketId: number): Promise<number> {
-  const [r] = await tx.select({ v: sql<number>`coalesce(max(${ticketEvents.seq}), 0)::int` }).from(ticketEvents).where(eq(ticketEvents.ticketId, ticketId));
+  const [r] = await tx
+    .select({ v: sql<number>`coalesce(max(${ticketEvents.seq}), 0)::int` })
+    .from(ticketEvents)
+    .where(eq(ticketEvents.ticketId, ticketId));
   return Number(r?.v ?? 0);
 }
 
@@ -86,7 +89,8 @@ export async function ticketVersion(tx: Tx | Database['db'], ticketId: number): 
 export async function checkVersion(tx: Tx, ticketId: number, expected: number | undefined): Promise<void> {
   if (expected === undefined) return;
   const now = await ticketVersion(tx, ticketId);
-  if (now !== expected) throw new DeskError('stale', '工单在你打开此页面后已有新的变化（可能是其他人或另一个标签页的操作），本次操作未执行。请查看最新状态后再操作。');
+  if (now !== expected)
+    throw new DeskError('stale', '工单在你打开此页面后已有新的变化（可能是其他人或另一个标签页的操作），本次操作未执行。请查看最新状态后再操作。');
 }
 
 /** Once someone holds a ticket, answering and resolving it are theirs (or a lead's / admin's). */
@@ -94,7 +98,10 @@ async function checkHolder(tx: Tx, t: TicketRow, action: AgentActionName, agentI
   if (role !== 'agent' || t.assigneeId === null || t.assigneeId === agentId) return;
   if (action !== 'respond' && action !== 'resolve') return;
   const [holder] = await tx.select({ name: agents.name, userId: agents.userId }).from(agents).where(eq(agents.id, t.assigneeId));
-  throw new DeskError('not_your_ticket', `工单 ${t.code} 由 ${holder?.name ?? holder?.userId ?? '其他客服'} 负责，只有处理人或负责人可以${action === 'respond' ? '回复' : '解决'}。可以添加内部备注或升级。`);
+  throw new DeskError(
+    'not_your_ticket',
+    `工单 ${t.code} 由 ${holder?.name ?? holder?.userId ?? '其他客服'} 负责，只有处理人或负责人可以${action === 'respond' ? '回复' : '解决'}。可以添加内部备注或升级。`,
+  );
 }
 
 export async function upsertAgent(tx: Tx, actor: AgentRef, role: Role): Promise<number> {
@@ -122,7 +129,8 @@ const SUCCESS: Record<AgentActionName, string> = {
 export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult> {
   const role = await actorRole(deps, input.actor, input.viaAgentGroup, input.role);
   if (!role) throw new DeskError('forbidden', '只有客服成员可以处理工单');
-  if ((input.text?.length ?? 0) > MAX_TEXT) throw new DeskError('invalid', `内容过长：${input.text!.length} 个字符，最多 ${MAX_TEXT} 个。请精简后再发送，长材料可作为附件或分几次回复。`);
+  if ((input.text?.length ?? 0) > MAX_TEXT)
+    throw new DeskError('invalid', `内容过长：${input.text!.length} 个字符，最多 ${MAX_TEXT} 个。请精简后再发送，长材料可作为附件或分几次回复。`);
   if (input.action === 'reclassify' && !deps.config.categories.some((c) => c.id === input.category)) {
     throw new DeskError('invalid', `未知分类：${input.category ?? '（空）'}`);
   }
@@ -148,11 +156,24 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
     if (input.action === 'respond' || input.action === 'note') {
       const [m] = await tx
         .insert(messages)
-        .values({ ticketId: t.id, direction: input.action === 'respond' ? 'out' : 'internal', authorKind: 'agent', authorId: actor, body: input.text!.trim(), createdAt: now })
+        .values({
+          ticketId: t.id,
+          direction: input.action === 'respond' ? 'out' : 'internal',
+          authorKind: 'agent',
+          authorId: actor,
+          body: input.text!.trim(),
+          createdAt: now,
+        })
         .returning({ id: messages.id });
       events[events.length - 1].data.messageId = m.id;
       if (input.action === 'respond') {
-        outbox.push((seq) => ({ channel: t.channel, kind: 'customer.text', ticketId: t.id, payload: { text: input.text!.trim(), purpose: 'reply' }, idemKey: `reply:${t.id}:${seq}` }));
+        outbox.push((seq) => ({
+          channel: t.channel,
+          kind: 'customer.text',
+          ticketId: t.id,
+          payload: { text: input.text!.trim(), purpose: 'reply' },
+          idemKey: `reply:${t.id}:${seq}`,
+        }));
         // "Waiting for the customer" pauses the SLA clock until they write again.
         if (input.waitForCustomer && !t.slaPausedSince) extra.slaPausedSince = now;
         // Any agent answer meets the next-response target of the customer's waiting message.
@@ -166,7 +187,13 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
         .values({ ticketId: t.id, direction: 'out', authorKind: 'agent', authorId: actor, body: input.text.trim(), createdAt: now })
         .returning({ id: messages.id });
       events.find((e) => e.type === 'resolved')!.data.messageId = m.id;
-      outbox.push((seq) => ({ channel: t.channel, kind: 'customer.text', ticketId: t.id, payload: { text: `处理结果：${input.text!.trim()}`, purpose: 'reply' }, idemKey: `resolution:${t.id}:${seq}` }));
+      outbox.push((seq) => ({
+        channel: t.channel,
+        kind: 'customer.text',
+        ticketId: t.id,
+        payload: { text: `处理结果：${input.text!.trim()}`, purpose: 'reply' },
+        idemKey: `resolution:${t.id}:${seq}`,
+      }));
     }
     if (input.action === 'resolve') {
       if (t.slaPausedSince) {
@@ -204,17 +231,39 @@ export async function act(deps: DeskDeps, input: AgentAction): Promise<ActResult
 
     // The escalation names the leads it pages (roles.leads, by name): the case report says who it went to.
     if (input.action === 'escalate') events[0].data.leads = leadNames(deps.config, await loadPeople(tx, deps.config));
-    const [updated] = await tx.update(tickets).set({ ...patch, ...extra, updatedAt: now }).where(eq(tickets.id, t.id)).returning();
+    const [updated] = await tx
+      .update(tickets)
+      .set({ ...patch, ...extra, updatedAt: now })
+      .where(eq(tickets.id, t.id))
+      .returning();
     const seqs = await appendEvents(tx, t.id, actor, now, events);
     const last = seqs[seqs.length - 1];
     // A manual escalation @-mentions the leads, like the SLA ladder does.
     const escalation =
       input.action === 'escalate'
-        ? await pingRows(tx, deps, [{ ticketId: t.id, code: t.code, assigneeId: t.assigneeId, notify: 'leads', key: `escalate:${t.id}:${last}`, line: `⬆️ 工单 ${t.code}「${t.subject}」已由 ${input.actor.name ?? input.actor.userId} 升级${input.text ? `：${input.text}` : ''}，请负责人关注。` }])
+        ? await pingRows(tx, deps, [
+            {
+              ticketId: t.id,
+              code: t.code,
+              assigneeId: t.assigneeId,
+              notify: 'leads',
+              key: `escalate:${t.id}:${last}`,
+              line: `⬆️ 工单 ${t.code}「${t.subject}」已由 ${input.actor.name ?? input.actor.userId} 升级${input.text ? `：${input.text}` : ''}，请负责人关注。`,
+            },
+          ])
         : [];
     // Customers whose tickets were merged into this one hear its replies and get its survey.
-    const merged = input.action === 'respond' || input.action === 'resolve' ? await survivorFollowUps(tx, deps, t, input.action, input.text?.trim(), now, last) : [];
-    await enqueue(tx, now, [...fanOut(deps, outbox.map((f) => f(last))), ...escalation, ...merged, ...cardUpdates(deps, t.id, last)]);
+    const merged =
+      input.action === 'respond' || input.action === 'resolve' ? await survivorFollowUps(tx, deps, t, input.action, input.text?.trim(), now, last) : [];
+    await enqueue(tx, now, [
+      ...fanOut(
+        deps,
+        outbox.map((f) => f(last)),
+      ),
+      ...escalation,
+      ...merged,
+      ...cardUpdates(deps, t.id, last),
+    ]);
     await syncTimers(tx, deps, updated, now);
     const majorMessage = updated.isMajor
       ? `已标记为重大投诉（${categoryOf(deps.config, updated.category).name}类），时限按重大投诉承诺重算`
@@ -278,7 +327,15 @@ export { customerActor, SYSTEM };
  * What the customers of tickets merged into `t` get when it is answered or resolved (called by `act` in its
  * transaction): the reply, and the survey (on their own ticket, which records their answer).
  */
-export async function survivorFollowUps(tx: Tx, _deps: DeskDeps, t: TicketRow, action: 'respond' | 'resolve', text: string | undefined, now: Date, seq: number): Promise<Enqueue[]> {
+export async function survivorFollowUps(
+  tx: Tx,
+  _deps: DeskDeps,
+  t: TicketRow,
+  action: 'respond' | 'resolve',
+  text: string | undefined,
+  now: Date,
+  seq: number,
+): Promise<Enqueue[]> {
   const merged = await tx
     .select()
     .from(tickets)
@@ -289,11 +346,20 @@ export async function survivorFollowUps(tx: Tx, _deps: DeskDeps, t: TicketRow, a
   for (const m of merged) {
     if (action === 'respond' && text) {
       const [s] = await appendEvents(tx, m.id, SYSTEM, now, [{ type: 'survivor_replied', data: { via: t.code, seq } }]);
-      out.push({ channel: m.channel, kind: 'customer.text', ticketId: m.id, payload: { text: `（工单 ${t.code}）${text}`, purpose: 'reply' }, idemKey: `merged-reply:${m.id}:${s}` });
+      out.push({
+        channel: m.channel,
+        kind: 'customer.text',
+        ticketId: m.id,
+        payload: { text: `（工单 ${t.code}）${text}`, purpose: 'reply' },
+        idemKey: `merged-reply:${m.id}:${s}`,
+      });
     }
     if (action === 'resolve') {
       const { patch, events } = applyTransition(m, { type: 'mergedSurveySent', via: t.code }, now);
-      await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, m.id));
+      await tx
+        .update(tickets)
+        .set({ ...patch, updatedAt: now })
+        .where(eq(tickets.id, m.id));
       const [s] = await appendEvents(tx, m.id, SYSTEM, now, events);
       out.push({ channel: m.channel, kind: 'customer.survey', ticketId: m.id, idemKey: `survey:${m.id}:${s}` });
     }

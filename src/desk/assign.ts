@@ -69,7 +69,10 @@ export async function assignmentCandidates(tx: Tx, deps: DeskDeps, category: str
   if (pool.length === 0) return null;
 
   const rows = await agentRows(tx, deps, pool);
-  const counts = await openCounts(tx, [...rows.values()].map((r) => r.id));
+  const counts = await openCounts(
+    tx,
+    [...rows.values()].map((r) => r.id),
+  );
   const business = deps.calendar.isBusinessTime(now);
   const eligible = (p: AgentRef) => {
     const r = rows.get(key(p));
@@ -88,11 +91,19 @@ const cursorKey = (rule: string) => `assign:cursor:${rule}`;
  */
 export async function takeTurn(tx: Tx, c: Candidates, now: Date): Promise<Assignment | null> {
   const { pool, rule, rows, eligible } = c;
-  const lock = () => tx.select({ value: kv.value }).from(kv).where(eq(kv.key, cursorKey(rule))).for('update');
+  const lock = () =>
+    tx
+      .select({ value: kv.value })
+      .from(kv)
+      .where(eq(kv.key, cursorKey(rule)))
+      .for('update');
   let [cursor] = await lock();
   if (!cursor) {
     // The rotation's first ticket makes the row (an insert on every ticket would wait on the locked row each time).
-    await tx.insert(kv).values({ key: cursorKey(rule), value: { last: null }, updatedAt: now }).onConflictDoNothing({ target: kv.key });
+    await tx
+      .insert(kv)
+      .values({ key: cursorKey(rule), value: { last: null }, updatedAt: now })
+      .onConflictDoNothing({ target: kv.key });
     [cursor] = await lock();
   }
   const last = (cursor.value as { last: string | null }).last;
@@ -100,7 +111,10 @@ export async function takeTurn(tx: Tx, c: Candidates, now: Date): Promise<Assign
   for (let i = 0; i < pool.length; i++) {
     const p = pool[(start + i) % pool.length];
     if (!eligible(p)) continue;
-    await tx.update(kv).set({ value: { last: key(p) }, updatedAt: now }).where(eq(kv.key, cursorKey(rule)));
+    await tx
+      .update(kv)
+      .set({ value: { last: key(p) }, updatedAt: now })
+      .where(eq(kv.key, cursorKey(rule)));
     const r = rows.get(key(p))!;
     return { agentId: r.id, agent: { platform: r.platform, userId: r.userId, name: r.name }, rule };
   }
@@ -109,5 +123,8 @@ export async function takeTurn(tx: Tx, c: Candidates, now: Date): Promise<Assign
 
 /** /duty on|off: 'on' also covers time outside business hours (on call); 'off' takes the agent out of the rotation and duty pings. */
 export async function setDuty(tx: Tx, agentId: number, duty: 'on' | 'off' | 'auto'): Promise<void> {
-  await tx.update(agents).set({ duty, onDuty: duty !== 'off' }).where(eq(agents.id, agentId));
+  await tx
+    .update(agents)
+    .set({ duty, onDuty: duty !== 'off' })
+    .where(eq(agents.id, agentId));
 }

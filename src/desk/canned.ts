@@ -38,7 +38,12 @@ export async function findCanned(db: DbOrTx, config: Config, id: string): Promis
   return stored ? { ...stored, source: 'db' } : undefined;
 }
 
-export async function addCanned(db: DbOrTx, config: Config, input: { title: string; text: string; category?: string; createdBy: string }, now: Date): Promise<CannedReply> {
+export async function addCanned(
+  db: DbOrTx,
+  config: Config,
+  input: { title: string; text: string; category?: string; createdBy: string },
+  now: Date,
+): Promise<CannedReply> {
   const title = cutText(input.title.trim(), 40);
   const text = input.text.trim();
   if (!title || !text) throw new DeskError('invalid', '请提供标题和正文');
@@ -71,12 +76,23 @@ export function cannedFor(list: CannedReply[], category: string): CannedReply[] 
 }
 
 /** How often each canned reply was sent (responded events that name it), optionally within [from, to). */
-export async function cannedUsage(db: DbOrTx, config: Config, range: { from?: Date; to?: Date } = {}): Promise<Array<{ id: string; title: string; count: number }>> {
+export async function cannedUsage(
+  db: DbOrTx,
+  config: Config,
+  range: { from?: Date; to?: Date } = {},
+): Promise<Array<{ id: string; title: string; count: number }>> {
   const canned = sql<string>`${ticketEvents.data}->>'canned'`;
   const rows = await db
     .select({ id: canned, n: sql<number>`count(*)::int` })
     .from(ticketEvents)
-    .where(and(sql`${ticketEvents.type} = 'responded'`, sql`${canned} is not null`, ...(range.from ? [gte(ticketEvents.at, range.from)] : []), ...(range.to ? [lt(ticketEvents.at, range.to)] : [])))
+    .where(
+      and(
+        sql`${ticketEvents.type} = 'responded'`,
+        sql`${canned} is not null`,
+        ...(range.from ? [gte(ticketEvents.at, range.from)] : []),
+        ...(range.to ? [lt(ticketEvents.at, range.to)] : []),
+      ),
+    )
     .groupBy(canned);
   const titles = new Map((await listCanned(db, config)).map((c) => [c.id, c.title]));
   return rows.map((r) => ({ id: r.id, title: titles.get(r.id) ?? '（已删除）', count: Number(r.n) })).sort((a, b) => b.count - a.count);

@@ -104,7 +104,11 @@ async function claimSignature(db: DbOrTx, source: string, signature: string, bod
       .delete(inboundReceipts)
       .where(and(or(eq(inboundReceipts.source, signatures), eq(inboundReceipts.source, bodies)), lt(inboundReceipts.receivedAt, cutoff)));
     // A concurrent claim of the same signature waits here on the primary key until the first one commits.
-    const fresh = await tx.insert(inboundReceipts).values({ source: signatures, externalId: signature }).onConflictDoNothing().returning({ id: inboundReceipts.externalId });
+    const fresh = await tx
+      .insert(inboundReceipts)
+      .values({ source: signatures, externalId: signature })
+      .onConflictDoNothing()
+      .returning({ id: inboundReceipts.externalId });
     const body = { source: bodies, externalId: `${signature}:${bodyDigest}` };
     if (fresh.length) {
       await tx.insert(inboundReceipts).values(body).onConflictDoNothing();

@@ -94,9 +94,7 @@ export const helpCommand: CommandSpec<CommandHost & { commands: CommandTable }> 
   usage: '/help',
   summary: '查看可用命令',
   async run({ services, role }) {
-    const lines = [...services.commands.entries()]
-      .filter(([, s]) => RANK[role] >= RANK[s.minRole ?? 'agent'])
-      .map(([, s]) => `- \`${s.usage}\` ${s.summary}`);
+    const lines = [...services.commands.entries()].filter(([, s]) => RANK[role] >= RANK[s.minRole ?? 'agent']).map(([, s]) => `- \`${s.usage}\` ${s.summary}`);
     return { kind: 'markdown', title: 'Loopdesk 命令', markdown: lines.join('\n') };
   },
 };

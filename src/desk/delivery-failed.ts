@@ -41,6 +41,10 @@ export async function deliveryFailed(deps: DeskDeps, row: DeadDelivery, reason: 
         idemKey: reason.startsWith(CALL_THE_CUSTOMER) ? `unreachable:${t.id}:${row.kind}:${s}` : `dead:${row.id}:${s}`,
       })),
     );
-    await enqueue(tx, now, deps.agentSurfaces.map((s) => ({ channel: s, kind: 'agents.card' as const, ticketId: t.id, idemKey: `dead-card:${row.id}:${s}` })));
+    await enqueue(
+      tx,
+      now,
+      deps.agentSurfaces.map((s) => ({ channel: s, kind: 'agents.card' as const, ticketId: t.id, idemKey: `dead-card:${row.id}:${s}` })),
+    );
   });
 }

@@ -58,7 +58,11 @@ export async function recordFollowUp(deps: DeskDeps, input: FollowUpInput): Prom
     const { patch, events } = applyTransition(t, { type: 'surveyAnswer', score: input.score, comment, satisfiedMin: deps.config.survey.satisfiedMin }, now);
     const actor = agentActor(input.actor.platform, input.actor.userId);
     Object.assign(events[0].data, { via: 'phone', by: actor, byName: input.actor.name ?? null, calledAt: calledAt.toISOString() });
-    const [updated] = await tx.update(tickets).set({ ...patch, csatVia: 'phone', updatedAt: now }).where(eq(tickets.id, t.id)).returning();
+    const [updated] = await tx
+      .update(tickets)
+      .set({ ...patch, csatVia: 'phone', updatedAt: now })
+      .where(eq(tickets.id, t.id))
+      .returning();
     const seqs = await appendEvents(tx, t.id, actor, now, events);
     const seq = seqs[seqs.length - 1];
     const satisfied = patch.status === 'closed';
@@ -70,7 +74,10 @@ export async function recordFollowUp(deps: DeskDeps, input: FollowUpInput): Prom
             channel: 'agents',
             kind: 'agents.text',
             ticketId: t.id,
-            payload: { text: `电话回访：客户对工单 ${t.code} 的处理不满意（${input.score} 分）${comment ? `：「${comment.slice(0, 200)}」` : ''}，工单已重开，请负责人跟进。`, notify: 'leads' },
+            payload: {
+              text: `电话回访：客户对工单 ${t.code} 的处理不满意（${input.score} 分）${comment ? `：「${comment.slice(0, 200)}」` : ''}，工单已重开，请负责人跟进。`,
+              notify: 'leads',
+            },
             idemKey: `reopened:${t.id}:${seq}`,
           },
         ];
@@ -118,7 +125,11 @@ export async function startFollowUp(deps: DeskDeps, ticketId: number, now: Date 
     const name = await agentName(tx, deps.config, person);
     const { patch, events } = applyTransition(t, { type: 'followUpStart', agentId: person }, now);
     Object.assign(events[0].data, { agentName: name, attemptsAllowed: deps.config.survey.followUpAttempts });
-    const [updated] = await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, t.id)).returning();
+    const [updated] = await tx
+      .update(tickets)
+      .set({ ...patch, updatedAt: now })
+      .where(eq(tickets.id, t.id))
+      .returning();
     const [seq] = await appendEvents(tx, t.id, SYSTEM, now, events);
     const max = deps.config.survey.followUpAttempts;
     const head = `📞 待电话回访：工单 ${t.code}「${excerpt(t.subject, 30)}」的客户未评价满意度回访，`;
@@ -195,13 +206,20 @@ export async function recordFollowUpAttempt(deps: DeskDeps, input: FollowUpAttem
     if (at < t.followUpSince) throw new DeskError('invalid', '回访时间不能早于回访任务开始的时间');
     const agentId = await upsertAgent(tx, input.actor, role);
     if (role === 'agent' && t.followUpAgentId !== null && t.followUpAgentId !== agentId) {
-      throw new DeskError('not_your_ticket', `工单 ${t.code} 的电话回访由 ${(await agentName(tx, deps.config, t.followUpAgentId)) ?? '其他客服'} 负责，只有回访人或负责人可以登记。`);
+      throw new DeskError(
+        'not_your_ticket',
+        `工单 ${t.code} 的电话回访由 ${(await agentName(tx, deps.config, t.followUpAgentId)) ?? '其他客服'} 负责，只有回访人或负责人可以登记。`,
+      );
     }
     const attempt = { type: 'followUpAttempt' as const, agentId, means: input.means as FollowUpMeans, result, note, at, maxAttempts: max };
     const { patch, events } = applyTransition(t, attempt, now);
     Object.assign(events[0].data, { byName: input.actor.name ?? (await agentName(tx, deps.config, agentId)) });
     const actor = agentActor(input.actor.platform, input.actor.userId);
-    const [updated] = await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, t.id)).returning();
+    const [updated] = await tx
+      .update(tickets)
+      .set({ ...patch, updatedAt: now })
+      .where(eq(tickets.id, t.id))
+      .returning();
     const seqs = await appendEvents(tx, t.id, actor, now, events);
     await enqueue(tx, now, cardUpdates(deps, t.id, seqs[seqs.length - 1]));
     await syncTimers(tx, deps, updated, now);

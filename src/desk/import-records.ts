@@ -133,7 +133,13 @@ export async function importRecords(deps: DeskDeps, input: ImportInput): Promise
               channel: r.channel,
               customerId: people[j].id,
               replyTo: {},
-              subject: cutText(r.content.split('\n').find((l) => l.trim())?.trim() ?? r.content, 80),
+              subject: cutText(
+                r.content
+                  .split('\n')
+                  .find((l) => l.trim())
+                  ?.trim() ?? r.content,
+                80,
+              ),
               category: category.id,
               priority: category.priority,
               status: 'closed' as const,

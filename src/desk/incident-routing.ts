@@ -71,4 +71,3 @@ export async function routeIncidentItems(tx: Tx, now: Date, items: Enqueue[]): P
   }
   return out;
 }
-

@@ -62,7 +62,10 @@ export async function placeInIncident(tx: Tx, deps: DeskDeps, t: { text: string;
   if (v.size === 0) return null;
 
   async function join(): Promise<Placement | null> {
-    const open = await tx.select({ id: incidents.id, centroid: incidents.centroid }).from(incidents).where(and(eq(incidents.status, 'open'), gte(incidents.lastTicketAt, since)));
+    const open = await tx
+      .select({ id: incidents.id, centroid: incidents.centroid })
+      .from(incidents)
+      .where(and(eq(incidents.status, 'open'), gte(incidents.lastTicketAt, since)));
     let best: { id: number; score: number } | null = null;
     for (const o of open) {
       const score = cosine(v, toMap(o.centroid));
@@ -91,7 +94,16 @@ export async function placeInIncident(tx: Tx, deps: DeskDeps, t: { text: string;
   const raced = await join();
   if (raced) return raced;
 
-  const members = await tx.select().from(tickets).where(inArray(tickets.id, similar.map((s) => s.id))).for('update');
+  const members = await tx
+    .select()
+    .from(tickets)
+    .where(
+      inArray(
+        tickets.id,
+        similar.map((s) => s.id),
+      ),
+    )
+    .for('update');
   const fresh = members.filter((m) => m.incidentId === null && m.status !== 'closed');
   if (fresh.length + 1 < b.minTickets) return null;
   let centroid: Record<string, number> = addToCentroid({}, v);
@@ -110,7 +122,15 @@ export async function placeInIncident(tx: Tx, deps: DeskDeps, t: { text: string;
       updatedAt: now,
     })
     .returning({ id: incidents.id });
-  await tx.update(tickets).set({ incidentId: inc.id, updatedAt: now }).where(inArray(tickets.id, fresh.map((m) => m.id)));
+  await tx
+    .update(tickets)
+    .set({ incidentId: inc.id, updatedAt: now })
+    .where(
+      inArray(
+        tickets.id,
+        fresh.map((m) => m.id),
+      ),
+    );
   for (const m of fresh) {
     const score = similar.find((s) => s.id === m.id)?.score ?? 0;
     await appendEvents(tx, m.id, SYSTEM, now, [{ type: 'incident_joined', data: { incident: code, score: Math.round(score * 100) / 100 } }]);
@@ -118,7 +138,9 @@ export async function placeInIncident(tx: Tx, deps: DeskDeps, t: { text: string;
   // Members that already have their own card keep it (updated in place, now naming the incident).
   await enqueue(tx, now, [
     ...incidentCardRows(deps.agentSurfaces, inc.id, now),
-    ...fresh.flatMap((m) => deps.agentSurfaces.map((s) => ({ channel: s, kind: 'agents.card' as const, ticketId: m.id, idemKey: `card:${m.id}:incident:${inc.id}:${s}` }))),
+    ...fresh.flatMap((m) =>
+      deps.agentSurfaces.map((s) => ({ channel: s, kind: 'agents.card' as const, ticketId: m.id, idemKey: `card:${m.id}:incident:${inc.id}:${s}` })),
+    ),
   ]);
   return { incidentId: inc.id, code, created: true, score: Math.round((similar[0]?.score ?? 1) * 100) / 100 };
 }
@@ -129,7 +151,12 @@ export async function loadIncidentView(db: DbOrTx, id: number): Promise<Incident
   const [inc] = await db.select().from(incidents).where(eq(incidents.id, id));
   if (!inc) throw new Error(`incident ${id} not found`);
   const rows = await db
-    .select({ status: tickets.status, channel: tickets.channel, n: sql<number>`count(*)::int`, major: sql<number>`count(*) filter (where ${tickets.isMajor})::int` })
+    .select({
+      status: tickets.status,
+      channel: tickets.channel,
+      n: sql<number>`count(*)::int`,
+      major: sql<number>`count(*) filter (where ${tickets.isMajor})::int`,
+    })
     .from(tickets)
     .where(eq(tickets.incidentId, id))
     .groupBy(tickets.status, tickets.channel);
@@ -203,7 +230,8 @@ export async function incidentAct(deps: DeskDeps, input: IncidentAction): Promis
   const text = input.text?.trim() ?? '';
   if (input.action === 'incident_reply' && !text) throw new DeskError('empty_text', '请填写要发给全部客户的回复');
   const { receipt } = input;
-  const part = (code: string, action: string): DeliveryReceipt | undefined => receipt && { source: receipt.source, keys: receipt.keys.map((k) => `${k}:${code}:${action}`) };
+  const part = (code: string, action: string): DeliveryReceipt | undefined =>
+    receipt && { source: receipt.source, keys: receipt.keys.map((k) => `${k}:${code}:${action}`) };
   const members = await deps.database.db
     .select({ code: tickets.code, status: tickets.status, firstResponseAt: tickets.firstResponseAt })
     .from(tickets)
@@ -219,7 +247,8 @@ export async function incidentAct(deps: DeskDeps, input: IncidentAction): Promis
   for (const m of members) {
     try {
       if (text) await act(deps, { ...base, ticket: m.code, action: 'respond', text, receipt: part(m.code, 'respond') }).catch(doneBefore);
-      if (input.action === 'incident_resolve') await act(deps, { ...base, ticket: m.code, action: 'resolve', text: text || undefined, receipt: part(m.code, 'resolve') }).catch(doneBefore);
+      if (input.action === 'incident_resolve')
+        await act(deps, { ...base, ticket: m.code, action: 'resolve', text: text || undefined, receipt: part(m.code, 'resolve') }).catch(doneBefore);
       done++;
     } catch (e) {
       if (!(e instanceof DeskError)) throw e;
@@ -236,7 +265,7 @@ export async function incidentAct(deps: DeskDeps, input: IncidentAction): Promis
     if (input.action === 'incident_resolve' && Number(left.n) === 0) {
       await tx.update(incidents).set({ status: 'resolved', resolvedAt: now, updatedAt: now }).where(eq(incidents.id, inc.id));
     }
-      await enqueue(tx, now, incidentCardRows(deps.agentSurfaces, inc.id, now));
+    await enqueue(tx, now, incidentCardRows(deps.agentSurfaces, inc.id, now));
   });
   deps.wake();
   const what = input.action === 'incident_reply' ? '已回复' : '已解决并发送回访';

@@ -54,7 +54,9 @@ export function createDesk(deps: DeskDeps) {
     async enqueueReply(surface: string, reply: CommandReply, idemKey: string, replyTo?: Record<string, unknown>, receipt?: DeliveryReceipt) {
       await deps.database.db.transaction(async (tx) => {
         await recordReceipt(tx, receipt);
-        await enqueue(tx, deps.clock.now(), [{ channel: surface, kind: 'agents.reply', ticketId: null, payload: { reply, replyTo }, idemKey: `reply:${surface}:${idemKey}` }]);
+        await enqueue(tx, deps.clock.now(), [
+          { channel: surface, kind: 'agents.reply', ticketId: null, payload: { reply, replyTo }, idemKey: `reply:${surface}:${idemKey}` },
+        ]);
       });
       deps.wake();
     },

@@ -40,7 +40,10 @@ export function majorPromiseChange(config: Config, calendar: BusinessCalendar, t
   if (!t.resolvedAt) patch.resolutionDueAt = due(policy.resolutionMinutes, t.slaPausedMinutes);
   if (target !== t.category) {
     const from = categoryOf(config, t.category).name;
-    patch.triage = { ...(t.triage ?? { source: 'rules', confidence: 1, reason: '' }), reason: `重大投诉，由「${from}」转为「${categoryOf(config, target).name}」` };
+    patch.triage = {
+      ...(t.triage ?? { source: 'rules', confidence: 1, reason: '' }),
+      reason: `重大投诉，由「${from}」转为「${categoryOf(config, target).name}」`,
+    };
   }
   const iso = (d: Date | null | undefined) => d?.toISOString() ?? null;
   const event: TicketEvent = {

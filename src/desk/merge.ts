@@ -39,7 +39,10 @@ export async function mergeTickets(deps: DeskDeps, input: MergeInput): Promise<A
   const result = await deps.database.db.transaction(async (tx) => {
     await recordReceipt(tx, input.receipt);
     // Both rows locked in a fixed order: two agents merging A→B and B→A at once cannot deadlock.
-    const [a, b] = from < into ? [await lockTicketByCode(tx, from), await lockTicketByCode(tx, into)] : [await lockTicketByCode(tx, into), await lockTicketByCode(tx, from)].reverse();
+    const [a, b] =
+      from < into
+        ? [await lockTicketByCode(tx, from), await lockTicketByCode(tx, into)]
+        : [await lockTicketByCode(tx, into), await lockTicketByCode(tx, from)].reverse();
     if (!a) throw new DeskError('not_found', `找不到工单 ${from}`);
     if (!b) throw new DeskError('not_found', `找不到工单 ${into}`);
     if (b.status === 'closed') throw new DeskError('closed', `工单 ${into} 已关闭，不能作为合并目标`);
@@ -56,11 +59,20 @@ export async function mergeTickets(deps: DeskDeps, input: MergeInput): Promise<A
       Object.assign(extra, s.patch);
       survey = s.events;
     }
-    await tx.update(tickets).set({ ...patch, ...extra, updatedAt: now }).where(eq(tickets.id, a.id));
+    await tx
+      .update(tickets)
+      .set({ ...patch, ...extra, updatedAt: now })
+      .where(eq(tickets.id, a.id));
     const seqs = await appendEvents(tx, a.id, actor, now, [...events, ...survey]);
     const [bSeq] = await appendEvents(tx, b.id, actor, now, [{ type: 'merged_in', data: { agentId, from: a.code } }]);
     const last = seqs[seqs.length - 1];
-    outbox.push({ channel: a.channel, kind: 'customer.text', ticketId: a.id, payload: { text: mergedNotice(a.code, b.code), purpose: 'notice' }, idemKey: `merged:${a.id}:${last}` });
+    outbox.push({
+      channel: a.channel,
+      kind: 'customer.text',
+      ticketId: a.id,
+      payload: { text: mergedNotice(a.code, b.code), purpose: 'notice' },
+      idemKey: `merged:${a.id}:${last}`,
+    });
     if (survey.length) outbox.push({ channel: a.channel, kind: 'customer.survey', ticketId: a.id, idemKey: `survey:${a.id}:${last}` });
     await enqueue(tx, now, [...outbox, ...cardUpdates(deps, a.id, last), ...cardUpdates(deps, b.id, bSeq)]);
     await syncTimers(tx, deps, a.id, now);
@@ -90,10 +102,19 @@ export async function unmergeTicket(deps: DeskDeps, input: UnmergeInput): Promis
     const restore = ((merged?.data.previousStatus as Status | undefined) ?? 'reopened') as Status;
     const { patch, events } = applyTransition(t, { type: 'unmerge', agentId, restore }, now);
     Object.assign(events[0].data, { from: merged?.data.into ?? null });
-    await tx.update(tickets).set({ ...patch, mergedIntoId: null, updatedAt: now }).where(eq(tickets.id, t.id));
+    await tx
+      .update(tickets)
+      .set({ ...patch, mergedIntoId: null, updatedAt: now })
+      .where(eq(tickets.id, t.id));
     const seqs = await appendEvents(tx, t.id, actor, now, events);
     const items: Enqueue[] = [
-      { channel: t.channel, kind: 'customer.text', ticketId: t.id, payload: { text: `您的反馈（工单 ${t.code}）已恢复单独处理，我们会尽快跟进。`, purpose: 'notice' }, idemKey: `unmerged:${t.id}:${seqs[0]}` },
+      {
+        channel: t.channel,
+        kind: 'customer.text',
+        ticketId: t.id,
+        payload: { text: `您的反馈（工单 ${t.code}）已恢复单独处理，我们会尽快跟进。`, purpose: 'notice' },
+        idemKey: `unmerged:${t.id}:${seqs[0]}`,
+      },
       ...cardUpdates(deps, t.id, seqs[0]),
     ];
     if (t.mergedIntoId) {

@@ -63,7 +63,8 @@ async function chatPingRows(tx: Tx, deps: DeskDeps, pings: Ping[]): Promise<Enqu
   const assigneeIds = [...new Set(pings.map((p) => p.assigneeId).filter((id): id is number => id !== null))];
   const byId = new Map<number, AgentRef>();
   if (assigneeIds.length) {
-    for (const a of await tx.select().from(agents).where(inArray(agents.id, assigneeIds))) byId.set(a.id, { platform: a.platform, userId: a.userId, name: a.name });
+    for (const a of await tx.select().from(agents).where(inArray(agents.id, assigneeIds)))
+      byId.set(a.id, { platform: a.platform, userId: a.userId, name: a.name });
   }
   const needsDuty = pings.some((p) => p.notify === 'duty' || (p.notify === 'assignee' && (p.assigneeId === null || !byId.has(p.assigneeId))));
   const duty: AgentRef[] = needsDuty

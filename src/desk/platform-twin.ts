@@ -40,7 +40,11 @@ export async function recordTwinClosed(deps: DeskDeps, input: TwinClosed): Promi
     const [seq] = await appendEvents(tx, t.id, actor, now, [
       {
         type: 'helpdesk_closed',
-        data: { helpdeskTicketId: input.helpdeskTicketId, helpdeskStatus: input.helpdeskStatus, by: input.byCustomer ? 'customer' : (input.closedBy ?? 'helpdesk') },
+        data: {
+          helpdeskTicketId: input.helpdeskTicketId,
+          helpdeskStatus: input.helpdeskStatus,
+          by: input.byCustomer ? 'customer' : (input.closedBy ?? 'helpdesk'),
+        },
       },
     ]);
     if (t.status === 'closed') return;

@@ -40,10 +40,22 @@ export const newTicketCommand: CommandSpec = {
     const [first, ...others] = tail.trim().split(/\s+/);
     const known = services.config.categories.find((c) => c.id === first.toLowerCase() || c.name === first);
     const text = known && others.length ? tail.trim().slice(first.length).trim() : tail.trim();
-    const r = await services.desk.openRecordedTicket({ channel, name, contact, text, category: known && others.length ? known.id : undefined, actor: input.actor, viaAgentGroup: input.viaAgentGroup });
+    const r = await services.desk.openRecordedTicket({
+      channel,
+      name,
+      contact,
+      text,
+      category: known && others.length ? known.id : undefined,
+      actor: input.actor,
+      viaAgentGroup: input.viaAgentGroup,
+    });
     const view = await services.deliveryContext.ticketView(r.ticketId);
     const label = RECORDED_CHANNEL_LABELS[channel];
-    const head = r.duplicate ? `这条${label}登记已提交过：工单 ${r.code}` : r.created ? `已登记${label}工单 ${r.code}。${r.promise}` : `客户已有未结的${label}工单 ${r.code}，内容已追加到该工单。`;
+    const head = r.duplicate
+      ? `这条${label}登记已提交过：工单 ${r.code}`
+      : r.created
+        ? `已登记${label}工单 ${r.code}。${r.promise}`
+        : `客户已有未结的${label}工单 ${r.code}，内容已追加到该工单。`;
     return { kind: 'ticket', view, text: `${head}\n${reachLine(services.env, contact)}` };
   },
 };

@@ -21,13 +21,7 @@ export const OUTBOX_CHANNEL = 'loopdesk_outbox';
  * ticket row lock, so seq cannot race. An event may name its own actor (the bot's acknowledgement beside the
  * customer's message).
  */
-export async function appendEvents(
-  tx: Tx,
-  ticketId: number,
-  actor: string,
-  at: Date,
-  events: Array<TicketEvent & { actor?: string }>,
-): Promise<number[]> {
+export async function appendEvents(tx: Tx, ticketId: number, actor: string, at: Date, events: Array<TicketEvent & { actor?: string }>): Promise<number[]> {
   if (events.length === 0) return [];
   const seqs = await appendChained(tx, new Map([[ticketId, events.map((e) => ({ ...e, actor: e.actor ?? actor, at }))]]));
   return seqs.get(ticketId) ?? [];
@@ -51,7 +45,17 @@ export async function enqueue(tx: Tx, now: Date, items: Enqueue[]): Promise<void
   items = items.map((i) => (i.kind.startsWith('customer.') && isContactChannel(i.channel) ? { ...i, channel: CONTACT_OUTBOX_CHANNEL } : i));
   await tx
     .insert(outbox)
-    .values(items.map((i) => ({ idemKey: i.idemKey, channel: i.channel, kind: i.kind, ticketId: i.ticketId, payload: i.payload ?? {}, runAt: i.runAt ?? now, createdAt: now })))
+    .values(
+      items.map((i) => ({
+        idemKey: i.idemKey,
+        channel: i.channel,
+        kind: i.kind,
+        ticketId: i.ticketId,
+        payload: i.payload ?? {},
+        runAt: i.runAt ?? now,
+        createdAt: now,
+      })),
+    )
     .onConflictDoNothing({ target: outbox.idemKey });
   // Other instances are woken by the statement trigger `outbox_notify` (migrations): NOTIFY is sent on commit.
 }

@@ -38,8 +38,16 @@ export async function answerSurvey(deps: DeskDeps, input: SurveyAnswer): Promise
     }
     // A ticket merged into another one got that ticket's survey: the answer is recorded on the customer's own ticket.
     if (t.closeReason === 'merged') return answerMergedSurvey(tx, deps, t, owner.id, input, now);
-    const { patch, events } = applyTransition(t, { type: 'surveyAnswer', score: input.score, comment: input.comment, satisfiedMin: deps.config.survey.satisfiedMin }, now);
-    const [updated] = await tx.update(tickets).set({ ...patch, csatVia: 'customer', updatedAt: now }).where(eq(tickets.id, t.id)).returning();
+    const { patch, events } = applyTransition(
+      t,
+      { type: 'surveyAnswer', score: input.score, comment: input.comment, satisfiedMin: deps.config.survey.satisfiedMin },
+      now,
+    );
+    const [updated] = await tx
+      .update(tickets)
+      .set({ ...patch, csatVia: 'customer', updatedAt: now })
+      .where(eq(tickets.id, t.id))
+      .returning();
     const seqs = await appendEvents(tx, t.id, customerActor(owner.id), now, events);
     const seq = seqs[seqs.length - 1];
     const satisfied = patch.status === 'closed';
@@ -49,7 +57,9 @@ export async function answerSurvey(deps: DeskDeps, input: SurveyAnswer): Promise
         kind: 'customer.text',
         ticketId: t.id,
         payload: {
-          text: satisfied ? `感谢您的评价（${input.score} 分）！工单 ${t.code} 已归档。` : `感谢您的反馈（${input.score} 分）。很抱歉没有让您满意，工单 ${t.code} 已重新打开，我们会尽快跟进。`,
+          text: satisfied
+            ? `感谢您的评价（${input.score} 分）！工单 ${t.code} 已归档。`
+            : `感谢您的反馈（${input.score} 分）。很抱歉没有让您满意，工单 ${t.code} 已重新打开，我们会尽快跟进。`,
           purpose: 'notice',
         },
         idemKey: `survey-thanks:${t.id}:${seq}`,
@@ -60,13 +70,20 @@ export async function answerSurvey(deps: DeskDeps, input: SurveyAnswer): Promise
         channel: 'agents',
         kind: 'agents.text',
         ticketId: t.id,
-        payload: { text: `客户对工单 ${t.code} 的处理不满意（${input.score} 分）${input.comment ? `：「${cutText(input.comment, 200)}」` : ''}，工单已重开，请负责人跟进。`, notify: 'leads' },
+        payload: {
+          text: `客户对工单 ${t.code} 的处理不满意（${input.score} 分）${input.comment ? `：「${cutText(input.comment, 200)}」` : ''}，工单已重开，请负责人跟进。`,
+          notify: 'leads',
+        },
         idemKey: `reopened:${t.id}:${seq}`,
       });
     }
     await enqueue(tx, now, [...fanOut(deps, items), ...cardUpdates(deps, t.id, seq)]);
     await syncTimers(tx, deps, updated, now);
-    return { code: t.code, outcome: satisfied ? ('satisfied' as const) : ('reopened' as const), message: satisfied ? '感谢您的评价，工单已归档' : '感谢反馈，我们会继续跟进' };
+    return {
+      code: t.code,
+      outcome: satisfied ? ('satisfied' as const) : ('reopened' as const),
+      message: satisfied ? '感谢您的评价，工单已归档' : '感谢反馈，我们会继续跟进',
+    };
   });
   deps.wake();
   return result;
@@ -78,7 +95,11 @@ export async function closeUnrated(deps: DeskDeps, ticketId: number, now: Date =
     const t = await lockTicketById(tx, ticketId);
     if (t?.status !== 'resolved') return false;
     const { patch, events } = applyTransition(t, { type: 'surveyTimeout' }, now);
-    const [updated] = await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, t.id)).returning();
+    const [updated] = await tx
+      .update(tickets)
+      .set({ ...patch, updatedAt: now })
+      .where(eq(tickets.id, t.id))
+      .returning();
     const seqs = await appendEvents(tx, t.id, SYSTEM, now, events);
     await enqueue(tx, now, cardUpdates(deps, t.id, seqs[seqs.length - 1]));
     await syncTimers(tx, deps, updated, now);
@@ -91,19 +112,31 @@ export async function closeUnrated(deps: DeskDeps, ticketId: number, now: Date =
 /** The survey answer of a customer whose ticket was merged: kept on their ticket; an unhappy one tells the leads. */
 async function answerMergedSurvey(tx: Tx, deps: DeskDeps, t: TicketRow, customerId: number, input: SurveyAnswer, now: Date): Promise<SurveyResult> {
   const { patch, events } = applyTransition(t, { type: 'mergedSurveyAnswer', score: input.score, comment: input.comment }, now);
-  await tx.update(tickets).set({ ...patch, updatedAt: now }).where(eq(tickets.id, t.id));
+  await tx
+    .update(tickets)
+    .set({ ...patch, updatedAt: now })
+    .where(eq(tickets.id, t.id));
   const [seq] = await appendEvents(tx, t.id, customerActor(customerId), now, events);
   const satisfied = input.score >= deps.config.survey.satisfiedMin;
   const [into] = t.mergedIntoId ? await tx.select({ code: tickets.code }).from(tickets).where(eq(tickets.id, t.mergedIntoId)) : [];
   const items: Enqueue[] = [
-    { channel: t.channel, kind: 'customer.text', ticketId: t.id, payload: { text: `感谢您的评价（${input.score} 分）！`, purpose: 'notice' }, idemKey: `survey-thanks:${t.id}:${seq}` },
+    {
+      channel: t.channel,
+      kind: 'customer.text',
+      ticketId: t.id,
+      payload: { text: `感谢您的评价（${input.score} 分）！`, purpose: 'notice' },
+      idemKey: `survey-thanks:${t.id}:${seq}`,
+    },
   ];
   if (!satisfied) {
     items.push({
       channel: 'agents',
       kind: 'agents.text',
       ticketId: t.id,
-      payload: { text: `工单 ${t.code}（已合并到 ${into?.code ?? '—'}）的客户不满意（${input.score} 分）${input.comment ? `：「${cutText(input.comment, 200)}」` : ''}，请负责人跟进。`, notify: 'leads' },
+      payload: {
+        text: `工单 ${t.code}（已合并到 ${into?.code ?? '—'}）的客户不满意（${input.score} 分）${input.comment ? `：「${cutText(input.comment, 200)}」` : ''}，请负责人跟进。`,
+        notify: 'leads',
+      },
       idemKey: `merged-unhappy:${t.id}:${seq}`,
     });
   }

@@ -109,7 +109,8 @@ export function desiredTimers(t: TicketRow, config: Config, calendar: BusinessCa
     const data: TimerData = { target: o.target, due, business, ...(o.since ? { since: o.since.toISOString() } : {}) };
     // A due time a change put in the past (reclassified, reopened) is breached at the change, not retroactively.
     const breachAt = o.due > now ? o.due : now;
-    if (o.due > now && o.dueSoon < o.due) specs.push({ kind: 'sla.due_soon', dueAt: o.dueSoon, dedupeKey: `${base}:due_soon`, data: { ...data, notify: 'assignee' } });
+    if (o.due > now && o.dueSoon < o.due)
+      specs.push({ kind: 'sla.due_soon', dueAt: o.dueSoon, dedupeKey: `${base}:due_soon`, data: { ...data, notify: 'assignee' } });
     specs.push({ kind: 'sla.breach', dueAt: breachAt, dedupeKey: `${base}:breach`, data });
     for (const step of config.sla.ladder) {
       specs.push({
@@ -124,8 +125,18 @@ export function desiredTimers(t: TicketRow, config: Config, calendar: BusinessCa
   if (t.status === 'resolved' && t.surveySentAt && !t.followUpSince) {
     const sent = t.surveySentAt.toISOString();
     const data: TimerData = { surveySentAt: sent, business };
-    specs.push({ kind: 'survey.reminder', dueAt: new Date(t.surveySentAt.getTime() + config.survey.reminderHours * 60 * MINUTE), dedupeKey: `survey:${t.id}:${sent}:reminder`, data });
-    specs.push({ kind: 'survey.unrated', dueAt: new Date(t.surveySentAt.getTime() + config.survey.unratedAfterDays * 1440 * MINUTE), dedupeKey: `survey:${t.id}:${sent}:unrated`, data });
+    specs.push({
+      kind: 'survey.reminder',
+      dueAt: new Date(t.surveySentAt.getTime() + config.survey.reminderHours * 60 * MINUTE),
+      dedupeKey: `survey:${t.id}:${sent}:reminder`,
+      data,
+    });
+    specs.push({
+      kind: 'survey.unrated',
+      dueAt: new Date(t.surveySentAt.getTime() + config.survey.unratedAfterDays * 1440 * MINUTE),
+      dedupeKey: `survey:${t.id}:${sent}:unrated`,
+      data,
+    });
   }
   return specs;
 }
@@ -170,6 +181,8 @@ async function pageMajor(tx: Tx, deps: DeskDeps, t: TicketRow, now: Date): Promi
     .onConflictDoNothing({ target: timers.dedupeKey })
     .returning({ id: timers.id });
   if (inserted.length === 0) return;
-  const rows = await pingRows(tx, deps, [{ ticketId: t.id, code: t.code, assigneeId: t.assigneeId, notify: 'leads', key, line: `‼️ 重大投诉 ${t.code}「${t.subject}」，请负责人立即跟进。` }]);
+  const rows = await pingRows(tx, deps, [
+    { ticketId: t.id, code: t.code, assigneeId: t.assigneeId, notify: 'leads', key, line: `‼️ 重大投诉 ${t.code}「${t.subject}」，请负责人立即跟进。` },
+  ]);
   await enqueue(tx, now, rows);
 }

@@ -50,8 +50,19 @@ export function registerTriageCommands(register: (name: string, spec: CommandSpe
     async run({ services, input, args, rest }): Promise<CommandReply> {
       const off = args[1]?.toLowerCase() === 'off';
       const reason = after(rest, off ? 2 : 1);
-      const r = await services.desk.act({ ticket: code(args[0]), actor: input.actor, viaAgentGroup: input.viaAgentGroup, action: 'major', major: !off, text: reason || (off ? '客服取消' : '客服标记') });
-      return { kind: 'ticket', view: await services.deliveryContext.ticketView(r.ticketId), text: `${r.code}：${off ? '已取消重大投诉标记' : '已标记为重大投诉，已通知负责人'}` };
+      const r = await services.desk.act({
+        ticket: code(args[0]),
+        actor: input.actor,
+        viaAgentGroup: input.viaAgentGroup,
+        action: 'major',
+        major: !off,
+        text: reason || (off ? '客服取消' : '客服标记'),
+      });
+      return {
+        kind: 'ticket',
+        view: await services.deliveryContext.ticketView(r.ticketId),
+        text: `${r.code}：${off ? '已取消重大投诉标记' : '已标记为重大投诉，已通知负责人'}`,
+      };
     },
   });
   register('duty', {
@@ -61,7 +72,12 @@ export function registerTriageCommands(register: (name: string, spec: CommandSpe
       const duty = args[0]?.toLowerCase();
       if (duty !== 'on' && duty !== 'off' && duty !== 'auto') throw new DeskError('invalid', '请写 on、off 或 auto');
       await services.database.db.transaction(async (tx) => setDuty(tx, await upsertAgent(tx, input.actor, role), duty));
-      const text = duty === 'on' ? '已开始值班：新工单会自动分配给你（含非工作时间）。' : duty === 'off' ? '已暂停值班：不再自动分配新工单，也不接收值班提醒。' : '值班状态改为按工作时间自动。';
+      const text =
+        duty === 'on'
+          ? '已开始值班：新工单会自动分配给你（含非工作时间）。'
+          : duty === 'off'
+            ? '已暂停值班：不再自动分配新工单，也不接收值班提醒。'
+            : '值班状态改为按工作时间自动。';
       return { kind: 'text', text };
     },
   });
@@ -76,17 +92,33 @@ export function registerTriageCommands(register: (name: string, spec: CommandSpe
         const [list, usage] = await Promise.all([listCanned(db, services.config), cannedUsage(db, services.config)]);
         if (list.length === 0) return { kind: 'text', text: '还没有快捷回复。负责人可用 /canned add 标题 | 正文 [| 分类] 添加。' };
         const used = new Map(usage.map((u) => [u.id, u.count]));
-        const lines = list.map((c) => `- **${c.id}** ${c.title}${c.category ? `（${c.category}）` : ''} · 已使用 ${used.get(c.id) ?? 0} 次${c.source === 'config' ? ' · 配置文件' : ''}\n  ${cutText(c.text.replace(/\n/g, ' '), 80)}`);
+        const lines = list.map(
+          (c) =>
+            `- **${c.id}** ${c.title}${c.category ? `（${c.category}）` : ''} · 已使用 ${used.get(c.id) ?? 0} 次${c.source === 'config' ? ' · 配置文件' : ''}\n  ${cutText(c.text.replace(/\n/g, ' '), 80)}`,
+        );
         return { kind: 'markdown', title: '快捷回复', markdown: lines.join('\n') };
       }
       if (sub === 'send') {
-        const r = await services.desk.act({ ticket: code(args[1]), actor: input.actor, viaAgentGroup: input.viaAgentGroup, action: 'respond', canned: args[2] ?? '' });
+        const r = await services.desk.act({
+          ticket: code(args[1]),
+          actor: input.actor,
+          viaAgentGroup: input.viaAgentGroup,
+          action: 'respond',
+          canned: args[2] ?? '',
+        });
         return { kind: 'ticket', view: await services.deliveryContext.ticketView(r.ticketId), text: `${r.code}：已发送快捷回复 ${args[2]}` };
       }
       if (!lead) throw new DeskError('forbidden', '只有负责人可以添加或删除快捷回复');
       if (sub === 'add') {
-        const [title, text, category] = after(rest, 1).split('|').map((x) => x.trim());
-        const c = await addCanned(db, services.config, { title: title ?? '', text: text ?? '', category: category || undefined, createdBy: agentActor(input.actor.platform, input.actor.userId) }, services.clock.now());
+        const [title, text, category] = after(rest, 1)
+          .split('|')
+          .map((x) => x.trim());
+        const c = await addCanned(
+          db,
+          services.config,
+          { title: title ?? '', text: text ?? '', category: category || undefined, createdBy: agentActor(input.actor.platform, input.actor.userId) },
+          services.clock.now(),
+        );
         return { kind: 'text', text: `已添加快捷回复 ${c.id}「${c.title}」` };
       }
       if (sub === 'remove') {
@@ -103,7 +135,13 @@ export function registerTriageCommands(register: (name: string, spec: CommandSpe
       if (!args[0] || !INCIDENT.test(args[0])) throw new DeskError('invalid', '请提供事件号，例如 INC-20260302-01');
       const sub = args[1]?.toLowerCase();
       if (sub !== 'reply' && sub !== 'resolve') throw new DeskError('invalid', '请写 reply 或 resolve');
-      const r = await services.desk.incidentAct({ incident: args[0], actor: input.actor, viaAgentGroup: input.viaAgentGroup, action: sub === 'reply' ? 'incident_reply' : 'incident_resolve', text: after(rest, 2) });
+      const r = await services.desk.incidentAct({
+        incident: args[0],
+        actor: input.actor,
+        viaAgentGroup: input.viaAgentGroup,
+        action: sub === 'reply' ? 'incident_reply' : 'incident_resolve',
+        text: after(rest, 2),
+      });
       return { kind: 'text', text: r.message };
     },
   });

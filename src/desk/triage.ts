@@ -122,7 +122,14 @@ export async function similarOpenTickets(
   opts: { text: string; since: Date; threshold: number; excludeCustomerId: number; excludeTicketId?: number; limit?: number },
 ): Promise<SimilarTicket[]> {
   const rows = await tx
-    .select({ id: tickets.id, code: tickets.code, customerId: tickets.customerId, channel: tickets.channel, subject: tickets.subject, incidentId: tickets.incidentId })
+    .select({
+      id: tickets.id,
+      code: tickets.code,
+      customerId: tickets.customerId,
+      channel: tickets.channel,
+      subject: tickets.subject,
+      incidentId: tickets.incidentId,
+    })
     .from(tickets)
     .where(
       and(

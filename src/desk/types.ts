@@ -15,7 +15,15 @@ import type { Logger } from '../log.ts';
  * - `agents.mail`     { to, subject, text }           an e-mail to a local account (SLA reminder), sent by the contact channel
  * - `agents.incident` { incidentId }                  post the incident card (a burst of similar tickets), or update it
  */
-export type OutboxKind = 'agents.card' | 'agents.text' | 'agents.file' | 'agents.reply' | 'agents.incident' | 'agents.mail' | 'customer.text' | 'customer.survey';
+export type OutboxKind =
+  | 'agents.card'
+  | 'agents.text'
+  | 'agents.file'
+  | 'agents.reply'
+  | 'agents.incident'
+  | 'agents.mail'
+  | 'customer.text'
+  | 'customer.survey';
 
 export interface AgentRef {
   platform: string;
@@ -31,7 +39,9 @@ export interface DeliveryContext {
   /** The ticket as the cards show it, read at delivery time (so a late card shows the latest state). */
   ticketView(ticketId: number): Promise<TicketView>;
   /** The ticket's reply-to data and channel, for customer-side messages; its card refs and private-page token. */
-  ticketRoute(ticketId: number): Promise<{ channel: string; replyTo: Record<string, unknown>; code: string; cardRefs: Record<string, string>; accessToken: string }>;
+  ticketRoute(
+    ticketId: number,
+  ): Promise<{ channel: string; replyTo: Record<string, unknown>; code: string; cardRefs: Record<string, string>; accessToken: string }>;
   /** Remember the platform id of the agents' card, so later changes update it in place. */
   saveCardRef(ticketId: number, surface: string, ref: string): Promise<void>;
   /** The incident card as it is now, and the platform ids it was posted under. */

@@ -50,7 +50,14 @@ export function maskContact(phone: string | null | undefined, email: string | nu
 export function slaView(row: TicketRow, calendar: BusinessCalendar, now: Date, target: 'first' | 'resolution' | 'next'): SlaView {
   const policy = row.slaPolicy;
   const clock = policy.clock;
-  const minutes = target === 'first' ? policy.firstResponseMinutes : target === 'resolution' ? policy.resolutionMinutes : row.nextResponseSince ? policy.nextResponseMinutes : null;
+  const minutes =
+    target === 'first'
+      ? policy.firstResponseMinutes
+      : target === 'resolution'
+        ? policy.resolutionMinutes
+        : row.nextResponseSince
+          ? policy.nextResponseMinutes
+          : null;
   const doneAt = target === 'first' ? row.firstResponseAt : target === 'resolution' ? (row.resolvedAt ?? row.closedAt) : null;
   const paused = target === 'resolution';
   const s = slaState({
@@ -84,38 +91,69 @@ export function slaView(row: TicketRow, calendar: BusinessCalendar, now: Date, t
       // Lateness in wall-clock time: at night a business clock stands still, yet the customer is still waiting.
       const end = doneAt ?? (paused && row.slaPausedSince && s.dueAt && row.slaPausedSince > s.dueAt ? row.slaPausedSince : now);
       const late = s.dueAt ? Math.max(0, Math.ceil((end.getTime() - s.dueAt.getTime()) / 60_000 - 1e-9)) : (s.overdueMinutes ?? 0);
-      return { state: 'breached', label: `已超时 ${formatMinutes(late, 'calendar')}${pausedNote}`, labelEn: `Breached by ${formatMinutesEn(late, 'calendar')}${pausedNoteEn}`, dueAt: due };
+      return {
+        state: 'breached',
+        label: `已超时 ${formatMinutes(late, 'calendar')}${pausedNote}`,
+        labelEn: `Breached by ${formatMinutesEn(late, 'calendar')}${pausedNoteEn}`,
+        dueAt: due,
+      };
     }
     case 'due_soon':
-      return { state: 'due_soon', label: `即将超时，剩余 ${formatMinutes(s.remainingMinutes ?? 0, clock)}${pausedNote}`, labelEn: `Due soon: ${formatMinutesEn(s.remainingMinutes ?? 0, clock)} left${pausedNoteEn}`, dueAt: due };
+      return {
+        state: 'due_soon',
+        label: `即将超时，剩余 ${formatMinutes(s.remainingMinutes ?? 0, clock)}${pausedNote}`,
+        labelEn: `Due soon: ${formatMinutesEn(s.remainingMinutes ?? 0, clock)} left${pausedNoteEn}`,
+        dueAt: due,
+      };
     default:
-      return { state: 'on_track', label: `剩余 ${formatMinutes(s.remainingMinutes ?? 0, clock)}${pausedNote}`, labelEn: `${formatMinutesEn(s.remainingMinutes ?? 0, clock)} left${pausedNoteEn}`, dueAt: due };
+      return {
+        state: 'on_track',
+        label: `剩余 ${formatMinutes(s.remainingMinutes ?? 0, clock)}${pausedNote}`,
+        labelEn: `${formatMinutesEn(s.remainingMinutes ?? 0, clock)} left${pausedNoteEn}`,
+        dueAt: due,
+      };
   }
 }
 
 export function actionsFor(status: Status, opts: { duplicates?: boolean } = {}): ActionName[] {
   if (!isWorkable(status)) return [];
-  const base: ActionName[] = status === 'new' || status === 'reopened' ? ['claim', 'respond', 'resolve', 'reclassify', 'escalate'] : ['respond', 'resolve', 'reclassify', 'escalate'];
+  const base: ActionName[] =
+    status === 'new' || status === 'reopened' ? ['claim', 'respond', 'resolve', 'reclassify', 'escalate'] : ['respond', 'resolve', 'reclassify', 'escalate'];
   return [...base, 'major', ...(opts.duplicates ? (['merge'] as const) : [])];
 }
 
 const SOURCE_LABELS: Record<string, string> = { rules: '规则', learned: '历史学习', default: '默认', customer: '客户选择', agent: '人工' };
 
 /** Classification, likely duplicates still open, incident, merge target and canned replies of a ticket. */
-async function triageView(db: DbOrTx, config: Config, calendar: BusinessCalendar, t: TicketRow, customerName: string): Promise<Pick<TicketView, 'classification' | 'duplicates' | 'incident' | 'mergedInto' | 'canned'>> {
+async function triageView(
+  db: DbOrTx,
+  config: Config,
+  calendar: BusinessCalendar,
+  t: TicketRow,
+  customerName: string,
+): Promise<Pick<TicketView, 'classification' | 'duplicates' | 'incident' | 'mergedInto' | 'canned'>> {
   const workable = isWorkable(t.status);
   const info = t.triage;
   const dupIds = workable && !t.incidentId ? (info?.duplicates ?? []).map((d) => d.id) : [];
   const open = dupIds.length
-    ? await db.select({ id: tickets.id, code: tickets.code, subject: tickets.subject }).from(tickets).where(and(inArray(tickets.id, dupIds), sql`${tickets.status} <> 'closed'`))
+    ? await db
+        .select({ id: tickets.id, code: tickets.code, subject: tickets.subject })
+        .from(tickets)
+        .where(and(inArray(tickets.id, dupIds), sql`${tickets.status} <> 'closed'`))
     : [];
-  const [inc] = t.incidentId ? await db.select({ code: incidents.code, count: incidents.ticketCount }).from(incidents).where(eq(incidents.id, t.incidentId)) : [];
+  const [inc] = t.incidentId
+    ? await db.select({ code: incidents.code, count: incidents.ticketCount }).from(incidents).where(eq(incidents.id, t.incidentId))
+    : [];
   const [into] = t.mergedIntoId ? await db.select({ code: tickets.code }).from(tickets).where(eq(tickets.id, t.mergedIntoId)) : [];
   const promise = ticketPromise(config, calendar, t);
   const canned = workable ? cannedFor(await listCanned(db, config), t.category).slice(0, 20) : [];
   return {
-    classification: info ? { source: info.source, sourceLabel: SOURCE_LABELS[info.source] ?? info.source, confidence: info.confidence, reason: info.reason } : undefined,
-    duplicates: (info?.duplicates ?? []).filter((d) => open.some((o) => o.id === d.id)).map((d) => ({ code: d.code, subject: open.find((o) => o.id === d.id)!.subject, score: d.score })),
+    classification: info
+      ? { source: info.source, sourceLabel: SOURCE_LABELS[info.source] ?? info.source, confidence: info.confidence, reason: info.reason }
+      : undefined,
+    duplicates: (info?.duplicates ?? [])
+      .filter((d) => open.some((o) => o.id === d.id))
+      .map((d) => ({ code: d.code, subject: open.find((o) => o.id === d.id)!.subject, score: d.score })),
     incident: inc ? { code: inc.code, count: inc.count } : null,
     mergedInto: into?.code ?? null,
     canned: canned.map((c) => ({ id: c.id, title: c.title, text: fillPlaceholders(c.text, { customer: customerName, code: t.code, promise }) })),
@@ -124,11 +162,22 @@ async function triageView(db: DbOrTx, config: Config, calendar: BusinessCalendar
 
 /** A message to this ticket's customer ended as a dead letter (see services.ts onDead). */
 export async function undeliveredToCustomer(db: DbOrTx, ticketId: number): Promise<boolean> {
-  const [row] = await db.select({ seq: ticketEvents.seq }).from(ticketEvents).where(and(eq(ticketEvents.ticketId, ticketId), eq(ticketEvents.type, 'delivery_failed'))).limit(1);
+  const [row] = await db
+    .select({ seq: ticketEvents.seq })
+    .from(ticketEvents)
+    .where(and(eq(ticketEvents.ticketId, ticketId), eq(ticketEvents.type, 'delivery_failed')))
+    .limit(1);
   return !!row;
 }
 
-export async function loadTicketView(db: DbOrTx, config: Config, calendar: BusinessCalendar, ticketId: number, now: Date, baseUrl?: string): Promise<TicketView> {
+export async function loadTicketView(
+  db: DbOrTx,
+  config: Config,
+  calendar: BusinessCalendar,
+  ticketId: number,
+  now: Date,
+  baseUrl?: string,
+): Promise<TicketView> {
   const [row] = await db
     .select({ t: tickets, c: customers, a: agents })
     .from(tickets)

@@ -29,7 +29,12 @@ const statsQuery = z
   .strict();
 /** `by`: 制表人 printed on the file's sign-off (a token has no name); unset = config company.preparer. */
 const ledgerQuery = z
-  .object({ from: day.optional(), to: day.optional(), unmasked: z.enum(['1', 'true', '0', 'false']).optional(), by: z.string().trim().min(1).max(50).optional() })
+  .object({
+    from: day.optional(),
+    to: day.optional(),
+    unmasked: z.enum(['1', 'true', '0', 'false']).optional(),
+    by: z.string().trim().min(1).max(50).optional(),
+  })
   .strict();
 
 function range(services: Services, from: string | undefined, to: string | undefined): DateRange {

@@ -10,8 +10,8 @@ import { localTimeFormatter } from '../reports/format.ts';
 import { ImportFileError, readSheet } from './read.ts';
 import { problemReport, validateSheet } from './validate.ts';
 
-export const importLedgerUsage = 'import-ledger 文件(.xlsx|.csv) [--by 姓名] [--check]  导入上线前的历史台账（标记为“导入”，不计入指标；有一行不合格则全部不导入）';
-
+export const importLedgerUsage =
+  'import-ledger 文件(.xlsx|.csv) [--by 姓名] [--check]  导入上线前的历史台账（标记为“导入”，不计入指标；有一行不合格则全部不导入）';
 
 export const importLedgerCommand: CliCommand = async (argv, { services, out, cwd }) => {
   let parsed;
@@ -67,7 +67,9 @@ export const importLedgerCommand: CliCommand = async (argv, { services, out, cwd
     return 1;
   }
   if (result.duplicate) {
-    out(`这个文件（SHA-256 ${sheet.sha256}）已经导入过${result.importedAt ? `（${local(result.importedAt)}，北京时间）` : ''}，共 ${result.tickets} 条：未做任何更改。`);
+    out(
+      `这个文件（SHA-256 ${sheet.sha256}）已经导入过${result.importedAt ? `（${local(result.importedAt)}，北京时间）` : ''}，共 ${result.tickets} 条：未做任何更改。`,
+    );
     return 0;
   }
   out(`已导入 ${result.tickets} 条历史记录：${result.firstCode} 至 ${result.lastCode}，收到时间 ${local(result.from)} 至 ${local(result.to)}（北京时间）。`);

@@ -55,8 +55,15 @@ export function validateSheet(rows: SheetRow[], opts: ValidateOptions): Validate
   const fieldsOf = (r: SheetRow) => new Set(r.cells.map((c) => (typeof c === 'string' ? columnOfHeader(c)?.field : undefined)).filter(Boolean));
   const headerAt = rows.slice(0, 10).findIndex((r) => fieldsOf(r).size >= 2);
   if (headerAt < 0) {
-    const names = IMPORT_COLUMNS.filter((c) => c.required).map((c) => c.label).join('」「');
-    return { records: [], problems: [{ line: rows[0]?.line ?? 1, message: `找不到表头：前 10 行中没有一行包含「${names}」等列名` }], ignored: [], headerLine: null };
+    const names = IMPORT_COLUMNS.filter((c) => c.required)
+      .map((c) => c.label)
+      .join('」「');
+    return {
+      records: [],
+      problems: [{ line: rows[0]?.line ?? 1, message: `找不到表头：前 10 行中没有一行包含「${names}」等列名` }],
+      ignored: [],
+      headerLine: null,
+    };
   }
   const header = rows[headerAt];
   const problems: ImportProblem[] = [];
@@ -66,7 +73,8 @@ export function validateSheet(rows: SheetRow[], opts: ValidateOptions): Validate
     if (c === null || String(c).trim() === '') return;
     const col = columnOfHeader(String(c));
     if (!col) ignored.push(String(c).trim());
-    else if (index.has(col.field)) problems.push({ line: header.line, message: `列「${String(c).trim()}」与前面的列都对应「${col.label}」，请删除或改名其中一列` });
+    else if (index.has(col.field))
+      problems.push({ line: header.line, message: `列「${String(c).trim()}」与前面的列都对应「${col.label}」，请删除或改名其中一列` });
     else index.set(col.field, i);
   });
   for (const c of IMPORT_COLUMNS) {
@@ -132,7 +140,8 @@ export function validateSheet(rows: SheetRow[], opts: ValidateOptions): Validate
     const resolvedAt = later('resolvedAt', '解决时间');
     const followUpAt = later('followUpAt', '回访时间');
     if (get('resolvedAt') === null) bad('解决时间为空：只能导入已经办结的记录（仍在处理的请在 Loopdesk 中新建工单继续跟进）');
-    if (firstResponseAt && resolvedAt && firstResponseAt > resolvedAt) bad(`首次响应时间「${show(get('firstResponseAt'))}」晚于解决时间「${show(get('resolvedAt'))}」`);
+    if (firstResponseAt && resolvedAt && firstResponseAt > resolvedAt)
+      bad(`首次响应时间「${show(get('firstResponseAt'))}」晚于解决时间「${show(get('resolvedAt'))}」`);
     if (followUpAt && resolvedAt && followUpAt < resolvedAt) bad(`回访时间「${show(get('followUpAt'))}」早于解决时间「${show(get('resolvedAt'))}」`);
 
     const categoryWord = text('category');
@@ -150,7 +159,8 @@ export function validateSheet(rows: SheetRow[], opts: ValidateOptions): Validate
 
     const satisfaction = text('satisfaction');
     const score = satisfaction === null ? null : scoreOf(satisfaction);
-    if (satisfaction !== null && score === undefined) bad(`满意度「${satisfaction}」无法识别（应为 1–5 分，或 ${Object.keys(SATISFACTION_WORDS).join('、')}，或 未评价）`);
+    if (satisfaction !== null && score === undefined)
+      bad(`满意度「${satisfaction}」无法识别（应为 1–5 分，或 ${Object.keys(SATISFACTION_WORDS).join('、')}，或 未评价）`);
 
     if (problems.length === problemsBefore && receivedAt && resolvedAt && category && content && score !== undefined) {
       records.push({
@@ -202,7 +212,7 @@ function parseWall(v: SheetCell): Wall | null {
   if (typeof v === 'number') {
     // An Excel date serial without a date format (days since 1899-12-30).
     if (v < 36_526 || v > 73_051) return null;
-    const ms = Math.round((v - 25_569) * DAY / 1000) * 1000;
+    const ms = Math.round(((v - 25_569) * DAY) / 1000) * 1000;
     return { ms, dateOnly: Number.isInteger(v) };
   }
   const m = DATE_TIME.exec(String(v).trim());
@@ -217,7 +227,7 @@ function parseWall(v: SheetCell): Wall | null {
 /** Milliseconds into the day of a time of day (「09:30」, or an Excel time cell / fraction); null when not one. */
 function parseTimeOfDay(v: SheetCell): number | null {
   if (v instanceof Date) return v.getUTCFullYear() < 1901 ? v.getTime() - Date.UTC(v.getUTCFullYear(), v.getUTCMonth(), v.getUTCDate()) : null;
-  if (typeof v === 'number') return v >= 0 && v < 1 ? Math.round(v * DAY / 1000) * 1000 : null;
+  if (typeof v === 'number') return v >= 0 && v < 1 ? Math.round((v * DAY) / 1000) * 1000 : null;
   const m = /^(\d{1,2})\s*[:：时点]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?\s*[分秒]?$/.exec(String(v).trim());
   if (!m || Number(m[1]) > 23 || Number(m[2]) > 59 || Number(m[3] ?? 0) > 59) return null;
   return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3] ?? 0)) * 1000;
@@ -234,7 +244,12 @@ function toInstant(wallMs: number, timeZone: string): Date {
   return new Date(at);
 }
 
-const localText = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ').replace(/ 00:00:00$/, '');
+const localText = (d: Date) =>
+  d
+    .toISOString()
+    .slice(0, 19)
+    .replace('T', ' ')
+    .replace(/ 00:00:00$/, '');
 const show = (v: SheetCell) => (v instanceof Date ? localText(v) : String(v ?? ''));
 const cut = (s: string | null, n: number) => (s === null ? null : [...s].slice(0, n).join(''));
 

@@ -55,7 +55,15 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
    */
   async function claim(now: Date): Promise<OutboxRow[]> {
     const leaseUntil = new Date(now.getTime() + opts.leaseSeconds * 1000);
-    const rows = await queryRows<{ id: number; idem_key: string; channel: string; kind: string; ticket_id: number | null; payload: Record<string, unknown>; attempts: number }>(
+    const rows = await queryRows<{
+      id: number;
+      idem_key: string;
+      channel: string;
+      kind: string;
+      ticket_id: number | null;
+      payload: Record<string, unknown>;
+      attempts: number;
+    }>(
       db,
       sql`update ${outbox} set lease_until = ${sqlTime(leaseUntil)}, attempts = ${outbox.attempts} + 1
           where ${outbox.id} in (
@@ -66,7 +74,15 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
           returning id, idem_key, channel, kind, ticket_id, payload, attempts`,
     );
     return rows
-      .map((r) => ({ id: Number(r.id), idemKey: r.idem_key, channel: r.channel, kind: r.kind as OutboxKind, ticketId: r.ticket_id === null ? null : Number(r.ticket_id), payload: r.payload, attempts: r.attempts }))
+      .map((r) => ({
+        id: Number(r.id),
+        idemKey: r.idem_key,
+        channel: r.channel,
+        kind: r.kind as OutboxKind,
+        ticketId: r.ticket_id === null ? null : Number(r.ticket_id),
+        payload: r.payload,
+        attempts: r.attempts,
+      }))
       .sort((a, b) => a.id - b.id);
   }
 
@@ -82,14 +98,20 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       const reason = e instanceof Error ? e.message : String(e);
       const permanent = e instanceof Undeliverable || row.attempts >= opts.maxAttempts;
       if (permanent) {
-        await db.update(outbox).set({ status: 'dead', leaseUntil: null, lastError: cutText(reason, 2000) }).where(eq(outbox.id, row.id));
+        await db
+          .update(outbox)
+          .set({ status: 'dead', leaseUntil: null, lastError: cutText(reason, 2000) })
+          .where(eq(outbox.id, row.id));
         result.dead++;
         log.warn('outbox row dead', { id: row.id, channel: row.channel, kind: row.kind, attempts: row.attempts, reason });
         await opts.onDead?.(row, reason).catch((err) => log.error('dead-letter notice failed', { id: row.id, err: String(err) }));
         return false;
       }
       const wait = e instanceof RetryLater && e.afterMs !== undefined ? e.afterMs : backoffMs(row.attempts, baseMs);
-      await db.update(outbox).set({ runAt: new Date(clock.now().getTime() + wait), leaseUntil: null, lastError: cutText(reason, 2000) }).where(eq(outbox.id, row.id));
+      await db
+        .update(outbox)
+        .set({ runAt: new Date(clock.now().getTime() + wait), leaseUntil: null, lastError: cutText(reason, 2000) })
+        .where(eq(outbox.id, row.id));
       result.retried++;
       log.info('outbox row retry', { id: row.id, channel: row.channel, kind: row.kind, attempts: row.attempts, waitMs: wait, reason });
       return false;
@@ -102,7 +124,10 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
    */
   async function markSent(ids: number[]): Promise<void> {
     if (ids.length === 0) return;
-    await db.update(outbox).set({ status: 'sent', sentAt: clock.now(), leaseUntil: null, lastError: null }).where(and(inArray(outbox.id, ids), eq(outbox.status, 'pending')));
+    await db
+      .update(outbox)
+      .set({ status: 'sent', sentAt: clock.now(), leaseUntil: null, lastError: null })
+      .where(and(inArray(outbox.id, ids), eq(outbox.status, 'pending')));
   }
 
   /** One pass: claim a batch and deliver it; repeats while full batches keep coming. */
@@ -185,5 +210,10 @@ export async function outboxHealth(database: Database, now: Date): Promise<{ bac
         from ${outbox}`,
   );
   const oldest = row.oldest ? new Date(row.oldest) : null;
-  return { backlog: Number(row.backlog), due: Number(row.due), dead: Number(row.dead), oldestDueSeconds: oldest ? Math.max(0, Math.round((now.getTime() - oldest.getTime()) / 1000)) : null };
+  return {
+    backlog: Number(row.backlog),
+    due: Number(row.due),
+    dead: Number(row.dead),
+    oldestDueSeconds: oldest ? Math.max(0, Math.round((now.getTime() - oldest.getTime()) / 1000)) : null,
+  };
 }

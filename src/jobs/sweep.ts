@@ -77,7 +77,14 @@ export async function claimDueTimers(deps: DeskDeps, now: Date, opts: SweepOptio
         returning id, ticket_id, kind, due_at, dedupe_key, data`,
   );
   return rows
-    .map((r) => ({ id: Number(r.id), ticketId: Number(r.ticket_id), kind: r.kind as TimerKind, dueAt: new Date(r.due_at), dedupeKey: r.dedupe_key, data: r.data }))
+    .map((r) => ({
+      id: Number(r.id),
+      ticketId: Number(r.ticket_id),
+      kind: r.kind as TimerKind,
+      dueAt: new Date(r.due_at),
+      dedupeKey: r.dedupe_key,
+      data: r.data,
+    }))
     .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.id - b.id);
 }
 
@@ -133,7 +140,9 @@ export async function fireTimers(deps: DeskDeps, claimed: ClaimedTimer[], now: D
     // Deferred pings move to the next opening and stay pending.
     const deferred = decided.filter((d) => d.outcome.type === 'defer');
     for (const d of deferred) {
-      await tx.execute(sql`update ${timers} set due_at = ${sqlTime((d.outcome as { until: Date }).until)}, lease_until = null where id = ${d.timer.id} and status = 'pending'`);
+      await tx.execute(
+        sql`update ${timers} set due_at = ${sqlTime((d.outcome as { until: Date }).until)}, lease_until = null where id = ${d.timer.id} and status = 'pending'`,
+      );
     }
     result.deferred = deferred.length;
 
@@ -141,7 +150,9 @@ export async function fireTimers(deps: DeskDeps, claimed: ClaimedTimer[], now: D
     const toFire = decided.filter((d) => d.outcome.type !== 'defer' && d.outcome.type !== 'follow_up');
     if (toFire.length === 0) return;
     const values = sql.join(
-      toFire.map((d) => sql`(${d.timer.id}::bigint, ${JSON.stringify({ outcome: d.outcome.type === 'skip' ? `skipped: ${d.outcome.reason}` : d.outcome.type })}::jsonb)`),
+      toFire.map(
+        (d) => sql`(${d.timer.id}::bigint, ${JSON.stringify({ outcome: d.outcome.type === 'skip' ? `skipped: ${d.outcome.reason}` : d.outcome.type })}::jsonb)`,
+      ),
       sql`, `,
     );
     const owned = await queryRows<{ id: number | string }>(
@@ -170,7 +181,20 @@ export async function fireTimers(deps: DeskDeps, claimed: ClaimedTimer[], now: D
           result.breaches++;
           changed.add(t.id);
           // The true breach time: the due time (or the change that put it in the past), however late the sweep ran.
-          addEvent(t.id, { type: 'sla_breached', data: { target: timer.data.target, dueAt: timer.data.due, breachedAt: timer.dueAt.toISOString(), detectedAt: now.toISOString(), timer: timer.dedupeKey } }, timer.dueAt);
+          addEvent(
+            t.id,
+            {
+              type: 'sla_breached',
+              data: {
+                target: timer.data.target,
+                dueAt: timer.data.due,
+                breachedAt: timer.dueAt.toISOString(),
+                detectedAt: now.toISOString(),
+                timer: timer.dedupeKey,
+              },
+            },
+            timer.dueAt,
+          );
           break;
         case 'ping':
           result.fired++;
@@ -227,7 +251,13 @@ function decide(deps: DeskDeps, t: TicketRow | undefined, timer: ClaimedTimer, n
   // After downtime, a ping due in working hours does not go out at 3 a.m.: it waits for the next opening.
   // Breaches are records, not pings: they are written whenever the sweep runs.
   const ping = outcome.type === 'ping' || outcome.type === 'survey_reminder';
-  if (ping && PING_KINDS.has(timer.kind) && timer.data.business && now.getTime() - timer.dueAt.getTime() > LATE_GRACE_MS && !inWorkingTime(deps.calendar, now)) {
+  if (
+    ping &&
+    PING_KINDS.has(timer.kind) &&
+    timer.data.business &&
+    now.getTime() - timer.dueAt.getTime() > LATE_GRACE_MS &&
+    !inWorkingTime(deps.calendar, now)
+  ) {
     return { type: 'defer', until: deps.calendar.nextBusinessTime(now) };
   }
   return outcome;
@@ -238,7 +268,9 @@ function outcomeOf(deps: DeskDeps, t: TicketRow | undefined, timer: ClaimedTimer
   const d = timer.data;
   switch (timer.kind) {
     case 'survey.reminder':
-      return t.status === 'resolved' && t.surveySentAt?.toISOString() === d.surveySentAt ? { type: 'survey_reminder' } : { type: 'skip', reason: 'survey answered' };
+      return t.status === 'resolved' && t.surveySentAt?.toISOString() === d.surveySentAt
+        ? { type: 'survey_reminder' }
+        : { type: 'skip', reason: 'survey answered' };
     case 'survey.unrated':
       if (t.status !== 'resolved' || t.followUpSince || t.surveySentAt?.toISOString() !== d.surveySentAt) return { type: 'skip', reason: 'survey answered' };
       return { type: 'follow_up' };
@@ -261,11 +293,21 @@ function outcomeOf(deps: DeskDeps, t: TicketRow | undefined, timer: ClaimedTimer
       const subject = excerpt(t.subject, 30);
       if (timer.kind === 'sla.due_soon') {
         if (now >= due) return { type: 'skip', reason: 'already due' };
-        const left = Math.max(1, Math.ceil((policy.clock === 'business' ? deps.calendar.businessMinutesBetween(now, due) : (due.getTime() - now.getTime()) / 60_000) - 1e-9));
+        const left = Math.max(
+          1,
+          Math.ceil((policy.clock === 'business' ? deps.calendar.businessMinutesBetween(now, due) : (due.getTime() - now.getTime()) / 60_000) - 1e-9),
+        );
         return {
           type: 'ping',
           stateChange: true,
-          ping: { ticketId: t.id, code: t.code, assigneeId: t.assigneeId, notify: 'assignee', key: timer.dedupeKey, line: `⏰ ${t.code}「${subject}」${target}即将超时：剩余 ${formatMinutes(left, policy.clock)}（${localTime(deps, due)} 截止）` },
+          ping: {
+            ticketId: t.id,
+            code: t.code,
+            assigneeId: t.assigneeId,
+            notify: 'assignee',
+            key: timer.dedupeKey,
+            line: `⏰ ${t.code}「${subject}」${target}即将超时：剩余 ${formatMinutes(left, policy.clock)}（${localTime(deps, due)} 截止）`,
+          },
           event: { type: 'sla_due_soon', data: { target: d.target, dueAt: d.due, notified: 'assignee', timer: timer.dedupeKey } },
         };
       }
@@ -331,7 +373,16 @@ async function appendMany(tx: Tx, events: Map<number, Array<TicketEvent & { at: 
 }
 
 function localTime(deps: DeskDeps, d: Date): string {
-  return new Intl.DateTimeFormat('zh-CN', { timeZone: deps.calendar.timeZone, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }).format(d).replaceAll('/', '-');
+  return new Intl.DateTimeFormat('zh-CN', {
+    timeZone: deps.calendar.timeZone,
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  })
+    .format(d)
+    .replaceAll('/', '-');
 }
 
 function surveyReminderText(t: TicketRow): string {

@@ -13,8 +13,14 @@ export async function closeProbeTicket(deps: DeskDeps, ticketId: number, result:
   const closed = await deps.database.db.transaction(async (tx) => {
     const t = await lockTicketById(tx, ticketId);
     if (!t?.isProbe || t.status === 'closed') return false;
-    await tx.update(tickets).set({ status: 'closed', closedAt: now, closeReason: 'probe', waitingOnCustomer: false, updatedAt: now }).where(eq(tickets.id, t.id));
-    await tx.update(timers).set({ status: 'cancelled', leaseUntil: null }).where(and(eq(timers.ticketId, t.id), eq(timers.status, 'pending')));
+    await tx
+      .update(tickets)
+      .set({ status: 'closed', closedAt: now, closeReason: 'probe', waitingOnCustomer: false, updatedAt: now })
+      .where(eq(tickets.id, t.id));
+    await tx
+      .update(timers)
+      .set({ status: 'cancelled', leaseUntil: null })
+      .where(and(eq(timers.ticketId, t.id), eq(timers.status, 'pending')));
     const [seq] = await appendEvents(tx, t.id, SYSTEM, now, [{ type: 'closed', data: { reason: 'probe', probeOk: result.ok, failedStep: result.failedStep } }]);
     await enqueue(tx, now, cardUpdates(deps, t.id, seq));
     return true;

@@ -25,7 +25,15 @@ export const probeCommand: CommandSpec<Services> = {
         const ok = results.every((r) => r.ok);
         const now = services.clock.now();
         await services.database.db.transaction((tx) =>
-          enqueue(tx, now, [{ channel: input.surface, kind: 'agents.text', ticketId: null, payload: { text: `${ok ? '✅ 拨测完成，全部通过' : '❌ 拨测完成，有渠道失败'}\n${table}` }, idemKey: `probe-done:${results.map((r) => r.runId).join('-')}` }]),
+          enqueue(tx, now, [
+            {
+              channel: input.surface,
+              kind: 'agents.text',
+              ticketId: null,
+              payload: { text: `${ok ? '✅ 拨测完成，全部通过' : '❌ 拨测完成，有渠道失败'}\n${table}` },
+              idemKey: `probe-done:${results.map((r) => r.runId).join('-')}`,
+            },
+          ]),
         );
         services.desk.deps.wake();
       })

@@ -23,6 +23,9 @@ export async function kvDelete(db: DbOrTx, key: string): Promise<void> {
 }
 
 export async function kvList<T>(db: DbOrTx, prefix: string): Promise<Array<{ key: string; value: T }>> {
-  const rows = await db.select({ key: kv.key, value: kv.value }).from(kv).where(like(kv.key, `${prefix.replace(/[\\%_]/g, '\\$&')}%`));
+  const rows = await db
+    .select({ key: kv.key, value: kv.value })
+    .from(kv)
+    .where(like(kv.key, `${prefix.replace(/[\\%_]/g, '\\$&')}%`));
   return rows.map((r) => ({ key: r.key, value: r.value as T }));
 }

@@ -61,7 +61,11 @@ export async function channelTable(services: Services): Promise<ChannelRow[]> {
 
 export function channelTableMarkdown(rows: ChannelRow[], timeZone: string): string {
   const fmt = (iso: string | null) =>
-    iso ? new Intl.DateTimeFormat('zh-CN', { timeZone, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date(iso)) : '—';
+    iso
+      ? new Intl.DateTimeFormat('zh-CN', { timeZone, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }).format(
+          new Date(iso),
+        )
+      : '—';
   const head = '| 渠道 | 上次拨测 | 结果 | 端到端 | 最近客户消息 | 死信 |\n|---|---|---|---|---|---|';
   const body = rows.map((r) => {
     const result = !r.probed ? '不拨测' : r.result === 'ok' ? '✅ 通过' : r.result === 'failed' ? `❌ ${r.failedStep ?? ''}` : '尚未拨测';

@@ -154,7 +154,9 @@ async function probeOne(services: Services, channel: string, driver: ProbeDriver
   }
 
   if (ticketId !== null) {
-    await closeProbeTicket(services.desk.deps, ticketId, { ok: result.ok, failedStep: result.failedStep }).catch((e) => log.warn('probe close failed', { ticketId, err: String(e) }));
+    await closeProbeTicket(services.desk.deps, ticketId, { ok: result.ok, failedStep: result.failedStep }).catch((e) =>
+      log.warn('probe close failed', { ticketId, err: String(e) }),
+    );
   }
   await kvSet(db, `probe:last:${channel}`, result, clock.now());
   // Every run is kept (ISO time first, so keys sort by time): the audit pack lists the probes of its range.
@@ -175,7 +177,13 @@ async function alertFailures(services: Services, failed: ProbeResult[]): Promise
     enqueue(
       tx,
       now,
-      deps.agentSurfaces.map((s) => ({ channel: s, kind: 'agents.text' as const, ticketId: null, payload: { text, notify: 'leads' }, idemKey: `probe-alert:${failed.map((r) => r.runId).join('-')}:${s}` })),
+      deps.agentSurfaces.map((s) => ({
+        channel: s,
+        kind: 'agents.text' as const,
+        ticketId: null,
+        payload: { text, notify: 'leads' },
+        idemKey: `probe-alert:${failed.map((r) => r.runId).join('-')}:${s}`,
+      })),
     ),
   );
   if (deps.agentSurfaces.length === 0) services.log.error('probe failed and no agents group is configured', { failed: failed.map((r) => r.channel) });

@@ -69,11 +69,17 @@ export function commitmentContent(args: { config: Config; env: Env; calendar: Bu
   return {
     company: companyLabel(config),
     channels: customerChannels(args.channels).map((name) => ({ name, label: CHANNEL_LABELS[name] ?? name, how: howToReach(name, env) })),
-    categories: config.categories.map((c) => ({ name: c.name, firstResponse: promiseRule(c.firstResponseMinutes, c.clock, hours, '首次回复'), resolution: promiseRule(c.resolutionMinutes, c.clock, hours, '解决') })),
+    categories: config.categories.map((c) => ({
+      name: c.name,
+      firstResponse: promiseRule(c.firstResponseMinutes, c.clock, hours, '首次回复'),
+      resolution: promiseRule(c.resolutionMinutes, c.clock, hours, '解决'),
+    })),
     major: majorPromiseText(config),
     workdays: config.calendar.workdays.map((d) => WEEKDAY[d]).join('、'),
     hours: workingHoursText(hours),
-    years: [year, year + 1].filter((y) => y === year || calendar.hasDataFor(y)).map((y) => ({ year: y, days: calendar.specialDays(y), loaded: calendar.hasDataFor(y) })),
+    years: [year, year + 1]
+      .filter((y) => y === year || calendar.hasDataFor(y))
+      .map((y) => ({ year: y, days: calendar.specialDays(y), loaded: calendar.hasDataFor(y) })),
     followUp: [
       '每条反馈都会立即回复工单号和最晚回复时间；您可随时通过工单链接查看进度。',
       `问题解决后我们会请您评价（1–5 分）：${s.satisfiedMin}–5 分视为满意并结案；低于 ${s.satisfiedMin} 分会重新处理并由负责人跟进。`,

@@ -96,10 +96,22 @@ function PromisePage(p: { c: CommitmentContent; embed: string }) {
 }
 
 export function mountPromiseRoutes(app: Hono<AppEnv>, services: Services): void {
-  const content = () => commitmentContent({ config: services.config, env: services.env, calendar: services.calendar, channels: services.channels.map((c) => c.name), now: services.clock.now() });
+  const content = () =>
+    commitmentContent({
+      config: services.config,
+      env: services.env,
+      calendar: services.calendar,
+      channels: services.channels.map((c) => c.name),
+      now: services.clock.now(),
+    });
   app.get('/promise', (c) => c.html(<PromisePage c={content()} embed={embedSnippet(services.env.PUBLIC_BASE_URL)} />));
   app.get('/promise/qr.png', async (c) => {
-    const png = await QRCode.toBuffer(new URL('/feedback', services.env.PUBLIC_BASE_URL).toString(), { type: 'png', errorCorrectionLevel: 'M', margin: 2, width: 320 });
+    const png = await QRCode.toBuffer(new URL('/feedback', services.env.PUBLIC_BASE_URL).toString(), {
+      type: 'png',
+      errorCorrectionLevel: 'M',
+      margin: 2,
+      width: 320,
+    });
     return c.body(new Uint8Array(png), 200, { 'content-type': 'image/png', 'cache-control': 'public, max-age=3600' });
   });
 }

@@ -40,13 +40,20 @@ export async function appendChained(tx: Tx, batches: Map<number, ChainInput[]>):
         where t.id in ${ids}`,
   );
   const headOf = new Map(heads.map((h) => [Number(h.id), h]));
-  const messageIds = ids.flatMap((id) => batches.get(id)!.map((e) => e.data.messageId).filter((m): m is number => typeof m === 'number'));
+  const messageIds = ids.flatMap((id) =>
+    batches
+      .get(id)!
+      .map((e) => e.data.messageId)
+      .filter((m): m is number => typeof m === 'number'),
+  );
   const messages = messageIds.length
     ? new Map(
-        (await queryRows<MessageValues & { id: number | string }>(tx, sql`select id, ticket_id as "ticketId", direction, body, attachments from messages where id in ${messageIds}`)).map((m) => [
-          Number(m.id),
-          m,
-        ]),
+        (
+          await queryRows<MessageValues & { id: number | string }>(
+            tx,
+            sql`select id, ticket_id as "ticketId", direction, body, attachments from messages where id in ${messageIds}`,
+          )
+        ).map((m) => [Number(m.id), m]),
       )
     : new Map<number, MessageValues>();
 
@@ -81,6 +88,9 @@ export async function appendChained(tx: Tx, batches: Map<number, ChainInput[]>):
 
 /** A ticket whose data was erased and that receives new events gets a new salt for what comes after. */
 async function freshSalt(tx: Tx, ticketId: number): Promise<string> {
-  const [row] = await queryRows<{ salt: string }>(tx, sql`update tickets set evidence_salt = replace(gen_random_uuid()::text, '-', '') where id = ${ticketId} returning evidence_salt as salt`);
+  const [row] = await queryRows<{ salt: string }>(
+    tx,
+    sql`update tickets set evidence_salt = replace(gen_random_uuid()::text, '-', '') where id = ${ticketId} returning evidence_salt as salt`,
+  );
   return row.salt;
 }

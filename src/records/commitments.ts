@@ -13,6 +13,7 @@ export interface ContactValues {
   email: string | null;
 }
 
-export const messageDigest = (salt: string, id: number, m: MessageValues) => saltedDigest(salt, 'message', Number(m.ticketId), id, m.direction, m.body, m.attachments ?? []);
+export const messageDigest = (salt: string, id: number, m: MessageValues) =>
+  saltedDigest(salt, 'message', Number(m.ticketId), id, m.direction, m.body, m.attachments ?? []);
 export const contactDigest = (salt: string, c: ContactValues) => saltedDigest(salt, 'contact', c.name ?? null, c.phone ?? null, c.email ?? null);
 export const subjectDigest = (salt: string, subject: string) => saltedDigest(salt, 'subject', subject);

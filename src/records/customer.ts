@@ -20,7 +20,10 @@ export async function findCustomer(db: DbOrTx, key: string, lock = false): Promi
   const k = key.trim();
   if (!k) throw new DeskError('invalid', '请提供客户编号或联系方式（电话、邮箱或渠道账号）');
   const forUpdate = lock ? sql` for update` : sql``;
-  const byId = /^#?\d{1,15}$/.test(k) && !/^1\d{10}$/.test(k) ? await queryRows<CustomerRow>(db, sql`select ${COLUMNS} from customers where id = ${Number(k.replace('#', ''))}${forUpdate}`) : [];
+  const byId =
+    /^#?\d{1,15}$/.test(k) && !/^1\d{10}$/.test(k)
+      ? await queryRows<CustomerRow>(db, sql`select ${COLUMNS} from customers where id = ${Number(k.replace('#', ''))}${forUpdate}`)
+      : [];
   if (byId.length) return byId[0];
   const matches = await queryRows<CustomerRow>(
     db,

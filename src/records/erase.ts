@@ -45,8 +45,16 @@ export async function eraseCustomer(db: { transaction: <T>(f: (tx: Tx) => Promis
       for (const v of [t.subject, t.csatComment]) if (v && v.length >= 2) scrub.add(v);
       result.messages += await eraseTicketData(tx, t, { actor: req.actor, reason, customerId: c.id }, now, scrub, result);
     }
-    result.outboxRows = await scrubOutbox(tx, own.map((t) => t.id), own.map((t) => t.code), scrub);
-    await tx.update(customers).set({ name: ERASED_TEXT, phone: null, email: null, externalId: `erased:${c.id}`, erasedAt: now }).where(eq(customers.id, c.id));
+    result.outboxRows = await scrubOutbox(
+      tx,
+      own.map((t) => t.id),
+      own.map((t) => t.code),
+      scrub,
+    );
+    await tx
+      .update(customers)
+      .set({ name: ERASED_TEXT, phone: null, email: null, externalId: `erased:${c.id}`, erasedAt: now })
+      .where(eq(customers.id, c.id));
     return result;
   });
 }
@@ -57,16 +65,33 @@ type TicketRow = typeof tickets.$inferSelect;
  * One ticket's personal data: the `erased` event is appended first, under the ticket's current salt; then the
  * values and the salt go. Returns the messages erased; adds the values removed to `scrub` (for the outbox).
  */
-export async function eraseTicketData(tx: Tx, t: TicketRow, why: { actor: string; reason: string; customerId: number }, now: Date, scrub: Set<string>, counts: { legacyFieldsKept: number }): Promise<number> {
+export async function eraseTicketData(
+  tx: Tx,
+  t: TicketRow,
+  why: { actor: string; reason: string; customerId: number },
+  now: Date,
+  scrub: Set<string>,
+  counts: { legacyFieldsKept: number },
+): Promise<number> {
   await appendEvents(tx, t.id, why.actor, now, [{ type: 'erased', data: { reason: why.reason, customerId: why.customerId } }]);
   counts.legacyFieldsKept += await erasePersonalFields(tx, t.id, t.evidenceSalt, scrub);
   for (const m of await tx.select({ body: messages.body, attachments: messages.attachments }).from(messages).where(eq(messages.ticketId, t.id))) {
     for (const v of [m.body, ...m.attachments.flatMap((a) => [a.ref, a.name ?? ''])]) if (v.length >= 2 && v !== ERASED_TEXT) scrub.add(v);
   }
-  const erased = await tx.update(messages).set({ body: ERASED_TEXT, attachments: [], erasedAt: now }).where(eq(messages.ticketId, t.id)).returning({ id: messages.id });
+  const erased = await tx
+    .update(messages)
+    .set({ body: ERASED_TEXT, attachments: [], erasedAt: now })
+    .where(eq(messages.ticketId, t.id))
+    .returning({ id: messages.id });
   await tx
     .update(tickets)
-    .set({ subject: ERASED_TEXT, csatComment: t.csatComment ? ERASED_TEXT : null, replyTo: {}, evidenceSalt: null, triage: t.triage ? { ...t.triage, reason: ERASED_TEXT, duplicates: undefined } : null })
+    .set({
+      subject: ERASED_TEXT,
+      csatComment: t.csatComment ? ERASED_TEXT : null,
+      replyTo: {},
+      evidenceSalt: null,
+      triage: t.triage ? { ...t.triage, reason: ERASED_TEXT, duplicates: undefined } : null,
+    })
     .where(eq(tickets.id, t.id));
   return erased.length;
 }
@@ -74,7 +99,10 @@ export async function eraseTicketData(tx: Tx, t: TicketRow, why: { actor: string
 /** Replaces the personal fields of version-2 events with 「已依申请删除」, keeping their digests; returns legacy fields kept. */
 async function erasePersonalFields(tx: Tx, ticketId: number, salt: string | null, scrub: Set<string>): Promise<number> {
   const types = Object.keys(PERSONAL_FIELDS);
-  const rows = await tx.select().from(ticketEvents).where(sql`${ticketEvents.ticketId} = ${ticketId} and ${inArray(ticketEvents.type, types)}`);
+  const rows = await tx
+    .select()
+    .from(ticketEvents)
+    .where(sql`${ticketEvents.ticketId} = ${ticketId} and ${inArray(ticketEvents.type, types)}`);
   let legacy = 0;
   for (const e of rows) {
     const fields = PERSONAL_FIELDS[e.type].filter((f) => typeof e.data[f] === 'string' && e.data[f] && e.data[f] !== ERASED_TEXT);
@@ -91,7 +119,10 @@ async function erasePersonalFields(tx: Tx, ticketId: number, salt: string | null
       digests[f] = (committed[f] as { digest: string }).digest;
       data[f] = ERASED_TEXT;
     }
-    await tx.update(ticketEvents).set({ data: { ...data, [ERASED_DIGESTS]: digests } }).where(eq(ticketEvents.id, e.id));
+    await tx
+      .update(ticketEvents)
+      .set({ data: { ...data, [ERASED_DIGESTS]: digests } })
+      .where(eq(ticketEvents.id, e.id));
   }
   return legacy;
 }
@@ -102,7 +133,14 @@ export async function scrubOutbox(tx: Tx, ticketIds: number[], codes: string[], 
   const quoted = codes.map((c) => `%${c}%`);
   const rows = await queryRows<{ id: number | string; payload: string }>(
     tx,
-    sql`select id, payload::text as payload from ${outbox} where ${ticketIds.length ? sql`ticket_id in ${ticketIds} or ` : sql``}${quoted.length ? sql`payload::text like any (array[${sql.join(quoted.map((q) => sql`${q}`), sql`, `)}]::text[])` : sql`false`}`,
+    sql`select id, payload::text as payload from ${outbox} where ${ticketIds.length ? sql`ticket_id in ${ticketIds} or ` : sql``}${
+      quoted.length
+        ? sql`payload::text like any (array[${sql.join(
+            quoted.map((q) => sql`${q}`),
+            sql`, `,
+          )}]::text[])`
+        : sql`false`
+    }`,
   );
   // Longest first, so a message body is replaced before a name it contains.
   const needles = [...values].sort((a, b) => b.length - a.length).map((v) => JSON.stringify(v).slice(1, -1));
@@ -111,7 +149,10 @@ export async function scrubOutbox(tx: Tx, ticketIds: number[], codes: string[], 
     let text = r.payload;
     for (const n of needles) text = text.split(n).join(ERASED_TEXT);
     if (text === r.payload) continue;
-    await tx.update(outbox).set({ payload: JSON.parse(text) }).where(eq(outbox.id, Number(r.id)));
+    await tx
+      .update(outbox)
+      .set({ payload: JSON.parse(text) })
+      .where(eq(outbox.id, Number(r.id)));
     changed++;
   }
   return changed;

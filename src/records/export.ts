@@ -26,9 +26,28 @@ export async function exportCustomer(db: DbOrTx, key: string, now: Date): Promis
   const c = await findCustomer(db, key);
   const own = await db.select().from(tickets).where(eq(tickets.customerId, c.id)).orderBy(asc(tickets.id));
   // Internal notes are the company's own working notes about the case; the copy holds what concerns the customer.
-  const msgs = own.length ? await db.select().from(messages).where(inArray(messages.ticketId, own.map((t) => t.id))).orderBy(asc(messages.id)) : [];
+  const msgs = own.length
+    ? await db
+        .select()
+        .from(messages)
+        .where(
+          inArray(
+            messages.ticketId,
+            own.map((t) => t.id),
+          ),
+        )
+        .orderBy(asc(messages.id))
+    : [];
   const data: CustomerExport = {
-    customer: { id: c.id, channel: c.channel, account: c.externalId, name: c.name, phone: c.phone, email: c.email, erasedAt: c.erasedAt ? new Date(c.erasedAt).toISOString() : null },
+    customer: {
+      id: c.id,
+      channel: c.channel,
+      account: c.externalId,
+      name: c.name,
+      phone: c.phone,
+      email: c.email,
+      erasedAt: c.erasedAt ? new Date(c.erasedAt).toISOString() : null,
+    },
     tickets: own.map((t) => ({
       code: t.code,
       channel: t.channel,
@@ -65,7 +84,8 @@ function exportMarkdown(d: CustomerExport): string {
   for (const t of d.tickets) {
     lines.push('', `### ${t.code}：${t.subject}`, '', `- 受理时间 ${t.createdAt}，状态 ${t.status}${t.closedAt ? `，归档 ${t.closedAt}` : ''}`);
     if (t.csatScore !== null) lines.push(`- 您的评价：${t.csatScore} 分${t.csatComment ? `（${t.csatComment}）` : ''}`);
-    for (const m of t.messages) lines.push(`- ${m.at} ${m.from}：${m.body}${m.attachments.length ? `（附件 ${m.attachments.map((a) => a.name ?? a.kind).join('、')}）` : ''}`);
+    for (const m of t.messages)
+      lines.push(`- ${m.at} ${m.from}：${m.body}${m.attachments.length ? `（附件 ${m.attachments.map((a) => a.name ?? a.kind).join('、')}）` : ''}`);
   }
   return lines.join('\n');
 }

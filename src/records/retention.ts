@@ -41,17 +41,27 @@ export async function runRetention(database: Database, now: Date, months: number
   const reason = `保存期满（归档满 ${months} 个月）`;
   for (const r of due) {
     await database.db.transaction(async (tx) => {
-      const [t] = await tx.select().from(tickets).where(eq(tickets.id, Number(r.id))).for('update');
+      const [t] = await tx
+        .select()
+        .from(tickets)
+        .where(eq(tickets.id, Number(r.id)))
+        .for('update');
       // Re-checked under the lock: a run beside another (or a reopened ticket) erases nothing twice.
       if (t?.status !== 'closed' || !t.closedAt || t.closedAt >= cutoff || t.evidenceSalt === null) return;
       const scrub = new Set<string>([t.subject, t.csatComment].filter((v): v is string => !!v && v.length >= 2));
       await eraseTicketData(tx, t, { actor: 'system', reason, customerId: t.customerId }, now, scrub, { legacyFieldsKept: 0 });
       await scrubOutbox(tx, [t.id], [t.code], scrub);
-      const [left] = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from tickets where customer_id = ${t.customerId} and evidence_salt is not null`);
+      const [left] = await queryRows<{ n: number }>(
+        tx,
+        sql`select count(*)::int as n from tickets where customer_id = ${t.customerId} and evidence_salt is not null`,
+      );
       if (left.n === 0) {
         const [c] = await tx.select().from(customers).where(eq(customers.id, t.customerId)).for('update');
         if (c && !c.erasedAt) {
-          await tx.update(customers).set({ name: ERASED_TEXT, phone: null, email: null, externalId: `erased:${c.id}`, erasedAt: now }).where(eq(customers.id, c.id));
+          await tx
+            .update(customers)
+            .set({ name: ERASED_TEXT, phone: null, email: null, externalId: `erased:${c.id}`, erasedAt: now })
+            .where(eq(customers.id, c.id));
           result.customersErased.push(c.id);
         }
       }
@@ -70,7 +80,8 @@ export function retentionJobs(services: Services): Job[] {
       timeZone: services.calendar.timeZone,
       run: async () => {
         const r = await runRetention(services.database, services.clock.now(), privacy.retentionMonths);
-        if (r.tickets.length) services.log.info('retention erased personal data', { tickets: r.tickets.length, customers: r.customersErased.length, cutoff: r.cutoff });
+        if (r.tickets.length)
+          services.log.info('retention erased personal data', { tickets: r.tickets.length, customers: r.customersErased.length, cutoff: r.cutoff });
         return r;
       },
     },

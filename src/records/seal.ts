@@ -39,7 +39,10 @@ export async function sealDay(deps: EvidenceDeps): Promise<{ seal: Seal; created
     const [prev] = await tx.select().from(evidenceSeals).orderBy(desc(evidenceSeals.id)).limit(1);
     if (prev && prev.day > day) throw new Error(`已封存到 ${prev.day}，不能再封存更早的 ${day}`);
     const after = prev?.lastEventId ?? 0;
-    const [totals] = await queryRows<{ n: number | string; last: number | string | null }>(tx, sql`select count(*) as n, max(id) as last from ticket_events where id > ${after}`);
+    const [totals] = await queryRows<{ n: number | string; last: number | string | null }>(
+      tx,
+      sql`select count(*) as n, max(id) as last from ticket_events where id > ${after}`,
+    );
     const heads = await queryRows<{ ticket_id: number | string; seq: number; hash: string; code: string }>(
       tx,
       sql`select distinct on (e.ticket_id) e.ticket_id, e.seq, e.hash, t.code from ticket_events e join tickets t on t.id = e.ticket_id where e.id > ${after} order by e.ticket_id, e.seq desc`,
@@ -58,7 +61,14 @@ export async function sealDay(deps: EvidenceDeps): Promise<{ seal: Seal; created
       .returning();
     return { seal, created: true };
   });
-  if (result.created) deps.log?.info('evidence root sealed', { day, root: result.seal.root, mark: result.seal.mark, events: result.seal.eventCount, tickets: Object.keys(result.seal.manifest).length });
+  if (result.created)
+    deps.log?.info('evidence root sealed', {
+      day,
+      root: result.seal.root,
+      mark: result.seal.mark,
+      events: result.seal.eventCount,
+      tickets: Object.keys(result.seal.manifest).length,
+    });
   return result;
 }
 

@@ -107,22 +107,35 @@ export async function verifyRecords(deps: EvidenceDeps, opts: VerifyOptions = {}
       ),
     );
     const messages = groupBy(
-      await rawQuery(database, `select id::float8 as id, ticket_id::float8 as ticket_id, direction, body, attachments::text as attachments, erased_at is not null as erased from messages where ticket_id = any($1::bigint[])`, [ids]),
+      await rawQuery(
+        database,
+        `select id::float8 as id, ticket_id::float8 as ticket_id, direction, body, attachments::text as attachments, erased_at is not null as erased from messages where ticket_id = any($1::bigint[])`,
+        [ids],
+      ),
     );
     for (const t of page) checkTicket(t, events.get(Number(t.id)) ?? [], messages.get(Number(t.id)) ?? [], findings, report, contacts);
   }
   for (const [, c] of contacts) {
     if (c.erased || !c.salt) continue;
-    if (contactDigest(c.salt, c.values) !== c.digest) findings.push({ code: c.code, what: '客户联系方式（姓名/电话/邮箱）与事件日志中的摘要不符：客户资料被修改' });
+    if (contactDigest(c.salt, c.values) !== c.digest)
+      findings.push({ code: c.code, what: '客户联系方式（姓名/电话/邮箱）与事件日志中的摘要不符：客户资料被修改' });
   }
   const ticketsDone = performance.now();
   const seals = await checkSeals(deps, opts, findings);
-  if (process.env.LOOPDESK_VERIFY_TIMING) process.stderr.write(`verify: tickets ${(ticketsDone - started).toFixed(0)} ms, seals ${(performance.now() - ticketsDone).toFixed(0)} ms\n`);
+  if (process.env.LOOPDESK_VERIFY_TIMING)
+    process.stderr.write(`verify: tickets ${(ticketsDone - started).toFixed(0)} ms, seals ${(performance.now() - ticketsDone).toFixed(0)} ms\n`);
   const text = renderReport({ ...report, ...seals, range: { from: opts.from ?? null, to: opts.to ?? null }, findings });
   return { ...report, ...seals, range: { from: opts.from ?? null, to: opts.to ?? null }, findings, text };
 }
 
-function checkTicket(t: RawRow, rows: RawRow[], msgs: RawRow[], findings: Finding[], report: { tickets: number; events: number; legacyEvents: number; imported: number }, contacts: Map<number, LatestContact>): void {
+function checkTicket(
+  t: RawRow,
+  rows: RawRow[],
+  msgs: RawRow[],
+  findings: Finding[],
+  report: { tickets: number; events: number; legacyEvents: number; imported: number },
+  contacts: Map<number, LatestContact>,
+): void {
   const code = String(t.code);
   const salt = (t.evidence_salt as string | null) ?? null;
   const found = (what: string) => findings.push({ code, what });
@@ -167,18 +180,36 @@ function checkTicket(t: RawRow, rows: RawRow[], msgs: RawRow[], findings: Findin
       continue;
     }
     const values = { ticketId: Number(t.id), direction: String(m.direction), body: String(m.body), attachments: JSON.parse(String(m.attachments)) };
-    if (!salt || messageDigest(salt, id, values) !== e.data.content) found(`消息 #${id}（${m.direction === 'out' ? '客服回复' : m.direction === 'in' ? '客户消息' : '内部备注'}）的内容与第 ${e.seq} 条事件中的摘要不符：消息被修改`);
+    if (!salt || messageDigest(salt, id, values) !== e.data.content)
+      found(
+        `消息 #${id}（${m.direction === 'out' ? '客服回复' : m.direction === 'in' ? '客户消息' : '内部备注'}）的内容与第 ${e.seq} 条事件中的摘要不符：消息被修改`,
+      );
   }
   for (const [id] of byId) if (!referenced.has(id)) found(`消息 #${id} 不在事件日志中：事后插入的消息`);
 
   // Subject and contact, committed at intake.
   const created = events.find((e) => e.type === 'created' || e.type === 'imported');
-  if (created && typeof created.data.subject === 'string' && salt && String(t.subject) !== ERASED_TEXT && subjectDigest(salt, String(t.subject)) !== created.data.subject) found('工单标题（反馈内容摘要）与事件日志中的摘要不符');
+  if (
+    created &&
+    typeof created.data.subject === 'string' &&
+    salt &&
+    String(t.subject) !== ERASED_TEXT &&
+    subjectDigest(salt, String(t.subject)) !== created.data.subject
+  )
+    found('工单标题（反馈内容摘要）与事件日志中的摘要不符');
   for (const e of events) {
     if (typeof e.data.contact !== 'string') continue;
     const customerId = Number(t.customer_id);
     const prev = contacts.get(customerId);
-    if (!prev || prev.eventId < e.id) contacts.set(customerId, { eventId: e.id, digest: e.data.contact, salt, code, values: { name: (t.c_name as string) ?? null, phone: (t.c_phone as string) ?? null, email: (t.c_email as string) ?? null }, erased: Boolean(t.c_erased) });
+    if (!prev || prev.eventId < e.id)
+      contacts.set(customerId, {
+        eventId: e.id,
+        digest: e.data.contact,
+        salt,
+        code,
+        values: { name: (t.c_name as string) ?? null, phone: (t.c_phone as string) ?? null, email: (t.c_email as string) ?? null },
+        erased: Boolean(t.c_erased),
+      });
   }
 
   // The ledger's figures must be what the events say.
@@ -197,7 +228,11 @@ function checkTicket(t: RawRow, rows: RawRow[], msgs: RawRow[], findings: Findin
   }
 }
 
-async function checkSeals(deps: EvidenceDeps, opts: VerifyOptions, findings: Finding[]): Promise<{ seals: number; lastSealDay: string | null; unsealedEvents: number; anchors: number }> {
+async function checkSeals(
+  deps: EvidenceDeps,
+  opts: VerifyOptions,
+  findings: Finding[],
+): Promise<{ seals: number; lastSealDay: string | null; unsealedEvents: number; anchors: number }> {
   const { database } = deps;
   const seals = await database.db.select().from(evidenceSeals).orderBy(asc(evidenceSeals.id));
   let prevRoot = GENESIS_HASH;
@@ -212,7 +247,10 @@ async function checkSeals(deps: EvidenceDeps, opts: VerifyOptions, findings: Fin
     if (deps.key && s.mark && keyedMark(deps.key, s.root) !== s.mark) sealFinding('根的密钥标记不符：事件日志在没有 EVIDENCE_KEY 的情况下被重新计算');
     if (inRange) {
       checked++;
-      const [n] = await rawQuery<{ n: number }>(database, 'select count(*)::int as n from ticket_events where id > $1 and id <= $2', [prevLast, Number(s.lastEventId)]);
+      const [n] = await rawQuery<{ n: number }>(database, 'select count(*)::int as n from ticket_events where id > $1 and id <= $2', [
+        prevLast,
+        Number(s.lastEventId),
+      ]);
       if (n.n !== s.eventCount) sealFinding(`封存时有 ${s.eventCount} 条事件，现有 ${n.n} 条`);
       await checkManifest(deps, s, findings);
     }
@@ -239,14 +277,18 @@ async function checkManifest(deps: EvidenceDeps, s: Seal, findings: Finding[]): 
       const hash = current.get(Number(id));
       if (hash === undefined) findings.push({ code, what: `封存 ${s.day} 记录的第 ${seq} 条事件已不存在：工单或其末尾的事件被删除` });
       else if (hash !== head) findings.push({ code, what: `第 ${seq} 条事件在封存 ${s.day} 之后被改写（链头不符）` });
-      else if (deps.key && mark && entryMark(deps.key, Number(id), seq, head) !== mark) findings.push({ code, what: `封存 ${s.day} 中的链头密钥标记不符：在没有 EVIDENCE_KEY 的情况下被重新计算` });
+      else if (deps.key && mark && entryMark(deps.key, Number(id), seq, head) !== mark)
+        findings.push({ code, what: `封存 ${s.day} 中的链头密钥标记不符：在没有 EVIDENCE_KEY 的情况下被重新计算` });
     }
   }
 }
 
 /** Roots seen outside the seals table: the posted digest messages (outbox) and any text given. */
 async function checkAnchors(deps: EvidenceDeps, seals: Seal[], extra: string, findings: Finding[]): Promise<number> {
-  const posted = await rawQuery<{ text: string }>(deps.database, "select payload->'reply'->>'text' as text from outbox where idem_key like 'reply:%:evidence:%'");
+  const posted = await rawQuery<{ text: string }>(
+    deps.database,
+    "select payload->'reply'->>'text' as text from outbox where idem_key like 'reply:%:evidence:%'",
+  );
   const byDay = new Map(seals.map((s) => [s.day, s.root]));
   const seen = new Set<string>();
   for (const source of [...posted.map((p) => p.text ?? ''), extra]) {
@@ -270,7 +312,9 @@ function renderReport(r: Omit<VerifyReport, 'text'>): string {
     `- 工单 ${r.tickets} 件，事件 ${r.events} 条${r.legacyEvents ? `（其中 ${r.legacyEvents} 条为第 1 版链，消息正文未入链）` : ''}`,
     `- 封存 ${r.seals} 个${r.lastSealDay ? `，最近一次封存 ${r.lastSealDay}` : '（尚无封存）'}；其后新增 ${r.unsealedEvents} 条事件尚未封存（仅受各自工单链保护，删除末尾事件在封存前无法发现）`,
     `- 已核对的外部存证根 ${r.anchors} 个`,
-    ...(r.imported ? [`- 其中 ${r.imported} 件为导入的历史记录（工单号以 ${IMPORTED_CODE_PREFIX}- 开头）：其事件链从导入时开始，首条为导入事件。${IMPORTED_GUARANTEE}`] : []),
+    ...(r.imported
+      ? [`- 其中 ${r.imported} 件为导入的历史记录（工单号以 ${IMPORTED_CODE_PREFIX}- 开头）：其事件链从导入时开始，首条为导入事件。${IMPORTED_GUARANTEE}`]
+      : []),
     '',
     r.findings.length === 0 ? '结论：未发现问题。' : `结论：发现 ${r.findings.length} 处问题：`,
     ...r.findings.map((f) => `- ${f.code ?? '（封存/存证）'}：${f.what}`),

@@ -32,12 +32,17 @@ import { signOffCsv, signOffJson, signOffLines, signOffMarkdown, signOffOf, type
 import { IMPORTED_GUARANTEE } from '../core/imported.ts';
 
 /** Months of the range whose figures are not whole: still running, or before the first ticket (go-live). */
-export function incompleteMonths(range: DateRange, firstTicketAt: Date | null, importedMonths: ReadonlySet<string> = new Set()): Array<{ month: string; reason: string }> {
+export function incompleteMonths(
+  range: DateRange,
+  firstTicketAt: Date | null,
+  importedMonths: ReadonlySet<string> = new Set(),
+): Array<{ month: string; reason: string }> {
   const out: Array<{ month: string; reason: string }> = [];
   const firstMonth = firstTicketAt ? new Date(firstTicketAt.getTime() + 8 * 3_600_000).toISOString().slice(0, 7) : null;
   for (const m of monthsOf(range)) {
     if (m === range.unfinishedMonth) out.push({ month: m, reason: `本月尚未结束，数据截至 ${range.asOfDay ?? range.toDay}` });
-    else if ((!firstMonth || m < firstMonth) && importedMonths.has(m)) out.push({ month: m, reason: '系统尚未上线：只有从原有台账导入的历史记录（不计入指标）' });
+    else if ((!firstMonth || m < firstMonth) && importedMonths.has(m))
+      out.push({ month: m, reason: '系统尚未上线：只有从原有台账导入的历史记录（不计入指标）' });
     else if (!firstMonth || m < firstMonth) out.push({ month: m, reason: '系统尚未上线，没有记录' });
     else if (m === firstMonth) out.push({ month: m, reason: '上线当月，记录不满整月' });
   }
@@ -392,7 +397,11 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
     };
 
     const demo = await isDemoDatabase(deps.database);
-    if (demo) await add(`${DEMO_LABEL}_请先阅读.txt`, `${DEMO_NOTICE}\r\n本材料包中的台账、机制说明和重大投诉报告均来自演示数据库，仅用于了解 Loopdesk 的功能。\r\n\r\n${signOffLines(signed).join('\r\n')}\r\n`);
+    if (demo)
+      await add(
+        `${DEMO_LABEL}_请先阅读.txt`,
+        `${DEMO_NOTICE}\r\n本材料包中的台账、机制说明和重大投诉报告均来自演示数据库，仅用于了解 Loopdesk 的功能。\r\n\r\n${signOffLines(signed).join('\r\n')}\r\n`,
+      );
     const ledgerName = `${demo ? `${DEMO_LABEL}_` : ''}台账_${range.fromDay}_${range.toDay}.xlsx`;
     const ledgerPath = join(dir, 'ledger.xlsx');
     const ledger = await writeLedgerXlsx(deps, range, ledgerPath, { source: opts.source ?? '审核材料包', by: opts.by });
@@ -408,9 +417,13 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
       await add('预审自检.md', md(`# ${readinessSummary(opts.readiness)}\n\n生成时间：${local(deps.now)}（北京时间）\n\n${lines.join('\n')}\n`));
     }
 
-    const majors = (await rawQuery<{ code: string }>(deps.database, `select t.code from tickets t where ${IN_RANGE} and t.is_major and not t.is_probe order by t.created_at, t.id`, rangeParams(range))).map(
-      (r) => r.code,
-    );
+    const majors = (
+      await rawQuery<{ code: string }>(
+        deps.database,
+        `select t.code from tickets t where ${IN_RANGE} and t.is_major and not t.is_probe order by t.created_at, t.id`,
+        rangeParams(range),
+      )
+    ).map((r) => r.code);
     for (const code of majors) {
       const doc = await buildCase(deps, code, { by: opts.by });
       if (!doc) continue;
@@ -425,7 +438,9 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
     // The reviewer's 「反馈系统截图」: taken when a browser is at hand, otherwise a note on how to add them.
     const shotsDir = join(dir, 'shots');
     await mkdir(shotsDir);
-    const shots = opts.screenshots ? await opts.screenshots(shotsDir).catch((e: Error) => ({ missing: `截图失败：${e.message}` })) : { missing: '本次生成未启用截图' };
+    const shots = opts.screenshots
+      ? await opts.screenshots(shotsDir).catch((e: Error) => ({ missing: `截图失败：${e.message}` }))
+      : { missing: '本次生成未启用截图' };
     if ('missing' in shots) await add(`${SCREENSHOT_FOLDER}/如何添加截图.md`, md(howToAddScreenshots(shots.missing)));
     else {
       for (const f of shots.files) await add(`${SCREENSHOT_FOLDER}/${f.name}`, null, f.path);
@@ -445,11 +460,19 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
     const seals = await deps.database.db.select().from(evidenceSeals).orderBy(asc(evidenceSeals.id));
     await add(
       '存证根.csv',
-      csv(['日期,根哈希,密钥标记,事件数,工单数,发布到客服群时间', ...seals.map((x) => [x.day, x.root, x.mark ?? '', x.eventCount, Object.keys(x.manifest).length, x.postedAt ? local(x.postedAt) : '未发布'].join(','))].join('\n')),
+      csv(
+        [
+          '日期,根哈希,密钥标记,事件数,工单数,发布到客服群时间',
+          ...seals.map((x) => [x.day, x.root, x.mark ?? '', x.eventCount, Object.keys(x.manifest).length, x.postedAt ? local(x.postedAt) : '未发布'].join(',')),
+        ].join('\n'),
+      ),
     );
 
     // Go-live is Loopdesk's own first ticket; imported earlier records do not make a month Loopdesk's.
-    const [first] = await rawQuery<{ at: string | Date | null }>(deps.database, 'select min(created_at) as at from tickets where not is_probe and imported is null');
+    const [first] = await rawQuery<{ at: string | Date | null }>(
+      deps.database,
+      'select min(created_at) as at from tickets where not is_probe and imported is null',
+    );
     const firstTicketAt = first?.at ? new Date(first.at) : null;
     const incomplete = incompleteMonths(range, firstTicketAt, new Set(ledger.months.filter((m) => m.metrics.imported > 0).map((m) => m.month)));
     const readme = packReadme({ deps, range, ledger, chains, probes: probes.length, majors, incomplete, names: files.map((f) => f.name) });
@@ -484,7 +507,12 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
         anchorsChecked: verified.anchors,
         lastSealDay: verified.lastSealDay,
       },
-      ledger: { rows: ledger.rows, probesLeftOut: ledger.probesLeftOut, resolutionRate: ledger.total.resolution.rate, resolutionRateReference: ledger.total.resolution.reference },
+      ledger: {
+        rows: ledger.rows,
+        probesLeftOut: ledger.probesLeftOut,
+        resolutionRate: ledger.total.resolution.rate,
+        resolutionRateReference: ledger.total.resolution.reference,
+      },
       majorComplaints: majors,
       probes: { runs: probes.length, failed: probes.filter((p) => !p.ok).length, file: '渠道拨测记录.csv' },
       readiness: opts.readiness ? readinessSummary(opts.readiness) : '未包含（请用 npx loopdesk audit-pack 或 /auditpack 生成，二者会附上预审自检）',

@@ -127,10 +127,18 @@ export async function buildCase(deps: CaseDeps, code: string, opts: { unmasked?:
   const rsMin = facts.resolution.minutes;
   const sla: Array<[string, string]> = [
     ['首次响应承诺', facts.firstResponse.dueAt ? fmt(facts.firstResponse.dueAt) : '无承诺'],
-    ['首次响应时间', t.firstResponseAt ? `${fmt(t.firstResponseAt)}（用时 ${formatMinutes(frMin ?? 0, clock)}${clock === 'business' ? '，工作时间' : ''}）` : '—'],
+    [
+      '首次响应时间',
+      t.firstResponseAt ? `${fmt(t.firstResponseAt)}（用时 ${formatMinutes(frMin ?? 0, clock)}${clock === 'business' ? '，工作时间' : ''}）` : '—',
+    ],
     ['首次响应结果', OUTCOME_LABELS[facts.firstResponse.outcome]],
     ['解决承诺', facts.resolution.dueAt ? fmt(facts.resolution.dueAt) : '无承诺'],
-    ['解决时间', t.resolvedAt && facts.resolved ? `${fmt(t.resolvedAt)}（用时 ${formatMinutes(rsMin ?? 0, clock)}${t.slaPausedMinutes ? `，已扣除等待客户 ${formatMinutes(t.slaPausedMinutes, clock)}` : ''}）` : '—'],
+    [
+      '解决时间',
+      t.resolvedAt && facts.resolved
+        ? `${fmt(t.resolvedAt)}（用时 ${formatMinutes(rsMin ?? 0, clock)}${t.slaPausedMinutes ? `，已扣除等待客户 ${formatMinutes(t.slaPausedMinutes, clock)}` : ''}）`
+        : '—',
+    ],
     ['解决结果', OUTCOME_LABELS[facts.resolution.outcome]],
     ['满意度回访', t.surveySentAt ? `发送于 ${fmt(t.surveySentAt)}` : facts.surveySent ? '已发送' : '未发送'],
     [

@@ -27,7 +27,8 @@ const BY = { type: 'string' } as const;
 type Ctx = Parameters<CliCommand>[1];
 
 export const reportCliUsage: Record<string, string> = {
-  ledger: 'ledger [--from YYYY-MM(-DD)] [--to …] --out FILE [--csv] [--unmasked] [--by 制表人]   导出投诉处理台账（默认最近 6 个月至今天，本月标注未结束，脱敏）',
+  ledger:
+    'ledger [--from YYYY-MM(-DD)] [--to …] --out FILE [--csv] [--unmasked] [--by 制表人]   导出投诉处理台账（默认最近 6 个月至今天，本月标注未结束，脱敏）',
   case: 'case 工单号 [--out FILE.html|FILE.md] [--unmasked] [--by 制表人]   单个工单的处理记录（时间线、时限、回访、哈希链）',
   report: 'report [--from …] [--to …] [--out FILE.md|FILE.docx] [--by 制表人]   客户反馈处理机制说明（默认最近 6 个月至今天，本月标注未结束的数据）',
   'audit-pack': 'audit-pack [--from …] [--to …] --out FILE.zip [--by 制表人]   审核材料包（台账、机制说明、重大投诉记录、服务承诺、校验清单）',
@@ -56,7 +57,12 @@ function rangeOf(ctx: Ctx, from: string | undefined, to: string | undefined): Da
 }
 
 const ledger: CliCommand = async (argv, ctx) => {
-  const a = parse(argv, { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, csv: { type: 'boolean' }, unmasked: { type: 'boolean' }, by: BY }, ctx.out, 'ledger');
+  const a = parse(
+    argv,
+    { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, csv: { type: 'boolean' }, unmasked: { type: 'boolean' }, by: BY },
+    ctx.out,
+    'ledger',
+  );
   if (!a) return EXIT.usage;
   const { values } = a;
   if (!values.out) {
@@ -134,13 +140,18 @@ const auditPack: CliCommand = async (argv, ctx) => {
   const range = rangeOf(ctx, a.values.from as string | undefined, a.values.to as string | undefined);
   if (!range) return EXIT.usage;
   const path = resolve(ctx.cwd, a.values.out as string);
-  const pack = await writeAuditPack({ ...statsDeps(ctx.services), channels: ctx.services.channels.map((c) => c.name), evidenceKeyed: Boolean(ctx.services.env.EVIDENCE_KEY) }, range, path, {
-    source: '命令行导出',
-    by: a.values.by as string | undefined,
-    evidenceKey: ctx.services.env.EVIDENCE_KEY,
-    screenshots: async (dir) => (await import('../screenshots/audit.ts')).auditScreenshots(ctx.services, dir),
-    readiness: await runReadiness(ctx.services),
-  });
+  const pack = await writeAuditPack(
+    { ...statsDeps(ctx.services), channels: ctx.services.channels.map((c) => c.name), evidenceKeyed: Boolean(ctx.services.env.EVIDENCE_KEY) },
+    range,
+    path,
+    {
+      source: '命令行导出',
+      by: a.values.by as string | undefined,
+      evidenceKey: ctx.services.env.EVIDENCE_KEY,
+      screenshots: async (dir) => (await import('../screenshots/audit.ts')).auditScreenshots(ctx.services, dir),
+      readiness: await runReadiness(ctx.services),
+    },
+  );
   ctx.out(
     [
       `审核材料包已写入 ${path}`,

@@ -29,7 +29,7 @@ import { mechanismMarkdown } from './mechanism.ts';
 import { runReadiness } from './readiness.ts';
 import { readinessLines, readinessSummary } from '../core/readiness.ts';
 import { BadRangeError, reviewWindow, parseFromTo, parsePeriod, type DateRange } from './range.ts';
-import { computeStats, statsDeps, type StatsDeps, type StatsResult } from './stats.ts';
+import { computeStats, statsDeps, type StatsResult } from './stats.ts';
 import { cutText } from '../core/text.ts';
 import { TICKET_CODE_TYPED } from '../core/ticket-code.ts';
 
@@ -96,7 +96,9 @@ async function backlog(services: Services, where: { assigneeId?: number }): Prom
     .select({ t: tickets, a: agents })
     .from(tickets)
     .leftJoin(agents, eq(agents.id, tickets.assigneeId))
-    .where(and(inArray(tickets.status, WORKING), eq(tickets.isProbe, false), where.assigneeId !== undefined ? eq(tickets.assigneeId, where.assigneeId) : undefined))
+    .where(
+      and(inArray(tickets.status, WORKING), eq(tickets.isProbe, false), where.assigneeId !== undefined ? eq(tickets.assigneeId, where.assigneeId) : undefined),
+    )
     .orderBy(asc(tickets.createdAt), asc(tickets.id))
     .limit(500);
   const rank: Record<SlaView['state'], number> = { breached: 5, due_soon: 4, paused: 3, on_track: 2, met: 1, none: 0 };
@@ -125,7 +127,10 @@ function listReply(title: string, lines: BacklogLine[], empty: string): CommandR
 }
 
 async function agentIdOf(services: Services, platform: string, userId: string): Promise<number | null> {
-  const [a] = await services.database.db.select({ id: agents.id }).from(agents).where(and(eq(agents.platform, platform), eq(agents.userId, userId)));
+  const [a] = await services.database.db
+    .select({ id: agents.id })
+    .from(agents)
+    .where(and(eq(agents.platform, platform), eq(agents.userId, userId)));
   return a?.id ?? null;
 }
 
@@ -200,9 +205,13 @@ export const reportCommandSpecs: Record<string, CommandSpec<Services>> = {
     async run({ services, args, input }) {
       const now = services.clock.now();
       const range = rangeArgs(services, args, () => reviewWindow(now, services.calendar));
-      const markdown = await mechanismMarkdown({ ...statsDeps(services), channels: services.channels.map((c) => c.name), evidenceKeyed: Boolean(services.env.EVIDENCE_KEY) }, range, {
-        by: await exporter(services, input.actor),
-      });
+      const markdown = await mechanismMarkdown(
+        { ...statsDeps(services), channels: services.channels.map((c) => c.name), evidenceKeyed: Boolean(services.env.EVIDENCE_KEY) },
+        range,
+        {
+          by: await exporter(services, input.actor),
+        },
+      );
       return { kind: 'markdown', title: `${services.config.company.name} 客户反馈处理机制说明`, markdown };
     },
   },
@@ -211,7 +220,13 @@ export const reportCommandSpecs: Record<string, CommandSpec<Services>> = {
     summary: '预审自检：逐项检查审核要点（通过 / 注意 / 未通过）并给出修复办法',
     async run({ services }) {
       const items = await runReadiness(services);
-      return { kind: 'markdown', title: readinessSummary(items), markdown: readinessLines(items).map((l) => `- ${l}`).join('\n') };
+      return {
+        kind: 'markdown',
+        title: readinessSummary(items),
+        markdown: readinessLines(items)
+          .map((l) => `- ${l}`)
+          .join('\n'),
+      };
     },
   },
   auditpack: {
@@ -224,13 +239,18 @@ export const reportCommandSpecs: Record<string, CommandSpec<Services>> = {
       const range = rangeArgs(services, args, () => reviewWindow(now, services.calendar));
       const name = `审核材料_${range.fromDay}_${range.toDay}.zip`;
       const path = exportPath(name);
-      const pack = await writeAuditPack({ ...statsDeps(services), channels: services.channels.map((c) => c.name), evidenceKeyed: Boolean(services.env.EVIDENCE_KEY) }, range, path, {
-        source: '客服群命令生成',
-        by: await exporter(services, input.actor),
-        evidenceKey: services.env.EVIDENCE_KEY,
-        screenshots: async (dir) => (await import('../screenshots/audit.ts')).auditScreenshots(services, dir),
-        readiness: await runReadiness(services),
-      });
+      const pack = await writeAuditPack(
+        { ...statsDeps(services), channels: services.channels.map((c) => c.name), evidenceKeyed: Boolean(services.env.EVIDENCE_KEY) },
+        range,
+        path,
+        {
+          source: '客服群命令生成',
+          by: await exporter(services, input.actor),
+          evidenceKey: services.env.EVIDENCE_KEY,
+          screenshots: async (dir) => (await import('../screenshots/audit.ts')).auditScreenshots(services, dir),
+          readiness: await runReadiness(services),
+        },
+      );
       return {
         kind: 'file',
         path,

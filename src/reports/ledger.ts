@@ -30,7 +30,7 @@ import type { StatsDeps } from './stats.ts';
 import { IMPORTED_CODE_PREFIX, IMPORTED_GUARANTEE, importedSource } from '../core/imported.ts';
 import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
 import { pct } from '../../cards/stats.ts';
-import { calendarVersionLabel, NAME_MISSING, PRIORITY_LABELS, zoneLabel } from './wording.ts';
+import { calendarVersionLabel, PRIORITY_LABELS, zoneLabel } from './wording.ts';
 import { loadPeople, peopleDirectory, type PeopleDirectory } from '../desk/people.ts';
 import { signOffCsv, signOffOf, signOffRows, type SignOff } from './sign-off.ts';
 
@@ -275,7 +275,13 @@ interface Pass {
 }
 
 /** Streams the 台账 rows of the range (probes left out) to `onRow`, accumulating the summary on the way. */
-async function ledgerPass(deps: StatsDeps, range: DateRange, opts: LedgerOptions, onRow: (cells: Cell[]) => void | Promise<void>, date?: (d: Date | null) => Cell): Promise<Pass> {
+async function ledgerPass(
+  deps: StatsDeps,
+  range: DateRange,
+  opts: LedgerOptions,
+  onRow: (cells: Cell[]) => void | Promise<void>,
+  date?: (d: Date | null) => Cell,
+): Promise<Pass> {
   const { config, calendar, now, database } = deps;
   const factOpts = { calendar, satisfiedMin: config.survey.satisfiedMin, now };
   const names = new Map(config.categories.map((c) => [c.id, c.name]));
@@ -371,7 +377,8 @@ function summaryOf(deps: StatsDeps, range: DateRange, pass: Pass, probes: number
  * build, which has none: the XLSX ledger (and the audit pack that contains it) is Node-only; CSV works everywhere.
  */
 export const xlsxLedgerAvailable = (): boolean => typeof ExcelJS.stream?.xlsx?.WorkbookWriter === 'function';
-export const XLSX_UNAVAILABLE = 'XLSX 台账需要 Node 运行时（本环境没有 exceljs 的流式写入）：请改用 CSV 台账（GET /api/ledger.csv），或在 Node 上运行 npx loopdesk ledger。';
+export const XLSX_UNAVAILABLE =
+  'XLSX 台账需要 Node 运行时（本环境没有 exceljs 的流式写入）：请改用 CSV 台账（GET /api/ledger.csv），或在 Node 上运行 npx loopdesk ledger。';
 
 export async function sheetBackpressure(ws: ExcelJS.Worksheet): Promise<void> {
   const state = (ws as unknown as { stream?: { pipes?: Array<{ _writableState?: { length: number } }> } }).stream?.pipes?.[0]?._writableState;
@@ -401,7 +408,16 @@ function printable(range: string, company: string) {
   const esc = (text: string) => text.replaceAll('&', '&&'); // '&' starts a code in Excel's header/footer syntax
   return {
     views: [{ state: 'frozen' as const, ySplit: 1 }],
-    pageSetup: { paperSize: 9, orientation: 'landscape' as const, fitToPage: true, fitToWidth: 1, fitToHeight: 0, printTitlesRow: '1:1', horizontalCentered: true, margins: { left: 0.4, right: 0.4, top: 0.6, bottom: 0.6, header: 0.3, footer: 0.3 } },
+    pageSetup: {
+      paperSize: 9,
+      orientation: 'landscape' as const,
+      fitToPage: true,
+      fitToWidth: 1,
+      fitToHeight: 0,
+      printTitlesRow: '1:1',
+      horizontalCentered: true,
+      margins: { left: 0.4, right: 0.4, top: 0.6, bottom: 0.6, header: 0.3, footer: 0.3 },
+    },
     headerFooter: { oddHeader: `&L${esc(company)}&C&A&R${esc(range)}`, oddFooter: '&C第 &P 页，共 &N 页' },
   };
 }
@@ -417,14 +433,19 @@ function signOffSheetRows(ws: ExcelJS.Worksheet, s: SignOff): void {
   }
 }
 
-const fitWidth = (values: unknown[], min = 8, max = 60) => Math.min(max, Math.max(min, ...values.map((v) => [...String(v ?? '')].reduce((n, ch) => n + (ch.charCodeAt(0) > 255 ? 2 : 1), 0) + 2)));
+const fitWidth = (values: unknown[], min = 8, max = 60) =>
+  Math.min(max, Math.max(min, ...values.map((v) => [...String(v ?? '')].reduce((n, ch) => n + (ch.charCodeAt(0) > 255 ? 2 : 1), 0) + 2)));
 
 /** Writes the XLSX ledger. `out`: a file path or a writable stream (HTTP response). */
 export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: string | Writable, opts: LedgerOptions = {}): Promise<LedgerSummary> {
   const { config, calendar, now, database } = deps;
   const wall = wallClock(calendar.timeZone);
   const local = localTimeFormatter(calendar.timeZone);
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ ...(typeof out === 'string' ? { filename: out } : { stream: out }), useStyles: true, useSharedStrings: false });
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({
+    ...(typeof out === 'string' ? { filename: out } : { stream: out }),
+    useStyles: true,
+    useSharedStrings: false,
+  });
   // The file's properties name the company that answers for it, not the software that wrote it.
   wb.creator = config.company.name;
   wb.lastModifiedBy = config.company.name;
@@ -444,7 +465,10 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
     width: c.width,
     style: c.kind === 'date' ? { numFmt: DATE_FMT } : c.kind === 'minutes' ? { numFmt: '0.0' } : c.kind === 'int' ? { numFmt: '0' } : {},
   }));
-  header(ledger, LEDGER_SHEET_COLUMNS.map((c) => c.header));
+  header(
+    ledger,
+    LEDGER_SHEET_COLUMNS.map((c) => c.header),
+  );
   let pending = 0;
   const pass = await ledgerPass(
     deps,
@@ -496,7 +520,10 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
   // 重大投诉
   const major = sheet('重大投诉');
   const majorRows = await majorTimelines(deps, range, opts.unmasked === true);
-  major.columns = [18, 6, 19, 16, 18, 60].map((width, i) => ({ width, style: i === 2 ? { numFmt: DATE_FMT } : i === 5 ? { alignment: { wrapText: true, vertical: 'top' as const } } : {} }));
+  major.columns = [18, 6, 19, 16, 18, 60].map((width, i) => ({
+    width,
+    style: i === 2 ? { numFmt: DATE_FMT } : i === 5 ? { alignment: { wrapText: true, vertical: 'top' as const } } : {},
+  }));
   header(major, ['工单号', '序号', '时间', '操作人', '事件', '内容']);
   for (const r of majorRows.rows) major.addRow([r[0], r[1], wall(r[2] as Date), r[3], r[4], r[5]]).commit();
   if (majorRows.codes.length === 0) major.addRow(['区间内没有重大投诉']).commit();
@@ -516,7 +543,13 @@ export async function writeLedgerXlsx(deps: StatsDeps, range: DateRange, out: st
   // 服务承诺
   const policy = sheet('服务承诺');
   const policyRows = policySheetRows(deps, range);
-  policy.columns = [0, 1, 2, 3, 4, 5].map((i) => ({ width: fitWidth(policyRows.map((r) => r[i]), 10, 50) }));
+  policy.columns = [0, 1, 2, 3, 4, 5].map((i) => ({
+    width: fitWidth(
+      policyRows.map((r) => r[i]),
+      10,
+      50,
+    ),
+  }));
   header(policy, policyRows[0] as string[]);
   for (const r of policyRows.slice(1)) policy.addRow(r).commit();
   policy.commit();
@@ -550,7 +583,19 @@ async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: C
   const agentOf = (r: Record<string, unknown>) =>
     r.agent_user_id ? people({ platform: String(r.agent_platform), userId: String(r.agent_user_id), name: r.agent_name as string | null }) : null;
   let count = 0;
-  let current: { code: string; category: string; agent: string; n: number; sent: Date; answered: Date | null; score: number | null; comment: string | null; result: string; method: string; by: string } | null = null;
+  let current: {
+    code: string;
+    category: string;
+    agent: string;
+    n: number;
+    sent: Date;
+    answered: Date | null;
+    score: number | null;
+    comment: string | null;
+    result: string;
+    method: string;
+    by: string;
+  } | null = null;
   let lastTicket = -1;
   let n = 0;
   const flush = async () => {
@@ -558,7 +603,19 @@ async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: C
     const row = current;
     current = null;
     count++;
-    await onRow([row.code, categoryOf(config, row.category).name, row.agent, row.n, row.sent, row.answered, row.score, row.comment, row.result, row.method, row.by]);
+    await onRow([
+      row.code,
+      categoryOf(config, row.category).name,
+      row.agent,
+      row.n,
+      row.sent,
+      row.answered,
+      row.score,
+      row.comment,
+      row.result,
+      row.method,
+      row.by,
+    ]);
   };
   for await (const batch of streamQuery(database, q, [
     { expr: 't.created_at', type: 'timestamptz' },
@@ -576,7 +633,19 @@ async function surveyRecords(deps: StatsDeps, range: DateRange, onRow: (cells: C
       const at = new Date(Number(r.at));
       if (r.type === 'survey_sent') {
         await flush();
-        current = { code: String(r.code), category: String(r.category), agent: agentOf(r) ?? '未分配', n: ++n, sent: at, answered: null, score: null, comment: null, result: '等待评价', method: '系统问卷', by: AUTO_SURVEY };
+        current = {
+          code: String(r.code),
+          category: String(r.category),
+          agent: agentOf(r) ?? '未分配',
+          n: ++n,
+          sent: at,
+          answered: null,
+          score: null,
+          comment: null,
+          result: '等待评价',
+          method: '系统问卷',
+          by: AUTO_SURVEY,
+        };
       } else if (current && r.type === 'survey_answered') {
         // An answer an agent took by phone names them (follow-up.ts); otherwise the customer answered themselves.
         const byPhone = data.via === 'phone';
@@ -615,7 +684,13 @@ interface ChainCheckRow {
 }
 
 async function majorTimelines(deps: StatsDeps, range: DateRange, unmasked: boolean): Promise<{ codes: string[]; rows: Cell[][]; checks: ChainCheckRow[] }> {
-  const codes = (await rawQuery<{ code: string }>(deps.database, `select t.code from tickets t where ${IN_RANGE} and t.is_major and not t.is_probe order by t.created_at, t.id`, rangeParams(range))).map((r) => r.code);
+  const codes = (
+    await rawQuery<{ code: string }>(
+      deps.database,
+      `select t.code from tickets t where ${IN_RANGE} and t.is_major and not t.is_probe order by t.created_at, t.id`,
+      rangeParams(range),
+    )
+  ).map((r) => r.code);
   const rows: Cell[][] = [];
   const checks: ChainCheckRow[] = [];
   for (const code of codes) {
@@ -645,7 +720,13 @@ export function policySheetRows(deps: Pick<StatsDeps, 'config' | 'calendar'>, ra
   const rule = (m: number | null, clock: 'business' | 'calendar', what: string) => promiseRule(m, clock, config.calendar.hours, what);
   const rows: Cell[][] = [['分类', '首次响应承诺（告知客户的原话）', '解决承诺', '计时方式', '优先级']];
   for (const c of config.categories) {
-    rows.push([c.name, rule(c.firstResponseMinutes, c.clock, '首次回复'), rule(c.resolutionMinutes, c.clock, '解决'), clockLabel(c.clock), PRIORITY_LABELS[c.priority] ?? c.priority]);
+    rows.push([
+      c.name,
+      rule(c.firstResponseMinutes, c.clock, '首次回复'),
+      rule(c.resolutionMinutes, c.clock, '解决'),
+      clockLabel(c.clock),
+      PRIORITY_LABELS[c.priority] ?? c.priority,
+    ]);
   }
   const major = majorPromiseText(config);
   rows.push(['重大投诉', major.firstResponse, major.resolution, clockLabel(config.major.clock), '—'], ['', major.sentence]);
@@ -656,7 +737,14 @@ export function policySheetRows(deps: Pick<StatsDeps, 'config' | 'calendar'>, ra
     ['工作时间', hoursText, '工作日', config.calendar.workdays.map((d) => weekday[d]).join('、'), '时区', zoneLabel(calendar.timeZone)],
     ['日历版本', calendarVersionLabel(calendar.version), '说明', '每张工单在受理时保存当时的时限与日历版本，台账按各自的快照判定是否及时。'],
     ['满意度回访', surveyRuleText(config)],
-    ['超时升级', config.sla.ladder.map((s) => `超时 ${s.afterMinutes} 分钟通知${s.notify === 'assignee' ? '处理人' : s.notify === 'leads' ? '负责人' : '管理员'}`).join('；'), '即将超时提醒', `时限过去 ${Math.round(config.sla.dueSoonRatio * 100)}% 时提醒`],
+    [
+      '超时升级',
+      config.sla.ladder
+        .map((s) => `超时 ${s.afterMinutes} 分钟通知${s.notify === 'assignee' ? '处理人' : s.notify === 'leads' ? '负责人' : '管理员'}`)
+        .join('；'),
+      '即将超时提醒',
+      `时限过去 ${Math.round(config.sla.dueSoonRatio * 100)}% 时提醒`,
+    ],
     [],
     ['日期', '类型', '名称'],
   );
@@ -677,7 +765,10 @@ const RESPONSIBILITY_ROWS: Cell[][] = [
     `客服代客户登记的电话、来访、信函工单，为登记的客服；客户通过飞书、钉钉、官网留言、邮件、开放接口等自助渠道提交的，由系统在收到时自动生成工单并回复工单号与时限承诺，记为“${AUTO_RECEIVED}”。`,
   ],
   ['跟进人（处理人）', '认领并处理该工单的客服；已解决的工单即解决时的处理人。尚未认领的记为“未分配”。'],
-  ['回访方式、回访人', `最近一次满意度回访：“系统问卷”为工单解决后系统自动发给客户的评价问卷，回访人记为“${AUTO_SURVEY}”；“电话”为客服电话回访并录入客户评价，回访人为录入的客服。尚未回访的为空；每一次回访见“回访记录”页。`],
+  [
+    '回访方式、回访人',
+    `最近一次满意度回访：“系统问卷”为工单解决后系统自动发给客户的评价问卷，回访人记为“${AUTO_SURVEY}”；“电话”为客服电话回访并录入客户评价，回访人为录入的客服。尚未回访的为空；每一次回访见“回访记录”页。`,
+  ],
   ['升级', '客服把工单升级给负责人时，事件日志记录被通知的负责人姓名，见“重大投诉”页和各工单的处理记录。'],
   ['签字', '台账页与本页末尾留有制表人、审核人、日期与盖章处：制表人为导出本文件的人，审核人取自系统配置中登记的审核人，未登记时留空供手签。'],
 ];
@@ -685,8 +776,14 @@ const RESPONSIBILITY_ROWS: Cell[][] = [
 export function importedNotes(imported: LedgerSummary['imported'], local: (d: Date) => string): Cell[][] {
   if (imported.rows === 0) return [];
   return [
-    ['导入的历史记录', `${imported.rows} 件工单是上线前的记录，从公司原有台账导入，标记为“导入”（工单号以 ${IMPORTED_CODE_PREFIX}- 开头，“记录来源”列注明来源文件、行号与原编号），处理结果为原台账所记。${IMPORTED_GUARANTEE}`],
-    ...imported.files.map((f) => ['导入来源文件', `${f.file}：${f.rows} 条；导入时间 ${f.importedAt ? local(new Date(f.importedAt)) : '未知'}（北京时间）；文件 SHA-256 ${f.sha256}`]),
+    [
+      '导入的历史记录',
+      `${imported.rows} 件工单是上线前的记录，从公司原有台账导入，标记为“导入”（工单号以 ${IMPORTED_CODE_PREFIX}- 开头，“记录来源”列注明来源文件、行号与原编号），处理结果为原台账所记。${IMPORTED_GUARANTEE}`,
+    ],
+    ...imported.files.map((f) => [
+      '导入来源文件',
+      `${f.file}：${f.rows} 条；导入时间 ${f.importedAt ? local(new Date(f.importedAt)) : '未知'}（北京时间）；文件 SHA-256 ${f.sha256}`,
+    ]),
   ];
 }
 
@@ -699,16 +796,29 @@ function explanationRows(deps: StatsDeps, s: LedgerSummary, opts: LedgerOptions,
     ['导出时间', `${local(s.exportedAt)}（北京时间）`],
     ['导出方式', opts.source ?? '系统导出'],
     ['台账行数', `${s.rows} 件工单${s.imported.rows ? `（其中导入的历史记录 ${s.imported.rows} 件）` : ''}`],
-    ['未列入的工单', `拨测工单 ${s.probesLeftOut} 件（编号以 TC 开头，系统定时发送的渠道可用性测试，不是客户反馈，另行编号，所以客户工单的 FB 编号连续不缺号）；被合并的重复工单列入台账但不计入任何指标。`],
+    [
+      '未列入的工单',
+      `拨测工单 ${s.probesLeftOut} 件（编号以 TC 开头，系统定时发送的渠道可用性测试，不是客户反馈，另行编号，所以客户工单的 FB 编号连续不缺号）；被合并的重复工单列入台账但不计入任何指标。`,
+    ],
     ...importedNotes(s.imported, local),
-    ...(s.rows === 0 ? [['区间内没有工单', '这个区间没有收到客户反馈：可能系统刚上线，或区间早于上线时间。请换一个区间，或以实际受理数据为准，不要补录。']] : []),
+    ...(s.rows === 0
+      ? [['区间内没有工单', '这个区间没有收到客户反馈：可能系统刚上线，或区间早于上线时间。请换一个区间，或以实际受理数据为准，不要补录。']]
+      : []),
     ...(s.range.unfinishedMonth ? [['未结束的月份', unfinishedNote(s.range)]] : []),
     ['回访记录', `${s.surveys} 次满意度回访（含重开后的再次回访）`],
     ['重大投诉', `${s.majorComplaints} 件，完整时间线见“重大投诉”页`],
     ['本区间解决率', `${pct(s.total.resolution.rate)}（${resolutionBreakdown(s.total.resolution)}）`],
-    ['客户信息', opts.unmasked ? '未脱敏（按明确要求导出完整姓名与联系方式，请妥善保管）' : '已脱敏（姓名保留首字，手机号保留前三后四位；内容摘要与评价内容里的手机号、证件号、银行卡号、订单号保留前三后四位，邮箱保留首字与域名）'],
+    [
+      '客户信息',
+      opts.unmasked
+        ? '未脱敏（按明确要求导出完整姓名与联系方式，请妥善保管）'
+        : '已脱敏（姓名保留首字，手机号保留前三后四位；内容摘要与评价内容里的手机号、证件号、银行卡号、订单号保留前三后四位，邮箱保留首字与域名）',
+    ],
     ['事件日志摘要（SHA-256）', s.eventLogDigest],
-    ['摘要算法', '按台账行顺序，对每行“工单号 + 空格 + 事件链头哈希 + 换行”拼接后计算 SHA-256。事件链头哈希是该工单事件日志最后一条的哈希，每条哈希 = SHA-256(上一条哈希 + 本条内容)，任何事后修改都会改变链头，从而改变本摘要。'],
+    [
+      '摘要算法',
+      '按台账行顺序，对每行“工单号 + 空格 + 事件链头哈希 + 换行”拼接后计算 SHA-256。事件链头哈希是该工单事件日志最后一条的哈希，每条哈希 = SHA-256(上一条哈希 + 本条内容)，任何事后修改都会改变链头，从而改变本摘要。',
+    ],
     ['数据库', dbKind === 'postgres' ? '独立数据库服务器' : '系统内置数据库'],
     ['时间', '所有时间为北京时间；“计时分钟”按工单的计时方式（工作时间或自然时间）计算，“自然分钟”为实际经过时间。'],
     ...RESPONSIBILITY_ROWS,
@@ -718,7 +828,10 @@ function explanationRows(deps: StatsDeps, s: LedgerSummary, opts: LedgerOptions,
     ['参考值', REFERENCE_NOTE],
     [],
     ['各页说明', ''],
-    ['台账', '每张工单一行：渠道、客户、分类、内容摘要、收到时间、承诺时限、首次响应与解决的时间和用时、是否及时、处理人、结果、回访与评价、重开次数、状态、重大投诉标记、事件链头哈希。'],
+    [
+      '台账',
+      '每张工单一行：渠道、客户、分类、内容摘要、收到时间、承诺时限、首次响应与解决的时间和用时、是否及时、处理人、结果、回访与评价、重开次数、状态、重大投诉标记、事件链头哈希。',
+    ],
     ['月度汇总', '按月及合计的各项指标，与台账逐行计算的结果一致。'],
     ['回访记录', '每一次满意度回访的发送、评价与结果（来自事件日志）。'],
     ['重大投诉', '每件重大投诉的完整处理时间线及哈希链校验结果。'],

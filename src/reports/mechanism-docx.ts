@@ -16,18 +16,31 @@ function runs(text: string, bold = false): TextRun[] {
   return text
     .split(/(\*\*[^*]+\*\*)/)
     .filter(Boolean)
-    .map((part) => (part.startsWith('**') && part.endsWith('**') ? new TextRun({ text: part.slice(2, -2), bold: true, font: FONT }) : new TextRun({ text: part, bold, font: FONT })));
+    .map((part) =>
+      part.startsWith('**') && part.endsWith('**')
+        ? new TextRun({ text: part.slice(2, -2), bold: true, font: FONT })
+        : new TextRun({ text: part, bold, font: FONT }),
+    );
 }
 
 function cells(line: string): string[] {
-  return line.replace(/^\|\s*/, '').replace(/\s*\|$/, '').split(/\s*\|\s*/);
+  return line
+    .replace(/^\|\s*/, '')
+    .replace(/\s*\|$/, '')
+    .split(/\s*\|\s*/);
 }
 
 function table(lines: string[]): Table {
   const [head, , ...body] = lines;
   const border = { style: BorderStyle.SINGLE, size: 4, color: '999999' };
   const row = (cs: string[], header: boolean) =>
-    new TableRow({ tableHeader: header, children: cs.map((c) => new TableCell({ children: [new Paragraph({ children: runs(c, header) })], borders: { top: border, bottom: border, left: border, right: border } })) });
+    new TableRow({
+      tableHeader: header,
+      children: cs.map(
+        (c) =>
+          new TableCell({ children: [new Paragraph({ children: runs(c, header) })], borders: { top: border, bottom: border, left: border, right: border } }),
+      ),
+    });
   return new Table({ width: { size: 100, type: WidthType.PERCENTAGE }, rows: [row(cells(head), true), ...body.map((l) => row(cells(l), false))] });
 }
 
@@ -71,11 +84,7 @@ export async function mechanismDocx(deps: MechanismDeps, range: DateRange, opts:
     styles: { default: { document: { run: { font: FONT, size: 22 } } } },
     sections: [
       {
-        children: [
-          ...markdownToDocx(markdown),
-          new Paragraph({ text: '' }),
-          ...signOff.flat(),
-        ],
+        children: [...markdownToDocx(markdown), new Paragraph({ text: '' }), ...signOff.flat()],
       },
     ],
   });

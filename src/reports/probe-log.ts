@@ -20,8 +20,24 @@ export async function probeLog(database: Database, range: Pick<DateRange, 'from'
 export function probeLogCsv(log: readonly ProbeResult[], local: (d: Date) => string): string {
   const lines = [csvLine(['拨测时间', '渠道', '触发方式', '结果', '失败步骤', '各步骤（耗时秒）', '端到端秒数', '拨测工单'])];
   for (const p of log) {
-    const steps = p.steps.map((s) => `${STEP_LABELS[s.step as keyof typeof STEP_LABELS] ?? s.step}${s.ok ? '✓' : '✗'}(${s.seconds ?? '—'})${s.detail && !s.ok ? `：${s.detail}` : ''}`).join(' → ');
-    lines.push(csvLine([local(new Date(p.at)), CHANNEL_LABELS[p.channel] ?? p.channel, p.trigger, p.ok ? '通过' : '失败', p.failedStep ? (STEP_LABELS[p.failedStep as keyof typeof STEP_LABELS] ?? p.failedStep) : '', steps, p.seconds ?? '', p.ticket ?? '']));
+    const steps = p.steps
+      .map(
+        (s) =>
+          `${STEP_LABELS[s.step as keyof typeof STEP_LABELS] ?? s.step}${s.ok ? '✓' : '✗'}(${s.seconds ?? '—'})${s.detail && !s.ok ? `：${s.detail}` : ''}`,
+      )
+      .join(' → ');
+    lines.push(
+      csvLine([
+        local(new Date(p.at)),
+        CHANNEL_LABELS[p.channel] ?? p.channel,
+        p.trigger,
+        p.ok ? '通过' : '失败',
+        p.failedStep ? (STEP_LABELS[p.failedStep as keyof typeof STEP_LABELS] ?? p.failedStep) : '',
+        steps,
+        p.seconds ?? '',
+        p.ticket ?? '',
+      ]),
+    );
   }
   return BOM + lines.join('\r\n') + '\r\n';
 }

@@ -53,7 +53,13 @@ function lastDayOfMonth(month: string): string {
 }
 
 export function rangeOfDays(fromDay: string, toDay: string, timeZone: string, label?: string): DateRange {
-  return { from: dayStart(fromDay, timeZone), to: dayStart(addDays(toDay, 1), timeZone), fromDay, toDay, label: label ?? (fromDay === toDay ? fromDay : `${fromDay} 至 ${toDay}`) };
+  return {
+    from: dayStart(fromDay, timeZone),
+    to: dayStart(addDays(toDay, 1), timeZone),
+    fromDay,
+    toDay,
+    label: label ?? (fromDay === toDay ? fromDay : `${fromDay} 至 ${toDay}`),
+  };
 }
 
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;

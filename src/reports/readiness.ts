@@ -6,7 +6,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateReadiness, readinessLines, readinessSummary, wholeMonthsBetween, type ChannelFact, type PageFact, type ReadinessFacts, type ReadinessItem } from '../core/readiness.ts';
+import {
+  evaluateReadiness,
+  readinessLines,
+  readinessSummary,
+  wholeMonthsBetween,
+  type ChannelFact,
+  type PageFact,
+  type ReadinessFacts,
+  type ReadinessItem,
+} from '../core/readiness.ts';
 import { FIRST_RESPONSE_TARGET } from '../console/overview-data.ts';
 import { CHANNEL_LABELS } from '../desk/view.ts';
 import { COMPANY_PLACEHOLDER, customerChannels } from '../promise/content.ts';
@@ -90,10 +99,11 @@ export async function readinessFacts(services: Services, opts: { fetchPage?: Pag
      order by created_at`,
     [now.toISOString()],
   );
-  const majors = await rawQuery<{ code: string; status: string }>(db, `select code, status from tickets where not is_probe and is_major and created_at >= $1 and created_at < $2 order by created_at desc`, [
-    range.from.toISOString(),
-    range.to.toISOString(),
-  ]);
+  const majors = await rawQuery<{ code: string; status: string }>(
+    db,
+    `select code, status from tickets where not is_probe and is_major and created_at >= $1 and created_at < $2 order by created_at desc`,
+    [range.from.toISOString(), range.to.toISOString()],
+  );
 
   const dir = await mkdtemp(join(tmpdir(), 'loopdesk-readiness-'));
   let chains;
@@ -113,13 +123,23 @@ export async function readinessFacts(services: Services, opts: { fetchPage?: Pag
     privacyNotice: await checkPage(fetchPage, '/feedback', base, (html) => (PRIVACY.test(html) ? null : '表单页面上没有隐私说明（个人信息的收集与使用）')),
     firstTicketAt,
     monthsOfRecords: firstTicketAt ? wholeMonthsBetween(firstTicketAt, now) : 0,
-    firstResponse: { metRate: stats.metrics.firstResponse.metRate, decided: stats.metrics.firstResponse.met + stats.metrics.firstResponse.breached, target: FIRST_RESPONSE_TARGET },
+    firstResponse: {
+      metRate: stats.metrics.firstResponse.metRate,
+      decided: stats.metrics.firstResponse.met + stats.metrics.firstResponse.breached,
+      target: FIRST_RESPONSE_TARGET,
+    },
     complaints: { rate: complaint?.resolution.rate ?? null, received: complaint?.received ?? 0, reference: stats.metrics.resolution.reference },
     survey: { sent: stats.metrics.survey.sent, unrated: stats.metrics.survey.unrated },
     openBreaches: breaches.map((b) => b.code),
     majorCases: { total: majors.length, closed: majors.filter((m) => m.status === 'closed').map((m) => m.code) },
     eventLog: { tickets: chains.tickets, broken: chains.broken.map((b) => b.code) },
-    holidays: { year, currentLoaded: calendar.hasDataFor(year), nextYear: year + 1, nextLoaded: calendar.hasDataFor(year + 1), fromNovember: calendar.localDate(now).slice(5, 7) >= '11' },
+    holidays: {
+      year,
+      currentLoaded: calendar.hasDataFor(year),
+      nextYear: year + 1,
+      nextLoaded: calendar.hasDataFor(year + 1),
+      fromNovember: calendar.localDate(now).slice(5, 7) >= '11',
+    },
   };
 }
 

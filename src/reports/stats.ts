@@ -104,7 +104,10 @@ export async function settledDayParts(deps: StatsDeps, range: DateRange): Promis
          from tickets t where ${IN_RANGE} group by 1`,
       [...rangeParams(range), calendar.timeZone],
     ),
-    rawQuery<{ key: string; value: string }>(database, `select key, value::text as value from kv where key >= $1 and key <= $2`, [rollupKey(range.fromDay), rollupKey(range.toDay)]),
+    rawQuery<{ key: string; value: string }>(database, `select key, value::text as value from kv where key >= $1 and key <= $2`, [
+      rollupKey(range.fromDay),
+      rollupKey(range.toDay),
+    ]),
   ]);
   const cached = new Map<string, StoredDay>(stored.map((r) => [r.key.slice('metrics:day:'.length), JSON.parse(r.value) as StoredDay]));
   const result = new Map<string, Day>();
@@ -116,7 +119,10 @@ export async function settledDayParts(deps: StatsDeps, range: DateRange): Promis
     else stale.push({ day, fp });
   }
   if (stale.length) {
-    const rebuilt = await rebuildDays(deps, stale.map((s) => s.day));
+    const rebuilt = await rebuildDays(
+      deps,
+      stale.map((s) => s.day),
+    );
     for (const { day, fp } of stale) {
       const parts = rebuilt.get(day) ?? {};
       const total = emptyAcc();
@@ -146,7 +152,11 @@ async function rebuildDays(deps: StatsDeps, days: string[]): Promise<Map<string,
   const opts = { calendar, satisfiedMin: config.survey.satisfiedMin, now };
   for (const [fromDay, toDay] of spans) {
     const span = rangeOfDays(fromDay, toDay, calendar.timeZone);
-    for await (const batch of streamTickets(database, { columns: METRIC_COLUMNS, from: 'tickets t', where: `${IN_RANGE} and t.status in ('resolved', 'closed')`, params: rangeParams(span) }, 5000)) {
+    for await (const batch of streamTickets(
+      database,
+      { columns: METRIC_COLUMNS, from: 'tickets t', where: `${IN_RANGE} and t.status in ('resolved', 'closed')`, params: rangeParams(span) },
+      5000,
+    )) {
       for (const raw of batch) {
         const f = ticketFacts(toMetricTicket(raw), opts);
         if (!f.counted) continue;
@@ -199,7 +209,10 @@ export async function computeStats(deps: StatsDeps, range: DateRange, filter: Me
     const cached = settled.get(day);
     // Without a filter the day's merged total carries the durations; the parts then only add counts.
     if (cached && unfiltered) mergeAcc(total, cached.total);
-    for (const [parts, live] of [[cached?.parts, false], [open.byDay.get(day), true]] as const) {
+    for (const [parts, live] of [
+      [cached?.parts, false],
+      [open.byDay.get(day), true],
+    ] as const) {
       if (!parts) continue;
       for (const [key, acc] of Object.entries(parts)) {
         const k = splitKey(key);
@@ -208,7 +221,11 @@ export async function computeStats(deps: StatsDeps, range: DateRange, filter: Me
         mergeCounts(dayAcc, acc);
         if (live || !unfiltered) mergeAcc(total, acc);
         byCategory[k.category] = (byCategory[k.category] ?? 0) + acc.received;
-        for (const [dim, id] of [['category', k.category], ['channel', k.channel], ['agent', k.agentId === null ? '' : String(k.agentId)]] as const) {
+        for (const [dim, id] of [
+          ['category', k.category],
+          ['channel', k.channel],
+          ['agent', k.agentId === null ? '' : String(k.agentId)],
+        ] as const) {
           const m = dims[dim];
           const target = m.get(id) ?? m.set(id, emptyAcc()).get(id)!;
           if (full) mergeAcc(target, acc);
@@ -228,7 +245,9 @@ export async function computeStats(deps: StatsDeps, range: DateRange, filter: Me
   const agentNames = await loadAgentNames(deps.database, [...dims.agent.keys()].filter(Boolean).map(Number));
   const catName = (id: string) => deps.config.categories.find((c) => c.id === id)?.name ?? id;
   const labelled = (m: Map<string, MetricsAcc>, name: (k: string) => string) =>
-    [...m].map(([key, acc]) => ({ key, name: name(key), metrics: finalizeMetrics(acc) })).sort((a, b) => b.metrics.received - a.metrics.received || a.key.localeCompare(b.key));
+    [...m]
+      .map(([key, acc]) => ({ key, name: name(key), metrics: finalizeMetrics(acc) }))
+      .sort((a, b) => b.metrics.received - a.metrics.received || a.key.localeCompare(b.key));
   const metrics = finalizeMetrics(total);
   // Imported earlier records are in no figure above; the range's count of them is shown apart.
   metrics.imported = filter.channel !== undefined || filter.agentId !== undefined ? 0 : await countImported(deps, range, filter.category);
@@ -258,7 +277,11 @@ export async function countImported(deps: StatsDeps, range: DateRange, category?
 
 export async function loadAgentNames(database: Database, ids: number[]): Promise<Map<number, string>> {
   if (ids.length === 0) return new Map();
-  const rows = await rawQuery<{ id: number; name: string | null; user_id: string }>(database, `select id::float8 as id, name, user_id from agents where id = any($1::bigint[])`, [`{${ids.join(',')}}`]);
+  const rows = await rawQuery<{ id: number; name: string | null; user_id: string }>(
+    database,
+    `select id::float8 as id, name, user_id from agents where id = any($1::bigint[])`,
+    [`{${ids.join(',')}}`],
+  );
   return new Map(rows.map((r) => [Number(r.id), r.name ?? r.user_id]));
 }
 

@@ -29,7 +29,15 @@ function seriesOf(spec: Row): Series[] {
     if (type !== 'bar' && type !== 'line') throw new UnknownChart(`chart series type ${String(type)}`);
     if (typeof s.xField !== 'string' || typeof s.yField !== 'string') throw new UnknownChart('chart series without xField / yField');
     const values = data[Number(s.dataIndex ?? i)]?.values ?? [];
-    return { type, values, xField: s.xField, yField: s.yField, seriesField: typeof s.seriesField === 'string' ? s.seriesField : undefined, stack: s.stack === true, axis: type === 'line' && spec.type === 'common' ? 'right' : 'left' };
+    return {
+      type,
+      values,
+      xField: s.xField,
+      yField: s.yField,
+      seriesField: typeof s.seriesField === 'string' ? s.seriesField : undefined,
+      stack: s.stack === true,
+      axis: type === 'line' && spec.type === 'common' ? 'right' : 'left',
+    };
   };
   if (spec.type === 'common') return ((spec.series as Row[] | undefined) ?? []).map(one);
   if (spec.type === 'bar' || spec.type === 'line') return [one(spec, 0)];
@@ -47,18 +55,20 @@ export function chartToSvg(spec: Row): string {
   for (const s of series) for (const v of s.values) if (!xs.includes(String(v[s.xField]))) xs.push(String(v[s.xField]));
   const bars = series.filter((s) => s.type === 'bar');
   const names: string[] = [];
-  for (const s of series) for (const v of s.values) {
-    const n = s.seriesField ? String(v[s.seriesField]) : s.yField;
-    if (!names.includes(n)) names.push(n);
-  }
+  for (const s of series)
+    for (const v of s.values) {
+      const n = s.seriesField ? String(v[s.seriesField]) : s.yField;
+      if (!names.includes(n)) names.push(n);
+    }
   const colour = (n: string) => PALETTE[names.indexOf(n) % PALETTE.length];
   // Left axis: the tallest stack (or bar); right axis: 0–100.
   const totals = new Map<string, number>();
-  for (const s of bars) for (const v of s.values) {
-    const x = String(v[s.xField]);
-    const y = Number(v[s.yField]) || 0;
-    totals.set(x, s.stack ? (totals.get(x) ?? 0) + y : Math.max(totals.get(x) ?? 0, y));
-  }
+  for (const s of bars)
+    for (const v of s.values) {
+      const x = String(v[s.xField]);
+      const y = Number(v[s.yField]) || 0;
+      totals.set(x, s.stack ? (totals.get(x) ?? 0) + y : Math.max(totals.get(x) ?? 0, y));
+    }
   const leftLines = series.filter((s) => s.type === 'line' && s.axis === 'left').flatMap((s) => s.values.map((v) => Number(v[s.yField]) || 0));
   const maxLeft = Math.max(1, ...totals.values(), ...leftLines);
   const plotW = W - PAD.left - PAD.right;
@@ -68,7 +78,9 @@ export function chartToSvg(spec: Row): string {
   const yOf = (v: number, axis: 'left' | 'right') => PAD.top + plotH - (v / (axis === 'right' ? 100 : maxLeft)) * plotH;
   const parts: string[] = [`<text x="${W / 2}" y="18" text-anchor="middle" class="ct">${escapeHtml(title)}</text>`];
   parts.push(`<line x1="${PAD.left}" y1="${PAD.top + plotH}" x2="${W - PAD.right}" y2="${PAD.top + plotH}" class="ax"/>`);
-  parts.push(`<text x="${PAD.left - 4}" y="${PAD.top + 4}" text-anchor="end" class="cl">${maxLeft}</text><text x="${PAD.left - 4}" y="${PAD.top + plotH}" text-anchor="end" class="cl">0</text>`);
+  parts.push(
+    `<text x="${PAD.left - 4}" y="${PAD.top + 4}" text-anchor="end" class="cl">${maxLeft}</text><text x="${PAD.left - 4}" y="${PAD.top + plotH}" text-anchor="end" class="cl">0</text>`,
+  );
   if (series.some((s) => s.axis === 'right')) parts.push(`<text x="${W - PAD.right + 4}" y="${PAD.top + 4}" class="cl">100%</text>`);
   const stackBase = new Map<string, number>();
   bars.forEach((s, si) => {
@@ -81,8 +93,11 @@ export function chartToSvg(spec: Row): string {
       const base = s.stack ? (stackBase.get(x) ?? 0) : 0;
       if (s.stack) stackBase.set(x, base + y);
       const top = yOf(base + y, 'left');
-      parts.push(`<rect x="${left.toFixed(1)}" y="${top.toFixed(1)}" width="${w.toFixed(1)}" height="${(yOf(base, 'left') - top).toFixed(1)}" fill="${colour(name)}"><title>${escapeHtml(`${x} ${name}: ${y}`)}</title></rect>`);
-      if ((spec.label as { visible?: boolean } | undefined)?.visible && y > 0) parts.push(`<text x="${(left + w / 2).toFixed(1)}" y="${(top - 3).toFixed(1)}" text-anchor="middle" class="cl">${y}</text>`);
+      parts.push(
+        `<rect x="${left.toFixed(1)}" y="${top.toFixed(1)}" width="${w.toFixed(1)}" height="${(yOf(base, 'left') - top).toFixed(1)}" fill="${colour(name)}"><title>${escapeHtml(`${x} ${name}: ${y}`)}</title></rect>`,
+      );
+      if ((spec.label as { visible?: boolean } | undefined)?.visible && y > 0)
+        parts.push(`<text x="${(left + w / 2).toFixed(1)}" y="${(top - 3).toFixed(1)}" text-anchor="middle" class="cl">${y}</text>`);
     }
   });
   for (const s of series.filter((x) => x.type === 'line')) {

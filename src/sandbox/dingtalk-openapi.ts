@@ -16,7 +16,13 @@ export function dingTalkOpenApiStandIn(chats: SandboxChats): typeof fetch {
 
   const message = (chatId: string, msgKey: string, param: Record<string, unknown>) => {
     if (msgKey === 'sampleText') return chats.add({ chatId, senderId: BOT_OPEN_ID, msgType: 'dt-text', content: { text: String(param.content ?? '') } });
-    if (msgKey === 'sampleMarkdown') return chats.add({ chatId, senderId: BOT_OPEN_ID, msgType: 'dt-markdown', content: { title: String(param.title ?? ''), text: String(param.text ?? '') } });
+    if (msgKey === 'sampleMarkdown')
+      return chats.add({
+        chatId,
+        senderId: BOT_OPEN_ID,
+        msgType: 'dt-markdown',
+        content: { title: String(param.title ?? ''), text: String(param.text ?? '') },
+      });
     if (msgKey === 'sampleFile') return chats.add({ chatId, senderId: BOT_OPEN_ID, msgType: 'dt-file', content: { name: String(param.fileName ?? '') } });
     return chats.add({ chatId, senderId: BOT_OPEN_ID, msgType: 'dt-text', content: { text: `[${msgKey} 消息]` } });
   };
@@ -50,10 +56,16 @@ export function dingTalkOpenApiStandIn(chats: SandboxChats): typeof fetch {
       const space = /^dtv1\.card\/\/IM_(GROUP|ROBOT)\.(.+)$/.exec(String(body.openSpaceId ?? ''));
       if (!space) return json(400, { code: 'invalidParameter', message: 'openSpaceId' });
       const staff = space[1] === 'ROBOT' ? personaByStaffId(space[2]) : undefined;
-      if (space[1] === 'ROBOT' && !staff) return json(200, { success: true, result: { deliverResults: [{ success: false, errorMsg: 'user not found', spaceId: space[2] }] } });
+      if (space[1] === 'ROBOT' && !staff)
+        return json(200, { success: true, result: { deliverResults: [{ success: false, errorMsg: 'user not found', spaceId: space[2] }] } });
       const chatId = staff ? dtP2pCid(staff) : space[2];
       const params = ((body.cardData as { cardParamMap?: Record<string, string> })?.cardParamMap ?? {}) as Record<string, string>;
-      const m = chats.add({ chatId, senderId: BOT_OPEN_ID, msgType: 'dt-card', content: { outTrackId, templateId: String(body.cardTemplateId ?? ''), params } });
+      const m = chats.add({
+        chatId,
+        senderId: BOT_OPEN_ID,
+        msgType: 'dt-card',
+        content: { outTrackId, templateId: String(body.cardTemplateId ?? ''), params },
+      });
       cards.set(outTrackId, m.id);
       return json(200, { success: true, result: { outTrackId, deliverResults: [{ success: true, spaceId: space[2] }] } });
     }

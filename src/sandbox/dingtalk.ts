@@ -75,7 +75,13 @@ export function sandboxDingTalk(core: CoreServices, chats: SandboxChats) {
   }
 
   /** A click on a template card's request button: its params, with the card's local variables from the form. */
-  async function click(p: Persona, messageId: string, value: Record<string, unknown>, form: Record<string, string> | undefined, clientId: string): Promise<Toast> {
+  async function click(
+    p: Persona,
+    messageId: string,
+    value: Record<string, unknown>,
+    form: Record<string, string> | undefined,
+    clientId: string,
+  ): Promise<Toast> {
     const msg = chats.get(messageId)!;
     const { $locals, ...fixed } = value as { $locals?: unknown };
     const params: Record<string, unknown> = { ...fixed };

@@ -24,14 +24,27 @@ export function feishuOpenApiStandIn(chats: SandboxChats): lark.HttpInstance {
       const to = String(data.receive_id ?? '');
       const persona = params.receive_id_type === 'open_id' ? personaByOpenId(to) : undefined;
       if (params.receive_id_type === 'open_id' && !persona) return notFound(`user ${to}`);
-      const m = chats.add({ chatId: persona ? p2pChatId(persona) : to, senderId: BOT_OPEN_ID, msgType: String(data.msg_type), content: parse(data.content), uuid: stringOr(data.uuid) });
+      const m = chats.add({
+        chatId: persona ? p2pChatId(persona) : to,
+        senderId: BOT_OPEN_ID,
+        msgType: String(data.msg_type),
+        content: parse(data.content),
+        uuid: stringOr(data.uuid),
+      });
       return ok({ data: { message_id: m.id, chat_id: m.chatId, msg_type: m.msgType } });
     }
     let match = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/reply$/.exec(path);
     if (method === 'POST' && match) {
       const parent = chats.get(match[1]);
       if (!parent) return notFound(`message ${match[1]}`);
-      const m = chats.add({ chatId: parent.chatId, senderId: BOT_OPEN_ID, msgType: String(data.msg_type), content: parse(data.content), parentId: parent.id, uuid: stringOr(data.uuid) });
+      const m = chats.add({
+        chatId: parent.chatId,
+        senderId: BOT_OPEN_ID,
+        msgType: String(data.msg_type),
+        content: parse(data.content),
+        parentId: parent.id,
+        uuid: stringOr(data.uuid),
+      });
       return ok({ data: { message_id: m.id, chat_id: m.chatId, msg_type: m.msgType } });
     }
     match = /^\/open-apis\/im\/v1\/messages\/([^/]+)$/.exec(path);
@@ -45,7 +58,7 @@ export function feishuOpenApiStandIn(chats: SandboxChats): lark.HttpInstance {
     return unsupported(method, path);
   }
 
-  const request = async <T,>(opts: lark.HttpRequestOptions<unknown>): Promise<T> =>
+  const request = async <T>(opts: lark.HttpRequestOptions<unknown>): Promise<T> =>
     handle(String(opts.method ?? 'GET').toUpperCase(), String(opts.url ?? ''), (opts.params ?? {}) as Record<string, unknown>, formOrJson(opts.data)) as T;
   return {
     request,

@@ -30,7 +30,13 @@ function envelope(type: string, event: Record<string, unknown>, eventId: string)
  */
 export function sandboxFeishu(core: CoreServices, chats: SandboxChats) {
   const log = core.log.child({ channel: 'feishu', sandbox: true });
-  const settings: FeishuSettings = { appId: 'cli_sandbox', appSecret: 'sandbox', domain: 'https://open.feishu.cn', eventMode: 'webhook', agentChatId: AGENTS_CHAT_ID };
+  const settings: FeishuSettings = {
+    appId: 'cli_sandbox',
+    appSecret: 'sandbox',
+    domain: 'https://open.feishu.cn',
+    eventMode: 'webhook',
+    agentChatId: AGENTS_CHAT_ID,
+  };
   const api = createFeishuApi(settings, log, { httpInstance: feishuOpenApiStandIn(chats), timeoutMs: 5000 });
   const inbound = createFeishuInbound({ core: { ...core, log }, settings, api });
   // Nothing to protect in process: a faster pacer keeps the page lively.
@@ -49,7 +55,14 @@ export function sandboxFeishu(core: CoreServices, chats: SandboxChats) {
         'im.message.receive_v1',
         {
           sender: { sender_id: { open_id: p.openId, union_id: `on_${p.openId}`, user_id: null }, sender_type: 'user', tenant_key: 'tk_sandbox' },
-          message: { message_id: messageId, create_time: String(Date.now()), chat_id: chatId, chat_type: p.role === 'customer' ? 'p2p' : 'group', message_type: 'text', content: JSON.stringify({ text }) },
+          message: {
+            message_id: messageId,
+            create_time: String(Date.now()),
+            chat_id: chatId,
+            chat_type: p.role === 'customer' ? 'p2p' : 'group',
+            message_type: 'text',
+            content: JSON.stringify({ text }),
+          },
         },
         `ev_sandbox_${clientId}`,
       ),
@@ -59,7 +72,13 @@ export function sandboxFeishu(core: CoreServices, chats: SandboxChats) {
   }
 
   /** A click on a card button: `card.action.trigger` with the button's value and the form's fields. */
-  async function click(p: Persona, messageId: string, value: Record<string, unknown>, formValue: Record<string, unknown> | undefined, clientId: string): Promise<Toast> {
+  async function click(
+    p: Persona,
+    messageId: string,
+    value: Record<string, unknown>,
+    formValue: Record<string, unknown> | undefined,
+    clientId: string,
+  ): Promise<Toast> {
     const msg = chats.get(messageId)!;
     const answer = (await inbound.dispatcher.invoke(
       envelope(

@@ -14,10 +14,19 @@ export function markdownToHtml(md: string): string {
   // Backslash escapes become entities before anything else sees them, so `\*` never opens bold.
   let s = md.replace(/\\([*_~`[\]\\])/g, (_, c: string) => `&#${c.charCodeAt(0)};`);
   // Entities written by escapeMarkdown (&lt; &gt; &amp;) are kept; a bare & is escaped.
-  s = s.replace(/&(?!(?:lt|gt|amp|quot|#\d+);)/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  s = s
+    .replace(/&(?!(?:lt|gt|amp|quot|#\d+);)/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
   s = s.replace(/&lt;at id=([\w-]+)&gt;&lt;\/at&gt;/g, (_, id: string) => `<span class="at">@${escapeHtml(nameOf(id))}</span>`);
-  s = s.replace(/&lt;font color=['"]?([\w-]+)['"]?&gt;([\s\S]*?)&lt;\/font&gt;/g, (_, c: string, body: string) => `<span class="fc-${SAFE_COLOUR.test(c) ? c : 'default'}">${body}</span>`);
-  s = s.replace(/\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)/g, (_, text: string, url: string) => `<a href="${url.replace(/"/g, '%22')}" target="_blank" rel="noopener">${text}</a>`);
+  s = s.replace(
+    /&lt;font color=['"]?([\w-]+)['"]?&gt;([\s\S]*?)&lt;\/font&gt;/g,
+    (_, c: string, body: string) => `<span class="fc-${SAFE_COLOUR.test(c) ? c : 'default'}">${body}</span>`,
+  );
+  s = s.replace(
+    /\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)/g,
+    (_, text: string, url: string) => `<a href="${url.replace(/"/g, '%22')}" target="_blank" rel="noopener">${text}</a>`,
+  );
   s = s.replace(/\*\*([\s\S]+?)\*\*/g, '<b>$1</b>');
   const out: string[] = [];
   let list = false;

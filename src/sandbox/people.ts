@@ -13,16 +13,20 @@ export async function ensureSandboxPeople(database: Database, platforms: { feish
   const cs = PERSONAS.filter((p) => p.role === 'customer');
   await database.db
     .insert(customers)
-    .values(cs.flatMap((p) => [
-      ...(platforms.feishu ? [{ channel: 'feishu', externalId: p.openId, name: p.name, isSandbox: true }] : []),
-      ...(platforms.dingtalk ? [{ channel: 'dingtalk', externalId: `user:${staffIdOf(p)}`, name: p.name, isSandbox: true }] : []),
-    ]))
+    .values(
+      cs.flatMap((p) => [
+        ...(platforms.feishu ? [{ channel: 'feishu', externalId: p.openId, name: p.name, isSandbox: true }] : []),
+        ...(platforms.dingtalk ? [{ channel: 'dingtalk', externalId: `user:${staffIdOf(p)}`, name: p.name, isSandbox: true }] : []),
+      ]),
+    )
     .onConflictDoUpdate({ target: [customers.channel, customers.externalId], set: { isSandbox: sql`true` } });
   await database.db
     .insert(agents)
-    .values(PERSONAS.filter((p) => p.role === 'agent').flatMap((p) => [
-      ...(platforms.feishu ? [{ platform: 'feishu', userId: p.openId, name: p.name }] : []),
-      ...(platforms.dingtalk ? [{ platform: 'dingtalk', userId: staffIdOf(p), name: p.name }] : []),
-    ]))
+    .values(
+      PERSONAS.filter((p) => p.role === 'agent').flatMap((p) => [
+        ...(platforms.feishu ? [{ platform: 'feishu', userId: p.openId, name: p.name }] : []),
+        ...(platforms.dingtalk ? [{ platform: 'dingtalk', userId: staffIdOf(p), name: p.name }] : []),
+      ]),
+    )
     .onConflictDoNothing();
 }

@@ -28,7 +28,9 @@ export interface DingTalkTemplate {
 }
 
 /** The template we ask companies to import (cards/dingtalk/): the sandbox draws the cards from it and their params. */
-export const LOOPDESK_TEMPLATE: DingTalkTemplate = JSON.parse(readFileSync(new URL('../../cards/dingtalk/loopdesk-card.template.json', import.meta.url), 'utf8'));
+export const LOOPDESK_TEMPLATE: DingTalkTemplate = JSON.parse(
+  readFileSync(new URL('../../cards/dingtalk/loopdesk-card.template.json', import.meta.url), 'utf8'),
+);
 
 /** DingTalk markdown (headings, quotes, dtmd:// links) → the shared subset renderer. */
 export function dingTalkMarkdownToHtml(md: string): string {
@@ -79,11 +81,15 @@ export function dingTalkCardToHtml(params: Params, template: DingTalkTemplate = 
         parts.push(`<div class="md">${dingTalkMarkdownToHtml(params[c.content?.variable ?? ''] ?? '')}</div>`);
         break;
       case 'Input':
-        parts.push(`<label class="dt-l">${escapeHtml(c.title ?? '')}</label><textarea name="${escapeHtml(c.localVariable ?? c.id ?? '')}" rows="2" placeholder="${escapeHtml(c.placeholder ?? '')}"></textarea>`);
+        parts.push(
+          `<label class="dt-l">${escapeHtml(c.title ?? '')}</label><textarea name="${escapeHtml(c.localVariable ?? c.id ?? '')}" rows="2" placeholder="${escapeHtml(c.placeholder ?? '')}"></textarea>`,
+        );
         break;
       case 'Select':
         parts.push(
-          `<label class="dt-l">${escapeHtml(c.title ?? '')}</label><select name="${escapeHtml(c.localVariable ?? c.id ?? '')}"><option value="">请选择</option>${options(params[c.options?.variable ?? ''])
+          `<label class="dt-l">${escapeHtml(c.title ?? '')}</label><select name="${escapeHtml(c.localVariable ?? c.id ?? '')}"><option value="">请选择</option>${options(
+            params[c.options?.variable ?? ''],
+          )
             .map((o) => `<option value="${escapeHtml(o.value)}">${escapeHtml(o.text)}</option>`)
             .join('')}</select>`,
         );

@@ -53,7 +53,9 @@ const ELEMENTS: Record<string, (e: El, inForm: boolean) => string> = {
   },
   select_static: (e, inForm) => {
     if (!inForm) throw new UnknownCardElement('select outside a form');
-    const options = ((e.options as El[]) ?? []).map((o) => `<option value="${attr(o.value)}"${o.value === e.initial_option ? ' selected' : ''}>${escapeHtml(textOf(o.text))}</option>`);
+    const options = ((e.options as El[]) ?? []).map(
+      (o) => `<option value="${attr(o.value)}"${o.value === e.initial_option ? ' selected' : ''}>${escapeHtml(textOf(o.text))}</option>`,
+    );
     const none = e.initial_option ? '' : `<option value="">${escapeHtml(textOf(e.placeholder) || '请选择')}</option>`;
     return `<select name="${attr(e.name)}"${e.required ? ' required' : ''}>${none}${options.join('')}</select>`;
   },
@@ -79,7 +81,7 @@ export function feishuCardToHtml(card: El): string {
   const head = header.title
     ? `<div class="card-h h-${template}"><div class="card-t">${escapeHtml(textOf(header.title))}</div>${header.subtitle ? `<div class="card-st">${escapeHtml(textOf(header.subtitle))}</div>` : ''}</div>`
     : '';
-  return `<div class="card">${head}<div class="card-b">${elements((((card.body as El | undefined)?.elements as El[]) ?? []), false)}</div></div>`;
+  return `<div class="card">${head}<div class="card-b">${elements(((card.body as El | undefined)?.elements as El[]) ?? [], false)}</div></div>`;
 }
 
 /** The element tags the renderer knows (the coverage test walks every builder against this). */

@@ -75,7 +75,14 @@ export function mountSandbox(app: Hono<AppEnv>, deps: SandboxRouteDeps): void {
     await ready();
     const since = Number(c.req.query('rev') ?? -1);
     if (since === chats.rev) return c.json({ rev: chats.rev, messages: [], clock: clockView() });
-    return c.json({ rev: chats.rev, messages: chats.all().filter((m) => m.rev > since).map((m) => messageView(m, company)), clock: clockView() });
+    return c.json({
+      rev: chats.rev,
+      messages: chats
+        .all()
+        .filter((m) => m.rev > since)
+        .map((m) => messageView(m, company)),
+      clock: clockView(),
+    });
   });
 
   // DingTalk with the template card, or without it (markdown messages and typed commands), as a deployment chooses.

@@ -44,7 +44,12 @@ function bodyHtml(m: ChatMessage): string {
     case 'dt-file':
       return `<div class="text">📎 文件 ${escapeHtml(String(m.content.name ?? ''))}</div>`;
     case 'file':
-      return `${quote}<div class="text">📎 文件 ${escapeHtml(String(m.content.file_key ?? '').split(':').slice(1).join(':'))}</div>`;
+      return `${quote}<div class="text">📎 文件 ${escapeHtml(
+        String(m.content.file_key ?? '')
+          .split(':')
+          .slice(1)
+          .join(':'),
+      )}</div>`;
     default:
       return `${quote}<div class="text">[${escapeHtml(m.msgType)} 消息]</div>`;
   }
@@ -53,6 +58,9 @@ function bodyHtml(m: ChatMessage): string {
 /** Text messages may carry `<at user_id="…"></at>` (the bot @-mentions a customer in a group). */
 function textHtml(t: string): string {
   return escapeHtml(t)
-    .replace(/&lt;at user_id=&quot;([\w-]+)&quot;&gt;&lt;\/at&gt;/g, (_, id: string) => `<span class="at">@${escapeHtml(personaByOpenId(id)?.name ?? id)}</span>`)
+    .replace(
+      /&lt;at user_id=&quot;([\w-]+)&quot;&gt;&lt;\/at&gt;/g,
+      (_, id: string) => `<span class="at">@${escapeHtml(personaByOpenId(id)?.name ?? id)}</span>`,
+    )
     .replace(/\n/g, '<br>');
 }

@@ -74,7 +74,15 @@ export async function auditScreenshots(services: Services, dir: string): Promise
     const key = sessionKey(services.env);
     if (key && services.env.ADMIN_TOKEN) {
       const iat = Math.floor(services.clock.now().getTime() / 1000);
-      const session = seal(key, { v: 1, method: 'token', userId: 'admin', name: '审核材料截图', tk: tokenFingerprint(services.env.ADMIN_TOKEN), iat, exp: iat + SESSION_TTL_SECONDS });
+      const session = seal(key, {
+        v: 1,
+        method: 'token',
+        userId: 'admin',
+        name: '审核材料截图',
+        tk: tokenFingerprint(services.env.ADMIN_TOKEN),
+        iat,
+        exp: iat + SESSION_TTL_SECONDS,
+      });
       await shoot('04_控制台概览.png', '/console/overview', DESKTOP, [{ name: SESSION_COOKIE, value: session }]);
     } else notes.push('04_控制台概览：控制台未开启（未设置管理令牌），未截图');
 

@@ -39,7 +39,9 @@ export function workerSettings(bindings: WorkerBindings): WorkerSettings {
     problems.push('no database: bind Hyperdrive as HYPERDRIVE in wrangler.toml or set the DATABASE_URL secret (the embedded PGlite is Node-only)');
   }
   if (env.FEISHU_EVENT_MODE === 'ws') {
-    problems.push('FEISHU_EVENT_MODE=ws (long connection) is Node-only: on Workers use FEISHU_EVENT_MODE=webhook and set https://<worker>/feishu/webhook as the event and callback URL');
+    problems.push(
+      'FEISHU_EVENT_MODE=ws (long connection) is Node-only: on Workers use FEISHU_EVENT_MODE=webhook and set https://<worker>/feishu/webhook as the event and callback URL',
+    );
   }
   if (env.DINGTALK_EVENT_MODE === 'stream') {
     problems.push('DINGTALK_EVENT_MODE=stream (Stream mode) is Node-only: on Workers use DINGTALK_EVENT_MODE=http with /dingtalk/robot and /dingtalk/card');

@@ -61,7 +61,12 @@ async function main() {
     for (let attempt = 0; attempt < 20; attempt++) {
       const port = ports[(first + attempt) % 2];
       try {
-        const res = await fetch(`http://127.0.0.1:${port}/feishu/webhook`, { method: 'POST', headers: events[i].req.headers, body: events[i].req.body, signal: AbortSignal.timeout(5_000) });
+        const res = await fetch(`http://127.0.0.1:${port}/feishu/webhook`, {
+          method: 'POST',
+          headers: events[i].req.headers,
+          body: events[i].req.body,
+          signal: AbortSignal.timeout(5_000),
+        });
         await res.arrayBuffer();
         if (res.status === 200) return void acknowledged.add(events[i].messageId);
       } catch {
@@ -139,14 +144,26 @@ async function main() {
   const lostAcks = [...acknowledged].filter((id) => !acks.has(id)).length;
   const doubledAcks = [...acks.values()].filter((n) => n > 1).length;
   const figures = [
-    ['messages sent / acknowledged (200)', `${N} / ${acknowledged.size}`, `re-pushes: ${repushes}; instance A killed (SIGKILL) at message ${killedAt}, restarted at ${Math.floor((2 * N) / 3)}`],
+    [
+      'messages sent / acknowledged (200)',
+      `${N} / ${acknowledged.size}`,
+      `re-pushes: ${repushes}; instance A killed (SIGKILL) at message ${killedAt}, restarted at ${Math.floor((2 * N) / 3)}`,
+    ],
     ['tickets stored', `${all.length}`, `lost ${lostTickets}, doubled ${doubledTickets}`],
-    ['agents\' cards', `${[...cards.values()].reduce((a, b) => a + b, 0)}`, `lost ${lostCards}, doubled ${doubledCards}`],
+    ["agents' cards", `${[...cards.values()].reduce((a, b) => a + b, 0)}`, `lost ${lostCards}, doubled ${doubledCards}`],
     ['customer acknowledgements', `${acks.size}`, `lost ${lostAcks}, doubled ${doubledAcks}`],
     ['dead outbox rows', `${dead.n}`, ''],
   ];
   for (const [what, n, note] of figures) console.log(`${what.padEnd(38)} ${n.padEnd(10)} ${note}`);
-  const ok = acknowledged.size === N && lostTickets === 0 && doubledTickets === 0 && all.length === N && lostCards === 0 && doubledCards === 0 && lostAcks === 0 && doubledAcks === 0;
+  const ok =
+    acknowledged.size === N &&
+    lostTickets === 0 &&
+    doubledTickets === 0 &&
+    all.length === N &&
+    lostCards === 0 &&
+    doubledCards === 0 &&
+    lostAcks === 0 &&
+    doubledAcks === 0;
   console.log(ok ? 'chaos: 0 lost, 0 doubled ✓' : 'chaos: FAILED ✗');
   process.exit(ok ? 0 : 1);
 }

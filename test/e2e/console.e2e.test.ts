@@ -41,7 +41,11 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
     t = await createTestDesk({
       config: {
         company: { name: '临港示例科技', nameEn: 'Lingang Demo' },
-        roles: { agents: [{ platform: 'feishu', userId: 'ou_agent', name: '王五' }, { ...AGENT }], leads: [{ platform: 'dingtalk', userId: 'staff_lead', name: '李组长' }], admins: [] },
+        roles: {
+          agents: [{ platform: 'feishu', userId: 'ou_agent', name: '王五' }, { ...AGENT }],
+          leads: [{ platform: 'dingtalk', userId: 'staff_lead', name: '李组长' }],
+          admins: [],
+        },
       },
       env: {
         PUBLIC_BASE_URL: base,
@@ -58,7 +62,16 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
     t.clock.set(REPORT_AT);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 120_000);
 
@@ -154,7 +167,9 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
     expect(codes).toHaveLength(received);
     expect(new Set(codes)).toEqual(new Set([week.A, week.B, week.C, week.E, week.G, week.F].filter((c) => c.startsWith('FB-202603'))));
     const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /下载 CSV/ }).click()]);
-    const lines = readFileSync(await csv.path(), 'utf8').replace(/^\uFEFF/, '').split('\r\n');
+    const lines = readFileSync(await csv.path(), 'utf8')
+      .replace(/^\uFEFF/, '')
+      .split('\r\n');
     // March is still running on the fixture's day: the first line says so, then the header and one line per ticket.
     expect(lines.some((l) => l.startsWith('工单号,'))).toBe(true);
     expect(lines.filter((l) => l.startsWith('FB-'))).toHaveLength(received);

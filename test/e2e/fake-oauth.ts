@@ -72,15 +72,18 @@ export async function startFakeOAuth(): Promise<FakeOAuth> {
     };
     try {
       if (req.method === 'GET' && u.pathname === '/open-apis/authen/v1/authorize') {
-        if (u.searchParams.get('client_id') !== FAKE_APPS.feishu.id || u.searchParams.get('response_type') !== 'code') return send(400, { code: 20001, msg: 'bad authorize request' });
+        if (u.searchParams.get('client_id') !== FAKE_APPS.feishu.id || u.searchParams.get('response_type') !== 'code')
+          return send(400, { code: 20001, msg: 'bad authorize request' });
         return issue('feishu', 'code');
       }
       if (req.method === 'POST' && u.pathname === '/open-apis/authen/v2/oauth/token') {
         const b = await body(req);
         const c = codes.get(String(b.code));
         codes.delete(String(b.code));
-        if (b.grant_type !== 'authorization_code' || b.client_id !== FAKE_APPS.feishu.id || b.client_secret !== FAKE_APPS.feishu.secret) return send(400, { code: 20002, error: 'invalid_client' });
-        if (c?.platform !== 'feishu' || c.redirectUri !== b.redirect_uri) return send(400, { code: 20003, error: 'invalid_grant', error_description: 'code invalid or used' });
+        if (b.grant_type !== 'authorization_code' || b.client_id !== FAKE_APPS.feishu.id || b.client_secret !== FAKE_APPS.feishu.secret)
+          return send(400, { code: 20002, error: 'invalid_client' });
+        if (c?.platform !== 'feishu' || c.redirectUri !== b.redirect_uri)
+          return send(400, { code: 20003, error: 'invalid_grant', error_description: 'code invalid or used' });
         const token = `u-${randomBytes(8).toString('hex')}`;
         tokens.set(token, c.person);
         return send(200, { code: 0, access_token: token, expires_in: 7200, token_type: 'Bearer', scope: '' });
@@ -91,14 +94,16 @@ export async function startFakeOAuth(): Promise<FakeOAuth> {
         return send(200, { code: 0, msg: 'success', data: { name: p.name, open_id: p.open_id, union_id: p.union_id ?? `on_${p.open_id}`, tenant_key: 't1' } });
       }
       if (req.method === 'GET' && u.pathname === '/oauth2/auth') {
-        if (u.searchParams.get('client_id') !== FAKE_APPS.dingtalk.id || u.searchParams.get('scope') !== 'openid') return send(400, { message: 'bad authorize request' });
+        if (u.searchParams.get('client_id') !== FAKE_APPS.dingtalk.id || u.searchParams.get('scope') !== 'openid')
+          return send(400, { message: 'bad authorize request' });
         return issue('dingtalk', 'authCode');
       }
       if (req.method === 'POST' && u.pathname === '/v1.0/oauth2/userAccessToken') {
         const b = await body(req);
         const c = codes.get(String(b.code));
         codes.delete(String(b.code));
-        if (b.clientId !== FAKE_APPS.dingtalk.id || b.clientSecret !== FAKE_APPS.dingtalk.secret || b.grantType !== 'authorization_code') return send(400, { code: 'InvalidClient', message: 'bad client' });
+        if (b.clientId !== FAKE_APPS.dingtalk.id || b.clientSecret !== FAKE_APPS.dingtalk.secret || b.grantType !== 'authorization_code')
+          return send(400, { code: 'InvalidClient', message: 'bad client' });
         if (c?.platform !== 'dingtalk') return send(400, { code: 'InvalidAuthCode', message: '不合法的临时授权码' });
         const token = `d-${randomBytes(8).toString('hex')}`;
         tokens.set(token, c.person);
@@ -111,7 +116,8 @@ export async function startFakeOAuth(): Promise<FakeOAuth> {
       }
       if (req.method === 'POST' && u.pathname === '/v1.0/oauth2/accessToken') {
         const b = await body(req);
-        if (b.appKey !== FAKE_APPS.dingtalk.id || b.appSecret !== FAKE_APPS.dingtalk.secret) return send(400, { code: 'invalidClientIdOrSecret', message: 'bad app' });
+        if (b.appKey !== FAKE_APPS.dingtalk.id || b.appSecret !== FAKE_APPS.dingtalk.secret)
+          return send(400, { code: 'invalidClientIdOrSecret', message: 'bad app' });
         const token = `app-${randomBytes(6).toString('hex')}`;
         appTokens.add(token);
         return send(200, { accessToken: token, expireIn: 7200 });

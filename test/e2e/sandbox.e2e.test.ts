@@ -28,12 +28,18 @@ describe.skipIf(!haveChromium)('the sandbox in headless Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    t = await createTestDesk({ channels: [createWebChannel, createSandboxChannel, createSandboxDingTalkChannel], config: { company: { name: '临港示例科技', nameEn: 'Lingang Demo' } } });
+    t = await createTestDesk({
+      channels: [createWebChannel, createSandboxChannel, createSandboxDingTalkChannel],
+      config: { company: { name: '临港示例科技', nameEn: 'Lingang Demo' } },
+    });
     await t.services.start();
     server = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' });
     await new Promise<void>((r) => (server.listening ? r() : server.once('listening', () => r())));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
     page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN' })).newPage();
   }, 120_000);
 
@@ -97,7 +103,7 @@ describe.skipIf(!haveChromium)('the sandbox in headless Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, '03-closed.png') });
   });
 
-  it('/stats answers in the agents\' group with its charts', async () => {
+  it("/stats answers in the agents' group with its charts", async () => {
     await say('agents', '/stats week');
     const stats = page.locator('#agents-log .card', { hasText: '客服数据' }).last();
     await stats.waitFor({ timeout: 15_000 });
@@ -215,7 +221,11 @@ describe.skipIf(!haveChromium)('the sandbox in headless Chromium', () => {
     const code = /FB-\d{8}-\d{4,}/.exec((await card.locator('.card-t').textContent()) ?? '')![0];
     await page.getByRole('button', { name: '快进 1 个工作日' }).click();
     await toast(/沙盒时间已快进/);
-    await page.locator('#agents-log .msg', { hasText: `${code}` }).filter({ hasText: '已超时' }).last().waitFor({ timeout: 15_000 });
+    await page
+      .locator('#agents-log .msg', { hasText: `${code}` })
+      .filter({ hasText: '已超时' })
+      .last()
+      .waitFor({ timeout: 15_000 });
     await expect.poll(() => page.locator('#clock-now').textContent()).toContain('已快进');
     await page.screenshot({ path: join(ARTIFACTS, '08-fast-clock.png') });
   });

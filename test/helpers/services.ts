@@ -29,7 +29,16 @@ export async function createTestDesk(opts: TestDeskOptions = {}) {
   const env = parseEnv({ ADMIN_TOKEN: TEST_ADMIN_TOKEN, PUBLIC_BASE_URL: 'http://loopdesk.test', ...opts.env });
   const config: Config = parseConfig(opts.config ?? {});
   const log = opts.log ?? (process.env.TEST_LOG ? createLogger('debug') : silentLogger);
-  const services = createServices({ env, config, database, clock, log, holidays: await loadHolidayData(database.db), channels: opts.channels ?? [createWebChannel], outbox: { backoffBaseMs: opts.backoffBaseMs ?? 10 } });
+  const services = createServices({
+    env,
+    config,
+    database,
+    clock,
+    log,
+    holidays: await loadHolidayData(database.db),
+    channels: opts.channels ?? [createWebChannel],
+    outbox: { backoffBaseMs: opts.backoffBaseMs ?? 10 },
+  });
   const app = createApp(services);
   return {
     services,

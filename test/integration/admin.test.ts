@@ -14,7 +14,8 @@ describe.each(dbKinds)('admin reporting API on %s', (kind) => {
   });
   afterAll(() => t.close());
 
-  const get = (path: string, token: string | null = TEST_ADMIN_TOKEN) => t.app.request(path, { headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+  const get = (path: string, token: string | null = TEST_ADMIN_TOKEN) =>
+    t.app.request(path, { headers: token === null ? {} : { authorization: `Bearer ${token}` } });
   const errorOf = async (res: Response) => (await res.json()) as { error: { code: string; message: string; requestId: string } };
 
   it.each(['/api/stats', '/api/ledger.xlsx', '/api/ledger.csv'])('%s answers 401 without the bearer token, and with a wrong one', async (path) => {
@@ -88,7 +89,11 @@ describe.each(dbKinds)('admin reporting API on %s', (kind) => {
   });
 
   it('leaves the public feedback API open', async () => {
-    const res = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.7.7.7' }, body: JSON.stringify({ contact: '13900003333', content: '你好，想咨询一下价格' }) });
+    const res = await t.app.request('/api/feedback', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.7.7.7' },
+      body: JSON.stringify({ contact: '13900003333', content: '你好，想咨询一下价格' }),
+    });
     expect(res.status).toBe(201);
   });
 });

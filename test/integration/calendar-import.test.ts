@@ -97,7 +97,15 @@ describe.each(dbKinds)('calendar import (%s)', (kind) => {
     expect(r.text).toContain('2027 年：放假 11 天，调休上班 1 天');
     expect(r.text).toContain('重启服务后');
 
-    const restarted = createServices({ env: t.services.env, config: t.services.config, database: t.database, clock: t.clock, log: t.services.log, channels: [], holidays: await loadHolidayData(t.db) });
+    const restarted = createServices({
+      env: t.services.env,
+      config: t.services.config,
+      database: t.database,
+      clock: t.clock,
+      log: t.services.log,
+      channels: [],
+      holidays: await loadHolidayData(t.db),
+    });
     const cal = restarted.calendar;
     expect(cal.hasDataFor(2027)).toBe(true);
     expect(cal.holidaySource(2027)).toBe('导入文件 2027.ics');

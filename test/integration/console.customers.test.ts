@@ -17,7 +17,13 @@ describe.each(dbKinds)('console 个人信息 on %s', (kind) => {
     t = await createTestDesk({ kind });
     admin = await loginWithLink(t.app, await addUser(t.services, '周管理', 'admin'));
     agent = await loginWithLink(t.app, await addUser(t.services, '小林', 'agent'));
-    await t.desk.intake({ channel: 'web', dedupeKey: 'rights-1', customer: { externalId: 'v-rights', name: '赵六', phone: '13912345678' }, replyTo: {}, text: '我的订单一直没有发货，请帮我查一下' });
+    await t.desk.intake({
+      channel: 'web',
+      dedupeKey: 'rights-1',
+      customer: { externalId: 'v-rights', name: '赵六', phone: '13912345678' },
+      replyTo: {},
+      text: '我的订单一直没有发货，请帮我查一下',
+    });
   });
   afterAll(() => t?.close());
 

@@ -17,7 +17,6 @@ import { FAKE_APPS, startFakeOAuth, type FakeOAuth } from '../e2e/fake-oauth.ts'
 import { AGENT, buildWeek, REPORT_AT, type Week } from './reports.fixture.ts';
 import { Jar } from '../helpers/console-session.ts';
 
-
 const ROUTES_GET = ['/console', '/console/overview', '/console/tickets', '/console/tickets/FB-20260302-0001', '/console/ledger', '/console/settings'];
 const ROUTES_POST = ['/console/ledger/download'];
 
@@ -34,7 +33,11 @@ describe.each(dbKinds)('web console on %s', (kind) => {
     return res;
   };
   const csrfFrom = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-  const form = (data: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(data).toString() });
+  const form = (data: Record<string, string>) => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(data).toString(),
+  });
 
   async function tokenLogin(): Promise<Jar> {
     const jar = new Jar();
@@ -115,7 +118,10 @@ describe.each(dbKinds)('web console on %s', (kind) => {
     const wrong = await req(jar, '/console/login', form({ csrf: csrfFrom(page), token: 'not-the-admin-token-at-all' }));
     expect(wrong.headers.get('location')).toContain('error=token');
     expect(jar.cookies.has('loopdesk_console')).toBe(false);
-    const foreign = await req(jar, '/console/login', { ...form({ csrf: csrfFrom(page), token: TEST_ADMIN_TOKEN }), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' } });
+    const foreign = await req(jar, '/console/login', {
+      ...form({ csrf: csrfFrom(page), token: TEST_ADMIN_TOKEN }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
+    });
     expect(foreign.headers.get('location')).toContain('error=csrf');
     const admin = await tokenLogin();
     const overview = await req(admin, '/console/overview');
@@ -185,10 +191,17 @@ describe.each(dbKinds)('web console on %s', (kind) => {
 
   it('shows six months of figures equal to the metrics module for the same range', async () => {
     const data = await overviewData(t.services, { fresh: true });
-    const stats = await computeStats({ database: t.database, config: t.services.config, calendar: t.services.calendar, now: t.clock.now() }, rangeOfDays(data.months[0].month + '-01', data.range.toDay, 'Asia/Shanghai'));
+    const stats = await computeStats(
+      { database: t.database, config: t.services.config, calendar: t.services.calendar, now: t.clock.now() },
+      rangeOfDays(data.months[0].month + '-01', data.range.toDay, 'Asia/Shanghai'),
+    );
     expect(data.total.received).toBe(6);
     expect(data.total.received).toBe(stats.metrics.received);
-    expect(data.total.firstResponse).toMatchObject({ met: stats.metrics.firstResponse.met, breached: stats.metrics.firstResponse.breached, metRate: stats.metrics.firstResponse.metRate });
+    expect(data.total.firstResponse).toMatchObject({
+      met: stats.metrics.firstResponse.met,
+      breached: stats.metrics.firstResponse.breached,
+      metRate: stats.metrics.firstResponse.metRate,
+    });
     expect(data.total.resolution.resolved).toBe(stats.metrics.resolution.resolved);
     expect(data.total.survey.distribution).toEqual(stats.metrics.survey.distribution);
     expect(data.weeks.reduce((n, w) => n + w.total, 0)).toBe(6);
@@ -202,7 +215,8 @@ describe.each(dbKinds)('web console on %s', (kind) => {
 
   it('filters the ticket list, searches by code and phone, hides probes unless asked', async () => {
     const jar = await tokenLogin();
-    const codes = async (qs: string) => [...(await (await req(jar, `/console/tickets${qs}`)).text()).matchAll(/class="mono">((?:FB|TC)-[\d-]+)</g)].map((m) => m[1]);
+    const codes = async (qs: string) =>
+      [...(await (await req(jar, `/console/tickets${qs}`)).text()).matchAll(/class="mono">((?:FB|TC)-[\d-]+)</g)].map((m) => m[1]);
     const all = await codes('');
     expect(new Set(all)).toEqual(new Set([week.A, week.B, week.C, week.E, week.F, week.G]));
     expect(await codes('?probe=1')).toContain(week.D);
@@ -225,7 +239,14 @@ describe.each(dbKinds)('web console on %s', (kind) => {
 
   it('pages with a keyset cursor', async () => {
     for (let i = 0; i < 52; i++) {
-      await t.desk.intake({ channel: 'web', dedupeKey: `page-${i}`, customer: { externalId: `page-${i}` }, replyTo: { visitor: `page-${i}` }, text: `分页测试 ${i}：建议增加深色模式`, category: 'suggestion' });
+      await t.desk.intake({
+        channel: 'web',
+        dedupeKey: `page-${i}`,
+        customer: { externalId: `page-${i}` },
+        replyTo: { visitor: `page-${i}` },
+        text: `分页测试 ${i}：建议增加深色模式`,
+        category: 'suggestion',
+      });
     }
     const jar = await tokenLogin();
     const first = await (await req(jar, `/console/tickets?q=${encodeURIComponent('分页测试')}`)).text();
@@ -241,7 +262,9 @@ describe.each(dbKinds)('web console on %s', (kind) => {
     const jar = await tokenLogin();
     const html = await (await req(jar, `/console/tickets/${week.C}`)).text();
     expect(html).toContain('哈希链完整');
-    expect(html).toContain('<th scope="row">告知客户的承诺</th><td>咨询类问题：我们将在 1 个工作日内（工作时间 9:00–12:00、13:30–18:30）首次回复，最晚 3 月 3 日（周二）10:00 前。</td>');
+    expect(html).toContain(
+      '<th scope="row">告知客户的承诺</th><td>咨询类问题：我们将在 1 个工作日内（工作时间 9:00–12:00、13:30–18:30）首次回复，最晚 3 月 3 日（周二）10:00 前。</td>',
+    );
     expect(html).toContain('在「账户-发票」页面点击导出即可。');
     expect(html).toContain('没找到导出按钮');
     expect(html).toContain('客户评价');
@@ -293,7 +316,8 @@ describe.each(dbKinds)('web console on %s', (kind) => {
 
   it('prints the written description: categories, promises, holidays and make-up days, roles, channels', async () => {
     const html = await (await req(await tokenLogin(), '/console/settings')).text();
-    for (const s of ['产品故障', '2 小时', '调休上班', '春节', '李组长', '官网留言', '首次响应及时率', '客户确认解决的工单数 ÷ 有解决时限的工单数']) expect(html).toContain(s);
+    for (const s of ['产品故障', '2 小时', '调休上班', '春节', '李组长', '官网留言', '首次响应及时率', '客户确认解决的工单数 ÷ 有解决时限的工单数'])
+      expect(html).toContain(s);
     expect(html).toContain('@media print');
   });
 

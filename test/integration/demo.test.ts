@@ -46,7 +46,11 @@ async function emptyTarget(kind: DbKind): Promise<{ args: string[]; open(): Prom
   if (kind === 'pglite') {
     const dir = join(mkdtempSync(join(tmpdir(), 'loopdesk-demo-')), 'data-demo');
     await (await openDatabase({ dataDir: dir, loadDataDir: template(), migrate: false })).close();
-    return { args: ['--data-dir', dir], open: () => openDatabase({ dataDir: dir }), drop: async () => rmSync(join(dir, '..'), { recursive: true, force: true }) };
+    return {
+      args: ['--data-dir', dir],
+      open: () => openDatabase({ dataDir: dir }),
+      drop: async () => rmSync(join(dir, '..'), { recursive: true, force: true }),
+    };
   }
   const { url, drop } = await createPostgresDatabase();
   return { args: ['--database-url', url], open: () => openDatabase({ databaseUrl: url }), drop };
@@ -67,7 +71,14 @@ describe.each(dbKinds)('loopdesk demo on %s', (kind) => {
     target = await emptyTarget(kind);
     code = await runDemoCli([...target.args, ...ARGS], { config, out: (t) => lines.push(t), now: END });
     database = await target.open();
-    services = createServices({ env: parseEnv({ ADMIN_TOKEN: TEST_ADMIN_TOKEN, LOG_LEVEL: 'silent' }), config, database, clock: fixedClock(END), log: silentLogger, channels: [] });
+    services = createServices({
+      env: parseEnv({ ADMIN_TOKEN: TEST_ADMIN_TOKEN, LOG_LEVEL: 'silent' }),
+      config,
+      database,
+      clock: fixedClock(END),
+      log: silentLogger,
+      channels: [],
+    });
     dir = mkdtempSync(join(tmpdir(), 'demo-artefacts-'));
   }, 600_000);
   afterAll(async () => {
@@ -89,7 +100,9 @@ describe.each(dbKinds)('loopdesk demo on %s', (kind) => {
     const channels = (await queryRows<{ c: string }>(database.db, sql`select distinct channel as c from tickets order by 1`)).map((r) => r.c);
     expect(channels).toEqual(['api', 'dingtalk', 'email', 'feishu', 'helpdesk', 'web', 'wecom']);
     // As classified at intake (其他 tickets are then reclassified by an agent, or stay 其他).
-    const categories = (await queryRows<{ c: string }>(database.db, sql`select distinct data->>'category' as c from ticket_events where type = 'created' order by 1`)).map((r) => r.c);
+    const categories = (
+      await queryRows<{ c: string }>(database.db, sql`select distinct data->>'category' as c from ticket_events where type = 'created' order by 1`)
+    ).map((r) => r.c);
     expect(categories).toEqual(['bug', 'complaint', 'consultation', 'other', 'suggestion']);
     expect(await count(database, `select count(*)::int as n from ticket_events where type = 'sla_breached'`)).toBeGreaterThan(0);
     expect(await count(database, `select count(*)::int as n from ticket_events where type = 'sla_escalated'`)).toBeGreaterThan(0);
@@ -115,7 +128,8 @@ describe.each(dbKinds)('loopdesk demo on %s', (kind) => {
     const [major] = await queryRows<{ code: string }>(database.db, sql`select code from tickets where is_major order by id limit 1`);
     const doc = (await buildCase(statsDeps(services), major.code))!;
     const types = doc.timeline.map((e) => e.type);
-    for (const t of ['created', 'major_flagged', 'claimed', 'responded', 'customer_message', 'noted', 'escalated', 'resolved', 'reopened', 'closed']) expect(types).toContain(t);
+    for (const t of ['created', 'major_flagged', 'claimed', 'responded', 'customer_message', 'noted', 'escalated', 'resolved', 'reopened', 'closed'])
+      expect(types).toContain(t);
     expect(doc.facts.outcome).toBeDefined();
     expect(doc.chain.intact).toBe(true);
     expect(doc.title).toContain(DEMO_LABEL);
@@ -137,8 +151,18 @@ describe.each(dbKinds)('loopdesk demo on %s', (kind) => {
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.readFile(path);
     expect(wb.worksheets.map((w) => w.name)).toEqual(['台账', '月度汇总', '回访记录', '重大投诉', '服务承诺', '说明'].map((n) => `${n}（${DEMO_LABEL}）`));
-    expect((wb.getWorksheet(`说明（${DEMO_LABEL}）`)!.getRow(2).values as unknown[]).slice(1)).toEqual([DEMO_LABEL, expect.stringContaining('不是真实客户反馈')]);
-    const rows = (await database.db.select().from(tickets).where(sql`${tickets.createdAt} >= ${range.from.toISOString()}::timestamptz and ${tickets.createdAt} < ${range.to.toISOString()}::timestamptz and not ${tickets.isProbe}`)).map((r) => ({ ...r, slaPolicy: r.slaPolicy as never }));
+    expect((wb.getWorksheet(`说明（${DEMO_LABEL}）`)!.getRow(2).values as unknown[]).slice(1)).toEqual([
+      DEMO_LABEL,
+      expect.stringContaining('不是真实客户反馈'),
+    ]);
+    const rows = (
+      await database.db
+        .select()
+        .from(tickets)
+        .where(
+          sql`${tickets.createdAt} >= ${range.from.toISOString()}::timestamptz and ${tickets.createdAt} < ${range.to.toISOString()}::timestamptz and not ${tickets.isProbe}`,
+        )
+    ).map((r) => ({ ...r, slaPolicy: r.slaPolicy as never }));
     const expected = computeMetrics(rows, { calendar: services.calendar, satisfiedMin: 4, now: END });
     const summary: unknown[][] = [];
     wb.getWorksheet(`月度汇总（${DEMO_LABEL}）`)!.eachRow((r) => summary.push((r.values as unknown[]).slice(1)));
@@ -196,9 +220,16 @@ describe.each(dbKinds)('loopdesk demo on %s', (kind) => {
     const login = await app.request('/console/login');
     const html = await login.text();
     expect(html).toContain(DEMO_LABEL);
-    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1];
-    const signIn = await app.request('/console/login', { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf, token: TEST_ADMIN_TOKEN, next: '/console/overview' }).toString() });
+    const signIn = await app.request('/console/login', {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf, token: TEST_ADMIN_TOKEN, next: '/console/overview' }).toString(),
+    });
     expect(signIn.status).toBe(303);
     const session = [cookie, ...signIn.headers.getSetCookie().map((c) => c.split(';')[0])].join('; ');
     const [major] = await queryRows<{ code: string }>(database.db, sql`select code from tickets where is_major limit 1`);
@@ -298,7 +329,9 @@ describe('loopdesk demo refuses bad arguments and foreign directories', () => {
     const out: string[] = [];
     expect(await runDemoCli(['--data-dir', dir, '--days', '3'], { config, out: (t) => out.push(t), now: END })).toBe(DEMO_EXIT.refused);
     expect(await runDemoCli(['--data-dir', dir, '--bogus'], { config, out: (t) => out.push(t), now: END })).toBe(DEMO_EXIT.usage);
-    expect(await runDemoCli(['--data-dir', dir, '--database-url', 'postgres://x@127.0.0.1/y'], { config, out: (t) => out.push(t), now: END })).toBe(DEMO_EXIT.usage);
+    expect(await runDemoCli(['--data-dir', dir, '--database-url', 'postgres://x@127.0.0.1/y'], { config, out: (t) => out.push(t), now: END })).toBe(
+      DEMO_EXIT.usage,
+    );
     expect(out.join('\n')).toContain('--days 应为 7–730 之间的整数');
     // Nothing was created for a refused command.
     expect(() => readFileSync(join(dir, 'loopdesk.lock'))).toThrow();

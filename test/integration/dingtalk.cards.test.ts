@@ -9,11 +9,34 @@ const template = JSON.parse(readFileSync(new URL('../../cards/dingtalk/loopdesk-
 const declared = new Set<string>(template.variables.map((v: { name: string }) => v.name));
 
 const view: TicketView = {
-  id: 1, code: 'FB-20260302-0001', status: 'claimed', statusLabel: '处理中', category: { id: 'bug', name: '产品故障', nameEn: 'Bug' },
-  categories: [{ id: 'bug', name: '产品故障', nameEn: 'Bug' }, { id: 'other', name: '其他', nameEn: 'Other' }], priority: 'high', channel: 'dingtalk', channelLabel: '钉钉',
-  customer: { name: '王*', contact: null }, subject: 's', excerpt: '# 不是标题\n- 不是列表', assignee: { name: '李客服', platform: 'dingtalk', userId: 'a1' }, isMajor: true, escalated: false, isProbe: false,
-  createdAt: '2026-03-02T02:00:00.000Z', firstResponse: { state: 'met', label: '已达成', labelEn: 'Met', dueAt: null }, resolution: { state: 'due_soon', label: '即将超时，剩余 20分', labelEn: '', dueAt: null },
-  paused: false, reopenCount: 0, csatScore: null, csatComment: null, actions: ['respond', 'resolve', 'reclassify', 'escalate'], url: 'http://loopdesk.test/console/tickets/FB-20260302-0001',
+  id: 1,
+  code: 'FB-20260302-0001',
+  status: 'claimed',
+  statusLabel: '处理中',
+  category: { id: 'bug', name: '产品故障', nameEn: 'Bug' },
+  categories: [
+    { id: 'bug', name: '产品故障', nameEn: 'Bug' },
+    { id: 'other', name: '其他', nameEn: 'Other' },
+  ],
+  priority: 'high',
+  channel: 'dingtalk',
+  channelLabel: '钉钉',
+  customer: { name: '王*', contact: null },
+  subject: 's',
+  excerpt: '# 不是标题\n- 不是列表',
+  assignee: { name: '李客服', platform: 'dingtalk', userId: 'a1' },
+  isMajor: true,
+  escalated: false,
+  isProbe: false,
+  createdAt: '2026-03-02T02:00:00.000Z',
+  firstResponse: { state: 'met', label: '已达成', labelEn: 'Met', dueAt: null },
+  resolution: { state: 'due_soon', label: '即将超时，剩余 20分', labelEn: '', dueAt: null },
+  paused: false,
+  reopenCount: 0,
+  csatScore: null,
+  csatComment: null,
+  actions: ['respond', 'resolve', 'reclassify', 'escalate'],
+  url: 'http://loopdesk.test/console/tickets/FB-20260302-0001',
 };
 
 describe('dingtalk card template and renderers', () => {
@@ -28,10 +51,14 @@ describe('dingtalk card template and renderers', () => {
   });
 
   it('every button sends params that the callback handler accepts (the DESIGN.md contract)', () => {
-    const buttons = template.components.flatMap((c: { buttons?: unknown[] }) => c.buttons ?? []) as Array<{ params: Array<{ name: string; type: string; value?: string }> }>;
+    const buttons = template.components.flatMap((c: { buttons?: unknown[] }) => c.buttons ?? []) as Array<{
+      params: Array<{ name: string; type: string; value?: string }>;
+    }>;
     expect(buttons.length).toBe(11);
     for (const b of buttons) {
-      const params = Object.fromEntries(b.params.map((p) => [p.name, p.type === 'fixed' ? p.value : p.name === 'ticket' ? view.code : p.name === 'category' ? 'other' : 'x']));
+      const params = Object.fromEntries(
+        b.params.map((p) => [p.name, p.type === 'fixed' ? p.value : p.name === 'ticket' ? view.code : p.name === 'category' ? 'other' : 'x']),
+      );
       expect(cardParamsSchema.safeParse(params).success, JSON.stringify(params)).toBe(true);
     }
   });

@@ -18,10 +18,28 @@ describe.each(dbKinds)('dingtalk customer group survey on %s', (kind) => {
   });
 
   const agentSays = (text: string) =>
-    fake.robotMessage({ now: t.clock.now().getTime(), conversationType: '2', conversationId: AGENTS_CID, conversationTitle: '客服协作群', senderStaffId: 'agent42', senderNick: '周客服', isInAtList: true, text: { content: ` ${text}` } });
+    fake.robotMessage({
+      now: t.clock.now().getTime(),
+      conversationType: '2',
+      conversationId: AGENTS_CID,
+      conversationTitle: '客服协作群',
+      senderStaffId: 'agent42',
+      senderNick: '周客服',
+      isInAtList: true,
+      text: { content: ` ${text}` },
+    });
   const member = (who: { staffId: string; senderId: string; nick: string }, text: string, messageId?: string) =>
     fake.robotMessage(
-      { now: t.clock.now().getTime(), conversationType: '2', conversationId: 'cidCustGroupB', conversationTitle: '远航物流 × 我司 服务群', senderStaffId: who.staffId, senderId: who.senderId, senderNick: who.nick, text: { content: ` ${text}` } },
+      {
+        now: t.clock.now().getTime(),
+        conversationType: '2',
+        conversationId: 'cidCustGroupB',
+        conversationTitle: '远航物流 × 我司 服务群',
+        senderStaffId: who.staffId,
+        senderId: who.senderId,
+        senderNick: who.nick,
+        text: { content: ` ${text}` },
+      },
       messageId ? { messageId } : {},
     );
   const ALICE = { staffId: 'alice01', senderId: '$:LWCP_v1:$alice', nick: 'Alice' };
@@ -41,7 +59,9 @@ describe.each(dbKinds)('dingtalk customer group survey on %s', (kind) => {
     await t.handled(bob.frame);
     await t.drain();
     expect(await t.ticket(ticket.code)).toMatchObject({ status: 'resolved', csatScore: null });
-    const refusal = toGroup().slice(before).map((c) => JSON.stringify(c.body));
+    const refusal = toGroup()
+      .slice(before)
+      .map((c) => JSON.stringify(c.body));
     expect(refusal.some((b) => b.includes(`工单 ${ticket.code} 的满意度评价需由提交这条反馈的 Alice 本人完成`))).toBe(true);
 
     // Re-delivered: no second refusal, still no answer, no new ticket from the "5".

@@ -34,7 +34,11 @@ describe.each(dbKinds)('dingtalk HTTP mode on %s', (kind) => {
     const ts = String(opts.ts ?? stamp());
     return t.app.request('/dingtalk/card', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-ddpaas-signature-timestamp': ts, 'x-ddpaas-signature': cardSignature(ts, opts.secret ?? fake.clientSecret) },
+      headers: {
+        'content-type': 'application/json',
+        'x-ddpaas-signature-timestamp': ts,
+        'x-ddpaas-signature': cardSignature(ts, opts.secret ?? fake.clientSecret),
+      },
       body: JSON.stringify(body),
     });
   };
@@ -70,7 +74,9 @@ describe.each(dbKinds)('dingtalk HTTP mode on %s', (kind) => {
     expect(wrong.status).toBe(401);
     expect((await json(wrong)).error.code).toBe('unauthorized');
     expect((await robot(body, { ts: t.clock.now().getTime() - 2 * 60 * 60_000 })).status).toBe(401);
-    expect((await t.app.request('/dingtalk/robot', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status).toBe(401);
+    expect(
+      (await t.app.request('/dingtalk/robot', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status,
+    ).toBe(401);
     expect((await card(click('x', 'agent', { action: 'claim', ticket: 'FB-20260302-0001' }), { secret: 'nope' })).status).toBe(401);
     expect(await t.db.select().from(tickets)).toEqual([]);
     expect(await t.db.select().from(inboundReceipts)).toEqual([]);
@@ -92,13 +98,23 @@ describe.each(dbKinds)('dingtalk HTTP mode on %s', (kind) => {
 
     expect((await card(click(outTrackId, 'agentHttp', { action: 'claim', ticket: ticket.code }))).status).toBe(200);
     expect((await t.ticket(ticket.code)).status).toBe('claimed');
-    expect((await card(click(outTrackId, 'agentHttp', { action: 'respond', ticket: ticket.code, reply: '已为您原路退款，1–3 个工作日到账。' }))).status).toBe(200);
+    expect((await card(click(outTrackId, 'agentHttp', { action: 'respond', ticket: ticket.code, reply: '已为您原路退款，1–3 个工作日到账。' }))).status).toBe(
+      200,
+    );
     expect((await card(click(outTrackId, 'agentHttp', { action: 'resolve', ticket: ticket.code }))).status).toBe(200);
     await t.drain();
     expect(fake.callsTo('/robot/sendBySession').map((c) => c.body.text?.content)).toContain('已为您原路退款，1–3 个工作日到账。');
     const survey = fake.callsTo('/v1.0/card/instances/createAndDeliver').find((c) => c.body.openSpaceId === 'dtv1.card//IM_ROBOT.custHttp')!;
     expect(survey.body.callbackType).toBe('HTTP');
-    expect((await card({ ...click(survey.body.outTrackId, 'custHttp', { action: 'csat', ticket: ticket.code, score: 5 }), spaceType: 'IM_ROBOT', spaceId: undefined })).status).toBe(200);
+    expect(
+      (
+        await card({
+          ...click(survey.body.outTrackId, 'custHttp', { action: 'csat', ticket: ticket.code, score: 5 }),
+          spaceType: 'IM_ROBOT',
+          spaceId: undefined,
+        })
+      ).status,
+    ).toBe(200);
     expect(await t.ticket(ticket.code)).toMatchObject({ status: 'closed', csatScore: 5 });
     await t.drain();
     const puts = fake.callsTo('/v1.0/card/instances').filter((c) => c.method === 'PUT' && c.body.outTrackId === outTrackId);
@@ -116,7 +132,11 @@ describe.each(dbKinds)('dingtalk HTTP mode on %s', (kind) => {
 
   it('answers 400 to a signed body that is not JSON', async () => {
     const ts = String(stamp());
-    const res = await t.app.request('/dingtalk/robot', { method: 'POST', headers: { 'content-type': 'application/json', timestamp: ts, sign: robotSignature(ts, fake.clientSecret) }, body: '{not json' });
+    const res = await t.app.request('/dingtalk/robot', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', timestamp: ts, sign: robotSignature(ts, fake.clientSecret) },
+      body: '{not json',
+    });
     expect(res.status).toBe(400);
   });
 });

@@ -20,13 +20,35 @@ describe.each(dbKinds)('dingtalk stream mode without a template on %s', (kind) =
   });
 
   const agentSays = (text: string) =>
-    fake.robotMessage({ now: t.clock.now().getTime(), conversationType: '2', conversationId: AGENTS_CID, conversationTitle: '客服协作群', senderStaffId: 'agent42', senderNick: '周客服', isInAtList: true, text: { content: ` ${text}` } });
-  const groupMarkdowns = () => fake.callsTo('/v1.0/robot/groupMessages/send').filter((c) => c.body.msgKey === 'sampleMarkdown').map((c) => ({ to: c.body.openConversationId as string, ...JSON.parse(c.body.msgParam) }));
+    fake.robotMessage({
+      now: t.clock.now().getTime(),
+      conversationType: '2',
+      conversationId: AGENTS_CID,
+      conversationTitle: '客服协作群',
+      senderStaffId: 'agent42',
+      senderNick: '周客服',
+      isInAtList: true,
+      text: { content: ` ${text}` },
+    });
+  const groupMarkdowns = () =>
+    fake
+      .callsTo('/v1.0/robot/groupMessages/send')
+      .filter((c) => c.body.msgKey === 'sampleMarkdown')
+      .map((c) => ({ to: c.body.openConversationId as string, ...JSON.parse(c.body.msgParam) }));
 
   it('a customer group: markdown card with commands, /claim /reply /resolve, survey answered by typing a number', async () => {
     const now = t.clock.now().getTime();
     // External B2B customers @ the robot in their own group; the session webhook of that message is already expired.
-    const { frame } = fake.robotMessage({ now, conversationType: '2', conversationId: 'cidCustGroupA', conversationTitle: '星河科技 × 我司 服务群', senderStaffId: '', senderNick: 'Alice', sessionWebhookExpiredTime: now - 1000, text: { content: ' 怎么导出上个月的发票？' } });
+    const { frame } = fake.robotMessage({
+      now,
+      conversationType: '2',
+      conversationId: 'cidCustGroupA',
+      conversationTitle: '星河科技 × 我司 服务群',
+      senderStaffId: '',
+      senderNick: 'Alice',
+      sessionWebhookExpiredTime: now - 1000,
+      text: { content: ' 怎么导出上个月的发票？' },
+    });
     await t.handled(frame);
     const ticket = await t.waitTicket((r) => r.replyTo.conversationId === 'cidCustGroupA', 'group ticket');
     await t.drain();
@@ -47,21 +69,33 @@ describe.each(dbKinds)('dingtalk stream mode without a template on %s', (kind) =
     expect(answer.body.msgtype).toBe('markdown');
     expect(answer.body.markdown.text).toContain('已认领');
     expect(answer.body.at.atUserIds).toEqual(['agent42']);
-    expect(groupMarkdowns().filter((m) => m.to === AGENTS_CID).at(-1)!.text).toContain('**处理人**：周客服');
+    expect(
+      groupMarkdowns()
+        .filter((m) => m.to === AGENTS_CID)
+        .at(-1)!.text,
+    ).toContain('**处理人**：周客服');
 
     await t.handled(agentSays(`/reply ${ticket.code} 在「费用中心-发票」页面选择月份导出即可。`).frame);
     await t.drain();
-    const toCustomer = fake.callsTo('/v1.0/robot/groupMessages/send').filter((c) => c.body.openConversationId === 'cidCustGroupA').at(-1)!;
+    const toCustomer = fake
+      .callsTo('/v1.0/robot/groupMessages/send')
+      .filter((c) => c.body.openConversationId === 'cidCustGroupA')
+      .at(-1)!;
     expect(JSON.parse(toCustomer.body.msgParam).content).toBe('在「费用中心-发票」页面选择月份导出即可。');
 
     await t.handled(agentSays(`/resolve ${ticket.code}`).frame);
     await t.drain();
-    const survey = groupMarkdowns().filter((m) => m.to === 'cidCustGroupA').at(-1)!;
+    const survey = groupMarkdowns()
+      .filter((m) => m.to === 'cidCustGroupA')
+      .at(-1)!;
     expect(survey.text).toContain('请 @我 并回复数字 1–5');
     expect(survey.text).not.toContain('dtmd://');
 
     // Customer answers in the group: "@robot 4 挺好" arrives as "4 挺好".
-    await t.handled(fake.robotMessage({ now, conversationType: '2', conversationId: 'cidCustGroupA', senderStaffId: '', senderNick: 'Bob', text: { content: ' 4 挺好' } }).frame);
+    await t.handled(
+      fake.robotMessage({ now, conversationType: '2', conversationId: 'cidCustGroupA', senderStaffId: '', senderNick: 'Bob', text: { content: ' 4 挺好' } })
+        .frame,
+    );
     expect(await t.ticket(ticket.code)).toMatchObject({ status: 'closed', csatScore: 4, csatComment: '挺好' });
     await t.drain();
     const dead = await t.db.select().from(outbox).where(eq(outbox.status, 'dead'));
@@ -76,7 +110,9 @@ describe.each(dbKinds)('dingtalk stream mode without a template on %s', (kind) =
     await t.handled(agentSays(`/reply ${ticket.code} 请更新到最新版本`).frame);
     await t.handled(agentSays(`/resolve ${ticket.code}`).frame);
     await t.drain();
-    const survey = fake.callsTo('/robot/sendBySession').find((c) => c.body.msgtype === 'markdown' && c.body.markdown.title === `请为工单 ${ticket.code} 的处理打分`)!;
+    const survey = fake
+      .callsTo('/robot/sendBySession')
+      .find((c) => c.body.msgtype === 'markdown' && c.body.markdown.title === `请为工单 ${ticket.code} 的处理打分`)!;
     expect(survey.body.markdown.text).toContain('dtmd://dingtalkclient/sendMessage?content=5');
 
     const vote = fake.robotMessage({ now, senderStaffId: 'cust77', conversationId: 'cidOne77', text: { content: '2' } });
@@ -95,7 +131,10 @@ describe.each(dbKinds)('dingtalk stream mode without a template on %s', (kind) =
     await t.handled(agentSays('/frobnicate').frame);
     await t.handled(agentSays('大家辛苦了').frame);
     await t.drain();
-    const texts = fake.callsTo('/robot/sendBySession').slice(-2).map((c) => c.body.text?.content ?? '');
+    const texts = fake
+      .callsTo('/robot/sendBySession')
+      .slice(-2)
+      .map((c) => c.body.text?.content ?? '');
     expect(texts[0]).toContain('未知命令 /frobnicate');
     expect(texts[1]).toContain('/help');
     const rows = await t.db.select().from(outbox).where(eq(outbox.kind, 'customer.text'));

@@ -25,7 +25,13 @@ describe.each(dbKinds)('dingtalk outbound on %s', (kind) => {
 
   // A 1:1 customer whose session webhook has expired: every answer goes through batchSend.
   const intake = (staffId: string, text: string) =>
-    t.desk.intake({ channel: 'dingtalk', dedupeKey: `msg-${staffId}`, customer: { externalId: `user:${staffId}` }, replyTo: { conversationId: `cid-${staffId}`, conversationType: '1', senderStaffId: staffId }, text });
+    t.desk.intake({
+      channel: 'dingtalk',
+      dedupeKey: `msg-${staffId}`,
+      customer: { externalId: `user:${staffId}` },
+      replyTo: { conversationId: `cid-${staffId}`, conversationType: '1', senderStaffId: staffId },
+      text,
+    });
   const rowOf = async (ticketId: number, kind: string) => (await t.db.select().from(outbox).where(eq(outbox.ticketId, ticketId))).find((r) => r.kind === kind)!;
 
   it('retries a throttled batchSend (flowControlledStaffIdList) and delivers it later', async () => {
@@ -58,9 +64,14 @@ describe.each(dbKinds)('dingtalk outbound on %s', (kind) => {
     expect((await rowOf(r.ticketId, 'customer.text')).status).toBe('sent');
     expect(fake.callsTo('/v1.0/oauth2/accessToken').length).toBe(tokensBefore + 1);
 
-    const settings = dingTalkSettings(parseEnv({ DINGTALK_CLIENT_ID: fake.clientId, DINGTALK_CLIENT_SECRET: fake.clientSecret, DINGTALK_API_BASE: fake.base }))!;
+    const settings = dingTalkSettings(
+      parseEnv({ DINGTALK_CLIENT_ID: fake.clientId, DINGTALK_CLIENT_SECRET: fake.clientSecret, DINGTALK_API_BASE: fake.base }),
+    )!;
     const lines: string[] = [];
-    const api = createDingTalkApi(settings, createLogger('debug', {}, (l) => lines.push(l)));
+    const api = createDingTalkApi(
+      settings,
+      createLogger('debug', {}, (l) => lines.push(l)),
+    );
     const token = await api.accessToken();
     expect(await api.accessToken()).toBe(token);
     fake.fail('/robot/sendBySession', 200, { errcode: 410100, errmsg: 'send too fast' });
@@ -80,12 +91,20 @@ describe.each(dbKinds)('dingtalk outbound on %s', (kind) => {
     const ack = await rowOf(r.ticketId, 'customer.text');
     expect(ack.status).toBe('dead');
     expect(ack.lastError).toContain('钉钉接口拒绝');
-    const notice = fake.callsTo('/v1.0/robot/groupMessages/send').find((c) => c.body.openConversationId === AGENTS_CID && String(JSON.parse(c.body.msgParam).content ?? '').includes('无法送达'))!;
+    const notice = fake
+      .callsTo('/v1.0/robot/groupMessages/send')
+      .find((c) => c.body.openConversationId === AGENTS_CID && String(JSON.parse(c.body.msgParam).content ?? '').includes('无法送达'))!;
     expect(JSON.parse(notice.body.msgParam).content).toContain(r.code);
   });
 
   it('an external customer (no staffId) with an expired session is dead-lettered with the reason', async () => {
-    const r = await t.desk.intake({ channel: 'dingtalk', dedupeKey: 'msg-ext', customer: { externalId: 'user:$:LWCP' }, replyTo: { conversationId: 'cidExt', conversationType: '1', senderId: '$:LWCP' }, text: '外部联系人的问题' });
+    const r = await t.desk.intake({
+      channel: 'dingtalk',
+      dedupeKey: 'msg-ext',
+      customer: { externalId: 'user:$:LWCP' },
+      replyTo: { conversationId: 'cidExt', conversationType: '1', senderId: '$:LWCP' },
+      text: '外部联系人的问题',
+    });
     await t.drain();
     const ack = await rowOf(r.ticketId, 'customer.text');
     expect(ack.status).toBe('dead');

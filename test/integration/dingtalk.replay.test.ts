@@ -35,7 +35,10 @@ describe.each(dbKinds)('dingtalk HTTP callbacks: replays on %s', (kind) => {
     sessionWebhookExpiredTime: t.clock.now().getTime() + 90 * 60_000,
     text: { content: text },
   });
-  const counts = async () => ({ tickets: (await t.db.select({ n: count() }).from(tickets))[0].n, messages: (await t.db.select({ n: count() }).from(messages))[0].n });
+  const counts = async () => ({
+    tickets: (await t.db.select({ n: count() }).from(tickets))[0].n,
+    messages: (await t.db.select({ n: count() }).from(messages))[0].n,
+  });
 
   it('a captured timestamp/sign pair cannot sign another body; the same delivery again is still a harmless duplicate', async () => {
     const ts = String(t.clock.now().getTime());
@@ -44,7 +47,11 @@ describe.each(dbKinds)('dingtalk HTTP callbacks: replays on %s', (kind) => {
     const after = await counts();
     const again = await t.app.request('/dingtalk/robot', { method: 'POST', headers: headersAt(ts), body: original });
     expect(again.status).toBe(200);
-    const forged = await t.app.request('/dingtalk/robot', { method: 'POST', headers: headersAt(ts), body: JSON.stringify(message('msgReplayB', '伪造的投诉内容')) });
+    const forged = await t.app.request('/dingtalk/robot', {
+      method: 'POST',
+      headers: headersAt(ts),
+      body: JSON.stringify(message('msgReplayB', '伪造的投诉内容')),
+    });
     expect(forged.status).toBe(401);
     expect((await json(forged)).error.message).toContain('签名已被使用');
     expect(await counts()).toEqual(after);
@@ -53,7 +60,13 @@ describe.each(dbKinds)('dingtalk HTTP callbacks: replays on %s', (kind) => {
   it('the same for card callbacks', async () => {
     const ts = String(t.clock.now().getTime());
     const headers = { 'content-type': 'application/json', 'x-ddpaas-signature-timestamp': ts, 'x-ddpaas-signature': cardSignature(ts, fake.clientSecret) };
-    const click = (userId: string) => JSON.stringify({ type: 'actionCallback', outTrackId: 'track-none', userId, content: JSON.stringify({ cardPrivateData: { actionIds: ['claim'], params: { action: 'claim', ticket: 'FB-20260302-0001' } } }) });
+    const click = (userId: string) =>
+      JSON.stringify({
+        type: 'actionCallback',
+        outTrackId: 'track-none',
+        userId,
+        content: JSON.stringify({ cardPrivateData: { actionIds: ['claim'], params: { action: 'claim', ticket: 'FB-20260302-0001' } } }),
+      });
     expect((await t.app.request('/dingtalk/card', { method: 'POST', headers, body: click('u1') })).status).toBe(200);
     expect((await t.app.request('/dingtalk/card', { method: 'POST', headers, body: click('u1') })).status).toBe(200);
     expect((await t.app.request('/dingtalk/card', { method: 'POST', headers, body: click('u2') })).status).toBe(401);
@@ -65,7 +78,10 @@ describe.each(dbKinds)('dingtalk HTTP callbacks: replays on %s', (kind) => {
     expect(res.status).toBe(401);
     expect((await json(res)).error.message).toContain('签名已过期');
     const fresh = String(t.clock.now().getTime() - 4 * 60_000);
-    expect((await t.app.request('/dingtalk/robot', { method: 'POST', headers: headersAt(fresh), body: JSON.stringify(message('msgReplayNew', '较新的签名')) })).status).toBe(200);
+    expect(
+      (await t.app.request('/dingtalk/robot', { method: 'POST', headers: headersAt(fresh), body: JSON.stringify(message('msgReplayNew', '较新的签名')) }))
+        .status,
+    ).toBe(200);
   });
 
   it('malformed, NUL-laden and wrong-type bodies are 4xx or acknowledged, never 500', async () => {

@@ -6,7 +6,11 @@ import { dbKinds } from '../helpers/db.ts';
 import { startFakeDingTalk, type FakeDingTalk } from '../fakes/dingtalk/server.ts';
 import { AGENTS_CID, createDingTalkDesk, TEMPLATE_ID, type DingTalkDesk } from '../fakes/dingtalk/desk.ts';
 
-const roles = { agents: [{ platform: 'dingtalk', userId: 'agent007', name: '李客服' }], leads: [{ platform: 'dingtalk', userId: 'lead01', name: '赵组长' }], admins: [] };
+const roles = {
+  agents: [{ platform: 'dingtalk', userId: 'agent007', name: '李客服' }],
+  leads: [{ platform: 'dingtalk', userId: 'lead01', name: '赵组长' }],
+  admins: [],
+};
 
 describe.each(dbKinds)('dingtalk stream mode with a card template on %s', (kind) => {
   let fake: FakeDingTalk;
@@ -37,7 +41,12 @@ describe.each(dbKinds)('dingtalk stream mode with a card template on %s', (kind)
     expect(acks[0].body.text.content).toContain('我们将在 2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复，最晚 ');
     // The ticket card is created in the agents' group with STREAM callbacks.
     const [create] = fake.callsTo('/v1.0/card/instances/createAndDeliver');
-    expect(create.body).toMatchObject({ cardTemplateId: TEMPLATE_ID, callbackType: 'STREAM', openSpaceId: `dtv1.card//IM_GROUP.${AGENTS_CID}`, imGroupOpenDeliverModel: { robotCode: fake.clientId } });
+    expect(create.body).toMatchObject({
+      cardTemplateId: TEMPLATE_ID,
+      callbackType: 'STREAM',
+      openSpaceId: `dtv1.card//IM_GROUP.${AGENTS_CID}`,
+      imGroupOpenDeliverModel: { robotCode: fake.clientId },
+    });
     const params = create.body.cardData.cardParamMap;
     expect(params).toMatchObject({ ticket: ticket.code, status: 'new', can_claim: 'true', can_resolve: 'true' });
     expect(Object.values(params).every((v) => typeof v === 'string')).toBe(true);
@@ -55,7 +64,14 @@ describe.each(dbKinds)('dingtalk stream mode with a card template on %s', (kind)
     expect(updates.at(-1)!.body).toMatchObject({ outTrackId, cardData: { cardParamMap: { status: 'claimed', can_claim: 'false', assignee: '李客服' } } });
 
     // Reply from the card's input field: the customer gets it.
-    await t.handled(fake.cardClick({ outTrackId, userId: 'agent007', spaceId: AGENTS_CID, params: { action: 'respond', ticket: ticket.code, reply: '已修复，请升级到 3.2.1 后重试。' } }).frame);
+    await t.handled(
+      fake.cardClick({
+        outTrackId,
+        userId: 'agent007',
+        spaceId: AGENTS_CID,
+        params: { action: 'respond', ticket: ticket.code, reply: '已修复，请升级到 3.2.1 后重试。' },
+      }).frame,
+    );
     await t.drain();
     expect(fake.callsTo('/robot/sendBySession').at(-1)!.body.text.content).toBe('已修复，请升级到 3.2.1 后重试。');
     expect((await t.ticket(ticket.code)).status).toBe('responded');
@@ -64,17 +80,38 @@ describe.each(dbKinds)('dingtalk stream mode with a card template on %s', (kind)
     await t.handled(fake.cardClick({ outTrackId, userId: 'agent007', spaceId: AGENTS_CID, params: { action: 'resolve', ticket: ticket.code } }).frame);
     await t.drain();
     const survey = fake.callsTo('/v1.0/card/instances/createAndDeliver').find((c) => c.body.openSpaceId === 'dtv1.card//IM_ROBOT.cust001')!;
-    expect(survey.body).toMatchObject({ callbackType: 'STREAM', imRobotOpenDeliverModel: { spaceType: 'IM_ROBOT' }, cardData: { cardParamMap: { kind: 'survey', ticket: ticket.code, answered: 'false' } } });
+    expect(survey.body).toMatchObject({
+      callbackType: 'STREAM',
+      imRobotOpenDeliverModel: { spaceType: 'IM_ROBOT' },
+      cardData: { cardParamMap: { kind: 'survey', ticket: ticket.code, answered: 'false' } },
+    });
 
     // Someone else cannot answer the survey; the customer can.
-    await t.handled(fake.cardClick({ outTrackId: survey.body.outTrackId, userId: 'someone-else', spaceType: 'IM_ROBOT', params: { action: 'csat', ticket: ticket.code, score: '1' } }).frame);
+    await t.handled(
+      fake.cardClick({
+        outTrackId: survey.body.outTrackId,
+        userId: 'someone-else',
+        spaceType: 'IM_ROBOT',
+        params: { action: 'csat', ticket: ticket.code, score: '1' },
+      }).frame,
+    );
     expect((await t.ticket(ticket.code)).status).toBe('resolved');
-    await t.handled(fake.cardClick({ outTrackId: survey.body.outTrackId, userId: 'cust001', spaceType: 'IM_ROBOT', params: { action: 'csat', ticket: ticket.code, score: '5' } }).frame);
+    await t.handled(
+      fake.cardClick({
+        outTrackId: survey.body.outTrackId,
+        userId: 'cust001',
+        spaceType: 'IM_ROBOT',
+        params: { action: 'csat', ticket: ticket.code, score: '5' },
+      }).frame,
+    );
     const closed = await t.ticket(ticket.code);
     expect(closed).toMatchObject({ status: 'closed', closeReason: 'satisfied', csatScore: 5 });
     await t.drain();
     expect(fake.callsTo('/robot/sendBySession').at(-1)!.body.text.content).toContain('已归档');
-    const surveyUpdate = fake.callsTo('/v1.0/card/instances').filter((c) => c.method === 'PUT' && c.body.outTrackId === survey.body.outTrackId).at(-1)!;
+    const surveyUpdate = fake
+      .callsTo('/v1.0/card/instances')
+      .filter((c) => c.method === 'PUT' && c.body.outTrackId === survey.body.outTrackId)
+      .at(-1)!;
     expect(surveyUpdate.body.cardData.cardParamMap).toMatchObject({ answered: 'true', score: '5' });
 
     const events = await t.db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, ticket.id));
@@ -109,28 +146,51 @@ describe.each(dbKinds)('dingtalk stream mode with a card template on %s', (kind)
     const ticket = await t.waitTicket((r) => r.replyTo.senderStaffId === 'cust003', 'complaint ticket');
     await t.drain();
     // No message from the agents' group yet: no session webhook there. Escalate by command to get one.
-    const cmd = fake.robotMessage({ now, conversationType: '2', conversationId: AGENTS_CID, conversationTitle: '客服协作群', senderStaffId: 'agent007', senderNick: '李客服', text: { content: ` /escalate ${ticket.code} 客户情绪激动` } });
+    const cmd = fake.robotMessage({
+      now,
+      conversationType: '2',
+      conversationId: AGENTS_CID,
+      conversationTitle: '客服协作群',
+      senderStaffId: 'agent007',
+      senderNick: '李客服',
+      text: { content: ` /escalate ${ticket.code} 客户情绪激动` },
+    });
     await t.handled(cmd.frame);
     await t.drain();
     const escalation = fake.callsTo('/robot/sendBySession').find((c) => c.body.at?.atUserIds?.includes('lead01'))!;
     expect(escalation.body.text.content).toContain(`工单 ${ticket.code}「`);
-    expect(escalation.body.text.content).toContain("已由 李客服 升级：客户情绪激动");
+    expect(escalation.body.text.content).toContain('已由 李客服 升级：客户情绪激动');
     expect(escalation.body.text.content).toContain('@lead01');
     // The command's own answer goes back to the group too, @-ing the agent who typed it.
-    expect(fake.callsTo('/robot/sendBySession').some((c) => c.body.msgtype === 'markdown' && c.body.markdown.text.includes('已升级') && c.body.at?.atUserIds?.[0] === 'agent007')).toBe(true);
+    expect(
+      fake
+        .callsTo('/robot/sendBySession')
+        .some((c) => c.body.msgtype === 'markdown' && c.body.markdown.text.includes('已升级') && c.body.at?.atUserIds?.[0] === 'agent007'),
+    ).toBe(true);
 
     // Later, with the group's webhook expired: the notice goes to the group and 1:1 to the person.
     t.clock.advance(24 * 60);
     const before = fake.callsTo('/v1.0/robot/oToMessages/batchSend').length;
     // The SLA sweep writes exactly this row (agents.text with notify); written here so the test needs no timer.
     await t.db.transaction(async (tx) => {
-      await enqueue(tx, t.clock.now(), [{ channel: 'dingtalk', kind: 'agents.text', ticketId: ticket.id, payload: { text: `工单 ${ticket.code} 首次响应即将超时`, notify: 'leads' }, idemKey: `test-ping:${ticket.id}` }]);
+      await enqueue(tx, t.clock.now(), [
+        {
+          channel: 'dingtalk',
+          kind: 'agents.text',
+          ticketId: ticket.id,
+          payload: { text: `工单 ${ticket.code} 首次响应即将超时`, notify: 'leads' },
+          idemKey: `test-ping:${ticket.id}`,
+        },
+      ]);
     });
     await t.drain();
     const group = fake.callsTo('/v1.0/robot/groupMessages/send').at(-1)!;
     expect(group.body.openConversationId).toBe(AGENTS_CID);
     expect(JSON.parse(group.body.msgParam).content).toContain('首次响应即将超时');
-    const dm = fake.callsTo('/v1.0/robot/oToMessages/batchSend').slice(before).find((c) => JSON.parse(c.body.msgParam).content.includes('首次响应即将超时'))!;
+    const dm = fake
+      .callsTo('/v1.0/robot/oToMessages/batchSend')
+      .slice(before)
+      .find((c) => JSON.parse(c.body.msgParam).content.includes('首次响应即将超时'))!;
     expect(dm.body.userIds).toEqual(['lead01']);
   });
 });

@@ -62,7 +62,9 @@ describe('dingtalk stream supervisor', () => {
 
   it('the watchdog replaces a connection that went silent (no frames, no pongs)', async () => {
     fake = await startFakeDingTalk();
-    t = await createDingTalkDesk(fake, { channel: { stream: { connectTimeoutMs: 1_000, backoffBaseMs: 20, backoffMaxMs: 200, idleTimeoutMs: 300, stableAfterMs: 10_000 } } });
+    t = await createDingTalkDesk(fake, {
+      channel: { stream: { connectTimeoutMs: 1_000, backoffBaseMs: 20, backoffMaxMs: 200, idleTimeoutMs: 300, stableAfterMs: 10_000 } },
+    });
     fake.stall();
     await fake.waitFor(() => health().lastDisconnect?.startsWith('watchdog'), 3_000, 'watchdog');
     fake.stall(false);

@@ -83,14 +83,25 @@ describe('Feishu outbound under faults', () => {
     d.fake.refuse('oc_p2p_gone', FAULTS.outOfScope());
     d.fake.refuse('oc_p2p_gone_group', FAULTS.botNotInChat());
     await d.send(d.message({ openId: 'ou_gone', chatId: 'oc_p2p_gone', text: '我的订单呢' }));
-    await d.send(d.message({ openId: 'ou_gone_g', chatId: 'oc_p2p_gone_group', chatType: 'group', text: '@_user_1 群里的问题', mentions: [{ openId: d.fake.botOpenId, name: 'bot', bot: true }] }));
+    await d.send(
+      d.message({
+        openId: 'ou_gone_g',
+        chatId: 'oc_p2p_gone_group',
+        chatType: 'group',
+        text: '@_user_1 群里的问题',
+        mentions: [{ openId: d.fake.botOpenId, name: 'bot', bot: true }],
+      }),
+    );
     await drainAll(d);
     const dead = await d.db.select().from(outbox).where(eq(outbox.status, 'dead'));
     expect(dead.map((r) => r.lastError).sort()).toEqual([expect.stringContaining('230002'), expect.stringContaining('230013')].sort());
     expect(dead.some((r) => r.lastError!.includes('用户不在应用的可用范围内'))).toBe(true);
     const notices = d.fake.messagesIn(AGENT_CHAT).filter((m) => JSON.stringify(m.content).includes('无法送达客户'));
     expect(notices).toHaveLength(2);
-    const failed = await d.db.select().from(ticketEvents).where(and(eq(ticketEvents.type, 'delivery_failed')));
+    const failed = await d.db
+      .select()
+      .from(ticketEvents)
+      .where(and(eq(ticketEvents.type, 'delivery_failed')));
     expect(failed).toHaveLength(2);
   });
 });

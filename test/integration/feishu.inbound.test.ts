@@ -11,12 +11,14 @@ import { json } from '../helpers/http.ts';
 const AGENT = 'ou_agent_in';
 const LEAD = 'ou_lead_in';
 
-
 describe.each(['webhook', 'ws'] as const)('Feishu inbound over %s', (mode) => {
   let d: FeishuDesk;
   const bot = () => ({ openId: d.fake.botOpenId, name: 'Loopdesk', bot: true });
   beforeAll(async () => {
-    d = await startFeishuDesk({ mode, config: { roles: { agents: [{ platform: 'feishu', userId: AGENT }], leads: [{ platform: 'feishu', userId: LEAD }], admins: [] } } });
+    d = await startFeishuDesk({
+      mode,
+      config: { roles: { agents: [{ platform: 'feishu', userId: AGENT }], leads: [{ platform: 'feishu', userId: LEAD }], admins: [] } },
+    });
   });
   afterAll(() => d?.close());
 
@@ -26,7 +28,23 @@ describe.each(['webhook', 'ws'] as const)('Feishu inbound over %s', (mode) => {
     const c = 'ou_kinds';
     const chat = 'oc_p2p_kinds';
     await d.send(d.message({ openId: c, chatId: chat, text: '截图里的报错是什么意思？' }));
-    await d.send(d.message({ openId: c, chatId: chat, messageType: 'post', content: { title: '补充说明', content: [[{ tag: 'text', text: '步骤：' }, { tag: 'a', text: '链接', href: 'https://example.com/x' }], [{ tag: 'img', image_key: 'img_v2_post' }]] } }));
+    await d.send(
+      d.message({
+        openId: c,
+        chatId: chat,
+        messageType: 'post',
+        content: {
+          title: '补充说明',
+          content: [
+            [
+              { tag: 'text', text: '步骤：' },
+              { tag: 'a', text: '链接', href: 'https://example.com/x' },
+            ],
+            [{ tag: 'img', image_key: 'img_v2_post' }],
+          ],
+        },
+      }),
+    );
     const img = d.message({ openId: c, chatId: chat, messageType: 'image', content: { image_key: 'img_v2_abc' } });
     await d.send(img);
     const file = d.message({ openId: c, chatId: chat, messageType: 'file', content: { file_key: 'file_v2_log', file_name: 'app.log' } });
@@ -35,7 +53,7 @@ describe.each(['webhook', 'ws'] as const)('Feishu inbound over %s', (mode) => {
     const ms = await d.db.select().from(messages).where(eq(messages.ticketId, t.id)).orderBy(messages.id);
     expect(ms).toHaveLength(4);
     expect(ms[1].body).toBe('补充说明\n步骤：链接(https://example.com/x)');
-    expect(ms[1].attachments).toEqual([{ kind: 'image', ref: `${(ms[1].platformMessageId)}/img_v2_post` }]);
+    expect(ms[1].attachments).toEqual([{ kind: 'image', ref: `${ms[1].platformMessageId}/img_v2_post` }]);
     expect(ms[2].attachments).toEqual([{ kind: 'image', ref: `${(img.event.message as any).message_id}/img_v2_abc` }]);
     expect(ms[3].attachments).toEqual([{ kind: 'file', name: 'app.log', ref: `${(file.event.message as any).message_id}/file_v2_log` }]);
     expect(t.replyTo).toEqual({ chatId: chat, chatType: 'p2p', openId: c, messageId: ms[0].platformMessageId });
@@ -45,7 +63,15 @@ describe.each(['webhook', 'ws'] as const)('Feishu inbound over %s', (mode) => {
     const before = await ticketCount();
     await d.send(d.message({ openId: 'ou_grp', chatId: 'oc_customer_group', chatType: 'group', text: '大家好，今天开会吗' }));
     expect(await ticketCount()).toBe(before);
-    await d.send(d.message({ openId: 'ou_grp', chatId: 'oc_customer_group', chatType: 'group', text: '@_user_1 接口一直 502，@_user_2 也遇到了', mentions: [bot(), { openId: 'ou_colleague', name: '小王' }] }));
+    await d.send(
+      d.message({
+        openId: 'ou_grp',
+        chatId: 'oc_customer_group',
+        chatType: 'group',
+        text: '@_user_1 接口一直 502，@_user_2 也遇到了',
+        mentions: [bot(), { openId: 'ou_colleague', name: '小王' }],
+      }),
+    );
     expect(await ticketCount()).toBe(before + 1);
     const [t] = await d.db.select().from(tickets).orderBy(tickets.id).limit(1).offset(before);
     expect(t.subject).toBe('接口一直 502，@小王 也遇到了');
@@ -77,20 +103,37 @@ describe.each(['webhook', 'ws'] as const)('Feishu inbound over %s', (mode) => {
   it('re-delivery of a message (same event_id, or same message_id in another event) changes nothing', async () => {
     const ev = d.message({ openId: 'ou_dup', chatId: 'oc_p2p_dup', text: '重复推送测试' });
     expect((await d.send(ev)).status).toBe(200);
-    const before = { tickets: await ticketCount(), messages: (await d.db.select({ n: count() }).from(messages))[0].n, outbox: (await d.db.select({ n: count() }).from(outbox))[0].n };
+    const before = {
+      tickets: await ticketCount(),
+      messages: (await d.db.select({ n: count() }).from(messages))[0].n,
+      outbox: (await d.db.select({ n: count() }).from(outbox))[0].n,
+    };
     expect((await d.send(ev)).status).toBe(200);
     const other = structuredClone(ev);
     other.header.event_id = 'ev_other_delivery';
     expect((await d.send(other)).status).toBe(200);
-    expect({ tickets: await ticketCount(), messages: (await d.db.select({ n: count() }).from(messages))[0].n, outbox: (await d.db.select({ n: count() }).from(outbox))[0].n }).toEqual(before);
+    expect({
+      tickets: await ticketCount(),
+      messages: (await d.db.select({ n: count() }).from(messages))[0].n,
+      outbox: (await d.db.select({ n: count() }).from(outbox))[0].n,
+    }).toEqual(before);
   });
 
   it('re-delivery of a card callback changes nothing; a second click is refused with the reason', async () => {
     await d.send(d.message({ openId: 'ou_dup_card', chatId: 'oc_p2p_dup_card', text: '卡片重复' }));
     await d.settle();
-    const card = d.fake.messagesIn(AGENT_CHAT).filter((m) => !m.parentId).at(-1)!;
+    const card = d.fake
+      .messagesIn(AGENT_CHAT)
+      .filter((m) => !m.parentId)
+      .at(-1)!;
     const code = buttons(card.content).claim.ticket;
-    const respond = d.cardAction({ openId: AGENT, value: { action: 'respond', ticket: code }, formValue: { reply: '只应发送一次', waitForCustomer: 'yes' }, messageId: card.messageId, chatId: AGENT_CHAT });
+    const respond = d.cardAction({
+      openId: AGENT,
+      value: { action: 'respond', ticket: code },
+      formValue: { reply: '只应发送一次', waitForCustomer: 'yes' },
+      messageId: card.messageId,
+      chatId: AGENT_CHAT,
+    });
     expect((await d.send(respond)).body.toast.type).toBe('success');
     const again = await d.send(respond);
     expect(again.body.toast.type).toBe('info');
@@ -106,7 +149,15 @@ describe.each(['webhook', 'ws'] as const)('Feishu inbound over %s', (mode) => {
     // Escalation tells the leads with a real mention.
     const notice = d.fake.messagesIn(AGENT_CHAT).find((m) => JSON.stringify(m.content).includes('已由') && JSON.stringify(m.content).includes(code))!;
     expect(JSON.stringify(notice.content)).toContain(`<at id=${LEAD}></at>`);
-    const reclass = await d.send(d.cardAction({ openId: AGENT, value: { action: 'reclassify', ticket: code }, formValue: { category: 'complaint' }, messageId: card.messageId, chatId: AGENT_CHAT }));
+    const reclass = await d.send(
+      d.cardAction({
+        openId: AGENT,
+        value: { action: 'reclassify', ticket: code },
+        formValue: { category: 'complaint' },
+        messageId: card.messageId,
+        chatId: AGENT_CHAT,
+      }),
+    );
     expect(reclass.body.toast.type).toBe('success');
     expect((await d.ticketByCode(code)).category).toBe('complaint');
   });
@@ -114,14 +165,29 @@ describe.each(['webhook', 'ws'] as const)('Feishu inbound over %s', (mode) => {
   it('SLA pings @-mention the assignee by open_id, and everyone when nobody is named', async () => {
     await d.send(d.message({ openId: 'ou_ping', chatId: 'oc_p2p_ping', text: '投诉：客服不回复' }));
     await d.settle();
-    const card = d.fake.messagesIn(AGENT_CHAT).filter((m) => !m.parentId).at(-1)!;
+    const card = d.fake
+      .messagesIn(AGENT_CHAT)
+      .filter((m) => !m.parentId)
+      .at(-1)!;
     const code = buttons(card.content).claim.ticket;
     await d.send(d.cardAction({ openId: AGENT, value: { action: 'claim', ticket: code }, messageId: card.messageId, chatId: AGENT_CHAT }));
     const row = await d.ticketByCode(code);
     await d.db.transaction((tx) =>
       enqueue(tx, d.clock.now(), [
-        { channel: 'feishu', kind: 'agents.text', ticketId: row.id, payload: { text: `${code} 首次响应即将超时`, notify: 'assignee' }, idemKey: `test-ping-a:${code}` },
-        { channel: 'feishu', kind: 'agents.text', ticketId: row.id, payload: { text: `${code} 已超时 <at id=all></at>`, notify: 'all', mention: [] }, idemKey: `test-ping-b:${code}` },
+        {
+          channel: 'feishu',
+          kind: 'agents.text',
+          ticketId: row.id,
+          payload: { text: `${code} 首次响应即将超时`, notify: 'assignee' },
+          idemKey: `test-ping-a:${code}`,
+        },
+        {
+          channel: 'feishu',
+          kind: 'agents.text',
+          ticketId: row.id,
+          payload: { text: `${code} 已超时 <at id=all></at>`, notify: 'all', mention: [] },
+          idemKey: `test-ping-b:${code}`,
+        },
       ]),
     );
     await d.settle();
@@ -137,7 +203,11 @@ describe.each(['webhook', 'ws'] as const)('Feishu inbound over %s', (mode) => {
     const dir = mkdtempSync(join(tmpdir(), 'feishu-file-'));
     const path = join(dir, 'ledger.xlsx');
     writeFileSync(path, 'fake xlsx bytes');
-    await d.db.transaction((tx) => enqueue(tx, d.clock.now(), [{ channel: 'feishu', kind: 'agents.file', ticketId: null, payload: { path, name: 'ledger.xlsx', text: '近 6 个月台账' }, idemKey: `test-file:${mode}` }]));
+    await d.db.transaction((tx) =>
+      enqueue(tx, d.clock.now(), [
+        { channel: 'feishu', kind: 'agents.file', ticketId: null, payload: { path, name: 'ledger.xlsx', text: '近 6 个月台账' }, idemKey: `test-file:${mode}` },
+      ]),
+    );
     await d.settle();
     expect(d.fake.files.at(-1)).toMatchObject({ name: 'ledger.xlsx' });
     const sent = d.fake.messagesIn(AGENT_CHAT).filter((m) => m.msgType === 'file');
@@ -149,7 +219,10 @@ describe.each(['webhook', 'ws'] as const)('Feishu inbound over %s', (mode) => {
   it('answers within the deadline while the database is stuck, then finishes the work', async () => {
     await d.send(d.message({ openId: 'ou_slow', chatId: 'oc_p2p_slow', text: '数据库慢的时候' }));
     await d.settle();
-    const card = d.fake.messagesIn(AGENT_CHAT).filter((m) => !m.parentId).at(-1)!;
+    const card = d.fake
+      .messagesIn(AGENT_CHAT)
+      .filter((m) => !m.parentId)
+      .at(-1)!;
     const code = buttons(card.content).claim.ticket;
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));

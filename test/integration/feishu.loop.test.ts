@@ -6,7 +6,6 @@ import { AGENT_CHAT, buttons, startFeishuDesk, type FeishuDesk } from '../fakes/
 const CUSTOMER = 'ou_customer_loop';
 const AGENT = 'ou_agent_1';
 
-
 describe.each(['webhook', 'ws'] as const)('Feishu loop over %s', (mode) => {
   let d: FeishuDesk;
   beforeAll(async () => {
@@ -63,7 +62,9 @@ describe.each(['webhook', 'ws'] as const)('Feishu loop over %s', (mode) => {
     const b = buttons(survey.content);
     expect(b.csat_5).toEqual({ action: 'csat', ticket: code, score: 5 });
 
-    const answer = await d.send(d.cardAction({ openId: CUSTOMER, value: b.csat_5, formValue: { comment: '很快' }, messageId: survey.messageId, chatId: `oc_p2p_${CUSTOMER}` }));
+    const answer = await d.send(
+      d.cardAction({ openId: CUSTOMER, value: b.csat_5, formValue: { comment: '很快' }, messageId: survey.messageId, chatId: `oc_p2p_${CUSTOMER}` }),
+    );
     expect(answer.body.toast.type).toBe('success');
     expect(buttons(answer.body.card.data)).toEqual({});
     const row = await d.ticketByCode(code);
@@ -85,7 +86,15 @@ describe.each(['webhook', 'ws'] as const)('Feishu loop over %s', (mode) => {
     await click(card.messageId, { action: 'resolve', ticket: code });
     await d.settle();
     const survey = d.fake.messages.filter((m) => m.receiveId === customer && m.msgType === 'interactive').at(-1)!;
-    const r = await d.send(d.cardAction({ openId: customer, value: buttons(survey.content).csat_2, formValue: { comment: '没解决' }, messageId: survey.messageId, chatId: `oc_p2p_${customer}` }));
+    const r = await d.send(
+      d.cardAction({
+        openId: customer,
+        value: buttons(survey.content).csat_2,
+        formValue: { comment: '没解决' },
+        messageId: survey.messageId,
+        chatId: `oc_p2p_${customer}`,
+      }),
+    );
     expect(r.body.toast.type).toBe('success');
     const row = await d.ticketByCode(code);
     expect(row.status).toBe('reopened');
@@ -95,7 +104,9 @@ describe.each(['webhook', 'ws'] as const)('Feishu loop over %s', (mode) => {
     expect(JSON.stringify(notice.content)).toContain('<at id=all></at>');
     expect(buttons(d.fake.contentOf(card.messageId)).claim).toBeDefined();
     // Answering twice changes nothing.
-    const twice = await d.send(d.cardAction({ openId: customer, value: buttons(survey.content).csat_5, messageId: survey.messageId, chatId: `oc_p2p_${customer}` }));
+    const twice = await d.send(
+      d.cardAction({ openId: customer, value: buttons(survey.content).csat_5, messageId: survey.messageId, chatId: `oc_p2p_${customer}` }),
+    );
     expect(twice.body.toast.type).toBe('warning');
     expect((await d.ticketByCode(code)).status).toBe('reopened');
   });
@@ -103,9 +114,24 @@ describe.each(['webhook', 'ws'] as const)('Feishu loop over %s', (mode) => {
   it('agent @bot reply in the card thread reaches the customer; without @bot it stays an internal note', async () => {
     const customer = 'ou_customer_thread';
     const { card, code } = await newTicket('退款什么时候到账？', customer);
-    const withBot = d.message({ openId: AGENT, chatId: AGENT_CHAT, chatType: 'group', text: '@_user_1 已经为您加急处理', mentions: [{ openId: d.fake.botOpenId, name: 'Loopdesk', bot: true }], rootId: card.messageId, parentId: card.messageId });
+    const withBot = d.message({
+      openId: AGENT,
+      chatId: AGENT_CHAT,
+      chatType: 'group',
+      text: '@_user_1 已经为您加急处理',
+      mentions: [{ openId: d.fake.botOpenId, name: 'Loopdesk', bot: true }],
+      rootId: card.messageId,
+      parentId: card.messageId,
+    });
     expect((await d.send(withBot)).status).toBe(200);
-    const note = d.message({ openId: AGENT, chatId: AGENT_CHAT, chatType: 'group', text: '财务说周五到账，先别告诉客户', rootId: card.messageId, parentId: card.messageId });
+    const note = d.message({
+      openId: AGENT,
+      chatId: AGENT_CHAT,
+      chatType: 'group',
+      text: '财务说周五到账，先别告诉客户',
+      rootId: card.messageId,
+      parentId: card.messageId,
+    });
     expect((await d.send(note)).status).toBe(200);
     // Re-delivery of the thread reply changes nothing.
     expect((await d.send(withBot)).status).toBe(200);

@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 
 const AGENT = 'ou_agent_sec';
 
-
 async function snapshot(d: FeishuDesk) {
   const [t] = await d.db.select({ n: count() }).from(tickets);
   const [e] = await d.db.select({ n: count() }).from(ticketEvents);
@@ -93,7 +92,9 @@ describe.each(['webhook', 'ws'] as const)('Feishu card actions refused over %s',
 
   it('a non-agent clicking claim gets a toast and nothing changes', async () => {
     const before = await snapshot(d);
-    const r = await d.send(d.cardAction({ openId: 'ou_not_an_agent', value: { action: 'claim', ticket: code }, messageId: card.messageId, chatId: AGENT_CHAT }));
+    const r = await d.send(
+      d.cardAction({ openId: 'ou_not_an_agent', value: { action: 'claim', ticket: code }, messageId: card.messageId, chatId: AGENT_CHAT }),
+    );
     expect(r.body.toast.type).toBe('error');
     expect(r.body.toast.content).toContain('客服');
     expect(r.body.card).toBeUndefined();
@@ -107,14 +108,24 @@ describe.each(['webhook', 'ws'] as const)('Feishu card actions refused over %s',
     const r = await d.send(d.cardAction({ openId: AGENT, value: { action: 'claim', ticket: other.code }, messageId: card.messageId, chatId: AGENT_CHAT }));
     expect(r.body.toast.type).toBe('error');
     expect((await d.ticketByCode(other.code)).assigneeId).toBeNull();
-    const junk = await d.send(d.cardAction({ openId: AGENT, value: { action: 'claim', ticket: "FB-1' or 1=1" }, messageId: card.messageId, chatId: AGENT_CHAT }));
+    const junk = await d.send(
+      d.cardAction({ openId: AGENT, value: { action: 'claim', ticket: "FB-1' or 1=1" }, messageId: card.messageId, chatId: AGENT_CHAT }),
+    );
     expect(junk.body.toast.type).toBe('error');
     const after = await snapshot(d);
     expect({ ...after, receipts: before.receipts }).toEqual(before);
   });
 
   it('a stranger answering the survey gets a toast and nothing changes', async () => {
-    await d.send(d.cardAction({ openId: AGENT, value: { action: 'respond', ticket: code }, formValue: { reply: '已为您核对账单' }, messageId: card.messageId, chatId: AGENT_CHAT }));
+    await d.send(
+      d.cardAction({
+        openId: AGENT,
+        value: { action: 'respond', ticket: code },
+        formValue: { reply: '已为您核对账单' },
+        messageId: card.messageId,
+        chatId: AGENT_CHAT,
+      }),
+    );
     await d.send(d.cardAction({ openId: AGENT, value: { action: 'resolve', ticket: code }, messageId: card.messageId, chatId: AGENT_CHAT }));
     await d.settle();
     const survey = d.fake.messages.filter((m) => m.receiveId === customer && m.msgType === 'interactive').at(-1)!;
@@ -149,4 +160,3 @@ describe('Feishu roles when none are configured', () => {
     expect((await d.ticketByCode(value.ticket)).status).toBe('claimed');
   });
 });
-

@@ -129,7 +129,11 @@ describe('Feishu cards (JSON 2.0)', () => {
       walk(renderTicketCard(v), (o) => o.tag === 'button' && out.push(o.name));
       return out.sort();
     };
-    expect(names(view({ status: 'claimed', actions: ['respond', 'resolve', 'reclassify', 'escalate'], assignee: { name: 'a', platform: 'feishu', userId: 'ou_a' } }))).toEqual(['escalate', 'reclassify', 'resolve', 'respond']);
+    expect(
+      names(
+        view({ status: 'claimed', actions: ['respond', 'resolve', 'reclassify', 'escalate'], assignee: { name: 'a', platform: 'feishu', userId: 'ou_a' } }),
+      ),
+    ).toEqual(['escalate', 'reclassify', 'resolve', 'respond']);
     expect(names(view({ status: 'resolved', actions: [] }))).toEqual([]);
     expect(names(view({ status: 'closed', actions: [] }))).toEqual([]);
     expect(JSON.stringify(renderTicketCard(view({ assignee: { name: 'a', platform: 'feishu', userId: 'ou_a' } })))).toContain('<at id=ou_a></at>');

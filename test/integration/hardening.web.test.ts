@@ -12,12 +12,20 @@ describe.each(dbKinds)('web channel hardening on %s', (kind) => {
   let t: TestDesk;
   let ip = 0;
   beforeAll(async () => {
-    t = await createTestDesk({ kind, channels: [createWebChannel, recordingChannel().factory], config: { web: { rateLimitPerMinute: 1000, maxContentLength: 5000 } } });
+    t = await createTestDesk({
+      kind,
+      channels: [createWebChannel, recordingChannel().factory],
+      config: { web: { rateLimitPerMinute: 1000, maxContentLength: 5000 } },
+    });
   });
   afterAll(() => t.close());
 
   const post = (body: unknown, path = '/api/feedback') =>
-    t.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.9.${Math.floor(++ip / 250)}.${ip % 250}` }, body: JSON.stringify(body) });
+    t.app.request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.9.${Math.floor(++ip / 250)}.${ip % 250}` },
+      body: JSON.stringify(body),
+    });
   const ticketCount = async () => (await t.db.select({ n: count() }).from(tickets))[0].n;
 
   it('three similar messages of 79 characters and an emoji become tickets and one incident, never a 500', async () => {
@@ -37,7 +45,11 @@ describe.each(dbKinds)('web channel hardening on %s', (kind) => {
     const res = await post({ name: '张\u0000三\uD800', contact: '13812340001', content: '无法登录\u0000，提示\uDE00错误' });
     expect(res.status).toBe(201);
     const body = await json(res);
-    const [row] = await t.db.select({ body: messages.body }).from(messages).innerJoin(tickets, eq(tickets.id, messages.ticketId)).where(eq(tickets.code, body.ticket));
+    const [row] = await t.db
+      .select({ body: messages.body })
+      .from(messages)
+      .innerJoin(tickets, eq(tickets.id, messages.ticketId))
+      .where(eq(tickets.code, body.ticket));
     expect(row.body).toBe('无法登录，提示\uFFFD错误');
     const followUp = await post({ content: '补充\u0000说明\uD83D', submissionId: 'nul-follow-up-1' }, `${body.url}/messages`);
     expect(followUp.status).toBe(201);
@@ -95,7 +107,11 @@ describe.each(dbKinds)('web channel hardening on %s', (kind) => {
   it('a multipart body with a bad boundary is a 400, not a 500', async () => {
     const before = await ticketCount();
     for (const type of ['multipart/form-data', 'multipart/form-data; boundary=nope', 'multipart/form-data; boundary=']) {
-      const res = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': type, 'x-forwarded-for': '10.8.0.1' }, body: '--x\r\nContent-Disposition: form-data; name="content"\r\n\r\nhi\r\n--x--' });
+      const res = await t.app.request('/api/feedback', {
+        method: 'POST',
+        headers: { 'content-type': type, 'x-forwarded-for': '10.8.0.1' },
+        body: '--x\r\nContent-Disposition: form-data; name="content"\r\n\r\nhi\r\n--x--',
+      });
       expect(res.status).toBe(400);
       expect((await json(res)).error.message).toContain('表单格式无效');
     }
@@ -136,21 +152,34 @@ describe('body limits', () => {
     return { body, pulled: () => pulled };
   }
 
-  it.each(['/api/feedback', '/feishu/webhook', '/dingtalk/robot', '/api/inbound', '/t/some-token/messages'])('%s (mounted here or not) refuses a 10 MB body after reading at most ~1 MB', async (path) => {
-    const big = tenMegabytes();
-    const res = await t.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big.body, duplex: 'half' } as RequestInit);
-    expect([404, 413]).toContain(res.status);
-    expect(big.pulled()).toBeLessThan(1.2 * 1024 * 1024);
-  });
+  it.each(['/api/feedback', '/feishu/webhook', '/dingtalk/robot', '/api/inbound', '/t/some-token/messages'])(
+    '%s (mounted here or not) refuses a 10 MB body after reading at most ~1 MB',
+    async (path) => {
+      const big = tenMegabytes();
+      const res = await t.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big.body, duplex: 'half' } as RequestInit);
+      expect([404, 413]).toContain(res.status);
+      expect(big.pulled()).toBeLessThan(1.2 * 1024 * 1024);
+    },
+  );
 
   it('/api/feedback refuses by Content-Length before reading, with 413 and a Chinese message', async () => {
     const big = tenMegabytes();
-    const res = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(10 * 1024 * 1024) }, body: big.body, duplex: 'half' } as RequestInit);
+    const res = await t.app.request('/api/feedback', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(10 * 1024 * 1024) },
+      body: big.body,
+      duplex: 'half',
+    } as RequestInit);
     expect(res.status).toBe(413);
     expect((await json(res)).error.message).toContain('请求体过大');
     expect(big.pulled()).toBeLessThan(200 * 1024);
     const streamed = tenMegabytes();
-    const res2 = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json' }, body: streamed.body, duplex: 'half' } as RequestInit);
+    const res2 = await t.app.request('/api/feedback', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: streamed.body,
+      duplex: 'half',
+    } as RequestInit);
     expect(res2.status).toBe(413);
     expect(streamed.pulled()).toBeLessThan(200 * 1024);
   });

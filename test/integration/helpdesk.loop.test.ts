@@ -54,7 +54,10 @@ describe.each(['webhook', 'ws'] as const)('Feishu Helpdesk over %s', (mode) => {
   /** A customer opens a helpdesk ticket and writes; resolves to our ticket code and their ticket. */
   async function customerWrites(customer: string, text: string, hd?: FakeHelpdeskTicket) {
     const t = hd ?? d.fake.helpdesk.open(customer, '张三');
-    if (!hd) expect((await d.send(helpdeskTicketCreatedEvent(d.defaults, { ticketId: t.ticketId, chatId: t.chatId, guestOpenId: customer, guestName: '张三' }))).status).toBe(200);
+    if (!hd)
+      expect(
+        (await d.send(helpdeskTicketCreatedEvent(d.defaults, { ticketId: t.ticketId, chatId: t.chatId, guestOpenId: customer, guestName: '张三' }))).status,
+      ).toBe(200);
     const m = d.fake.helpdesk.write(t.ticketId, 'guest', text);
     const ev = helpdeskMessageEvent(d.defaults, { ticketId: t.ticketId, chatId: t.chatId, senderOpenId: customer, text, messageId: m.messageId });
     expect((await d.send(ev)).status).toBe(200);
@@ -63,10 +66,13 @@ describe.each(['webhook', 'ws'] as const)('Feishu Helpdesk over %s', (mode) => {
   }
 
   const appMessages = (t: FakeHelpdeskTicket) => t.messages.filter((m) => m.from === 'app').map((m) => m.text);
-  const ticketOf = async (hdId: string) => (await d.db.select().from(tickets).where(eq(tickets.channel, 'helpdesk'))).find((r) => (r.replyTo as any).helpdeskTicketId === hdId)!;
+  const ticketOf = async (hdId: string) =>
+    (await d.db.select().from(tickets).where(eq(tickets.channel, 'helpdesk'))).find((r) => (r.replyTo as any).helpdeskTicketId === hdId)!;
   const cardOf = (code: string) => d.fake.messagesIn(AGENT_CHAT).find((m) => buttons(m.content).claim?.ticket === code)!;
   const click = async (code: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) => {
-    const r = await d.send(d.cardAction({ openId: AGENT, value: { ...value, ticket: code }, formValue, messageId: cardOf(code).messageId, chatId: AGENT_CHAT }));
+    const r = await d.send(
+      d.cardAction({ openId: AGENT, value: { ...value, ticket: code }, formValue, messageId: cardOf(code).messageId, chatId: AGENT_CHAT }),
+    );
     expect(r.body.toast.type).toBe('success');
     await d.settle();
   };
@@ -104,7 +110,10 @@ describe.each(['webhook', 'ws'] as const)('Feishu Helpdesk over %s', (mode) => {
 
     await click(ours.code, { action: 'respond' }, { reply: '已为您核实，款项 10 分钟内到账' });
     expect(appMessages(hd).at(-1)).toBe('已为您核实，款项 10 分钟内到账');
-    const send = d.fake.helpdesk.calls({ method: 'POST' }).filter((c) => c.path.endsWith('/messages')).at(-1)!;
+    const send = d.fake.helpdesk
+      .calls({ method: 'POST' })
+      .filter((c) => c.path.endsWith('/messages'))
+      .at(-1)!;
     expect(send.path).toBe(`/open-apis/helpdesk/v1/tickets/${hd.ticketId}/messages`);
     expect(send.helpdeskAuth).toBe(`Bearer ${Buffer.from(`${HD.id}:${HD.token}`).toString('base64')}`);
     expect(send.body).toEqual({ msg_type: 'text', content: JSON.stringify({ text: '已为您核实，款项 10 分钟内到账' }) });
@@ -115,7 +124,10 @@ describe.each(['webhook', 'ws'] as const)('Feishu Helpdesk over %s', (mode) => {
     // A helpdesk agent typing in their own console is not either.
     await d.send(helpdeskMessageEvent(d.defaults, { ticketId: hd.ticketId, senderOpenId: 'ou_helpdesk_agent', senderType: 2, text: '我来看一下' }));
     await d.settle();
-    const inbound = await d.db.select().from(messages).where(and(eq(messages.ticketId, ours.id), eq(messages.direction, 'in')));
+    const inbound = await d.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.ticketId, ours.id), eq(messages.direction, 'in')));
     expect(inbound.map((m) => m.body)).toEqual(['订单支付成功了但一直显示未支付，请尽快处理']);
 
     await click(ours.code, { action: 'resolve' });
@@ -160,7 +172,12 @@ describe.each(['webhook', 'ws'] as const)('Feishu Helpdesk over %s', (mode) => {
     const three = d.fake.helpdesk.write(hd.ticketId, 'guest', '3');
     await d.send(helpdeskMessageEvent(d.defaults, { ticketId: hd.ticketId, senderOpenId: customer, text: '3', messageId: three.messageId }));
     const ours = await ticketOf(hd.ticketId);
-    const bodies = (await d.db.select().from(messages).where(and(eq(messages.ticketId, ours.id), eq(messages.direction, 'in')))).map((m) => m.body);
+    const bodies = (
+      await d.db
+        .select()
+        .from(messages)
+        .where(and(eq(messages.ticketId, ours.id), eq(messages.direction, 'in')))
+    ).map((m) => m.body);
     expect(bodies).toEqual(['退款申请提交一周了还没处理', '3']);
   });
 
@@ -179,7 +196,12 @@ describe.each(['webhook', 'ws'] as const)('Feishu Helpdesk over %s', (mode) => {
     const { hd } = await customerWrites(customer, '账号被锁定了，无法登录');
     const ours = await ticketOf(hd.ticketId);
     hd.status = 51;
-    const closedEv = helpdeskTicketUpdatedEvent(d.defaults, { ticketId: hd.ticketId, guestOpenId: customer, status: 51 }, { status: 1 }, { closedByOpenId: customer });
+    const closedEv = helpdeskTicketUpdatedEvent(
+      d.defaults,
+      { ticketId: hd.ticketId, guestOpenId: customer, status: 51 },
+      { status: 1 },
+      { closedByOpenId: customer },
+    );
     expect((await d.send(closedEv)).status).toBe(200);
     expect((await d.send(closedEv)).status).toBe(200);
     await d.settle();
@@ -187,7 +209,9 @@ describe.each(['webhook', 'ws'] as const)('Feishu Helpdesk over %s', (mode) => {
     expect(recorded).toHaveLength(1);
     expect(recorded[0].actor).toBe(`customer:${ours.customerId}`);
     expect(recorded[0].data).toMatchObject({ helpdeskTicketId: hd.ticketId, helpdeskStatus: 51, by: 'customer' });
-    const notices = d.fake.messagesIn(AGENT_CHAT).filter((m) => JSON.stringify(m.content).includes('客户已在飞书服务台关闭') && JSON.stringify(m.content).includes(ours.code));
+    const notices = d.fake
+      .messagesIn(AGENT_CHAT)
+      .filter((m) => JSON.stringify(m.content).includes('客户已在飞书服务台关闭') && JSON.stringify(m.content).includes(ours.code));
     expect(notices).toHaveLength(1);
     // Our ticket stays in the agents' hands; later changes on our side leave theirs alone.
     expect((await ticketOf(hd.ticketId)).status).toBe('new');
@@ -259,7 +283,12 @@ describe('Feishu Helpdesk under faults and bad input', () => {
     expect((await d.post(ev)).status).toBe(200);
     expect((await d.db.select().from(tickets)).length).toBe(before);
     // Looked up once (refused: not a ticket of this helpdesk), and never written to.
-    expect(d.fake.helpdesk.calls().filter((c) => c.path.includes('/tickets/999')).map((c) => c.method)).toEqual(['GET']);
+    expect(
+      d.fake.helpdesk
+        .calls()
+        .filter((c) => c.path.includes('/tickets/999'))
+        .map((c) => c.method),
+    ).toEqual(['GET']);
     expect(channel.health!().state).toBe('ready');
   });
 });
@@ -295,9 +324,13 @@ describe.each(dbKinds)('Feishu Helpdesk receipts on %s', (kind) => {
   afterAll(() => d?.close());
 
   async function crashInsideChanges<T>(work: () => Promise<T>): Promise<T> {
-    await d.db.execute(sql.raw(`create or replace function loopdesk_test_crash() returns trigger language plpgsql as $$ begin raise exception 'simulated crash'; end $$`));
+    await d.db.execute(
+      sql.raw(`create or replace function loopdesk_test_crash() returns trigger language plpgsql as $$ begin raise exception 'simulated crash'; end $$`),
+    );
     await d.db.execute(sql.raw(`create trigger loopdesk_test_crash_events before insert on ticket_events for each row execute function loopdesk_test_crash()`));
-    await d.db.execute(sql.raw(`create trigger loopdesk_test_crash_receipts before delete on inbound_receipts for each row execute function loopdesk_test_crash()`));
+    await d.db.execute(
+      sql.raw(`create trigger loopdesk_test_crash_receipts before delete on inbound_receipts for each row execute function loopdesk_test_crash()`),
+    );
     try {
       return await work();
     } finally {
@@ -305,7 +338,8 @@ describe.each(dbKinds)('Feishu Helpdesk receipts on %s', (kind) => {
       await d.db.execute(sql.raw(`drop trigger loopdesk_test_crash_receipts on inbound_receipts`));
     }
   }
-  const ticketOf = async (hdId: string) => (await d.db.select().from(tickets).where(eq(tickets.channel, 'helpdesk'))).find((r) => (r.replyTo as any).helpdeskTicketId === hdId)!;
+  const ticketOf = async (hdId: string) =>
+    (await d.db.select().from(tickets).where(eq(tickets.channel, 'helpdesk'))).find((r) => (r.replyTo as any).helpdeskTicketId === hdId)!;
   async function resolvedTicket(customer: string) {
     const hd = d.fake.helpdesk.open(customer, '李四');
     await d.send(helpdeskTicketCreatedEvent(d.defaults, { ticketId: hd.ticketId, chatId: hd.chatId, guestOpenId: customer, guestName: '李四' }));
@@ -314,7 +348,13 @@ describe.each(dbKinds)('Feishu Helpdesk receipts on %s', (kind) => {
     await d.send(helpdeskMessageEvent(d.defaults, { ticketId: hd.ticketId, chatId: hd.chatId, senderOpenId: customer, text, messageId: m.messageId }));
     await d.settle();
     const ours = await ticketOf(hd.ticketId);
-    await d.desk.act({ ticket: ours.code, actor: { platform: 'feishu', userId: 'ou_hd_agent' }, viaAgentGroup: true, action: 'respond', text: '已为您重开发票' });
+    await d.desk.act({
+      ticket: ours.code,
+      actor: { platform: 'feishu', userId: 'ou_hd_agent' },
+      viaAgentGroup: true,
+      action: 'respond',
+      text: '已为您重开发票',
+    });
     await d.desk.act({ ticket: ours.code, actor: { platform: 'feishu', userId: 'ou_hd_agent' }, viaAgentGroup: true, action: 'resolve' });
     await d.settle();
     return { hd, ours };
@@ -334,7 +374,12 @@ describe.each(dbKinds)('Feishu Helpdesk receipts on %s', (kind) => {
   it('a close on their side that crashed is recorded by the re-push, and told to the agents once', async () => {
     const customer = `ou_hd_crash_close_${kind}`;
     const { hd, ours } = await resolvedTicket(customer);
-    const closedEv = helpdeskTicketUpdatedEvent(d.defaults, { ticketId: hd.ticketId, guestOpenId: customer, status: 51 }, { status: 1 }, { closedByOpenId: customer });
+    const closedEv = helpdeskTicketUpdatedEvent(
+      d.defaults,
+      { ticketId: hd.ticketId, guestOpenId: customer, status: 51 },
+      { status: 1 },
+      { closedByOpenId: customer },
+    );
     await crashInsideChanges(() => d.send(closedEv));
     const recorded = async () => (await d.db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, ours.id))).filter((e) => e.type === 'helpdesk_closed');
     expect(await recorded()).toHaveLength(0);
@@ -342,7 +387,9 @@ describe.each(dbKinds)('Feishu Helpdesk receipts on %s', (kind) => {
     expect((await d.send(closedEv)).status).toBe(200);
     await d.settle();
     expect(await recorded()).toHaveLength(1);
-    const notices = d.fake.messagesIn(AGENT_CHAT).filter((m) => JSON.stringify(m.content).includes('客户已在飞书服务台关闭') && JSON.stringify(m.content).includes(ours.code));
+    const notices = d.fake
+      .messagesIn(AGENT_CHAT)
+      .filter((m) => JSON.stringify(m.content).includes('客户已在飞书服务台关闭') && JSON.stringify(m.content).includes(ours.code));
     expect(notices).toHaveLength(1);
   });
 });

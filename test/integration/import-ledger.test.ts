@@ -23,7 +23,22 @@ import { createTestDesk, type TestDesk } from '../helpers/services.ts';
 
 const SAMPLE = readFileSync(new URL('../../docs/import-ledger-sample.csv', import.meta.url));
 const SAMPLE_GBK = readFileSync(new URL('../fixtures/import/sample-gbk.csv', import.meta.url));
-const HEADER = ['编号', '受理日期', '来源', '问题类型', '客户姓名', '联系电话', '反馈内容', '响应时间', '办结时间', '经办人', '处理结果', '客户满意度', '回访日期', '备注'];
+const HEADER = [
+  '编号',
+  '受理日期',
+  '来源',
+  '问题类型',
+  '客户姓名',
+  '联系电话',
+  '反馈内容',
+  '响应时间',
+  '办结时间',
+  '经办人',
+  '处理结果',
+  '客户满意度',
+  '回访日期',
+  '备注',
+];
 /** A wall-clock time as spreadsheets hold it (UTC fields = Beijing wall time). */
 const wall = (s: string) => new Date(`${s}Z`);
 
@@ -38,9 +53,33 @@ async function xlsx(rows: unknown[][]): Promise<Buffer> {
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
 const GOOD_XLSX_ROWS = [
-  ['TS-0801', wall('2026-08-10T10:00:00'), '热线', '投诉', '吴先生', '13700001234', '宽带报装两周未上门', wall('2026-08-10T10:30:00'), wall('2026-08-12T17:00:00')]
-    .concat(['陈刚', '已安排上门（回电 13700001234）并减免一个月费用', 5, wall('2026-08-13T09:00:00'), '无'] as never[]),
-  ['TS-0802', wall('2026-09-02T15:45:00'), '邮件', '咨询', '郑女士', null, '发票抬头如何修改', null, wall('2026-09-03T11:00:00'), '陈刚', '已告知修改方法', '未评价', null, null],
+  [
+    'TS-0801',
+    wall('2026-08-10T10:00:00'),
+    '热线',
+    '投诉',
+    '吴先生',
+    '13700001234',
+    '宽带报装两周未上门',
+    wall('2026-08-10T10:30:00'),
+    wall('2026-08-12T17:00:00'),
+  ].concat(['陈刚', '已安排上门（回电 13700001234）并减免一个月费用', 5, wall('2026-08-13T09:00:00'), '无'] as never[]),
+  [
+    'TS-0802',
+    wall('2026-09-02T15:45:00'),
+    '邮件',
+    '咨询',
+    '郑女士',
+    null,
+    '发票抬头如何修改',
+    null,
+    wall('2026-09-03T11:00:00'),
+    '陈刚',
+    '已告知修改方法',
+    '未评价',
+    null,
+    null,
+  ],
 ];
 
 describe.each(dbKinds)('import-ledger (%s)', (kind) => {
@@ -83,14 +122,29 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
     expect(r.text).toMatch(/行 5：类别「售后」不是本公司的分类（可选：产品故障、投诉、咨询、建议、其他）/);
     expect(r.text).toContain('行 6：解决时间为空');
     // Line order, one problem a line, and nothing written: no ticket, no code reserved, no receipt of the file.
-    expect(r.text.split('\n').filter((l) => l.startsWith('行 ')).map((l) => l.split('：')[0])).toEqual(['行 4', '行 5', '行 6']);
+    expect(
+      r.text
+        .split('\n')
+        .filter((l) => l.startsWith('行 '))
+        .map((l) => l.split('：')[0]),
+    ).toEqual(['行 4', '行 5', '行 6']);
     expect(await imported()).toBe(0);
     expect(await drCounters()).toBe(0);
     expect((await rawQuery<{ n: number }>(t.database, "select count(*)::int as n from inbound_receipts where source = 'ledger-import'"))[0].n).toBe(0);
   });
 
   it('an XLSX with a bad row imports nothing and names the row as Excel numbers it (title row above the header)', async () => {
-    const row5 = ['TS-0803', wall('2026-10-05T09:00:00'), '电话', '投诉', '冯先生', '12345', '多扣了一个月费用', wall('2026-10-05T08:00:00'), wall('2026-10-06T10:00:00')];
+    const row5 = [
+      'TS-0803',
+      wall('2026-10-05T09:00:00'),
+      '电话',
+      '投诉',
+      '冯先生',
+      '12345',
+      '多扣了一个月费用',
+      wall('2026-10-05T08:00:00'),
+      wall('2026-10-06T10:00:00'),
+    ];
     const bad = [...GOOD_XLSX_ROWS, [...row5, '陈刚', '已退款', '很好', null, null]];
     writeFileSync(join(dir, 'bad.xlsx'), await xlsx(bad));
     const r = await run('import-ledger', 'bad.xlsx');
@@ -193,7 +247,10 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.readFile(path);
     const notes = wb.getWorksheet('说明')!;
-    const text = notes.getSheetValues().map((r) => (Array.isArray(r) ? r.slice(1).join(' | ') : '')).join('\n');
+    const text = notes
+      .getSheetValues()
+      .map((r) => (Array.isArray(r) ? r.slice(1).join(' | ') : ''))
+      .join('\n');
     const sha = createHash('sha256').update(SAMPLE_GBK).digest('hex');
     expect(text).toContain('台账行数 | 7 件工单（其中导入的历史记录 5 件）');
     expect(text).toContain('不证明导入前的处理过程是在当时记录的');
@@ -212,7 +269,13 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
     const doc = await buildCase(deps(), 'DR-20260803-0001');
     expect(doc!.chain.intact).toBe(true);
     expect(doc!.timeline[0].at.toISOString()).toBe('2026-12-07T02:00:00.000Z');
-    expect(doc!.timeline.map((e) => e.event)).toEqual(['从历史台账导入', '回复客户（历史台账所记）', '标记解决（历史台账所记）', '客户评价（历史台账所记）', '归档（历史台账所记）']);
+    expect(doc!.timeline.map((e) => e.event)).toEqual([
+      '从历史台账导入',
+      '回复客户（历史台账所记）',
+      '标记解决（历史台账所记）',
+      '客户评价（历史台账所记）',
+      '归档（历史台账所记）',
+    ]);
     expect(doc!.timeline[0].detail).toContain('来源：旧台账.csv 第 2 行，原编号 KF-2608-001；原收到时间 2026-08-03 09:12:00');
     expect(doc!.timeline[0].detail).toContain('导入人 周会计');
     expect(doc!.markdown).toContain('**记录来源** 导入（旧台账.csv 第 2 行');
@@ -235,7 +298,11 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
     expect(strFromU8(files['事件日志校验报告.md'])).toContain('其中 5 件为导入的历史记录');
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(Buffer.from(files[Object.keys(files).find((n) => n.startsWith('台账_'))!]) as never);
-    const notes = wb.getWorksheet('说明')!.getSheetValues().map((r) => (Array.isArray(r) ? r.slice(1).join(' | ') : '')).join('\n');
+    const notes = wb
+      .getWorksheet('说明')!
+      .getSheetValues()
+      .map((r) => (Array.isArray(r) ? r.slice(1).join(' | ') : ''))
+      .join('\n');
     expect(notes).toContain(`文件 SHA-256 ${sha}`);
   });
 
@@ -254,7 +321,10 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
 
   it('a large file goes in one transaction, in batches (3000 rows)', async () => {
     const lines = ['编号,日期,类别,内容摘要,解决时间,满意度'];
-    for (let i = 0; i < 3000; i++) lines.push(`L${i},2026-10-${String(1 + (i % 28)).padStart(2, '0')} 09:00,咨询,问题 ${i},2026-10-${String(1 + (i % 28)).padStart(2, '0')} 11:00,${1 + (i % 5)}`);
+    for (let i = 0; i < 3000; i++)
+      lines.push(
+        `L${i},2026-10-${String(1 + (i % 28)).padStart(2, '0')} 09:00,咨询,问题 ${i},2026-10-${String(1 + (i % 28)).padStart(2, '0')} 11:00,${1 + (i % 5)}`,
+      );
     writeFileSync(join(dir, 'big.csv'), lines.join('\n'));
     const before = await imported();
     const r = await run('import-ledger', 'big.csv');
@@ -282,7 +352,10 @@ describe.each(dbKinds)('import-ledger (%s)', (kind) => {
     // The old sheet's free text is masked like any free text in a masked ledger.
     const out: string[] = [];
     await writeLedgerCsv(deps(), range(), new (await import('node:stream')).Writable({ write: (c, _e, cb) => void (out.push(String(c)), cb()) }));
-    const row = out.join('').split('\r\n').find((l) => l.startsWith('DR-20260810-0001'))!;
+    const row = out
+      .join('')
+      .split('\r\n')
+      .find((l) => l.startsWith('DR-20260810-0001'))!;
     expect(row).toContain('导入：已安排上门（回电 137****1234）并减免一个月费用');
     const report = await verifyRecords({ database: t.database, calendar: t.services.calendar, clock: t.clock, key: null });
     expect(report.findings).toEqual([]);

@@ -21,7 +21,13 @@ async function startReceiver() {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
-      const valid = verifySignature(SECRET, { timestamp: req.headers['x-loopdesk-timestamp'] as string, signature: req.headers['x-loopdesk-signature'] as string }, body, new Date(Number(req.headers['x-loopdesk-timestamp']) * 1000), 5).ok;
+      const valid = verifySignature(
+        SECRET,
+        { timestamp: req.headers['x-loopdesk-timestamp'] as string, signature: req.headers['x-loopdesk-signature'] as string },
+        body,
+        new Date(Number(req.headers['x-loopdesk-timestamp']) * 1000),
+        5,
+      ).ok;
       got.push({ headers: req.headers, body, valid });
       res.statusCode = failWith || 200;
       res.end('ok');
@@ -42,7 +48,12 @@ describe.each(dbKinds)('inbound API on %s', (kind) => {
     const ts = opts.ts ?? now();
     return t.app.request('/api/inbound', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-loopdesk-source': opts.source ?? 'app', 'x-loopdesk-timestamp': String(ts), 'x-loopdesk-signature': sign(opts.secret ?? SECRET, ts, raw) },
+      headers: {
+        'content-type': 'application/json',
+        'x-loopdesk-source': opts.source ?? 'app',
+        'x-loopdesk-timestamp': String(ts),
+        'x-loopdesk-signature': sign(opts.secret ?? SECRET, ts, raw),
+      },
       body: raw,
     });
   };
@@ -61,7 +72,12 @@ describe.each(dbKinds)('inbound API on %s', (kind) => {
   });
 
   it('turns a signed post into a ticket and acknowledges it by a signed webhook', async () => {
-    const res = await send({ messageId: 'm-1', customer: { id: 'u-42', name: '王五', phone: '13800000000' }, text: 'APP 闪退，无法登录', attachments: [{ name: 'shot.png', url: 'https://cdn.example.com/shot.png' }] });
+    const res = await send({
+      messageId: 'm-1',
+      customer: { id: 'u-42', name: '王五', phone: '13800000000' },
+      text: 'APP 闪退，无法登录',
+      attachments: [{ name: 'shot.png', url: 'https://cdn.example.com/shot.png' }],
+    });
     expect(res.status).toBe(201);
     const body = await json(res);
     expect(body.ticket).toMatch(/^FB-20260302-\d{4}$/);
@@ -97,7 +113,16 @@ describe.each(dbKinds)('inbound API on %s', (kind) => {
 
     const answer = (score: number, customerId: string) => {
       const raw = JSON.stringify({ ticket: created.ticket, customer: { id: customerId }, score });
-      return t.app.request('/api/inbound/survey', { method: 'POST', headers: { 'content-type': 'application/json', 'x-loopdesk-source': 'app', 'x-loopdesk-timestamp': String(now()), 'x-loopdesk-signature': sign(SECRET, now(), raw) }, body: raw });
+      return t.app.request('/api/inbound/survey', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-loopdesk-source': 'app',
+          'x-loopdesk-timestamp': String(now()),
+          'x-loopdesk-signature': sign(SECRET, now(), raw),
+        },
+        body: raw,
+      });
     };
     expect((await answer(5, 'someone-else')).status).toBe(403);
     const ok = await answer(5, 'u-loop');
@@ -140,7 +165,16 @@ describe.each(dbKinds)('inbound API on %s', (kind) => {
     it('a body changed after signing', async () => {
       const raw = JSON.stringify({ messageId: 'tamper', customer: { id: 'x' }, text: '原文' });
       const ts = now();
-      const res = await t.app.request('/api/inbound', { method: 'POST', headers: { 'content-type': 'application/json', 'x-loopdesk-source': 'app', 'x-loopdesk-timestamp': String(ts), 'x-loopdesk-signature': sign(SECRET, ts, raw) }, body: raw.replace('原文', '篡改') });
+      const res = await t.app.request('/api/inbound', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-loopdesk-source': 'app',
+          'x-loopdesk-timestamp': String(ts),
+          'x-loopdesk-signature': sign(SECRET, ts, raw),
+        },
+        body: raw.replace('原文', '篡改'),
+      });
       expect(res.status).toBe(401);
     });
 
@@ -156,7 +190,11 @@ describe.each(dbKinds)('inbound API on %s', (kind) => {
     it('a probe marker it did not issue (the complaint counts as real)', async () => {
       const res = await send({ messageId: 'fake-probe', customer: { id: 'reviewer' }, text: '我要投诉', probe: '0123456789.AAAAAAAAAAAAAAAAAAAAAA' });
       expect(res.status).toBe(201);
-      const [row] = await t.db.select().from(tickets).innerJoin(customers, eq(customers.id, tickets.customerId)).where(eq(customers.externalId, 'app:reviewer'));
+      const [row] = await t.db
+        .select()
+        .from(tickets)
+        .innerJoin(customers, eq(customers.id, tickets.customerId))
+        .where(eq(customers.externalId, 'app:reviewer'));
       expect(row.tickets.isProbe).toBe(false);
     });
   });

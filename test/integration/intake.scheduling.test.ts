@@ -38,17 +38,26 @@ describe.each(dbKinds)('intake scheduling on %s', (kind) => {
 
   it('concurrent intakes with round robin: gapless codes and fair turns (the cursor is taken beside the number)', async () => {
     const rotation = ['ou_r1', 'ou_r2', 'ou_r3'].map((userId) => ({ platform: 'feishu' as const, userId }));
-    const d = await createTestDesk({ kind, now: '2026-03-03T02:00:00Z', config: { assignment: { mode: 'round_robin', maxOpenPerAgent: 100, agents: rotation }, triage: { bursts: { enabled: false } } } });
+    const d = await createTestDesk({
+      kind,
+      now: '2026-03-03T02:00:00Z',
+      config: { assignment: { mode: 'round_robin', maxOpenPerAgent: 100, agents: rotation }, triage: { bursts: { enabled: false } } },
+    });
     try {
       const results = await Promise.all(
-        Array.from({ length: 24 }, (_, i) => d.desk.intake({ channel: 'web', dedupeKey: `rr${i}`, customer: { externalId: `ou_rr${i}` }, replyTo: {}, text: `会员如何续费 ${i}` })),
+        Array.from({ length: 24 }, (_, i) =>
+          d.desk.intake({ channel: 'web', dedupeKey: `rr${i}`, customer: { externalId: `ou_rr${i}` }, replyTo: {}, text: `会员如何续费 ${i}` }),
+        ),
       );
       expect(results.map((r) => r.code).sort()).toEqual(Array.from({ length: 24 }, (_, i) => `FB-20260303-${String(i + 1).padStart(4, '0')}`));
-      const rows = await d.db.select({ userId: agents.userId, n: sql<number>`count(*)::int` }).from(tickets).innerJoin(agents, eq(agents.id, tickets.assigneeId)).groupBy(agents.userId);
+      const rows = await d.db
+        .select({ userId: agents.userId, n: sql<number>`count(*)::int` })
+        .from(tickets)
+        .innerJoin(agents, eq(agents.id, tickets.assigneeId))
+        .groupBy(agents.userId);
       expect(Object.fromEntries(rows.map((r) => [r.userId, Number(r.n)]))).toEqual({ ou_r1: 8, ou_r2: 8, ou_r3: 8 });
     } finally {
       await d.close();
     }
   });
 });
-

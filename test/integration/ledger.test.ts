@@ -122,7 +122,17 @@ describe.each(dbKinds)('ledger on %s', (kind) => {
 
   it('masks personal data the customer typed into the summary and the survey comment, unless unmasked', () => {
     const ticket = rows.find((x) => x.code === week.A)!;
-    const typed = { ...ticket, customerName: '张三', customerPhone: '13812345678', customerEmail: null, agentName: null, chainLength: 1, chainHead: null, subject: '手机 13812345678，卡号 6222 0212 3456 7890 123', csatComment: '身份证 31010119900101123X，邮箱 zhang@example.com' };
+    const typed = {
+      ...ticket,
+      customerName: '张三',
+      customerPhone: '13812345678',
+      customerEmail: null,
+      agentName: null,
+      chainLength: 1,
+      chainHead: null,
+      subject: '手机 13812345678，卡号 6222 0212 3456 7890 123',
+      csatComment: '身份证 31010119900101123X，邮箱 zhang@example.com',
+    };
     const cellOf = (cells: unknown[], header: string) => cells[LEDGER_SHEET_COLUMNS.findIndex((c) => c.header === header)];
     const masked = ledgerRow(typed as never, ticketFacts(ticket, opts()), (id) => id, false);
     expect(cellOf(masked, '内容摘要')).toBe('手机 138****5678，卡号 622************0123');
@@ -148,7 +158,12 @@ describe.each(dbKinds)('ledger on %s', (kind) => {
     expect(total[col('解决率')]).toBeCloseTo(2 / 5);
     expect(total[col('参考值（行业数字，非规定）')]).toBe(0.92);
     expect([total[col('不计入解决率（无解决时限）')], total[col('已解决·待回访')], total[col('未评价')]]).toEqual([1, 1, 1]);
-    expect(wb.getWorksheet('月度汇总')!.getRow(2).getCell(col('解决率') + 1).numFmt).toBe('0.0%');
+    expect(
+      wb
+        .getWorksheet('月度汇总')!
+        .getRow(2)
+        .getCell(col('解决率') + 1).numFmt,
+    ).toBe('0.0%');
     expect(wb.getWorksheet('台账')!.getCell('G2').numFmt).toBe('yyyy-mm-dd hh:mm:ss'); // 收到时间
   });
 
@@ -175,9 +190,19 @@ describe.each(dbKinds)('ledger on %s', (kind) => {
     expect(major.map((r) => r[4])).not.toContain('哈希链校验');
     expect(all.find((r) => r[0] === week.G && r[3] === '完整')).toBeDefined();
     const policy = sheetRows('服务承诺');
-    expect(policy).toContainEqual(['产品故障', '2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复', '3 个工作日内（工作时间 9:00–12:00、13:30–18:30）解决', '工作时间', '高']);
+    expect(policy).toContainEqual([
+      '产品故障',
+      '2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复',
+      '3 个工作日内（工作时间 9:00–12:00、13:30–18:30）解决',
+      '工作时间',
+      '高',
+    ]);
     expect(policy.some((r) => r[0] === '2026-02-14' && r[1] === '调休上班')).toBe(true);
-    const notes = Object.fromEntries(sheetRows('说明').slice(1).map((r) => [r[0], r[1]]));
+    const notes = Object.fromEntries(
+      sheetRows('说明')
+        .slice(1)
+        .map((r) => [r[0], r[1]]),
+    );
     const hash = createHash('sha256');
     const head = LEDGER_SHEET_COLUMNS.findIndex((c) => c.header === '事件链头哈希');
     for (const r of ticketRows()) hash.update(`${r[0]} ${r[head]}\n`);
@@ -189,7 +214,13 @@ describe.each(dbKinds)('ledger on %s', (kind) => {
 
   it('writes the same 台账 as CSV, with a BOM, masked, and customer text that cannot become a formula', async () => {
     t.clock.set('2026-03-10T10:00:00+08:00');
-    await t.desk.intake({ channel: 'web', dedupeKey: 'csv-inject', customer: { externalId: 'v-x', name: '吴十', phone: '13600002222' }, replyTo: {}, text: '=HYPERLINK("http://evil.example","点我"), 其他' });
+    await t.desk.intake({
+      channel: 'web',
+      dedupeKey: 'csv-inject',
+      customer: { externalId: 'v-x', name: '吴十', phone: '13600002222' },
+      replyTo: {},
+      text: '=HYPERLINK("http://evil.example","点我"), 其他',
+    });
     t.clock.set(REPORT_AT);
     const path = join(dir, 'ledger.csv');
     const s = await writeLedgerCsv(statsDeps(t.services), rangeOfDays('2026-03-01', '2026-03-10', 'Asia/Shanghai'), path);

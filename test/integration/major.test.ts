@@ -35,9 +35,16 @@ describe.each(dbKinds)('major complaints on %s', (kind) => {
       body: JSON.stringify(body),
     });
   const eventsOf = (id: number, type: string) =>
-    d.db.select().from(ticketEvents).where(and(eq(ticketEvents.ticketId, id), eq(ticketEvents.type, type))).orderBy(asc(ticketEvents.seq));
+    d.db
+      .select()
+      .from(ticketEvents)
+      .where(and(eq(ticketEvents.ticketId, id), eq(ticketEvents.type, type)))
+      .orderBy(asc(ticketEvents.seq));
   const breachTimers = async (id: number) => {
-    const rows = await d.db.select().from(timers).where(and(eq(timers.ticketId, id), eq(timers.kind, 'sla.breach'), eq(timers.status, 'pending')));
+    const rows = await d.db
+      .select()
+      .from(timers)
+      .where(and(eq(timers.ticketId, id), eq(timers.kind, 'sla.breach'), eq(timers.status, 'pending')));
     return rows.map((x) => [x.data.target, x.dueAt.toISOString()]).sort();
   };
   const textIn = (chatId: string) => d.fake.messagesIn(chatId).map((m) => JSON.stringify(m.content));
@@ -60,7 +67,10 @@ describe.each(dbKinds)('major complaints on %s', (kind) => {
     expect(row.resolutionDueAt!.toISOString()).toBe(cst('2026-03-03T10:00:00').toISOString());
     const [created] = await eventsOf(row.id, 'created');
     expect(created.data).toMatchObject({ category: 'complaint', classifiedAs: 'other' });
-    const [ack] = await d.db.select().from(outbox).where(and(eq(outbox.ticketId, row.id), eq(outbox.kind, 'customer.text')));
+    const [ack] = await d.db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.ticketId, row.id), eq(outbox.kind, 'customer.text')));
     expect(String(ack.payload.text)).toContain(MAJOR_ACK);
     expect(String(ack.payload.text)).not.toContain('其他类问题');
     // The customer's private page says the same.

@@ -29,7 +29,9 @@ function run(cmd: string, args: string[], extra: Record<string, string> = {}) {
     child.once('exit', () => reject(new Error(`exited before ready: ${stderr}`)));
   });
   ready.catch(() => {});
-  const exited = new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => child.once('exit', (code) => resolve({ code, stderr, stdout })));
+  const exited = new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, stderr, stdout })),
+  );
   return { child, ready, exited, out: () => stdout };
 }
 

@@ -12,7 +12,12 @@ const dir = mkdtempSync(join(tmpdir(), 'loopdesk-entry-'));
 const dataDir = join(dir, 'data');
 const env = { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', LOOPDESK_CONFIG: '' };
 
-function start(extra: Record<string, string> = {}): { child: ChildProcess; ready: Promise<number>; exited: Promise<{ code: number | null; stderr: string }>; stdout(): string } {
+function start(extra: Record<string, string> = {}): {
+  child: ChildProcess;
+  ready: Promise<number>;
+  exited: Promise<{ code: number | null; stderr: string }>;
+  stdout(): string;
+} {
   const child = spawn(tsx, ['src/main.ts'], { cwd: root, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
@@ -40,7 +45,11 @@ describe('node entry and CLI', () => {
   it('starts on an empty DATA_DIR, takes feedback, refuses a second process, and stops cleanly on SIGTERM', async () => {
     const a = start();
     const port = await a.ready;
-    const res = await fetch(`http://127.0.0.1:${port}/api/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ contact: 'a@example.com', content: '网页打不开' }) });
+    const res = await fetch(`http://127.0.0.1:${port}/api/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ contact: 'a@example.com', content: '网页打不开' }),
+    });
     expect(res.status).toBe(201);
     code = (await json(res)).ticket;
     // A fresh clone (no platform configured) points the newcomer at the sandbox, which answers on loopback.

@@ -49,7 +49,8 @@ describe.each(dbKinds)('outbox on %s', (kind) => {
     receiver.raw = [];
   });
 
-  const put = (key: string, channel = 'rec') => t.db.transaction((tx) => enqueue(tx, t.clock.now(), [{ channel, kind: 'agents.text', ticketId: null, payload: { text: key }, idemKey: key }]));
+  const put = (key: string, channel = 'rec') =>
+    t.db.transaction((tx) => enqueue(tx, t.clock.now(), [{ channel, kind: 'agents.text', ticketId: null, payload: { text: key }, idemKey: key }]));
   const statusOf = async (key: string) => (await t.db.select().from(outbox).where(eq(outbox.idemKey, key)))[0];
 
   it('is picked up right after the commit, without waiting for a tick', async () => {
@@ -96,7 +97,15 @@ describe.each(dbKinds)('outbox on %s', (kind) => {
     const hung = new Promise<void>((r) => (release = r));
     const crashed = createOutboxWorker({
       database: t.database,
-      senders: [{ name: 'rec', deliver: async (row) => { receiver.raw.push(row.idemKey); await hung; } }], // prettier-ignore
+      senders: [
+        {
+          name: 'rec',
+          deliver: async (row) => {
+            receiver.raw.push(row.idemKey);
+            await hung;
+          },
+        },
+      ], // prettier-ignore
       context: t.services.deliveryContext,
       clock: t.clock,
       log: silentLogger,
@@ -150,7 +159,16 @@ describe.each(dbKinds)('outbox on %s', (kind) => {
     const d = await createTestDesk({
       kind,
       channels: [
-        (): Channel => ({ name: 'wecom', agentSurface: false, sender: { name: 'wecom', deliver: async () => { throw new Undeliverable('用户已退出'); } } }), // prettier-ignore
+        (): Channel => ({
+          name: 'wecom',
+          agentSurface: false,
+          sender: {
+            name: 'wecom',
+            deliver: async () => {
+              throw new Undeliverable('用户已退出');
+            },
+          },
+        }), // prettier-ignore
         (): Channel => ({ name: 'agents-rec', agentSurface: true, sender: { name: 'agents-rec', deliver: async (row) => void notices.push(row) } }),
       ],
     });
@@ -189,9 +207,24 @@ describe.runIf(dbKinds.includes('postgres'))('outbox across instances on Postgre
       },
     });
     const make = (database: typeof t.database, name: string) =>
-      createOutboxWorker({ database, senders: [sender(name)], context: t.services.deliveryContext, clock: t.clock, log: silentLogger, maxAttempts: 3, leaseSeconds: 60, batchSize: 10 });
+      createOutboxWorker({
+        database,
+        senders: [sender(name)],
+        context: t.services.deliveryContext,
+        clock: t.clock,
+        log: silentLogger,
+        maxAttempts: 3,
+        leaseSeconds: 60,
+        batchSize: 10,
+      });
     const keys = Array.from({ length: 300 }, (_, i) => `multi-${i}`);
-    await t.db.transaction((tx) => enqueue(tx, t.clock.now(), keys.map((k) => ({ channel: 'rec', kind: 'agents.text' as const, ticketId: null, idemKey: k }))));
+    await t.db.transaction((tx) =>
+      enqueue(
+        tx,
+        t.clock.now(),
+        keys.map((k) => ({ channel: 'rec', kind: 'agents.text' as const, ticketId: null, idemKey: k })),
+      ),
+    );
     await Promise.all([make(t.database, 'a').drainOnce(), make(second, 'b').drainOnce()]);
     await second.close();
     expect(overlap).toBe(0);
@@ -203,7 +236,15 @@ describe.runIf(dbKinds.includes('postgres'))('outbox across instances on Postgre
   it('a commit in one instance wakes the worker of another (LISTEN/NOTIFY)', async () => {
     const other = await openDatabase({ databaseUrl: t.database.url });
     const got: string[] = [];
-    const worker = createOutboxWorker({ database: t.database, senders: [{ name: 'rec', deliver: async (r) => void got.push(r.idemKey) }], context: t.services.deliveryContext, clock: t.clock, log: silentLogger, maxAttempts: 3, leaseSeconds: 60 });
+    const worker = createOutboxWorker({
+      database: t.database,
+      senders: [{ name: 'rec', deliver: async (r) => void got.push(r.idemKey) }],
+      context: t.services.deliveryContext,
+      clock: t.clock,
+      log: silentLogger,
+      maxAttempts: 3,
+      leaseSeconds: 60,
+    });
     await worker.start();
     try {
       await other.db.transaction((tx) => enqueue(tx, t.clock.now(), [{ channel: 'rec', kind: 'agents.text', ticketId: null, idemKey: 'notify-1' }]));

@@ -33,12 +33,14 @@ describe('first start on an empty DATA_DIR', () => {
     expect(again).toEqual([]);
   });
 
-  it('ignores a template made from other migrations than the first ones here (another branch\'s), so the start runs initdb', () => {
+  it("ignores a template made from other migrations than the first ones here (another branch's), so the start runs initdb", () => {
     const dir = mkdtempSync(join(tmpdir(), 'loopdesk-template-check-'));
     dirs.push(dir);
     const path = join(dir, 'pglite.tar.gz');
     copyFileSync(templatePath(), path);
-    const tags = (JSON.parse(readFileSync(join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> }).entries.map((e) => e.tag);
+    const tags = (JSON.parse(readFileSync(join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> }).entries.map(
+      (e) => e.tag,
+    );
     writeFileSync(`${path}.json`, JSON.stringify({ migrations: tags.slice(0, 2) }));
     expect(readTemplate(migrationsFolder, path), 'an older template: the migrator adds the rest').toBeDefined();
     writeFileSync(`${path}.json`, JSON.stringify({ migrations: [...tags.slice(0, 2), '0002_from_another_branch'] }));

@@ -33,7 +33,12 @@ function agentsGroup() {
       },
     },
   });
-  return { factory, delivered, texts: () => delivered.filter((r) => r.kind === 'agents.text').map((r) => String(r.payload.text)), breakCards: (b: boolean) => void (cardsBroken = b) };
+  return {
+    factory,
+    delivered,
+    texts: () => delivered.filter((r) => r.kind === 'agents.text').map((r) => String(r.payload.text)),
+    breakCards: (b: boolean) => void (cardsBroken = b),
+  };
 }
 
 // The probe reaches the public entries over real HTTP, so this suite serves the app on a port (PGlite only: the
@@ -149,7 +154,11 @@ describe.skipIf(!requireDovecot('probe.test'))('probes through every playable ch
   });
 
   it('a planted complaint with a forged probe header counts as real', async () => {
-    const res = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-loopdesk-probe': 'abcdef0123.forgedforgedforged' }, body: JSON.stringify({ contact: '13800001111', content: '我要投诉你们' }) });
+    const res = await t.app.request('/api/feedback', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-loopdesk-probe': 'abcdef0123.forgedforgedforged' },
+      body: JSON.stringify({ contact: '13800001111', content: '我要投诉你们' }),
+    });
     const { ticket } = await json(res);
     const [row] = await t.db.select().from(tickets).where(eq(tickets.code, ticket));
     expect(row.isProbe).toBe(false);

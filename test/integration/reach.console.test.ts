@@ -16,7 +16,6 @@ const AGENT = { platform: 'feishu', userId: 'ou_agent' };
 const OTHER = { platform: 'feishu', userId: 'ou_other' };
 const LEAD = { platform: 'feishu', userId: 'ou_lead' };
 
-
 describe.each(dbKinds)('console 新建工单 and 电话回访 on %s', (kind) => {
   let t: TestDesk;
   const key = sessionKey(parseEnv({ ADMIN_TOKEN: TEST_ADMIN_TOKEN }))!;
@@ -30,7 +29,11 @@ describe.each(dbKinds)('console 新建工单 and 电话回访 on %s', (kind) => 
   const req = (jar: Jar | null, path: string, init: RequestInit = {}) => requestAs(t.app, jar, path, init);
   const csrfOf = async (jar: Jar, path: string) => /name="csrf" value="([^"]+)"/.exec(await (await req(jar, path)).text())?.[1] ?? '';
   const post = (jar: Jar | null, path: string, data: Record<string, string>, origin?: string) =>
-    req(jar, path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(origin ? { origin } : {}) }, body: new URLSearchParams(data).toString() });
+    req(jar, path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(origin ? { origin } : {}) },
+      body: new URLSearchParams(data).toString(),
+    });
   const counts = async () => ({
     tickets: (await t.db.select({ n: count() }).from(tickets))[0].n,
     customers: (await t.db.select({ n: count() }).from(customers))[0].n,
@@ -88,7 +91,14 @@ describe.each(dbKinds)('console 新建工单 and 电话回访 on %s', (kind) => 
     const agent = signIn(AGENT, '小林');
     const other = signIn(OTHER, '小王');
     const csrf = await csrfOf(agent, '/console/new-ticket');
-    const made = await post(agent, '/console/new-ticket', { csrf, submissionId: 'console-sub-0002', channel: 'phone', name: '赵先生', contact: '13700137000', text: '发票抬头开错了' });
+    const made = await post(agent, '/console/new-ticket', {
+      csrf,
+      submissionId: 'console-sub-0002',
+      channel: 'phone',
+      name: '赵先生',
+      contact: '13700137000',
+      text: '发票抬头开错了',
+    });
     const code = /(FB-\d{8}-\d{4})/.exec(made.headers.get('location')!)![1];
     const actor = { platform: 'feishu', userId: 'ou_agent', name: '小林' };
     await t.desk.act({ ticket: code, actor, viaAgentGroup: true, action: 'claim' });

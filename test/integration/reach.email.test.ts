@@ -20,12 +20,17 @@ describe.each(dbKinds)('web-form customers told by e-mail, no IMAP, on %s', (kin
   let t: TestDesk;
   let smtp: FakeSmtp;
   let group: ReturnType<typeof recordingChannel>;
-  const post = (body: Record<string, unknown>) => t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (body: Record<string, unknown>) =>
+    t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   beforeAll(async () => {
     smtp = await startSmtp({ user: 'relay', pass: 'relay-pass' });
     group = recordingChannel('feishu');
-    t = await createTestDesk({ kind, env: { EMAIL_SMTP_URL: smtp.url, EMAIL_ADDRESS: SUPPORT, EMAIL_FROM_NAME: '示例客服' }, channels: [createWebChannel, createContactChannel, group.factory] });
+    t = await createTestDesk({
+      kind,
+      env: { EMAIL_SMTP_URL: smtp.url, EMAIL_ADDRESS: SUPPORT, EMAIL_FROM_NAME: '示例客服' },
+      channels: [createWebChannel, createContactChannel, group.factory],
+    });
   });
   afterAll(async () => {
     await t.close();
@@ -64,7 +69,11 @@ describe.each(dbKinds)('web-form customers told by e-mail, no IMAP, on %s', (kin
     const ids = smtp.sent.filter((m) => m.parsed.subject?.includes(code)).map((m) => m.parsed.messageId);
     expect(new Set(ids).size).toBe(ids.length);
 
-    const answer = await t.app.request(`${url}/survey`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ score: 5 }) });
+    const answer = await t.app.request(`${url}/survey`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ score: 5 }),
+    });
     expect(answer.status).toBe(200);
     const [closed] = await t.db.select().from(tickets).where(eq(tickets.code, code));
     expect(closed).toMatchObject({ status: 'closed', closeReason: 'satisfied', csatScore: 5, csatVia: 'customer' });
@@ -87,7 +96,10 @@ describe.each(dbKinds)('web-form customers told by e-mail, no IMAP, on %s', (kin
       const { ticket: code } = (await res.json()) as { ticket: string };
       await t.services.outbox.wake();
       const [ticket] = await t.db.select().from(tickets).where(eq(tickets.code, code));
-      const [ack] = await t.db.select().from(outbox).where(and(eq(outbox.ticketId, ticket.id), eq(outbox.kind, 'customer.text')));
+      const [ack] = await t.db
+        .select()
+        .from(outbox)
+        .where(and(eq(outbox.ticketId, ticket.id), eq(outbox.kind, 'customer.text')));
       expect(ack).toMatchObject({ channel: 'contact', status: 'dead' });
       expect(ack.lastError).toContain('SMTP 550');
       expect(group.texts().some((r) => String(r.payload.text).startsWith(`⚠️ 工单 ${code} 的消息无法送达客户`))).toBe(true);
@@ -104,7 +116,10 @@ describe.each(dbKinds)('web-form customers told by e-mail, no IMAP, on %s', (kin
     await t.services.outbox.wake();
     expect(smtp.sent.length).toBe(before);
     const [ticket] = await t.db.select().from(tickets).where(eq(tickets.code, code));
-    const [ack] = await t.db.select().from(outbox).where(and(eq(outbox.ticketId, ticket.id), eq(outbox.kind, 'customer.text')));
+    const [ack] = await t.db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.ticketId, ticket.id), eq(outbox.kind, 'customer.text')));
     expect(ack.status).toBe('dead');
     expect(ack.lastError).toContain('请电话联系客户');
     expect(ack.lastError).toContain('未配置短信发送');

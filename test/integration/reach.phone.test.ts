@@ -26,7 +26,11 @@ const AK = { accessKeyId: 'LTAI5tTestKeyId', accessKeySecret: 'test-secret-01234
 const AGENT = { platform: 'feishu', userId: 'ou_agent', name: '小林' };
 const OTHER = { platform: 'feishu', userId: 'ou_other', name: '小王' };
 const LEAD = { platform: 'feishu', userId: 'ou_lead', name: '周组长' };
-const roles = { agents: [AGENT, OTHER].map(({ platform, userId }) => ({ platform, userId })), leads: [{ platform: LEAD.platform, userId: LEAD.userId }], admins: [] };
+const roles = {
+  agents: [AGENT, OTHER].map(({ platform, userId }) => ({ platform, userId })),
+  leads: [{ platform: LEAD.platform, userId: LEAD.userId }],
+  admins: [],
+};
 
 const smsEnv = (fake: FakeAliyunSms, keys = AK) => ({
   SMS_PROVIDER: 'aliyun',
@@ -59,7 +63,13 @@ describe.each(dbKinds)('phone tickets, SMS and phone follow-up on %s', (kind) =>
   beforeAll(async () => {
     sms = await startFakeAliyunSms(AK);
     group = recordingChannel('feishu');
-    t = await createTestDesk({ kind, config: { roles }, env: smsEnv(sms), channels: [createWebChannel, createContactChannel, group.factory], backoffBaseMs: 1 });
+    t = await createTestDesk({
+      kind,
+      config: { roles },
+      env: smsEnv(sms),
+      channels: [createWebChannel, createContactChannel, group.factory],
+      backoffBaseMs: 1,
+    });
     dir = mkdtempSync(join(tmpdir(), 'reach-'));
   });
   afterAll(async () => {
@@ -85,7 +95,12 @@ describe.each(dbKinds)('phone tickets, SMS and phone follow-up on %s', (kind) =>
     await t.services.outbox.wake();
     expect(sms.requests.every((r) => r.ok)).toBe(true);
     expect(sms.sent).toHaveLength(1);
-    expect(sms.sent[0]).toMatchObject({ phoneNumbers: '13800138000', signName: '示例科技', templateCode: 'SMS_100000001', templateParam: { code, token: ticket.accessToken, time: '3月2日 12:00' } });
+    expect(sms.sent[0]).toMatchObject({
+      phoneNumbers: '13800138000',
+      signName: '示例科技',
+      templateCode: 'SMS_100000001',
+      templateParam: { code, token: ticket.accessToken, time: '3月2日 12:00' },
+    });
     expect(sms.sent[0].outId).toMatch(/^ack:/);
     // The card went to the agents' group too, and says nothing about calling the customer (SMS reached them).
     // The link in the SMS opens the customer's private page, as for a web-form ticket.
@@ -161,7 +176,12 @@ describe.each(dbKinds)('phone tickets, SMS and phone follow-up on %s', (kind) =>
       expect(textOf(reply)).toContain(reason);
       expect(textOf(reply)).toContain('用法：/new 电话|来访|信函');
     }
-    const stranger = await t.services.runCommand({ text: '/new 电话 张先生 13800138000 扣费两次', actor: { platform: 'feishu', userId: 'ou_nobody' }, viaAgentGroup: true, surface: 'feishu' });
+    const stranger = await t.services.runCommand({
+      text: '/new 电话 张先生 13800138000 扣费两次',
+      actor: { platform: 'feishu', userId: 'ou_nobody' },
+      viaAgentGroup: true,
+      surface: 'feishu',
+    });
     expect(textOf(stranger)).toBe('只有客服成员可以使用命令。');
     expect(await rowCounts()).toEqual(before);
   });
@@ -191,7 +211,11 @@ describe.each(dbKinds)('phone tickets, SMS and phone follow-up on %s', (kind) =>
     await t.desk.act({ ticket: code, actor: AGENT, viaAgentGroup: true, action: 'respond', text: '已发送开票操作视频。' });
     await t.desk.act({ ticket: code, actor: AGENT, viaAgentGroup: true, action: 'resolve' });
     const ticket = await ticketByCode(code);
-    const res = await t.app.request(`/t/${ticket.accessToken}/survey`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ score: 4, comment: '这次清楚了' }) });
+    const res = await t.app.request(`/t/${ticket.accessToken}/survey`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ score: 4, comment: '这次清楚了' }),
+    });
     expect(res.status).toBe(200);
     expect(await ticketByCode(code)).toMatchObject({ status: 'closed', csatScore: 4, csatVia: 'customer' });
     const after = await rowCounts();
@@ -208,7 +232,10 @@ describe.each(dbKinds)('phone tickets, SMS and phone follow-up on %s', (kind) =>
     const code = /FB-\d{8}-\d{4}/.exec(textOf(created))![0];
     const ticket = await ticketByCode(code);
     await t.services.outbox.wake();
-    const [ack] = await t.db.select().from(outbox).where(and(eq(outbox.ticketId, ticket.id), eq(outbox.kind, 'customer.text')));
+    const [ack] = await t.db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.ticketId, ticket.id), eq(outbox.kind, 'customer.text')));
     expect(ack).toMatchObject({ channel: 'contact', status: 'pending', attempts: 1 });
     expect(ack.lastError).toContain('isp.SYSTEM_ERROR');
     t.clock.advance(1);
@@ -224,7 +251,10 @@ describe.each(dbKinds)('phone tickets, SMS and phone follow-up on %s', (kind) =>
     await t.desk.act({ ticket: code, actor: AGENT, viaAgentGroup: true, action: 'claim' });
     await t.desk.act({ ticket: code, actor: AGENT, viaAgentGroup: true, action: 'respond', text: '请更新到最新版本后重试。' });
     await t.services.outbox.wake();
-    const [reply] = await t.db.select().from(outbox).where(and(eq(outbox.ticketId, ticket.id), eq(outbox.kind, 'customer.text'), eq(outbox.status, 'dead')));
+    const [reply] = await t.db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.ticketId, ticket.id), eq(outbox.kind, 'customer.text'), eq(outbox.status, 'dead')));
     expect(reply.lastError).toContain('isv.MOBILE_NUMBER_ILLEGAL');
     expect(reply.attempts).toBe(1);
     expect(group.texts().some((r) => String(r.payload.text).startsWith(`⚠️ 工单 ${code} 的消息无法送达客户`))).toBe(true);
@@ -240,7 +270,10 @@ describe.each(dbKinds)('phone tickets, SMS and phone follow-up on %s', (kind) =>
     const before = sms.sent.length;
     await t.services.outbox.wake();
     expect(sms.sent.length).toBe(before);
-    const [ack] = await t.db.select().from(outbox).where(and(eq(outbox.ticketId, ticket.id), eq(outbox.kind, 'customer.text')));
+    const [ack] = await t.db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.ticketId, ticket.id), eq(outbox.kind, 'customer.text')));
     expect(ack.status).toBe('dead');
     expect(ack.lastError).toContain('请电话联系客户');
     expect((await t.services.deliveryContext.ticketView(ticket.id)).callCustomer).toBe(true);
@@ -257,7 +290,10 @@ describe('the fake SMS API checks the SDK signature', () => {
   it('refuses a request signed with the wrong secret (SignatureDoesNotMatch → dead letter, nothing sent)', async () => {
     const sms = await startFakeAliyunSms(AK);
     const group = recordingChannel('feishu');
-    const t = await createTestDesk({ env: smsEnv(sms, { ...AK, accessKeySecret: 'wrong-secret' }), channels: [createWebChannel, createContactChannel, group.factory] });
+    const t = await createTestDesk({
+      env: smsEnv(sms, { ...AK, accessKeySecret: 'wrong-secret' }),
+      channels: [createWebChannel, createContactChannel, group.factory],
+    });
     try {
       await t.services.runCommand({ text: '/new 电话 周先生 13500135000 发票开错了', actor: AGENT, viaAgentGroup: true, surface: 'feishu' });
       await t.services.outbox.wake();

@@ -43,21 +43,34 @@ describe.each(dbKinds)('Tencent Cloud SMS on %s', (kind) => {
     const code = await codeOf('/new 电话 张先生 +8613800138000 投诉 扣费两次');
     await t.services.outbox.wake();
     const [ticket] = await t.db.select().from(tickets).where(eq(tickets.code, code));
-    const [ack] = await t.db.select().from(outbox).where(and(eq(outbox.ticketId, ticket.id), eq(outbox.kind, 'customer.text')));
+    const [ack] = await t.db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.ticketId, ticket.id), eq(outbox.kind, 'customer.text')));
     expect(ack.status).toBe('pending');
     expect(ack.lastError).toContain('LimitExceeded.PhoneNumberThirtySecondLimit');
     t.clock.advance(1);
     await t.services.outbox.wake();
     expect(fake.requests.every((r) => r.ok)).toBe(true);
     expect(fake.sent).toEqual([
-      { PhoneNumberSet: ['+8613800138000'], SmsSdkAppId: '1400000001', SignName: '示例科技', TemplateId: '1000001', TemplateParamSet: [code, '3月2日 12:00', ticket.accessToken], SessionContext: ack.idemKey },
+      {
+        PhoneNumberSet: ['+8613800138000'],
+        SmsSdkAppId: '1400000001',
+        SignName: '示例科技',
+        TemplateId: '1000001',
+        TemplateParamSet: [code, '3月2日 12:00', ticket.accessToken],
+        SessionContext: ack.idemKey,
+      },
     ]);
 
     fake.fail({ code: 'InvalidParameterValue.IncorrectPhoneNumber', message: '手机号格式错误' });
     await t.desk.act({ ticket: code, actor: AGENT, viaAgentGroup: true, action: 'claim' });
     await t.desk.act({ ticket: code, actor: AGENT, viaAgentGroup: true, action: 'respond', text: '已退款。' });
     await t.services.outbox.wake();
-    const [reply] = await t.db.select().from(outbox).where(and(eq(outbox.ticketId, ticket.id), eq(outbox.status, 'dead')));
+    const [reply] = await t.db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.ticketId, ticket.id), eq(outbox.status, 'dead')));
     expect(reply.lastError).toContain('InvalidParameterValue.IncorrectPhoneNumber');
     expect(reply.attempts).toBe(1);
   });

@@ -24,16 +24,22 @@ import { createTestDesk, TEST_ADMIN_TOKEN, type TestDesk } from '../helpers/serv
 import { recordingChannel } from '../helpers/recording-channel.ts';
 
 // jsqr is CommonJS with an ES-style default export: under NodeNext the callable is on .default.
-const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ?? jsQRModule) as unknown as (data: Uint8ClampedArray, w: number, h: number) => { data: string } | null;
+const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ?? jsQRModule) as unknown as (
+  data: Uint8ClampedArray,
+  w: number,
+  h: number,
+) => { data: string } | null;
 const byId = (items: ReadinessItem[]) => Object.fromEntries(items.map((i) => [i.id, i]));
 const sh = (local: string) => `${local.replace(' ', 'T')}:00+08:00`;
 const AGENT = { platform: 'feishu' as const, userId: 'ou_wang', name: '王五' };
 const LEAD = { platform: 'feishu' as const, userId: 'ou_chen', name: '陈主管' };
 const ADMIN = { platform: 'feishu' as const, userId: 'ou_admin', name: '管理员甲' };
-const appFetcher = (t: TestDesk): PageFetcher => async (path) => {
-  const res = await t.app.request(path);
-  return { status: res.status, text: await res.text() };
-};
+const appFetcher =
+  (t: TestDesk): PageFetcher =>
+  async (path) => {
+    const res = await t.app.request(path);
+    return { status: res.status, text: await res.text() };
+  };
 
 describe.each(dbKinds)('预审自检 on a fresh install (%s)', (kind) => {
   let t: TestDesk;
@@ -92,7 +98,13 @@ describe.each(dbKinds)('预审自检 on a fresh install (%s)', (kind) => {
     };
     const login = keep(await t.app.request('/console/login'));
     const csrf = /name="csrf" value="([^"]+)"/.exec(await login.text())?.[1] ?? '';
-    keep(await t.app.request('/console/login', { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf, token: TEST_ADMIN_TOKEN, next: '/console/readiness' }).toString() }));
+    keep(
+      await t.app.request('/console/login', {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf, token: TEST_ADMIN_TOKEN, next: '/console/readiness' }).toString(),
+      }),
+    );
     const page = await t.app.request('/console/readiness', { headers: { cookie } });
     expect(page.status).toBe(200);
     const html = await page.text();
@@ -102,7 +114,14 @@ describe.each(dbKinds)('预审自检 on a fresh install (%s)', (kind) => {
   });
 
   it('after the first ticket, records say since when instead of failing', async () => {
-    await t.desk.intake({ channel: 'web', dedupeKey: 'first-1', customer: { externalId: 'v1' }, replyTo: { visitor: 'v1' }, text: '请问怎么开发票？', category: 'consultation' });
+    await t.desk.intake({
+      channel: 'web',
+      dedupeKey: 'first-1',
+      customer: { externalId: 'v1' },
+      replyTo: { visitor: 'v1' },
+      text: '请问怎么开发票？',
+      category: 'consultation',
+    });
     const m = byId(await runReadiness(t.services, { fetchPage: appFetcher(t) }));
     expect(m.records.status).toBe('warn');
     expect(m.records.detail).toContain('自 2026-12-07 上线以来共 0 个完整月的记录');
@@ -118,7 +137,14 @@ describe.each(dbKinds)('预审自检 on a healthy desk, then one cause at a time
 
   async function loop(at: string, who: string, text: string, category: string, score = 5) {
     t.clock.set(sh(at));
-    const { code } = await t.desk.intake({ channel: 'web', dedupeKey: `h-${who}-${at}`, customer: { externalId: who, name: '客户' }, replyTo: { visitor: who }, text, category });
+    const { code } = await t.desk.intake({
+      channel: 'web',
+      dedupeKey: `h-${who}-${at}`,
+      customer: { externalId: who, name: '客户' },
+      replyTo: { visitor: who },
+      text,
+      category,
+    });
     t.clock.advance(20);
     await t.desk.act({ ticket: code, actor: AGENT, viaAgentGroup: true, action: 'respond', text: '您好，已收到，正在处理。' });
     t.clock.advance(60);
@@ -134,7 +160,11 @@ describe.each(dbKinds)('预审自检 on a healthy desk, then one cause at a time
       kind,
       now: NOW,
       channels: [createWebChannel, createProbeRoutes, recordingChannel('agents-group').factory],
-      config: { company: { name: '临港示例科技有限公司', nameEn: 'Lingang Example Tech' }, roles: { agents: [AGENT], leads: [LEAD], admins: [ADMIN] }, probes: { timeoutSeconds: 5, baseUrl: `http://127.0.0.1:${port}` } },
+      config: {
+        company: { name: '临港示例科技有限公司', nameEn: 'Lingang Example Tech' },
+        roles: { agents: [AGENT], leads: [LEAD], admins: [ADMIN] },
+        probes: { timeoutSeconds: 5, baseUrl: `http://127.0.0.1:${port}` },
+      },
     });
     server = serve({ fetch: t.app.fetch, port, hostname: '127.0.0.1' });
     dir = mkdtempSync(join(tmpdir(), 'readiness-'));
@@ -168,7 +198,9 @@ describe.each(dbKinds)('预审自检 on a healthy desk, then one cause at a time
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain('临港示例科技有限公司');
-    expect(html).toContain('产品故障</td><td>2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复</td><td>3 个工作日内（工作时间 9:00–12:00、13:30–18:30）解决');
+    expect(html).toContain(
+      '产品故障</td><td>2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复</td><td>3 个工作日内（工作时间 9:00–12:00、13:30–18:30）解决',
+    );
     expect(html).toContain('咨询</td><td>1 个工作日内（工作时间 9:00–12:00、13:30–18:30）首次回复');
     expect(html).toContain('在线反馈表单：http://loopdesk.test/feedback');
     expect(html).toContain('2026-10-10 调休上班（国庆节）');
@@ -186,10 +218,16 @@ describe.each(dbKinds)('预审自检 on a healthy desk, then one cause at a time
 
   it('the mechanism description as DOCX: company, date, stamp line, per-category and complaint figures', async () => {
     t.clock.set(NOW);
-    const buf = await mechanismDocx({ ...statsDeps(t.services), channels: t.services.channels.map((c) => c.name) }, lastMonthsToDate(6, t.clock.now(), t.services.calendar));
+    const buf = await mechanismDocx(
+      { ...statsDeps(t.services), channels: t.services.channels.map((c) => c.name) },
+      lastMonthsToDate(6, t.clock.now(), t.services.calendar),
+    );
     const files = unzipSync(new Uint8Array(buf));
     const xml = strFromU8(files['word/document.xml']);
-    const text = xml.replace(/<w:tab\/>/g, '\t').replace(/<\/w:p>/g, '\n').replace(/<[^>]+>/g, '');
+    const text = xml
+      .replace(/<w:tab\/>/g, '\t')
+      .replace(/<\/w:p>/g, '\n')
+      .replace(/<[^>]+>/g, '');
     expect(text).toContain('临港示例科技有限公司 客户反馈处理机制说明');
     expect(text).toContain('临港示例科技有限公司（盖章）');
     expect(text).toContain('日期：2026 年 9 月 10 日');
@@ -239,7 +277,14 @@ describe.each(dbKinds)('预审自检 on a healthy desk, then one cause at a time
 
     // A complaint left open past its 2 h: an open breach, and the complaint resolution rate drops below 92%.
     t.clock.set(sh('2026-09-11 09:00'));
-    const { code: late } = await t.desk.intake({ channel: 'web', dedupeKey: 'late-1', customer: { externalId: 'c9' }, replyTo: { visitor: 'c9' }, text: '投诉：退款一直没到', category: 'complaint' });
+    const { code: late } = await t.desk.intake({
+      channel: 'web',
+      dedupeKey: 'late-1',
+      customer: { externalId: 'c9' },
+      replyTo: { visitor: 'c9' },
+      text: '投诉：退款一直没到',
+      category: 'complaint',
+    });
     t.clock.set(sh('2026-09-11 15:00'));
     m = byId(await check());
     expect(m['open-breaches']).toMatchObject({ status: 'fail', detail: `1 件仍在超时：${late}` });
@@ -278,7 +323,11 @@ describe('预审自检: named roles from local console accounts', () => {
     try {
       const roles = async () => byId(await runReadiness(t.services, { fetchPage: appFetcher(t) })).roles;
       expect((await roles()).fix).toContain('npx loopdesk user add');
-      for (const [name, role] of [['小林', 'agent'], ['林组长', 'lead'], ['周管理', 'admin']]) {
+      for (const [name, role] of [
+        ['小林', 'agent'],
+        ['林组长', 'lead'],
+        ['周管理', 'admin'],
+      ]) {
         expect(await runCli(['user', 'add', '--name', name, '--role', role], { services: t.services, out: () => {}, cwd: process.cwd() })).toBe(0);
       }
       expect(await roles()).toMatchObject({ status: 'pass', detail: '客服 小林；负责人 林组长；管理员 周管理' });

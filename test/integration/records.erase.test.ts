@@ -22,7 +22,15 @@ const PERSONAL = ['张三', '13812345678', 'APP 登录后闪退', '已定位问�
 
 async function closedTicket(t: TestDesk, at: string, who: { id: string; name?: string; phone?: string }, text: string, reply: string, comment?: string) {
   t.clock.set(at);
-  const r = await t.desk.intake({ channel: 'web', dedupeKey: `${who.id}-${at}`, customer: { externalId: who.id, name: who.name, phone: who.phone }, replyTo: { visitor: who.id }, text, attachments: [{ kind: 'image', name: 'crash.png', ref: 'img_crash_001' }], category: 'bug' });
+  const r = await t.desk.intake({
+    channel: 'web',
+    dedupeKey: `${who.id}-${at}`,
+    customer: { externalId: who.id, name: who.name, phone: who.phone },
+    replyTo: { visitor: who.id },
+    text,
+    attachments: [{ kind: 'image', name: 'crash.png', ref: 'img_crash_001' }],
+    category: 'bug',
+  });
   await t.desk.act({ ticket: r.code, actor: AGENT, viaAgentGroup: true, action: 'respond', text: reply });
   await t.desk.act({ ticket: r.code, actor: AGENT, viaAgentGroup: true, action: 'resolve', text: undefined });
   await t.desk.answerSurvey({ ticket: r.code, channel: 'web', customerExternalId: who.id, score: 5, comment });
@@ -41,8 +49,20 @@ describe.each(dbKinds)('personal-data rights on %s', (kind) => {
   let A: string;
   let B: string;
   beforeEach(async () => {
-    t = await createTestDesk({ kind, env: { EVIDENCE_KEY: 'evidence-key-0123456789abcdef' }, channels: [recordingChannel('feishu').factory], config: { roles: { agents: [AGENT], leads: [], admins: [] }, privacy: { retentionMonths: 6 } } });
-    A = await closedTicket(t, '2026-03-02T10:00:00+08:00', { id: 'v-a', name: '张三', phone: '13812345678' }, 'APP 登录后闪退，报错 500', '已定位问题，今天下午发布修复。', '很快，谢谢');
+    t = await createTestDesk({
+      kind,
+      env: { EVIDENCE_KEY: 'evidence-key-0123456789abcdef' },
+      channels: [recordingChannel('feishu').factory],
+      config: { roles: { agents: [AGENT], leads: [], admins: [] }, privacy: { retentionMonths: 6 } },
+    });
+    A = await closedTicket(
+      t,
+      '2026-03-02T10:00:00+08:00',
+      { id: 'v-a', name: '张三', phone: '13812345678' },
+      'APP 登录后闪退，报错 500',
+      '已定位问题，今天下午发布修复。',
+      '很快，谢谢',
+    );
     B = await closedTicket(t, '2026-03-02T11:00:00+08:00', { id: 'v-b', name: '李四', phone: '13900001111' }, '退款迟迟不到账', '退款已提交。');
     t.clock.set('2026-03-03T09:00:00+08:00');
     await sealDay(evidenceDeps(t.services));
@@ -75,8 +95,12 @@ describe.each(dbKinds)('personal-data rights on %s', (kind) => {
     expect(after.closedAt).toEqual(before[0].closedAt);
     // The ledger row keeps its numbers, with the data replaced.
     const dir = mkdtempSync(join(tmpdir(), 'erase-ledger-'));
-    expect(await reportCommands.ledger(['--from', '2026-03-01', '--to', '2026-03-31', '--out', 'l.csv', '--csv'], { services: t.services, out: () => {}, cwd: dir })).toBe(0);
-    const row = readFileSync(join(dir, 'l.csv'), 'utf8').split('\n').find((l) => l.startsWith(A))!;
+    expect(
+      await reportCommands.ledger(['--from', '2026-03-01', '--to', '2026-03-31', '--out', 'l.csv', '--csv'], { services: t.services, out: () => {}, cwd: dir }),
+    ).toBe(0);
+    const row = readFileSync(join(dir, 'l.csv'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(A))!;
     rmSync(dir, { recursive: true, force: true });
     expect(row).toContain(`${ERASED_TEXT},`);
     expect(row).not.toContain('张');
@@ -108,15 +132,27 @@ describe.each(dbKinds)('personal-data rights on %s', (kind) => {
     await t.db.update(tickets).set({ csatScore: 2 }).where(eq(tickets.id, after.id));
     await t.db.update(messages).set({ body: '我很满意' }).where(sql`${messages.ticketId} = ${after.id} and ${messages.direction} = 'in'`);
     const v2 = await verifyRecords(evidenceDeps(t.services));
-    const mine = v2.findings.filter((f) => f.code === A).map((f) => f.what).join('\n');
+    const mine = v2.findings
+      .filter((f) => f.code === A)
+      .map((f) => f.what)
+      .join('\n');
     expect(mine).toContain('台账字段「满意度评分」为 2，事件日志为 5');
     expect(mine).toContain('在删除后被写入了内容');
   });
 
   it('refuses bad input with a clear message: unknown, ambiguous, missing reason, bad usage', async () => {
-    expect(await cli(t, customerCommand, ['erase', '13000000000', '--reason', 'x'])).toEqual({ code: 2, text: expect.stringContaining('找不到客户：13000000000') });
+    expect(await cli(t, customerCommand, ['erase', '13000000000', '--reason', 'x'])).toEqual({
+      code: 2,
+      text: expect.stringContaining('找不到客户：13000000000'),
+    });
     t.clock.set('2026-03-04T10:00:00+08:00');
-    await t.desk.intake({ channel: 'email', dedupeKey: 'mail-1', customer: { externalId: 'zhang@example.com', name: '张三', phone: '13812345678' }, replyTo: {}, text: '还有一个问题' });
+    await t.desk.intake({
+      channel: 'email',
+      dedupeKey: 'mail-1',
+      customer: { externalId: 'zhang@example.com', name: '张三', phone: '13812345678' },
+      replyTo: {},
+      text: '还有一个问题',
+    });
     const ambiguous = await cli(t, customerCommand, ['erase', '13812345678', '--reason', '来电申请']);
     expect(ambiguous.code).toBe(64);
     expect(ambiguous.text).toMatch(/联系方式 13812345678 对应 2 位客户：#\d+（web）、#\d+（email）。请改用客户编号/);
@@ -129,7 +165,11 @@ describe.each(dbKinds)('personal-data rights on %s', (kind) => {
 
   it('over HTTP: only admins; a clear 4xx for bad input', async () => {
     const post = (body: unknown, token?: string) =>
-      t.app.request('/api/customers/erase', { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+      t.app.request('/api/customers/erase', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      });
     expect((await post({ key: '13812345678', reason: '申请删除' })).status).toBe(401);
     expect((await post({ key: '13812345678', reason: '申请删除' }, 'not-the-admin-token-000')).status).toBe(401);
     const missing = await post({ key: '13812345678' }, TEST_ADMIN_TOKEN);

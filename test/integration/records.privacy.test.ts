@@ -6,7 +6,11 @@ import { createTestDesk, type TestDesk } from '../helpers/services.ts';
 
 const NOTICE = '本公司仅为处理本次反馈使用您的联系方式，保存 36 个月后删除。';
 const formPost = (t: TestDesk, fields: Record<string, string>) =>
-  t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', 'x-forwarded-for': '10.2.2.2' }, body: new URLSearchParams(fields).toString() });
+  t.app.request('/api/feedback', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', 'x-forwarded-for': '10.2.2.2' },
+    body: new URLSearchParams(fields).toString(),
+  });
 
 describe('privacy notice and consent on the web form', () => {
   let t: TestDesk;

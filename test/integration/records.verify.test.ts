@@ -20,8 +20,22 @@ const KEY = 'evidence-key-0123456789abcdef';
 /** Two tickets through the loop on Monday, sealed on Tuesday morning: A closed satisfied, B answered and open. */
 async function story(t: TestDesk) {
   t.clock.set('2026-03-02T10:00:00+08:00');
-  const a = await t.desk.intake({ channel: 'web', dedupeKey: 'a-1', customer: { externalId: 'v-a', name: '张三', phone: '13812345678' }, replyTo: {}, text: 'APP 登录后闪退，报错 500', category: 'bug' });
-  const b = await t.desk.intake({ channel: 'web', dedupeKey: 'b-1', customer: { externalId: 'v-b', name: '李四', email: 'lisi@example.com' }, replyTo: {}, text: '我要投诉，退款迟迟不到账', category: 'complaint' });
+  const a = await t.desk.intake({
+    channel: 'web',
+    dedupeKey: 'a-1',
+    customer: { externalId: 'v-a', name: '张三', phone: '13812345678' },
+    replyTo: {},
+    text: 'APP 登录后闪退，报错 500',
+    category: 'bug',
+  });
+  const b = await t.desk.intake({
+    channel: 'web',
+    dedupeKey: 'b-1',
+    customer: { externalId: 'v-b', name: '李四', email: 'lisi@example.com' },
+    replyTo: {},
+    text: '我要投诉，退款迟迟不到账',
+    category: 'complaint',
+  });
   t.clock.set('2026-03-02T11:00:00+08:00');
   await t.desk.act({ ticket: a.code, actor: AGENT, viaAgentGroup: true, action: 'respond', text: '已定位问题，今天下午发布修复。' });
   await t.desk.act({ ticket: b.code, actor: AGENT, viaAgentGroup: true, action: 'respond', text: '请提供订单号，我们核实后处理。' });
@@ -43,7 +57,12 @@ describe.each(dbKinds)('verify on %s', (kind) => {
   let t: TestDesk;
   let s: { A: string; B: string };
   beforeEach(async () => {
-    t = await createTestDesk({ kind, env: { EVIDENCE_KEY: KEY }, channels: [recordingChannel('feishu').factory], config: { roles: { agents: [AGENT], leads: [], admins: [] } } });
+    t = await createTestDesk({
+      kind,
+      env: { EVIDENCE_KEY: KEY },
+      channels: [recordingChannel('feishu').factory],
+      config: { roles: { agents: [AGENT], leads: [], admins: [] } },
+    });
     s = await story(t);
   });
   afterEach(() => t.close());
@@ -76,7 +95,8 @@ describe.each(dbKinds)('verify on %s', (kind) => {
   it('detects a ticket deleted with its events and messages', async () => {
     const id = await idOf(t, s.B);
     await t.db.transaction(async (tx) => {
-      for (const table of ['outbox', 'timers', 'inbound_receipts', 'ticket_events', 'messages']) await tx.execute(sql`delete from ${sql.identifier(table)} where ticket_id = ${id}`);
+      for (const table of ['outbox', 'timers', 'inbound_receipts', 'ticket_events', 'messages'])
+        await tx.execute(sql`delete from ${sql.identifier(table)} where ticket_id = ${id}`);
       await tx.delete(tickets).where(eq(tickets.id, id));
     });
     const r = await verify(t);
@@ -109,8 +129,14 @@ describe.each(dbKinds)('verify on %s', (kind) => {
   });
 
   it('detects a tickets column changed: status, first response time, score', async () => {
-    await t.db.update(tickets).set({ status: 'closed', closedAt: new Date('2026-03-02T08:00:00Z'), closeReason: 'satisfied' }).where(eq(tickets.code, s.B));
-    await t.db.update(tickets).set({ firstResponseAt: new Date('2026-03-02T02:05:00Z'), csatScore: 4 }).where(eq(tickets.code, s.A));
+    await t.db
+      .update(tickets)
+      .set({ status: 'closed', closedAt: new Date('2026-03-02T08:00:00Z'), closeReason: 'satisfied' })
+      .where(eq(tickets.code, s.B));
+    await t.db
+      .update(tickets)
+      .set({ firstResponseAt: new Date('2026-03-02T02:05:00Z'), csatScore: 4 })
+      .where(eq(tickets.code, s.A));
     const r = await verify(t);
     expect(about(r, s.B)).toContain('台账字段「状态」为 closed，事件日志为 responded');
     const a = about(r, s.A).join('\n');
@@ -135,7 +161,10 @@ describe.each(dbKinds)('verify on %s', (kind) => {
     }
     const [seal] = await t.db.select().from(evidenceSeals);
     const manifest = { ...seal.manifest, [id]: [s.A, events.length, prev, seal.manifest[id][3]] as [string, number, string, string | null] };
-    await t.db.update(evidenceSeals).set({ manifest, root: sealRoot(seal.prevRoot, { day: seal.day, lastEventId: Number(seal.lastEventId), eventCount: seal.eventCount, manifest }) }).where(eq(evidenceSeals.id, seal.id));
+    await t.db
+      .update(evidenceSeals)
+      .set({ manifest, root: sealRoot(seal.prevRoot, { day: seal.day, lastEventId: Number(seal.lastEventId), eventCount: seal.eventCount, manifest }) })
+      .where(eq(evidenceSeals.id, seal.id));
     const r = await verify(t);
     expect(about(r, s.A).join()).toContain('链头密钥标记不符');
     expect(r.findings.map((f) => f.what).join()).toContain('根的密钥标记不符');
@@ -161,7 +190,12 @@ describe.each(dbKinds)('verify on %s', (kind) => {
 
 describe.each(dbKinds)('verify of a realistic week on %s', (kind) => {
   it('finds nothing in the reports fixture (reopened, unrated, probe, major), before and after sealing', async () => {
-    const t = await createTestDesk({ kind, now: REPORT_AT, channels: [recordingChannel('feishu').factory], config: { roles: { agents: [FIXTURE_AGENT], leads: [], admins: [] } } });
+    const t = await createTestDesk({
+      kind,
+      now: REPORT_AT,
+      channels: [recordingChannel('feishu').factory],
+      config: { roles: { agents: [FIXTURE_AGENT], leads: [], admins: [] } },
+    });
     try {
       await buildWeek(t);
       await t.services.outbox.wake();
@@ -181,7 +215,13 @@ describe.each(dbKinds)('existing installations on %s', (kind) => {
     const t = await createTestDesk({ kind, channels: [recordingChannel('feishu').factory], config: { roles: { agents: [AGENT], leads: [], admins: [] } } });
     try {
       t.clock.set('2026-03-02T10:00:00+08:00');
-      const { code } = await t.desk.intake({ channel: 'web', dedupeKey: 'old-1', customer: { externalId: 'v-old', name: '老客户' }, replyTo: {}, text: '升级前的反馈' });
+      const { code } = await t.desk.intake({
+        channel: 'web',
+        dedupeKey: 'old-1',
+        customer: { externalId: 'v-old', name: '老客户' },
+        replyTo: {},
+        text: '升级前的反馈',
+      });
       await t.services.outbox.wake();
       // Rewrite the log as the version-1 writer left it: data without commitments, hashed as stored, v = 1.
       const id = await idOf(t, code);
@@ -217,7 +257,11 @@ describe.each(dbKinds)('existing installations on %s', (kind) => {
 
 describe.runIf(dbKinds.includes('postgres'))('sealing beside appends on postgres', () => {
   it('waits for an append in flight, so no event commits below a sealed id', async () => {
-    const t = await createTestDesk({ kind: 'postgres', channels: [recordingChannel('feishu').factory], config: { roles: { agents: [AGENT], leads: [], admins: [] } } });
+    const t = await createTestDesk({
+      kind: 'postgres',
+      channels: [recordingChannel('feishu').factory],
+      config: { roles: { agents: [AGENT], leads: [], admins: [] } },
+    });
     try {
       t.clock.set('2026-03-02T10:00:00+08:00');
       const { code } = await t.desk.intake({ channel: 'web', dedupeKey: 'inflight-1', customer: { externalId: 'v-in' }, replyTo: {}, text: '并发封存' });
@@ -253,7 +297,11 @@ describe.runIf(dbKinds.includes('postgres'))('sealing beside appends on postgres
 describe.each(dbKinds)('verify after merges on %s', (kind) => {
   it('finds nothing after a merge, the survivor resolved and rated, and an unmerge', async () => {
     const ADMIN = { platform: 'feishu', userId: 'ou_admin', name: '管理员' };
-    const t = await createTestDesk({ kind, channels: [recordingChannel('feishu').factory], config: { roles: { agents: [AGENT], leads: [], admins: [ADMIN] } } });
+    const t = await createTestDesk({
+      kind,
+      channels: [recordingChannel('feishu').factory],
+      config: { roles: { agents: [AGENT], leads: [], admins: [ADMIN] } },
+    });
     try {
       t.clock.set('2026-03-02T10:00:00+08:00');
       const a = await t.desk.intake({ channel: 'web', dedupeKey: 'm-a', customer: { externalId: 'v-ma' }, replyTo: {}, text: '支付失败', category: 'bug' });

@@ -32,7 +32,13 @@ export interface Week {
 }
 
 let seq = 0;
-async function intake(t: TestDesk, at: string, who: { id: string; name?: string; phone?: string; email?: string }, text: string, extra: { category?: string; isProbe?: boolean } = {}) {
+async function intake(
+  t: TestDesk,
+  at: string,
+  who: { id: string; name?: string; phone?: string; email?: string },
+  text: string,
+  extra: { category?: string; isProbe?: boolean } = {},
+) {
   t.clock.set(sh(at));
   const r = await t.desk.intake({
     channel: 'web',
@@ -45,7 +51,13 @@ async function intake(t: TestDesk, at: string, who: { id: string; name?: string;
   return r.code;
 }
 
-async function act(t: TestDesk, at: string, code: string, action: 'respond' | 'resolve' | 'major', extra: { text?: string; waitForCustomer?: boolean; major?: boolean } = {}) {
+async function act(
+  t: TestDesk,
+  at: string,
+  code: string,
+  action: 'respond' | 'resolve' | 'major',
+  extra: { text?: string; waitForCustomer?: boolean; major?: boolean } = {},
+) {
   t.clock.set(sh(at));
   await t.desk.act({ ticket: code, actor: AGENT, viaAgentGroup: true, action, ...extra });
 }
@@ -56,7 +68,9 @@ async function answer(t: TestDesk, at: string, code: string, customer: string, s
 }
 
 export async function buildWeek(t: TestDesk): Promise<Week> {
-  const G = await intake(t, '2026-03-02 09:00', { id: 'v-g', name: '赵六', phone: '13900009999' }, '支付后一直没到账，再不处理我就去工信部投诉', { category: 'bug' });
+  const G = await intake(t, '2026-03-02 09:00', { id: 'v-g', name: '赵六', phone: '13900009999' }, '支付后一直没到账，再不处理我就去工信部投诉', {
+    category: 'bug',
+  });
   await act(t, '2026-03-02 09:30', G, 'respond', { text: '非常抱歉，我们正在核查您的订单。' });
   // Flagged major by intake itself (「工信部」, triage), so the agent has nothing left to set.
   const A = await intake(t, '2026-03-02 10:00', { id: 'v-a', name: '张三', phone: '13812345678' }, 'APP 登录后闪退，报错 500', { category: 'bug' });
@@ -69,7 +83,13 @@ export async function buildWeek(t: TestDesk): Promise<Week> {
   await act(t, '2026-03-02 15:00', A, 'resolve');
   await answer(t, '2026-03-02 16:00', A, 'v-a', 5, '很快，谢谢');
   t.clock.set(sh('2026-03-03 10:00'));
-  await t.desk.intake({ channel: 'web', dedupeKey: `fixture-${++seq}-v-b`, customer: { externalId: 'v-b' }, replyTo: { visitor: 'v-b' }, text: '订单号 20260301-88' });
+  await t.desk.intake({
+    channel: 'web',
+    dedupeKey: `fixture-${++seq}-v-b`,
+    customer: { externalId: 'v-b' },
+    replyTo: { visitor: 'v-b' },
+    text: '订单号 20260301-88',
+  });
   await act(t, '2026-03-03 11:00', B, 'resolve');
   await act(t, '2026-03-06 10:00', C, 'respond', { text: '在「账户-发票」页面点击导出即可。' });
   t.clock.set(sh('2026-03-06 11:00'));

@@ -29,7 +29,18 @@ describe('case reports, mechanism description, audit package, digest', () => {
   };
 
   beforeAll(async () => {
-    t = await createTestDesk({ now: REPORT_AT, channels: [recordingChannel('feishu').factory], config: { company: { name: '临港某科技有限公司', nameEn: 'Lingang Tech' }, roles: { agents: [AGENT], leads: [{ platform: 'feishu', userId: 'ou_lead', name: '陈主管' }], admins: [{ platform: 'feishu', userId: 'ou_admin', name: '管理员' }] } } });
+    t = await createTestDesk({
+      now: REPORT_AT,
+      channels: [recordingChannel('feishu').factory],
+      config: {
+        company: { name: '临港某科技有限公司', nameEn: 'Lingang Tech' },
+        roles: {
+          agents: [AGENT],
+          leads: [{ platform: 'feishu', userId: 'ou_lead', name: '陈主管' }],
+          admins: [{ platform: 'feishu', userId: 'ou_admin', name: '管理员' }],
+        },
+      },
+    });
     week = await buildWeek(t);
     dir = mkdtempSync(join(tmpdir(), 'reports-test-'));
   });
@@ -42,7 +53,19 @@ describe('case reports, mechanism description, audit package, digest', () => {
     const doc = (await buildCase(statsDeps(t.services), week.C))!;
     expect(doc.chain.intact).toBe(true);
     const types = doc.timeline.map((e) => e.type);
-    const loop = ['created', 'acknowledged', 'responded', 'resolved', 'survey_sent', 'survey_answered', 'reopened', 'resolved', 'survey_sent', 'survey_answered', 'closed'];
+    const loop = [
+      'created',
+      'acknowledged',
+      'responded',
+      'resolved',
+      'survey_sent',
+      'survey_answered',
+      'reopened',
+      'resolved',
+      'survey_sent',
+      'survey_answered',
+      'closed',
+    ];
     expect(types.filter((x) => loop.includes(x))).toEqual(loop);
     expect(doc.timeline[0]).toMatchObject({ event: '收到反馈，创建工单', actor: '客户 钱*' });
     expect(doc.timeline.find((e) => e.type === 'responded')).toMatchObject({ actor: '王五（飞书）', detail: '【首次响应】在「账户-发票」页面点击导出即可。' });
@@ -57,12 +80,21 @@ describe('case reports, mechanism description, audit package, digest', () => {
 
   it('escapes customer text in the HTML and detects a tampered event log', async () => {
     t.clock.set('2026-03-20T10:00:00+08:00');
-    const r = await t.desk.intake({ channel: 'web', dedupeKey: 'xss-1', customer: { externalId: 'v-xss', name: '<b>坏人</b>' }, replyTo: {}, text: '<script>alert(1)</script> 页面打不开' });
+    const r = await t.desk.intake({
+      channel: 'web',
+      dedupeKey: 'xss-1',
+      customer: { externalId: 'v-xss', name: '<b>坏人</b>' },
+      replyTo: {},
+      text: '<script>alert(1)</script> 页面打不开',
+    });
     t.clock.set(REPORT_AT);
     const doc = (await buildCase(statsDeps(t.services), r.code))!;
     expect(doc.html).not.toContain('<script>alert(1)</script>');
     expect(doc.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
-    await t.db.update(ticketEvents).set({ data: { text: '篡改后的回复' } }).where(and(eq(ticketEvents.ticketId, r.ticketId), eq(ticketEvents.seq, 2)));
+    await t.db
+      .update(ticketEvents)
+      .set({ data: { text: '篡改后的回复' } })
+      .where(and(eq(ticketEvents.ticketId, r.ticketId), eq(ticketEvents.seq, 2)));
     const tampered = (await buildCase(statsDeps(t.services), r.code))!;
     expect(tampered.chain).toMatchObject({ intact: false, brokenAt: 2 });
     expect(tampered.html).toContain('哈希链校验失败');
@@ -104,7 +136,9 @@ describe('case reports, mechanism description, audit package, digest', () => {
     const code = await reportCommands['audit-pack'](['--from', '2026-03-01', '--to', '2026-03-19', '--out', 'pack.zip'], c.ctx);
     expect(code).toBe(0);
     const files = unzipSync(new Uint8Array(readFileSync(join(dir, 'pack.zip'))));
-    const names = Object.keys(files).filter((n) => !n.startsWith('反馈系统截图/')).sort();
+    const names = Object.keys(files)
+      .filter((n) => !n.startsWith('反馈系统截图/'))
+      .sort();
     // 「反馈系统截图」: pictures when Chromium is here (the form and the agents' card at least), else how to add them.
     const shots = Object.keys(files).filter((n) => n.startsWith('反馈系统截图/'));
     if (existsSync('/usr/bin/chromium')) {
@@ -114,7 +148,22 @@ describe('case reports, mechanism description, audit package, digest', () => {
       expect(Buffer.from(files['反馈系统截图/05_工单卡片.png'].subarray(1, 4)).toString()).toBe('PNG');
     } else expect(strFromU8(files['反馈系统截图/如何添加截图.md'])).toContain('apt-get install chromium');
     expect(names).toEqual(
-      ['manifest.json', '说明.md', '事件日志链头.csv', '事件日志链头_拨测工单.csv', '事件日志校验报告.md', '存证根.csv', '台账_2026-03-01_2026-03-19.xlsx', '客户反馈处理机制说明.md', '客户反馈处理机制说明.docx', '渠道拨测记录.csv', '预审自检.md', '服务承诺与工作日历.md', `重大投诉/${week.G}.html`, `重大投诉/${week.G}.md`].sort(),
+      [
+        'manifest.json',
+        '说明.md',
+        '事件日志链头.csv',
+        '事件日志链头_拨测工单.csv',
+        '事件日志校验报告.md',
+        '存证根.csv',
+        '台账_2026-03-01_2026-03-19.xlsx',
+        '客户反馈处理机制说明.md',
+        '客户反馈处理机制说明.docx',
+        '渠道拨测记录.csv',
+        '预审自检.md',
+        '服务承诺与工作日历.md',
+        `重大投诉/${week.G}.html`,
+        `重大投诉/${week.G}.md`,
+      ].sort(),
     );
     const manifest = JSON.parse(strFromU8(files['manifest.json']));
     for (const f of manifest.files) expect(createHash('sha256').update(files[f.name]).digest('hex')).toBe(f.sha256);
@@ -136,7 +185,12 @@ describe('case reports, mechanism description, audit package, digest', () => {
   it('/auditpack is for admins only', async () => {
     const agent = await runCommand(t.services, { text: '/auditpack 2026-03', actor: AGENT, viaAgentGroup: true, surface: 'feishu' });
     expect(agent).toEqual({ kind: 'text', text: '/auditpack 仅限管理员使用。' });
-    const admin = await runCommand(t.services, { text: '/auditpack 2026-03-01 2026-03-19', actor: { platform: 'feishu', userId: 'ou_admin' }, viaAgentGroup: true, surface: 'feishu' });
+    const admin = await runCommand(t.services, {
+      text: '/auditpack 2026-03-01 2026-03-19',
+      actor: { platform: 'feishu', userId: 'ou_admin' },
+      viaAgentGroup: true,
+      surface: 'feishu',
+    });
     expect(admin).toMatchObject({ kind: 'file', name: '审核材料_2026-03-01_2026-03-19.zip' });
   });
 
@@ -160,9 +214,16 @@ describe('case reports, mechanism description, audit package, digest', () => {
     expect(digestJobs(t.services)).toMatchObject([{ name: 'daily-digest', schedule: '0 0 9 * * *', timeZone: 'Asia/Shanghai' }]);
     t.clock.set('2026-03-09T09:00:00+08:00'); // Monday: Friday to Sunday
     // The event log's root for the day before goes out with it (once: the re-run posts no root again).
-    expect(await postDailyDigest(t.services)).toEqual({ posted: 1, range: { from: '2026-03-06', to: '2026-03-08' }, roots: [expect.stringMatching(/^[0-9a-f]{64}$/)] });
+    expect(await postDailyDigest(t.services)).toEqual({
+      posted: 1,
+      range: { from: '2026-03-06', to: '2026-03-08' },
+      roots: [expect.stringMatching(/^[0-9a-f]{64}$/)],
+    });
     expect(await postDailyDigest(t.services)).toMatchObject({ posted: 1, roots: [] });
-    const rows = await t.db.select().from(outbox).where(and(eq(outbox.kind, 'agents.reply'), eq(outbox.channel, 'feishu')));
+    const rows = await t.db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.kind, 'agents.reply'), eq(outbox.channel, 'feishu')));
     const digests = rows.filter((r) => r.idemKey.includes('digest:2026-03-09'));
     expect(digests).toHaveLength(1);
     const reply = (digests[0].payload as { reply: { kind: string; text: string; card: { schema: string } } }).reply;

@@ -53,10 +53,15 @@ describe.each(dbKinds)('named responsibility and the case story on %s', (kind) =
   const codes = { web: '', phone: '', major: '' };
 
   const events = async (code: string) => {
-    const [row] = await t.db.select({ n: sql<number>`count(*)::int` }).from(ticketEvents).innerJoin(tickets, eq(tickets.id, ticketEvents.ticketId)).where(eq(tickets.code, code));
+    const [row] = await t.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(ticketEvents)
+      .innerJoin(tickets, eq(tickets.id, ticketEvents.ticketId))
+      .where(eq(tickets.code, code));
     return Number(row.n);
   };
-  const say = (text: string, actor: { platform: string; userId: string; name?: string } = WANG) => runCommand(t.services, { text, actor, viaAgentGroup: true, surface: 'feishu' });
+  const say = (text: string, actor: { platform: string; userId: string; name?: string } = WANG) =>
+    runCommand(t.services, { text, actor, viaAgentGroup: true, surface: 'feishu' });
   const act = async (at: string, code: string, action: 'respond' | 'resolve' | 'escalate', actor = WANG, text?: string) => {
     t.clock.set(sh(at));
     await t.desk.act({ ticket: code, actor, viaAgentGroup: true, action, text });
@@ -66,20 +71,38 @@ describe.each(dbKinds)('named responsibility and the case story on %s', (kind) =
     t = await createTestDesk({ kind, config, now: sh('09:00') });
     dir = mkdtempSync(join(tmpdir(), 'responsibility-'));
     // A self-service web ticket, answered by the customer's own survey.
-    codes.web = (await t.desk.intake({ channel: 'web', dedupeKey: 'w1', customer: { externalId: 'v-w', name: '张三' }, replyTo: { visitor: 'v-w' }, text: 'APP 登录后闪退' })).code;
+    codes.web = (
+      await t.desk.intake({
+        channel: 'web',
+        dedupeKey: 'w1',
+        customer: { externalId: 'v-w', name: '张三' },
+        replyTo: { visitor: 'v-w' },
+        text: 'APP 登录后闪退',
+      })
+    ).code;
     await act('09:10', codes.web, 'respond', WANG, '已定位，今天修复。');
     await act('09:20', codes.web, 'resolve');
     await t.desk.answerSurvey({ ticket: codes.web, channel: 'web', customerExternalId: 'v-w', score: 5 });
     // A phone call 小林 typed in, followed up by phone by 小林.
     t.clock.set(sh('09:30'));
-    codes.phone = (await t.desk.openRecordedTicket({ channel: 'phone', name: '李女士', contact: '13900001111', text: '发票开错了抬头', actor: LIN, viaAgentGroup: true })).code;
+    codes.phone = (
+      await t.desk.openRecordedTicket({ channel: 'phone', name: '李女士', contact: '13900001111', text: '发票开错了抬头', actor: LIN, viaAgentGroup: true })
+    ).code;
     await act('09:40', codes.phone, 'respond', LIN, '已重开发票。');
     await act('09:50', codes.phone, 'resolve', LIN);
     t.clock.set(sh('10:00'));
     await t.desk.recordFollowUp({ ticket: codes.phone, actor: LIN, viaAgentGroup: true, score: 5, comment: '满意' });
     // A major complaint, escalated to the lead.
     t.clock.set(sh('10:10'));
-    codes.major = (await t.desk.intake({ channel: 'web', dedupeKey: 'm1', customer: { externalId: 'v-m', name: '赵六' }, replyTo: { visitor: 'v-m' }, text: '扣了我的钱却没有开通服务，再不处理我就去工信部投诉' })).code;
+    codes.major = (
+      await t.desk.intake({
+        channel: 'web',
+        dedupeKey: 'm1',
+        customer: { externalId: 'v-m', name: '赵六' },
+        replyTo: { visitor: 'v-m' },
+        text: '扣了我的钱却没有开通服务，再不处理我就去工信部投诉',
+      })
+    ).code;
     await act('10:20', codes.major, 'escalate', WANG, '涉及退款审批');
     lead = await loginWithLink(t.app, await addUser(t.services, '赵主管', 'lead'));
     t.clock.set(sh('10:30'));
@@ -90,7 +113,11 @@ describe.each(dbKinds)('named responsibility and the case story on %s', (kind) =
   });
 
   it('the escalation is an event naming the lead, and the case report shows it', async () => {
-    const [row] = await t.db.select().from(ticketEvents).innerJoin(tickets, eq(tickets.id, ticketEvents.ticketId)).where(sql`${tickets.code} = ${codes.major} and ${ticketEvents.type} = 'escalated'`);
+    const [row] = await t.db
+      .select()
+      .from(ticketEvents)
+      .innerJoin(tickets, eq(tickets.id, ticketEvents.ticketId))
+      .where(sql`${tickets.code} = ${codes.major} and ${ticketEvents.type} = 'escalated'`);
     expect(row.ticket_events.data).toMatchObject({ leads: ['李组长'], reason: '涉及退款审批' });
     const doc = (await buildCase(statsDeps(t.services), codes.major))!;
     expect(doc.timeline.find((e) => e.type === 'escalated')).toMatchObject({ actor: '王五（飞书）', detail: '升级给负责人 李组长，原因：涉及退款审批' });
@@ -110,8 +137,12 @@ describe.each(dbKinds)('named responsibility and the case story on %s', (kind) =
     expect(await say(`/story ${codes.major} 心得体会 写点什么`)).toMatchObject({ text: expect.stringContaining('未知栏目「心得体会」') });
     expect(await say(`/story ${codes.major} 处理措施`)).toMatchObject({ text: expect.stringContaining('请写上「处理措施」的内容') });
     expect(await say(`/story ${codes.major} 处理措施 退款`, STRANGER)).toEqual({ kind: 'text', text: '只有客服成员可以使用命令。' });
-    await expect(t.desk.writeStory({ ticket: codes.major, actor: STRANGER, viaAgentGroup: false, section: '处理措施', text: '退款' })).rejects.toThrow(DeskError);
-    await expect(t.desk.writeStory({ ticket: codes.major, actor: WANG, viaAgentGroup: true, section: '处理措施', text: '长'.repeat(5001) })).rejects.toThrow('内容过长：5001 个字符，最多 5000 个');
+    await expect(t.desk.writeStory({ ticket: codes.major, actor: STRANGER, viaAgentGroup: false, section: '处理措施', text: '退款' })).rejects.toThrow(
+      DeskError,
+    );
+    await expect(t.desk.writeStory({ ticket: codes.major, actor: WANG, viaAgentGroup: true, section: '处理措施', text: '长'.repeat(5001) })).rejects.toThrow(
+      '内容过长：5001 个字符，最多 5000 个',
+    );
     expect(await events(codes.major)).toBe(before + 1);
 
     // The console form (a lead's local account): session, CSRF and the ticket version, like every action form.
@@ -185,7 +216,12 @@ describe.each(dbKinds)('named responsibility and the case story on %s', (kind) =
     expect(surveys.find((r) => r[0] === codes.phone)!.slice(9, 11)).toEqual(['电话', '小林']);
     expect(surveys.find((r) => r[0] === codes.web)!.slice(9, 11)).toEqual(['系统问卷', '系统自动发送']);
     // Sign-off: the last rows of 台账 and of 说明.
-    for (const sheet of ['台账', '说明']) expect(rows(sheet).slice(-4).flatMap((r) => [r[0], r[1] ?? ''])).toEqual(SIGNED('张制表'));
+    for (const sheet of ['台账', '说明'])
+      expect(
+        rows(sheet)
+          .slice(-4)
+          .flatMap((r) => [r[0], r[1] ?? '']),
+      ).toEqual(SIGNED('张制表'));
     expect(rows('说明').find((r) => r[0] === '受理人')?.[1]).toContain('系统自动受理');
     // 重大投诉: the event rows are the case's events only; the chain check is its own block below them.
     const major = rows('重大投诉');
@@ -201,7 +237,10 @@ describe.each(dbKinds)('named responsibility and the case story on %s', (kind) =
     const path = join(dir, 'ledger.csv');
     const run = await cli(t.services, 'ledger', '--from', '2026-03-01', '--to', '2026-03-31', '--out', path, '--csv', '--by', '刘制表');
     expect(run.code).toBe(0);
-    const lines = readFileSync(path, 'utf8').replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    const lines = readFileSync(path, 'utf8')
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split('\r\n');
     // The first line may say the month is not over (range.ts); the header is the first line that starts with 工单号.
     const headers = lines.find((l) => l.startsWith('工单号,'))!.split(',');
     expect(headers).toEqual(LEDGER_SHEET_COLUMNS.map((c) => c.header));
@@ -238,13 +277,23 @@ describe.each(dbKinds)('named responsibility and the case story on %s', (kind) =
     const checked: string[] = [];
     for (const [name, bytes] of Object.entries(files)) {
       const text = () => strFromU8(bytes).replace(/^\uFEFF/, '');
-      const tail = (sep: string) => text().trimEnd().split(/\r?\n/).filter(Boolean).slice(-4).map((l) => l.replace(',', sep));
+      const tail = (sep: string) =>
+        text()
+          .trimEnd()
+          .split(/\r?\n/)
+          .filter(Boolean)
+          .slice(-4)
+          .map((l) => l.replace(',', sep));
       if (name.endsWith('.md') || name.endsWith('.txt')) expect([name, tail('：')]).toEqual([name, ending]);
       else if (name.endsWith('.csv')) expect([name, tail('：')]).toEqual([name, ending]);
       else if (name.endsWith('.html')) expect(text()).toMatch(/<p>制表人：王五<\/p><p>审核人：陈审核<\/p><p>日期：2026 年 3 月 2 日<\/p>\s*<p>盖章：<\/p>/);
       else if (name.endsWith('.json')) {
         const json = JSON.parse(text());
-        expect([name, Object.keys(json).at(-1), json['签字']]).toEqual([name, '签字', { 制表人: '王五', 审核人: '陈审核', 日期: '2026 年 3 月 2 日', 盖章: '' }]);
+        expect([name, Object.keys(json).at(-1), json['签字']]).toEqual([
+          name,
+          '签字',
+          { 制表人: '王五', 审核人: '陈审核', 日期: '2026 年 3 月 2 日', 盖章: '' },
+        ]);
       } else if (name.endsWith('.docx')) {
         const xml = strFromU8(unzipSync(bytes)['word/document.xml']);
         for (const line of ['制表人：王五', '审核人：陈审核', '日期：2026 年 3 月 2 日', '临港示例科技有限公司（盖章）']) expect(xml).toContain(line);
@@ -257,7 +306,19 @@ describe.each(dbKinds)('named responsibility and the case story on %s', (kind) =
       } else continue;
       checked.push(name);
     }
-    expect(checked).toEqual(expect.arrayContaining(['manifest.json', '事件日志链头.csv', '存证根.csv', '渠道拨测记录.csv', '预审自检.md', '事件日志校验报告.md', '客户反馈处理机制说明.docx', `重大投诉/${codes.major}.md`, `重大投诉/${codes.major}.html`]));
+    expect(checked).toEqual(
+      expect.arrayContaining([
+        'manifest.json',
+        '事件日志链头.csv',
+        '存证根.csv',
+        '渠道拨测记录.csv',
+        '预审自检.md',
+        '事件日志校验报告.md',
+        '客户反馈处理机制说明.docx',
+        `重大投诉/${codes.major}.md`,
+        `重大投诉/${codes.major}.html`,
+      ]),
+    );
     // The signed chain-heads file is still the one the manifest's digest names.
     const manifest = JSON.parse(strFromU8(files['manifest.json']));
     expect(manifest.eventLog.chainHeadsSha256).toBe(createHash('sha256').update(files['事件日志链头.csv']).digest('hex'));

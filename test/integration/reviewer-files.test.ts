@@ -9,7 +9,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ExcelJS from 'exceljs';
 import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TICKET_CODE, TICKET_CODE_TYPED } from '../../src/core/ticket-code.ts';
@@ -49,7 +48,11 @@ describe.each(dbKinds)('reviewer-facing files on %s', (kind) => {
       config: {
         company: { name: '临港某科技有限公司', nameEn: 'Lingang Tech' },
         // An agent whose name nobody entered: the files say 姓名未登记, never the platform id.
-        roles: { agents: [AGENT, { platform: 'feishu', userId: 'ou_noname' }], leads: [{ platform: 'feishu', userId: 'ou_lead', name: '陈主管' }], admins: [{ platform: 'feishu', userId: 'ou_admin', name: '管理员' }] },
+        roles: {
+          agents: [AGENT, { platform: 'feishu', userId: 'ou_noname' }],
+          leads: [{ platform: 'feishu', userId: 'ou_lead', name: '陈主管' }],
+          admins: [{ platform: 'feishu', userId: 'ou_admin', name: '管理员' }],
+        },
       },
     });
     week = await buildWeek(t);
@@ -77,10 +80,23 @@ describe.each(dbKinds)('reviewer-facing files on %s', (kind) => {
   });
 
   it('computes rates that differ on the fixture, each by its one definition', async () => {
-    const m = (await computeStats(statsDeps(t.services), parseFromTo('2026-03', undefined, t.clock.now(), t.services.calendar, () => reviewWindow(t.clock.now(), t.services.calendar)))).metrics;
+    const m = (
+      await computeStats(
+        statsDeps(t.services),
+        parseFromTo('2026-03', undefined, t.clock.now(), t.services.calendar, () => reviewWindow(t.clock.now(), t.services.calendar)),
+      )
+    ).metrics;
     // received 6 (G A C B E F; the probe D is not counted); F (suggestion) has no resolution promise.
     expect(m.received).toBe(6);
-    expect(m.resolution).toMatchObject({ resolved: 4, confirmed: 2, withTarget: 5, excludedNoTarget: 1, awaitingSurvey: 1, unrated: 1, unratedAfterFollowUp: 0 });
+    expect(m.resolution).toMatchObject({
+      resolved: 4,
+      confirmed: 2,
+      withTarget: 5,
+      excludedNoTarget: 1,
+      awaitingSurvey: 1,
+      unrated: 1,
+      unratedAfterFollowUp: 0,
+    });
     const rates = {
       解决率: m.resolution.rate, // A, C confirmed ÷ 5 with a promise
       满意归档率: m.resolution.satisfiedRate, // A, C ÷ 6 received
@@ -103,11 +119,22 @@ describe.each(dbKinds)('reviewer-facing files on %s', (kind) => {
       expect(text).toContain('媒体报道的临港试点审核通过企业平均投诉解决率，仅作行业参考，不是监管规定的达标线');
       expect(text).toContain('建议');
     }
-    expect(md).toContain('全部类别解决率 **40.0%**（客户确认解决 2 件 ÷ 有解决时限的工单 5 件；无解决时限的建议等 1 件不计入）；另有已解决·待回访 1 件、未评价 1 件');
+    expect(md).toContain(
+      '全部类别解决率 **40.0%**（客户确认解决 2 件 ÷ 有解决时限的工单 5 件；无解决时限的建议等 1 件不计入）；另有已解决·待回访 1 件、未评价 1 件',
+    );
     expect(md).toContain('投诉解决率 **0.0%**，参考值 92%（注）');
     expect(md).toContain('满意归档率 **33.3%**（满意归档 ÷ 收到），满意占比 **100.0%**（满意 ÷ 已评价），回访应答率 **50.0%**');
     expect(md).toContain('计时方式与承诺一致：产品故障、投诉、咨询、建议、其他按工作时间计');
-    const console = visibleText(String(await (await import('../../src/console/pages/overview.tsx')).OverviewPage({ data: await overviewData(t.services, { fresh: true }), config: t.services.config, timeZone: 'Asia/Shanghai', canSeeDefinitions: true })));
+    const console = visibleText(
+      String(
+        await (await import('../../src/console/pages/overview.tsx')).OverviewPage({
+          data: await overviewData(t.services, { fresh: true }),
+          config: t.services.config,
+          timeZone: 'Asia/Shanghai',
+          canSeeDefinitions: true,
+        }),
+      ),
+    );
     expect(console).toContain(definition);
     const { LedgerPage } = await import('../../src/console/pages/ledger.tsx');
     const { rangeMonths } = await import('../../src/console/overview-data.ts');
@@ -167,20 +194,27 @@ describe.each(dbKinds)('reviewer-facing files on %s', (kind) => {
   });
 
   it('has no English or developer words in any reviewer-facing file (audit pack, ledger CSV, case report)', async () => {
-    const findings = await scanFiles(
-      Object.fromEntries(Object.entries(pack).filter(([n]) => n !== 'manifest.json')),
-      CUSTOMER_TEXT,
-    );
+    const findings = await scanFiles(Object.fromEntries(Object.entries(pack).filter(([n]) => n !== 'manifest.json')), CUSTOMER_TEXT);
     // The machine manifest keeps its keys; its labels are Chinese.
     const manifest = JSON.parse(strFromU8(pack['manifest.json']));
-    findings.push(...scanText('manifest.json labels', [manifest.title, ...Object.values(manifest.labels as Record<string, string>), ...manifest.files.map((f: { label: string }) => f.label)].join('\n')));
+    findings.push(
+      ...scanText(
+        'manifest.json labels',
+        [manifest.title, ...Object.values(manifest.labels as Record<string, string>), ...manifest.files.map((f: { label: string }) => f.label)].join('\n'),
+      ),
+    );
     expect(await cli(['--from', '2026-03', '--csv', '--out', 'words.csv']).run('ledger')).toBe(0);
     findings.push(...scanText('台账.csv', readFileSync(join(dir, 'words.csv'), 'utf8'), CUSTOMER_TEXT));
     for (const code of [week.G, week.B, week.D]) {
       const doc = (await buildCase(statsDeps(t.services), code))!;
       findings.push(...scanText(`${code}.md`, doc.markdown, CUSTOMER_TEXT), ...scanText(`${code}.html`, visibleText(doc.html), CUSTOMER_TEXT));
     }
-    const docx = docxText(await mechanismDocx({ ...statsDeps(t.services), channels: ['web', 'feishu', 'probes'] }, parseFromTo('2026-03', undefined, t.clock.now(), t.services.calendar, () => reviewWindow(t.clock.now(), t.services.calendar))));
+    const docx = docxText(
+      await mechanismDocx(
+        { ...statsDeps(t.services), channels: ['web', 'feishu', 'probes'] },
+        parseFromTo('2026-03', undefined, t.clock.now(), t.services.calendar, () => reviewWindow(t.clock.now(), t.services.calendar)),
+      ),
+    );
     findings.push(...scanText('机制说明.docx', docx));
     const md = await mechanismMarkdown({ ...statsDeps(t.services), channels: ['web', 'feishu', 'probes'] }, reviewWindow(t.clock.now(), t.services.calendar));
     findings.push(...scanText('机制说明.md', md));
@@ -188,7 +222,13 @@ describe.each(dbKinds)('reviewer-facing files on %s', (kind) => {
   });
 
   it('names an unnamed handler 姓名未登记 in the ledger and the case report, never by platform id', async () => {
-    const r = await t.desk.intake({ channel: 'web', dedupeKey: 'noname-1', customer: { externalId: 'v-n', name: '吴十' }, replyTo: { visitor: 'v-n' }, text: '发票抬头写错了' });
+    const r = await t.desk.intake({
+      channel: 'web',
+      dedupeKey: 'noname-1',
+      customer: { externalId: 'v-n', name: '吴十' },
+      replyTo: { visitor: 'v-n' },
+      text: '发票抬头写错了',
+    });
     await t.desk.act({ ticket: r.code, actor: { platform: 'feishu', userId: 'ou_noname' }, viaAgentGroup: true, action: 'claim' });
     await t.desk.act({ ticket: r.code, actor: { platform: 'feishu', userId: 'ou_noname' }, viaAgentGroup: true, action: 'respond', text: '已为您重开发票。' });
     expect(await cli(['--from', '2026-03', '--csv', '--out', 'noname.csv']).run('ledger')).toBe(0);
@@ -201,7 +241,9 @@ describe.each(dbKinds)('reviewer-facing files on %s', (kind) => {
   });
 
   it('the scan itself catches what it must', () => {
-    const found = scanText('样例', '优先级 high，处理人 ou_abc123，状态机，数据库 PGlite，JSON 文件，值 null，时区 Asia/Shanghai，SLA 2 小时').map((f) => f.match);
+    const found = scanText('样例', '优先级 high，处理人 ou_abc123，状态机，数据库 PGlite，JSON 文件，值 null，时区 Asia/Shanghai，SLA 2 小时').map(
+      (f) => f.match,
+    );
     expect(found).toEqual(expect.arrayContaining(['ou_abc123', 'null', 'JSON', 'PGlite', 'high', 'Asia/Shanghai', '状态机', 'SLA']));
     expect(scanText('样例', '工单 FB-20260302-0001 与 TC-20260302-0001 的 SHA-256 摘要，P90 为 30 分钟')).toEqual([]);
   });

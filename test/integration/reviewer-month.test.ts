@@ -53,7 +53,13 @@ describe.each(dbKinds)('a strict reviewer reads a month on %s', (kind) => {
     expect((await cli('import-ledger', new URL(SAMPLE).pathname, '--by', '周会计')).code).toBe(0);
 
     // A complaint planted to 通管局: a 投诉 under the major promise, escalated to the lead, its story written.
-    const planted = await t.desk.intake({ channel: 'web', dedupeKey: 'rm-1', customer: { externalId: 'v-rm1', name: '钱先生' }, replyTo: { visitor: 'v-rm1' }, text: QUOTED[1] });
+    const planted = await t.desk.intake({
+      channel: 'web',
+      dedupeKey: 'rm-1',
+      customer: { externalId: 'v-rm1', name: '钱先生' },
+      replyTo: { visitor: 'v-rm1' },
+      text: QUOTED[1],
+    });
     codes.planted = planted.code;
     t.clock.set(cst('2026-12-01T09:20:00'));
     await act(planted.code, 'claim');
@@ -73,7 +79,13 @@ describe.each(dbKinds)('a strict reviewer reads a month on %s', (kind) => {
 
     // A customer who never answers the survey: a named person calls three times, only then 未评价.
     t.clock.set(cst('2026-12-01T10:00:00'));
-    const silent = await t.desk.intake({ channel: 'web', dedupeKey: 'rm-2', customer: { externalId: 'v-rm2', name: '孙女士' }, replyTo: { visitor: 'v-rm2' }, text: QUOTED[2] });
+    const silent = await t.desk.intake({
+      channel: 'web',
+      dedupeKey: 'rm-2',
+      customer: { externalId: 'v-rm2', name: '孙女士' },
+      replyTo: { visitor: 'v-rm2' },
+      text: QUOTED[2],
+    });
     codes.silent = silent.code;
     await act(silent.code, 'claim');
     await act(silent.code, 'respond', '已修复，请更新到最新版本。');
@@ -97,10 +109,7 @@ describe.each(dbKinds)('a strict reviewer reads a month on %s', (kind) => {
   });
 
   it('finds no English or developer words in any file of the pack', async () => {
-    const findings = await scanFiles(
-      Object.fromEntries(Object.entries(pack).filter(([n]) => n !== 'manifest.json')),
-      [...QUOTED, ...ORIGINAL_CODES],
-    );
+    const findings = await scanFiles(Object.fromEntries(Object.entries(pack).filter(([n]) => n !== 'manifest.json')), [...QUOTED, ...ORIGINAL_CODES]);
     const manifest = JSON.parse(strFromU8(pack['manifest.json']));
     findings.push(...scanText('manifest.json labels', [manifest.title, ...Object.values(manifest.labels as Record<string, string>)].join('\n')));
     expect(findings.map((f) => `${f.file}: 「${f.match}」（${f.why}）… ${f.context}`)).toEqual([]);

@@ -53,7 +53,11 @@ describe.each(dbKinds)('SLA timers on %s', (kind) => {
       idemKey: r.idemKey,
     }));
   const events = (ticketId: number, type: string) =>
-    t.db.select().from(ticketEvents).where(and(eq(ticketEvents.ticketId, ticketId), eq(ticketEvents.type, type))).orderBy(asc(ticketEvents.seq));
+    t.db
+      .select()
+      .from(ticketEvents)
+      .where(and(eq(ticketEvents.ticketId, ticketId), eq(ticketEvents.type, type)))
+      .orderBy(asc(ticketEvents.seq));
   const view = (ticketId: number) => loadTicketView(t.db, t.services.config, t.services.calendar, ticketId, t.clock.now());
 
   it('reminds before the breach, records the breach at the due time, then climbs the ladder: assignee → +30 min leads → +2 h admins', async () => {
@@ -77,7 +81,10 @@ describe.each(dbKinds)('SLA timers on %s', (kind) => {
     expect(await events(c.ticketId, 'sla_due_soon')).toHaveLength(1);
     expect((await view(c.ticketId)).firstResponse).toMatchObject({ state: 'due_soon', label: '即将超时，剩余 30分钟' });
     // The card is refreshed so it shows the new state.
-    const cards = await t.db.select().from(outbox).where(and(eq(outbox.kind, 'agents.card'), eq(outbox.ticketId, c.ticketId)));
+    const cards = await t.db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.kind, 'agents.card'), eq(outbox.ticketId, c.ticketId)));
     expect(cards.length).toBeGreaterThanOrEqual(3); // created, claimed, due soon
     expect((await sweep()).claimed).toBe(0);
 
@@ -138,7 +145,12 @@ describe.each(dbKinds)('SLA timers on %s', (kind) => {
     const p = (await pings()).filter((x) => x.text.includes('已超时'));
     expect(p).toHaveLength(3);
     const mine = p.find((x) => x.mention.join() === 'ou_agent')!;
-    expect(mine.items.map((i) => i.ticket).sort()).toEqual(codes.slice(0, 3).map((c) => c.code).sort());
+    expect(mine.items.map((i) => i.ticket).sort()).toEqual(
+      codes
+        .slice(0, 3)
+        .map((c) => c.code)
+        .sort(),
+    );
     expect(mine.text.split('\n')[0]).toBe('SLA 提醒（3 项）：');
     expect(p.find((x) => x.mention.join() === 'ou_agent2')!.items).toHaveLength(1);
     const duty = p.find((x) => x.notify === 'duty')!;
@@ -203,7 +215,10 @@ describe.each(dbKinds)('SLA timers on %s', (kind) => {
     at('2026-03-02T10:30:00');
     await act(c.code, 'respond', { text: '请问您的系统版本？', waitForCustomer: true });
     const pendingResolution = () =>
-      t.db.select().from(timers).where(and(eq(timers.ticketId, c.ticketId), eq(timers.status, 'pending'), sql`${timers.data}->>'target' = 'resolution'`));
+      t.db
+        .select()
+        .from(timers)
+        .where(and(eq(timers.ticketId, c.ticketId), eq(timers.status, 'pending'), sql`${timers.data}->>'target' = 'resolution'`));
     expect(await pendingResolution()).toHaveLength(0);
     at('2026-03-02T11:30:00');
     let v = await view(c.ticketId);
@@ -274,7 +289,10 @@ describe.each(dbKinds)('SLA timers on %s', (kind) => {
     expect((await sweep()).fired).toBe(0);
     at('2026-03-03T11:00:00');
     await sweep();
-    const reminders = await t.db.select().from(outbox).where(and(eq(outbox.ticketId, c.ticketId), eq(outbox.kind, 'customer.text'), sql`${outbox.payload}->>'purpose' = 'notice'`));
+    const reminders = await t.db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.ticketId, c.ticketId), eq(outbox.kind, 'customer.text'), sql`${outbox.payload}->>'purpose' = 'notice'`));
     expect(reminders).toHaveLength(1);
     expect(String(reminders[0].payload.text)).toContain('还没有收到您的评价');
     expect(await events(c.ticketId, 'survey_reminded')).toHaveLength(1);
@@ -297,7 +315,10 @@ describe.each(dbKinds)('SLA timers on %s', (kind) => {
     await act(d.code, 'respond', { text: '已修复' });
     await act(d.code, 'resolve');
     await t.desk.answerSurvey({ ticket: d.code, channel: 'web', customerExternalId: 'c2', score: 5 });
-    const left = await t.db.select().from(timers).where(and(eq(timers.ticketId, d.ticketId), eq(timers.status, 'pending')));
+    const left = await t.db
+      .select()
+      .from(timers)
+      .where(and(eq(timers.ticketId, d.ticketId), eq(timers.status, 'pending')));
     expect(left).toHaveLength(0);
   });
 
@@ -306,7 +327,10 @@ describe.each(dbKinds)('SLA timers on %s', (kind) => {
     const c = await customer('想了解一下你们的产品'); // other: 24 business hours
     at('2026-03-02T10:30:00');
     await act(c.code, 'reclassify', { category: 'bug' });
-    const pending = await t.db.select().from(timers).where(and(eq(timers.ticketId, c.ticketId), eq(timers.status, 'pending'), eq(timers.kind, 'sla.breach')));
+    const pending = await t.db
+      .select()
+      .from(timers)
+      .where(and(eq(timers.ticketId, c.ticketId), eq(timers.status, 'pending'), eq(timers.kind, 'sla.breach')));
     expect(pending.map((x) => [x.data.target, x.dueAt.toISOString()]).sort()).toEqual(
       [
         ['first', cst('2026-03-02T12:00:00').toISOString()],
@@ -339,7 +363,14 @@ describe.each(dbKinds)('SLA timers on %s', (kind) => {
 
     // Instance B on the same database.
     const { createServices } = await import('../../src/services.ts');
-    const b = createServices({ env: t.services.env, config: t.services.config, database: t.database, clock: t.clock, log: t.services.log, channels: [createWebChannel, rec.factory] });
+    const b = createServices({
+      env: t.services.env,
+      config: t.services.config,
+      database: t.database,
+      clock: t.clock,
+      log: t.services.log,
+      channels: [createWebChannel, rec.factory],
+    });
     at('2026-03-02T12:00:30');
     expect((await sweepDueTimers(b.desk.deps)).claimed).toBe(0); // still leased by A
     at('2026-03-02T12:01:01');
@@ -360,7 +391,12 @@ describe.runIf(dbKinds.includes('postgres'))('SLA sweep on PostgreSQL with two i
     const rec = recordingChannel('feishu');
     // Incident grouping off: 60 near-identical tickets would fold their pings into one incident notice, and this
     // test counts the pings of each timer (triage tests cover the folding).
-    t = await createTestDesk({ kind: 'postgres', config: { ...SLA_CONFIG, triage: { bursts: { enabled: false } } }, now: cst('2026-03-02T10:00:00').toISOString(), channels: [createWebChannel, rec.factory] });
+    t = await createTestDesk({
+      kind: 'postgres',
+      config: { ...SLA_CONFIG, triage: { bursts: { enabled: false } } },
+      now: cst('2026-03-02T10:00:00').toISOString(),
+      channels: [createWebChannel, rec.factory],
+    });
     const n = 60;
     const created = [];
     for (let i = 0; i < n; i++) {
@@ -372,7 +408,14 @@ describe.runIf(dbKinds.includes('postgres'))('SLA sweep on PostgreSQL with two i
     const { openDatabase } = await import('../../src/db/node.ts');
     const { createServices } = await import('../../src/services.ts');
     const database2 = await openDatabase({ databaseUrl: t.database.url!, migrate: false });
-    const b = createServices({ env: t.services.env, config: t.services.config, database: database2, clock: t.clock, log: t.services.log, channels: [createWebChannel, rec.factory] });
+    const b = createServices({
+      env: t.services.env,
+      config: t.services.config,
+      database: database2,
+      clock: t.clock,
+      log: t.services.log,
+      channels: [createWebChannel, rec.factory],
+    });
     try {
       t.clock.set(cst('2026-03-03T10:00:00')); // all thresholds of the day are due: due soon (skipped), breach, 3 ladder steps
       const runs = await Promise.all([

@@ -53,7 +53,10 @@ describe.each(dbKinds)('stats on %s', (kind) => {
     const cached = await rawQuery<{ key: string }>(t.database, `select key from kv where key like 'metrics:day:%' order by key`);
     expect(cached.map((r) => r.key)).toContain('metrics:day:2026-03-02');
     // Mark the cache of 03-02 as if a ticket were different: the next call must notice the fingerprint and rebuild.
-    await rawQuery(t.database, `update kv set value = jsonb_set(jsonb_set(value, '{parts}', '{}'::jsonb), '{total,received}', '0'::jsonb) where key = 'metrics:day:2026-03-02'`);
+    await rawQuery(
+      t.database,
+      `update kv set value = jsonb_set(jsonb_set(value, '{parts}', '{}'::jsonb), '{total,received}', '0'::jsonb) where key = 'metrics:day:2026-03-02'`,
+    );
     const stale = await computeStats(statsDeps(t.services), range());
     expect(stale.metrics.received).toBe(2); // the cache is trusted while its fingerprint matches…
     await t.db.update(tickets).set({ csatComment: '补充评价' }).where(eq(tickets.code, week.A));
@@ -89,7 +92,12 @@ describe.each(dbKinds)('stats on %s', (kind) => {
     const bad = await runCommand(t.services, { text: '/stats lastyear', actor: AGENT, viaAgentGroup: true, surface: 'feishu' });
     expect(bad).toMatchObject({ kind: 'text' });
     expect(bad.kind === 'text' && bad.text).toContain('用法：/stats');
-    const outsider = await runCommand(t.services, { text: '/stats', actor: { platform: 'feishu', userId: 'ou_stranger' }, viaAgentGroup: false, surface: 'feishu' });
+    const outsider = await runCommand(t.services, {
+      text: '/stats',
+      actor: { platform: 'feishu', userId: 'ou_stranger' },
+      viaAgentGroup: false,
+      surface: 'feishu',
+    });
     expect(outsider).toEqual({ kind: 'text', text: '只有客服成员可以使用命令。' });
   });
 

@@ -92,7 +92,9 @@ describe.each(dbKinds)('storage on %s', (kind) => {
     await t.db.execute(sql`create trigger fail_marked_ack before insert on ticket_events for each row execute function fail_marked_ack()`);
     try {
       const results = await Promise.allSettled(
-        Array.from({ length: 24 }, (_, i) => t.desk.intake({ ...message(`om_gap${i}`, i % 5 === 2 ? `模拟故障 ${i}` : `无法登录 ${i}`), customer: { externalId: `ou_gap${i}` } })),
+        Array.from({ length: 24 }, (_, i) =>
+          t.desk.intake({ ...message(`om_gap${i}`, i % 5 === 2 ? `模拟故障 ${i}` : `无法登录 ${i}`), customer: { externalId: `ou_gap${i}` } }),
+        ),
       );
       const codes = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.code] : []));
       expect(results.filter((r) => r.status === 'rejected')).toHaveLength(5);

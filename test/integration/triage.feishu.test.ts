@@ -22,7 +22,11 @@ describe('triage through the fake Feishu (webhook)', () => {
     expect((await d.send(d.message({ openId: customer, chatId: `oc_p2p_${customer}`, text: body }))).status).toBe(200);
     await d.settle();
   }
-  const lastCard = () => d.fake.messagesIn(AGENT_CHAT).filter((m) => m.msgType === 'interactive').at(-1)!;
+  const lastCard = () =>
+    d.fake
+      .messagesIn(AGENT_CHAT)
+      .filter((m) => m.msgType === 'interactive')
+      .at(-1)!;
   async function click(messageId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>, openId = AGENT) {
     const r = await d.send(d.cardAction({ openId, value, formValue, messageId, chatId: AGENT_CHAT }));
     expect(r.status).toBe(200);
@@ -61,10 +65,14 @@ describe('triage through the fake Feishu (webhook)', () => {
     expect(toCustomer('ou_bob').some((m) => text(m).includes(`（工单 ${alice}）`))).toBe(true);
 
     await click(aliceCard.messageId, { action: 'resolve', ticket: alice });
-    const survey = toCustomer('ou_bob').filter((m) => m.msgType === 'interactive').at(-1)!;
+    const survey = toCustomer('ou_bob')
+      .filter((m) => m.msgType === 'interactive')
+      .at(-1)!;
     const s = buttons(survey.content);
     expect(s.csat_5).toEqual({ action: 'csat', ticket: bob, score: 5 });
-    const answer = await d.send(d.cardAction({ openId: 'ou_bob', value: s.csat_4, formValue: { comment: '恢复了' }, messageId: survey.messageId, chatId: 'oc_p2p_ou_bob' }));
+    const answer = await d.send(
+      d.cardAction({ openId: 'ou_bob', value: s.csat_4, formValue: { comment: '恢复了' }, messageId: survey.messageId, chatId: 'oc_p2p_ou_bob' }),
+    );
     expect(answer.body.toast.type).toBe('success');
     expect(await d.ticketByCode(bob)).toMatchObject({ status: 'closed', closeReason: 'merged', csatScore: 4, csatComment: '恢复了' });
     expect((await d.ticketByCode(alice)).status).toBe('resolved');
@@ -96,7 +104,18 @@ describe('triage through the fake Feishu (webhook)', () => {
   it('a burst gets one incident card; reply-all reaches every customer, each on their own ticket', async () => {
     const before = d.fake.messagesIn(AGENT_CHAT).length;
     const people = ['ou_p1', 'ou_p2', 'ou_p3', 'ou_p4', 'ou_p5', 'ou_p6'];
-    for (const [i, p] of people.entries()) await write(p, ['支付失败，提示系统繁忙', '支付失败了，系统繁忙', '付款提示系统繁忙，支付失败', '支付失败 系统繁忙', '系统繁忙 支付失败了', '为什么支付失败？系统繁忙'][i]);
+    for (const [i, p] of people.entries())
+      await write(
+        p,
+        [
+          '支付失败，提示系统繁忙',
+          '支付失败了，系统繁忙',
+          '付款提示系统繁忙，支付失败',
+          '支付失败 系统繁忙',
+          '系统繁忙 支付失败了',
+          '为什么支付失败？系统繁忙',
+        ][i],
+      );
     const posted = d.fake.messagesIn(AGENT_CHAT).slice(before);
     // Two ticket cards before the burst was recognised, then one incident card.
     expect(posted).toHaveLength(3);
@@ -115,7 +134,9 @@ describe('triage through the fake Feishu (webhook)', () => {
     const members = await d.db.select().from(tickets).where(eq(tickets.incidentId, inc.id));
     expect(members.map((m) => m.status)).toEqual(Array(6).fill('responded'));
     // A button naming the incident from another card is refused.
-    const forged = await d.send(d.cardAction({ openId: AGENT, value: b.incident_resolve, formValue: { reply: 'x' }, messageId: posted[0].messageId, chatId: AGENT_CHAT }));
+    const forged = await d.send(
+      d.cardAction({ openId: AGENT, value: b.incident_resolve, formValue: { reply: 'x' }, messageId: posted[0].messageId, chatId: AGENT_CHAT }),
+    );
     expect(forged.body.toast.type).toBe('error');
   });
 });

@@ -168,7 +168,9 @@ describe.each(dbKinds)('triage through the desk on %s', (kind) => {
 
     await t.desk.act({ ticket: first.code, actor: person('ou_a'), viaAgentGroup: true, action: 'respond', text: '支付通道已恢复' });
     await t.desk.act({ ticket: first.code, actor: person('ou_a'), viaAgentGroup: true, action: 'resolve' });
-    expect((await rows('customer.text')).filter((x) => x.ticketId === dup.ticketId).map((x) => x.payload.text)).toContain(`（工单 ${first.code}）支付通道已恢复`);
+    expect((await rows('customer.text')).filter((x) => x.ticketId === dup.ticketId).map((x) => x.payload.text)).toContain(
+      `（工单 ${first.code}）支付通道已恢复`,
+    );
     expect((await rows('customer.survey')).map((x) => x.ticketId).sort()).toEqual([first.ticketId, dup.ticketId].sort());
     const answer = await t.desk.answerSurvey({ ticket: dup.code, channel: 'web', customerExternalId: 'bob', score: 5 });
     expect(answer.outcome).toBe('satisfied');
@@ -211,7 +213,10 @@ describe.each(dbKinds)('triage through the desk on %s', (kind) => {
   });
 
   it('on duty: business hours by default; /duty on covers the night; by category sends bugs to the on-call', async () => {
-    await start({ assignment: { mode: 'category', maxOpenPerAgent: 5, agents: ROTATION, byCategory: { bug: [person('ou_oncall', '值班工程师')] } } }, '2026-03-02T22:00:00');
+    await start(
+      { assignment: { mode: 'category', maxOpenPerAgent: 5, agents: ROTATION, byCategory: { bug: [person('ou_oncall', '值班工程师')] } } },
+      '2026-03-02T22:00:00',
+    );
     const night = await customer('请问怎么导出数据');
     expect((await view(night.ticketId)).assignee).toBeNull();
     await command('/duty on', 'ou_c');
@@ -220,7 +225,9 @@ describe.each(dbKinds)('triage through the desk on %s', (kind) => {
     await t.services.runCommand({ text: '/duty on', actor: person('ou_oncall'), viaAgentGroup: true, surface: 'feishu' });
     const bug = await customer('APP 闪退了');
     expect((await view(bug.ticketId)).assignee?.userId).toBe('ou_oncall');
-    expect((await t.db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, bug.ticketId))).find((e) => e.type === 'assigned')!.data.rule).toBe('category:bug');
+    expect((await t.db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, bug.ticketId))).find((e) => e.type === 'assigned')!.data.rule).toBe(
+      'category:bug',
+    );
   });
 
   it('canned replies: config + /canned add by leads, offered per category first, placeholders filled, usage counted', async () => {
@@ -231,14 +238,18 @@ describe.each(dbKinds)('triage through the desk on %s', (kind) => {
       ],
     });
     expect(await command('/canned add 发票指引 | 发票请在「账户-发票」页申请 | consultation')).toMatchObject({ text: expect.stringContaining('只有负责人') });
-    expect(await command('/canned add 发票指引 | 发票请在「账户-发票」页申请 | consultation', 'ou_lead')).toMatchObject({ text: expect.stringContaining('c3') });
+    expect(await command('/canned add 发票指引 | 发票请在「账户-发票」页申请 | consultation', 'ou_lead')).toMatchObject({
+      text: expect.stringContaining('c3'),
+    });
     const bug = await customer('APP 闪退', 'zhang', '张三');
     const v = await view(bug.ticketId);
     expect(v.canned!.map((c) => c.id)).toEqual(['known-bug', 'thanks', 'c3']);
     expect(v.canned![0].text).toContain('张*您好'); // the card shows the masked name
     await t.desk.act({ ticket: bug.code, actor: person('ou_a'), viaAgentGroup: true, action: 'respond', canned: 'known-bug' });
     const sent = (await rows('customer.text')).filter((x) => x.payload.purpose === 'reply').at(-1)!;
-    expect(sent.payload.text).toBe(`张三您好，工单 ${bug.code} 对应的故障我们正在修复。产品故障类问题：我们将在 2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复，最晚 3 月 2 日（周一）12:00 前。`);
+    expect(sent.payload.text).toBe(
+      `张三您好，工单 ${bug.code} 对应的故障我们正在修复。产品故障类问题：我们将在 2 小时内（工作时间 9:00–12:00、13:30–18:30）首次回复，最晚 3 月 2 日（周一）12:00 前。`,
+    );
     const consult = await customer('请问发票怎么开');
     expect((await view(consult.ticketId)).canned![0].id).toBe('c3');
     await command(`/canned send ${consult.code} c3`);
@@ -256,7 +267,15 @@ describe.each(dbKinds)('triage through the desk on %s', (kind) => {
 
   it('a burst becomes one incident: each customer acknowledged, no card per ticket, reply/resolve all reaches everyone', async () => {
     await start();
-    const texts = ['支付失败，一直提示系统繁忙', '支付失败了，提示系统繁忙', '付款时提示系统繁忙，支付失败', '为什么支付失败？系统繁忙', '支付失败 系统繁忙 怎么办', '又是支付失败，系统繁忙', '系统繁忙，支付失败，急'];
+    const texts = [
+      '支付失败，一直提示系统繁忙',
+      '支付失败了，提示系统繁忙',
+      '付款时提示系统繁忙，支付失败',
+      '为什么支付失败？系统繁忙',
+      '支付失败 系统繁忙 怎么办',
+      '又是支付失败，系统繁忙',
+      '系统繁忙，支付失败，急',
+    ];
     const made = [];
     for (const x of texts) made.push(await customer(x));
     const [inc] = await t.db.select().from(incidents);
@@ -272,13 +291,28 @@ describe.each(dbKinds)('triage through the desk on %s', (kind) => {
     // The incident card, on Feishu (buttons act on the incident) and on DingTalk (markdown with the commands).
     const iv = await loadIncidentView(t.db, inc.id);
     expect(iv).toMatchObject({ count: 7, waiting: 7, channels: [{ channel: 'web', count: 7 }], actions: ['incident_reply', 'incident_resolve'] });
-    expect(buttons(renderIncidentCard(iv))).toEqual({ incident_reply: { action: 'incident_reply', incident: inc.code }, incident_resolve: { action: 'incident_resolve', incident: inc.code } });
+    expect(buttons(renderIncidentCard(iv))).toEqual({
+      incident_reply: { action: 'incident_reply', incident: inc.code },
+      incident_resolve: { action: 'incident_resolve', incident: inc.code },
+    });
     expect(incidentMarkdown(iv)).toContain(`/incident ${inc.code} reply 内容`);
 
-    const reply = await t.desk.incidentAct({ incident: inc.code, actor: person('ou_a'), viaAgentGroup: true, action: 'incident_reply', text: '支付通道故障，正在抢修' });
+    const reply = await t.desk.incidentAct({
+      incident: inc.code,
+      actor: person('ou_a'),
+      viaAgentGroup: true,
+      action: 'incident_reply',
+      text: '支付通道故障，正在抢修',
+    });
     expect(reply).toMatchObject({ done: 7, skipped: 0 });
     expect((await rows('customer.text')).filter((x) => x.payload.text === '支付通道故障，正在抢修')).toHaveLength(7);
-    const res = await t.desk.incidentAct({ incident: inc.code, actor: person('ou_a'), viaAgentGroup: true, action: 'incident_resolve', text: '已恢复，请重试' });
+    const res = await t.desk.incidentAct({
+      incident: inc.code,
+      actor: person('ou_a'),
+      viaAgentGroup: true,
+      action: 'incident_resolve',
+      text: '已恢复，请重试',
+    });
     expect(res.done).toBe(7);
     expect(await rows('customer.survey')).toHaveLength(7);
     expect((await t.db.select().from(incidents))[0].status).toBe('resolved');

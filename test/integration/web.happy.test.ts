@@ -13,7 +13,11 @@ describe.each(dbKinds)('web channel on %s', (kind) => {
   afterAll(() => t.close());
 
   const post = (body: unknown, headers: Record<string, string> = {}) =>
-    t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.0.0.${Math.floor(Math.random() * 250)}`, ...headers }, body: JSON.stringify(body) });
+    t.app.request('/api/feedback', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.0.0.${Math.floor(Math.random() * 250)}`, ...headers },
+      body: JSON.stringify(body),
+    });
 
   it('serves the form in Chinese', async () => {
     const res = await t.app.request('/feedback');
@@ -47,8 +51,18 @@ describe.each(dbKinds)('web channel on %s', (kind) => {
   });
 
   it('accepts a browser form post and redirects to the confirmation page', async () => {
-    const form = new URLSearchParams({ contact: 'li@example.com', content: '希望增加导出功能', category: 'suggestion', submissionId: 'form-abcdef-1', consent: 'on' });
-    const res = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', 'x-forwarded-for': '10.1.1.1' }, body: form.toString() });
+    const form = new URLSearchParams({
+      contact: 'li@example.com',
+      content: '希望增加导出功能',
+      category: 'suggestion',
+      submissionId: 'form-abcdef-1',
+      consent: 'on',
+    });
+    const res = await t.app.request('/api/feedback', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', 'x-forwarded-for': '10.1.1.1' },
+      body: form.toString(),
+    });
     expect(res.status).toBe(303);
     const location = res.headers.get('location')!;
     expect(location).toMatch(/^\/t\/[\w-]+\?new=1$/);
@@ -59,25 +73,43 @@ describe.each(dbKinds)('web channel on %s', (kind) => {
 
   it('closes the loop on the private page: reply, resolve, survey', async () => {
     const created = await json(await post({ contact: '13900001111', content: '如何导出发票？', category: 'consultation' }));
-    await t.desk.act({ ticket: created.ticket, actor: { platform: 'feishu', userId: 'ou_agent' }, viaAgentGroup: true, action: 'respond', text: '在「账户-发票」页面点击导出即可。' });
+    await t.desk.act({
+      ticket: created.ticket,
+      actor: { platform: 'feishu', userId: 'ou_agent' },
+      viaAgentGroup: true,
+      action: 'respond',
+      text: '在「账户-发票」页面点击导出即可。',
+    });
     await t.desk.act({ ticket: created.ticket, actor: { platform: 'feishu', userId: 'ou_agent' }, viaAgentGroup: true, action: 'resolve' });
     const page = await (await t.app.request(created.url)).text();
     expect(page).toContain('在「账户-发票」页面点击导出即可。');
     expect(page).toContain('满意吗');
-    const survey = await t.app.request(`${created.url}/survey`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ score: 5, comment: '很快' }) });
+    const survey = await t.app.request(`${created.url}/survey`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ score: 5, comment: '很快' }),
+    });
     expect(survey.status).toBe(200);
     expect((await json(survey)).outcome).toBe('satisfied');
     const [row] = await t.db.select().from(tickets).where(eq(tickets.code, created.ticket));
     expect(row.status).toBe('closed');
     expect(row.closeReason).toBe('satisfied');
     expect(row.csatScore).toBe(5);
-    const again = await t.app.request(`${created.url}/survey`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ score: 1 }) });
+    const again = await t.app.request(`${created.url}/survey`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ score: 1 }),
+    });
     expect(again.status).toBe(409);
   });
 
   it('adds a follow-up from the private page to the same ticket', async () => {
     const created = await json(await post({ contact: '13900002222', content: '页面打不开' }));
-    const res = await t.app.request(`${created.url}/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.9.9.9' }, body: JSON.stringify({ content: '补充：是 Safari 浏览器' }) });
+    const res = await t.app.request(`${created.url}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.9.9.9' },
+      body: JSON.stringify({ content: '补充：是 Safari 浏览器' }),
+    });
     expect(res.status).toBe(201);
     expect((await json(res)).ticket).toBe(created.ticket);
     const [row] = await t.db.select().from(tickets).where(eq(tickets.code, created.ticket));

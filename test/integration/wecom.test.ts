@@ -48,7 +48,9 @@ describe.each(dbKinds)('WeChat customer service on %s', (kind) => {
     await t.services.outbox.wake();
   };
   const ticketsOf = async (user: string) =>
-    (await t.db.select({ t: tickets }).from(tickets).innerJoin(customers, eq(customers.id, tickets.customerId)).where(eq(customers.externalId, user))).map((r) => r.t);
+    (await t.db.select({ t: tickets }).from(tickets).innerJoin(customers, eq(customers.id, tickets.customerId)).where(eq(customers.externalId, user))).map(
+      (r) => r.t,
+    );
 
   beforeAll(async () => {
     let now = () => new Date('2026-03-02T02:00:00Z');
@@ -149,7 +151,14 @@ describe.each(dbKinds)('WeChat customer service on %s', (kind) => {
     fake.customerSays(KF, 'wmCustomer5', '退款什么时候到账？');
     fake.customerSays(KF, 'wmCustomer6', '建议增加夜间模式');
     const lastCursor = fake.syncRequests.at(-1)!;
-    const again = createServices({ env: t.services.env, config: t.services.config, database: t.database, clock: t.clock, log: silentLogger, channels: [createWecomChannel] });
+    const again = createServices({
+      env: t.services.env,
+      config: t.services.config,
+      database: t.database,
+      clock: t.clock,
+      log: silentLogger,
+      channels: [createWecomChannel],
+    });
     const fresh = again.channels[0] as WecomChannel;
     try {
       await fresh.start!();

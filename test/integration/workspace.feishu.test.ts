@@ -37,7 +37,8 @@ describe.each(dbKinds)('Feishu card and console in step on %s', (kind) => {
     const html = await (await req(d.app, lead, `/console/tickets/${code}`)).text();
     return { html, csrf: csrfFrom(html), version: versionFrom(html) };
   };
-  const consoleAct = (code: string, f: { csrf: string; version: string }, data: Record<string, string>) => req(d.app, lead, `/console/tickets/${code}/act`, formBody({ csrf: f.csrf, version: f.version, ...data }));
+  const consoleAct = (code: string, f: { csrf: string; version: string }, data: Record<string, string>) =>
+    req(d.app, lead, `/console/tickets/${code}/act`, formBody({ csrf: f.csrf, version: f.version, ...data }));
   const cardText = (cardId: string) => JSON.stringify(d.fake.contentOf(cardId));
 
   it('console first: the claim and the reply update the chat card; the card then refuses the same claim', async () => {

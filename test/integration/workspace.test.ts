@@ -56,7 +56,8 @@ describe.each(dbKinds)('agents’ workspace on %s', (kind) => {
     return { html, csrf: csrfFrom(html), version: versionFrom(html) };
   }
 
-  const act = (jar: Jar, code: string, data: Record<string, string>, headers: Record<string, string> = {}) => r(jar, `/console/tickets/${code}/act`, formBody(data, headers));
+  const act = (jar: Jar, code: string, data: Record<string, string>, headers: Record<string, string> = {}) =>
+    r(jar, `/console/tickets/${code}/act`, formBody(data, headers));
 
   it('user add / list / disable; the one-time link works once; a disabled user is out', async () => {
     const url = await addUser(t.services, '小林', 'agent', 'lin@example.com');
@@ -146,7 +147,9 @@ describe.each(dbKinds)('agents’ workspace on %s', (kind) => {
     expect(f.html).toContain('<option value="checking">核查中</option>');
     expect((await act(jar, code, { csrf: f.csrf, version: f.version, action: 'respond', reply: '', canned: 'checking' })).status).toBe(303);
     f = await ticketForm(jar, code);
-    expect((await act(jar, code, { csrf: f.csrf, version: f.version, action: 'respond', reply: '您好，已在核查支付记录', waitForCustomer: 'yes' })).status).toBe(303);
+    expect(
+      (await act(jar, code, { csrf: f.csrf, version: f.version, action: 'respond', reply: '您好，已在核查支付记录', waitForCustomer: 'yes' })).status,
+    ).toBe(303);
     expect((await t.db.select().from(tickets).where(eq(tickets.code, code)))[0].slaPausedSince).not.toBeNull();
     f = await ticketForm(jar, code);
     expect((await act(jar, code, { csrf: f.csrf, version: f.version, action: 'note', reply: '财务在查' })).status).toBe(303);
@@ -195,7 +198,11 @@ describe.each(dbKinds)('agents’ workspace on %s', (kind) => {
     // No CSRF token, a forged one, a foreign origin.
     await expectRefused(await act(a, code, { version: f.version, action: 'respond', reply: '你好' }), 403, 'CSRF 校验失败');
     await expectRefused(await act(a, code, { csrf: 'x'.repeat(43), version: f.version, action: 'respond', reply: '你好' }), 403, 'CSRF 校验失败');
-    await expectRefused(await act(a, code, { csrf: f.csrf, version: f.version, action: 'respond', reply: '你好' }, { origin: 'http://evil.example' }), 403, 'CSRF 校验失败');
+    await expectRefused(
+      await act(a, code, { csrf: f.csrf, version: f.version, action: 'respond', reply: '你好' }, { origin: 'http://evil.example' }),
+      403,
+      'CSRF 校验失败',
+    );
     // No session at all.
     const anon = await t.app.request(`/console/tickets/${code}/act`, formBody({ action: 'claim', version: f.version }));
     expect(anon.status).toBe(401);
@@ -248,7 +255,12 @@ describe.each(dbKinds)('agents’ workspace on %s', (kind) => {
     expect((await step({ action: 'major', major: '0' })).isMajor).toBe(false);
     const [row] = await t.db.select().from(tickets).where(eq(tickets.code, code));
     const types = (await t.db.select().from(ticketEvents).where(eq(ticketEvents.ticketId, row.id))).map((e) => e.type);
-    expect(types.filter((x) => ['reclassified', 'escalated', 'major_flagged', 'major_cleared'].includes(x))).toEqual(['reclassified', 'escalated', 'major_flagged', 'major_cleared']);
+    expect(types.filter((x) => ['reclassified', 'escalated', 'major_flagged', 'major_cleared'].includes(x))).toEqual([
+      'reclassified',
+      'escalated',
+      'major_flagged',
+      'major_cleared',
+    ]);
   });
 
   it('a lead may answer anyone’s ticket; an admin (token) may undo a merge', async () => {
@@ -288,7 +300,11 @@ describe('queues: due soon and breached, by due time, with the viewer’s remind
   it('orders 即将超时 / 已超时 by due time, counts them, and lists the SLA reminders of the viewer’s tickets', async () => {
     const jar = await loginWithLink(t.app, await addUser(t.services, '值班', 'agent'));
     const post = async (i: number, content: string, category: string) => {
-      const res = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.7.0.${i}` }, body: JSON.stringify({ contact: `q${i}@example.com`, content, category }) });
+      const res = await t.app.request('/api/feedback', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.7.0.${i}` },
+        body: JSON.stringify({ contact: `q${i}@example.com`, content, category }),
+      });
       return ((await res.json()) as { ticket: string }).ticket;
     };
     // A bug (2 h first response) at 10:00, a consultation (24 h) at 10:00, another bug at 10:30.
@@ -328,7 +344,11 @@ describe('local agents in the round-robin rotation', () => {
     await addUser(t.services, '二号', 'agent');
     const texts = ['', '发票抬头开错了', '会员自动续费了想退款', 'APP 登录后闪退', '快递一周还没到', '客服电话一直占线'];
     const post = async (i: number) => {
-      const res = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.8.0.${i}` }, body: JSON.stringify({ name: '客户', contact: `c${i}@example.com`, content: texts[i] }) });
+      const res = await t.app.request('/api/feedback', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.8.0.${i}` },
+        body: JSON.stringify({ name: '客户', contact: `c${i}@example.com`, content: texts[i] }),
+      });
       const code = ((await res.json()) as { ticket: string }).ticket;
       const [row] = await t.db.select({ name: agents.name }).from(tickets).leftJoin(agents, eq(agents.id, tickets.assigneeId)).where(eq(tickets.code, code));
       return row.name;
@@ -344,7 +364,11 @@ describe('a local account’s SLA reminder by e-mail (SMTP only, no chat platfor
   let smtp: FakeSmtp;
   beforeAll(async () => {
     smtp = await startSmtp({ user: 'relay', pass: 'relay-pass' });
-    t = await createTestDesk({ config: { assignment: { mode: 'round_robin' } }, env: { EMAIL_SMTP_URL: smtp.url, EMAIL_ADDRESS: 'service@example.test' }, channels: [createWebChannel, createContactChannel] });
+    t = await createTestDesk({
+      config: { assignment: { mode: 'round_robin' } },
+      env: { EMAIL_SMTP_URL: smtp.url, EMAIL_ADDRESS: 'service@example.test' },
+      channels: [createWebChannel, createContactChannel],
+    });
   });
   afterAll(async () => {
     await t?.close();
@@ -353,7 +377,11 @@ describe('a local account’s SLA reminder by e-mail (SMTP only, no chat platfor
 
   it('mails the due-soon reminder to the local assignee once, outside the ticket’s own outbox lane', async () => {
     await addUser(t.services, '邮件客服', 'agent', 'agent-mail@example.test');
-    const res = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.6.0.1' }, body: JSON.stringify({ contact: 'cust@example.test', content: '支付页面报错 500', category: 'bug', consent: 'on' }) });
+    const res = await t.app.request('/api/feedback', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.6.0.1' },
+      body: JSON.stringify({ contact: 'cust@example.test', content: '支付页面报错 500', category: 'bug', consent: 'on' }),
+    });
     const code = ((await res.json()) as { ticket: string }).ticket;
     // 2 h first response from 10:00: due soon before 12:00.
     t.clock.advance(100);

@@ -57,8 +57,20 @@ function view(over: Partial<TicketView> = {}): TicketView {
 const ticketViews: TicketView[] = [
   view(),
   view({ canned: [], duplicates: [], incident: null, classification: undefined, url: null }),
-  view({ status: 'claimed', statusLabel: '处理中', assignee: { name: '张客服', platform: 'feishu', userId: 'ou_sandbox_agent_zhang' }, isMajor: true, escalated: true }),
-  view({ status: 'responded', statusLabel: '已回复', paused: true, firstResponse: sla('met', '已达成'), assignee: { name: '李', platform: 'dingtalk', userId: 'x' } }),
+  view({
+    status: 'claimed',
+    statusLabel: '处理中',
+    assignee: { name: '张客服', platform: 'feishu', userId: 'ou_sandbox_agent_zhang' },
+    isMajor: true,
+    escalated: true,
+  }),
+  view({
+    status: 'responded',
+    statusLabel: '已回复',
+    paused: true,
+    firstResponse: sla('met', '已达成'),
+    assignee: { name: '李', platform: 'dingtalk', userId: 'x' },
+  }),
   view({ status: 'reopened', statusLabel: '已重开', reopenCount: 2, resolution: sla('breached', '已超时 35分'), isProbe: true }),
   view({ status: 'resolved', statusLabel: '已解决', actions: ['csat'] }),
   view({ status: 'closed', statusLabel: '已归档', actions: [], csatScore: 5, csatComment: '很好', mergedInto: 'FB-20260302-0002' }),
@@ -85,7 +97,14 @@ const incident = (actions: IncidentView['actions']): IncidentView => ({
 });
 
 function statsCard(): Record<string, unknown> {
-  const daily = ['2026-03-02', '2026-03-03'].map((day, i) => ({ day, received: 3, byCategory: { bug: 2, consult: 1 + i }, firstResponseMet: 2, firstResponseBreached: 1, firstResponseMetRate: 0.66 }));
+  const daily = ['2026-03-02', '2026-03-03'].map((day, i) => ({
+    day,
+    received: 3,
+    byCategory: { bug: 2, consult: 1 + i },
+    firstResponseMet: 2,
+    firstResponseBreached: 1,
+    firstResponseMetRate: 0.66,
+  }));
   const metrics = { survey: { answered: 4, distribution: [0, 1, 0, 1, 2] } } as unknown as Metrics;
   return renderStatsCard({
     title: '客服数据 · 本周',

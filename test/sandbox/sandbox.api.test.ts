@@ -66,12 +66,18 @@ describe.each(dbKinds)('sandbox API on %s', (kind) => {
     const r = await post('/sandbox/api/say', { platform: 'dingtalk', as: 'li', text: '发票开错了，抬头不对', id: id() });
     expect(r.status).toBe(200);
     await settle();
-    const [ticket] = (await t.db.select().from(tickets).where(eq(tickets.channel, 'dingtalk')));
+    const [ticket] = await t.db.select().from(tickets).where(eq(tickets.channel, 'dingtalk'));
     expect(ticket.isSandbox).toBe(true);
     const msgs = await state();
     const card = msgs.find((m) => m.chatId === 'cid_sandbox_agents' && m.html.includes(ticket.code))!;
     expect(card.html).toContain('认领');
-    const claim = await post('/sandbox/api/click', { platform: 'dingtalk', as: 'chen', message: card.id, value: { action: 'claim', ticket: ticket.code }, id: id() });
+    const claim = await post('/sandbox/api/click', {
+      platform: 'dingtalk',
+      as: 'chen',
+      message: card.id,
+      value: { action: 'claim', ticket: ticket.code },
+      id: id(),
+    });
     expect(((await claim.json()) as { toast: { type: string } }).toast.type).toBe('success');
     const [after] = await t.db.select().from(tickets).where(eq(tickets.id, ticket.id));
     expect(after.status).toBe('claimed');
@@ -95,12 +101,18 @@ describe.each(dbKinds)('sandbox API on %s', (kind) => {
     expect(notJson.status).toBe(415);
     // A customer cannot click a card in the agents' group.
     const card = (await state()).find((m) => m.chatId === 'oc_sandbox_agents')!;
-    expect((await post('/sandbox/api/click', { as: 'wang', message: card.id, value: { action: 'resolve', ticket: 'FB-20260302-0001' }, id: id() })).status).toBe(404);
+    expect(
+      (await post('/sandbox/api/click', { as: 'wang', message: card.id, value: { action: 'resolve', ticket: 'FB-20260302-0001' }, id: id() })).status,
+    ).toBe(404);
     expect((await t.db.select().from(tickets)).length).toBe(before);
   });
 
   it('keeps sandbox tickets out of the ledger and every figure, while a real ticket of the same day counts', async () => {
-    const web = await t.app.request('/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.0.0.7' }, body: JSON.stringify({ name: '赵', contact: 'zhao@example.com', content: '网页上的真实投诉：发票开错了' }) });
+    const web = await t.app.request('/api/feedback', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.0.0.7' },
+      body: JSON.stringify({ name: '赵', contact: 'zhao@example.com', content: '网页上的真实投诉：发票开错了' }),
+    });
     expect(web.status).toBeLessThan(300);
     const all = await t.db.select().from(tickets);
     expect(all.filter((x) => x.isSandbox)).toHaveLength(2);
@@ -121,11 +133,24 @@ describe.each(dbKinds)('sandbox API on %s', (kind) => {
     }
     // The console still lists them (so they can be worked), marked 沙盒.
     const now = Math.floor(t.clock.now().getTime() / 1000);
-    const session = seal(sessionKey(t.services.env)!, { v: 1, method: 'token', userId: 'admin', name: '管理员', tk: tokenFingerprint(TEST_ADMIN_TOKEN), iat: now, exp: now + 3600 });
+    const session = seal(sessionKey(t.services.env)!, {
+      v: 1,
+      method: 'token',
+      userId: 'admin',
+      name: '管理员',
+      tk: tokenFingerprint(TEST_ADMIN_TOKEN),
+      iat: now,
+      exp: now + 3600,
+    });
     const list = await (await t.app.request('/console/tickets', { headers: { cookie: `${SESSION_COOKIE}=${session}` } })).text();
     expect(list).toContain(all.find((x) => x.isSandbox)!.code);
     expect(list).toContain(' 沙盒');
-    const reply = await t.services.runCommand({ text: '/stats today', actor: { platform: 'feishu', userId: 'ou_sandbox_agent_zhang' }, viaAgentGroup: true, surface: 'feishu' });
+    const reply = await t.services.runCommand({
+      text: '/stats today',
+      actor: { platform: 'feishu', userId: 'ou_sandbox_agent_zhang' },
+      viaAgentGroup: true,
+      surface: 'feishu',
+    });
     expect(reply.kind === 'card' && reply.text).toContain('收到工单：1');
   });
 
@@ -146,7 +171,9 @@ describe.each(dbKinds)('sandbox API on %s', (kind) => {
     expect((await t.app.request('/sandbox', { headers: cookie({ ...admin, exp: now - 1 }) }, REMOTE)).status).toBe(403);
     expect((await t.app.request('/sandbox', { headers: cookie(admin, Buffer.alloc(32, 7)) }, REMOTE)).status).toBe(403);
     // A signed-in agent (not an admin) is refused.
-    expect((await t.app.request('/sandbox', { headers: cookie({ ...admin, method: 'feishu', userId: 'ou_someone', tk: undefined }) }, REMOTE)).status).toBe(403);
+    expect((await t.app.request('/sandbox', { headers: cookie({ ...admin, method: 'feishu', userId: 'ou_someone', tk: undefined }) }, REMOTE)).status).toBe(
+      403,
+    );
   });
 });
 
@@ -170,11 +197,18 @@ describe('when the sandbox is on', () => {
   });
 
   it('beside a real Feishu app (SANDBOX=on) it does not take the name feishu, and says why', async () => {
-    const t = await createTestDesk({ env: { FEISHU_APP_ID: 'cli_real', FEISHU_APP_SECRET: 's', SANDBOX: 'on' }, channels: [createWebChannel, createSandboxChannel, createSandboxDingTalkChannel] });
+    const t = await createTestDesk({
+      env: { FEISHU_APP_ID: 'cli_real', FEISHU_APP_SECRET: 's', SANDBOX: 'on' },
+      channels: [createWebChannel, createSandboxChannel, createSandboxDingTalkChannel],
+    });
     try {
       expect(t.services.channels.map((c) => c.name)).toEqual(['web', 'sandbox', 'dingtalk']);
       expect(await (await t.app.request('/sandbox', {}, LOCAL)).text()).toContain('已配置真实的飞书应用');
-      const r = await t.app.request('/sandbox/api/say', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ as: 'wang', text: '你好', id: id() }) }, LOCAL);
+      const r = await t.app.request(
+        '/sandbox/api/say',
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ as: 'wang', text: '你好', id: id() }) },
+        LOCAL,
+      );
       expect(r.status).toBe(409);
     } finally {
       await t.close();

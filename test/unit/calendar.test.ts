@@ -263,7 +263,16 @@ describe('config overrides', () => {
   });
 
   it('merges overlapping hours instead of counting minutes twice', () => {
-    const c = createCalendar({ ...base, hours: [{ start: '13:00', end: '18:00' }, { start: '09:00', end: '14:00' }] }, quiet);
+    const c = createCalendar(
+      {
+        ...base,
+        hours: [
+          { start: '13:00', end: '18:00' },
+          { start: '09:00', end: '14:00' },
+        ],
+      },
+      quiet,
+    );
     expect(c.businessMinutesBetween(sh('2026-03-04T00:00'), sh('2026-03-05T00:00'))).toBe(9 * 60);
   });
 });
@@ -272,11 +281,23 @@ describe('specialDays', () => {
   it('lists the 2026 holidays and make-up days', () => {
     const days = cal.specialDays(2026);
     expect(days.filter((d) => d.kind === 'holiday')).toHaveLength(33);
-    expect(days.filter((d) => d.kind === 'makeup').map((d) => d.date)).toEqual(['2026-01-04', '2026-02-14', '2026-02-28', '2026-05-09', '2026-09-20', '2026-10-10']);
+    expect(days.filter((d) => d.kind === 'makeup').map((d) => d.date)).toEqual([
+      '2026-01-04',
+      '2026-02-14',
+      '2026-02-28',
+      '2026-05-09',
+      '2026-09-20',
+      '2026-10-10',
+    ]);
   });
 
   it('lists the 2025 make-up days', () => {
-    expect(cal.specialDays(2025).filter((d) => d.kind === 'makeup').map((d) => d.date)).toEqual(['2025-01-26', '2025-02-08', '2025-04-27', '2025-09-28', '2025-10-11']);
+    expect(
+      cal
+        .specialDays(2025)
+        .filter((d) => d.kind === 'makeup')
+        .map((d) => d.date),
+    ).toEqual(['2025-01-26', '2025-02-08', '2025-04-27', '2025-09-28', '2025-10-11']);
   });
 });
 

@@ -15,12 +15,15 @@ describe('environment a newcomer gets wrong', () => {
     expect(() => parseEnv(raw)).toThrow(message);
   });
 
-  it.each([{ FEISHU_DOMAIN: 'lark' }, { FEISHU_DOMAIN: 'feishu' }, { FEISHU_DOMAIN: 'http://127.0.0.1:9999' }, { DATABASE_URL: 'postgresql://u:p@db:5432/x' }, { DATABASE_URL: 'postgres://u@db/x' }])(
-    '%o is accepted',
-    (raw) => {
-      expect(() => parseEnv(raw)).not.toThrow();
-    },
-  );
+  it.each([
+    { FEISHU_DOMAIN: 'lark' },
+    { FEISHU_DOMAIN: 'feishu' },
+    { FEISHU_DOMAIN: 'http://127.0.0.1:9999' },
+    { DATABASE_URL: 'postgresql://u:p@db:5432/x' },
+    { DATABASE_URL: 'postgres://u@db/x' },
+  ])('%o is accepted', (raw) => {
+    expect(() => parseEnv(raw)).not.toThrow();
+  });
 
   it('LOOPDESK_CONFIG_JSON works on Node as on Workers; both settings at once is refused', () => {
     const env = parseEnv({ LOOPDESK_CONFIG_JSON: JSON.stringify({ company: { name: '临港测试公司' } }) });

@@ -34,7 +34,10 @@ describe('customer contacts', () => {
   });
 
   it('fills the three SMS templates with short values and words the mail by purpose', () => {
-    expect(smsParams({ purpose: 'ack', code: 'FB-20260302-0001', token: 't'.repeat(24), time: '3月2日 12:00' })).toEqual({ template: 'ack', params: { code: 'FB-20260302-0001', time: '3月2日 12:00', token: 't'.repeat(24) } });
+    expect(smsParams({ purpose: 'ack', code: 'FB-20260302-0001', token: 't'.repeat(24), time: '3月2日 12:00' })).toEqual({
+      template: 'ack',
+      params: { code: 'FB-20260302-0001', time: '3月2日 12:00', token: 't'.repeat(24) },
+    });
     expect(smsParams({ purpose: 'notice', code: 'C', token: 'T', time: 'x' })).toEqual({ template: 'reply', params: { code: 'C', token: 'T' } });
     expect(smsParams({ purpose: 'survey', code: 'C', token: 'T', time: 'x' }).template).toBe('survey');
     expect(promiseTime(new Date('2026-03-02T04:00:00Z'), 'Asia/Shanghai')).toBe('3月2日 12:00');
@@ -43,7 +46,9 @@ describe('customer contacts', () => {
     expect(mail.subject).toBe('您的反馈有新回复 [C]');
     expect(mail.text).toContain('https://x/t/T');
     expect(mail.text).toContain('本邮箱不接收回复');
-    expect(composeMail({ purpose: 'ack', code: 'C', text: 'a', link: 'l', company: 'c', repliesRead: true }).text).toContain('如需补充，请打开上面的链接提交。');
+    expect(composeMail({ purpose: 'ack', code: 'C', text: 'a', link: 'l', company: 'c', repliesRead: true }).text).toContain(
+      '如需补充，请打开上面的链接提交。',
+    );
   });
 
   it('SMS settings: off without SMS_PROVIDER, and a half-configured provider names what is missing', () => {
@@ -54,9 +59,17 @@ describe('customer contacts', () => {
     expect(() => smsSettings(parseEnv({ SMS_PROVIDER: 'tencent' }))).toThrow(/TENCENT_SMS_SDK_APP_ID/);
     expect(() => parseEnv({ SMS_PROVIDER: 'qiniu' })).toThrow(/SMS_PROVIDER/);
     const all = { SMS_SIGN_NAME: 's', SMS_TEMPLATE_ACK: 'a', SMS_TEMPLATE_REPLY: 'r', SMS_TEMPLATE_SURVEY: 'v' };
-    expect(smsSettings(parseEnv({ ...all, SMS_PROVIDER: 'aliyun', ALIYUN_SMS_ACCESS_KEY_ID: 'k', ALIYUN_SMS_ACCESS_KEY_SECRET: 'x' }))).toMatchObject({ endpoint: 'dysmsapi.aliyuncs.com', protocol: 'https' });
+    expect(smsSettings(parseEnv({ ...all, SMS_PROVIDER: 'aliyun', ALIYUN_SMS_ACCESS_KEY_ID: 'k', ALIYUN_SMS_ACCESS_KEY_SECRET: 'x' }))).toMatchObject({
+      endpoint: 'dysmsapi.aliyuncs.com',
+      protocol: 'https',
+    });
     // E-mail to customers needs SMTP and an address only, no IMAP.
-    expect(contactEmailSettings(parseEnv({ EMAIL_SMTP_URL: 'smtp://u:p@127.0.0.1:25', EMAIL_ADDRESS: 'Service@Example.com' }), '示例')).toMatchObject({ address: 'service@example.com', domain: 'example.com', fromName: '示例', repliesRead: false });
+    expect(contactEmailSettings(parseEnv({ EMAIL_SMTP_URL: 'smtp://u:p@127.0.0.1:25', EMAIL_ADDRESS: 'Service@Example.com' }), '示例')).toMatchObject({
+      address: 'service@example.com',
+      domain: 'example.com',
+      fromName: '示例',
+      repliesRead: false,
+    });
     expect(contactEmailSettings(parseEnv({ EMAIL_ADDRESS: 'a@b.cn' }), '示例')).toBeNull();
   });
 });

@@ -57,25 +57,51 @@ function ticket(category: string, created: string, patch: Partial<MetricTicket> 
  */
 const T1 = ticket('bug', '2026-03-02 10:00', {
   // first response 60 business min (promise 12:00, stored), resolved 15:00 = 120 + 90 = 210 business min, 5 points
-  status: 'closed', closeReason: 'satisfied', firstResponseDueAt: sh('2026-03-02 12:00'), firstResponseAt: sh('2026-03-02 11:00'),
-  resolvedAt: sh('2026-03-02 15:00'), surveySentAt: sh('2026-03-02 15:00'), surveyAnsweredAt: sh('2026-03-02 16:00'), closedAt: sh('2026-03-02 16:00'), csatScore: 5,
+  status: 'closed',
+  closeReason: 'satisfied',
+  firstResponseDueAt: sh('2026-03-02 12:00'),
+  firstResponseAt: sh('2026-03-02 11:00'),
+  resolvedAt: sh('2026-03-02 15:00'),
+  surveySentAt: sh('2026-03-02 15:00'),
+  surveyAnsweredAt: sh('2026-03-02 16:00'),
+  closedAt: sh('2026-03-02 16:00'),
+  csatScore: 5,
 });
 const T2 = ticket('complaint', '2026-03-02 11:00', {
   // first response exactly at the promise (60 + 60 = 120); waited on the customer 14:30 → Tue 10:00 (240 + 60 = 300 paused);
   // resolved Tue 11:00: 480 business min elapsed − 300 paused = 180; survey never answered → unrated
-  status: 'closed', closeReason: 'unrated', firstResponseAt: sh('2026-03-02 14:30'), slaPausedMinutes: 300, resolvedAt: sh('2026-03-03 11:00'),
-  surveySentAt: sh('2026-03-03 11:00'), closedAt: sh('2026-03-06 11:00'), channel: 'web', assigneeId: 2,
+  status: 'closed',
+  closeReason: 'unrated',
+  firstResponseAt: sh('2026-03-02 14:30'),
+  slaPausedMinutes: 300,
+  resolvedAt: sh('2026-03-03 11:00'),
+  surveySentAt: sh('2026-03-03 11:00'),
+  closedAt: sh('2026-03-06 11:00'),
+  channel: 'web',
+  assigneeId: 2,
 });
 const T3 = ticket('consultation', '2026-03-02 10:00', {
   // first response Fri 10:00 = 4 × 480 = 1920 > 1440 → breached; unsatisfied (2) → reopened; resolved again Fri 15:00, then 4 points
-  status: 'closed', closeReason: 'satisfied', firstResponseAt: sh('2026-03-06 10:00'), resolvedAt: sh('2026-03-06 15:00'), surveySentAt: sh('2026-03-06 15:00'),
-  surveyAnsweredAt: sh('2026-03-06 16:00'), closedAt: sh('2026-03-06 16:00'), csatScore: 4, reopenCount: 1, assigneeId: 2,
+  status: 'closed',
+  closeReason: 'satisfied',
+  firstResponseAt: sh('2026-03-06 10:00'),
+  resolvedAt: sh('2026-03-06 15:00'),
+  surveySentAt: sh('2026-03-06 15:00'),
+  surveyAnsweredAt: sh('2026-03-06 16:00'),
+  closedAt: sh('2026-03-06 16:00'),
+  csatScore: 4,
+  reopenCount: 1,
+  assigneeId: 2,
 });
 const T4 = ticket('bug', '2026-03-02 10:30', { isProbe: true }); // a planted probe: never answered, never counted
 const T5 = ticket('bug', '2026-03-06 16:00', { assigneeId: null }); // unanswered: Fri 150 + Mon 60 = 210 > 120 → breached now
 const T6 = ticket('suggestion', '2026-03-09 09:30', { assigneeId: null }); // still inside its 24 h window; no resolution promise
 const T7 = ticket('bug', '2026-03-02 09:00', {
-  status: 'resolved', isMajor: true, firstResponseAt: sh('2026-03-02 09:30'), resolvedAt: sh('2026-03-02 10:00'), surveySentAt: sh('2026-03-02 10:00'),
+  status: 'resolved',
+  isMajor: true,
+  firstResponseAt: sh('2026-03-02 09:30'),
+  resolvedAt: sh('2026-03-02 10:00'),
+  surveySentAt: sh('2026-03-02 10:00'),
 });
 const rows = [T1, T2, T3, T4, T5, T6, T7];
 
@@ -169,7 +195,12 @@ describe('computeMetrics on the hand-built week', () => {
   });
 
   it('prints each definition once, with the clock of each category and the 92% footnote', () => {
-    const defs = Object.fromEntries(metricDefinitions(4, [{ name: '产品故障', clock: 'business' }, { name: '投诉', clock: 'calendar' }]).map((d) => [d.name, d.formula]));
+    const defs = Object.fromEntries(
+      metricDefinitions(4, [
+        { name: '产品故障', clock: 'business' },
+        { name: '投诉', clock: 'calendar' },
+      ]).map((d) => [d.name, d.formula]),
+    );
     expect(defs['首次响应及时率']).toContain('产品故障按工作时间计，投诉按自然时间计');
     expect(defs['解决率']).toContain('客户确认解决的工单数 ÷ 有解决时限的工单数');
     expect(defs['投诉解决率']).toContain(REFERENCE_NOTE);
@@ -252,12 +283,18 @@ describe('quantiles', () => {
 describe('histograms (how durations are aggregated)', () => {
   it('give exactly the median and nearest-rank p90 of the values they count', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 5000 }).map((x) => x / 10), { maxLength: 200 }), (values) => {
-        const h: Record<string, number> = {};
-        for (const v of values) h[v] = (h[v] ?? 0) + 1;
-        expect(histogramMedian(h)).toBe(median(values));
-        expect(histogramPercentile(h, 0.9)).toBe(percentile(values, 0.9));
-      }),
+      fc.property(
+        fc.array(
+          fc.integer({ min: 0, max: 5000 }).map((x) => x / 10),
+          { maxLength: 200 },
+        ),
+        (values) => {
+          const h: Record<string, number> = {};
+          for (const v of values) h[v] = (h[v] ?? 0) + 1;
+          expect(histogramMedian(h)).toBe(median(values));
+          expect(histogramPercentile(h, 0.9)).toBe(percentile(values, 0.9));
+        },
+      ),
     );
   });
 });

@@ -25,7 +25,8 @@ const tree: Record<string, string> = {
   // Broken: the desk imports a channel. Allowed: the desk uses the database.
   'src/desk/a.ts': "import { y } from '../channels/feishu/b.ts';\nimport { db } from '../db/client.ts';\nexport const a = [y, db];\n",
   // Broken: a channel touches the database, directly and through the kv helper. Allowed: a channel uses the desk's types.
-  'src/channels/feishu/b.ts': "import { db } from '../../db/client.ts';\nimport { kvGet } from '../../probes/kv.ts';\nimport type { T } from '../../desk/types.ts';\nexport const y: T = [db, kvGet];\n",
+  'src/channels/feishu/b.ts':
+    "import { db } from '../../db/client.ts';\nimport { kvGet } from '../../probes/kv.ts';\nimport type { T } from '../../desk/types.ts';\nexport const y: T = [db, kvGet];\n",
   'src/desk/types.ts': 'export type T = unknown;\n',
   // Broken: the composition root holds SQL.
   'src/services.ts': "import { tickets } from './db/schema/index.ts';\nexport const services = tickets;\n",
@@ -42,10 +43,15 @@ describe('the nevers, checked by dependency-cruiser', () => {
       mkdirSync(dirname(join(dir, path)), { recursive: true });
       writeFileSync(join(dir, path), text);
     }
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true } }));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true } }),
+    );
     symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'));
     const bin = join(repo, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs');
-    const run = await promisify(execFile)(process.execPath, [bin, 'src', '--config', join(repo, '.dependency-cruiser.cjs'), '--output-type', 'json'], { cwd: dir }).catch(
+    const run = await promisify(execFile)(process.execPath, [bin, 'src', '--config', join(repo, '.dependency-cruiser.cjs'), '--output-type', 'json'], {
+      cwd: dir,
+    }).catch(
       // depcruise exits non-zero when it finds violations; its report is on stdout all the same.
       (e: { stdout: string }) => e,
     );

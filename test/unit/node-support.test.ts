@@ -4,7 +4,9 @@ import { nodeSupportWarning } from '../../src/node-support.ts';
 describe('nodeSupportWarning', () => {
   const dec2026 = new Date('2026-12-07T00:00:00Z');
   it('warns on Node 20 after its end of life, naming the supported lines', () => {
-    expect(nodeSupportWarning('v20.20.2', dec2026)).toBe('loopdesk: Node.js 20 reached end of life on 2026-04-30 (no more security fixes); install Node.js 22 / 24 LTS');
+    expect(nodeSupportWarning('v20.20.2', dec2026)).toBe(
+      'loopdesk: Node.js 20 reached end of life on 2026-04-30 (no more security fixes); install Node.js 22 / 24 LTS',
+    );
   });
   it('says nothing on Node 20 before its end of life, nor on 22 and 24', () => {
     expect(nodeSupportWarning('v20.18.0', new Date('2026-03-01T00:00:00Z'))).toBeNull();

@@ -30,7 +30,12 @@ describe('the promise a customer reads, with the deadline (2026 calendar)', () =
     // A consultation at 00:22 on a Tuesday is answered the same working day.
     ['consultation', '2026-03-03T00:22', `咨询类问题：我们将在 1 个工作日内${WH}首次回复，最晚 3 月 3 日（周二）18:30 前。`],
     // The calendar clock says so and counts the night.
-    ['bug', '2026-12-31T22:00', '产品故障类问题：我们将在 24 小时内（全天候计时，含夜间和节假日）首次回复，最晚 2027 年 1 月 1 日（周五）22:00 前。', { clock: 'calendar', firstResponseMinutes: 1440 }],
+    [
+      'bug',
+      '2026-12-31T22:00',
+      '产品故障类问题：我们将在 24 小时内（全天候计时，含夜间和节假日）首次回复，最晚 2027 年 1 月 1 日（周五）22:00 前。',
+      { clock: 'calendar', firstResponseMinutes: 1440 },
+    ],
   ] as Array<[string, string, string, Record<string, unknown>?]>)('%s at %s', (category, at, text, patch = {}) => {
     expect(promise(category, at, patch).text).toBe(text);
   });

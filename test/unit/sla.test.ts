@@ -55,22 +55,64 @@ describe('slaState', () => {
   // Wednesday 09:00, 120 business minutes: due 11:00, due soon from 10:30.
   const start = sh('2026-03-04T09:00');
   const state = (over: Partial<Parameters<typeof slaState>[0]>) =>
-    slaState({ policy: business, calendar, start, targetMinutes: 120, pausedMinutes: 0, pausedSince: null, doneAt: null, now: sh('2026-03-04T09:30'), ...over });
+    slaState({
+      policy: business,
+      calendar,
+      start,
+      targetMinutes: 120,
+      pausedMinutes: 0,
+      pausedSince: null,
+      doneAt: null,
+      now: sh('2026-03-04T09:30'),
+      ...over,
+    });
 
   it.each([
     ['no target', { targetMinutes: null }, { state: 'none', dueAt: null, remainingMinutes: null, overdueMinutes: null }],
     ['on track', {}, { state: 'on_track', dueAt: sh('2026-03-04T11:00'), remainingMinutes: 90, overdueMinutes: null }],
     ['due soon', { now: sh('2026-03-04T10:45') }, { state: 'due_soon', dueAt: sh('2026-03-04T11:00'), remainingMinutes: 15, overdueMinutes: null }],
-    ['exactly due is not yet breached', { now: sh('2026-03-04T11:00') }, { state: 'due_soon', dueAt: sh('2026-03-04T11:00'), remainingMinutes: 0, overdueMinutes: null }],
+    [
+      'exactly due is not yet breached',
+      { now: sh('2026-03-04T11:00') },
+      { state: 'due_soon', dueAt: sh('2026-03-04T11:00'), remainingMinutes: 0, overdueMinutes: null },
+    ],
     ['breached', { now: sh('2026-03-04T14:00') }, { state: 'breached', dueAt: sh('2026-03-04T11:00'), remainingMinutes: null, overdueMinutes: 90 }],
-    ['met', { doneAt: sh('2026-03-04T10:50'), now: sh('2026-03-05T10:00') }, { state: 'met', dueAt: sh('2026-03-04T11:00'), remainingMinutes: null, overdueMinutes: null }],
-    ['met exactly at due', { doneAt: sh('2026-03-04T11:00'), now: sh('2026-03-05T10:00') }, { state: 'met', dueAt: sh('2026-03-04T11:00'), remainingMinutes: null, overdueMinutes: null }],
-    ['done late', { doneAt: sh('2026-03-04T11:10'), now: sh('2026-03-05T10:00') }, { state: 'breached', dueAt: sh('2026-03-04T11:00'), remainingMinutes: null, overdueMinutes: 10 }],
-    ['finished pauses move due', { pausedMinutes: 60, now: sh('2026-03-04T11:50') }, { state: 'due_soon', dueAt: sh('2026-03-04T12:00'), remainingMinutes: 10, overdueMinutes: null }],
+    [
+      'met',
+      { doneAt: sh('2026-03-04T10:50'), now: sh('2026-03-05T10:00') },
+      { state: 'met', dueAt: sh('2026-03-04T11:00'), remainingMinutes: null, overdueMinutes: null },
+    ],
+    [
+      'met exactly at due',
+      { doneAt: sh('2026-03-04T11:00'), now: sh('2026-03-05T10:00') },
+      { state: 'met', dueAt: sh('2026-03-04T11:00'), remainingMinutes: null, overdueMinutes: null },
+    ],
+    [
+      'done late',
+      { doneAt: sh('2026-03-04T11:10'), now: sh('2026-03-05T10:00') },
+      { state: 'breached', dueAt: sh('2026-03-04T11:00'), remainingMinutes: null, overdueMinutes: 10 },
+    ],
+    [
+      'finished pauses move due',
+      { pausedMinutes: 60, now: sh('2026-03-04T11:50') },
+      { state: 'due_soon', dueAt: sh('2026-03-04T12:00'), remainingMinutes: 10, overdueMinutes: null },
+    ],
     // paused at 10:00 with 60 left; by 15:00 the pause has lasted 210 business minutes, so resuming now means due at 16:00
-    ['paused freezes the time left', { pausedSince: sh('2026-03-04T10:00'), now: sh('2026-03-04T15:00') }, { state: 'paused', dueAt: sh('2026-03-04T16:00'), remainingMinutes: 60, overdueMinutes: null }],
-    ['a pause after the breach does not undo it', { pausedSince: sh('2026-03-04T11:30'), now: sh('2026-03-04T15:00') }, { state: 'breached', dueAt: sh('2026-03-04T11:00'), remainingMinutes: null, overdueMinutes: 30 }],
-    ['a pause counts until done', { pausedSince: sh('2026-03-04T10:00'), doneAt: sh('2026-03-04T14:00'), now: sh('2026-03-05T09:00') }, { state: 'met', dueAt: sh('2026-03-04T15:00'), remainingMinutes: null, overdueMinutes: null }],
+    [
+      'paused freezes the time left',
+      { pausedSince: sh('2026-03-04T10:00'), now: sh('2026-03-04T15:00') },
+      { state: 'paused', dueAt: sh('2026-03-04T16:00'), remainingMinutes: 60, overdueMinutes: null },
+    ],
+    [
+      'a pause after the breach does not undo it',
+      { pausedSince: sh('2026-03-04T11:30'), now: sh('2026-03-04T15:00') },
+      { state: 'breached', dueAt: sh('2026-03-04T11:00'), remainingMinutes: null, overdueMinutes: 30 },
+    ],
+    [
+      'a pause counts until done',
+      { pausedSince: sh('2026-03-04T10:00'), doneAt: sh('2026-03-04T14:00'), now: sh('2026-03-05T09:00') },
+      { state: 'met', dueAt: sh('2026-03-04T15:00'), remainingMinutes: null, overdueMinutes: null },
+    ],
   ] as const)('%s', (_name, over, expected) => {
     expect(state(over)).toEqual(expected);
   });

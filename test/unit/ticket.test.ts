@@ -33,7 +33,12 @@ describe('legal transitions', () => {
   });
 
   it('an unsatisfied answer reopens, and the loop runs again', () => {
-    let t = apply(state({ status: 'resolved', assigneeId: A, firstResponseAt: now, resolvedAt: now, surveySentAt: now }), { type: 'surveyAnswer', score: 2, comment: '没解决', satisfiedMin: 4 });
+    let t = apply(state({ status: 'resolved', assigneeId: A, firstResponseAt: now, resolvedAt: now, surveySentAt: now }), {
+      type: 'surveyAnswer',
+      score: 2,
+      comment: '没解决',
+      satisfiedMin: 4,
+    });
     expect([t.status, t.reopenCount, t.csatScore, t.csatComment, t.events]).toEqual(['reopened', 1, 2, '没解决', ['survey_answered', 'reopened']]);
     t = apply(t, { type: 'claim', agentId: A });
     expect(t.status).toBe('claimed');
@@ -123,7 +128,9 @@ describe('refusals', () => {
 describe('property: the loop cannot be skipped', () => {
   const command: fc.Arbitrary<Command> = fc.oneof(
     fc.constantFrom(A, B).map((agentId): Command => ({ type: 'claim', agentId })),
-    fc.record({ agentId: fc.constantFrom(A, B), text: fc.constantFrom('', '好的'), wait: fc.boolean() }).map(({ agentId, text, wait }): Command => ({ type: 'respond', agentId, text, waitForCustomer: wait })),
+    fc
+      .record({ agentId: fc.constantFrom(A, B), text: fc.constantFrom('', '好的'), wait: fc.boolean() })
+      .map(({ agentId, text, wait }): Command => ({ type: 'respond', agentId, text, waitForCustomer: wait })),
     fc.constantFrom(A, B).map((agentId): Command => ({ type: 'resolve', agentId })),
     fc.constantFrom('bug', 'complaint').map((category): Command => ({ type: 'reclassify', agentId: A, category })),
     fc.constant<Command>({ type: 'escalate', agentId: A }),

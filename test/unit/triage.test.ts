@@ -75,15 +75,12 @@ describe('major complaints', () => {
     expect(r.reasons).toContain(reason);
   });
 
-  it.each([
-    '这不是投诉，只是问一下',
-    '我不会去12315的，只是想尽快解决',
-    '订单号 3150042 的发票怎么开',
-    '电话 13123151234 可以联系我',
-    '希望增加导出功能',
-  ])('%s → not major', (text) => {
-    expect(detectMajor(text).major).toBe(false);
-  });
+  it.each(['这不是投诉，只是问一下', '我不会去12315的，只是想尽快解决', '订单号 3150042 的发票怎么开', '电话 13123151234 可以联系我', '希望增加导出功能'])(
+    '%s → not major',
+    (text) => {
+      expect(detectMajor(text).major).toBe(false);
+    },
+  );
 });
 
 describe('similarity', () => {

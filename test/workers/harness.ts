@@ -34,7 +34,14 @@ export async function startWorker(o: WorkerOptions = {}) {
     build: { nodejsCompatMode: 'v2' },
     bindings,
     sendMetrics: false,
-    dev: { server: { hostname: '127.0.0.1', port: 0 }, inspector: false, watch: false, persist: false, testScheduled: true, logLevel: process.env.TEST_LOG ? 'log' : o.quiet ? 'none' : 'error' },
+    dev: {
+      server: { hostname: '127.0.0.1', port: 0 },
+      inspector: false,
+      watch: false,
+      persist: false,
+      testScheduled: true,
+      logLevel: process.env.TEST_LOG ? 'log' : o.quiet ? 'none' : 'error',
+    },
   });
   await worker.ready;
   const base = await worker.url;

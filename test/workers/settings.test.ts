@@ -25,7 +25,12 @@ function refusal(bindings: Record<string, unknown>): string {
 
 describe('workerSettings', () => {
   it('defaults the platforms to their HTTP modes and prefers Hyperdrive over DATABASE_URL', () => {
-    const s = workerSettings({ DATABASE_URL: DB, HYPERDRIVE: { connectionString: 'postgres://u:p@abc.hyperdrive.local:5432/db' }, FEISHU_APP_ID: 'cli_x', FEISHU_APP_SECRET: 's' });
+    const s = workerSettings({
+      DATABASE_URL: DB,
+      HYPERDRIVE: { connectionString: 'postgres://u:p@abc.hyperdrive.local:5432/db' },
+      FEISHU_APP_ID: 'cli_x',
+      FEISHU_APP_SECRET: 's',
+    });
     expect(s.env.FEISHU_EVENT_MODE).toBe('webhook');
     expect(s.env.DINGTALK_EVENT_MODE).toBe('http');
     expect(s.databaseUrl).toBe('postgres://u:p@abc.hyperdrive.local:5432/db');
@@ -34,7 +39,12 @@ describe('workerSettings', () => {
   });
 
   it('refuses the Node-only modes and channels, and a missing database, naming each', () => {
-    const m = refusal({ FEISHU_EVENT_MODE: 'ws', DINGTALK_EVENT_MODE: 'stream', EMAIL_IMAP_URL: 'imaps://u:p@mail.example.com', LOOPDESK_CONFIG: './loopdesk.json' });
+    const m = refusal({
+      FEISHU_EVENT_MODE: 'ws',
+      DINGTALK_EVENT_MODE: 'stream',
+      EMAIL_IMAP_URL: 'imaps://u:p@mail.example.com',
+      LOOPDESK_CONFIG: './loopdesk.json',
+    });
     expect(m).toContain('cannot run on Cloudflare Workers');
     expect(m).toContain('no database: bind Hyperdrive as HYPERDRIVE');
     expect(m).toContain('FEISHU_EVENT_MODE=ws (long connection) is Node-only');

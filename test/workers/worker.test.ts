@@ -94,7 +94,8 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('Cloudflare Worker (workerd, Hyp
     expect(ticket.channel).toBe('feishu');
     await vi.waitFor(
       async () => {
-        const [row] = await sql`select count(*)::int as n from outbox where ticket_id = ${ticket.id} and status = 'pending' and attempts > 0 and lease_until is null`;
+        const [row] =
+          await sql`select count(*)::int as n from outbox where ticket_id = ${ticket.id} and status = 'pending' and attempts > 0 and lease_until is null`;
         expect(row.n).toBeGreaterThan(0);
       },
       { timeout: 10_000, interval: 100 },

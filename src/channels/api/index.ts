@@ -26,7 +26,10 @@ const inboundSchema = z.object({
     email: z.string().trim().max(200).optional(),
   }),
   text: z.string().trim().min(1, '请填写反馈内容').max(10_000),
-  attachments: z.array(z.object({ name: z.string().max(200).optional(), url: z.string().url(), kind: z.string().max(20).default('file') })).max(20).default([]),
+  attachments: z
+    .array(z.object({ name: z.string().max(200).optional(), url: z.string().url(), kind: z.string().max(20).default('file') }))
+    .max(20)
+    .default([]),
   category: z.string().optional(),
   callbackUrl: z.string().url().optional(),
   /** Set only by our own probes (a nonce known to the database); anything else is an ordinary complaint. */
@@ -82,7 +85,13 @@ export const createInboundApiChannel: ChannelFactory = (core: CoreServices): Pro
     if (Number(c.req.header('content-length') ?? 0) > MAX_BODY) throw new ApiError('payload_too_large', `请求体不能超过 ${MAX_BODY / 1024} KB`);
     const raw = await c.req.text();
     if (Buffer.byteLength(raw) > MAX_BODY) throw new ApiError('payload_too_large', `请求体不能超过 ${MAX_BODY / 1024} KB`);
-    const check = verifySignature(source.secret, { timestamp: c.req.header(TIMESTAMP_HEADER), signature: c.req.header(SIGNATURE_HEADER) }, raw, clock.now(), config.inbound.toleranceSeconds);
+    const check = verifySignature(
+      source.secret,
+      { timestamp: c.req.header(TIMESTAMP_HEADER), signature: c.req.header(SIGNATURE_HEADER) },
+      raw,
+      clock.now(),
+      config.inbound.toleranceSeconds,
+    );
     if (!check.ok) throw new ApiError('unauthorized', check.reason);
     try {
       return { source, body: cleanDeep(JSON.parse(raw)) };
@@ -160,7 +169,12 @@ export const createInboundApiChannel: ChannelFactory = (core: CoreServices): Pro
           channel: 'api',
           dedupeKey: `${source.name}:${m.messageId}`,
           customer: { externalId: `${source.name}:${m.customer.id}`, name: m.customer.name, phone: m.customer.phone, email: m.customer.email },
-          replyTo: { source: source.name, channel: channelLabel, customerId: m.customer.id, callbackUrl: callbackFor(source, m.callbackUrl) } satisfies ApiReplyTo,
+          replyTo: {
+            source: source.name,
+            channel: channelLabel,
+            customerId: m.customer.id,
+            callbackUrl: callbackFor(source, m.callbackUrl),
+          } satisfies ApiReplyTo,
           text: m.text,
           attachments: m.attachments.map((a) => ({ kind: a.kind, name: a.name, ref: a.url })),
           category: m.category,
@@ -174,7 +188,13 @@ export const createInboundApiChannel: ChannelFactory = (core: CoreServices): Pro
         const { source, body } = await authenticated(c, c.req.header(SOURCE_HEADER));
         const s = surveySchema.parse(body);
         try {
-          const r = await desk.answerSurvey({ ticket: s.ticket.toUpperCase(), channel: 'api', customerExternalId: `${source.name}:${s.customer.id}`, score: s.score, comment: s.comment });
+          const r = await desk.answerSurvey({
+            ticket: s.ticket.toUpperCase(),
+            channel: 'api',
+            customerExternalId: `${source.name}:${s.customer.id}`,
+            score: s.score,
+            comment: s.comment,
+          });
           return c.json({ ticket: r.code, outcome: r.outcome, message: r.message });
         } catch (e) {
           if (e instanceof DeskError && e.code === 'not_resolved') throw new ApiError('conflict', e.message);
@@ -202,7 +222,12 @@ export const createInboundApiChannel: ChannelFactory = (core: CoreServices): Pro
           probe: marker,
           callbackUrl: `${baseUrl}/api/inbound/probe-callback/${source.name}`,
         });
-        const res = await fetch(`${baseUrl}/api/inbound`, { method: 'POST', headers: signedHeaders(source.secret, body, clock.now(), { [SOURCE_HEADER]: source.name }), body, signal: AbortSignal.timeout(10_000) });
+        const res = await fetch(`${baseUrl}/api/inbound`, {
+          method: 'POST',
+          headers: signedHeaders(source.secret, body, clock.now(), { [SOURCE_HEADER]: source.name }),
+          body,
+          signal: AbortSignal.timeout(10_000),
+        });
         if (res.status !== 201) throw new Error(`POST /api/inbound 返回 HTTP ${res.status}：${(await res.text()).slice(0, 200)}`);
       },
       async ackReceived(code) {

@@ -16,7 +16,13 @@ export function sign(secret: string, timestamp: number | string, rawBody: string
 
 export type SignatureCheck = { ok: true } | { ok: false; reason: string };
 
-export function verifySignature(secret: string, headers: { timestamp?: string | null; signature?: string | null }, rawBody: string, now: Date, toleranceSeconds: number): SignatureCheck {
+export function verifySignature(
+  secret: string,
+  headers: { timestamp?: string | null; signature?: string | null },
+  rawBody: string,
+  now: Date,
+  toleranceSeconds: number,
+): SignatureCheck {
   const ts = headers.timestamp?.trim() ?? '';
   if (!/^\d{9,11}$/.test(ts)) return { ok: false, reason: `缺少或无效的 ${TIMESTAMP_HEADER}（Unix 秒）` };
   const skew = Math.abs(now.getTime() / 1000 - Number(ts));

@@ -19,7 +19,8 @@ export const createContactChannel: ChannelFactory = (core: CoreServices): Channe
   const email = contactEmailSettings(env, config.company.name);
   const smsConfig = smsSettings(env);
   let transport: Transporter | null = null;
-  const mailer = () => (transport ??= nodemailer.createTransport(email!.smtpUrl, { tls: { rejectUnauthorized: !email!.smtpUrl.includes('127.0.0.1') } } as never));
+  const mailer = () =>
+    (transport ??= nodemailer.createTransport(email!.smtpUrl, { tls: { rejectUnauthorized: !email!.smtpUrl.includes('127.0.0.1') } } as never));
   const sms: SmsClient | null = !smsConfig ? null : smsConfig.provider === 'aliyun' ? createAliyunSms(smsConfig) : createTencentSms(smsConfig);
   const stats = { email: 0, sms: 0, lastError: null as string | null };
   const baseUrl = env.PUBLIC_BASE_URL.replace(/\/$/, '');
@@ -56,14 +57,24 @@ export const createContactChannel: ChannelFactory = (core: CoreServices): Channe
       // A probe's contact is made up: the probe checks intake and the queue, not a stranger's inbox.
       if (t.isProbe) return;
       const route = contactRoute(c, { email: !!email, sms: !!sms });
-      if (!route) throw new Undeliverable(`${CALL_THE_CUSTOMER}：客户未留下${email || sms ? '可送达的' : ''}邮箱或手机号${email && sms ? '' : `（未配置${email ? '短信' : sms ? '邮件' : '邮件或短信'}发送）`}`);
+      if (!route)
+        throw new Undeliverable(
+          `${CALL_THE_CUSTOMER}：客户未留下${email || sms ? '可送达的' : ''}邮箱或手机号${email && sms ? '' : `（未配置${email ? '短信' : sms ? '邮件' : '邮件或短信'}发送）`}`,
+        );
       // The survey reminder (jobs/sweep.ts) is a notice in chat; here it is the survey link again.
       const survey = row.kind === 'customer.survey' || row.idemKey.startsWith('survey-reminder:');
       const purpose: Purpose = survey ? 'survey' : ((row.payload.purpose as Purpose | undefined) ?? 'notice');
       const link = `${baseUrl}/t/${t.accessToken}`;
       try {
         if (route.kind === 'email') {
-          const mail = composeMail({ purpose, code: t.code, text: String(row.payload.text ?? ''), link, company: config.company.name, repliesRead: email!.repliesRead });
+          const mail = composeMail({
+            purpose,
+            code: t.code,
+            text: String(row.payload.text ?? ''),
+            link,
+            company: config.company.name,
+            repliesRead: email!.repliesRead,
+          });
           await mailer().sendMail({
             from: { name: email!.fromName, address: email!.address },
             to: c.name ? { name: c.name, address: route.address } : route.address,
@@ -71,11 +82,20 @@ export const createContactChannel: ChannelFactory = (core: CoreServices): Channe
             text: mail.text,
             // Same outbox row → same Message-ID: a resend after a lost SMTP answer is a copy the receiver drops.
             messageId: messageIdFor(t.code, row.idemKey, email!.domain),
-            headers: { 'X-Loopdesk-Ticket': t.code, 'X-Loopdesk-Delivery': row.idemKey, ...(purpose === 'reply' ? {} : { 'Auto-Submitted': 'auto-generated' }) },
+            headers: {
+              'X-Loopdesk-Ticket': t.code,
+              'X-Loopdesk-Delivery': row.idemKey,
+              ...(purpose === 'reply' ? {} : { 'Auto-Submitted': 'auto-generated' }),
+            },
           });
           stats.email++;
         } else {
-          const { template, params } = smsParams({ purpose, code: t.code, token: t.accessToken, time: promiseTime(t.firstResponseDueAt, config.calendar.timeZone) });
+          const { template, params } = smsParams({
+            purpose,
+            code: t.code,
+            token: t.accessToken,
+            time: promiseTime(t.firstResponseDueAt, config.calendar.timeZone),
+          });
           await sms!.send({ mobile: route.mobile, template: smsConfig!.templates[template], params, outId: row.idemKey });
           stats.sms++;
         }
@@ -92,7 +112,13 @@ export const createContactChannel: ChannelFactory = (core: CoreServices): Channe
     name: CONTACT_OUTBOX_CHANNEL,
     agentSurface: false,
     sender,
-    health: () => ({ state: email || sms ? 'ready' : 'no_route', email: email ? email.address : null, sms: smsConfig ? `${smsConfig.provider}:${smsConfig.signName}` : null, sent: { email: stats.email, sms: stats.sms }, lastError: stats.lastError }),
+    health: () => ({
+      state: email || sms ? 'ready' : 'no_route',
+      email: email ? email.address : null,
+      sms: smsConfig ? `${smsConfig.provider}:${smsConfig.signName}` : null,
+      sent: { email: stats.email, sms: stats.sms },
+      lastError: stats.lastError,
+    }),
     async stop() {
       transport?.close();
     },

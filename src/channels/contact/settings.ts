@@ -38,7 +38,13 @@ export type SmsSettings = AliyunSmsSettings | TencentSmsSettings;
 export function contactEmailSettings(env: Env, companyName: string): ContactEmailSettings | null {
   if (!env.EMAIL_SMTP_URL || !env.EMAIL_ADDRESS) return null;
   const address = env.EMAIL_ADDRESS.toLowerCase();
-  return { smtpUrl: env.EMAIL_SMTP_URL, address, domain: address.split('@')[1], fromName: env.EMAIL_FROM_NAME ?? companyName, repliesRead: !!env.EMAIL_IMAP_URL };
+  return {
+    smtpUrl: env.EMAIL_SMTP_URL,
+    address,
+    domain: address.split('@')[1],
+    fromName: env.EMAIL_FROM_NAME ?? companyName,
+    repliesRead: !!env.EMAIL_IMAP_URL,
+  };
 }
 
 /**
@@ -56,7 +62,11 @@ export function smsSettings(env: Env): SmsSettings | null {
   const keys =
     env.SMS_PROVIDER === 'aliyun'
       ? { ALIYUN_SMS_ACCESS_KEY_ID: env.ALIYUN_SMS_ACCESS_KEY_ID, ALIYUN_SMS_ACCESS_KEY_SECRET: env.ALIYUN_SMS_ACCESS_KEY_SECRET }
-      : { TENCENT_SMS_SECRET_ID: env.TENCENT_SMS_SECRET_ID, TENCENT_SMS_SECRET_KEY: env.TENCENT_SMS_SECRET_KEY, TENCENT_SMS_SDK_APP_ID: env.TENCENT_SMS_SDK_APP_ID };
+      : {
+          TENCENT_SMS_SECRET_ID: env.TENCENT_SMS_SECRET_ID,
+          TENCENT_SMS_SECRET_KEY: env.TENCENT_SMS_SECRET_KEY,
+          TENCENT_SMS_SDK_APP_ID: env.TENCENT_SMS_SDK_APP_ID,
+        };
   const missing = Object.entries({ ...common, ...keys })
     .filter(([, v]) => !v)
     .map(([k]) => k);

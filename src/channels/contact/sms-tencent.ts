@@ -3,9 +3,20 @@ import { RetryLater, Undeliverable } from '../types.ts';
 import type { TencentSmsSettings } from './settings.ts';
 import type { SmsClient } from './sms.ts';
 
-type SendSmsRequest = { PhoneNumberSet: string[]; SmsSdkAppId: string; SignName: string; TemplateId: string; TemplateParamSet: string[]; SessionContext?: string };
+type SendSmsRequest = {
+  PhoneNumberSet: string[];
+  SmsSdkAppId: string;
+  SignName: string;
+  TemplateId: string;
+  TemplateParamSet: string[];
+  SessionContext?: string;
+};
 type SendSmsResponse = { SendStatusSet?: Array<{ Code: string; Message: string; SerialNo?: string }>; RequestId?: string };
-type ClientClass = new (config: { credential: { secretId: string; secretKey: string }; region: string; profile: { httpProfile: { endpoint: string; protocol: string; reqTimeout: number } } }) => {
+type ClientClass = new (config: {
+  credential: { secretId: string; secretKey: string };
+  region: string;
+  profile: { httpProfile: { endpoint: string; protocol: string; reqTimeout: number } };
+}) => {
   SendSms(req: SendSmsRequest): Promise<SendSmsResponse>;
 };
 // CommonJS with `exports.sms`; some ESM loaders put it under `default` only.

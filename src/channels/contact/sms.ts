@@ -42,7 +42,13 @@ export function createAliyunSms(settings: AliyunSmsSettings): SmsClient {
       let body: dysmsapi.SendSmsResponseBody | undefined;
       try {
         const res = await client.sendSms(
-          new dysmsapi.SendSmsRequest({ phoneNumbers: msg.mobile, signName: settings.signName, templateCode: msg.template, templateParam: JSON.stringify(msg.params), outId: msg.outId.slice(0, 256) }),
+          new dysmsapi.SendSmsRequest({
+            phoneNumbers: msg.mobile,
+            signName: settings.signName,
+            templateCode: msg.template,
+            templateParam: JSON.stringify(msg.params),
+            outId: msg.outId.slice(0, 256),
+          }),
         );
         body = res.body;
       } catch (e) {

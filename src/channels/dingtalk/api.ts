@@ -68,16 +68,21 @@ export function createDingTalkApi(settings: DingTalkSettings, log: Logger, opts:
   }
 
   async function fetchToken(): Promise<string> {
-    const res = await send(`${settings.apiBase}/v1.0/oauth2/accessToken`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ appKey: settings.clientId, appSecret: settings.clientSecret }),
-    }, 'accessToken');
+    const res = await send(
+      `${settings.apiBase}/v1.0/oauth2/accessToken`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ appKey: settings.clientId, appSecret: settings.clientSecret }),
+      },
+      'accessToken',
+    );
     const body = (await res.json().catch(() => ({}))) as { accessToken?: string; expireIn?: number; code?: string; message?: string };
     if (!res.ok || !body.accessToken) {
       // A wrong secret will not fix itself; everything else (5xx, throttling) might.
       const err = new DingTalkApiError(res.status, body.code ?? String(res.status), body.message ?? 'no accessToken');
-      if (res.status >= 400 && res.status < 500 && !THROTTLED.test(err.code)) throw new Undeliverable(`钉钉应用凭证无效（${err.code}）：请检查 DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET`);
+      if (res.status >= 400 && res.status < 500 && !THROTTLED.test(err.code))
+        throw new Undeliverable(`钉钉应用凭证无效（${err.code}）：请检查 DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET`);
       throw new RetryLater(`dingtalk accessToken ${err.code}: ${err.message}`);
     }
     const lifetime = (body.expireIn ?? 7200) * 1000;
@@ -102,11 +107,15 @@ export function createDingTalkApi(settings: DingTalkSettings, log: Logger, opts:
   /** One v1.0 call; a rejected token is dropped and the call tried once more with a fresh one. */
   async function call<T>(label: string, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const res = await send(`${settings.apiBase}${path}`, {
-        method,
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'x-acs-dingtalk-access-token': await accessToken() },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      }, label);
+      const res = await send(
+        `${settings.apiBase}${path}`,
+        {
+          method,
+          headers: { 'content-type': 'application/json', accept: 'application/json', 'x-acs-dingtalk-access-token': await accessToken() },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        },
+        label,
+      );
       const text = await res.text();
       let json: Record<string, unknown> = {};
       try {
@@ -131,13 +140,19 @@ export function createDingTalkApi(settings: DingTalkSettings, log: Logger, opts:
 
     /** 1:1 robot message to org members (≤ 20 per call). Throttled recipients mean "try again later". */
     async sendToUsers(userIds: string[], msgKey: string, msgParam: Record<string, unknown>): Promise<string> {
-      const r = await call<{ processQueryKey?: string; invalidStaffIdList?: string[]; flowControlledStaffIdList?: string[] }>('batchSend', 'POST', '/v1.0/robot/oToMessages/batchSend', {
-        robotCode: settings.robotCode,
-        userIds,
-        msgKey,
-        msgParam: JSON.stringify(msgParam),
-      });
-      if (r.flowControlledStaffIdList?.length) throw new RetryLater(`dingtalk batchSend: flow controlled for ${r.flowControlledStaffIdList.length} recipient(s)`, 60_000);
+      const r = await call<{ processQueryKey?: string; invalidStaffIdList?: string[]; flowControlledStaffIdList?: string[] }>(
+        'batchSend',
+        'POST',
+        '/v1.0/robot/oToMessages/batchSend',
+        {
+          robotCode: settings.robotCode,
+          userIds,
+          msgKey,
+          msgParam: JSON.stringify(msgParam),
+        },
+      );
+      if (r.flowControlledStaffIdList?.length)
+        throw new RetryLater(`dingtalk batchSend: flow controlled for ${r.flowControlledStaffIdList.length} recipient(s)`, 60_000);
       if (r.invalidStaffIdList?.length && r.invalidStaffIdList.length >= userIds.length) {
         throw new Undeliverable(`钉钉用户无效或不在应用可见范围内：${r.invalidStaffIdList.join(', ')}`);
       }
@@ -169,7 +184,10 @@ export function createDingTalkApi(settings: DingTalkSettings, log: Logger, opts:
       if (req.callbackRouteKey) body.callbackRouteKey = req.callbackRouteKey;
       if (group) {
         body.imGroupOpenSpaceModel = { supportForward: false };
-        body.imGroupOpenDeliverModel = { robotCode: settings.robotCode, ...(req.atUserIds && Object.keys(req.atUserIds).length ? { atUserIds: req.atUserIds } : {}) };
+        body.imGroupOpenDeliverModel = {
+          robotCode: settings.robotCode,
+          ...(req.atUserIds && Object.keys(req.atUserIds).length ? { atUserIds: req.atUserIds } : {}),
+        };
       } else {
         body.imRobotOpenSpaceModel = { supportForward: false };
         body.imRobotOpenDeliverModel = { spaceType: 'IM_ROBOT', robotCode: settings.robotCode };
@@ -223,7 +241,8 @@ export function createDingTalkApi(settings: DingTalkSettings, log: Logger, opts:
       if (res.status >= 500 || res.status === 429) throw new RetryLater(`dingtalk sessionWebhook ${res.status}`);
       const r = (await res.json().catch(() => ({}))) as { errcode?: number; errmsg?: string };
       if (!res.ok) throw new SessionUnavailable(`session webhook ${res.status}`);
-      if (r.errcode && RETRY_ERRCODES.has(r.errcode)) throw new RetryLater(`dingtalk sessionWebhook errcode ${r.errcode}: ${r.errmsg ?? ''}`, r.errcode === 410100 ? 60_000 : undefined);
+      if (r.errcode && RETRY_ERRCODES.has(r.errcode))
+        throw new RetryLater(`dingtalk sessionWebhook errcode ${r.errcode}: ${r.errmsg ?? ''}`, r.errcode === 410100 ? 60_000 : undefined);
       if (r.errcode) throw new SessionUnavailable(`session webhook errcode ${r.errcode}: ${r.errmsg ?? ''}`);
     },
 
@@ -232,7 +251,11 @@ export function createDingTalkApi(settings: DingTalkSettings, log: Logger, opts:
       const data = await readFile(path);
       const form = new FormData();
       form.append('media', new Blob([data]), name);
-      const res = await send(`${settings.oapiBase}/media/upload?access_token=${encodeURIComponent(await accessToken())}&type=file`, { method: 'POST', body: form }, 'mediaUpload');
+      const res = await send(
+        `${settings.oapiBase}/media/upload?access_token=${encodeURIComponent(await accessToken())}&type=file`,
+        { method: 'POST', body: form },
+        'mediaUpload',
+      );
       if (res.status >= 500 || res.status === 429) throw new RetryLater(`dingtalk mediaUpload ${res.status}`);
       const r = (await res.json().catch(() => ({}))) as { errcode?: number; errmsg?: string; media_id?: string };
       if (r.errcode && RETRY_ERRCODES.has(r.errcode)) throw new RetryLater(`dingtalk mediaUpload errcode ${r.errcode}`);

@@ -21,9 +21,11 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
 
   // Card callbacks carry only the staff id; the configured roles know the person's name.
   const nameOf = (userId: string) =>
-    [...core.config.roles.agents, ...core.config.roles.leads, ...core.config.roles.admins].find((p) => p.platform === CHANNEL && p.userId === userId)?.name ?? null;
+    [...core.config.roles.agents, ...core.config.roles.leads, ...core.config.roles.admins].find((p) => p.platform === CHANNEL && p.userId === userId)?.name ??
+    null;
 
-  const customerIdOf = (m: RobotMessage) => (m.conversationType === '2' ? `group:${m.conversationId}` : `user:${m.senderStaffId || m.senderId || m.conversationId}`);
+  const customerIdOf = (m: RobotMessage) =>
+    m.conversationType === '2' ? `group:${m.conversationId}` : `user:${m.senderStaffId || m.senderId || m.conversationId}`;
 
   /** The customer's ticket that waits for a survey answer, if any. */
   async function awaitingSurvey(externalId: string): Promise<{ code: string; route: DingTalkReplyTo } | null> {
@@ -49,12 +51,19 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
     const receipt = { source: RECEIPT_SOURCE, keys };
     const { text } = contentOf(msg, settings.robotCode);
     const actor: AgentRef = { platform: CHANNEL, userId: msg.senderStaffId || msg.senderId || 'unknown', name: msg.senderNick ?? null };
-    const replyTo = { conversationId: msg.conversationId, sessionWebhook: msg.sessionWebhook, sessionWebhookExpiredTime: msg.sessionWebhookExpiredTime, atUserId: msg.senderStaffId };
+    const replyTo = {
+      conversationId: msg.conversationId,
+      sessionWebhook: msg.sessionWebhook,
+      sessionWebhookExpiredTime: msg.sessionWebhookExpiredTime,
+      atUserId: msg.senderStaffId,
+    };
     if (!text.startsWith('/')) {
-      const queued = await desk.enqueueReply(CHANNEL, { kind: 'text', text: '需要我做什么？请发送命令，例如 /help、/open、/claim 工单号。' }, msg.msgId, replyTo, receipt).then(
-        () => true,
-        (e: unknown) => (e instanceof DeskError && e.code === 'already_handled' ? false : Promise.reject(e)),
-      );
+      const queued = await desk
+        .enqueueReply(CHANNEL, { kind: 'text', text: '需要我做什么？请发送命令，例如 /help、/open、/claim 工单号。' }, msg.msgId, replyTo, receipt)
+        .then(
+          () => true,
+          (e: unknown) => (e instanceof DeskError && e.code === 'already_handled' ? false : Promise.reject(e)),
+        );
       return queued ? 'ignored' : 'duplicate';
     }
     try {
@@ -80,7 +89,12 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
         const receipt = { source: RECEIPT_SOURCE, keys: [msg.msgId, ...(streamId ? [`stream:${streamId}`] : [])] };
         if (!isOpener(waiting.route, { staffId: msg.senderStaffId || undefined, senderId: msg.senderId })) {
           // The polite answer and the receipt commit together: a re-delivery is a duplicate, not a second answer.
-          const replyTo = { conversationId: msg.conversationId, sessionWebhook: msg.sessionWebhook, sessionWebhookExpiredTime: msg.sessionWebhookExpiredTime, atUserId: msg.senderStaffId };
+          const replyTo = {
+            conversationId: msg.conversationId,
+            sessionWebhook: msg.sessionWebhook,
+            sessionWebhookExpiredTime: msg.sessionWebhookExpiredTime,
+            atUserId: msg.senderStaffId,
+          };
           await desk.enqueueReply(CHANNEL, { kind: 'text', text: notYourSurvey(code, waiting.route) }, `survey-refused:${msg.msgId}`, replyTo, receipt);
           log.info('dingtalk survey answer refused', { code: 'not_your_ticket' });
           return 'refused';
@@ -167,11 +181,24 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
         const route = (t?.replyTo ?? {}) as unknown as DingTalkReplyTo;
         // In a group the customer is the group (and only its opener rates); 1:1, it is the person who clicked.
         if (t && !isOpener(route, { staffId: cb.userId, senderId: cb.userId })) {
-          await desk.enqueueReply(CHANNEL, { kind: 'text', text: notYourSurvey(params.ticket, route) }, `card:${key}`, { conversationId: route.conversationId, atUserId: cb.userId }, receipt);
+          await desk.enqueueReply(
+            CHANNEL,
+            { kind: 'text', text: notYourSurvey(params.ticket, route) },
+            `card:${key}`,
+            { conversationId: route.conversationId, atUserId: cb.userId },
+            receipt,
+          );
           return 'refused';
         }
         const externalId = route.conversationType === '2' ? `group:${route.conversationId}` : `user:${cb.userId}`;
-        await desk.answerSurvey({ ticket: params.ticket, channel: CHANNEL, customerExternalId: externalId, score: params.score, comment: params.comment?.trim() || undefined, receipt });
+        await desk.answerSurvey({
+          ticket: params.ticket,
+          channel: CHANNEL,
+          customerExternalId: externalId,
+          score: params.score,
+          comment: params.comment?.trim() || undefined,
+          receipt,
+        });
         return 'survey';
       }
       if (params.action === 'merge' && !params.into) return 'refused';
@@ -187,7 +214,12 @@ export function createInbound(core: CoreServices, settings: DingTalkSettings, se
         ticket: params.ticket,
         actor: { platform: CHANNEL, userId: cb.userId, name: nameOf(cb.userId) },
         viaAgentGroup,
-        fields: { reply: params.action === 'respond' ? params.reply?.trim() : undefined, canned: params.canned || undefined, category: params.category, into: params.into },
+        fields: {
+          reply: params.action === 'respond' ? params.reply?.trim() : undefined,
+          canned: params.canned || undefined,
+          category: params.category,
+          into: params.into,
+        },
         receipt,
       });
       return 'action';
@@ -231,10 +263,12 @@ export function createLanes(limit: number, onError: (e: unknown) => void) {
   return {
     push(key: string, fn: () => Promise<unknown>) {
       const prev = lanes.get(key) ?? Promise.resolve();
-      const next = prev.then(() => slot(fn)).then(
-        () => {},
-        (e) => onError(e),
-      );
+      const next = prev
+        .then(() => slot(fn))
+        .then(
+          () => {},
+          (e) => onError(e),
+        );
       lanes.set(key, next);
       inflight.add(next);
       void next.finally(() => {

@@ -37,7 +37,9 @@ function buildChannel(core: CoreServices, settings: DingTalkSettings, opts: Ding
   const sessions = createSessionBook();
   const sender = createDingTalkSender(settings, api, sessions);
   const inbound = createInbound({ ...core, log }, settings, sessions);
-  const lanes = createLanes(opts.concurrency ?? 8, (e) => log.error('dingtalk callback handling failed', { err: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
+  const lanes = createLanes(opts.concurrency ?? 8, (e) =>
+    log.error('dingtalk callback handling failed', { err: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+  );
   if (!settings.agentConversationId) log.warn('DINGTALK_AGENT_CONVERSATION_ID is not set: customer messages become tickets, but no cards reach the agents');
 
   const stream =
@@ -85,7 +87,9 @@ function buildChannel(core: CoreServices, settings: DingTalkSettings, opts: Ding
       }
       // HTTP mode: card clicks go to the route key we register (idempotent, forceUpdate).
       if (settings.cardTemplateId) {
-        await api.registerCardCallback(`${settings.publicBaseUrl}/dingtalk/card`).catch((e) => log.warn('dingtalk card callback registration failed', { err: (e as Error).message }));
+        await api
+          .registerCardCallback(`${settings.publicBaseUrl}/dingtalk/card`)
+          .catch((e) => log.warn('dingtalk card callback registration failed', { err: (e as Error).message }));
       }
     },
     async stop() {
@@ -135,7 +139,8 @@ function mountHttpCallbacks(app: Hono<AppEnv>, core: CoreServices, settings: Din
   /** The signature is fresh, and not reused for another body (it covers the timestamp only). */
   async function authenticate(sign: string, raw: string, what: string): Promise<void> {
     const digest = createHash('sha256').update(raw).digest('base64url');
-    if (!(await core.store.claimSignature('dingtalk', sign, digest, SIGNATURE_WINDOW_MS))) throw new ApiError('unauthorized', `${what}签名校验失败：签名已被使用`);
+    if (!(await core.store.claimSignature('dingtalk', sign, digest, SIGNATURE_WINDOW_MS)))
+      throw new ApiError('unauthorized', `${what}签名校验失败：签名已被使用`);
   }
 
   app.post('/dingtalk/robot', async (c) => {
@@ -155,7 +160,12 @@ function mountHttpCallbacks(app: Hono<AppEnv>, core: CoreServices, settings: Din
   });
 
   app.post('/dingtalk/card', async (c) => {
-    const check = checkSignature((ts) => cardSignature(ts, secret), c.req.header('x-ddpaas-signature-timestamp'), c.req.header('x-ddpaas-signature'), core.clock.now().getTime());
+    const check = checkSignature(
+      (ts) => cardSignature(ts, secret),
+      c.req.header('x-ddpaas-signature-timestamp'),
+      c.req.header('x-ddpaas-signature'),
+      core.clock.now().getTime(),
+    );
     if (!check.ok) throw new ApiError('unauthorized', `钉钉卡片回调签名校验失败：${check.reason}`);
     const raw = await c.req.text();
     await authenticate(c.req.header('x-ddpaas-signature')!, raw, '钉钉卡片回调');

@@ -60,9 +60,12 @@ export function createDingTalkSender(settings: DingTalkSettings, api: DingTalkAp
     const at = atUserIds.length ? { at: { atUserIds, isAtAll: false } } : {};
     // The visible text must carry "@userId" for the mention to notify (and render) in the client.
     const tail = atUserIds.length ? `\n\n${atUserIds.map((u) => `@${u}`).join(' ')}` : '';
-    return m.kind === 'text' ? { msgtype: 'text', text: { content: m.text + tail }, ...at } : { msgtype: 'markdown', markdown: { title: m.title, text: m.text + tail }, ...at };
+    return m.kind === 'text'
+      ? { msgtype: 'text', text: { content: m.text + tail }, ...at }
+      : { msgtype: 'markdown', markdown: { title: m.title, text: m.text + tail }, ...at };
   }
-  const openApiMessage = (m: Message) => (m.kind === 'text' ? { key: 'sampleText', param: { content: m.text } } : { key: 'sampleMarkdown', param: { title: m.title, text: m.text } });
+  const openApiMessage = (m: Message) =>
+    m.kind === 'text' ? { key: 'sampleText', param: { content: m.text } } : { key: 'sampleMarkdown', param: { title: m.title, text: m.text } };
 
   /** Session webhook while it is valid (fast, can @), else the OpenAPI. */
   async function toConversation(ctx: DeliveryContext, route: DingTalkReplyTo, m: Message, atUserIds: string[] = []): Promise<'session' | 'api'> {
@@ -127,7 +130,12 @@ export function createDingTalkSender(settings: DingTalkSettings, api: DingTalkAp
       return;
     }
     // Markdown messages cannot be edited: post again only when something an agent acts on has changed.
-    const fingerprint = `md:${createHash('sha256').update(JSON.stringify([view.status, view.assignee?.userId, view.category.id, view.escalated, view.isMajor, view.reopenCount, view.excerpt, view.csatScore])).digest('base64url').slice(0, 16)}`;
+    const fingerprint = `md:${createHash('sha256')
+      .update(
+        JSON.stringify([view.status, view.assignee?.userId, view.category.id, view.escalated, view.isMajor, view.reopenCount, view.excerpt, view.csatScore]),
+      )
+      .digest('base64url')
+      .slice(0, 16)}`;
     if (refs[CHANNEL] === fingerprint) return;
     await api.sendToGroup(group, 'sampleMarkdown', { title: ticketTitle(view), text: ticketMarkdownWithCommands(view) });
     await ctx.saveCardRef(ticketId, CHANNEL, fingerprint);
@@ -215,7 +223,12 @@ export function createDingTalkSender(settings: DingTalkSettings, api: DingTalkAp
         return;
       case 'ticket': {
         const md = ticketMarkdownWithCommands(reply.view);
-        await toConversation(ctx, route, { kind: 'markdown', title: reply.text ?? ticketTitle(reply.view), text: reply.text ? `**${reply.text}**\n\n${md}` : md }, at);
+        await toConversation(
+          ctx,
+          route,
+          { kind: 'markdown', title: reply.text ?? ticketTitle(reply.view), text: reply.text ? `**${reply.text}**\n\n${md}` : md },
+          at,
+        );
         return;
       }
       case 'file':
@@ -256,4 +269,3 @@ export function createDingTalkSender(settings: DingTalkSettings, api: DingTalkAp
     },
   };
 }
-

@@ -29,8 +29,18 @@ export interface Attachment {
   ref: string;
 }
 
-const richItem = z.looseObject({ text: z.string().optional(), type: z.string().optional(), downloadCode: z.string().optional(), pictureDownloadCode: z.string().optional() });
-const mediaContent = z.looseObject({ downloadCode: z.string().optional(), pictureDownloadCode: z.string().optional(), fileName: z.string().optional(), recognition: z.string().optional() });
+const richItem = z.looseObject({
+  text: z.string().optional(),
+  type: z.string().optional(),
+  downloadCode: z.string().optional(),
+  pictureDownloadCode: z.string().optional(),
+});
+const mediaContent = z.looseObject({
+  downloadCode: z.string().optional(),
+  pictureDownloadCode: z.string().optional(),
+  fileName: z.string().optional(),
+  recognition: z.string().optional(),
+});
 
 /**
  * Text and attachments of any message type. Pictures and files are kept as references
@@ -86,7 +96,10 @@ export const cardCallbackSchema = z.looseObject({
 /** DESIGN.md "Card actions": {action, ticket[, score]} plus the form fields reply / category / comment. */
 export const cardParamsSchema = z.object({
   action: z.enum(['claim', 'respond', 'resolve', 'reclassify', 'escalate', 'csat', 'merge']),
-  ticket: z.string().regex(TICKET_CODE_TYPED).transform((s) => s.toUpperCase()),
+  ticket: z
+    .string()
+    .regex(TICKET_CODE_TYPED)
+    .transform((s) => s.toUpperCase()),
   score: z.coerce.number().int().min(1).max(5).optional(),
   reply: z.string().optional(),
   category: z.string().optional(),
@@ -94,7 +107,10 @@ export const cardParamsSchema = z.object({
   /** respond: a canned reply's id (sent when `reply` is empty). */
   canned: z.string().optional(),
   /** merge: the ticket that carries the case. */
-  into: z.string().optional().transform((s) => (s ? s.toUpperCase() : undefined)),
+  into: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.toUpperCase() : undefined)),
 });
 export type CardParams = z.infer<typeof cardParamsSchema>;
 

@@ -31,7 +31,12 @@ export class GatewayClient extends DWClient {
       method: 'POST',
       // Without Accept the real gateway answers XML.
       headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ clientId: this.config.clientId, clientSecret: this.config.clientSecret, ua: this.config.ua, subscriptions: this.config.subscriptions }),
+      body: JSON.stringify({
+        clientId: this.config.clientId,
+        clientSecret: this.config.clientSecret,
+        ua: this.config.ua,
+        subscriptions: this.config.subscriptions,
+      }),
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     if (!res.ok) throw new Error(`gateway answered HTTP ${res.status}`);
@@ -105,7 +110,15 @@ export function createStreamSupervisor(opts: SupervisorOptions) {
   let endSession: ((reason: string) => void) | null = null;
   let cancelSleep: (() => void) | null = null;
   let current: GatewayClient | null = null;
-  const stats = { connects: 0, failures: 0, consecutiveFailures: 0, lastError: null as string | null, lastDisconnect: null as string | null, connectedSince: null as number | null, nextAttemptAt: null as number | null };
+  const stats = {
+    connects: 0,
+    failures: 0,
+    consecutiveFailures: 0,
+    lastError: null as string | null,
+    lastDisconnect: null as string | null,
+    connectedSince: null as number | null,
+    nextAttemptAt: null as number | null,
+  };
 
   /** Equal jitter: half fixed, half random, so the delay grows for sure and instances still spread out. */
   function delayFor(failures: number): number {
@@ -154,11 +167,14 @@ export function createStreamSupervisor(opts: SupervisorOptions) {
     const ws = client.ws!;
     return new Promise((resolve) => {
       let over = false;
-      const watchdog = setInterval(() => {
-        const idle = Date.now() - client.lastFrameAt;
-        if (idle > idleMs) finish(`watchdog: no frame for ${idle} ms`);
-        else if (idle > idleMs / 3 && ws.readyState === ws.OPEN) ws.ping();
-      }, Math.max(10, Math.min(5_000, Math.floor(idleMs / 6))));
+      const watchdog = setInterval(
+        () => {
+          const idle = Date.now() - client.lastFrameAt;
+          if (idle > idleMs) finish(`watchdog: no frame for ${idle} ms`);
+          else if (idle > idleMs / 3 && ws.readyState === ws.OPEN) ws.ping();
+        },
+        Math.max(10, Math.min(5_000, Math.floor(idleMs / 6))),
+      );
       function finish(reason: string) {
         if (over) return;
         over = true;

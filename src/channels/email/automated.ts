@@ -16,7 +16,8 @@ const str = (v: unknown): string => {
 };
 
 const BOUNCE_SENDER = /^(mailer-daemon|postmaster|mail-daemon)@/i;
-const BOUNCE_SUBJECT = /(undeliver|delivery status notification|delivery (has )?failed|mail delivery (failed|system|subsystem)|returned mail|failure notice|退信|投递失败|无法投递|系统退信)/i;
+const BOUNCE_SUBJECT =
+  /(undeliver|delivery status notification|delivery (has )?failed|mail delivery (failed|system|subsystem)|returned mail|failure notice|退信|投递失败|无法投递|系统退信)/i;
 const AUTO_SUBJECT = /^\s*(auto(matic)?[\s-]?(reply|response)|out of (the )?office|自动回复|自动答复|休假|外出)/i;
 
 export function detectAutomated(headers: Headers, fromAddress: string, subject: string): Automated {

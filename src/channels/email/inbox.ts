@@ -81,7 +81,11 @@ export function createInbox(settings: EmailSettings, kv: ChannelStore['kv'], log
     if (!node) return out;
     for (const child of node.childNodes ?? []) attachmentsOf(child, uid, uidValidity, out);
     const name = node.dispositionParameters?.filename ?? node.parameters?.name;
-    if (!node.childNodes && node.part && (node.disposition === 'attachment' || (name && node.disposition !== undefined) || (name && !node.type.startsWith('text/')))) {
+    if (
+      !node.childNodes &&
+      node.part &&
+      (node.disposition === 'attachment' || (name && node.disposition !== undefined) || (name && !node.type.startsWith('text/')))
+    ) {
       // RFC 5092 IMAP URL: the part stays in the mailbox; we keep where it is, not its bytes.
       const ref = `imap://${encodeURIComponent(settings.imap.user)}@${settings.imap.host}/${encodeURIComponent(settings.imap.mailbox)};UIDVALIDITY=${uidValidity}/;UID=${uid}/;SECTION=${node.part}`;
       out.push({ kind: node.type.startsWith('image/') ? 'image' : 'file', name, ref });
@@ -117,8 +121,12 @@ export function createInbox(settings: EmailSettings, kv: ChannelStore['kv'], log
           // The cached EXISTS/UIDNEXT may be stale (mail delivered over another connection), so always ask.
           // "n:*" returns the newest message even when its UID is below n, hence the filter.
           await c.noop();
-          const all = c.mailbox && c.mailbox.exists > 0 ? await c.fetchAll(`${lastUid + 1}:*`, { uid: true, source: true, bodyStructure: true }, { uid: true }) : [];
-          batch = all.filter((m) => m.uid > lastUid).sort((a, b) => a.uid - b.uid).slice(0, BATCH);
+          const all =
+            c.mailbox && c.mailbox.exists > 0 ? await c.fetchAll(`${lastUid + 1}:*`, { uid: true, source: true, bodyStructure: true }, { uid: true }) : [];
+          batch = all
+            .filter((m) => m.uid > lastUid)
+            .sort((a, b) => a.uid - b.uid)
+            .slice(0, BATCH);
         } finally {
           lock.release();
         }

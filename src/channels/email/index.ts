@@ -64,7 +64,13 @@ export const createEmailChannel: ChannelFactory = (core: CoreServices): EmailCha
     const score = SCORE_LINE.exec(body.split('\n').find((l) => l.trim()) ?? '');
     if (thread && thread.status === 'resolved' && score && thread.owner === mail.from.address) {
       try {
-        await desk.answerSurvey({ ticket: thread.code, channel: 'email', customerExternalId: mail.from.address, score: Number(score[1]), comment: score[3]?.trim() || undefined });
+        await desk.answerSurvey({
+          ticket: thread.code,
+          channel: 'email',
+          customerExternalId: mail.from.address,
+          score: Number(score[1]),
+          comment: score[3]?.trim() || undefined,
+        });
         stats.handled++;
         return;
       } catch (e) {
@@ -158,7 +164,9 @@ export const createEmailChannel: ChannelFactory = (core: CoreServices): EmailCha
       app.get('/email/survey/:token', async (c) => {
         const { t } = await ticketOf(c.req.param('token'));
         const score = Number(c.req.query('score'));
-        return c.html(surveyPage({ company: config.company.name, code: t.code, score: score >= 1 && score <= 5 ? score : null, open: t.status === 'resolved' }));
+        return c.html(
+          surveyPage({ company: config.company.name, code: t.code, score: score >= 1 && score <= 5 ? score : null, open: t.status === 'resolved' }),
+        );
       });
       app.post('/email/survey/:token', async (c) => {
         const { t, owner } = await ticketOf(c.req.param('token'));
@@ -179,7 +187,13 @@ export const createEmailChannel: ChannelFactory = (core: CoreServices): EmailCha
       async send({ runId, marker, text }) {
         const [local, domain] = settings.address.split('@');
         const from = config.probes.emailFrom ?? `${local}+probe-${runId}@${domain}`;
-        await transport.sendMail({ from: { name: 'Loopdesk 拨测', address: from }, to: settings.address, subject: `拨测 ${runId}`, text, headers: { 'X-Loopdesk-Probe': marker } });
+        await transport.sendMail({
+          from: { name: 'Loopdesk 拨测', address: from },
+          to: settings.address,
+          subject: `拨测 ${runId}`,
+          text,
+          headers: { 'X-Loopdesk-Probe': marker },
+        });
       },
       nudge: async () => void (await poll()),
     },

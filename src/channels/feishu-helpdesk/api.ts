@@ -54,7 +54,9 @@ export function createHelpdeskApi(api: FeishuApi) {
     },
     /** The ticket's latest messages (content as Feishu stores it: the IM content JSON, or plain text). */
     async recentMessages(ticketId: string, pageSize = 200): Promise<Array<{ content: string; messageId?: string }>> {
-      const res = await api.call('helpdesk.ticketMessage.list', () => hd.ticketMessage.list({ path: { ticket_id: ticketId }, params: { page: 1, page_size: pageSize } }, cred()));
+      const res = await api.call('helpdesk.ticketMessage.list', () =>
+        hd.ticketMessage.list({ path: { ticket_id: ticketId }, params: { page: 1, page_size: pageSize } }, cred()),
+      );
       return (res.data?.messages ?? []).map((m) => ({ content: m.content, messageId: m.message_id }));
     },
   };

@@ -21,7 +21,11 @@ const ticketEvent = z.object({
   closed_by: z.object({ id: z.union([userId, z.string()]).optional(), name: z.string().optional() }).optional(),
 });
 const createdEvent = ticketEvent.extend({ event_id: z.string().optional() });
-const updatedEvent = z.object({ event_id: z.string().optional(), object: ticketEvent, old_object: z.object({ status: z.number().optional(), stage: z.number().optional() }).partial().optional() });
+const updatedEvent = z.object({
+  event_id: z.string().optional(),
+  object: ticketEvent,
+  old_object: z.object({ status: z.number().optional(), stage: z.number().optional() }).partial().optional(),
+});
 const messageEvent = z.object({
   event_id: z.string().optional(),
   message_id: z.string().min(1),
@@ -31,7 +35,10 @@ const messageEvent = z.object({
   text: z.string().optional(),
   chat_id: z.string().optional(),
   ticket: z.object({ ticket_id: z.string().min(1), status: z.number().optional() }),
-  content: z.object({ content: z.string().optional(), msg_type: z.string().optional(), image_keys: z.array(z.string()).optional(), image_key: z.string().optional() }).partial().optional(),
+  content: z
+    .object({ content: z.string().optional(), msg_type: z.string().optional(), image_keys: z.array(z.string()).optional(), image_key: z.string().optional() })
+    .partial()
+    .optional(),
 });
 
 /** What we know of a helpdesk ticket's customer. */
@@ -144,10 +151,20 @@ export function createHelpdeskInbound(deps: HelpdeskInboundDeps) {
 
     const score = SCORE.exec(text);
     // A re-push of a "5" that was an ordinary message earlier must not become a survey answer now.
-    if (score && attachments.length === 0 && !(await seen(e.message_id)) && (await answerSurvey(hdTicketId, sender, Number(score[1]), `survey:${e.message_id}`, 'message'))) return;
+    if (
+      score &&
+      attachments.length === 0 &&
+      !(await seen(e.message_id)) &&
+      (await answerSurvey(hdTicketId, sender, Number(score[1]), `survey:${e.message_id}`, 'message'))
+    )
+      return;
     if (!text && attachments.length === 0) return;
 
-    const replyTo: HelpdeskReplyTo = { helpdeskTicketId: hdTicketId, guestOpenId: sender, ...(ref.chatId || e.chat_id ? { chatId: ref.chatId ?? e.chat_id } : {}) };
+    const replyTo: HelpdeskReplyTo = {
+      helpdeskTicketId: hdTicketId,
+      guestOpenId: sender,
+      ...(ref.chatId || e.chat_id ? { chatId: ref.chatId ?? e.chat_id } : {}),
+    };
     const r = await desk.intake({
       channel: SOURCE,
       dedupeKey: e.message_id,
@@ -171,7 +188,14 @@ export function createHelpdeskInbound(deps: HelpdeskInboundDeps) {
     if (!ours) return;
     const byCustomer = !!closedBy && closedBy === guest;
     await desk
-      .recordTwinClosed({ ticketId: ours.id, helpdeskTicketId: hdTicketId, helpdeskStatus: status, closedBy, byCustomer, receipt: receiptOf(`closed:${hdTicketId}`) })
+      .recordTwinClosed({
+        ticketId: ours.id,
+        helpdeskTicketId: hdTicketId,
+        helpdeskStatus: status,
+        closedBy,
+        byCustomer,
+        receipt: receiptOf(`closed:${hdTicketId}`),
+      })
       .catch((e: unknown) => {
         if (!alreadyHandled(e)) throw e;
       });

@@ -56,9 +56,19 @@ function buildChannel(core: CoreServices, settings: HelpdeskSettings, opts: Help
   const log = core.log.child({ channel: 'helpdesk' });
   const api = createFeishuApi(settings.feishu, log, { helpDesk: { id: settings.helpdeskId, token: settings.helpdeskToken } });
   const hd = createHelpdeskApi(api);
-  const stats = { subscribedAt: null as string | null, subscribeError: null as string | null, lastInboundAt: null as string | null, lastSweepError: null as string | null };
+  const stats = {
+    subscribedAt: null as string | null,
+    subscribeError: null as string | null,
+    lastInboundAt: null as string | null,
+    lastSweepError: null as string | null,
+  };
   const status: StatusSync = createStatusSync({ store: core.store, hd, log, now: () => core.clock.now() });
-  const inbound = createHelpdeskInbound({ core: { ...core, log }, hd, timeBoxMs: opts.timeBoxMs, onInbound: () => (stats.lastInboundAt = core.clock.now().toISOString()) });
+  const inbound = createHelpdeskInbound({
+    core: { ...core, log },
+    hd,
+    timeBoxMs: opts.timeBoxMs,
+    onInbound: () => (stats.lastInboundAt = core.clock.now().toISOString()),
+  });
   addFeishuEventHandlers(core, inbound.handlers);
   const timers = new Set<NodeJS.Timeout>();
   let stopped = false;

@@ -28,10 +28,7 @@ export interface PushedStatus {
 }
 
 export function surveyText(code: string): string {
-  return [
-    `您的反馈（工单 ${code}）已处理完毕，请为本次服务打分：直接回复数字 1–5。`,
-    '5 非常满意　4 满意　3 一般　2 不满意　1 非常不满意',
-  ].join('\n');
+  return [`您的反馈（工单 ${code}）已处理完毕，请为本次服务打分：直接回复数字 1–5。`, '5 非常满意　4 满意　3 一般　2 不满意　1 非常不满意'].join('\n');
 }
 
 /** Our status → the helpdesk ticket's (null: theirs is left as the helpdesk runs it). */

@@ -124,7 +124,9 @@ export function createFeishuApi(settings: FeishuSettings, log: Logger, opts: Cli
     client,
     call,
     botOpenId() {
-      bot ??= call('bot.info', () => client.request<{ code?: number; msg?: string; bot?: { open_id?: string } }>({ method: 'GET', url: '/open-apis/bot/v3/info' }))
+      bot ??= call('bot.info', () =>
+        client.request<{ code?: number; msg?: string; bot?: { open_id?: string } }>({ method: 'GET', url: '/open-apis/bot/v3/info' }),
+      )
         .then((r) => r.bot?.open_id ?? null)
         .catch((e) => {
           log.warn('feishu bot info unavailable; @bot is recognised by mention type only', { err: String(e) });

@@ -64,7 +64,10 @@ export function parseMessage(m: MessageEvent['message'], botOpenId: string | nul
   const mentions = (Array.isArray(m.mentions) ? m.mentions : []).filter((x): x is Mention => isObject(x) && typeof x.key === 'string' && x.key !== '');
   const mentionsBot = mentions.some(isBot);
   const named = (s: string) =>
-    mentions.reduce((acc, x) => acc.split(x.key).join(isBot(x) ? '' : `@${x.name ?? ''}`), s).replace(/[ \t]+/g, ' ').trim();
+    mentions
+      .reduce((acc, x) => acc.split(x.key).join(isBot(x) ? '' : `@${x.name ?? ''}`), s)
+      .replace(/[ \t]+/g, ' ')
+      .trim();
   let content: Record<string, unknown> = {};
   try {
     const value: unknown = JSON.parse(typeof m.content === 'string' && m.content ? m.content : '{}');
@@ -86,7 +89,10 @@ export function parseMessage(m: MessageEvent['message'], botOpenId: string | nul
         (Array.isArray(para) ? para : [])
           .filter(isObject)
           .map((raw) => {
-            const el = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === 'string' ? v : undefined])) as Record<string, string | undefined>;
+            const el = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === 'string' ? v : undefined])) as Record<
+              string,
+              string | undefined
+            >;
             if (el.tag === 'text') return el.text ?? '';
             if (el.tag === 'a') return `${el.text ?? ''}(${el.href ?? ''})`;
             if (el.tag === 'at') return el.user_id && mentions.find((x) => x.key === el.user_id && isBot(x)) ? '' : `@${el.user_name ?? el.user_id ?? ''}`;
@@ -113,7 +119,13 @@ const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
 
 /** What a message event must hold to be read at all; anything else is acknowledged and refused (Feishu re-pushes errors). */
 const messageEventShape = z.object({
-  message: z.object({ message_id: z.string().min(1), chat_id: z.string().min(1), chat_type: z.string(), message_type: z.string(), content: z.string().optional() }),
+  message: z.object({
+    message_id: z.string().min(1),
+    chat_id: z.string().min(1),
+    chat_type: z.string(),
+    message_type: z.string(),
+    content: z.string().optional(),
+  }),
   sender: z.object({ sender_id: z.object({ open_id: z.string().min(1) }).optional(), sender_type: z.string().optional() }),
 });
 
@@ -217,7 +229,12 @@ export function createFeishuInbound(deps: InboundDeps) {
   }
 
   /** The incident card's buttons act on every member ticket; the card must be the incident's own. */
-  async function actOnIncident(e: CardActionEvent, v: z.infer<typeof incidentValue>, openId: string, receipt: DeliveryReceipt | undefined): Promise<CallbackAnswer> {
+  async function actOnIncident(
+    e: CardActionEvent,
+    v: z.infer<typeof incidentValue>,
+    openId: string,
+    receipt: DeliveryReceipt | undefined,
+  ): Promise<CallbackAnswer> {
     const inc = await store.incidentByCode(v.incident);
     if (!inc) return toast('error', `找不到事件 ${v.incident}`);
     if (!e.context?.open_message_id || inc.cardRefs.feishu !== e.context.open_message_id) return toast('error', '卡片与事件不符，操作被拒绝');

@@ -36,7 +36,12 @@ function buildChannel(core: CoreServices, settings: FeishuSettings, opts: Feishu
   const inbound = createFeishuInbound({ core: { ...core, log }, settings, api, timeBoxMs: opts.timeBoxMs });
   // Other channels riding on this app's event delivery (the helpdesk) add their handlers here.
   attachFeishuEventHandlers(core, inbound.dispatcher);
-  const sender = createFeishuSender({ api, agentChatId: settings.agentChatId, pacer: createSharedPacer(core.store.pacing, opts.perTargetQps ?? 5), company: core.config.company.name });
+  const sender = createFeishuSender({
+    api,
+    agentChatId: settings.agentChatId,
+    pacer: createSharedPacer(core.store.pacing, opts.perTargetQps ?? 5),
+    company: core.config.company.name,
+  });
   const ws = settings.eventMode === 'ws' ? createLongConnection(settings, inbound.dispatcher, log, { pingTimeoutSeconds: opts.pingTimeoutSeconds }) : null;
   if (!settings.agentChatId) log.warn('FEISHU_AGENT_CHAT_ID is not set: customer messages become tickets, but no cards reach the agents');
   return {

@@ -23,7 +23,18 @@ type Message = { msg_type: string; content: string };
 const text = (t: string): Message => ({ msg_type: 'text', content: JSON.stringify({ text: t }) });
 const interactive = (c: Card): Message => ({ msg_type: 'interactive', content: JSON.stringify(c) });
 
-const FILE_TYPES: Record<string, 'pdf' | 'doc' | 'xls' | 'ppt' | 'mp4' | 'opus'> = { '.pdf': 'pdf', '.doc': 'doc', '.docx': 'doc', '.xls': 'xls', '.xlsx': 'xls', '.csv': 'xls', '.ppt': 'ppt', '.pptx': 'ppt', '.mp4': 'mp4', '.opus': 'opus' };
+const FILE_TYPES: Record<string, 'pdf' | 'doc' | 'xls' | 'ppt' | 'mp4' | 'opus'> = {
+  '.pdf': 'pdf',
+  '.doc': 'doc',
+  '.docx': 'doc',
+  '.xls': 'xls',
+  '.xlsx': 'xls',
+  '.csv': 'xls',
+  '.ppt': 'ppt',
+  '.pptx': 'ppt',
+  '.mp4': 'mp4',
+  '.opus': 'opus',
+};
 
 /**
  * Who an `agents.text` notice @-mentions: the assignee, the leads or the admins (config roles, Feishu open_ids),
@@ -53,7 +64,7 @@ export function createFeishuSender(deps: SenderDeps): ChannelSender {
   const im = api.client.im.v1;
 
   function agentChat(): string {
-    if (!deps.agentChatId) throw new Undeliverable('FEISHU_AGENT_CHAT_ID is not set: nowhere to post agents\' cards');
+    if (!deps.agentChatId) throw new Undeliverable("FEISHU_AGENT_CHAT_ID is not set: nowhere to post agents' cards");
     return deps.agentChatId;
   }
 
@@ -75,23 +86,31 @@ export function createFeishuSender(deps: SenderDeps): ChannelSender {
 
   async function create(receiveIdType: 'chat_id' | 'open_id', receiveId: string, msg: Message, idemKey: string): Promise<string> {
     const res = await paced(`${receiveIdType}:${receiveId}`, () =>
-      api.call('message.create', () => im.message.create({ params: { receive_id_type: receiveIdType }, data: { receive_id: receiveId, ...msg, uuid: uuidFor(idemKey) } })),
+      api.call('message.create', () =>
+        im.message.create({ params: { receive_id_type: receiveIdType }, data: { receive_id: receiveId, ...msg, uuid: uuidFor(idemKey) } }),
+      ),
     );
     return res.data?.message_id ?? '';
   }
 
   async function reply(messageId: string, chatId: string, msg: Message, idemKey: string): Promise<string> {
-    const res = await paced(`chat_id:${chatId}`, () => api.call('message.reply', () => im.message.reply({ path: { message_id: messageId }, data: { ...msg, uuid: uuidFor(idemKey) } })));
+    const res = await paced(`chat_id:${chatId}`, () =>
+      api.call('message.reply', () => im.message.reply({ path: { message_id: messageId }, data: { ...msg, uuid: uuidFor(idemKey) } })),
+    );
     return res.data?.message_id ?? '';
   }
 
   async function patch(messageId: string, card: Card): Promise<void> {
-    await paced(`message:${messageId}`, () => api.call('message.patch', () => im.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(card) } })));
+    await paced(`message:${messageId}`, () =>
+      api.call('message.patch', () => im.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(card) } })),
+    );
   }
 
   async function upload(path: string, name: string): Promise<string> {
     const res = await api.call('file.create', async () => {
-      const r = await im.file.create({ data: { file_type: FILE_TYPES[extname(name).toLowerCase()] ?? 'stream', file_name: name, file: createReadStream(path) } });
+      const r = await im.file.create({
+        data: { file_type: FILE_TYPES[extname(name).toLowerCase()] ?? 'stream', file_name: name, file: createReadStream(path) },
+      });
       // The SDK unwraps this one: a business error comes back as no file_key.
       if (!r?.file_key) return { code: -1, msg: 'upload returned no file_key' };
       return { code: 0, msg: '', file_key: r.file_key };

@@ -43,7 +43,9 @@ export function encrypt(plain: string, encryptKey: string, iv: Buffer): string {
 
 /** hex(sha256(timestamp + nonce + encryptKey + rawBody)) — over the raw bytes, never a re-serialisation. */
 export function signature(timestamp: string, nonce: string, encryptKey: string, raw: string): string {
-  return createHash('sha256').update(timestamp + nonce + encryptKey + raw).digest('hex');
+  return createHash('sha256')
+    .update(timestamp + nonce + encryptKey + raw)
+    .digest('hex');
 }
 
 function sameText(a: string, b: string): boolean {
@@ -92,7 +94,8 @@ export function verifyWebhook(input: WebhookCheck): VerifiedWebhook {
 
   if (body.type === 'url_verification') {
     if (typeof body.challenge !== 'string') throw new VerifyError(400, 'challenge missing');
-    if (verificationToken && !(typeof body.token === 'string' && sameText(body.token, verificationToken))) throw new VerifyError(401, 'wrong verification token');
+    if (verificationToken && !(typeof body.token === 'string' && sameText(body.token, verificationToken)))
+      throw new VerifyError(401, 'wrong verification token');
     return { kind: 'challenge', challenge: body.challenge };
   }
 

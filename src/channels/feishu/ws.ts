@@ -16,7 +16,12 @@ export interface LongConnection {
 }
 
 /** The long connection (FEISHU_EVENT_MODE=ws): events and card callbacks arrive as frames, answers go in the ACK. */
-export function createLongConnection(settings: FeishuSettings, dispatcher: lark.EventDispatcher, log: Logger, opts: { pingTimeoutSeconds?: number } = {}): LongConnection {
+export function createLongConnection(
+  settings: FeishuSettings,
+  dispatcher: lark.EventDispatcher,
+  log: Logger,
+  opts: { pingTimeoutSeconds?: number } = {},
+): LongConnection {
   let client: lark.WSClient | null = null;
   let lastError: string | null = null;
   let readyAt: string | null = null;

@@ -124,7 +124,9 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
     // the private page shows them too.
     sender: { name: 'web', async deliver() {} },
     routes(app) {
-      app.get('/feedback', (c) => c.html(<FeedbackForm company={config.company.name} categories={categoryChoices()} submissionId={randomUUID()} notice={config.privacy.notice} />));
+      app.get('/feedback', (c) =>
+        c.html(<FeedbackForm company={config.company.name} categories={categoryChoices()} submissionId={randomUUID()} notice={config.privacy.notice} />),
+      );
 
       app.post('/api/feedback', async (c) => {
         limit(c);
@@ -133,7 +135,17 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
         if (!parsed.success) {
           if (wantsHtml(c)) {
             const values = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v)]));
-            return c.html(<FeedbackForm company={config.company.name} categories={categoryChoices()} submissionId={randomUUID()} error={parsed.error.issues[0].message} notice={config.privacy.notice} values={values} />, 400);
+            return c.html(
+              <FeedbackForm
+                company={config.company.name}
+                categories={categoryChoices()}
+                submissionId={randomUUID()}
+                error={parsed.error.issues[0].message}
+                notice={config.privacy.notice}
+                values={values}
+              />,
+              400,
+            );
           }
           throw parsed.error;
         }
@@ -141,7 +153,17 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
         const consent = f.consent !== undefined && f.consent !== false;
         if (wantsHtml(c) && !consent) {
           const values = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v)]));
-          return c.html(<FeedbackForm company={config.company.name} categories={categoryChoices()} submissionId={randomUUID()} notice={config.privacy.notice} error="请阅读并勾选同意个人信息处理说明" values={values} />, 400);
+          return c.html(
+            <FeedbackForm
+              company={config.company.name}
+              categories={categoryChoices()}
+              submissionId={randomUUID()}
+              notice={config.privacy.notice}
+              error="请阅读并勾选同意个人信息处理说明"
+              values={values}
+            />,
+            400,
+          );
         }
         if (f.category && !config.categories.some((x) => x.id === f.category)) throw new ApiError('bad_request', `未知类型：${f.category}`);
         const submission = f.submissionId ?? randomUUID();
@@ -175,7 +197,11 @@ export const createWebChannel: ChannelFactory = (core: CoreServices): Channel =>
             statusLabel={STATUS_LABELS[t.status] ?? t.status}
             promise={ticketPromise(config, calendar, t)}
             justCreated={c.req.query('new') === '1'}
-            messages={thread.map((m) => ({ who: m.direction === 'in' ? 'customer' : 'company', at: shanghaiTime(m.at, config.calendar.timeZone), body: m.body }))}
+            messages={thread.map((m) => ({
+              who: m.direction === 'in' ? 'customer' : 'company',
+              at: shanghaiTime(m.at, config.calendar.timeZone),
+              body: m.body,
+            }))}
             surveyOpen={t.status === 'resolved'}
             csat={t.csatScore}
             closed={t.status === 'closed'}

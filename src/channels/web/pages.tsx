@@ -89,7 +89,15 @@ export function FeedbackForm(p: FormProps) {
             <b>个人信息处理说明</b>：{p.notice}
           </p>
           <label style="display:flex;gap:8px;align-items:flex-start;font-weight:normal">
-            <input type="checkbox" name="consent" value="on" required checked={v.consent === 'on'} style="width:auto;margin-top:4px" aria-describedby="privacy" />
+            <input
+              type="checkbox"
+              name="consent"
+              value="on"
+              required
+              checked={v.consent === 'on'}
+              style="width:auto;margin-top:4px"
+              aria-describedby="privacy"
+            />
             <span>我已阅读并同意为处理本次反馈使用我的联系方式和反馈内容</span>
           </label>
           <button type="submit">提交反馈</button>

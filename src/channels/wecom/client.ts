@@ -59,7 +59,10 @@ export function createWecomClient(opts: { apiBase: string; corpId: string; secre
     if (fetching) return fetching;
     fetching = (async () => {
       const url = `${opts.apiBase}/cgi-bin/gettoken?corpid=${encodeURIComponent(opts.corpId)}&corpsecret=${encodeURIComponent(opts.secret)}`;
-      const body = await getJson<{ errcode: number; errmsg: string; access_token?: string; expires_in?: number }>(await f(url, { signal: AbortSignal.timeout(10_000) }), '/cgi-bin/gettoken');
+      const body = await getJson<{ errcode: number; errmsg: string; access_token?: string; expires_in?: number }>(
+        await f(url, { signal: AbortSignal.timeout(10_000) }),
+        '/cgi-bin/gettoken',
+      );
       if (body.errcode !== 0 || !body.access_token) throw new WecomApiError(body.errcode, body.errmsg, '/cgi-bin/gettoken');
       // Refresh five minutes early: a token that expires mid-request fails the call.
       token = { value: body.access_token, expiresAt: opts.now() + Math.max(60, (body.expires_in ?? 7200) - 300) * 1000 };

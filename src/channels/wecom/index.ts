@@ -47,7 +47,12 @@ export const createWecomChannel: ChannelFactory = (core: CoreServices): WecomCha
   if (!env.WECOM_CORP_ID || !env.WECOM_SECRET || !env.WECOM_TOKEN || !env.WECOM_AES_KEY) return null;
   const { kv } = core.store;
   const crypto = createWecomCrypto(env.WECOM_TOKEN, env.WECOM_AES_KEY, env.WECOM_CORP_ID);
-  const client = createWecomClient({ apiBase: env.WECOM_API_BASE.replace(/\/$/, ''), corpId: env.WECOM_CORP_ID, secret: env.WECOM_SECRET, now: () => clock.now().getTime() });
+  const client = createWecomClient({
+    apiBase: env.WECOM_API_BASE.replace(/\/$/, ''),
+    corpId: env.WECOM_CORP_ID,
+    secret: env.WECOM_SECRET,
+    now: () => clock.now().getTime(),
+  });
   const windowMs = config.wecom.replyWindowHours * 3_600_000;
   const stats = { lastSyncAt: null as Date | null, lastError: null as string | null, lastInboundAt: null as Date | null };
   const syncing = new Map<string, Promise<number>>();
@@ -150,8 +155,10 @@ export const createWecomChannel: ChannelFactory = (core: CoreServices): WecomCha
       const key = windowKey(to.openKfId, to.externalUserId);
       const w = await kv.get<ReplyWindow>(key);
       const now = ctx.now().getTime();
-      if (!w || now - w.lastCustomerAt > windowMs) throw new Undeliverable(`微信客服：客户最后一条消息已超过 ${config.wecom.replyWindowHours} 小时，无法再发送，请等客户再次来信或改用电话联系`);
-      if (w.sent >= config.wecom.replyLimit) throw new Undeliverable(`微信客服：客户上次来信后已发送 ${w.sent} 条消息（上限 ${config.wecom.replyLimit} 条），须等客户回复后才能再发`);
+      if (!w || now - w.lastCustomerAt > windowMs)
+        throw new Undeliverable(`微信客服：客户最后一条消息已超过 ${config.wecom.replyWindowHours} 小时，无法再发送，请等客户再次来信或改用电话联系`);
+      if (w.sent >= config.wecom.replyLimit)
+        throw new Undeliverable(`微信客服：客户上次来信后已发送 ${w.sent} 条消息（上限 ${config.wecom.replyLimit} 条），须等客户回复后才能再发`);
       // send_msg's msgid is the idempotency key: WeChat refuses a second message with the same id.
       const msgid = createHash('sha256').update(row.idemKey).digest('hex').slice(0, 32);
       const base = { touser: to.externalUserId, open_kfid: to.openKfId, msgid };
@@ -162,7 +169,10 @@ export const createWecomChannel: ChannelFactory = (core: CoreServices): WecomCha
             msgtype: 'msgmenu',
             msgmenu: {
               head_content: `您的反馈（工单 ${route.code}）已处理完毕，请为本次服务打分：`,
-              list: [5, 4, 3, 2, 1].map((n) => ({ type: 'click' as const, click: { id: `csat:${route.code}:${n}`, content: `${n} 分${n === 5 ? '（非常满意）' : n === 1 ? '（非常不满意）' : ''}` } })),
+              list: [5, 4, 3, 2, 1].map((n) => ({
+                type: 'click' as const,
+                click: { id: `csat:${route.code}:${n}`, content: `${n} 分${n === 5 ? '（非常满意）' : n === 1 ? '（非常不满意）' : ''}` },
+              })),
               tail_content: '点击选项即可完成评价',
             },
           });

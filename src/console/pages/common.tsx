@@ -3,7 +3,14 @@ import { signOffRows, type SignOff } from '../../reports/sign-off.ts';
 import { formatMinutes } from '../../core/sla.ts';
 import { localTimeFormatter } from '../../reports/format.ts';
 
-export const SLA_LABELS: Record<string, string> = { breached: '已超时', due_soon: '即将超时', on_track: '正常', paused: '暂停（等待客户）', met: '已达成', none: '无时限' };
+export const SLA_LABELS: Record<string, string> = {
+  breached: '已超时',
+  due_soon: '即将超时',
+  on_track: '正常',
+  paused: '暂停（等待客户）',
+  met: '已达成',
+  none: '无时限',
+};
 
 export function SlaBadge(props: { state: string; title?: string; label?: string }) {
   return (
@@ -19,7 +26,11 @@ export const duration = (m: number | null | undefined) => (m === null || m === u
 
 export function timeFormat(timeZone: string) {
   const full = localTimeFormatter(timeZone);
-  return { full, short: (d: Date | null | undefined) => (d ? full(d).slice(5, 16) : '—'), day: (d: Date | null | undefined) => (d ? full(d).slice(0, 10) : '—') };
+  return {
+    full,
+    short: (d: Date | null | undefined) => (d ? full(d).slice(5, 16) : '—'),
+    day: (d: Date | null | undefined) => (d ? full(d).slice(0, 10) : '—'),
+  };
 }
 
 export function Forbidden(props: { need: string }) {

@@ -43,7 +43,8 @@ export function FollowUpPanel(props: {
       {props.task ? (
         <p role="status">
           <b>待电话回访</b>：客户未评价满意度回访，自 {timeFormat(props.timeZone ?? 'Asia/Shanghai').full(props.task.since)} 起由{' '}
-          <b>{props.task.person ?? '负责人指派的人员'}</b> 电话回访；已尝试 {props.task.attempts} / {props.task.max} 次。接通后在下方录入客户评价；未接通请登记本次尝试，
+          <b>{props.task.person ?? '负责人指派的人员'}</b> 电话回访；已尝试 {props.task.attempts} / {props.task.max}{' '}
+          次。接通后在下方录入客户评价；未接通请登记本次尝试，
           {props.task.max} 次未果后工单按「未评价（已回访 {props.task.max} 次未果）」归档，不计为满意。
         </p>
       ) : null}

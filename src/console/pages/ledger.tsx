@@ -30,7 +30,8 @@ export function LedgerPage(props: LedgerPageProps) {
     <div>
       <h1>投诉处理台账</h1>
       <p class="sub">
-        选择区间（按收到时间，北京时间，含首尾两天），查看将写入文件“月度汇总”页的数字，并下载 XLSX 或 CSV。默认为“近 6 个月”：前 6 个完整自然月加本月 1 日至今天（本月标注“未结束”），与概览、审核材料包和统计卡片同一区间。
+        选择区间（按收到时间，北京时间，含首尾两天），查看将写入文件“月度汇总”页的数字，并下载 XLSX 或 CSV。默认为“近 6 个月”：前 6 个完整自然月加本月 1
+        日至今天（本月标注“未结束”），与概览、审核材料包和统计卡片同一区间。
       </p>
       <form class="filters card" method="get" action="/console/ledger" aria-label="选择台账区间">
         <div>
@@ -72,13 +73,16 @@ export function LedgerPage(props: LedgerPageProps) {
           ) : null}
         </form>
         <p class="small muted">
-          XLSX 包含：台账（每张工单一行）、月度汇总、回访记录、重大投诉时间线、服务承诺（时限、工作时间、节假日与调休）、说明（未列入的内容及原因、口径说明与事件日志摘要）。客户信息默认脱敏。
+          XLSX
+          包含：台账（每张工单一行）、月度汇总、回访记录、重大投诉时间线、服务承诺（时限、工作时间、节假日与调休）、说明（未列入的内容及原因、口径说明与事件日志摘要）。客户信息默认脱敏。
           台账逐张写明受理人、跟进人（处理人）、回访方式与回访人（均为姓名）；文件末尾留有制表人（即你）、审核人、日期与盖章处。
         </p>
       </section>
 
       <section class="card" aria-labelledby="h-sum">
-        <h2 id="h-sum" style="margin-top:0">月度汇总（与文件一致）</h2>
+        <h2 id="h-sum" style="margin-top:0">
+          月度汇总（与文件一致）
+        </h2>
         <div class="scroll">
           <table>
             <thead>
@@ -106,7 +110,9 @@ export function LedgerPage(props: LedgerPageProps) {
             </tbody>
           </table>
         </div>
-        <p class="small muted">标注“未结束”的月份数字截至今天，不是最终结果。时长中位数、P90 与最长等待按逐单数据计算，见文件的“月度汇总”页。数值为此刻的状态；拨测工单不计入。</p>
+        <p class="small muted">
+          标注“未结束”的月份数字截至今天，不是最终结果。时长中位数、P90 与最长等待按逐单数据计算，见文件的“月度汇总”页。数值为此刻的状态；拨测工单不计入。
+        </p>
       </section>
       <Definitions config={props.config} />
     </div>

@@ -9,12 +9,21 @@ export interface NewTicketValues {
 }
 
 /** 新建工单: a phone call, visit or letter typed in on the customer's behalf (same intake as every channel). */
-export function NewTicketPage(props: { csrf: string; submissionId: string; categories: Array<{ id: string; name: string }>; values?: NewTicketValues; error?: string; maxLength: number }) {
+export function NewTicketPage(props: {
+  csrf: string;
+  submissionId: string;
+  categories: Array<{ id: string; name: string }>;
+  values?: NewTicketValues;
+  error?: string;
+  maxLength: number;
+}) {
   const v = props.values ?? {};
   return (
     <div class="card">
       <h1>新建工单</h1>
-      <p class="sub">登记客户通过电话、来访或信函反映的问题。工单与其他渠道相同：承诺时限、计时、分类、台账；客户留了手机号或邮箱时，回执、回复和满意度回访会通过短信或邮件发给客户，否则请电话联系客户。</p>
+      <p class="sub">
+        登记客户通过电话、来访或信函反映的问题。工单与其他渠道相同：承诺时限、计时、分类、台账；客户留了手机号或邮箱时，回执、回复和满意度回访会通过短信或邮件发给客户，否则请电话联系客户。
+      </p>
       {props.error ? (
         <p class="bad" role="alert">
           {props.error}

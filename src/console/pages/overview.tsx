@@ -41,14 +41,16 @@ export function OverviewPage(props: { data: OverviewData; config: Config; timeZo
           <div class="l">解决率</div>
           <div class="v">{pct(resRate)}</div>
           <div class="n">
-            客户确认 {t.resolution.confirmed} / {t.resolution.withTarget} 件 · 参考值 92%（注）· 已解决·待回访 {t.resolution.awaitingSurvey} 件 · 未评价 {t.resolution.unrated} 件
+            客户确认 {t.resolution.confirmed} / {t.resolution.withTarget} 件 · 参考值 92%（注）· 已解决·待回访 {t.resolution.awaitingSurvey} 件 · 未评价{' '}
+            {t.resolution.unrated} 件
           </div>
         </div>
         <div class="kpi">
           <div class="l">平均满意度</div>
           <div class="v">{t.survey.averageScore === null ? '—' : `${t.survey.averageScore.toFixed(2)} 分`}</div>
           <div class="n">
-            满意占比 {pct(t.survey.satisfiedShare)} · 评价 {t.survey.answered} 件 · 回访应答率 {pct(t.survey.responseRate)} · 满意归档率 {pct(t.resolution.satisfiedRate)}
+            满意占比 {pct(t.survey.satisfiedShare)} · 评价 {t.survey.answered} 件 · 回访应答率 {pct(t.survey.responseRate)} · 满意归档率{' '}
+            {pct(t.resolution.satisfiedRate)}
           </div>
         </div>
         <div class={`kpi ${data.backlog.byState.breached ? 'bad' : 'good'}`}>
@@ -76,7 +78,11 @@ export function OverviewPage(props: { data: OverviewData; config: Config; timeZo
             desc={`每月收到的反馈中，在承诺时限内首次回复客户的比例；虚线为目标 ${pct(FIRST_RESPONSE_TARGET)}。`}
             target={FIRST_RESPONSE_TARGET}
             targetLabel={`目标 ${pct(FIRST_RESPONSE_TARGET)}`}
-            points={data.months.map((m) => ({ label: monthLabel(m), value: m.metrics.firstResponse.metRate, note: `及时 ${m.metrics.firstResponse.met}，超时 ${m.metrics.firstResponse.breached}，未到期 ${m.metrics.firstResponse.pending}` }))}
+            points={data.months.map((m) => ({
+              label: monthLabel(m),
+              value: m.metrics.firstResponse.metRate,
+              note: `及时 ${m.metrics.firstResponse.met}，超时 ${m.metrics.firstResponse.breached}，未到期 ${m.metrics.firstResponse.pending}`,
+            }))}
           />
         </div>
         <div class="card">
@@ -144,7 +150,9 @@ export function OverviewPage(props: { data: OverviewData; config: Config; timeZo
                   <th scope="col">最近拨测</th>
                   <th scope="col">结果</th>
                   <th scope="col">最近真实反馈</th>
-                  <th scope="col" class="num">死信</th>
+                  <th scope="col" class="num">
+                    死信
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -172,9 +180,7 @@ export function OverviewPage(props: { data: OverviewData; config: Config; timeZo
           </div>
         </div>
       </div>
-      <p class="small muted">
-        * 本月尚未结束，数字会随处理进度变化。注：{REFERENCE_NOTE}
-      </p>
+      <p class="small muted">* 本月尚未结束，数字会随处理进度变化。注：{REFERENCE_NOTE}</p>
       <Definitions config={config} />
     </div>
   );

@@ -9,7 +9,8 @@ export function ReadinessPage(props: { items: ReadinessItem[]; generatedAt: stri
     <section>
       <h1>预审自检</h1>
       <p>
-        {readinessSummary(props.items)}（{props.generatedAt}，北京时间）。逐项对照审核要点与常见驳回原因；未能检查的项目不会显示为通过。命令行：<code>npx loopdesk readiness</code>，客服群：<code>/readiness</code>。
+        {readinessSummary(props.items)}（{props.generatedAt}，北京时间）。逐项对照审核要点与常见驳回原因；未能检查的项目不会显示为通过。命令行：
+        <code>npx loopdesk readiness</code>，客服群：<code>/readiness</code>。
       </p>
       <table>
         <thead>

@@ -50,7 +50,11 @@ export function SettingsPage(props: {
     ...config.roles.leads.map((p) => ({ ...p, role: 'lead' as const })),
     ...config.roles.agents.map((p) => ({ ...p, role: 'agent' as const })),
   ];
-  const days: Array<{ year: number; list: SpecialDay[]; covered: boolean }> = props.years.map((y) => ({ year: y, list: calendar.specialDays(y), covered: calendar.hasDataFor(y) }));
+  const days: Array<{ year: number; list: SpecialDay[]; covered: boolean }> = props.years.map((y) => ({
+    year: y,
+    list: calendar.specialDays(y),
+    covered: calendar.hasDataFor(y),
+  }));
   return (
     <div>
       <h1>客户反馈处理机制说明</h1>
@@ -60,10 +64,13 @@ export function SettingsPage(props: {
       </p>
 
       <section class="card" aria-labelledby="s-flow">
-        <h2 id="s-flow" style="margin-top:0">一、处理流程</h2>
+        <h2 id="s-flow" style="margin-top:0">
+          一、处理流程
+        </h2>
         <ol>
           <li>
-            <b>统一收集</b>：{props.channels.map((c) => CHANNEL_LABELS[c.channel] ?? c.channel).join('、') || '各渠道'}的反馈进入同一个工单队列，每条反馈生成工单号，并立即向客户回复工单号与时限承诺。
+            <b>统一收集</b>：{props.channels.map((c) => CHANNEL_LABELS[c.channel] ?? c.channel).join('、') || '各渠道'}
+            的反馈进入同一个工单队列，每条反馈生成工单号，并立即向客户回复工单号与时限承诺。
           </li>
           <li>
             <b>分类响应</b>：按下表分类，不同类别承诺不同的首次响应与解决时限。{majorPromiseText(config).sentence}
@@ -87,7 +94,9 @@ export function SettingsPage(props: {
       </section>
 
       <section class="card" aria-labelledby="s-cat">
-        <h2 id="s-cat" style="margin-top:0">二、分类与时限承诺</h2>
+        <h2 id="s-cat" style="margin-top:0">
+          二、分类与时限承诺
+        </h2>
         <div class="scroll">
           <table>
             <thead>
@@ -98,7 +107,9 @@ export function SettingsPage(props: {
                 <th scope="col">后续响应</th>
                 <th scope="col">计时方式</th>
                 <th scope="col">优先级</th>
-                <th scope="col" class="noprint">识别关键词（节选）</th>
+                <th scope="col" class="noprint">
+                  识别关键词（节选）
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -124,7 +135,9 @@ export function SettingsPage(props: {
       </section>
 
       <section class="card" aria-labelledby="s-cal">
-        <h2 id="s-cal" style="margin-top:0">三、工作时间与节假日</h2>
+        <h2 id="s-cal" style="margin-top:0">
+          三、工作时间与节假日
+        </h2>
         <table class="kv">
           <tbody>
             <tr>
@@ -133,7 +146,9 @@ export function SettingsPage(props: {
             </tr>
             <tr>
               <th scope="row">工作时间</th>
-              <td>{config.calendar.hours.map((h) => `${h.start}–${h.end}`).join('、')}（{zoneLabel(calendar.timeZone)}，午休不计时）</td>
+              <td>
+                {config.calendar.hours.map((h) => `${h.start}–${h.end}`).join('、')}（{zoneLabel(calendar.timeZone)}，午休不计时）
+              </td>
             </tr>
             <tr>
               <th scope="row">日历版本</th>
@@ -170,8 +185,12 @@ export function SettingsPage(props: {
       </section>
 
       <section class="card" aria-labelledby="s-roles">
-        <h2 id="s-roles" style="margin-top:0">四、责任人</h2>
-        <p class="small">谁受理、谁跟进、谁回访：客服认领并处理工单；负责人接收超时升级、重大投诉与不满意重开的通知；管理员接收最终升级。每个操作都记录操作人。</p>
+        <h2 id="s-roles" style="margin-top:0">
+          四、责任人
+        </h2>
+        <p class="small">
+          谁受理、谁跟进、谁回访：客服认领并处理工单；负责人接收超时升级、重大投诉与不满意重开的通知；管理员接收最终升级。每个操作都记录操作人。
+        </p>
         {roles.length === 0 ? (
           <p class="err">尚未在配置中指定角色：目前客服群中的所有成员都可以处理工单。</p>
         ) : (
@@ -182,7 +201,9 @@ export function SettingsPage(props: {
                   <th scope="col">姓名</th>
                   <th scope="col">角色</th>
                   <th scope="col">平台</th>
-                  <th scope="col" class="noprint">平台用户 ID</th>
+                  <th scope="col" class="noprint">
+                    平台用户 ID
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -201,7 +222,9 @@ export function SettingsPage(props: {
       </section>
 
       <section class="card" aria-labelledby="s-ch">
-        <h2 id="s-ch" style="margin-top:0">五、反馈渠道与可用性监测</h2>
+        <h2 id="s-ch" style="margin-top:0">
+          五、反馈渠道与可用性监测
+        </h2>
         <div class="scroll">
           <table>
             <thead>
@@ -218,7 +241,15 @@ export function SettingsPage(props: {
                   <th scope="row">{CHANNEL_LABELS[c.channel] ?? c.channel}</th>
                   <td>{c.agentSurface ? '客户反馈入口 + 客服群' : '客户反馈入口'}</td>
                   <td>{c.probed ? '是（模拟投诉，走完整流程，不计入指标）' : '否'}</td>
-                  <td>{c.probed ? (c.probe === 'ok' ? `通过，${fmt.short(c.lastProbeAt)}` : c.probe === 'failed' ? `失败（${c.failedStep ?? ''}），${fmt.short(c.lastProbeAt)}` : '尚未拨测') : '—'}</td>
+                  <td>
+                    {c.probed
+                      ? c.probe === 'ok'
+                        ? `通过，${fmt.short(c.lastProbeAt)}`
+                        : c.probe === 'failed'
+                          ? `失败（${c.failedStep ?? ''}），${fmt.short(c.lastProbeAt)}`
+                          : '尚未拨测'
+                      : '—'}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -227,7 +258,9 @@ export function SettingsPage(props: {
       </section>
 
       <section class="card" aria-labelledby="metrics">
-        <h2 id="metrics" style="margin-top:0">六、指标定义</h2>
+        <h2 id="metrics" style="margin-top:0">
+          六、指标定义
+        </h2>
         <table class="kv">
           <tbody>
             {metricDefinitions(config.survey.satisfiedMin, config.categories).map((d) => (

@@ -119,9 +119,7 @@ export function TicketActions(props: TicketActionsProps) {
           </ActionForm>
         ) : null}
       </div>
-      {has('unmerge') ? (
-        <ActionForm p={p} action="unmerge" label={`撤销合并（当前合并到 ${p.mergedInto ?? '?'}）`} secondary />
-      ) : null}
+      {has('unmerge') ? <ActionForm p={p} action="unmerge" label={`撤销合并（当前合并到 ${p.mergedInto ?? '?'}）`} secondary /> : null}
     </div>
   );
 }

@@ -115,7 +115,9 @@ export function TicketPage(props: {
       {props.followUp}
       <div class="grid">
         <section class="card" aria-labelledby="h-summary">
-          <h2 id="h-summary" style="margin-top:0">工单概况</h2>
+          <h2 id="h-summary" style="margin-top:0">
+            工单概况
+          </h2>
           <table class="kv">
             <tbody>
               <KvRows rows={doc.summary} />
@@ -123,7 +125,9 @@ export function TicketPage(props: {
           </table>
         </section>
         <section class="card" aria-labelledby="h-sla">
-          <h2 id="h-sla" style="margin-top:0">时限承诺与回访</h2>
+          <h2 id="h-sla" style="margin-top:0">
+            时限承诺与回访
+          </h2>
           <table class="kv">
             <tbody>
               <tr>
@@ -154,13 +158,17 @@ export function TicketPage(props: {
 
       {props.actions ? (
         <section class="card noprint" aria-labelledby="h-act">
-          <h2 id="h-act" style="margin-top:0">处理</h2>
+          <h2 id="h-act" style="margin-top:0">
+            处理
+          </h2>
           {props.actions}
         </section>
       ) : null}
 
       <section class="card" aria-labelledby="h-msgs">
-        <h2 id="h-msgs" style="margin-top:0">对话记录（{props.messages.length} 条）</h2>
+        <h2 id="h-msgs" style="margin-top:0">
+          对话记录（{props.messages.length} 条）
+        </h2>
         {props.messages.length === 0 ? <p class="muted">没有消息。</p> : null}
         {props.messages.map((m) => (
           <div class={`msg ${m.direction}`}>
@@ -176,22 +184,30 @@ export function TicketPage(props: {
 
       <div class="grid">
         <section class="card" aria-labelledby="h-survey">
-          <h2 id="h-survey" style="margin-top:0">解决与满意度回访</h2>
+          <h2 id="h-survey" style="margin-top:0">
+            解决与满意度回访
+          </h2>
           {surveyRows.length ? <Timeline rows={surveyRows} fmt={fmt.full} caption="来自事件日志" /> : <p class="muted">尚未解决，未发送回访。</p>}
         </section>
         <section class="card" aria-labelledby="h-slahist">
-          <h2 id="h-slahist" style="margin-top:0">时限提醒与升级记录</h2>
+          <h2 id="h-slahist" style="margin-top:0">
+            时限提醒与升级记录
+          </h2>
           {slaRows.length ? <Timeline rows={slaRows} fmt={fmt.full} caption="来自事件日志" /> : <p class="muted">没有时限提醒、超时或升级。</p>}
         </section>
       </div>
 
       {props.story}
       <section class="card" aria-labelledby="h-timeline">
-        <h2 id="h-timeline" style="margin-top:0">处理时间线</h2>
+        <h2 id="h-timeline" style="margin-top:0">
+          处理时间线
+        </h2>
         <Timeline rows={doc.timeline} fmt={fmt.full} caption={`来自防篡改事件日志，共 ${doc.eventCount} 条`} />
       </section>
       <section class="card" aria-labelledby="h-chain">
-        <h2 id="h-chain" style="margin-top:0">防篡改校验</h2>
+        <h2 id="h-chain" style="margin-top:0">
+          防篡改校验
+        </h2>
         {doc.chain.intact ? (
           <p class="ok" role="status">
             ✓ 哈希链完整：{doc.eventCount} 条事件，链头 <code>{doc.chain.head}</code>

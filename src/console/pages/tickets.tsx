@@ -22,7 +22,15 @@ function qs(q: ListQuery, extra: Record<string, string | undefined>): string {
   return s ? `?${s}` : '';
 }
 
-export function TicketsPage(props: { q: ListQuery; result: ListResult; config: Config; channels: string[]; agents: Array<{ id: number; name: string }>; timeZone: string; error?: string }) {
+export function TicketsPage(props: {
+  q: ListQuery;
+  result: ListResult;
+  config: Config;
+  channels: string[];
+  agents: Array<{ id: number; name: string }>;
+  timeZone: string;
+  error?: string;
+}) {
   const { q, result, config } = props;
   const fmt = timeFormat(props.timeZone);
   const catName = (id: string) => config.categories.find((c) => c.id === id)?.name ?? id;
@@ -30,7 +38,9 @@ export function TicketsPage(props: { q: ListQuery; result: ListResult; config: C
   return (
     <div>
       <h1>工单</h1>
-      <p class="sub">点开工单即可认领、回复、解决；在飞书 / 钉钉卡片上的操作也会实时出现在这里。待办请看 <a href="/console/queues">工作台</a>。</p>
+      <p class="sub">
+        点开工单即可认领、回复、解决；在飞书 / 钉钉卡片上的操作也会实时出现在这里。待办请看 <a href="/console/queues">工作台</a>。
+      </p>
       <form class="filters card" method="get" action="/console/tickets" role="search" aria-label="筛选工单">
         <div>
           <label for="f-q">搜索</label>
@@ -126,9 +136,7 @@ export function TicketsPage(props: { q: ListQuery; result: ListResult; config: C
       {result.searchCapped ? (
         <p class="notice" role="status">
           关键词搜索只查看了符合其他条件的最近 {SEARCH_WINDOW.toLocaleString('zh-CN')} 张工单{result.rows.length ? '' : '，其中没有匹配的'}。
-          {result.next ? (
-            <a href={`/console/tickets${qs(q, { after: result.next })}`}>继续搜索更早的工单</a>
-          ) : null}
+          {result.next ? <a href={`/console/tickets${qs(q, { after: result.next })}`}>继续搜索更早的工单</a> : null}
           ，或填写日期范围缩小搜索。
         </p>
       ) : null}
@@ -160,7 +168,12 @@ export function TicketsPage(props: { q: ListQuery; result: ListResult; config: C
                   {r.t.isMajor ? <span class="badge tag-major"> 重大</span> : null}
                   {r.t.isProbe ? <span class="badge tag-probe"> 拨测</span> : null}
                   {r.t.isSandbox ? <span class="badge tag-probe"> 沙盒</span> : null}
-                  {r.t.imported ? <span class="badge tag-probe" title={`从 ${r.t.imported.file} 第 ${r.t.imported.row} 行导入，不计入指标`}> 导入</span> : null}
+                  {r.t.imported ? (
+                    <span class="badge tag-probe" title={`从 ${r.t.imported.file} 第 ${r.t.imported.row} 行导入，不计入指标`}>
+                      {' '}
+                      导入
+                    </span>
+                  ) : null}
                 </td>
                 <td data-label="收到时间">{fmt.short(r.t.createdAt)}</td>
                 <td data-label="渠道">{CHANNEL_LABELS[r.t.channel] ?? r.t.channel}</td>

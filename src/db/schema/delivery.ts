@@ -52,7 +52,9 @@ export const timers = pgTable(
   'timers',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    ticketId: bigint('ticket_id', { mode: 'number' }).notNull().references(() => tickets.id),
+    ticketId: bigint('ticket_id', { mode: 'number' })
+      .notNull()
+      .references(() => tickets.id),
     kind: text('kind').notNull(),
     dueAt: ts('due_at').notNull(),
     /** pending | fired | cancelled */

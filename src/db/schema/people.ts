@@ -18,7 +18,11 @@ export const customers = pgTable(
     erasedAt: timestamp('erased_at', { withTimezone: true }),
   },
   // Phone and e-mail lookups: the console's search ("find any complaint by phone number across channels").
-  (t) => [uniqueIndex('customers_channel_external').on(t.channel, t.externalId), index('customers_phone').on(t.phone), index('customers_email').on(sql`lower(${t.email})`)],
+  (t) => [
+    uniqueIndex('customers_channel_external').on(t.channel, t.externalId),
+    index('customers_phone').on(t.phone),
+    index('customers_email').on(sql`lower(${t.email})`),
+  ],
 );
 
 /** People who work tickets. Roles come from the config; rows are created the first time someone acts. */

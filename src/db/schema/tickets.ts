@@ -39,7 +39,9 @@ export const tickets = pgTable(
     /** Human code, e.g. FB-20261129-0007 (date in the calendar's zone, sequence per day). */
     code: text('code').notNull(),
     channel: text('channel').notNull(),
-    customerId: bigint('customer_id', { mode: 'number' }).notNull().references(() => customers.id),
+    customerId: bigint('customer_id', { mode: 'number' })
+      .notNull()
+      .references(() => customers.id),
     /** How to reach the customer back on their channel (chat id, open id, reply token…). */
     replyTo: jsonb('reply_to').$type<Record<string, unknown>>().notNull(),
     subject: text('subject').notNull(),
@@ -125,7 +127,9 @@ export const messages = pgTable(
   'messages',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    ticketId: bigint('ticket_id', { mode: 'number' }).notNull().references(() => tickets.id),
+    ticketId: bigint('ticket_id', { mode: 'number' })
+      .notNull()
+      .references(() => tickets.id),
     direction: text('direction').$type<'in' | 'out' | 'internal'>().notNull(),
     /** customer | agent | bot */
     authorKind: text('author_kind').notNull(),
@@ -148,7 +152,9 @@ export const ticketEvents = pgTable(
   'ticket_events',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    ticketId: bigint('ticket_id', { mode: 'number' }).notNull().references(() => tickets.id),
+    ticketId: bigint('ticket_id', { mode: 'number' })
+      .notNull()
+      .references(() => tickets.id),
     seq: integer('seq').notNull(),
     type: text('type').notNull(),
     /** 'customer:<id>' | 'agent:<platform>:<userId>' | 'system' */

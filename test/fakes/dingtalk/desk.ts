@@ -10,7 +10,13 @@ export const AGENTS_CID = 'cidAgentsGroup';
 export const TEMPLATE_ID = 'loopdesk-ticket.schema';
 
 /** Supervisor limits small enough for tests that reconnect in milliseconds, not seconds. */
-export const FAST_STREAM: DingTalkChannelOptions['stream'] = { connectTimeoutMs: 2_000, backoffBaseMs: 40, backoffMaxMs: 400, idleTimeoutMs: 5_000, stableAfterMs: 10_000 };
+export const FAST_STREAM: DingTalkChannelOptions['stream'] = {
+  connectTimeoutMs: 2_000,
+  backoffBaseMs: 40,
+  backoffMaxMs: 400,
+  idleTimeoutMs: 5_000,
+  stableAfterMs: 10_000,
+};
 
 export interface DingTalkDeskOptions {
   kind?: DbKind;

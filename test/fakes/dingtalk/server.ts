@@ -93,7 +93,14 @@ export async function startFakeDingTalk(opts: FakeOptions = {}) {
         body = raw.toString('utf8');
       }
     } else if (raw.length) body = { bytes: raw.length, text: raw.toString('latin1').slice(0, 400) };
-    const call: Call = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body, at: Date.now() };
+    const call: Call = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+      body,
+      at: Date.now(),
+    };
     calls.push(call);
     const path = url.pathname;
     const b = (body ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -112,7 +119,8 @@ export async function startFakeDingTalk(opts: FakeOptions = {}) {
     if (s) return respond(res, s.status, s.body);
 
     if (path === '/v1.0/oauth2/accessToken') {
-      if (b.appKey !== clientId || b.appSecret !== clientSecret) return respond(res, 400, { code: 'invalidClientIdOrSecret', message: '无效的clientId或者clientSecret' });
+      if (b.appKey !== clientId || b.appSecret !== clientSecret)
+        return respond(res, 400, { code: 'invalidClientIdOrSecret', message: '无效的clientId或者clientSecret' });
       const token = id('tok-');
       tokens.add(token);
       return respond(res, 200, { accessToken: token, expireIn: opts.tokenExpireIn ?? 7200 });
@@ -128,15 +136,25 @@ export async function startFakeDingTalk(opts: FakeOptions = {}) {
     }
     if (path.startsWith('/v1.0/')) {
       const token = req.headers['x-acs-dingtalk-access-token'];
-      if (typeof token !== 'string' || !tokens.has(token)) return respond(res, 401, { code: 'InvalidAuthentication', message: '不合法的access_token', requestid: id('rq') });
+      if (typeof token !== 'string' || !tokens.has(token))
+        return respond(res, 401, { code: 'InvalidAuthentication', message: '不合法的access_token', requestid: id('rq') });
     }
-    if (path === '/v1.0/robot/oToMessages/batchSend') return respond(res, 200, { processQueryKey: id('pqk'), invalidStaffIdList: [], flowControlledStaffIdList: [] });
+    if (path === '/v1.0/robot/oToMessages/batchSend')
+      return respond(res, 200, { processQueryKey: id('pqk'), invalidStaffIdList: [], flowControlledStaffIdList: [] });
     if (path === '/v1.0/robot/groupMessages/send') return respond(res, 200, { processQueryKey: id('pqk') });
     if (path === '/v1.0/card/callbacks/register') return respond(res, 200, { success: true, result: { callbackUrl: b.callbackUrl } });
     if (path === '/v1.0/card/instances/createAndDeliver') {
       if (cards.has(b.outTrackId)) return respond(res, 400, { code: 'param.cardAlreadyExist', message: '卡片已存在', requestid: id('rq') });
       cards.set(b.outTrackId, { create: b, updates: [] });
-      return respond(res, 200, { success: true, result: { outTrackId: b.outTrackId, deliverResults: [{ spaceType: String(b.openSpaceId).includes('IM_GROUP') ? 'IM_GROUP' : 'IM_ROBOT', spaceId: b.openSpaceId, success: true, carrierId: id('car') }] } });
+      return respond(res, 200, {
+        success: true,
+        result: {
+          outTrackId: b.outTrackId,
+          deliverResults: [
+            { spaceType: String(b.openSpaceId).includes('IM_GROUP') ? 'IM_GROUP' : 'IM_ROBOT', spaceId: b.openSpaceId, success: true, carrierId: id('car') },
+          ],
+        },
+      });
     }
     if (path === '/v1.0/card/instances' && req.method === 'PUT') {
       const card = cards.get(b.outTrackId);
@@ -205,20 +223,31 @@ export async function startFakeDingTalk(opts: FakeOptions = {}) {
   }
 
   // Redelivery: an unacknowledged callback is sent again (possibly on another connection).
-  const redeliver = setInterval(() => {
-    const now = Date.now();
-    for (const mid of order) {
-      const f = frames.get(mid)!;
-      if (f.ackedAt === null && f.type === 'CALLBACK' && (f.sentAt.length === 0 || now - f.sentAt[f.sentAt.length - 1] >= redeliverAfterMs)) sendFrame(f);
-    }
-  }, Math.max(20, Math.floor(redeliverAfterMs / 4)));
+  const redeliver = setInterval(
+    () => {
+      const now = Date.now();
+      for (const mid of order) {
+        const f = frames.get(mid)!;
+        if (f.ackedAt === null && f.type === 'CALLBACK' && (f.sentAt.length === 0 || now - f.sentAt[f.sentAt.length - 1] >= redeliverAfterMs)) sendFrame(f);
+      }
+    },
+    Math.max(20, Math.floor(redeliverAfterMs / 4)),
+  );
 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = () => (server.address() as AddressInfo).port;
   const base = `http://127.0.0.1:${port()}`;
 
   function push(topic: string, data: unknown, opts2: { messageId?: string; type?: Frame['type'] } = {}): Frame {
-    const f: Frame = { messageId: opts2.messageId ?? id('mid_'), topic, data: JSON.stringify(data), type: opts2.type ?? 'CALLBACK', sentAt: [], ackedAt: null, ackData: null };
+    const f: Frame = {
+      messageId: opts2.messageId ?? id('mid_'),
+      topic,
+      data: JSON.stringify(data),
+      type: opts2.type ?? 'CALLBACK',
+      sentAt: [],
+      ackedAt: null,
+      ackData: null,
+    };
     if (!frames.has(f.messageId)) order.push(f.messageId);
     frames.set(f.messageId, f);
     sendFrame(f);

@@ -74,7 +74,12 @@ export async function startDovecot(users: Record<string, string>): Promise<Dovec
     mkdirSync(join(dir, d));
     chownSync(join(dir, d), uid, gid);
   }
-  writeFileSync(join(dir, 'passwd'), Object.entries(users).map(([u, p]) => `${u}:{PLAIN}${p}::::::\n`).join(''));
+  writeFileSync(
+    join(dir, 'passwd'),
+    Object.entries(users)
+      .map(([u, p]) => `${u}:{PLAIN}${p}::::::\n`)
+      .join(''),
+  );
   let port = await freePort();
   const writeConf = () =>
     writeFileSync(

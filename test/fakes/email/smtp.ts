@@ -84,10 +84,11 @@ export async function startSmtp(opts: { user: string; pass: string; local?: { do
           for (const rcpt of to) queued.push({ rcpt, raw });
           await flush();
           sent.push(mail);
-          for (const w of [...waiters]) if (w.pred(mail)) {
-            waiters.splice(waiters.indexOf(w), 1);
-            w.resolve(mail);
-          }
+          for (const w of [...waiters])
+            if (w.pred(mail)) {
+              waiters.splice(waiters.indexOf(w), 1);
+              w.resolve(mail);
+            }
           cb();
         } catch (e) {
           cb(e as Error);
@@ -140,7 +141,17 @@ export async function deliver(dovecot: Dovecot, user: string, raw: string): Prom
 }
 
 /** A customer's mail, built the way a mail client would (CRLF, Message-ID, optional threading headers). */
-export function customerMail(m: { from: string; to: string; subject: string; text: string; messageId: string; inReplyTo?: string; references?: string[]; headers?: Record<string, string>; attachment?: { name: string; type: string; content: string } }): string {
+export function customerMail(m: {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  messageId: string;
+  inReplyTo?: string;
+  references?: string[];
+  headers?: Record<string, string>;
+  attachment?: { name: string; type: string; content: string };
+}): string {
   const head = [
     `From: ${m.from}`,
     `To: ${m.to}`,

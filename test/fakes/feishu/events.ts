@@ -19,7 +19,14 @@ export const newId = (prefix: string) => `${prefix}_${Date.now().toString(36)}${
 function envelope(d: EventDefaults, type: string, event: Record<string, unknown>, eventId?: string): Envelope {
   return {
     schema: '2.0',
-    header: { event_id: eventId ?? newId('ev'), event_type: type, create_time: String(Date.now()), token: d.verificationToken, app_id: d.appId, tenant_key: 'tk_fake' },
+    header: {
+      event_id: eventId ?? newId('ev'),
+      event_type: type,
+      create_time: String(Date.now()),
+      token: d.verificationToken,
+      app_id: d.appId,
+      tenant_key: 'tk_fake',
+    },
     event,
   };
 }
@@ -87,7 +94,13 @@ export function cardActionEvent(d: EventDefaults, c: CardActionSpec): Envelope {
     {
       operator: { tenant_key: 'tk_fake', open_id: c.openId, union_id: `on_${c.openId}`, user_id: null },
       token: `c-${randomUUID()}`,
-      action: { value: c.value, tag: 'button', timezone: 'Asia/Shanghai', name: String(c.value.action ?? 'button'), ...(c.formValue ? { form_value: c.formValue } : {}) },
+      action: {
+        value: c.value,
+        tag: 'button',
+        timezone: 'Asia/Shanghai',
+        name: String(c.value.action ?? 'button'),
+        ...(c.formValue ? { form_value: c.formValue } : {}),
+      },
       host: 'im_message',
       context: { open_message_id: c.messageId, open_chat_id: c.chatId },
     },
@@ -153,9 +166,19 @@ export function helpdeskTicketCreatedEvent(d: EventDefaults, t: HelpdeskTicketSp
   return envelope(d, 'helpdesk.ticket.created_v1', helpdeskTicketObject(t), eventId);
 }
 
-export function helpdeskTicketUpdatedEvent(d: EventDefaults, t: HelpdeskTicketSpec, old: { status: number }, o: { closedByOpenId?: string; eventId?: string } = {}): Envelope {
+export function helpdeskTicketUpdatedEvent(
+  d: EventDefaults,
+  t: HelpdeskTicketSpec,
+  old: { status: number },
+  o: { closedByOpenId?: string; eventId?: string } = {},
+): Envelope {
   const extra = o.closedByOpenId ? { closed_by: { id: { open_id: o.closedByOpenId }, name: '' } } : {};
-  return envelope(d, 'helpdesk.ticket.updated_v1', { object: helpdeskTicketObject(t, extra), old_object: { status: old.status, updated_at: Date.now() - 1000 } }, o.eventId);
+  return envelope(
+    d,
+    'helpdesk.ticket.updated_v1',
+    { object: helpdeskTicketObject(t, extra), old_object: { status: old.status, updated_at: Date.now() - 1000 } },
+    o.eventId,
+  );
 }
 
 export interface HelpdeskMessageSpec {

@@ -38,10 +38,18 @@ export function decodeFrame(buf: Uint8Array): Frame {
   while (r.pos < r.len) {
     const t = r.uint32();
     switch (t >>> 3) {
-      case 1: f.SeqID = Number(r.uint64()); break;
-      case 2: f.LogID = Number(r.uint64()); break;
-      case 3: f.service = r.int32(); break;
-      case 4: f.method = r.int32(); break;
+      case 1:
+        f.SeqID = Number(r.uint64());
+        break;
+      case 2:
+        f.LogID = Number(r.uint64());
+        break;
+      case 3:
+        f.service = r.int32();
+        break;
+      case 4:
+        f.method = r.int32();
+        break;
       case 5: {
         const end = r.uint32() + r.pos;
         const h = { key: '', value: '' };
@@ -54,11 +62,20 @@ export function decodeFrame(buf: Uint8Array): Frame {
         f.headers.push(h);
         break;
       }
-      case 6: f.payloadEncoding = r.string(); break;
-      case 7: f.payloadType = r.string(); break;
-      case 8: f.payload = r.bytes(); break;
-      case 9: f.LogIDNew = r.string(); break;
-      default: r.skipType(t & 7);
+      case 6:
+        f.payloadEncoding = r.string();
+        break;
+      case 7:
+        f.payloadType = r.string();
+        break;
+      case 8:
+        f.payload = r.bytes();
+        break;
+      case 9:
+        f.LogIDNew = r.string();
+        break;
+      default:
+        r.skipType(t & 7);
     }
   }
   return f;

@@ -79,9 +79,18 @@ export interface Fault {
 }
 
 export const FAULTS = {
-  rateLimited: (resetSeconds: number, times = 1): Fault => ({ times, status: 429, body: { code: 99991400, msg: 'request trigger frequency limit' }, headers: { 'x-ogw-ratelimit-limit': '50', 'x-ogw-ratelimit-reset': String(resetSeconds) } }),
+  rateLimited: (resetSeconds: number, times = 1): Fault => ({
+    times,
+    status: 429,
+    body: { code: 99991400, msg: 'request trigger frequency limit' },
+    headers: { 'x-ogw-ratelimit-limit': '50', 'x-ogw-ratelimit-reset': String(resetSeconds) },
+  }),
   serverError: (times = 1, afterEffect = false): Fault => ({ times, status: 500, body: { code: 1, msg: 'internal error' }, afterEffect }),
-  tokenExpired: (times = 1): Fault => ({ times, status: 400, body: { code: 99991663, msg: 'Invalid access token for authorization. Please make a request with token attached.' } }),
+  tokenExpired: (times = 1): Fault => ({
+    times,
+    status: 400,
+    body: { code: 99991663, msg: 'Invalid access token for authorization. Please make a request with token attached.' },
+  }),
   chatLimited: (times = 1): Fault => ({ times, status: 400, body: { code: 230020, msg: 'This operation triggers the frequency limit.' } }),
   botNotInChat: (times = 1): Fault => ({ times, status: 400, body: { code: 230002, msg: 'The bot can not be outside the group.' } }),
   outOfScope: (times = 1): Fault => ({ times, status: 400, body: { code: 230013, msg: 'Bot has NO availability to this user.' } }),
@@ -152,7 +161,8 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
 
   /** The Open API proper; returns [status, body]. */
   function api(method: string, path: string, query: Record<string, string>, body: Record<string, unknown>): [number, Record<string, unknown>] {
-    if (method === 'GET' && path === '/open-apis/bot/v3/info') return [200, { code: 0, msg: 'ok', bot: { open_id: botOpenId, app_name: 'Loopdesk Fake', activate_status: 2 } }];
+    if (method === 'GET' && path === '/open-apis/bot/v3/info')
+      return [200, { code: 0, msg: 'ok', bot: { open_id: botOpenId, app_name: 'Loopdesk Fake', activate_status: 2 } }];
     if (method === 'POST' && path === '/open-apis/im/v1/messages') {
       const type = query.receive_id_type;
       const to = String(body.receive_id);
@@ -161,7 +171,16 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
       if (body.uuid && byUuid.has(String(body.uuid))) return [200, { code: 0, msg: 'success', data: { message_id: byUuid.get(String(body.uuid))!.messageId } }];
       const chatId = type === 'chat_id' ? to : `oc_p2p_${to}`;
       if (overLimit(chatId)) return [400, FAULTS.chatLimited().body];
-      const m = record({ messageId: `om_fake_${++msgSeq}`, chatId, receiveIdType: type, receiveId: to, msgType: String(body.msg_type), content: parse(body.content), uuid: body.uuid as string | undefined, patches: [] });
+      const m = record({
+        messageId: `om_fake_${++msgSeq}`,
+        chatId,
+        receiveIdType: type,
+        receiveId: to,
+        msgType: String(body.msg_type),
+        content: parse(body.content),
+        uuid: body.uuid as string | undefined,
+        patches: [],
+      });
       return [200, { code: 0, msg: 'success', data: { message_id: m.messageId, chat_id: chatId, msg_type: m.msgType } }];
     }
     let match = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/reply$/.exec(path);
@@ -173,7 +192,17 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
       if (refusal) return [refusal.status, refusal.body];
       if (body.uuid && byUuid.has(String(body.uuid))) return [200, { code: 0, msg: 'success', data: { message_id: byUuid.get(String(body.uuid))!.messageId } }];
       if (overLimit(chatId)) return [400, FAULTS.chatLimited().body];
-      const m = record({ messageId: `om_fake_${++msgSeq}`, chatId, receiveIdType: 'reply', receiveId: match[1], parentId: match[1], msgType: String(body.msg_type), content: parse(body.content), uuid: body.uuid as string | undefined, patches: [] });
+      const m = record({
+        messageId: `om_fake_${++msgSeq}`,
+        chatId,
+        receiveIdType: 'reply',
+        receiveId: match[1],
+        parentId: match[1],
+        msgType: String(body.msg_type),
+        content: parse(body.content),
+        uuid: body.uuid as string | undefined,
+        patches: [],
+      });
       return [200, { code: 0, msg: 'success', data: { message_id: m.messageId, chat_id: chatId, parent_id: match[1] } }];
     }
     match = /^\/open-apis\/im\/v1\/messages\/([^/]+)$/.exec(path);
@@ -195,9 +224,11 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
     if (!expected || given !== expected) return [400, { code: 154001, msg: 'helpdesk authorization failed' }];
     if (method === 'POST' && path === '/open-apis/helpdesk/v1/events/subscribe') {
       const events = Array.isArray(body.events) ? (body.events as Array<{ type?: unknown; subtype?: unknown }>) : [];
-      if (events.length === 0 || events.some((e) => typeof e.type !== 'string' || typeof e.subtype !== 'string')) return [400, { code: 99992402, msg: 'field validation failed' }];
+      if (events.length === 0 || events.some((e) => typeof e.type !== 'string' || typeof e.subtype !== 'string'))
+        return [400, { code: 99992402, msg: 'field validation failed' }];
       for (const e of events) {
-        if (!helpdeskSubscriptions.some((x) => x.type === e.type && x.subtype === e.subtype)) helpdeskSubscriptions.push({ type: String(e.type), subtype: String(e.subtype) });
+        if (!helpdeskSubscriptions.some((x) => x.type === e.type && x.subtype === e.subtype))
+          helpdeskSubscriptions.push({ type: String(e.type), subtype: String(e.subtype) });
       }
       return [200, { code: 0, msg: 'success', data: {} }];
     }
@@ -213,7 +244,17 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
       return [200, { code: 0, msg: 'success', data: { message_id: m.messageId } }];
     }
     if (ticket && match![2] && method === 'GET') {
-      return [200, { code: 0, msg: 'success', data: { messages: ticket.messages.map((m) => ({ id: m.messageId, message_id: m.messageId, message_type: m.msgType, content: JSON.stringify(m.content) })), total: ticket.messages.length } }];
+      return [
+        200,
+        {
+          code: 0,
+          msg: 'success',
+          data: {
+            messages: ticket.messages.map((m) => ({ id: m.messageId, message_id: m.messageId, message_type: m.msgType, content: JSON.stringify(m.content) })),
+            total: ticket.messages.length,
+          },
+        },
+      ];
     }
     if (ticket && method === 'PUT') {
       ticket.updates.push(body);
@@ -222,7 +263,22 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
       return [200, { code: 0, msg: 'success', data: {} }];
     }
     if (ticket && method === 'GET') {
-      return [200, { code: 0, msg: 'success', data: { ticket: { ticket_id: ticket.ticketId, helpdesk_id: hd!.id, guest: { id: ticket.guestOpenId, name: ticket.guestName }, status: ticket.status, solve: ticket.solved } } }];
+      return [
+        200,
+        {
+          code: 0,
+          msg: 'success',
+          data: {
+            ticket: {
+              ticket_id: ticket.ticketId,
+              helpdesk_id: hd!.id,
+              guest: { id: ticket.guestOpenId, name: ticket.guestName },
+              status: ticket.status,
+              solve: ticket.solved,
+            },
+          },
+        },
+      ];
     }
     return [404, { code: 404, msg: `fake feishu: no route ${method} ${path}` }];
   }
@@ -239,10 +295,24 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
     const method = req.method ?? 'GET';
     const raw = await readBody(req);
     const isMultipart = (req.headers['content-type'] ?? '').includes('multipart/form-data');
-    const body: Record<string, unknown> = isMultipart ? { multipart: true, bytes: raw.length } : raw.length ? (parse(raw.toString('utf8')) as Record<string, unknown>) : {};
+    const body: Record<string, unknown> = isMultipart
+      ? { multipart: true, bytes: raw.length }
+      : raw.length
+        ? (parse(raw.toString('utf8')) as Record<string, unknown>)
+        : {};
     const query = Object.fromEntries(url.searchParams);
     const hdHeader = req.headers['x-lark-helpdesk-authorization'];
-    const call: Call = { method, path, query, auth: req.headers.authorization, ...(hdHeader ? { helpdeskAuth: String(hdHeader) } : {}), body, status: 0, response: null, at: Date.now() };
+    const call: Call = {
+      method,
+      path,
+      query,
+      auth: req.headers.authorization,
+      ...(hdHeader ? { helpdeskAuth: String(hdHeader) } : {}),
+      body,
+      status: 0,
+      response: null,
+      at: Date.now(),
+    };
     calls.push(call);
     const send = (status: number, out: Record<string, unknown>, headers: Record<string, string> = {}) => {
       call.status = status;
@@ -261,7 +331,14 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
       if (body.AppID !== opts.appId || body.AppSecret !== opts.appSecret) return send(200, { code: 514, msg: 'auth failed' });
       const port = (server.address() as AddressInfo).port;
       // service_id must not be the first query parameter (the SDK parses the URL with qs).
-      return send(200, { code: 0, msg: 'ok', data: { URL: `ws://127.0.0.1:${port}/ws?device_id=dev_fake&service_id=42`, ClientConfig: { PingInterval: 120, ReconnectCount: -1, ReconnectInterval: 1, ReconnectNonce: 0 } } });
+      return send(200, {
+        code: 0,
+        msg: 'ok',
+        data: {
+          URL: `ws://127.0.0.1:${port}/ws?device_id=dev_fake&service_id=42`,
+          ClientConfig: { PingInterval: 120, ReconnectCount: -1, ReconnectInterval: 1, ReconnectNonce: 0 },
+        },
+      });
     }
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!token || !validTokens.has(token)) return send(400, FAULTS.tokenExpired().body);
@@ -308,7 +385,16 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
             readyWaiters = [];
             w.forEach((r) => r());
           }
-          ws.send(encodeFrame({ SeqID: 0, LogID: 0, service: f.service, method: 0, headers: [{ key: 'type', value: 'pong' }], payload: Buffer.from(JSON.stringify({ PingInterval: 120, ReconnectCount: -1, ReconnectInterval: 1, ReconnectNonce: 0 })) }));
+          ws.send(
+            encodeFrame({
+              SeqID: 0,
+              LogID: 0,
+              service: f.service,
+              method: 0,
+              headers: [{ key: 'type', value: 'pong' }],
+              payload: Buffer.from(JSON.stringify({ PingInterval: 120, ReconnectCount: -1, ReconnectInterval: 1, ReconnectNonce: 0 })),
+            }),
+          );
           return;
         }
         if (f.method === 1) {
@@ -358,7 +444,9 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
     },
     /** API calls of interest (no token / endpoint / bot-info calls). */
     apiCalls(filter?: { method?: string; path?: RegExp }) {
-      return calls.filter((c) => c.path.startsWith('/open-apis/im/') && (!filter?.method || c.method === filter.method) && (!filter?.path || filter.path.test(c.path)));
+      return calls.filter(
+        (c) => c.path.startsWith('/open-apis/im/') && (!filter?.method || c.method === filter.method) && (!filter?.path || filter.path.test(c.path)),
+      );
     },
     messagesIn(chatId: string) {
       return messages.filter((m) => m.chatId === chatId);
@@ -375,7 +463,16 @@ export async function startFakeFeishu(opts: FakeFeishuOptions) {
       /** A customer starts a conversation with the helpdesk: a ticket (status 1 待响应) in its own chat. */
       open(guestOpenId: string, guestName = '测试客户'): FakeHelpdeskTicket {
         const n = ++helpdeskSeq;
-        const t: FakeHelpdeskTicket = { ticketId: `69480000000000${String(n).padStart(5, '0')}`, chatId: `oc_hd_${n}`, guestOpenId, guestName, status: 1, solved: 1, messages: [], updates: [] };
+        const t: FakeHelpdeskTicket = {
+          ticketId: `69480000000000${String(n).padStart(5, '0')}`,
+          chatId: `oc_hd_${n}`,
+          guestOpenId,
+          guestName,
+          status: 1,
+          solved: 1,
+          messages: [],
+          updates: [],
+        };
         helpdeskTickets.set(t.ticketId, t);
         return t;
       },

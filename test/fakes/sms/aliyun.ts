@@ -33,7 +33,8 @@ export async function startFakeAliyunSms(opts: { accessKeyId: string; accessKeyS
     const payloadHash = createHash('sha256').update(body).digest('hex');
     if (req.headers['x-acs-content-sha256'] !== payloadHash) return 'x-acs-content-sha256 does not match the body';
     const signed = m[2].split(';');
-    if (!signed.includes('host') || !signed.includes('x-acs-date') || !signed.includes('x-acs-signature-nonce')) return 'host, x-acs-date and x-acs-signature-nonce must be signed';
+    if (!signed.includes('host') || !signed.includes('x-acs-date') || !signed.includes('x-acs-signature-nonce'))
+      return 'host, x-acs-date and x-acs-signature-nonce must be signed';
     const keys = [...new Set(url.searchParams.keys())].sort();
     const query = keys.map((k) => `${k}=${encode(url.searchParams.get(k) ?? '')}`).join('&');
     const headers = signed.map((h) => `${h}:${String(req.headers[h] ?? '').trim()}\n`).join('');
@@ -56,8 +57,13 @@ export async function startFakeAliyunSms(opts: { accessKeyId: string; accessKeyS
       const action = String(req.headers['x-acs-action'] ?? '');
       const problem = signatureProblem(req, url, Buffer.concat(chunks));
       requests.push({ action, ok: !problem });
-      if (problem) return answer(res, problem.startsWith('InvalidAccessKeyId') ? 404 : 400, { Code: problem.startsWith('InvalidAccessKeyId') ? problem : 'SignatureDoesNotMatch', Message: problem });
-      if (action !== 'SendSms' || req.headers['x-acs-version'] !== '2017-05-25') return answer(res, 404, { Code: 'InvalidAction.NotFound', Message: `unknown action ${action}` });
+      if (problem)
+        return answer(res, problem.startsWith('InvalidAccessKeyId') ? 404 : 400, {
+          Code: problem.startsWith('InvalidAccessKeyId') ? problem : 'SignatureDoesNotMatch',
+          Message: problem,
+        });
+      if (action !== 'SendSms' || req.headers['x-acs-version'] !== '2017-05-25')
+        return answer(res, 404, { Code: 'InvalidAction.NotFound', Message: `unknown action ${action}` });
       const fault = faults.shift();
       if (fault) return answer(res, fault.status, { Code: fault.code, Message: fault.message });
       const q = url.searchParams;
@@ -69,8 +75,15 @@ export async function startFakeAliyunSms(opts: { accessKeyId: string; accessKeyS
       } catch {
         return answer(res, 200, { Code: 'isv.INVALID_JSON_PARAM', Message: 'JSON参数不合法，只接受字符串值' });
       }
-      if (Object.values(params).some((v) => typeof v !== 'string' || v.length > 35)) return answer(res, 200, { Code: 'isv.PARAM_LENGTH_LIMIT', Message: '参数超出长度限制' });
-      sent.push({ phoneNumbers: q.get('PhoneNumbers')!, signName: q.get('SignName')!, templateCode: q.get('TemplateCode')!, templateParam: params, outId: q.get('OutId') });
+      if (Object.values(params).some((v) => typeof v !== 'string' || v.length > 35))
+        return answer(res, 200, { Code: 'isv.PARAM_LENGTH_LIMIT', Message: '参数超出长度限制' });
+      sent.push({
+        phoneNumbers: q.get('PhoneNumbers')!,
+        signName: q.get('SignName')!,
+        templateCode: q.get('TemplateCode')!,
+        templateParam: params,
+        outId: q.get('OutId'),
+      });
       answer(res, 200, { Code: 'OK', Message: 'OK', BizId: `${Date.now()}^0` });
     });
   });

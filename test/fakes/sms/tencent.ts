@@ -25,7 +25,9 @@ export async function startFakeTencentSms(opts: { secretId: string; secretKey: s
   const faults: Array<{ code: string; message: string; inStatus: boolean }> = [];
 
   function signatureProblem(req: IncomingMessage, body: string): string | null {
-    const m = /^TC3-HMAC-SHA256 Credential=([^/]+)\/(\d{4}-\d{2}-\d{2})\/([^/]+)\/tc3_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(req.headers.authorization ?? '');
+    const m = /^TC3-HMAC-SHA256 Credential=([^/]+)\/(\d{4}-\d{2}-\d{2})\/([^/]+)\/tc3_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
+      req.headers.authorization ?? '',
+    );
     if (!m) return 'AuthFailure.SignatureFailure';
     const [, id, date, service, signedHeaders, signature] = m;
     if (id !== opts.secretId) return 'AuthFailure.SecretIdNotFound';
@@ -56,13 +58,35 @@ export async function startFakeTencentSms(opts: { secretId: string; secretKey: s
       const problem = signatureProblem(req, body);
       requests.push({ action, ok: !problem });
       if (problem) return answer(res, { Error: { Code: problem, Message: 'The provided credentials could not be validated.' } });
-      if (action !== 'SendSms' || req.headers['x-tc-version'] !== '2021-01-11') return answer(res, { Error: { Code: 'InvalidAction', Message: `unknown action ${action}` } });
+      if (action !== 'SendSms' || req.headers['x-tc-version'] !== '2021-01-11')
+        return answer(res, { Error: { Code: 'InvalidAction', Message: `unknown action ${action}` } });
       const fault = faults.shift();
       if (fault && !fault.inStatus) return answer(res, { Error: { Code: fault.code, Message: fault.message } });
       const p = JSON.parse(body) as FakeTencentSms;
-      if (fault) return answer(res, { SendStatusSet: p.PhoneNumberSet.map((n) => ({ SerialNo: '', PhoneNumber: n, Fee: 0, SessionContext: p.SessionContext ?? '', Code: fault.code, Message: fault.message, IsoCode: 'CN' })) });
+      if (fault)
+        return answer(res, {
+          SendStatusSet: p.PhoneNumberSet.map((n) => ({
+            SerialNo: '',
+            PhoneNumber: n,
+            Fee: 0,
+            SessionContext: p.SessionContext ?? '',
+            Code: fault.code,
+            Message: fault.message,
+            IsoCode: 'CN',
+          })),
+        });
       sent.push(p);
-      answer(res, { SendStatusSet: p.PhoneNumberSet.map((n) => ({ SerialNo: `2433:${Date.now()}`, PhoneNumber: n, Fee: 1, SessionContext: p.SessionContext ?? '', Code: 'Ok', Message: 'send success', IsoCode: 'CN' })) });
+      answer(res, {
+        SendStatusSet: p.PhoneNumberSet.map((n) => ({
+          SerialNo: `2433:${Date.now()}`,
+          PhoneNumber: n,
+          Fee: 1,
+          SessionContext: p.SessionContext ?? '',
+          Code: 'Ok',
+          Message: 'send success',
+          IsoCode: 'CN',
+        })),
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -51,7 +51,8 @@ export async function startWecomFake(opts: { corpId: string; secret: string; tok
         res.end(JSON.stringify(o));
       };
       if (url.pathname === '/cgi-bin/gettoken') {
-        if (url.searchParams.get('corpid') !== opts.corpId || url.searchParams.get('corpsecret') !== opts.secret) return reply({ errcode: 40001, errmsg: 'invalid credential' });
+        if (url.searchParams.get('corpid') !== opts.corpId || url.searchParams.get('corpsecret') !== opts.secret)
+          return reply({ errcode: 40001, errmsg: 'invalid credential' });
         return reply({ errcode: 0, errmsg: 'ok', access_token: accessToken, expires_in: 7200 });
       }
       if (url.searchParams.get('access_token') !== accessToken) return reply({ errcode: 40014, errmsg: 'invalid access_token' });
@@ -63,7 +64,13 @@ export async function startWecomFake(opts: { corpId: string; secret: string; tok
         const all = messages.filter((m) => m.open_kfid === json.open_kfid);
         const size = Math.min(json.limit ?? 1000, opts.pageSize ?? 1000);
         const page = all.slice(start, start + size);
-        return reply({ errcode: 0, errmsg: 'ok', next_cursor: `cur-${start + page.length}`, has_more: start + page.length < all.length ? 1 : 0, msg_list: page });
+        return reply({
+          errcode: 0,
+          errmsg: 'ok',
+          next_cursor: `cur-${start + page.length}`,
+          has_more: start + page.length < all.length ? 1 : 0,
+          msg_list: page,
+        });
       }
       if (url.pathname === '/cgi-bin/kf/send_msg') {
         if (json.msgid && seenMsgIds.has(json.msgid)) return reply({ errcode: 95003, errmsg: 'duplicate msgid' });
@@ -93,7 +100,15 @@ export async function startWecomFake(opts: { corpId: string; secret: string; tok
     /** A WeChat customer writes (or clicks a menu item); returns the callback WeChat would POST to us. */
     customerSays(openKfId: string, user: string, text: string, extra: { menuId?: string } = {}) {
       n++;
-      messages.push({ msgid: `msg-${n}`, open_kfid: openKfId, external_userid: user, send_time: Math.floor(opts.now().getTime() / 1000), origin: 3, msgtype: 'text', text: { content: text, ...(extra.menuId ? { menu_id: extra.menuId } : {}) } });
+      messages.push({
+        msgid: `msg-${n}`,
+        open_kfid: openKfId,
+        external_userid: user,
+        send_time: Math.floor(opts.now().getTime() / 1000),
+        origin: 3,
+        msgtype: 'text',
+        text: { content: text, ...(extra.menuId ? { menu_id: extra.menuId } : {}) },
+      });
       sentSinceCustomer.set(`${openKfId}:${user}`, 0);
       return this.callback(openKfId);
     },
