@@ -20,7 +20,7 @@ import { placeInIncident } from './incidents.ts';
 import { categoryChoice, currentModel, majorSignal, similarOpenTickets, triageInfo, unansweredIsMajor, unansweredRun } from './triage.ts';
 import { cutText } from '../core/text.ts';
 import { createGate, type Gate } from '../core/gate.ts';
-import type { Database } from '../db/client.ts';
+import type { Database, Tx } from '../db/client.ts';
 
 const attachment = z.object({ kind: z.string(), name: z.string().optional(), ref: z.string() });
 
@@ -155,19 +155,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
             .where(eq(tickets.id, open.id))
             .returning();
           await syncTimers(tx, deps, updated, now);
-          const [message] = await tx
-            .insert(messages)
-            .values({
-              ticketId: open.id,
-              direction: 'in',
-              authorKind: 'customer',
-              authorId: String(customer.id),
-              body: text,
-              attachments: msg.attachments,
-              platformMessageId: msg.dedupeKey,
-              createdAt: now,
-            })
-            .returning({ id: messages.id });
+          const message = await insertCustomerMessage(tx, open.id, customer.id, msg, text, now);
           events[0].data.messageId = message.id;
           if (msg.recordedBy) events[0].data.recordedBy = recorder(msg.recordedBy);
           const [seq] = await appendEvents(tx, open.id, actor, now, events);
@@ -252,19 +240,7 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
           .returning();
         // A major complaint's timers page the leads naming the code: those wait for the number.
         if (!draft.isMajor) await syncTimers(tx, deps, draft, now, { fresh: true });
-        const [message] = await tx
-          .insert(messages)
-          .values({
-            ticketId: draft.id,
-            direction: 'in',
-            authorKind: 'customer',
-            authorId: String(customer.id),
-            body: text,
-            attachments: msg.attachments,
-            platformMessageId: msg.dedupeKey,
-            createdAt: now,
-          })
-          .returning({ id: messages.id });
+        const message = await insertCustomerMessage(tx, draft.id, customer.id, msg, text, now);
         await tx
           .update(inboundReceipts)
           .set({ ticketId: draft.id })
@@ -350,6 +326,24 @@ export async function intake(deps: DeskDeps, input: InboundMessage): Promise<Int
  * The next-response target runs from the first customer message an agent has not answered yet, once the ticket has
  * had its first response (before that, the first-response target covers it) and while agents work it.
  */
+/** The customer's message on their ticket (new or open), keyed by the platform's message id against re-delivery. */
+async function insertCustomerMessage(tx: Tx, ticketId: number, customerId: number, msg: z.output<typeof inboundMessageSchema>, text: string, now: Date) {
+  const [message] = await tx
+    .insert(messages)
+    .values({
+      ticketId,
+      direction: 'in',
+      authorKind: 'customer',
+      authorId: String(customerId),
+      body: text,
+      attachments: msg.attachments,
+      platformMessageId: msg.dedupeKey,
+      createdAt: now,
+    })
+    .returning({ id: messages.id });
+  return message;
+}
+
 function nextResponseSinceAfter(t: typeof tickets.$inferSelect, now: Date): Date | null {
   if (t.nextResponseSince) return t.nextResponseSince;
   return t.firstResponseAt && isWorkable(t.status) ? now : null;
