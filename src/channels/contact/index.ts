@@ -4,9 +4,8 @@ import type { Channel, ChannelFactory, CoreServices } from '../../services.ts';
 import { messageIdFor } from '../email/threading.ts';
 import { RetryLater, Undeliverable, type ChannelSender, type OutboxRow } from '../types.ts';
 import { composeMail, promiseTime, smsParams, type Purpose } from './compose.ts';
-import { contactEmailSettings, smsSettings } from './settings.ts';
-import { createAliyunSms, type SmsClient } from './sms.ts';
-import { createTencentSms } from './sms-tencent.ts';
+import { contactEmailSettings, type SmsSettings, smsSettings } from './settings.ts';
+import type { SmsClient } from './sms.ts';
 
 /**
  * Customers outside a chat (web form, phone, visit, letter tickets) hear back here: the acknowledgement, every
@@ -21,7 +20,7 @@ export const createContactChannel: ChannelFactory = (core: CoreServices): Channe
   let transport: Transporter | null = null;
   const mailer = () =>
     (transport ??= nodemailer.createTransport(email!.smtpUrl, { tls: { rejectUnauthorized: !email!.smtpUrl.includes('127.0.0.1') } } as never));
-  const sms: SmsClient | null = !smsConfig ? null : smsConfig.provider === 'aliyun' ? createAliyunSms(smsConfig) : createTencentSms(smsConfig);
+  const sms: SmsClient | null = smsConfig ? lazySms(smsConfig) : null;
   const stats = { email: 0, sms: 0, lastError: null as string | null };
   const baseUrl = env.PUBLIC_BASE_URL.replace(/\/$/, '');
 
@@ -130,4 +129,23 @@ function smtpError(e: unknown): Error {
   const err = e as { responseCode?: number; message?: string; code?: string };
   if (typeof err.responseCode === 'number' && err.responseCode >= 500) return new Undeliverable(`SMTP ${err.responseCode}: ${err.message}`);
   return new RetryLater(`SMTP ${err.responseCode ?? err.code ?? ''}: ${err.message ?? String(e)}`.trim());
+}
+
+/**
+ * The SMS provider's SDK is imported at the first text message, not at start: the contact channel is always on, and
+ * the two SDKs cost about a quarter of a second and 30 MB of a start that never sends a text (issue 18).
+ */
+function lazySms(config: SmsSettings): SmsClient {
+  let client: Promise<SmsClient> | undefined;
+  const load = () =>
+    config.provider === 'aliyun'
+      ? import('./sms.ts').then((m) => m.createAliyunSms(config))
+      : import('./sms-tencent.ts').then((m) => m.createTencentSms(config));
+  // A failed load is tried again at the next message (the outbox retries it), not remembered.
+  const loaded = () =>
+    (client ??= load().catch((e: unknown) => {
+      client = undefined;
+      throw e;
+    }));
+  return { send: async (msg) => (await loaded()).send(msg) };
 }
