@@ -22,7 +22,7 @@ import { pct } from '../../cards/stats.ts';
 import { mechanismMarkdown, type MechanismDeps } from './mechanism.ts';
 import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
 import type { DateRange } from './range.ts';
-import { IN_RANGE, rangeParams, rawQuery, streamQuery } from './source.ts';
+import { IN_RANGE, majorCodesInRange, rangeParams, rawQuery, streamQuery } from './source.ts';
 import { readinessLines, readinessSummary, type ReadinessItem } from '../core/readiness.ts';
 import { mechanismDocx } from './mechanism-docx.ts';
 import { companyLabel } from '../promise/content.ts';
@@ -417,13 +417,7 @@ export async function writeAuditPack(deps: MechanismDeps, range: DateRange, outP
       await add('预审自检.md', md(`# ${readinessSummary(opts.readiness)}\n\n生成时间：${local(deps.now)}（北京时间）\n\n${lines.join('\n')}\n`));
     }
 
-    const majors = (
-      await rawQuery<{ code: string }>(
-        deps.database,
-        `select t.code from tickets t where ${IN_RANGE} and t.is_major and not t.is_probe order by t.created_at, t.id`,
-        rangeParams(range),
-      )
-    ).map((r) => r.code);
+    const majors = await majorCodesInRange(deps.database, range);
     for (const code of majors) {
       const doc = await buildCase(deps, code, { by: opts.by });
       if (!doc) continue;

@@ -25,7 +25,18 @@ import { maskFreeText } from '../core/mask.ts';
 import { buildCase, OUTCOME_LABELS } from './case.ts';
 import { localTimeFormatter, wallClock } from './format.ts';
 import { monthsOf, type DateRange } from './range.ts';
-import { IN_RANGE, LEDGER_COLUMNS, LEDGER_FROM, rangeParams, rawQuery, streamQuery, streamTickets, toLedgerTicket, type LedgerTicket } from './source.ts';
+import {
+  IN_RANGE,
+  LEDGER_COLUMNS,
+  LEDGER_FROM,
+  majorCodesInRange,
+  rangeParams,
+  rawQuery,
+  streamQuery,
+  streamTickets,
+  toLedgerTicket,
+  type LedgerTicket,
+} from './source.ts';
 import type { StatsDeps } from './stats.ts';
 import { IMPORTED_CODE_PREFIX, IMPORTED_GUARANTEE, importedSource } from '../core/imported.ts';
 import { DEMO_LABEL, DEMO_NOTICE, isDemoDatabase } from '../demo/marker.ts';
@@ -684,13 +695,7 @@ interface ChainCheckRow {
 }
 
 async function majorTimelines(deps: StatsDeps, range: DateRange, unmasked: boolean): Promise<{ codes: string[]; rows: Cell[][]; checks: ChainCheckRow[] }> {
-  const codes = (
-    await rawQuery<{ code: string }>(
-      deps.database,
-      `select t.code from tickets t where ${IN_RANGE} and t.is_major and not t.is_probe order by t.created_at, t.id`,
-      rangeParams(range),
-    )
-  ).map((r) => r.code);
+  const codes = await majorCodesInRange(deps.database, range);
   const rows: Cell[][] = [];
   const checks: ChainCheckRow[] = [];
   for (const code of codes) {

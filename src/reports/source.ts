@@ -314,3 +314,13 @@ async function* prefetchingCursor(sql: Sql, text: string, params: unknown[], bat
 /** Every report's range; sandbox tickets (/sandbox) are left out here, once, for every report and figure. */
 export const IN_RANGE = 't.created_at >= $1::timestamptz and t.created_at < $2::timestamptz and not t.is_sandbox';
 export const rangeParams = (range: { from: Date; to: Date }) => [range.from.toISOString(), range.to.toISOString()];
+
+/** The major complaints received in the range (probes never), in the order they came: the ledger and the pack list these. */
+export async function majorCodesInRange(database: Database, range: { from: Date; to: Date }): Promise<string[]> {
+  const rows = await rawQuery<{ code: string }>(
+    database,
+    `select t.code from tickets t where ${IN_RANGE} and t.is_major and not t.is_probe order by t.created_at, t.id`,
+    rangeParams(range),
+  );
+  return rows.map((r) => r.code);
+}

@@ -2,7 +2,7 @@ import type { SignOff } from '../../reports/sign-off.ts';
 import { majorPromiseText } from '../../core/promise.ts';
 import type { Config } from '../../config.ts';
 import type { BusinessCalendar, SpecialDay } from '../../core/calendar.ts';
-import { metricDefinitions } from '../../core/metrics.ts';
+import { DefinitionRows } from './definitions.tsx';
 import { CHANNEL_LABELS } from '../../desk/view.ts';
 import type { ChannelHealth } from '../channel-health.ts';
 import { roleLabel } from '../layout.tsx';
@@ -263,12 +263,7 @@ export function SettingsPage(props: {
         </h2>
         <table class="kv">
           <tbody>
-            {metricDefinitions(config.survey.satisfiedMin, config.categories).map((d) => (
-              <tr>
-                <th scope="row">{d.name}</th>
-                <td>{d.formula}</td>
-              </tr>
-            ))}
+            <DefinitionRows config={config} />
           </tbody>
         </table>
       </section>
